@@ -1,0 +1,120 @@
+"""The ``mrecist-reader`` command line.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` (which sets
+``func=run`` on its parser) and ``run(args) -> int``. Command modules import heavy
+libraries inside ``run`` only, so ``assess`` never loads numpy or Qt. With no subcommand,
+``mrecist-reader [PATH]`` opens the desktop application (imported lazily).
+
+Exit status: 0 success; 1 the input was read but is invalid; 2 usage error or unreadable
+input (``shared/spec/data-transfer.md``).
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from mrecist_reader import __version__
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "mrecist_reader.cli.scan",
+    "mrecist_reader.cli.measure",
+    "mrecist_reader.cli.assess",
+    "mrecist_reader.cli.import_reads",
+    "mrecist_reader.cli.export",
+    "mrecist_reader.cli.audit",
+)
+COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="mrecist-reader",
+        description="mRECIST reading workstation. Without a command, opens the "
+        "desktop application (optionally on PATH).",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more messages (-vv: debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    """Return the parser of the bare ``mrecist-reader [PATH]`` form."""
+    parser = argparse.ArgumentParser(
+        prog="mrecist-reader",
+        description="Open the desktop application, optionally on a folder, zip file or "
+        f"DICOMDIR. Commands: {', '.join(COMMAND_NAMES)} (see --help of each).",
+    )
+    parser.add_argument("path", nargs="?", help="folder, zip file or DICOMDIR to open")
+    parser.add_argument("--db", help="SQLAlchemy URL of the reads database")
+    parser.add_argument("--protocol", help="protocol profile name or file")
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    return parser
+
+
+def _is_gui_invocation(argv: Sequence[str]) -> bool:
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    if any(arg in ("-h", "--help") for arg in argv) and first is None:
+        return False
+    return first is None or first not in COMMAND_NAMES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args_list)
+    except SystemExit as exit_request:  # argparse reports usage errors this way
+        code = exit_request.code
+        return code if isinstance(code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(argv: list[str]) -> int:
+    if _is_gui_invocation(argv):
+        args = build_gui_parser().parse_args(argv)
+        configure_logging(kind="gui", verbosity=args.verbose)
+        from mrecist_reader.ui.app import run_gui
+
+        return run_gui(args.path, db_url=args.db, protocol=args.protocol)
+    args = build_parser().parse_args(argv)
+    configure_logging(kind="cli", verbosity=args.verbose)
+    return _run_guarded(args)
+
+
+def _run_guarded(args: argparse.Namespace) -> int:
+    try:
+        code: int = args.func(args)
+    except MrecistError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:
+        logger.exception("internal error in %s", args.command)
+        print(
+            f"internal error in '{args.command}'; details are in the log (run with -v)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return code

@@ -1,0 +1,1 @@
+"""The pure rules core: plain data and exact mRECIST rules (standard library only)."""

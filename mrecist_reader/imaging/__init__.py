@@ -1,0 +1,1 @@
+"""DICOM discovery, loading, geometry, phase and semi-automatic measurement (no Qt)."""

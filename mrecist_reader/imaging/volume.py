@@ -1,0 +1,118 @@
+"""Image series and volumes: what ``scan`` finds and what ``load_volume`` returns.
+
+Axis order everywhere is ``[slice, row, column]``; lengths are millimetres; patient
+coordinates are DICOM's (LPS: x to the patient's left, y to posterior, z to head).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+
+class Phase(StrEnum):
+    """The contrast phase of a series (the spec's tokens)."""
+
+    ARTERIAL = "arterial"
+    PORTAL_VENOUS = "portal_venous"
+    DELAYED = "delayed"
+    PRE_CONTRAST = "pre_contrast"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PatientIdentity:
+    """Identifying header values; never shown, logged or exported in a blinded read."""
+
+    patient_name: str = ""
+    patient_id: str = ""
+    birth_date: str = ""
+    institution: str = ""
+    study_date: date | None = None
+    series_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """One stack of images found by ``scan``: one series, one size and one orientation.
+
+    ``files`` and ``frames`` are ordered by position along the slice normal: slice ``k`` of
+    the volume is frame ``frames[k]`` (0 for single-frame files) of ``files[k]``.
+    ``subject_id`` is ClinicalTrialSubjectID when present, else PatientID;
+    ``timepoint_label`` is ClinicalTrialTimePointID when present.
+    """
+
+    series_instance_uid: str
+    study_instance_uid: str
+    modality: str
+    series_description: str
+    phase: Phase
+    rows: int
+    columns: int
+    pixel_spacing_mm: tuple[float, float]
+    slice_spacing_mm: float | None
+    image_orientation: tuple[float, float, float, float, float, float]
+    first_position_mm: tuple[float, float, float]
+    transfer_syntaxes: tuple[str, ...]
+    files: tuple[Path, ...]
+    frames: tuple[int, ...]
+    sop_instance_uids: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    series_number: int | None = None
+    stack_label: str = ""
+    subject_id: str = ""
+    timepoint_label: str = ""
+    acquisition_seconds: float | None = None
+    identity: PatientIdentity = field(default_factory=PatientIdentity)
+
+    @property
+    def n_images(self) -> int:
+        """Return the number of slices in the stack."""
+        return len(self.files)
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A loaded 3-D image with its geometry.
+
+    Attributes
+    ----------
+    array
+        Pixel values indexed ``[slice, row, column]`` with the modality LUT applied (CT in
+        Hounsfield units). Integer dtype where the rescale is lossless.
+    affine
+        4x4 matrix mapping homogeneous ``(slice, row, column, 1)`` indices to patient
+        ``(x, y, z, 1)`` millimetres; :mod:`mrecist_reader.imaging.geometry` converts.
+    sop_instance_uids
+        SOP Instance UID of each slice (per frame for multi-frame files).
+    series
+        The series this volume was loaded from.
+
+    """
+
+    array: npt.NDArray[np.generic]
+    affine: npt.NDArray[np.float64]
+    sop_instance_uids: tuple[str, ...]
+    series: SeriesInfo
+
+    @property
+    def pixel_spacing_mm(self) -> tuple[float, float]:
+        """Return the in-plane spacing (row spacing, column spacing) in millimetres."""
+        return (
+            float(np.linalg.norm(self.affine[:3, 1])),
+            float(np.linalg.norm(self.affine[:3, 2])),
+        )
+
+    @property
+    def slice_spacing_mm(self) -> float:
+        """Return the distance between slice centres in millimetres."""
+        return float(np.linalg.norm(self.affine[:3, 0]))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Return ``(slices, rows, columns)``."""
+        n_slices, n_rows, n_columns = self.array.shape
+        return (int(n_slices), int(n_rows), int(n_columns))

@@ -1,0 +1,1 @@
+"""The CSV contract of shared/spec/data-transfer.md."""

@@ -1,0 +1,40 @@
+"""Shared test set-up: Qt offscreen, sample paths, real-file skips."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DICOM = REPO_ROOT / "sample_dicom"
+SHARED_SAMPLES = REPO_ROOT.parent / "shared" / "dicom_samples"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """Return the checkout's root folder."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_samples() -> Path:
+    """Return the real public DICOM files of ../shared/dicom_samples (skip when absent)."""
+    if not SHARED_SAMPLES.is_dir():
+        pytest.skip(
+            "../shared/dicom_samples is absent (a user's clone): real-file tests skipped"
+        )
+    return SHARED_SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep every test away from the real user's data, config and log folders."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
