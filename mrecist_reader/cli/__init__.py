@@ -76,9 +76,33 @@ def _is_gui_invocation(argv: Sequence[str]) -> bool:
     return first is None or first not in COMMAND_NAMES
 
 
+VALUE_OPTIONS_THAT_MAY_START_WITH_MINUS = ("--at",)
+
+
+def _join_signed_values(argv: Sequence[str]) -> list[str]:
+    """Turn ``--at -52,12,-130`` into ``--at=-52,12,-130``.
+
+    argparse would read a value such as ``-52,12,-130`` as an unknown option; patient
+    coordinates are negative as often as not.
+    """
+    joined: list[str] = []
+    pending: str | None = None
+    for arg in argv:
+        if pending is not None:
+            joined.append(f"{pending}={arg}")
+            pending = None
+        elif arg in VALUE_OPTIONS_THAT_MAY_START_WITH_MINUS:
+            pending = arg
+        else:
+            joined.append(arg)
+    if pending is not None:
+        joined.append(pending)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    args_list = _join_signed_values(sys.argv[1:] if argv is None else argv)
     try:
         return _dispatch(args_list)
     except SystemExit as exit_request:  # argparse reports usage errors this way

@@ -1,15 +1,64 @@
-"""PLACEHOLDER: `mrecist-reader import` (to be replaced by its real implementation)."""
+"""``mrecist-reader import MEASUREMENTS.csv [--db URL]``: load reads into the database.
+
+All or nothing, in one transaction. Problems in the file are printed as
+``FILE:LINE: message`` (exit 1, nothing stored); a timepoint already signed in the
+database is never overwritten (exit 1, naming subject, reader and timepoint). Rows marked
+signed in the file are stored as signed.
+"""
 
 import argparse
+import logging
+import sys
+from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
-    """Register the command."""
-    parser = subparsers.add_parser("import", help="(not yet implemented)")
+    """Register the ``import`` command."""
+    parser = subparsers.add_parser(
+        "import",
+        help="load the reads of a measurements.csv into the database",
+        description="Load the reads of a measurements.csv (another workstation's reads, "
+        "a site's local reads) into the reads database, all or nothing. A timepoint "
+        "already signed in the database is never overwritten.",
+    )
+    parser.add_argument("measurements", type=Path, metavar="MEASUREMENTS.csv")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy URL (default: the user's local database)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    return 2
+    """Import the file; return 0, or 1 when it is invalid or conflicts with signed reads."""
+    from mrecist_reader.core.errors import InvalidRead
+    from mrecist_reader.resources import load_profile
+    from mrecist_reader.settings import load_user_settings
+    from mrecist_reader.storage.audit import Actor, current_os_user
+    from mrecist_reader.storage.errors import SignedReadConflict
+    from mrecist_reader.storage.repository import ReadRepository
+    from mrecist_reader.transfer.csv_in import format_problem, read_measurements
+
+    path: Path = args.measurements
+    settings = load_user_settings()
+    try:
+        reads = read_measurements(path, profile_for=load_profile)
+    except InvalidRead as invalid:
+        for problem in invalid.problems:
+            print(format_problem(path, problem), file=sys.stderr)
+        return 1
+    actor = Actor(settings.reader_id or "(import)", current_os_user())
+    with ReadRepository(args.db or settings.db_url) as repository:
+        try:
+            repository.import_reads(reads, actor=actor, source=path.name)
+        except SignedReadConflict as conflict:
+            for message in conflict.conflicts:
+                print(f"{path}: {message}", file=sys.stderr)
+            print(f"{path}: nothing was imported", file=sys.stderr)
+            return 1
+    print(f"imported {len(reads)} read(s) from {path.name}")
+    return 0

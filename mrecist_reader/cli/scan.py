@@ -1,15 +1,156 @@
-"""PLACEHOLDER: `mrecist-reader scan` (to be replaced by its real implementation)."""
+"""``mrecist-reader scan PATH [--json]``: list the image series under a folder, zip or DICOMDIR.
+
+The table is for people (one line per series, then the skipped files with reasons); the
+JSON is the machine contract of ``shared/spec/data-transfer.md`` (its keys first, in that
+order, then extra keys). Neither shows patient names, IDs, birth dates or scan dates: the
+subject column is ClinicalTrialSubjectID, or a hash when only a PatientID exists.
+"""
 
 import argparse
-from typing import Any
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mrecist_reader.imaging.scan import ScanResult
+    from mrecist_reader.imaging.volume import SeriesInfo
+
+EXIT_OK = 0
+EXIT_USAGE = 2
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
-    """Register the command."""
-    parser = subparsers.add_parser("scan", help="(not yet implemented)")
+    """Register the ``scan`` command."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="list the image series under a folder, zip file or DICOMDIR",
+        description="Find every image series under PATH (folder, zip file or DICOMDIR) "
+        "and print them; files that are not usable images are listed with the reason.",
+    )
+    parser.add_argument("path", help="folder, zip file or DICOMDIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command."""
-    return 2
+    """Scan ``args.path`` and print the table or the JSON; 2 when the path is missing."""
+    from mrecist_reader.imaging.scan import scan
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return EXIT_USAGE
+    result = scan(path)
+    if args.json:
+        print(json.dumps(scan_to_json(result), indent=2))
+    else:
+        print(format_table(result))
+    return EXIT_OK
+
+
+def display_subject(series: "SeriesInfo") -> str:
+    """Return the subject to print: the trial subject ID, never a bare PatientID.
+
+    Without ClinicalTrialSubjectID, ``subject_id`` is the PatientID, which may be a
+    hospital number; it is then shown as a short one-way hash (``patient-1a2b3c4d``) so
+    subjects stay distinguishable without printing the ID.
+    """
+    if not series.subject_id or series.subject_id != series.identity.patient_id:
+        return series.subject_id
+    digest = hashlib.sha256(series.subject_id.encode("utf-8")).hexdigest()[:8]
+    return f"patient-{digest}"
+
+
+def series_to_json(series: "SeriesInfo") -> dict[str, Any]:
+    """Return one series as the spec's JSON object (spec keys first, then extras)."""
+    return {
+        "series_instance_uid": series.series_instance_uid,
+        "study_instance_uid": series.study_instance_uid,
+        "modality": series.modality,
+        "series_description": series.series_description,
+        "phase": series.phase.value,
+        "n_images": series.n_images,
+        "rows": series.rows,
+        "columns": series.columns,
+        "pixel_spacing_mm": list(series.pixel_spacing_mm),
+        "slice_spacing_mm": series.slice_spacing_mm,
+        "image_orientation": list(series.image_orientation),
+        "first_position_mm": list(series.first_position_mm),
+        "transfer_syntaxes": list(series.transfer_syntaxes),
+        "warnings": list(series.warnings),
+        "series_number": series.series_number,
+        "stack_label": series.stack_label,
+        "subject_id": display_subject(series),
+        "timepoint_label": series.timepoint_label,
+        "trial_protocol_id": series.trial_protocol_id,
+        "trial_site_id": series.trial_site_id,
+        "sop_instance_uids": list(series.sop_instance_uids),
+        "files": [str(f) for f in series.files],
+        "frames": list(series.frames),
+    }
+
+
+def scan_to_json(result: "ScanResult") -> dict[str, Any]:
+    """Return ``{"series": [...], "skipped": [{"path", "reason"}]}``."""
+    return {
+        "series": [series_to_json(s) for s in result.series],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+    }
+
+
+_HEADINGS = (
+    "subject",
+    "timepoint",
+    "phase",
+    "modality",
+    "description",
+    "images",
+    "size",
+    "spacing mm",
+    "warnings",
+)
+
+
+def _row(series: "SeriesInfo") -> tuple[str, ...]:
+    description = series.series_description or "(no description)"
+    if series.stack_label:
+        description = f"{description} [{series.stack_label}]"
+    row_mm, column_mm = series.pixel_spacing_mm
+    slice_mm = f"{series.slice_spacing_mm:.2f}" if series.slice_spacing_mm else "-"
+    return (
+        display_subject(series) or "-",
+        series.timepoint_label or "-",
+        series.phase.value,
+        series.modality or "-",
+        description,
+        str(series.n_images),
+        f"{series.columns}x{series.rows}",
+        f"{row_mm:.2f}x{column_mm:.2f}x{slice_mm}",
+        "; ".join(series.warnings) or "-",
+    )
+
+
+def format_table(result: "ScanResult") -> str:
+    """Return the human-readable listing: one line per series, then skipped files."""
+    rows = [_HEADINGS, *(_row(s) for s in result.series)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADINGS) - 1)]
+    lines = [
+        "  ".join(
+            [
+                *(
+                    cell.ljust(width)
+                    for cell, width in zip(r[:-1], widths, strict=True)
+                ),
+                r[-1],
+            ]
+        ).rstrip()
+        for r in rows
+    ]
+    lines.append(f"{len(result.series)} series")
+    if result.skipped:
+        lines.append("")
+        lines.append(f"{len(result.skipped)} files skipped:")
+        lines.extend(f"  {s.path}: {s.reason}" for s in result.skipped)
+    return "\n".join(lines)

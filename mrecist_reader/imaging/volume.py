@@ -42,7 +42,8 @@ class SeriesInfo:
     ``files`` and ``frames`` are ordered by position along the slice normal: slice ``k`` of
     the volume is frame ``frames[k]`` (0 for single-frame files) of ``files[k]``.
     ``subject_id`` is ClinicalTrialSubjectID when present, else PatientID;
-    ``timepoint_label`` is ClinicalTrialTimePointID when present.
+    ``timepoint_label`` is ClinicalTrialTimePointID when present; ``trial_protocol_id``
+    and ``trial_site_id`` are ClinicalTrialProtocolID and ClinicalTrialSiteID.
     """
 
     series_instance_uid: str
@@ -65,6 +66,8 @@ class SeriesInfo:
     stack_label: str = ""
     subject_id: str = ""
     timepoint_label: str = ""
+    trial_protocol_id: str = ""
+    trial_site_id: str = ""
     acquisition_seconds: float | None = None
     identity: PatientIdentity = field(default_factory=PatientIdentity)
 

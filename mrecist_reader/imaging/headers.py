@@ -1,0 +1,437 @@
+"""Read one file's DICOM header (never its pixels) into a small picklable record.
+
+:func:`read_header` is what ``scan`` runs on every file, possibly in worker processes, so
+it returns plain data (:class:`FileHeader`) or the reason the file cannot be used. It
+never raises for a bad file.
+"""
+
+import functools
+import logging
+import struct
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.tag import BaseTag, Tag
+
+logger = logging.getLogger(__name__)
+
+_PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "x"}
+_LONG_VRS = {
+    b"OB",
+    b"OD",
+    b"OF",
+    b"OL",
+    b"OV",
+    b"OW",
+    b"SQ",
+    b"SV",
+    b"UC",
+    b"UN",
+    b"UR",
+}
+_LONG_VRS |= {b"UT", b"UV"}
+_UNDEFINED = 0xFFFFFFFF
+_NON_IMAGE_MODALITIES = {"SR", "PR", "KO", "REG", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE"}
+_NON_IMAGE_MODALITIES |= {"ECG", "HD", "DOC", "AU", "RWV", "PLAN", "FID"}
+HEADER_KEYWORDS = (
+    "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "Modality",
+    "SeriesDescription", "ProtocolName", "SeriesNumber", "InstanceNumber", "Rows",
+    "Columns", "ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatient",
+    "ImageOrientationPatient", "NumberOfFrames", "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence", "ClinicalTrialSubjectID",
+    "ClinicalTrialTimePointID", "ClinicalTrialProtocolID", "ClinicalTrialSiteID",
+    "AcquisitionTime", "AcquisitionDateTime", "ContentTime", "ContrastBolusAgent",
+    "ContrastBolusStartTime", "PatientName", "PatientID", "PatientBirthDate",
+    "InstitutionName", "StudyDate", "SeriesDate", "SpecificCharacterSet",
+    "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation",
+)  # fmt: skip
+"""The only elements ``scan`` keeps (others are skipped unread)."""
+_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+_PAGE_WORDS = ("DOSE", "SUMMARY", "REPORT", "PATIENT_INFO", "SCREEN")
+DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameGeometry:
+    """Where one frame lies: position, orientation and in-plane spacing (each optional)."""
+
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, float, float, float, float, float] | None
+    pixel_spacing: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """What ``scan`` needs from one usable image file (single- or multi-frame)."""
+
+    path: Path
+    sop_instance_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+    modality: str
+    series_description: str
+    protocol_name: str
+    series_number: int | None
+    instance_number: int | None
+    rows: int
+    columns: int
+    image_type: tuple[str, ...]
+    transfer_syntax: str
+    frames: tuple[FrameGeometry, ...]
+    pixel_spacing_source: str
+    subject_id: str
+    timepoint_label: str
+    trial_protocol_id: str
+    trial_site_id: str
+    acquisition_seconds: float | None
+    contrast_agent: str
+    bolus_start_seconds: float | None
+    patient_name: str = ""
+    patient_id: str = ""
+    birth_date: str = ""
+    institution: str = ""
+    study_date: date | None = None
+    series_date: date | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_localizer(self) -> bool:
+        """Return whether ImageType marks the image as a localizer / scout."""
+        return "LOCALIZER" in self.image_type or "SCOUT" in self.image_type
+
+
+@dataclass(frozen=True, slots=True)
+class Unusable:
+    """A file that is not a usable image, and why."""
+
+    path: Path
+    reason: str
+
+
+@functools.cache
+def _header_tags() -> list[BaseTag]:
+    return [Tag(keyword) for keyword in HEADER_KEYWORDS]
+
+
+def quiet_pydicom() -> None:
+    """Silence pydicom's UserWarnings about out-of-spec header values.
+
+    Real files are full of them (over-long IS values, odd UIDs); they say nothing a
+    reader can act on, and ``catch_warnings`` is not thread-safe, so one process-wide
+    filter limited to pydicom's modules is installed (idempotent).
+    """
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
+
+
+def read_header(path: Path) -> FileHeader | Unusable:
+    """Return the header record of ``path`` or why it cannot be used (never raises)."""
+    quiet_pydicom()
+    try:
+        return _read_header(path)
+    except (InvalidDicomError, OSError, EOFError, struct.error) as error:
+        return Unusable(path, f"not readable as DICOM: {error}")
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        return Unusable(path, f"malformed DICOM header: {error}")
+    except (NotImplementedError, OverflowError, LookupError, RuntimeError) as error:
+        return Unusable(path, f"unsupported DICOM header: {error}")
+    except Exception as error:  # a bad file must never stop a scan; keep the trace
+        logger.warning("unexpected error reading %s", path, exc_info=True)
+        return Unusable(path, f"unreadable DICOM header: {error}")
+
+
+def _looks_like_dicom(head: bytes) -> bool:
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True
+    if len(head) < 8:
+        return False
+    group_le = struct.unpack("<H", head[:2])[0]
+    group_be = struct.unpack(">H", head[:2])[0]
+    return group_le in (0x0002, 0x0008) or group_be in (0x0002, 0x0008)
+
+
+def _read_header(path: Path) -> FileHeader | Unusable:
+    size = path.stat().st_size
+    if size == 0:
+        return Unusable(path, "empty file")
+    with path.open("rb") as stream:
+        head = stream.read(132)
+        if not _looks_like_dicom(head):
+            return Unusable(
+                path, "not a DICOM file (no DICM marker and no DICOM header)"
+            )
+        stream.seek(0)
+        dataset = pydicom.dcmread(
+            stream,
+            stop_before_pixels=True,
+            force=True,
+            specific_tags=list(HEADER_KEYWORDS),
+        )
+        pixel_problem = _pixel_data_problem(stream, dataset, size)
+    if "MediaStorageSOPClassUID" in dataset.get("file_meta", Dataset()) and (
+        dataset.file_meta.MediaStorageSOPClassUID == "1.2.840.10008.1.3.10"
+    ):
+        return Unusable(path, "DICOMDIR (a directory of files, not an image)")
+    modality = str(dataset.get("Modality", "") or "")
+    if modality.upper() in _NON_IMAGE_MODALITIES:
+        return Unusable(path, f"not an image (modality {modality})")
+    if "SOPClassUID" not in dataset and "Rows" not in dataset:
+        return Unusable(path, "not a DICOM image (no SOP Class UID, no Rows)")
+    if pixel_problem:
+        return Unusable(path, pixel_problem)
+    if not dataset.get("Rows") or not dataset.get("Columns"):
+        return Unusable(path, "image without Rows/Columns")
+    if _is_document_page(dataset):
+        return Unusable(
+            path,
+            "secondary capture page (dose report or exam summary), not an image series",
+        )
+    return _header_from(path, dataset)
+
+
+def _is_document_page(dataset: Dataset) -> bool:
+    """Return whether a Secondary Capture object is a dose/summary page, not a slice."""
+    sop_class = str(dataset.get("SOPClassUID", ""))
+    if not sop_class.startswith(_SECONDARY_CAPTURE):
+        return False
+    image_type = " ".join(str(v).upper() for v in (dataset.get("ImageType") or ()))
+    text = f"{image_type} {_text(dataset, 'SeriesDescription').upper()}"
+    return any(word in text for word in _PAGE_WORDS)
+
+
+def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
+    """Return why the pixel data is unusable ('' when it looks complete)."""
+    syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
+    if syntax == DEFLATED:
+        return ""  # the stream was inflated in memory; the file offset says nothing
+    offset = stream.tell()
+    tag_bytes = stream.read(12)
+    if len(tag_bytes) < 8:
+        return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
+    little = not syntax.endswith(".2.2") or syntax == ""
+    fmt = "<HH" if little else ">HH"
+    group, element = struct.unpack(fmt, tag_bytes[:4])
+    tag = (group << 16) | element
+    if tag not in _PIXEL_TAGS:
+        return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
+    if tag != 0x7FE00010:
+        return "float pixel data (parametric map) is not supported"
+    length, header_length = _element_length(
+        tag_bytes, little=little, implicit=_is_implicit(dataset, syntax)
+    )
+    if length == _UNDEFINED:
+        return "" if size > offset + header_length + 8 else "truncated pixel data"
+    if length == 0:
+        return "empty pixel data"
+    if offset + header_length + length > size:
+        present = size - offset - header_length
+        return f"truncated file: pixel data needs {length} bytes, {present} present"
+    return _native_length_problem(dataset, length)
+
+
+def _native_length_problem(dataset: Dataset, length: int) -> str:
+    """Return why native Pixel Data is shorter than its Rows/Columns/bits need ('' if not)."""
+    try:
+        needed = (
+            int(dataset.get("Rows") or 0)
+            * int(dataset.get("Columns") or 0)
+            * int(dataset.get("SamplesPerPixel") or 1)
+            * int(dataset.get("NumberOfFrames") or 1)
+            * int(dataset.get("BitsAllocated") or 0)
+            // 8
+        )
+    except (TypeError, ValueError):
+        return "unreadable Rows, Columns or BitsAllocated"
+    if str(dataset.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
+        needed = needed * 2 // 3  # chroma is stored for every other pixel
+    if length < needed:
+        return (
+            f"pixel data holds {length} bytes but Rows x Columns x frames x bits "
+            f"needs {needed}"
+        )
+    return ""
+
+
+def _is_implicit(dataset: Dataset, syntax: str) -> bool:
+    if syntax:
+        return syntax == "1.2.840.10008.1.2"
+    return bool(getattr(dataset, "is_implicit_VR", False))
+
+
+def _element_length(raw: bytes, *, little: bool, implicit: bool) -> tuple[int, int]:
+    endian = "<" if little else ">"
+    if implicit:
+        return struct.unpack(endian + "I", raw[4:8])[0], 8
+    vr = raw[4:6]
+    if vr in _LONG_VRS:
+        return struct.unpack(endian + "I", raw[8:12])[0], 12
+    return struct.unpack(endian + "H", raw[6:8])[0], 8
+
+
+def _text(dataset: Dataset, keyword: str) -> str:
+    value = dataset.get(keyword, "")
+    if value is None:
+        return ""
+    if isinstance(value, pydicom.multival.MultiValue):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _int_or_none(dataset: Dataset, keyword: str) -> int | None:
+    value = dataset.get(keyword)
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: Any, count: int) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) != count or any(n != n for n in numbers):
+        return None
+    return numbers
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    numbers = _floats(value, 2)
+    return (numbers[0], numbers[1]) if numbers else None
+
+
+def _triplet(value: Any) -> tuple[float, float, float] | None:
+    numbers = _floats(value, 3)
+    return (numbers[0], numbers[1], numbers[2]) if numbers else None
+
+
+def _sextet(value: Any) -> tuple[float, float, float, float, float, float] | None:
+    numbers = _floats(value, 6)
+    if not numbers:
+        return None
+    return (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
+
+
+def time_to_seconds(value: Any) -> float | None:
+    """Return a DICOM TM value (``HHMMSS.FFFFFF``, also ``HH:MM:SS``) as seconds of the day."""
+    text = str(value or "").strip().replace(":", "")
+    if not text:
+        return None
+    whole, _, fraction = text.partition(".")
+    if not whole.isdigit() or len(whole) < 2:
+        return None
+    hours = int(whole[0:2])
+    minutes = int(whole[2:4]) if len(whole) >= 4 else 0
+    seconds = int(whole[4:6]) if len(whole) >= 6 else 0
+    fractional = float("0." + fraction) if fraction.isdigit() else 0.0
+    return hours * 3600.0 + minutes * 60.0 + seconds + fractional
+
+
+def _date(value: Any) -> date | None:
+    text = str(value or "").strip()
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+
+
+def _geometry(item: Dataset | None, fallback: FrameGeometry) -> FrameGeometry:
+    if item is None:
+        return fallback
+    position = fallback.position
+    orientation = fallback.orientation
+    spacing = fallback.pixel_spacing
+    plane = item.get("PlanePositionSequence")
+    if plane:
+        position = _triplet(plane[0].get("ImagePositionPatient")) or position
+    orient = item.get("PlaneOrientationSequence")
+    if orient:
+        orientation = _sextet(orient[0].get("ImageOrientationPatient")) or orientation
+    measures = item.get("PixelMeasuresSequence")
+    if measures:
+        spacing = _pair(measures[0].get("PixelSpacing")) or spacing
+    return FrameGeometry(position, orientation, spacing)
+
+
+def _frames(dataset: Dataset) -> tuple[tuple[FrameGeometry, ...], str]:
+    spacing_source = "PixelSpacing"
+    spacing = _pair(dataset.get("PixelSpacing"))
+    if spacing is None:
+        spacing = _pair(dataset.get("ImagerPixelSpacing"))
+        spacing_source = "ImagerPixelSpacing" if spacing else ""
+    base = FrameGeometry(
+        _triplet(dataset.get("ImagePositionPatient")),
+        _sextet(dataset.get("ImageOrientationPatient")),
+        spacing,
+    )
+    n_frames = _int_or_none(dataset, "NumberOfFrames") or 1
+    shared_sequence = dataset.get("SharedFunctionalGroupsSequence")
+    per_frame = dataset.get("PerFrameFunctionalGroupsSequence")
+    if not per_frame and not shared_sequence:
+        return (base,) * n_frames, spacing_source
+    shared = _geometry(shared_sequence[0] if shared_sequence else None, base)
+    frames = tuple(
+        _geometry(per_frame[k] if per_frame and k < len(per_frame) else None, shared)
+        for k in range(n_frames)
+    )
+    if frames and frames[0].pixel_spacing is not None and spacing is None:
+        spacing_source = "PixelMeasuresSequence"
+    return frames, spacing_source
+
+
+def _header_from(path: Path, dataset: Dataset) -> FileHeader:
+    meta = dataset.get("file_meta", Dataset())
+    syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    if not syntax:
+        syntax = (
+            "1.2.840.10008.1.2" if dataset.is_implicit_VR else "1.2.840.10008.1.2.1"
+        )
+        if not dataset.is_little_endian:
+            syntax = "1.2.840.10008.1.2.2"
+    frames, spacing_source = _frames(dataset)
+    acquisition = time_to_seconds(dataset.get("AcquisitionTime"))
+    if acquisition is None:
+        acquisition = time_to_seconds(str(dataset.get("AcquisitionDateTime") or "")[8:])
+    if acquisition is None:
+        acquisition = time_to_seconds(dataset.get("ContentTime"))
+    subject = _text(dataset, "ClinicalTrialSubjectID") or _text(dataset, "PatientID")
+    return FileHeader(
+        path=path,
+        sop_instance_uid=_text(dataset, "SOPInstanceUID"),
+        series_instance_uid=_text(dataset, "SeriesInstanceUID")
+        or f"no-series-uid:{path.parent}",
+        study_instance_uid=_text(dataset, "StudyInstanceUID"),
+        modality=_text(dataset, "Modality"),
+        series_description=_text(dataset, "SeriesDescription"),
+        protocol_name=_text(dataset, "ProtocolName"),
+        series_number=_int_or_none(dataset, "SeriesNumber"),
+        instance_number=_int_or_none(dataset, "InstanceNumber"),
+        rows=int(dataset.Rows),
+        columns=int(dataset.Columns),
+        image_type=tuple(str(v).upper() for v in (dataset.get("ImageType") or ())),
+        transfer_syntax=syntax,
+        frames=frames,
+        pixel_spacing_source=spacing_source,
+        subject_id=subject,
+        timepoint_label=_text(dataset, "ClinicalTrialTimePointID"),
+        trial_protocol_id=_text(dataset, "ClinicalTrialProtocolID"),
+        trial_site_id=_text(dataset, "ClinicalTrialSiteID"),
+        acquisition_seconds=acquisition,
+        contrast_agent=_text(dataset, "ContrastBolusAgent"),
+        bolus_start_seconds=time_to_seconds(dataset.get("ContrastBolusStartTime")),
+        patient_name=_text(dataset, "PatientName"),
+        patient_id=_text(dataset, "PatientID"),
+        birth_date=_text(dataset, "PatientBirthDate"),
+        institution=_text(dataset, "InstitutionName"),
+        study_date=_date(dataset.get("StudyDate")),
+        series_date=_date(dataset.get("SeriesDate")),
+    )

@@ -1,0 +1,1180 @@
+"""Decode a scanned series into a :class:`Volume` (modality LUT applied, CT in HU).
+
+Two ways to read a slice:
+
+- **Fast path** (little-endian uncompressed, MONOCHROME2, no Modality LUT Sequence): a
+  small header walker finds the Pixel Data offset and the rescale tags of the first
+  file; the other files are checked against that layout (each element found at its
+  offset or a few bytes away, so no walk) and their bytes are read straight into the
+  preallocated output array (``readinto``), then rescaled in place. No pydicom parse,
+  no intermediate copy. Native enhanced multi-frame files read each frame at its
+  offset after one pydicom header parse.
+- **pydicom path** (everything else: JPEG Lossless, JPEG-LS, JPEG 2000, RLE, deflate, big
+  endian, files without preamble, enhanced multi-frame CT/MR with per-frame functional
+  groups, Modality LUT Sequence), using the pylibjpeg plugins (a multi-frame file is
+  decoded in chunks of frames with one header parse each, ``iter_pixels``), and GDCM
+  (python-gdcm) directly for what pydicom's plugins cannot decode (12-bit JPEG
+  Extended).
+
+Slices are decoded by a thread pool of one thread per core: file reads and the C codecs
+release the GIL. Output dtype: the stored integer dtype when the rescale is the identity;
+int16 when slope and intercept are integers and the values fit (checked per slice when
+the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
+rescales. Never a float64 copy of the whole volume.
+
+The affine comes from the slice positions (first to last, divided by ``n - 1``), so gantry
+tilt shears the volume correctly. A series with several images per position (4-D) or with
+duplicate positions is refused with :class:`VolumeLoadError`. A series with non-uniform
+spacing or missing slices loads with that mean step (its ``warnings`` say so: distances
+across slices are then approximate; in-plane measurements are exact).
+"""
+
+import dataclasses
+import functools
+import logging
+import os
+import struct
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.imaging.geometry import build_affine, slice_normal
+from mrecist_reader.imaging.headers import quiet_pydicom
+from mrecist_reader.imaging.volume import SeriesInfo, Volume
+
+logger = logging.getLogger(__name__)
+
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_BE = "1.2.840.10008.1.2.2"
+DEFLATED = "1.2.840.10008.1.2.1.99"
+_NATIVE = {EXPLICIT_LE, IMPLICIT_LE}
+_LONG_VRS = {
+    b"OB",
+    b"OD",
+    b"OF",
+    b"OL",
+    b"OV",
+    b"OW",
+    b"SQ",
+    b"SV",
+    b"UC",
+    b"UN",
+    b"UR",
+}
+_LONG_VRS |= {b"UT", b"UV"}
+_UNDEFINED = 0xFFFFFFFF
+_PROBE_BYTES = 1 << 16
+_REFUSED = ("4-D series", "duplicate positions", "at one position")
+
+
+class VolumeLoadError(MrecistError):
+    """A series cannot be loaded as a volume; the message names the file and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pixels:
+    """How to get one slice's stored values and turn them into modality values."""
+
+    path: Path
+    frame: int
+    syntax: str
+    rows: int
+    columns: int
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    samples: int
+    slope: float
+    intercept: float
+    offset: int | None  # byte offset of this frame's pixels (fast path) or None
+    position: tuple[float, float, float] | None
+    lut: Any = None  # pydicom Dataset when a Modality LUT Sequence applies
+    has_meta: bool = True  # False: no File Meta Information (syntax was guessed)
+
+    @property
+    def stored_dtype(self) -> np.dtype[Any]:
+        """Return the numpy dtype of the stored values."""
+        kind = "i" if self.signed else "u"
+        return np.dtype(f"<{kind}{max(1, self.bits_allocated // 8)}")
+
+
+# ---------------------------------------------------------------- header walker
+
+
+class _Walker:
+    """Walk top-level elements of a little-endian dataset held in ``buf``."""
+
+    def __init__(self, buf: bytes, *, implicit: bool) -> None:
+        self.buf = buf
+        self.implicit = implicit
+
+    def element(self, pos: int) -> tuple[int, bytes, int, int]:
+        """Return ``(tag, vr, length, value_offset)`` of the element at ``pos``."""
+        group, elem = struct.unpack_from("<HH", self.buf, pos)
+        tag = (group << 16) | elem
+        if self.implicit or group == 0xFFFE:
+            (length,) = struct.unpack_from("<I", self.buf, pos + 4)
+            return tag, b"", length, pos + 8
+        vr = self.buf[pos + 4 : pos + 6]
+        if vr in _LONG_VRS:
+            (length,) = struct.unpack_from("<I", self.buf, pos + 8)
+            return tag, vr, length, pos + 12
+        (length,) = struct.unpack_from("<H", self.buf, pos + 6)
+        return tag, vr, length, pos + 8
+
+    def skip_undefined(self, pos: int, end_tag: int) -> int:
+        """Skip nested content until ``end_tag`` (item or sequence delimiter)."""
+        while True:
+            tag, _vr, length, value = self.element(pos)
+            if tag == end_tag:
+                return value
+            if length == _UNDEFINED:
+                inner_end = 0xFFFEE00D if tag == 0xFFFEE000 else 0xFFFEE0DD
+                pos = self.skip_undefined(value, inner_end)
+            else:
+                pos = value + length
+
+
+_WANTED = {
+    0x00280002: "samples",
+    0x00280004: "photometric",
+    0x00280008: "frames",
+    0x00280010: "rows",
+    0x00280011: "columns",
+    0x00280100: "bits_allocated",
+    0x00280101: "bits_stored",
+    0x00280103: "pixel_representation",
+    0x00281052: "intercept",
+    0x00281053: "slope",
+    0x00200032: "position",
+}
+_SHORTS = {"samples", "rows", "columns", "bits_allocated", "bits_stored"}
+_SHORTS |= {"pixel_representation"}
+_FORCE_PYDICOM = {0x00283000, 0x52009229, 0x52009230, 0x00280009}
+
+
+def _meta_syntax(buf: bytes) -> tuple[str, int, int] | None:
+    if buf[128:132] != b"DICM":
+        return None
+    walker = _Walker(buf, implicit=False)
+    pos = 132
+    syntax = ""
+    check = 0
+    while pos + 8 <= len(buf):
+        tag, _vr, length, value = walker.element(pos)
+        if tag >> 16 != 0x0002:
+            return syntax, pos, check
+        if tag == 0x00020010:
+            syntax = buf[value : value + length].decode("ascii", "replace").strip("\0 ")
+            check = pos
+        pos = value + length
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One element of a layout: its name, offset and the bytes that identify it."""
+
+    name: str  # a _WANTED name, "syntax" or "pixels"
+    offset: int
+    key: bytes  # tag (+ VR in explicit VR) bytes
+    length_format: str  # "<H" or "<I"
+    header_length: int  # 8 or 12
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where a native file's elements sit, to re-read similar files without a walk.
+
+    Files of one series written by one scanner have nearly identical header layouts;
+    only some values (positions, times) change length. :func:`_locate` finds each
+    recorded element at its offset, or within a few bytes of it after the previous
+    element's shift, so most files need no element-by-element walk.
+    """
+
+    syntax: str
+    entries: tuple[_Entry, ...]
+    pixel_value_offset: int
+    absent: tuple[
+        bytes, ...
+    ] = ()  # tags of wanted/refused elements the first file lacks
+
+
+FRAMES_PER_TASK = 16
+"""Frames of one multi-frame file decoded per task (one header parse each)."""
+
+_DRIFT = 64
+"""Bytes an element may move relative to the previous one between files of a series."""
+
+
+def _entry(name: str, buf: bytes, pos: int, *, implicit: bool) -> _Entry:
+    if implicit:
+        return _Entry(name, pos, buf[pos : pos + 4], "<I", 8)
+    long_vr = buf[pos + 4 : pos + 6] in _LONG_VRS
+    return _Entry(
+        name, pos, buf[pos : pos + 6], "<I" if long_vr else "<H", 12 if long_vr else 8
+    )
+
+
+def _locate(buf: bytes, layout: _Layout) -> tuple[dict[str, bytes], int, int] | None:
+    """Return (raw values by name, pixel value offset, pixel length) or None."""
+    delta = 0
+    floor = 0
+    values: dict[str, bytes] = {}
+    for entry in layout.entries:
+        expected = entry.offset + delta
+        if buf[expected : expected + len(entry.key)] != entry.key:
+            start = max(floor, expected - _DRIFT)
+            expected = buf.find(entry.key, start, expected + _DRIFT + len(entry.key))
+            if expected < 0:
+                return None
+            delta = expected - entry.offset
+        length_at = (
+            expected + entry.header_length - (4 if entry.length_format == "<I" else 2)
+        )
+        (length,) = struct.unpack_from(entry.length_format, buf, length_at)
+        value = expected + entry.header_length
+        if entry.name == "pixels":
+            if any(buf.find(tag, 0, expected) >= 0 for tag in layout.absent):
+                return None  # an element the first file lacks: walk this one
+            return values, value, length
+        values[entry.name] = buf[value : value + length]
+        floor = value + length
+    return None
+
+
+def _fast_probe(path: Path, frame: int) -> tuple[_Pixels, _Layout] | None:
+    """Return the slice's pixel layout from raw bytes, or None to use pydicom."""
+    with path.open("rb") as stream:
+        buf = stream.read(_PROBE_BYTES)
+    try:
+        layout = _walk_for_layout(buf)
+        if layout is None:
+            return None
+        pixels = _pixels_from_buffer(path, frame, buf, layout)
+    except (struct.error, ValueError, IndexError, KeyError, RecursionError):
+        return None
+    return (pixels, layout) if pixels is not None else None
+
+
+def _walk_for_layout(buf: bytes) -> _Layout | None:
+    meta = _meta_syntax(buf)
+    if meta is None or meta[0] not in _NATIVE:
+        return None
+    syntax, pos, syntax_at = meta
+    implicit = syntax == IMPLICIT_LE
+    walker = _Walker(buf, implicit=implicit)
+    entries = [_entry("syntax", buf, syntax_at, implicit=False)]
+    while pos + 12 <= len(buf):
+        tag, _vr, length, value = walker.element(pos)
+        if tag in _FORCE_PYDICOM:
+            return None
+        if tag == 0x7FE00010:
+            if length == _UNDEFINED:
+                return None
+            entries.append(_entry("pixels", buf, pos, implicit=implicit))
+            return _Layout(syntax, tuple(entries), value, _absent_tags(entries, buf))
+        if tag > 0x7FE00010:
+            return None
+        if length == _UNDEFINED:
+            pos = walker.skip_undefined(value, 0xFFFEE0DD)
+            continue
+        name = _WANTED.get(tag)
+        if name is not None:
+            entries.append(_entry(name, buf, pos, implicit=implicit))
+        pos = value + length
+    return None
+
+
+def _absent_tags(entries: list[_Entry], buf: bytes) -> tuple[bytes, ...]:
+    present = {struct.unpack_from("<HH", buf, e.offset) for e in entries}
+    tags = [*_WANTED, *_FORCE_PYDICOM]
+    return tuple(
+        struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+        for tag in tags
+        if (tag >> 16, tag & 0xFFFF) not in present
+    )
+
+
+def _pixels_from_buffer(
+    path: Path, frame: int, buf: bytes, layout: _Layout
+) -> _Pixels | None:
+    located = _locate(buf, layout)
+    if located is None:
+        return None
+    raw_values, pixel_value_offset, pixel_length = located
+    raw_position = raw_values.pop("position", b"")
+    key = (
+        tuple(raw_values.items()),
+        layout.syntax,
+        frame,
+        pixel_value_offset,
+        pixel_length,
+    )
+    template = _pixel_template(key)
+    if template is None:
+        return None
+    position = _ds_triplet(raw_position.decode("ascii", "replace").strip("\0 "))
+    return dataclasses.replace(template, path=path, position=position)
+
+
+@functools.lru_cache(maxsize=64)
+def _pixel_template(
+    key: tuple[tuple[tuple[str, bytes], ...], str, int, int, int],
+) -> _Pixels | None:
+    """Return the path-independent pixel description of raw header values.
+
+    Cached: the files of a series mostly share these values, so each is parsed once.
+    """
+    raw_values, syntax, frame, pixel_value_offset, pixel_length = key
+    values = dict(raw_values)
+    if values.pop("syntax", b"").decode("ascii", "replace").strip("\0 ") != syntax:
+        return None
+    found: dict[str, Any] = {
+        name: struct.unpack_from("<H", raw)[0]
+        if name in _SHORTS
+        else raw.decode("ascii", "replace").strip("\0 ")
+        for name, raw in values.items()
+    }
+    return _pixels_from_values(
+        frame,
+        found,
+        syntax=syntax,
+        pixel_value_offset=pixel_value_offset,
+        pixel_length=pixel_length,
+    )
+
+
+def _pixels_from_values(
+    frame: int,
+    found: dict[str, Any],
+    *,
+    syntax: str,
+    pixel_value_offset: int,
+    pixel_length: int,
+) -> _Pixels | None:
+    samples = int(found.get("samples", 1))
+    photometric = str(found.get("photometric", "MONOCHROME2"))
+    bits = int(found.get("bits_allocated", 0))
+    if samples != 1 or photometric != "MONOCHROME2" or bits not in (8, 16, 32):
+        return None
+    rows, columns = int(found["rows"]), int(found["columns"])
+    n_frames = int(str(found.get("frames") or "1").strip() or 1)
+    frame_bytes = rows * columns * bits // 8
+    if pixel_length < frame_bytes * n_frames or frame >= n_frames:
+        return None
+    return _Pixels(
+        path=Path(),
+        frame=frame,
+        syntax=syntax,
+        rows=rows,
+        columns=columns,
+        bits_allocated=bits,
+        bits_stored=int(found.get("bits_stored", bits)),
+        signed=int(found.get("pixel_representation", 0)) == 1,
+        samples=1,
+        slope=_ds(found.get("slope"), 1.0),
+        intercept=_ds(found.get("intercept"), 0.0),
+        offset=pixel_value_offset + frame * frame_bytes,
+        position=_ds_triplet(found.get("position")),
+    )
+
+
+def _ds(text: Any, default: float) -> float:
+    try:
+        return float(str(text).split("\\")[0]) if text not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _ds_triplet(text: Any) -> tuple[float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in str(text).split("\\")]
+    except ValueError:
+        return None
+    return (values[0], values[1], values[2]) if len(values) == 3 else None
+
+
+# ---------------------------------------------------------------- pydicom path
+
+
+def _read_header_dataset(path: Path) -> Any:
+    """Return the pydicom header (no pixels) of ``path`` (cached while unchanged)."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    return _cached_header(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_header(path: Path, mtime_ns: int, size: int) -> Any:
+    """Parse a header once: multi-frame files are asked for frame after frame."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    del mtime_ns, size  # cache key only
+    try:
+        with path.open("rb") as stream:
+            dataset = pydicom.dcmread(stream, stop_before_pixels=True, force=True)
+            element_offset = stream.tell()  # dcmread stops right before Pixel Data
+            element = stream.read(12)
+    except (InvalidDicomError, OSError, ValueError, EOFError, struct.error) as error:
+        raise VolumeLoadError(f"{path}: cannot read the header: {error}") from error
+    return dataset, _native_pixel_offset(
+        dataset, stream_offset=element_offset, raw=element
+    )
+
+
+def _native_pixel_offset(dataset: Any, *, stream_offset: int, raw: bytes) -> int | None:
+    """Return the file offset of native little-endian Pixel Data values, else None."""
+    syntax = str(getattr(dataset.get("file_meta"), "TransferSyntaxUID", "") or "")
+    if syntax not in _NATIVE or len(raw) < 12 or raw[:4] != b"\xe0\x7f\x10\x00":
+        return None
+    if syntax == IMPLICIT_LE:
+        (length,) = struct.unpack_from("<I", raw, 4)
+        return None if length == _UNDEFINED else stream_offset + 8
+    if raw[4:6] not in (b"OB", b"OW"):
+        return None
+    (length,) = struct.unpack_from("<I", raw, 8)
+    return None if length == _UNDEFINED else stream_offset + 12
+
+
+def _pydicom_probe(path: Path, frame: int) -> _Pixels:
+    return _pixels_from_dataset(_read_header_dataset(path), path, frame)
+
+
+def _pixels_from_dataset(
+    header: tuple[Any, int | None], path: Path, frame: int
+) -> _Pixels:
+    """Return one frame's pixel description from a pydicom header.
+
+    Native little-endian monochrome frames get a byte ``offset`` (read directly, even
+    inside enhanced multi-frame files); others are left to pydicom's decoders.
+    """
+    dataset, pixel_offset = header
+    meta = dataset.get("file_meta")
+    syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    has_meta = bool(syntax)
+    if not syntax:
+        syntax = IMPLICIT_LE if dataset.is_implicit_VR else EXPLICIT_LE
+        if not dataset.is_little_endian:
+            syntax = EXPLICIT_BE
+    slope, intercept = _frame_rescale(dataset, frame)
+    position = _frame_position(dataset, frame)
+    samples = int(dataset.get("SamplesPerPixel", 1) or 1)
+    if samples != 1:
+        raise VolumeLoadError(
+            f"{path}: colour images ({samples} samples) are not supported"
+        )
+    lut = dataset if "ModalityLUTSequence" in dataset else None
+    rows, columns = int(dataset.Rows), int(dataset.Columns)
+    bits = int(dataset.get("BitsAllocated", 16) or 16)
+    direct = (
+        pixel_offset is not None
+        and lut is None
+        and bits in (8, 16, 32)
+        and str(dataset.get("PhotometricInterpretation", "")) == "MONOCHROME2"
+    )
+    return _Pixels(
+        path=path,
+        frame=frame,
+        syntax=syntax,
+        rows=rows,
+        columns=columns,
+        bits_allocated=bits,
+        bits_stored=int(dataset.get("BitsStored", bits) or bits),
+        signed=int(dataset.get("PixelRepresentation", 0) or 0) == 1,
+        samples=samples,
+        slope=slope,
+        intercept=intercept,
+        offset=pixel_offset + frame * rows * columns * bits // 8
+        if direct and pixel_offset is not None
+        else None,
+        position=position,
+        lut=lut,
+        has_meta=has_meta,
+    )
+
+
+def _frame_rescale(dataset: Any, frame: int) -> tuple[float, float]:
+    slope = _ds(dataset.get("RescaleSlope"), 1.0)
+    intercept = _ds(dataset.get("RescaleIntercept"), 0.0)
+    for sequence_name, index in (
+        ("SharedFunctionalGroupsSequence", 0),
+        ("PerFrameFunctionalGroupsSequence", frame),
+    ):
+        groups = dataset.get(sequence_name)
+        if not groups or index >= len(groups):
+            continue
+        transform = groups[index].get("PixelValueTransformationSequence")
+        if transform:
+            slope = _ds(transform[0].get("RescaleSlope"), slope)
+            intercept = _ds(transform[0].get("RescaleIntercept"), intercept)
+    return slope, intercept
+
+
+def _frame_position(dataset: Any, frame: int) -> tuple[float, float, float] | None:
+    groups = dataset.get("PerFrameFunctionalGroupsSequence")
+    if groups and frame < len(groups):
+        plane = groups[frame].get("PlanePositionSequence")
+        if plane and plane[0].get("ImagePositionPatient"):
+            values = [float(v) for v in plane[0].ImagePositionPatient]
+            return (values[0], values[1], values[2])
+    position = dataset.get("ImagePositionPatient")
+    if position and len(position) == 3:
+        return (float(position[0]), float(position[1]), float(position[2]))
+    return None
+
+
+def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
+    from pydicom.pixels.utils import pixel_array
+    from pydicom.uid import UID
+
+    options: dict[str, Any] = {}
+    if not pixels.has_meta:
+        options["transfer_syntax_uid"] = UID(pixels.syntax)
+    try:
+        if pixels.syntax == DEFLATED:  # pydicom inflates whole datasets only
+            import pydicom
+
+            dataset = pydicom.dcmread(pixels.path, force=True)
+            return np.asarray(pixel_array(dataset, index=pixels.frame))
+        return np.asarray(pixel_array(str(pixels.path), index=pixels.frame, **options))
+    except (
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+    ) as error:
+        try:
+            return _decode_with_gdcm(pixels)
+        except VolumeLoadError:
+            pass
+        raise VolumeLoadError(
+            f"{pixels.path}: cannot decode pixel data ({_syntax_name(pixels.syntax)}): "
+            f"{str(error).splitlines()[0]}"
+        ) from error
+
+
+def _decode_with_gdcm(pixels: _Pixels) -> npt.NDArray[Any]:
+    """Decode with python-gdcm (12-bit JPEG Extended and other pydicom failures)."""
+    try:
+        return _gdcm_frame(pixels)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as error:
+        raise VolumeLoadError(
+            f"{pixels.path}: GDCM cannot decode it: {error}"
+        ) from error
+
+
+def _gdcm_frame(pixels: _Pixels) -> npt.NDArray[Any]:
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(pixels.path))
+    if not reader.Read():
+        raise VolumeLoadError(f"{pixels.path}: GDCM cannot read the file")
+    image = reader.GetImage()
+    scalar = image.GetPixelFormat().GetScalarTypeAsString()
+    dtypes = {"UINT8": "u1", "INT8": "i1", "UINT16": "<u2", "INT16": "<i2"}
+    dtypes |= {"UINT32": "<u4", "INT32": "<i4"}
+    if scalar not in dtypes or image.GetPixelFormat().GetSamplesPerPixel() != 1:
+        raise VolumeLoadError(
+            f"{pixels.path}: GDCM pixel format {scalar} not supported"
+        )
+    buffer = image.GetBuffer()
+    if buffer is None:
+        raise VolumeLoadError(f"{pixels.path}: GDCM returned no pixels")
+    raw = (
+        buffer.encode("utf-8", "surrogateescape") if isinstance(buffer, str) else buffer
+    )
+    values = np.frombuffer(raw, dtype=np.dtype(dtypes[scalar]))
+    per_frame = pixels.rows * pixels.columns
+    start = pixels.frame * per_frame
+    if values.size < start + per_frame:
+        raise VolumeLoadError(f"{pixels.path}: GDCM returned too few pixels")
+    return values[start : start + per_frame].reshape(pixels.rows, pixels.columns)
+
+
+def _syntax_name(syntax: str) -> str:
+    try:
+        from pydicom.uid import UID
+
+        return f"{UID(syntax).name} {syntax}" if syntax else "unknown transfer syntax"
+    except (ValueError, KeyError):
+        return syntax
+
+
+# ---------------------------------------------------------------- dtype planning
+
+
+def _value_range(pixels: _Pixels) -> tuple[float, float]:
+    bits = max(1, min(pixels.bits_stored, pixels.bits_allocated))
+    low, high = (
+        (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if pixels.signed else (0, 2**bits - 1)
+    )
+    ends = (
+        low * pixels.slope + pixels.intercept,
+        high * pixels.slope + pixels.intercept,
+    )
+    return min(ends), max(ends)
+
+
+class _TooWide(Exception):
+    """A slice's rescaled values do not fit the volume's integer dtype."""
+
+
+def _range_fits(pixels: _Pixels, dtype: np.dtype[Any]) -> bool:
+    low, high = _value_range(pixels)
+    info = np.iinfo(dtype)
+    return bool(info.min <= low and high <= info.max)
+
+
+def _output_dtype(pixels: _Pixels) -> np.dtype[Any]:
+    """Return the volume dtype planned from one slice's header.
+
+    Identity rescale: the stored dtype. Integer slope and intercept: int16 when the
+    rescaled BitsStored range fits, else int16 still when it fits int32 (each slice's
+    actual values are then checked, and the volume widens to int32 only if one does
+    not fit: 16-bit signed CT with intercept -1024 stays int16). Otherwise float32.
+    """
+    if pixels.lut is not None:
+        return np.dtype(np.int32)
+    if pixels.slope == 1.0 and pixels.intercept == 0.0:
+        return pixels.stored_dtype.newbyteorder("=")
+    integral = float(pixels.slope).is_integer() and float(pixels.intercept).is_integer()
+    if integral and _range_fits(pixels, np.dtype(np.int32)):
+        return np.dtype(np.int16)
+    return np.dtype(np.float32)
+
+
+def _wide_dtype(pixels: _Pixels) -> np.dtype[Any]:
+    """Return a dtype that surely holds the slice's rescaled values."""
+    planned = _output_dtype(pixels)
+    if planned.kind == "f" or pixels.lut is not None:
+        return planned
+    identity = pixels.slope == 1.0 and pixels.intercept == 0.0
+    if identity or _range_fits(pixels, planned):
+        return planned
+    return (
+        np.dtype(np.int32)
+        if _range_fits(pixels, np.dtype(np.int32))
+        else np.dtype(np.float32)
+    )
+
+
+def _fits(pixels: _Pixels, dtype: np.dtype[Any]) -> bool:
+    """Return whether the slice may be decoded into ``dtype`` (int16: checked later)."""
+    needed = _output_dtype(pixels)
+    if needed == dtype or dtype.kind == "f":
+        return True
+    if needed.kind == "f" or pixels.lut is not None:
+        return False
+    if _range_fits(pixels, dtype):
+        return True
+    return dtype == np.int16 and _range_fits(pixels, np.dtype(np.int32))
+
+
+@functools.lru_cache(maxsize=256)
+def _template_fits(template: _Pixels, dtype: np.dtype[Any]) -> bool:
+    """Return :func:`_fits` for a path-independent template (cached)."""
+    return _fits(template, dtype)
+
+
+def _check_actual_range(
+    stored: npt.NDArray[Any], target: npt.NDArray[Any], pixels: _Pixels
+) -> None:
+    """Raise _TooWide when the rescaled values of ``stored`` overflow ``target``."""
+    if target.dtype.kind == "f" or _range_fits(pixels, target.dtype):
+        return
+    low, high = int(stored.min()), int(stored.max())
+    ends = (
+        low * pixels.slope + pixels.intercept,
+        high * pixels.slope + pixels.intercept,
+    )
+    info = np.iinfo(target.dtype)
+    if min(ends) < info.min or max(ends) > info.max:
+        raise _TooWide
+
+
+# ---------------------------------------------------------------- one slice
+
+
+def _fix_high_bits(values: npt.NDArray[Any], pixels: _Pixels) -> None:
+    """Mask (unsigned) or sign-extend (signed) bits above BitsStored, in place."""
+    spare = pixels.bits_allocated - pixels.bits_stored
+    if spare <= 0 or values.dtype.kind not in "iu":
+        return
+    if pixels.signed:
+        values <<= spare
+        values >>= spare
+    else:
+        values &= (1 << pixels.bits_stored) - 1
+
+
+def _rescale_into(
+    stored: npt.NDArray[Any], target: npt.NDArray[Any], pixels: _Pixels
+) -> None:
+    if pixels.lut is not None:
+        from pydicom.pixels.processing import apply_modality_lut
+
+        target[...] = apply_modality_lut(stored, pixels.lut)
+        return
+    if target.dtype.kind != "f":
+        _check_actual_range(stored, target, pixels)
+    if stored is not target:
+        np.copyto(target, stored, casting="unsafe")
+    if target.dtype.kind == "f":
+        if pixels.slope != 1.0:
+            target *= np.float32(pixels.slope)
+        if pixels.intercept != 0.0:
+            target += np.float32(pixels.intercept)
+        return
+    if pixels.slope != 1.0:
+        target *= int(pixels.slope)
+    if pixels.intercept != 0.0:
+        target += int(pixels.intercept)
+
+
+def _read_native(stream: Any, pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    """Read native pixels from ``stream`` (at the frame's offset) into ``target``.
+
+    The bytes go straight into the output slice when the stored dtype allows it
+    (including unsigned <= 15-bit data into int16), else into a scratch array; then the
+    bits above BitsStored are cleared and the rescale is applied in place.
+    """
+    stored_dtype = pixels.stored_dtype
+    direct = target.dtype == stored_dtype or (
+        target.dtype == np.int16
+        and stored_dtype == np.uint16
+        and pixels.bits_stored <= 15
+    )
+    buffer = target if direct else np.empty(target.shape, dtype=stored_dtype)
+    view = buffer.reshape(-1).view(np.uint8).data
+    count = stream.readinto(view)
+    if count != view.nbytes:
+        raise VolumeLoadError(
+            f"{pixels.path}: truncated pixel data ({count} of {view.nbytes} bytes)"
+        )
+    _fix_high_bits(buffer.view(stored_dtype), pixels)
+    _rescale_into(buffer, target, pixels)
+
+
+def _read_fast(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    """Open the file, seek to the frame and read it (see :func:`_read_native`)."""
+    assert pixels.offset is not None
+    with pixels.path.open("rb", buffering=0) as stream:
+        stream.seek(pixels.offset)
+        _read_native(stream, pixels, target)
+
+
+def _read_with_layout(
+    path: Path, frame: int, layout: _Layout, target: npt.NDArray[Any]
+) -> _Pixels | None:
+    """Decode a file laid out like the series' first one; None when it is not alike."""
+    with path.open("rb", buffering=0) as stream:
+        header = stream.read(layout.pixel_value_offset + 4 * _DRIFT)
+        try:
+            pixels = _pixels_from_buffer(path, frame, header, layout)
+        except (struct.error, ValueError, IndexError, KeyError):
+            return None
+        if pixels is None or pixels.offset is None:
+            return None
+        if (pixels.rows, pixels.columns) != target.shape or not _template_fits(
+            dataclasses.replace(pixels, path=Path(), position=None), target.dtype
+        ):
+            return None
+        stream.seek(pixels.offset)
+        _read_native(stream, pixels, target)
+    return pixels
+
+
+def _decode_slice(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    if (pixels.rows, pixels.columns) != target.shape:
+        raise VolumeLoadError(
+            f"{pixels.path}: image size {pixels.columns}x{pixels.rows} differs from the "
+            f"series' {target.shape[1]}x{target.shape[0]} (mixed sizes)"
+        )
+    if pixels.offset is not None:
+        _read_fast(pixels, target)
+        return
+    stored = _decode_with_pydicom(pixels)
+    if stored.shape != target.shape:
+        raise VolumeLoadError(
+            f"{pixels.path}: decoded frame has shape {stored.shape}, expected "
+            f"{target.shape}"
+        )
+    _rescale_into(stored, target, pixels)
+
+
+def _probe(path: Path, frame: int) -> tuple[_Pixels, _Layout | None]:
+    try:
+        fast = _fast_probe(path, frame)
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    return fast if fast is not None else (_pydicom_probe(path, frame), None)
+
+
+# ---------------------------------------------------------------- loader
+
+
+def _check_loadable(series: SeriesInfo) -> None:
+    if not series.files:
+        raise VolumeLoadError(f"series {series.series_instance_uid} has no images")
+    for warning in series.warnings:
+        if any(marker in warning for marker in _REFUSED):
+            raise VolumeLoadError(
+                f"{series.files[0].parent}: series {series.series_description!r} "
+                f"cannot be loaded as one volume: {warning}"
+            )
+
+
+class VolumeLoader:
+    """Progressive loading of one series; see :func:`open_volume`.
+
+    Slices are decoded in the background by a thread pool; :meth:`request_slice` decodes
+    a slice at once in the calling thread when no worker has it yet.
+    """
+
+    def __init__(self, series: SeriesInfo, *, workers: int | None = None) -> None:
+        _check_loadable(series)
+        quiet_pydicom()
+        self.series = series
+        count = len(series.files)
+        self._lock = threading.Lock()
+        self._state = [0] * count  # 0 pending, 1 decoding, 2 done
+        self._events = [threading.Event() for _ in range(count)]
+        self._positions: list[tuple[float, float, float] | None] = [None] * count
+        self._promoted: dict[int, npt.NDArray[Any]] = {}
+        self._errors: list[tuple[int, Exception]] = []
+        self._cancelled = threading.Event()
+        self._next = 0
+        self._done = 0
+        first, self._layout = _probe(series.files[0], series.frames[0])
+        self._dtype = _output_dtype(first)
+        try:
+            self._array: npt.NDArray[Any] = np.empty(
+                (count, series.rows, series.columns), dtype=self._dtype
+            )
+        except MemoryError as error:
+            raise VolumeLoadError(
+                f"{series.files[0].parent}: not enough memory for a "
+                f"{series.columns}x{series.rows}x{count} volume"
+            ) from error
+        self._first = first
+        self._groups = _multi_frame_groups(series)
+        self._stored: set[int] = set()
+        n_workers = workers or min(count, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, n_workers))
+        self._futures: list[Future[None]] = [
+            self._pool.submit(self._work) for _ in range(max(1, n_workers))
+        ]
+        self._pool.shutdown(wait=False)
+
+    @property
+    def progress(self) -> float:
+        """Return the fraction of slices decoded, 0..1."""
+        return self._done / len(self._state)
+
+    def _claim(self, index: int, *, group: bool = True) -> tuple[int, ...]:
+        """Mark ``index`` (and, with ``group``, its multi-frame chunk) as taken.
+
+        Call with the lock held; returns () when ``index`` is already taken.
+        """
+        if self._state[index] != 0:
+            return ()
+        members = self._groups.get(index, (index,)) if group else (index,)
+        claimed = tuple(i for i in members if self._state[i] == 0)
+        for i in claimed:
+            self._state[i] = 1
+        return claimed
+
+    def _claim_next(self) -> tuple[int, ...]:
+        with self._lock:
+            while self._next < len(self._state) and self._state[self._next] != 0:
+                self._next += 1
+            if self._next >= len(self._state):
+                return ()
+            return self._claim(self._next)
+
+    def _work(self) -> None:
+        while not self._cancelled.is_set() and not self._errors:
+            indices = self._claim_next()
+            if not indices:
+                return
+            self._run(indices)
+
+    def _run(self, indices: tuple[int, ...]) -> None:
+        try:
+            if len(indices) == 1:
+                self._decode(indices[0])
+            else:
+                self._decode_frames(indices)
+        except Exception as error:
+            logger.debug(
+                "slices %s of %s failed",
+                indices,
+                self.series.series_instance_uid,
+                exc_info=True,
+            )
+            with self._lock:
+                self._errors.append((indices[0], error))
+        finally:
+            with self._lock:
+                for index in indices:
+                    self._state[index] = 2
+                self._done += len(indices)
+            for index in indices:
+                self._events[index].set()
+
+    def _decode_frames(self, indices: tuple[int, ...]) -> None:
+        """Decode several frames of one multi-frame file, parsing its header once."""
+        from pydicom.pixels.utils import iter_pixels
+        from pydicom.uid import UID
+
+        path = self.series.files[indices[0]]
+        by_frame = sorted(indices, key=lambda i: self.series.frames[i])
+        frames = [self.series.frames[i] for i in by_frame]
+        header = _read_header_dataset(path)
+        described = [_pixels_from_dataset(header, path, f) for f in frames]
+        if described[0].offset is not None:  # native: read frame by frame, no decoder
+            for index in by_frame:
+                self._decode(index)
+            return
+        options: dict[str, Any] = {}
+        if not described[0].has_meta:
+            options["transfer_syntax_uid"] = UID(described[0].syntax)
+        try:
+            decoded = iter_pixels(str(path), indices=frames, **options)
+            for index, pixels, stored in zip(by_frame, described, decoded, strict=True):
+                self._store(index, pixels, np.asarray(stored))
+        except (RuntimeError, NotImplementedError, ValueError, TypeError):
+            logger.debug("frame-by-frame decoding of %s", path, exc_info=True)
+            for index in by_frame:
+                if index not in self._stored:
+                    self._decode(index)
+
+    def _store(self, index: int, pixels: _Pixels, stored: npt.NDArray[Any]) -> None:
+        """Rescale decoded stored values of slice ``index`` into the volume."""
+        self._positions[index] = pixels.position
+        if stored.shape != (self.series.rows, self.series.columns):
+            raise VolumeLoadError(
+                f"{pixels.path}: frame {pixels.frame} has shape {stored.shape}, "
+                f"expected {(self.series.rows, self.series.columns)} (mixed sizes)"
+            )
+        try:
+            if _fits(pixels, self._dtype):
+                _rescale_into(stored, self._array[index], pixels)
+                self._stored.add(index)
+                return
+        except _TooWide:
+            logger.debug("slice %d needs a wider dtype than %s", index, self._dtype)
+        wide = np.empty(stored.shape, dtype=_wide_dtype(pixels))
+        _rescale_into(stored, wide, pixels)
+        self._promoted[index] = wide
+        self._stored.add(index)
+
+    def _decode(self, index: int) -> None:
+        path, frame = self.series.files[index], self.series.frames[index]
+        try:
+            if self._decode_into_volume(index, path, frame):
+                return
+        except _TooWide:
+            logger.debug("slice %d needs a wider dtype than %s", index, self._dtype)
+        pixels = self._first if index == 0 else _probe(path, frame)[0]
+        self._positions[index] = pixels.position
+        wide = np.empty(
+            (self.series.rows, self.series.columns), dtype=_wide_dtype(pixels)
+        )
+        _decode_slice(pixels, wide)
+        self._promoted[index] = wide
+
+    def _decode_into_volume(self, index: int, path: Path, frame: int) -> bool:
+        """Decode slice ``index`` into the volume's array; False if its dtype is too small."""
+        if index and self._layout is not None:
+            try:
+                done = _read_with_layout(path, frame, self._layout, self._array[index])
+            except OSError as error:
+                raise VolumeLoadError(
+                    f"{path}: cannot read the file: {error}"
+                ) from error
+            if done is not None:
+                self._positions[index] = done.position
+                return True
+        pixels = self._first if index == 0 else _probe(path, frame)[0]
+        self._positions[index] = pixels.position
+        if not _fits(pixels, self._dtype):
+            return False
+        _decode_slice(pixels, self._array[index])
+        return True
+
+    def request_slice(self, index: int) -> npt.NDArray[Any]:
+        """Return slice ``index`` (modality values), decoding it now if needed.
+
+        Raises
+        ------
+        VolumeLoadError
+            When the slice cannot be decoded.
+        IndexError
+            When ``index`` is outside the series.
+
+        """
+        if not 0 <= index < len(self._state):
+            raise IndexError(f"slice {index} outside 0..{len(self._state) - 1}")
+        with self._lock:
+            claimed = self._claim(index, group=False)  # this slice only: show it now
+        if claimed:
+            self._run(claimed)
+        self._events[index].wait()
+        self._raise_errors()
+        promoted = self._promoted.get(index)
+        return promoted if promoted is not None else self._array[index]
+
+    def cancel(self) -> None:
+        """Stop decoding; slices already decoded stay available."""
+        self._cancelled.set()
+
+    def wait(self) -> Volume:
+        """Wait for every slice and return the volume.
+
+        Raises
+        ------
+        VolumeLoadError
+            When a slice cannot be decoded or loading was cancelled.
+
+        """
+        for future in self._futures:
+            future.exception()
+        self._raise_errors()
+        if self._cancelled.is_set() and self._done < len(self._state):
+            raise VolumeLoadError(
+                f"loading of series {self.series.series_description!r} was cancelled"
+            )
+        array = self._array
+        if self._promoted:
+            wide = np.result_type(
+                self._array.dtype, *(v.dtype for v in self._promoted.values())
+            )
+            array = self._array.astype(wide)
+            for index, values in self._promoted.items():
+                array[index] = values
+        return Volume(
+            array=array,
+            affine=series_affine(self.series, self._positions),
+            sop_instance_uids=self.series.sop_instance_uids,
+            series=self.series,
+        )
+
+    def _raise_errors(self) -> None:
+        if not self._errors:
+            return
+        index, error = self._errors[0]
+        if isinstance(error, MrecistError):
+            raise error
+        raise VolumeLoadError(
+            f"{self.series.files[index]}: cannot load this image: {error}"
+        ) from error
+
+
+def _multi_frame_groups(
+    series: SeriesInfo, *, chunk: int = FRAMES_PER_TASK
+) -> dict[int, tuple[int, ...]]:
+    """Map each slice of a multi-slice file to its chunk of that file's slices.
+
+    A worker decodes a chunk with one header parse (``iter_pixels``); chunks let both
+    workers share a single-file enhanced series.
+    """
+    by_file: dict[Path, list[int]] = {}
+    for index, path in enumerate(series.files):
+        by_file.setdefault(path, []).append(index)
+    groups: dict[int, tuple[int, ...]] = {}
+    for indices in by_file.values():
+        if len(indices) < 2:
+            continue
+        ordered = sorted(indices, key=lambda i: series.frames[i])
+        for start in range(0, len(ordered), chunk):
+            members = tuple(ordered[start : start + chunk])
+            groups.update(dict.fromkeys(members, members))
+    return groups
+
+
+def series_affine(
+    series: SeriesInfo, positions: Sequence[tuple[float, float, float] | None] = ()
+) -> npt.NDArray[np.float64]:
+    """Return the index-to-patient affine of a series from its slice positions.
+
+    The slice step is ``(last position - first position) / (n - 1)`` (keeps gantry tilt);
+    without positions it is the slice normal times ``slice_spacing_mm`` (or 1 mm).
+    """
+    known = [p for p in positions if p is not None]
+    first = (
+        known[0] if len(known) == len(positions) and known else series.first_position_mm
+    )
+    if len(known) == len(positions) and len(known) > 1:
+        step = (np.asarray(known[-1]) - np.asarray(known[0])) / (len(known) - 1)
+    else:
+        spacing = series.slice_spacing_mm or 1.0
+        step = slice_normal(series.image_orientation) * spacing
+    return build_affine(series.image_orientation, first, series.pixel_spacing_mm, step)
+
+
+def open_volume(series: SeriesInfo, *, workers: int | None = None) -> VolumeLoader:
+    """Start loading ``series`` in the background and return the loader.
+
+    Parameters
+    ----------
+    series
+        A stack found by ``scan``.
+    workers
+        Decoding threads (default: one per CPU core).
+
+    Returns
+    -------
+    VolumeLoader
+        ``request_slice(k)`` decodes slice ``k`` first; ``wait()`` returns the Volume.
+
+    Raises
+    ------
+    VolumeLoadError
+        When the series cannot be a volume (4-D, duplicate positions) or its first image
+        cannot be read.
+
+    """
+    return VolumeLoader(series, workers=workers)
+
+
+def load_volume(series: SeriesInfo, *, workers: int | None = None) -> Volume:
+    """Decode every slice of ``series`` and return the volume (modality LUT applied).
+
+    Parameters
+    ----------
+    series
+        A stack found by ``scan``.
+    workers
+        Decoding threads (default: one per CPU core).
+
+    Returns
+    -------
+    Volume
+        ``array[slice, row, column]`` in modality units (CT: HU), the affine from the
+        slice positions, and the SOP Instance UID of each slice.
+
+    Raises
+    ------
+    VolumeLoadError
+        Naming the file and the reason (undecodable syntax, mixed sizes, 4-D series...).
+
+    """
+    return open_volume(series, workers=workers).wait()

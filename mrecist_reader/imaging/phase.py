@@ -1,0 +1,179 @@
+"""Contrast phase of a series from its header text and timing.
+
+Rules, applied in this order (the first that decides wins):
+
+1. Localizers are ``unknown``.
+2. Words of SeriesDescription, then of ProtocolName (upper-cased, split on anything that
+   is not a letter or digit; ``LATE ART`` etc. are read as phrases):
+
+   - ``pre_contrast``: PRE, PRECONTRAST, NON CONTRAST / NONCONTRAST / NON-CON, NC,
+     UNENHANCED, NATIVE, PLAIN, WO / W/O (without), MASK, "WITHOUT CONTRAST".
+   - ``arterial``: ART, ARTERIAL, ARTERIELL, LATE ART, EARLY ART, AP, HAP, LAP, EAP,
+     MULTIPHASE / MULTI-ARTERIAL / MULTIART (GE LAVA multiphase, Siemens TWIST-VIBE:
+     multi-arterial acquisitions).
+   - ``portal_venous``: PORTAL, PV, PVP, VEN, VENOUS, PORTOVENOUS, PORTALVENOUS,
+     VENOSE, VP.
+   - ``delayed``: DELAY, DELAYED, DEL, LATE (not followed by ART), EQUILIBRIUM, EQ,
+     EQUIL, WASHOUT, TRANSITIONAL, TP, HBP, HEPATOBILIARY, and the hepatobiliary phase
+     of gadoxetate MR is reported as ``delayed``.
+
+   If words of two phases occur (e.g. "ART PV"), the text decides nothing.
+3. A time in the text: ``35s`` / ``35 sec`` (seconds after injection) or ``3MIN`` /
+   ``3 min`` (minutes): < 50 s arterial, 50-119 s portal venous, >= 120 s delayed.
+4. Header timing: AcquisitionTime minus ContrastBolusStartTime, same thresholds
+   (negative: pre-contrast).
+5. Study-relative timing: when the study has at least two contrast series (a
+   ContrastBolusAgent) with acquisition times, the earliest is taken as arterial
+   (~35 s after injection) and the others by their delay from it (35 s + delay, same
+   thresholds). A series without ContrastBolusAgent acquired before the earliest
+   contrast series of such a study is ``pre_contrast``.
+6. Otherwise ``unknown``.
+"""
+
+import logging
+import re
+from collections.abc import Sequence
+
+from mrecist_reader.imaging.volume import Phase
+
+logger = logging.getLogger(__name__)
+
+ARTERIAL_LIMIT_S = 50.0
+"""Seconds after injection below which a series counts as arterial."""
+PORTAL_LIMIT_S = 120.0
+"""Seconds after injection below which a series counts as portal venous (else delayed)."""
+ASSUMED_ARTERIAL_DELAY_S = 35.0
+"""Assumed injection-to-acquisition delay of a study's earliest contrast series."""
+
+_PRE_WORDS = {
+    "PRE", "PRECONTRAST", "NONCONTRAST", "NONCON", "NC", "UNENHANCED", "NATIVE",
+    "NATIV", "PLAIN", "WO", "MASK", "NONENHANCED",
+}  # fmt: skip
+_ARTERIAL_WORDS = {
+    "ART", "ARTERIAL", "ARTERIELL", "ARTERIALE", "AP", "HAP", "LAP", "EAP",
+    "MULTIPHASE", "MULTIART", "MULTIARTERIAL", "ARTERIAL1", "ARTERIAL2",
+}  # fmt: skip
+_PORTAL_WORDS = {
+    "PORTAL", "PV", "PVP", "VEN", "VENOUS", "PORTOVENOUS", "PORTALVENOUS", "VENOSE",
+    "VENOES", "VP", "PORTALVEN",
+}  # fmt: skip
+_DELAYED_WORDS = {
+    "DELAY", "DELAYED", "DEL", "LATE", "EQUILIBRIUM", "EQ", "EQUIL", "WASHOUT",
+    "TRANSITIONAL", "TP", "HBP", "HEPATOBILIARY", "SPAET", "SPAT",
+}  # fmt: skip
+_PHRASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"\b(LATE|EARLY)[\s_-]*ART"), Phase.ARTERIAL),
+    (re.compile(r"\bNON[\s_-]*(CONTRAST|CON|ENHANCED)\b"), Phase.PRE_CONTRAST),
+    (re.compile(r"\bW/?O[\s_-]*(CONTRAST|CON|C)?\b"), Phase.PRE_CONTRAST),
+    (re.compile(r"\bWITHOUT[\s_-]*CONTRAST\b"), Phase.PRE_CONTRAST),
+    (re.compile(r"\bMULTI[\s_-]*(PHASE|ART)"), Phase.ARTERIAL),
+    (re.compile(r"\bPORTAL[\s_-]*VEN"), Phase.PORTAL_VENOUS),
+    (re.compile(r"\bWASH[\s_-]*OUT\b"), Phase.DELAYED),
+)
+_SECONDS = re.compile(r"(?<![\d.])(\d{1,3})\s*(S|SEC|SECS|SECOND|SECONDS)\b")
+_MINUTES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*(MIN|MINS|MINUTE|MINUTES)\b")
+
+
+def classify_phase(
+    description: str,
+    *,
+    protocol_name: str = "",
+    contrast_agent: str = "",
+    bolus_start_seconds: float | None = None,
+    acquisition_seconds: float | None = None,
+    study_contrast_seconds: Sequence[float] = (),
+    is_localizer: bool = False,
+) -> Phase:
+    """Return the contrast phase of a series (rules in the module docstring).
+
+    Parameters
+    ----------
+    description
+        SeriesDescription.
+    protocol_name
+        ProtocolName, used when the description decides nothing.
+    contrast_agent
+        ContrastBolusAgent ('' when absent).
+    bolus_start_seconds
+        ContrastBolusStartTime as seconds of the day.
+    acquisition_seconds
+        AcquisitionTime (else ContentTime) of the series as seconds of the day.
+    study_contrast_seconds
+        Acquisition times (seconds of the day) of the study's series that name a
+        ContrastBolusAgent, this one included when it does.
+    is_localizer
+        True for a localizer / scout stack.
+
+    Returns
+    -------
+    Phase
+        ``unknown`` when no rule decides.
+
+    """
+    if is_localizer:
+        return Phase.UNKNOWN
+    for text in (description, protocol_name):
+        phase = phase_from_text(text)
+        if phase is not Phase.UNKNOWN:
+            return phase
+    if acquisition_seconds is not None and bolus_start_seconds is not None:
+        return _phase_from_delay(acquisition_seconds - bolus_start_seconds)
+    return _phase_from_study(
+        acquisition_seconds, contrast_agent, study_contrast_seconds
+    )
+
+
+def phase_from_text(text: str) -> Phase:
+    """Return the phase named by a series description or protocol name (or unknown)."""
+    upper = text.upper()
+    found = {phase for pattern, phase in _PHRASES if pattern.search(upper)}
+    without_phrases = upper
+    for pattern, _phase in _PHRASES:
+        without_phrases = pattern.sub(" ", without_phrases)
+    words = set(re.split(r"[^A-Z0-9]+", without_phrases))
+    for word_set, phase in (
+        (_PRE_WORDS, Phase.PRE_CONTRAST),
+        (_ARTERIAL_WORDS, Phase.ARTERIAL),
+        (_PORTAL_WORDS, Phase.PORTAL_VENOUS),
+        (_DELAYED_WORDS, Phase.DELAYED),
+    ):
+        if words & word_set:
+            found.add(phase)
+    if len(found) == 1:
+        return found.pop()
+    if found:
+        return Phase.UNKNOWN
+    return _phase_from_text_time(upper)
+
+
+def _phase_from_text_time(upper: str) -> Phase:
+    minutes = _MINUTES.search(upper)
+    if minutes:
+        return _phase_from_delay(float(minutes.group(1)) * 60.0)
+    seconds = _SECONDS.search(upper)
+    if seconds:
+        return _phase_from_delay(float(seconds.group(1)))
+    return Phase.UNKNOWN
+
+
+def _phase_from_delay(seconds_after_injection: float) -> Phase:
+    if seconds_after_injection < 0:
+        return Phase.PRE_CONTRAST
+    if seconds_after_injection < ARTERIAL_LIMIT_S:
+        return Phase.ARTERIAL
+    if seconds_after_injection < PORTAL_LIMIT_S:
+        return Phase.PORTAL_VENOUS
+    return Phase.DELAYED
+
+
+def _phase_from_study(
+    acquisition_seconds: float | None,
+    contrast_agent: str,
+    study_contrast_seconds: Sequence[float],
+) -> Phase:
+    if acquisition_seconds is None or len(study_contrast_seconds) < 2:
+        return Phase.UNKNOWN
+    earliest = min(study_contrast_seconds)
+    if not contrast_agent:
+        return Phase.PRE_CONTRAST if acquisition_seconds < earliest else Phase.UNKNOWN
+    return _phase_from_delay(ASSUMED_ARTERIAL_DELAY_S + acquisition_seconds - earliest)

@@ -1,0 +1,528 @@
+"""Find every image series under a folder, zip archive or DICOMDIR (headers only).
+
+``scan`` reads each file's header (``stop_before_pixels``), keeps the usable images and
+lists every other file in ``skipped`` with the reason. Images are grouped by
+SeriesInstanceUID, then within a series by image size, orientation and localizer flag
+(ImageType LOCALIZER), so a 3-plane scout or a series of mixed sizes never becomes one
+bogus volume. Each stack is ordered by position along its slice normal (never by file
+name or InstanceNumber), and its slice spacing comes from those positions. Warnings name
+what a reader should know: non-uniform spacing, missing slices, duplicate positions,
+gantry tilt, several images per position (4-D), mixed sizes, missing PixelSpacing or
+ImagePositionPatient.
+
+Many files are read by a process pool (two processes on a two-core machine): parsing
+headers is pure Python and holds the GIL, so threads would not help.
+"""
+
+import logging
+import math
+import multiprocessing
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from mrecist_reader.imaging.geometry import slice_normal
+from mrecist_reader.imaging.headers import (
+    FileHeader,
+    FrameGeometry,
+    Unusable,
+    quiet_pydicom,
+    read_header,
+)
+from mrecist_reader.imaging.phase import classify_phase
+from mrecist_reader.imaging.sources import SkippedFile, collect_files
+from mrecist_reader.imaging.volume import PatientIdentity, Phase, SeriesInfo
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ScanResult", "SkippedFile", "scan"]
+
+POOL_THRESHOLD = 1000
+"""Files below this count are read in this process (a pool takes ~1 s to start)."""
+
+SAFE_ENTRY_POINTS = frozenset(
+    {"mrecist-reader", "mrecist-reader-gui", "pytest", "py.test"}
+)
+"""Console scripts whose re-import by worker processes has no side effects."""
+
+DEFAULT_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Every image stack found, and every file that could not be used (with the reason)."""
+
+    series: tuple[SeriesInfo, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Image:
+    header: FileHeader
+    frame: int
+    geometry: FrameGeometry
+
+
+def scan(
+    path: Path,
+    *,
+    workers: int | None = None,
+    spacing_tolerance: float = 0.05,
+    tilt_tolerance_deg: float = 0.5,
+    cache_dir: Path | None = None,
+) -> ScanResult:
+    """Return the image series under ``path`` and the files that could not be used.
+
+    Parameters
+    ----------
+    path
+        Folder (recursive), zip archive, DICOMDIR or single DICOM file.
+    workers
+        Processes reading headers (default: one per CPU, used from 1000 files up and
+        only where workers can re-import the main module safely: the application's
+        entry points, ``python -m``, interactive sessions; see
+        :func:`_processes_can_start`).
+    spacing_tolerance
+        Relative tolerance (fraction of the typical step) before slice steps count as
+        non-uniform or as a gap; 0.05 = 5 %.
+    tilt_tolerance_deg
+        Angle, degrees, between the slice step and the slice normal above which a gantry
+        tilt is reported.
+    cache_dir
+        Where zip archives are extracted (default: the user's cache folder).
+
+    Returns
+    -------
+    ScanResult
+        Stacks sorted by subject, study date, timepoint label, study, series number
+        and description.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist. Bad files never raise; they go to ``skipped``.
+
+    """
+    quiet_pydicom()
+    collected = collect_files(Path(path), cache_dir=cache_dir)
+    skipped = list(collected.skipped)
+    headers: list[FileHeader] = []
+    for result in _read_all(collected.files, workers):
+        if isinstance(result, Unusable):
+            skipped.append(SkippedFile(str(result.path), result.reason))
+        else:
+            headers.append(result)
+    stacks = build_stacks(
+        headers,
+        spacing_tolerance=spacing_tolerance,
+        tilt_tolerance_deg=tilt_tolerance_deg,
+    )
+    logger.info("scan: %d stacks, %d files skipped", len(stacks), len(skipped))
+    return ScanResult(tuple(stacks), tuple(skipped))
+
+
+def _read_all(
+    files: Sequence[Path], workers: int | None
+) -> list[FileHeader | Unusable]:
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if len(files) < POOL_THRESHOLD or count <= 1 or not _processes_can_start():
+        return [read_header(f) for f in files]
+    context = multiprocessing.get_context("forkserver")
+    chunk = max(16, len(files) // (count * 8))
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            return list(pool.map(read_header, files, chunksize=chunk))
+    except (RuntimeError, OSError) as error:  # BrokenProcessPool is a RuntimeError
+        logger.warning(
+            "header-reading processes failed (%s); reading in-process", error
+        )
+        return [read_header(f) for f in files]
+
+
+def _processes_can_start() -> bool:
+    """Return whether worker processes may be started without side effects.
+
+    ``forkserver`` workers re-import the main module: harmless for the application's
+    entry points, ``python -m ...`` and interactive sessions, but an unguarded user
+    script would run again, code read from stdin cannot be imported, and frozen
+    (PyInstaller) applications need ``freeze_support``. Elsewhere headers are read in
+    this process.
+    """
+    if getattr(sys, "frozen", False):
+        return False
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if main_file is None:
+        return True
+    spec_name = getattr(getattr(main, "__spec__", None), "name", "") or ""
+    if spec_name.endswith("__main__"):
+        return True
+    return Path(main_file).name in SAFE_ENTRY_POINTS and Path(main_file).is_file()
+
+
+def build_stacks(
+    headers: Iterable[FileHeader],
+    *,
+    spacing_tolerance: float = 0.05,
+    tilt_tolerance_deg: float = 0.5,
+) -> list[SeriesInfo]:
+    """Group header records into stacks and describe each one (see the module docstring).
+
+    Parameters
+    ----------
+    headers
+        One record per usable file.
+    spacing_tolerance
+        Relative tolerance of slice steps (see :func:`scan`).
+    tilt_tolerance_deg
+        Gantry-tilt threshold in degrees.
+
+    Returns
+    -------
+    list[SeriesInfo]
+        Sorted by subject, study date, timepoint label, study, series number,
+        description and stack label.
+
+    """
+    by_series: dict[str, list[_Image]] = defaultdict(list)
+    for header in headers:
+        for frame, geometry in enumerate(header.frames):
+            by_series[header.series_instance_uid].append(
+                _Image(header, frame, geometry)
+            )
+    stacks: list[SeriesInfo] = []
+    for images in by_series.values():
+        groups = _split_series(images)
+        sizes = {(g[0].header.rows, g[0].header.columns) for g in groups.values()}
+        extra = (
+            (f"series has mixed image sizes ({len(sizes)} sizes): split into stacks",)
+            if len(sizes) > 1
+            else ()
+        )
+        labels = _stack_labels(list(groups))
+        for key, group in groups.items():
+            stacks.append(
+                _describe(
+                    group,
+                    labels[key],
+                    extra,
+                    spacing_tolerance=spacing_tolerance,
+                    tilt_tolerance_deg=tilt_tolerance_deg,
+                )
+            )
+    stacks = _with_phases(stacks, _headers_by_uid(by_series))
+    stacks.sort(
+        key=lambda s: (
+            s.subject_id,
+            s.identity.study_date or date.max,
+            s.timepoint_label,
+            s.study_instance_uid,
+            s.series_number if s.series_number is not None else 1 << 30,
+            s.series_description,
+            s.series_instance_uid,
+            s.stack_label,
+        )
+    )
+    return stacks
+
+
+def _headers_by_uid(by_series: dict[str, list[_Image]]) -> dict[str, FileHeader]:
+    """Return one representative header per series UID."""
+    return {uid: images[0].header for uid, images in by_series.items()}
+
+
+_GroupKey = tuple[int, int, tuple[float, ...] | None, bool]
+
+
+def _split_series(images: list[_Image]) -> dict[_GroupKey, list[_Image]]:
+    groups: dict[_GroupKey, list[_Image]] = defaultdict(list)
+    for image in images:
+        orientation = image.geometry.orientation
+        rounded = tuple(round(v, 3) + 0.0 for v in orientation) if orientation else None
+        key = (
+            image.header.rows,
+            image.header.columns,
+            rounded,
+            image.header.is_localizer,
+        )
+        groups[key].append(image)
+    return dict(groups)
+
+
+def _plane_name(orientation: tuple[float, ...] | None) -> str:
+    if orientation is None:
+        return "unknown orientation"
+    normal = np.abs(slice_normal(orientation))
+    axis = int(np.argmax(normal))
+    if normal[axis] < 0.9:
+        return "oblique"
+    return ("sagittal", "coronal", "axial")[axis]
+
+
+def _stack_labels(keys: list[_GroupKey]) -> dict[_GroupKey, str]:
+    if len(keys) == 1 and not keys[0][3]:
+        return {keys[0]: ""}
+    labels: dict[_GroupKey, str] = {}
+    for key in keys:
+        rows, columns, orientation, localizer = key
+        parts = ["localizer"] if localizer else []
+        parts.append(_plane_name(orientation))
+        if len({(k[0], k[1]) for k in keys}) > 1:
+            parts.append(f"{columns}x{rows}")
+        labels[key] = " ".join(parts)
+    counts: dict[str, int] = defaultdict(int)
+    for label in labels.values():
+        counts[label] += 1
+    seen: dict[str, int] = defaultdict(int)
+    for key in keys:
+        label = labels[key]
+        if counts[label] > 1:
+            seen[label] += 1
+            labels[key] = f"{label} {seen[label]}"
+    return labels
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    order: list[int]
+    spacing: float | None
+    first_position: tuple[float, float, float]
+    warnings: tuple[str, ...]
+
+
+def _describe(
+    group: list[_Image],
+    label: str,
+    extra: tuple[str, ...],
+    *,
+    spacing_tolerance: float,
+    tilt_tolerance_deg: float,
+) -> SeriesInfo:
+    first = group[0]
+    header = first.header
+    orientation = first.geometry.orientation
+    warnings: list[str] = list(extra)
+    geometry = _order_and_check(
+        group,
+        orientation or DEFAULT_ORIENTATION,
+        spacing_tolerance=spacing_tolerance,
+        tilt_tolerance_deg=tilt_tolerance_deg,
+    )
+    ordered = [group[i] for i in geometry.order]
+    warnings.extend(geometry.warnings)
+    spacing = first.geometry.pixel_spacing
+    if spacing is None:
+        warnings.append(
+            "no PixelSpacing: 1 mm x 1 mm assumed, distances are not reliable"
+        )
+        spacing = (1.0, 1.0)
+    elif header.pixel_spacing_source == "ImagerPixelSpacing":
+        warnings.append("no PixelSpacing: ImagerPixelSpacing (at the detector) used")
+    if orientation is None:
+        warnings.append("no ImageOrientationPatient: axial orientation assumed")
+    times = [
+        i.header.acquisition_seconds for i in group if i.header.acquisition_seconds
+    ]
+    return SeriesInfo(
+        series_instance_uid=header.series_instance_uid,
+        study_instance_uid=header.study_instance_uid,
+        modality=header.modality,
+        series_description=header.series_description,
+        phase=Phase.UNKNOWN,
+        rows=header.rows,
+        columns=header.columns,
+        pixel_spacing_mm=(float(spacing[0]), float(spacing[1])),
+        slice_spacing_mm=geometry.spacing,
+        image_orientation=orientation or DEFAULT_ORIENTATION,
+        first_position_mm=geometry.first_position,
+        transfer_syntaxes=tuple(sorted({i.header.transfer_syntax for i in group})),
+        files=tuple(i.header.path for i in ordered),
+        frames=tuple(i.frame for i in ordered),
+        sop_instance_uids=tuple(i.header.sop_instance_uid for i in ordered),
+        warnings=tuple(warnings),
+        series_number=header.series_number,
+        stack_label=label,
+        subject_id=header.subject_id,
+        timepoint_label=header.timepoint_label,
+        trial_protocol_id=header.trial_protocol_id,
+        trial_site_id=header.trial_site_id,
+        acquisition_seconds=min(times) if times else None,
+        identity=PatientIdentity(
+            patient_name=header.patient_name,
+            patient_id=header.patient_id,
+            birth_date=header.birth_date,
+            institution=header.institution,
+            study_date=header.study_date,
+            series_date=header.series_date,
+        ),
+    )
+
+
+def _fallback_order(group: list[_Image]) -> list[int]:
+    return sorted(
+        range(len(group)),
+        key=lambda i: (
+            group[i].header.instance_number or 0,
+            str(group[i].header.path),
+            group[i].frame,
+        ),
+    )
+
+
+def _order_and_check(
+    group: list[_Image],
+    orientation: Sequence[float],
+    *,
+    spacing_tolerance: float,
+    tilt_tolerance_deg: float,
+) -> _Geometry:
+    positions = [image.geometry.position for image in group]
+    if any(p is None for p in positions):
+        warnings = ["no ImagePositionPatient: slice positions unknown"]
+        if len(group) > 1:
+            warnings.append(
+                "slices ordered by InstanceNumber because positions are missing"
+            )
+        known = next((p for p in positions if p is not None), (0.0, 0.0, 0.0))
+        return _Geometry(_fallback_order(group), None, known, tuple(warnings))
+    points = np.asarray(positions, dtype=np.float64)
+    normal = slice_normal(orientation)
+    distances = points @ normal
+    order = sorted(
+        range(len(group)),
+        key=lambda i: (distances[i], str(group[i].header.path), group[i].frame),
+    )
+    sorted_points = points[order]
+    sorted_distances = distances[order]
+    first = (
+        float(sorted_points[0, 0]),
+        float(sorted_points[0, 1]),
+        float(sorted_points[0, 2]),
+    )
+    if len(group) == 1:
+        return _Geometry(order, None, first, ())
+    spacing, warnings = _spacing_checks(
+        sorted_points,
+        sorted_distances,
+        normal,
+        spacing_tolerance=spacing_tolerance,
+        tilt_tolerance_deg=tilt_tolerance_deg,
+    )
+    return _Geometry(order, spacing, first, tuple(warnings))
+
+
+def _spacing_checks(
+    points: np.ndarray,
+    distances: np.ndarray,
+    normal: np.ndarray,
+    *,
+    spacing_tolerance: float,
+    tilt_tolerance_deg: float,
+) -> tuple[float | None, list[str]]:
+    warnings: list[str] = []
+    unique, counts = _unique_positions(distances)
+    if len(unique) < len(distances):
+        per_position = set(counts.tolist())
+        if len(unique) > 1 and len(per_position) == 1:
+            warnings.append(
+                f"4-D series: {counts[0]} images at each of {len(unique)} positions "
+                "(time or another dimension); not a single volume"
+            )
+        elif len(unique) == 1:
+            warnings.append(
+                f"all {len(distances)} images at one position: not a volume (4-D or repeats)"
+            )
+        else:
+            duplicated = [
+                f"{u:.1f}" for u, c in zip(unique, counts, strict=True) if c > 1
+            ]
+            warnings.append(
+                "duplicate positions: several images at "
+                f"{', '.join(duplicated[:5])} mm along the slice normal"
+            )
+    if len(unique) < 2:
+        return None, warnings
+    steps = np.diff(unique)
+    spacing = float(np.median(steps))
+    warnings.extend(_step_warnings(steps, spacing_tolerance))
+    tilt = _tilt_degrees(points, normal)
+    if tilt > tilt_tolerance_deg:
+        warnings.append(
+            f"gantry tilt {tilt:.1f} deg: slices are sheared (the slice step is not "
+            "along the slice normal)"
+        )
+    return spacing, warnings
+
+
+def _unique_positions(
+    distances: np.ndarray, tolerance_mm: float = 0.01
+) -> tuple[np.ndarray, np.ndarray]:
+    values: list[float] = []
+    counts: list[int] = []
+    for d in distances:
+        if values and abs(d - values[-1]) <= tolerance_mm:
+            counts[-1] += 1
+        else:
+            values.append(float(d))
+            counts.append(1)
+    return np.asarray(values), np.asarray(counts)
+
+
+def _step_warnings(steps: np.ndarray, tolerance: float) -> list[str]:
+    smallest = float(steps.min())
+    largest = float(steps.max())
+    typical = float(np.median(steps))
+    allowed = max(tolerance * typical, 0.01)
+    if largest - smallest <= allowed:
+        return []
+    multiples = steps / smallest
+    if np.all(np.abs(multiples - np.round(multiples)) * smallest <= allowed):
+        missing = int(np.round(multiples).sum() - len(steps))
+        if missing > 0 and abs(typical - smallest) <= allowed:
+            return [
+                f"missing slices: about {missing} missing between positions "
+                f"(steps {smallest:.2f}-{largest:.2f} mm)"
+            ]
+    return [
+        f"non-uniform slice spacing: steps {smallest:.2f}-{largest:.2f} mm "
+        f"(median {typical:.2f} mm)"
+    ]
+
+
+def _tilt_degrees(points: np.ndarray, normal: np.ndarray) -> float:
+    step = points[-1] - points[0]
+    length = float(np.linalg.norm(step))
+    if length == 0.0:
+        return 0.0
+    cosine = min(1.0, abs(float(step @ normal)) / length)
+    return math.degrees(math.acos(cosine))
+
+
+def _with_phases(
+    stacks: list[SeriesInfo], headers: dict[str, FileHeader]
+) -> list[SeriesInfo]:
+    contrast_times: dict[str, list[float]] = defaultdict(list)
+    for header in headers.values():
+        if header.contrast_agent and header.acquisition_seconds is not None:
+            contrast_times[header.study_instance_uid].append(header.acquisition_seconds)
+    result: list[SeriesInfo] = []
+    for stack in stacks:
+        header = headers[stack.series_instance_uid]
+        phase = classify_phase(
+            header.series_description,
+            protocol_name=header.protocol_name,
+            contrast_agent=header.contrast_agent,
+            bolus_start_seconds=header.bolus_start_seconds,
+            acquisition_seconds=stack.acquisition_seconds,
+            study_contrast_seconds=tuple(contrast_times[header.study_instance_uid]),
+            is_localizer=stack.stack_label.startswith("localizer"),
+        )
+        result.append(replace(stack, phase=phase))
+    return result

@@ -1,0 +1,848 @@
+"""The reading session: one read's state, its commands and its signals (no Qt).
+
+:class:`ReadSession` holds an immutable :class:`~mrecist_reader.core.model.Read` snapshot
+and the :class:`~mrecist_reader.core.protocol.ProtocolProfile`. Each command builds a new
+``Read``, checks it with ``core.validate``, saves it together with its audit entries in ONE
+transaction through the repository, and only then replaces the snapshot and emits. A
+command that is refused (``MrecistError``) changes nothing. Signals are psygnal
+signals, emitted synchronously in the caller's thread (the GUI thread).
+"""
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from psygnal import Signal
+
+from mrecist_reader.core.assess import Assessment, assess
+from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem, RuleViolation
+from mrecist_reader.core.model import (
+    STATUSES_BY_TYPE,
+    Caliper,
+    Criteria,
+    Lesion,
+    LesionStatus,
+    LesionType,
+    Method,
+    NewLesionStatus,
+    NonTargetStatus,
+    Observation,
+    Organ,
+    Read,
+    ReadKey,
+    ReadStatus,
+    ReadType,
+    TargetStatus,
+    Timepoint,
+)
+from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.units import Tenths, format_mm
+from mrecist_reader.core.validate import check_target, validate_read
+from mrecist_reader.storage.audit import (
+    Actor,
+    AuditEntry,
+    AuditRecord,
+    current_os_user,
+)
+from mrecist_reader.storage.repository import ReadRepository, Viewer, read_ref
+
+logger = logging.getLogger(__name__)
+
+_LESION_PREFIX = {
+    LesionType.TARGET: "T",
+    LesionType.NON_TARGET: "NT",
+    LesionType.NEW: "N",
+}
+_FLUID_WORDS = re.compile(r"ascites|pleural|effusion", re.IGNORECASE)
+CYTOLOGY_NOTE = "cytology confirmed"
+
+
+class TimepointSigned(MrecistError):
+    """A command would change a signed (locked) timepoint."""
+
+
+def open_database(url: str) -> ReadRepository:
+    """Open (creating or upgrading) the reads database at an SQLAlchemy URL.
+
+    The UI reaches the database only through this module, never ``storage`` directly.
+    """
+    return ReadRepository(url)
+
+
+def available_reads(
+    repository: ReadRepository, reader_id: str, read_type: ReadType
+) -> tuple[ReadKey, ...]:
+    """Return the reads this reader may open (central readers: only their own)."""
+    return repository.list_reads(Viewer(reader_id, read_type))
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A snapshot on the undo/redo stacks and the command that left it."""
+
+    read: Read
+    description: str
+
+
+class ReadSession:
+    """One reader's read of one subject, with commands, autosave, undo and signals.
+
+    Signals
+    -------
+    read_changed(Read)
+        After every successful command, with the new snapshot.
+    assessment_changed(object)
+        ``Assessment`` of the complete timepoints (``None`` while baseline is incomplete).
+    problems_changed(object)
+        ``tuple[Problem, ...]`` of ``validate_read`` on the new snapshot (drafts may
+        have problems; signing requires none up to the signed timepoint).
+    undo_state_changed(bool, bool)
+        ``(can_undo, can_redo)``.
+
+    """
+
+    read_changed = Signal(object)
+    assessment_changed = Signal(object)
+    problems_changed = Signal(object)
+    undo_state_changed = Signal(bool, bool)
+
+    def __init__(
+        self,
+        repository: ReadRepository,
+        read: Read,
+        profile: ProtocolProfile,
+        *,
+        os_user: str | None = None,
+    ) -> None:
+        self._repository = repository
+        self._read = read
+        self._profile = profile
+        self._actor = Actor(read.key.reader_id, os_user or current_os_user())
+        self._undo: list[_Step] = []
+        self._redo: list[_Step] = []
+        self._problems = validate_read(read, profile)
+        self._assessment = assess_complete(read, profile)
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(
+        cls,
+        repository: ReadRepository,
+        key: ReadKey,
+        *,
+        site_id: str,
+        profile: ProtocolProfile,
+        criteria: Criteria | None = None,
+        os_user: str | None = None,
+    ) -> "ReadSession":
+        """Open the reader's read of a subject, creating (and saving) it when new.
+
+        Parameters
+        ----------
+        repository
+            The reads database.
+        key
+            Study, subject, reader and read type; the reader sees only reads allowed to
+            them (a central reader never opens a local read or another reader's).
+        site_id
+            The subject's site.
+        profile
+            The protocol profile; an existing read must have been made with it.
+        criteria
+            The criteria (default: the profile's).
+        os_user
+            The operating-system user for the audit trail (default: the current one).
+
+        Raises
+        ------
+        MrecistError
+            When the reader ID is empty or the stored read uses another profile.
+
+        """
+        if not key.reader_id.strip():
+            raise MrecistError("enter your reader ID before opening a read")
+        stored = repository.load(key, viewer=Viewer(key.reader_id, key.read_type))
+        if stored is not None:
+            if stored.protocol_profile != profile.name:
+                raise MrecistError(
+                    f"the read of subject {key.subject_id} was made with protocol "
+                    f"profile {stored.protocol_profile}, not {profile.name}"
+                )
+            return cls(repository, stored, profile, os_user=os_user)
+        read = Read(
+            key=key,
+            site_id=site_id,
+            criteria=criteria or profile.criteria,
+            protocol_profile=profile.name,
+        )
+        session = cls(repository, read, profile, os_user=os_user)
+        entry = AuditEntry("create_read", "read", "", _describe_read(read))
+        repository.save(read, [entry], actor=session._actor)
+        logger.info("created %s read of subject %s", key.read_type, key.subject_id)
+        return session
+
+    # ------------------------------------------------------------------ state
+    @property
+    def read(self) -> Read:
+        """Return the current snapshot of the read."""
+        return self._read
+
+    @property
+    def profile(self) -> ProtocolProfile:
+        """Return the protocol profile the read follows."""
+        return self._profile
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """Return the assessment of the complete timepoints (``None``: none complete)."""
+        return self._assessment
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Return the current problems of the read (``validate_read``)."""
+        return self._problems
+
+    @property
+    def can_undo(self) -> bool:
+        """Return whether there is a command to undo."""
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """Return whether there is an undone command to redo."""
+        return bool(self._redo)
+
+    @property
+    def undo_description(self) -> str | None:
+        """Return what :meth:`undo` would undo (for the menu), if anything."""
+        return self._undo[-1].description if self._undo else None
+
+    @property
+    def redo_description(self) -> str | None:
+        """Return what :meth:`redo` would redo (for the menu), if anything."""
+        return self._redo[-1].description if self._redo else None
+
+    def is_signed(self, timepoint_index: int) -> bool:
+        """Return whether a timepoint is signed (locked)."""
+        timepoint = self._read.timepoint(timepoint_index)
+        return timepoint is not None and timepoint.read_status is ReadStatus.SIGNED
+
+    def audit_trail(self) -> tuple[AuditRecord, ...]:
+        """Return the audit entries of this read, oldest first."""
+        ref = read_ref(self._read.key)
+        return tuple(r for r in self._repository.audit_trail() if r.read_ref == ref)
+
+    # ------------------------------------------------------------------ timepoints
+    def add_timepoint(
+        self,
+        label: str,
+        index: int,
+        *,
+        study_day: int | None,
+        scan_date: date | None = None,
+    ) -> Timepoint:
+        """Add a timepoint (index 0 is baseline); central reads never keep the scan date.
+
+        Raises
+        ------
+        MrecistError
+            When the label or index is already used, or the label is empty.
+
+        """
+        label = label.strip()
+        if not label:
+            raise MrecistError("a timepoint needs a label (e.g. BASELINE, FU1)")
+        if index < 0:
+            raise MrecistError(f"timepoint index {index} is negative; baseline is 0")
+        for existing in self._read.timepoints:
+            if existing.index == index or existing.label == label:
+                raise MrecistError(
+                    f"timepoint {label} (index {index}) clashes with {existing.label} "
+                    f"(index {existing.index})"
+                )
+        blinded = self._read.key.read_type is ReadType.CENTRAL
+        timepoint = Timepoint(
+            index=index,
+            label=label,
+            scan_date=None if blinded else scan_date,
+            study_day=study_day,
+        )
+        timepoints = tuple(sorted((*self._read.timepoints, timepoint), key=_tp_index))
+        new_value = f"index {index}, study day {study_day}"
+        if timepoint.scan_date is not None:
+            new_value += f", scan date {timepoint.scan_date.isoformat()}"
+        entry = AuditEntry("add_timepoint", label, "", new_value)
+        self._commit(
+            replace(self._read, timepoints=timepoints), [entry], f"add {label}"
+        )
+        return timepoint
+
+    def sign_timepoint(self, timepoint_index: int) -> None:
+        """Sign a timepoint: it is locked until amended with a reason.
+
+        Raises
+        ------
+        InvalidRead
+            Listing every problem of the read up to this timepoint (nothing is signed).
+
+        """
+        timepoint = self._draft_timepoint(timepoint_index)
+        problems = validate_read(_truncated(self._read, timepoint_index), self._profile)
+        if problems:
+            raise InvalidRead(problems)
+        signed_at = datetime.now(UTC).replace(microsecond=0)
+        signed = replace(timepoint, read_status=ReadStatus.SIGNED, signed_at=signed_at)
+        entry = AuditEntry(
+            "sign", timepoint.label, "draft", f"signed {signed_at.isoformat()}"
+        )
+        self._commit(_with_timepoint(self._read, signed), [entry], "", undoable=False)
+
+    def amend_timepoint(self, timepoint_index: int, reason: str) -> None:
+        """Reopen a signed timepoint as a draft; the reason goes to the audit trail.
+
+        Raises
+        ------
+        MrecistError
+            When the timepoint is not signed or the reason is empty.
+
+        """
+        timepoint = self._timepoint(timepoint_index)
+        if timepoint.read_status is not ReadStatus.SIGNED:
+            raise MrecistError(
+                f"timepoint {timepoint.label} is not signed; edit it directly"
+            )
+        if not reason.strip():
+            raise MrecistError(f"amending timepoint {timepoint.label} needs a reason")
+        draft = replace(timepoint, read_status=ReadStatus.DRAFT, signed_at=None)
+        entry = AuditEntry("amend", timepoint.label, "signed", "draft", reason.strip())
+        self._commit(_with_timepoint(self._read, draft), [entry], "", undoable=False)
+
+    # ------------------------------------------------------------------ lesions
+    def designate_target(
+        self,
+        organ: Organ,
+        location: str = "",
+        *,
+        caliper: Caliper | None = None,
+        status: TargetStatus | None = None,
+        method: Method = Method.MANUAL,
+        series_instance_uid: str = "",
+        sop_instance_uid: str = "",
+        comment: str = "",
+    ) -> str:
+        """Make a new baseline target lesion from a caliper (or a status); return its id.
+
+        The diameter is derived from the caliper (``Caliper.length()``). The profile's
+        size range and limits are checked first (``core.validate.check_target``).
+
+        Raises
+        ------
+        RuleViolation
+            With the spec's message naming the lesion, its value and the allowed range;
+            nothing is recorded (the lesion may be added as a non-target instead).
+
+        """
+        self._draft_timepoint(0)
+        lesion = Lesion(
+            _next_id(self._read, LesionType.TARGET), LesionType.TARGET, organ, location
+        )
+        observation = self._target_observation(
+            lesion,
+            0,
+            caliper=caliper,
+            status=status,
+            details={
+                "method": method,
+                "series": series_instance_uid,
+                "sop": sop_instance_uid,
+            },
+            comment=comment,
+        )
+        check_target(self._read, self._profile, lesion, observation.diameter or 0)
+        read = _with_observation(_with_lesion(self._read, lesion), observation)
+        entry = AuditEntry(
+            "designate_target",
+            f"BASELINE/{lesion.lesion_id}",
+            "",
+            _describe_obs(lesion, observation),
+        )
+        self._commit(read, [entry], f"designate target {lesion.lesion_id}")
+        return lesion.lesion_id
+
+    def add_non_target(
+        self,
+        organ: Organ,
+        location: str = "",
+        *,
+        status: NonTargetStatus = NonTargetStatus.PRESENT,
+        cytology_confirmed: bool = False,
+        comment: str = "",
+    ) -> str:
+        """Add a baseline non-target lesion with its baseline status; return its id."""
+        self._draft_timepoint(0)
+        lesion = Lesion(
+            _next_id(self._read, LesionType.NON_TARGET),
+            LesionType.NON_TARGET,
+            organ,
+            location,
+        )
+        comment = _check_fluid_progression(lesion, status, cytology_confirmed, comment)
+        observation = Observation(lesion.lesion_id, 0, status, comment=comment)
+        read = _with_observation(_with_lesion(self._read, lesion), observation)
+        entry = AuditEntry(
+            "add_non_target",
+            f"{self._label(0)}/{lesion.lesion_id}",
+            "",
+            _describe_obs(lesion, observation),
+            CYTOLOGY_NOTE if cytology_confirmed else "",
+        )
+        self._commit(read, [entry], f"add non-target {lesion.lesion_id}")
+        return lesion.lesion_id
+
+    def add_new_lesion(
+        self,
+        organ: Organ,
+        location: str,
+        timepoint_index: int,
+        *,
+        status: NewLesionStatus = NewLesionStatus.PRESENT,
+        comment: str = "",
+    ) -> str:
+        """Add a new lesion first seen at a follow-up timepoint; return its id."""
+        if timepoint_index == 0:
+            raise MrecistError(
+                "a new lesion cannot be recorded at baseline; use non-target"
+            )
+        self._draft_timepoint(timepoint_index)
+        lesion = Lesion(
+            _next_id(self._read, LesionType.NEW), LesionType.NEW, organ, location
+        )
+        observation = Observation(
+            lesion.lesion_id, timepoint_index, NewLesionStatus(status), comment=comment
+        )
+        read = _with_observation(_with_lesion(self._read, lesion), observation)
+        entry = AuditEntry(
+            "add_new_lesion",
+            f"{self._label(timepoint_index)}/{lesion.lesion_id}",
+            "",
+            _describe_obs(lesion, observation),
+        )
+        self._commit(read, [entry], f"add new lesion {lesion.lesion_id}")
+        return lesion.lesion_id
+
+    def record_measurement(
+        self,
+        lesion_id: str,
+        timepoint_index: int,
+        caliper: Caliper,
+        *,
+        method: Method = Method.MANUAL,
+        series_instance_uid: str = "",
+        sop_instance_uid: str = "",
+        comment: str | None = None,
+    ) -> Tenths:
+        """Record a target's viable diameter from a caliper; return it (tenths of a mm).
+
+        At baseline the size range is checked again (``RuleViolation``).
+        """
+        lesion = self._lesion(lesion_id)
+        if lesion.lesion_type is not LesionType.TARGET:
+            raise MrecistError(
+                f"{lesion_id} is a {lesion.lesion_type} lesion; only targets are measured"
+            )
+        self._draft_timepoint(timepoint_index)
+        observation = self._target_observation(
+            lesion,
+            timepoint_index,
+            caliper=caliper,
+            status=None,
+            details={
+                "method": method,
+                "series": series_instance_uid,
+                "sop": sop_instance_uid,
+            },
+            comment=self._keep_comment(lesion_id, timepoint_index, comment),
+        )
+        self._record(lesion, observation, "")
+        return observation.diameter or 0
+
+    def record_status(
+        self,
+        lesion_id: str,
+        timepoint_index: int,
+        status: LesionStatus | str,
+        *,
+        cytology_confirmed: bool = False,
+        comment: str | None = None,
+    ) -> None:
+        """Record a lesion's status at a timepoint (targets: not ``measured``).
+
+        A target's recorded value follows the status (``absent`` 0.0, ``too_small`` the
+        profile's value, ``not_evaluable`` none). ``progression`` of ascites or pleural
+        effusion needs ``cytology_confirmed=True`` (mrecist-rules.md §Non-target response).
+
+        Raises
+        ------
+        RuleViolation
+            For fluid progression without cytology, or a baseline target out of range.
+        MrecistError
+            For a status the lesion's type does not have.
+
+        """
+        lesion = self._lesion(lesion_id)
+        self._draft_timepoint(timepoint_index)
+        token = _status_for(lesion, status)
+        kept = self._keep_comment(lesion_id, timepoint_index, comment)
+        if lesion.lesion_type is LesionType.TARGET:
+            assert isinstance(token, TargetStatus)
+            observation = self._target_observation(
+                lesion,
+                timepoint_index,
+                caliper=None,
+                status=token,
+                details={},
+                comment=kept,
+            )
+        else:
+            if lesion.lesion_type is LesionType.NON_TARGET:
+                kept = _check_fluid_progression(lesion, token, cytology_confirmed, kept)
+            observation = Observation(lesion_id, timepoint_index, token, comment=kept)
+        self._record(lesion, observation, CYTOLOGY_NOTE if cytology_confirmed else "")
+
+    def edit_location(self, lesion_id: str, location: str) -> None:
+        """Change a lesion's location text (refused when a signed timepoint shows it)."""
+        lesion = self._lesion(lesion_id)
+        self._ensure_lesion_unlocked(lesion_id)
+        edited = replace(lesion, location=location)
+        lesions = tuple(
+            edited if x.lesion_id == lesion_id else x for x in self._read.lesions
+        )
+        entry = AuditEntry("edit_location", lesion_id, lesion.location, location)
+        self._commit(
+            replace(self._read, lesions=lesions),
+            [entry],
+            f"edit location of {lesion_id}",
+        )
+
+    def edit_comment(self, lesion_id: str, timepoint_index: int, comment: str) -> None:
+        """Change the comment of a lesion's observation at a timepoint."""
+        self._draft_timepoint(timepoint_index)
+        old = self._read.observation(lesion_id, timepoint_index)
+        if old is None:
+            raise MrecistError(
+                f"{lesion_id} has nothing recorded at {self._label(timepoint_index)}"
+            )
+        entry = AuditEntry(
+            "edit_comment",
+            f"{self._label(timepoint_index)}/{lesion_id}",
+            old.comment,
+            comment,
+        )
+        read = _with_observation(self._read, replace(old, comment=comment))
+        self._commit(read, [entry], f"edit comment of {lesion_id}")
+
+    def delete_lesion(self, lesion_id: str) -> None:
+        """Delete a lesion and its observations (only while every timepoint it is on is a draft)."""
+        lesion = self._lesion(lesion_id)
+        self._ensure_lesion_unlocked(lesion_id)
+        removed = [o for o in self._read.observations if o.lesion_id == lesion_id]
+        read = replace(
+            self._read,
+            lesions=tuple(x for x in self._read.lesions if x.lesion_id != lesion_id),
+            observations=tuple(
+                o for o in self._read.observations if o.lesion_id != lesion_id
+            ),
+        )
+        old = "; ".join(_describe_obs(lesion, o) for o in removed) or str(
+            lesion.lesion_type
+        )
+        entry = AuditEntry("delete_lesion", lesion_id, old, "")
+        self._commit(read, [entry], f"delete {lesion_id}")
+
+    # ------------------------------------------------------------------ undo
+    def undo(self) -> None:
+        """Restore the snapshot before the last command (saved and audited as a change)."""
+        if not self._undo:
+            raise MrecistError("there is nothing to undo")
+        step = self._undo.pop()
+        self._restore(step, self._redo, "undo")
+
+    def redo(self) -> None:
+        """Re-apply the last undone command (saved and audited as a change)."""
+        if not self._redo:
+            raise MrecistError("there is nothing to redo")
+        step = self._redo.pop()
+        self._restore(step, self._undo, "redo")
+
+    def _restore(self, step: _Step, other: list[_Step], action: str) -> None:
+        entry = AuditEntry(
+            action,
+            step.description,
+            _describe_read(self._read),
+            _describe_read(step.read),
+        )
+        current = _Step(self._read, step.description)
+        try:
+            self._save_and_emit(step.read, [entry])
+        except MrecistError:
+            (self._undo if action == "undo" else self._redo).append(step)
+            raise
+        other.append(current)
+        self._emit_undo_state()
+
+    # ------------------------------------------------------------------ internals
+    def _commit(
+        self,
+        read: Read,
+        entries: list[AuditEntry],
+        description: str,
+        *,
+        undoable: bool = True,
+    ) -> None:
+        previous = self._read
+        self._save_and_emit(read, entries)
+        if undoable:
+            self._undo.append(_Step(previous, description))
+        else:  # signing and amending are commit points: no undo across them
+            self._undo.clear()
+        self._redo.clear()
+        self._emit_undo_state()
+
+    def _save_and_emit(self, read: Read, entries: list[AuditEntry]) -> None:
+        self._repository.save(read, entries, actor=self._actor)
+        for entry in entries:
+            logger.info(
+                "%s %s (subject %s)", entry.action, entry.target, read.key.subject_id
+            )
+        self._read = read
+        self._problems = validate_read(read, self._profile)
+        self._assessment = assess_complete(read, self._profile)
+        self.read_changed.emit(read)
+        self.assessment_changed.emit(self._assessment)
+        self.problems_changed.emit(self._problems)
+
+    def _emit_undo_state(self) -> None:
+        self.undo_state_changed.emit(self.can_undo, self.can_redo)
+
+    def _record(self, lesion: Lesion, observation: Observation, reason: str) -> None:
+        index = observation.timepoint_index
+        if lesion.lesion_type is LesionType.TARGET and index == 0:
+            check_target(self._read, self._profile, lesion, observation.diameter or 0)
+        old = self._read.observation(lesion.lesion_id, index)
+        entry = AuditEntry(
+            "record",
+            f"{self._label(index)}/{lesion.lesion_id}",
+            _describe_obs(lesion, old) if old else "",
+            _describe_obs(lesion, observation),
+            reason,
+        )
+        read = _with_observation(self._read, observation)
+        self._commit(
+            read, [entry], f"record {lesion.lesion_id} at {self._label(index)}"
+        )
+
+    def _target_observation(
+        self,
+        lesion: Lesion,
+        timepoint_index: int,
+        *,
+        caliper: Caliper | None,
+        status: TargetStatus | None,
+        details: dict[str, object],
+        comment: str,
+    ) -> Observation:
+        if (caliper is None) == (status is None):
+            raise MrecistError(f"{lesion.lesion_id}: give either a caliper or a status")
+        if caliper is not None:
+            method = details.get("method", Method.MANUAL)
+            return Observation(
+                lesion.lesion_id,
+                timepoint_index,
+                TargetStatus.MEASURED,
+                diameter=caliper.length(),
+                caliper=caliper,
+                series_instance_uid=str(details.get("series", "")),
+                sop_instance_uid=str(details.get("sop", "")),
+                method=Method(str(method)),
+                comment=comment,
+            )
+        if status is TargetStatus.MEASURED:
+            raise MrecistError(f"{lesion.lesion_id}: a measured target needs a caliper")
+        diameter = {
+            TargetStatus.ABSENT: 0,
+            TargetStatus.TOO_SMALL: self._profile.too_small_value,
+        }.get(TargetStatus(str(status)))
+        return Observation(
+            lesion.lesion_id,
+            timepoint_index,
+            TargetStatus(str(status)),
+            diameter,
+            comment=comment,
+        )
+
+    def _keep_comment(
+        self, lesion_id: str, timepoint_index: int, comment: str | None
+    ) -> str:
+        if comment is not None:
+            return comment
+        old = self._read.observation(lesion_id, timepoint_index)
+        return old.comment if old else ""
+
+    def _timepoint(self, timepoint_index: int) -> Timepoint:
+        timepoint = self._read.timepoint(timepoint_index)
+        if timepoint is None:
+            known = ", ".join(
+                f"{tp.label} ({tp.index})" for tp in self._read.timepoints
+            )
+            raise MrecistError(
+                f"the read has no timepoint with index {timepoint_index} (has: {known or 'none'})"
+            )
+        return timepoint
+
+    def _draft_timepoint(self, timepoint_index: int) -> Timepoint:
+        timepoint = self._timepoint(timepoint_index)
+        if timepoint.read_status is ReadStatus.SIGNED:
+            raise TimepointSigned(
+                f"timepoint {timepoint.label} is signed; amend it with a reason first"
+            )
+        return timepoint
+
+    def _label(self, timepoint_index: int) -> str:
+        return self._timepoint(timepoint_index).label
+
+    def _lesion(self, lesion_id: str) -> Lesion:
+        for lesion in self._read.lesions:
+            if lesion.lesion_id == lesion_id:
+                return lesion
+        raise MrecistError(f"the read has no lesion {lesion_id}")
+
+    def _ensure_lesion_unlocked(self, lesion_id: str) -> None:
+        for observation in self._read.observations:
+            if observation.lesion_id == lesion_id:
+                self._draft_timepoint(observation.timepoint_index)
+
+
+# ---------------------------------------------------------------------- pure helpers
+def assess_complete(read: Read, profile: ProtocolProfile) -> Assessment | None:
+    """Assess the read up to its last timepoint without problems (``None``: none).
+
+    A draft is often incomplete (a follow-up half measured); the response panel then
+    shows the timepoints that are complete, so the reader sees the result so far.
+    """
+    indices = sorted(tp.index for tp in read.timepoints)
+    for last in reversed(indices):
+        truncated = _truncated(read, last)
+        if not validate_read(truncated, profile):
+            return assess(truncated, profile)
+    return None
+
+
+def _truncated(read: Read, last_index: int) -> Read:
+    """Return the read with only the timepoints up to ``last_index``."""
+    keep = {tp.index for tp in read.timepoints if tp.index <= last_index}
+    observations = tuple(o for o in read.observations if o.timepoint_index in keep)
+    seen = {o.lesion_id for o in observations}
+    return replace(
+        read,
+        timepoints=tuple(tp for tp in read.timepoints if tp.index in keep),
+        lesions=tuple(lesion for lesion in read.lesions if lesion.lesion_id in seen),
+        observations=observations,
+    )
+
+
+def _tp_index(timepoint: Timepoint) -> int:
+    return timepoint.index
+
+
+def _with_timepoint(read: Read, timepoint: Timepoint) -> Read:
+    timepoints = tuple(
+        timepoint if tp.index == timepoint.index else tp for tp in read.timepoints
+    )
+    return replace(read, timepoints=timepoints)
+
+
+def _with_lesion(read: Read, lesion: Lesion) -> Read:
+    return replace(read, lesions=(*read.lesions, lesion))
+
+
+def _with_observation(read: Read, observation: Observation) -> Read:
+    """Return the read with ``observation`` added or replaced, in canonical order."""
+    others = [
+        o
+        for o in read.observations
+        if (o.lesion_id, o.timepoint_index)
+        != (observation.lesion_id, observation.timepoint_index)
+    ]
+    position = {lesion.lesion_id: i for i, lesion in enumerate(read.lesions)}
+    ordered = sorted(
+        [*others, observation],
+        key=lambda o: (o.timepoint_index, position.get(o.lesion_id, len(position))),
+    )
+    return replace(read, observations=tuple(ordered))
+
+
+def _next_id(read: Read, lesion_type: LesionType) -> str:
+    """Return the next lesion id of a type: one more than the highest in use."""
+    prefix = _LESION_PREFIX[lesion_type]
+    numbers = [
+        int(lesion.lesion_id[len(prefix) :])
+        for lesion in read.lesions
+        if re.fullmatch(rf"{prefix}\d+", lesion.lesion_id)
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def _status_for(lesion: Lesion, status: LesionStatus | str) -> LesionStatus:
+    enum = STATUSES_BY_TYPE[lesion.lesion_type]
+    try:
+        token: LesionStatus = enum(str(status))  # type: ignore[assignment]
+    except ValueError:
+        allowed = ", ".join(str(m) for m in enum)
+        raise MrecistError(
+            f"{lesion.lesion_id} is a {lesion.lesion_type} lesion: status {status!s} "
+            f"is not one of {allowed}"
+        ) from None
+    return token
+
+
+def _check_fluid_progression(
+    lesion: Lesion, status: LesionStatus, cytology_confirmed: bool, comment: str
+) -> str:
+    """Refuse unconfirmed progression of ascites/pleural effusion; note a confirmation."""
+    if status is not NonTargetStatus.PROGRESSION or not _FLUID_WORDS.search(
+        lesion.location
+    ):
+        return comment
+    if not cytology_confirmed:
+        raise RuleViolation(
+            f"{lesion.lesion_id} ({lesion.location}): ascites or pleural effusion counts "
+            "as progression only with cytological confirmation; confirm the cytology or "
+            "record another status",
+            lesion_id=lesion.lesion_id,
+            value=str(status),
+            allowed="progression with cytology_confirmed",
+        )
+    if CYTOLOGY_NOTE in comment:
+        return comment
+    return f"{comment}; {CYTOLOGY_NOTE}" if comment else CYTOLOGY_NOTE
+
+
+def _describe_obs(lesion: Lesion, observation: Observation) -> str:
+    parts = [str(observation.status)]
+    if observation.diameter is not None and lesion.lesion_type is LesionType.TARGET:
+        parts.append(f"{format_mm(observation.diameter)} mm")
+    if observation.method is not None:
+        parts.append(str(observation.method))
+    if observation.sop_instance_uid:
+        parts.append(f"SOP {observation.sop_instance_uid}")
+    return " ".join(parts)
+
+
+def _describe_read(read: Read) -> str:
+    statuses = ", ".join(f"{tp.label} {tp.read_status}" for tp in read.timepoints)
+    return (
+        f"{read.key.read_type} read by {read.key.reader_id}, profile "
+        f"{read.protocol_profile}; {len(read.lesions)} lesions, "
+        f"{len(read.observations)} observations; {statuses or 'no timepoints'}"
+    )

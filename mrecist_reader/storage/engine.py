@@ -1,0 +1,115 @@
+"""Opening a reads database: engine, SQLite pragmas and automatic Alembic upgrades."""
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+_MIGRATION_LOCK = threading.Lock()
+"""Alembic's environment is process-global (``alembic.context``): one upgrade at a time."""
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic script folder, found next to this module (source, wheel or frozen bundle)."""
+
+
+def alembic_config() -> Config:
+    """Return an Alembic configuration pointing at the packaged migration scripts."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest schema revision the package knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise RuntimeError(f"no migration scripts in {MIGRATIONS_DIR}")
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Return whether this version of the package has the migration ``revision``."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(r.revision == revision for r in script.walk_revisions())
+
+
+def create_database_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
+    """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Parameters
+    ----------
+    url
+        An SQLAlchemy URL (``sqlite:///path/reads.db``, ``sqlite://``,
+        ``postgresql+psycopg://...``; a plain ``postgresql://`` uses psycopg 3).
+    busy_timeout_s
+        How long SQLite waits for another writer's lock before reporting "busy", seconds.
+
+    Returns
+    -------
+    Engine
+        The engine (the schema is not touched; see :func:`upgrade_schema`).
+
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database not in ("", ":memory:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": busy_timeout_s})
+    _install_sqlite_hooks(
+        engine, busy_timeout_s, is_file=database not in ("", ":memory:")
+    )
+    return engine
+
+
+def _install_sqlite_hooks(
+    engine: Engine, busy_timeout_s: float, *, is_file: bool
+) -> None:
+    """Set the pragmas on every connection and take the write lock at BEGIN.
+
+    ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe) makes a writer wait for the lock
+    at the start of its transaction instead of failing half-way on a lock upgrade, which
+    keeps the audit chain strictly serial between processes.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        if is_file:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the schema revision stored in the database (``None`` when empty)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database's schema to the newest revision (a no-op when current)."""
+    config = alembic_config()
+    with _MIGRATION_LOCK, engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    logger.debug("reads database schema at revision %s", head_revision())

@@ -1,0 +1,359 @@
+"""The reads database's public surface: :class:`ReadRepository`.
+
+It takes and returns ``core.model`` dataclasses only (ORM rows never leave
+``storage``), uses one SQLAlchemy ``Session`` per call (one transaction), writes the
+audit trail in the same transaction as the change it records, and retries briefly when
+another process holds the SQLite write lock.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mrecist_reader.core.model import Read, ReadKey, ReadStatus, ReadType
+from mrecist_reader.storage.audit import (
+    GENESIS_HASH,
+    Actor,
+    AuditEntry,
+    AuditRecord,
+    ChainBreak,
+    entry_hash,
+    find_chain_break,
+)
+from mrecist_reader.storage.engine import (
+    create_database_engine,
+    current_revision,
+    head_revision,
+    is_known_revision,
+    upgrade_schema,
+)
+from mrecist_reader.storage.errors import (
+    DatabaseBusy,
+    ReadNotFound,
+    SchemaTooNew,
+    SignedReadConflict,
+)
+from mrecist_reader.storage.mapping import (
+    fill_read_row,
+    find_read_row,
+    new_read_row,
+    now_utc,
+    read_key_of,
+    to_read,
+)
+from mrecist_reader.storage.tables import AuditHeadRow, AuditRow, ReadRow
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The reader looking at the database; listing and loading filter by it.
+
+    A central reader sees only their own central reads (never local reads, never another
+    central reader's read of the same subject); a local reader sees the local reads.
+    """
+
+    reader_id: str
+    read_type: ReadType
+
+    def can_see(self, key: ReadKey) -> bool:
+        """Return whether this reader may see the read with ``key``."""
+        if key.read_type is not self.read_type:
+            return False
+        return self.read_type is ReadType.LOCAL or key.reader_id == self.reader_id
+
+
+def read_ref(key: ReadKey) -> str:
+    """Return the text naming a read in the audit trail and in messages."""
+    return f"{key.study_id}/{key.subject_id}/{key.reader_id}/{key.read_type}"
+
+
+class ReadRepository:
+    """Reads stored in an SQLAlchemy database (SQLite by default, PostgreSQL tested).
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL of the database; its schema is upgraded on opening.
+    busy_timeout_s
+        How long one attempt waits for another writer's lock (SQLite), seconds.
+    retries
+        How many more attempts follow a "database is busy" failure.
+    backoff_s
+        Wait before the first retry, doubled for each further one, seconds.
+
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 5.0,
+        retries: int = 4,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self.url = url
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._engine: Engine = create_database_engine(
+            url, busy_timeout_s=busy_timeout_s
+        )
+        self._check_not_newer()
+        self._with_retry(lambda: upgrade_schema(self._engine))
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "ReadRepository":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_revision(self) -> str | None:
+        """Return the schema revision of the database."""
+        return current_revision(self._engine)
+
+    # ------------------------------------------------------------------ reads
+    def load(self, key: ReadKey, *, viewer: Viewer) -> Read | None:
+        """Return the stored read with ``key`` (``None`` when there is none).
+
+        Raises
+        ------
+        ReadNotFound
+            When ``viewer`` may not see that read.
+
+        """
+        if not viewer.can_see(key):
+            raise ReadNotFound(
+                f"reader {viewer.reader_id} ({viewer.read_type}) may not open the "
+                f"{key.read_type} read of subject {key.subject_id} by {key.reader_id}"
+            )
+        return self._run(lambda session: self._load_in(session, key))
+
+    def list_reads(self, viewer: Viewer) -> tuple[ReadKey, ...]:
+        """Return the keys of the reads ``viewer`` may see, sorted by study and subject."""
+        keys = self._run(self._all_keys)
+        return tuple(key for key in keys if viewer.can_see(key))
+
+    def all_reads(self) -> tuple[Read, ...]:
+        """Return every read (for export and audit tools, not for a reader's view)."""
+
+        def load_all(session: Session) -> tuple[Read, ...]:
+            rows = session.scalars(select(ReadRow).order_by(ReadRow.id)).all()
+            reads = [to_read(session, row) for row in rows]
+            return tuple(sorted(reads, key=_sort_key))
+
+        return self._run(load_all)
+
+    def save(self, read: Read, entries: Sequence[AuditEntry], *, actor: Actor) -> None:
+        """Store ``read`` (replacing its stored state) and its audit entries at once."""
+
+        def write(session: Session) -> None:
+            row = find_read_row(session, read.key) or new_read_row(session, read)
+            fill_read_row(session, row, read)
+            _append_audit(session, actor, read_ref(read.key), entries)
+
+        self._run(write, writes=True)
+        logger.debug("saved read %s", read_ref(read.key))
+
+    def import_reads(self, reads: Sequence[Read], *, actor: Actor, source: str) -> None:
+        """Store many reads in one transaction, all or nothing.
+
+        Raises
+        ------
+        SignedReadConflict
+            When a read would change a timepoint already signed in the database (nothing
+            is written); the message names the subject, reader and timepoint.
+
+        """
+
+        def write(session: Session) -> None:
+            conflicts = [c for read in reads for c in _signed_conflicts(session, read)]
+            if conflicts:
+                raise SignedReadConflict(tuple(conflicts))
+            for read in reads:
+                row = find_read_row(session, read.key) or new_read_row(session, read)
+                fill_read_row(session, row, read)
+                entry = AuditEntry("import", "read", "", _summary(read), source)
+                _append_audit(session, actor, read_ref(read.key), [entry])
+
+        self._run(write, writes=True)
+
+    # ------------------------------------------------------------------ audit
+    def audit_trail(self) -> tuple[AuditRecord, ...]:
+        """Return the whole audit trail, oldest entry first."""
+        return self._run(_audit_records)
+
+    def verify_audit_trail(self) -> ChainBreak | None:
+        """Return the first entry where the hash chain breaks, or ``None`` if intact."""
+
+        def verify(session: Session) -> ChainBreak | None:
+            head_row = session.get(AuditHeadRow, 1)
+            head = (head_row.last_event_id, head_row.last_hash) if head_row else None
+            return find_chain_break(_audit_records(session), head)
+
+        return self._run(verify)
+
+    # ------------------------------------------------------------------ plumbing
+    def _check_not_newer(self) -> None:
+        stored = self._with_retry(lambda: current_revision(self._engine))
+        if stored is not None and not is_known_revision(stored):
+            raise SchemaTooNew(
+                f"the reads database has schema revision {stored}, which this version "
+                f"of mrecist_reader does not know (newest: {head_revision()}); "
+                "update the application"
+            )
+
+    @staticmethod
+    def _load_in(session: Session, key: ReadKey) -> Read | None:
+        row = find_read_row(session, key)
+        return None if row is None else to_read(session, row)
+
+    @staticmethod
+    def _all_keys(session: Session) -> tuple[ReadKey, ...]:
+        rows = session.scalars(select(ReadRow)).all()
+        keys = [read_key_of(session, row)[0] for row in rows]
+        return tuple(
+            sorted(keys, key=lambda k: (k.study_id, k.subject_id, k.reader_id))
+        )
+
+    def _run(self, work: Callable[[Session], T], *, writes: bool = False) -> T:
+        def attempt() -> T:
+            with self._sessions() as session, session.begin():
+                if writes and self._engine.dialect.name == "postgresql":
+                    session.execute(select(func.pg_advisory_xact_lock(_AUDIT_LOCK_KEY)))
+                return work(session)
+
+        return self._with_retry(attempt)
+
+    def _with_retry(self, attempt: Callable[[], T]) -> T:
+        delay = self._backoff_s
+        for remaining in range(self._retries, -1, -1):
+            try:
+                return attempt()
+            except OperationalError as error:
+                if not _is_busy(error) or remaining == 0:
+                    if _is_busy(error):
+                        raise DatabaseBusy(_busy_message(self._retries)) from error
+                    raise
+                logger.warning("database busy, retrying in %.1f s", delay)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+_AUDIT_LOCK_KEY = (
+    0x6D524543  # "mREC": serialises writers so the audit chain stays linear
+)
+
+
+def _busy_message(retries: int) -> str:
+    return (
+        f"the reads database is busy: another program kept it locked through "
+        f"{retries + 1} attempts; try again in a moment"
+    )
+
+
+def _is_busy(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _sort_key(read: Read) -> tuple[str, str, str, str]:
+    key = read.key
+    return (key.study_id, key.subject_id, str(key.read_type), key.reader_id)
+
+
+def _summary(read: Read) -> str:
+    return (
+        f"{len(read.timepoints)} timepoints, {len(read.lesions)} lesions, "
+        f"{len(read.observations)} observations"
+    )
+
+
+def _signed_conflicts(session: Session, read: Read) -> list[str]:
+    row = find_read_row(session, read.key)
+    if row is None:
+        return []
+    stored = to_read(session, row)
+    return [
+        f"subject {read.key.subject_id}, reader {read.key.reader_id} "
+        f"({read.key.read_type}): timepoint {tp.label} is signed in the database "
+        "and is not overwritten; amend it there first"
+        for tp in stored.timepoints
+        if tp.read_status is ReadStatus.SIGNED
+        and _timepoint_content(stored, tp.index) != _timepoint_content(read, tp.index)
+    ]
+
+
+def _timepoint_content(read: Read, index: int) -> tuple[object, ...]:
+    observations = read.observations_at(index)
+    ids = {obs.lesion_id for obs in observations}
+    lesions = frozenset(lesion for lesion in read.lesions if lesion.lesion_id in ids)
+    return (read.timepoint(index), frozenset(observations), lesions)
+
+
+def _append_audit(
+    session: Session, actor: Actor, ref: str, entries: Sequence[AuditEntry]
+) -> None:
+    head = session.get(AuditHeadRow, 1)
+    last_id, prev_hash = (
+        (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
+    )
+    at_utc = now_utc().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for entry in entries:
+        last_id += 1
+        fields: dict[str, object] = {
+            "id": last_id,
+            "at_utc": at_utc,
+            "reader_id": actor.reader_id,
+            "os_user": actor.os_user,
+            "read_ref": ref,
+            "action": entry.action,
+            "target": entry.target,
+            "old_value": entry.old_value,
+            "new_value": entry.new_value,
+            "reason": entry.reason,
+        }
+        digest = entry_hash(prev_hash, fields)
+        values = {k: v for k, v in fields.items() if k != "id"}
+        session.add(AuditRow(id=last_id, prev_hash=prev_hash, hash=digest, **values))
+        prev_hash = digest
+    if head is None:
+        head = AuditHeadRow(id=1, last_event_id=0, last_hash=GENESIS_HASH)
+        session.add(head)
+    head.last_event_id, head.last_hash = last_id, prev_hash
+
+
+def _audit_records(session: Session) -> tuple[AuditRecord, ...]:
+    rows = session.scalars(select(AuditRow).order_by(AuditRow.id)).all()
+    return tuple(
+        AuditRecord(
+            event_id=row.id,
+            at_utc=row.at_utc,
+            reader_id=row.reader_id,
+            os_user=row.os_user,
+            read_ref=row.read_ref,
+            action=row.action,
+            target=row.target,
+            old_value=row.old_value,
+            new_value=row.new_value,
+            reason=row.reason,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+        for row in rows
+    )

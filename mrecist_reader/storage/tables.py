@@ -1,0 +1,238 @@
+"""Typed ORM tables of the reads database (private to :mod:`mrecist_reader.storage`).
+
+The schema mirrors ``core.model``: study > site/subject > read > timepoint, lesion >
+observation, plus the hash-chained audit trail. Tokens are checked by the database itself
+(CHECK constraints built from the core enums), so a row that breaks the data-transfer
+contract cannot be stored by any client.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mrecist_reader.core.model import (
+    Criteria,
+    LesionType,
+    Method,
+    NewLesionStatus,
+    NonTargetStatus,
+    Organ,
+    ReadStatus,
+    ReadType,
+    TargetStatus,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def tokens_check(column: str, *enums: type[StrEnum]) -> str:
+    """Return a SQL condition allowing only the enums' tokens in ``column``."""
+    tokens = sorted({str(member) for enum in enums for member in enum})
+    listed = ", ".join(f"'{token}'" for token in tokens)
+    return f"{column} IN ({listed})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention (stable names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StudyRow(Base):
+    """A clinical trial (``study_id`` such as ``NCT06779461``)."""
+
+    __tablename__ = "studies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SiteRow(Base):
+    """A site of a study."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("study_pk", "site_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_pk: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    site_id: Mapped[str] = mapped_column(String(64))
+
+
+class SubjectRow(Base):
+    """A trial subject (the trial's identifier, never a patient name)."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("study_pk", "subject_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_pk: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    site_pk: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(String(64))
+
+
+class ReadRow(Base):
+    """One reader's read of one subject (central and local reads are separate rows)."""
+
+    __tablename__ = "reads"
+    __table_args__ = (
+        UniqueConstraint("subject_pk", "reader_id", "read_type"),
+        CheckConstraint(tokens_check("read_type", ReadType), name="read_type"),
+        CheckConstraint(tokens_check("criteria", Criteria), name="criteria"),
+        CheckConstraint("reader_id <> ''", name="reader_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_pk: Mapped[int] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE")
+    )
+    reader_id: Mapped[str] = mapped_column(String(64))
+    read_type: Mapped[str] = mapped_column(String(16))
+    criteria: Mapped[str] = mapped_column(String(16))
+    protocol_profile: Mapped[str] = mapped_column(String(128))
+    timepoints: Mapped[list["TimepointRow"]] = relationship(
+        cascade="all, delete-orphan", order_by="TimepointRow.index"
+    )
+    lesions: Mapped[list["LesionRow"]] = relationship(
+        cascade="all, delete-orphan", order_by="LesionRow.position"
+    )
+
+
+class TimepointRow(Base):
+    """An imaging timepoint of a read, with its own draft/signed state."""
+
+    __tablename__ = "timepoints"
+    __table_args__ = (
+        UniqueConstraint("read_pk", "index"),
+        UniqueConstraint("read_pk", "label"),
+        CheckConstraint(tokens_check("read_status", ReadStatus), name="read_status"),
+        CheckConstraint('"index" >= 0', name="index"),
+        CheckConstraint(
+            "(read_status = 'signed') = (signed_at IS NOT NULL)", name="signed_at"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    read_pk: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(64))
+    scan_date: Mapped[date | None] = mapped_column(Date)
+    study_day: Mapped[int | None] = mapped_column(Integer)
+    read_status: Mapped[str] = mapped_column(String(16))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    series: Mapped[list["SeriesRow"]] = relationship(cascade="all, delete-orphan")
+
+
+class SeriesRow(Base):
+    """An image series of a timepoint that a measurement was made on."""
+
+    __tablename__ = "series_refs"
+    __table_args__ = (UniqueConstraint("timepoint_pk", "series_instance_uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timepoint_pk: Mapped[int] = mapped_column(
+        ForeignKey("timepoints.id", ondelete="CASCADE")
+    )
+    series_instance_uid: Mapped[str] = mapped_column(String(64))
+
+
+class LesionRow(Base):
+    """A lesion followed through a read; ``lesion_id`` is unique within the read."""
+
+    __tablename__ = "lesions"
+    __table_args__ = (
+        UniqueConstraint("read_pk", "lesion_id"),
+        CheckConstraint(tokens_check("lesion_type", LesionType), name="lesion_type"),
+        CheckConstraint(tokens_check("organ", Organ), name="organ"),
+        CheckConstraint("lesion_id <> ''", name="lesion_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    read_pk: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    lesion_id: Mapped[str] = mapped_column(String(32))
+    lesion_type: Mapped[str] = mapped_column(String(16))
+    organ: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(Text)
+    observations: Mapped[list["ObservationRow"]] = relationship(
+        cascade="all, delete-orphan"
+    )
+
+
+class ObservationRow(Base):
+    """What was recorded for one lesion at one timepoint (at most one per pair)."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("lesion_pk", "timepoint_pk"),
+        CheckConstraint(
+            tokens_check("status", TargetStatus, NonTargetStatus, NewLesionStatus),
+            name="status",
+        ),
+        CheckConstraint(
+            f"method IS NULL OR {tokens_check('method', Method)}", name="method"
+        ),
+        CheckConstraint(
+            "diameter_tenths IS NULL OR diameter_tenths >= 0", name="diameter"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesion_pk: Mapped[int] = mapped_column(ForeignKey("lesions.id", ondelete="CASCADE"))
+    timepoint_pk: Mapped[int] = mapped_column(
+        ForeignKey("timepoints.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    diameter_tenths: Mapped[int | None] = mapped_column(Integer)
+    p1_x_mm: Mapped[float | None] = mapped_column(Float)
+    p1_y_mm: Mapped[float | None] = mapped_column(Float)
+    p1_z_mm: Mapped[float | None] = mapped_column(Float)
+    p2_x_mm: Mapped[float | None] = mapped_column(Float)
+    p2_y_mm: Mapped[float | None] = mapped_column(Float)
+    p2_z_mm: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(String(32))
+    series_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("series_refs.id", ondelete="SET NULL")
+    )
+    sop_instance_uid: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text)
+    series: Mapped[SeriesRow | None] = relationship()
+    timepoint: Mapped[TimepointRow] = relationship()
+
+
+class AuditRow(Base):
+    """One entry of the audit trail (21 CFR Part 11), chained by SHA-256 hashes."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at_utc: Mapped[str] = mapped_column(String(32))
+    reader_id: Mapped[str] = mapped_column(String(64))
+    os_user: Mapped[str] = mapped_column(String(128))
+    read_ref: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text)
+    old_value: Mapped[str] = mapped_column(Text)
+    new_value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """The last entry of the audit trail (schema 2): detects a deleted tail entry."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

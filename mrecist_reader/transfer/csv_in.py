@@ -1,0 +1,576 @@
+"""Read measurements.csv (shared/spec/data-transfer.md) into reads, checking everything.
+
+:func:`read_measurements` reports every problem at once, each with its line: the
+header, each cell (unknown tokens, text in a number, bad dates), the structure of each
+read (missing baseline, duplicated lesion rows, a lesion that changes type, read-level
+values that differ within a read) and finally the rules of the protocol profile
+(:func:`mrecist_reader.core.validate.validate_read`). A file can hold many reads; rows
+are grouped by (study_id, subject_id, reader_id, read_type).
+"""
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
+from mrecist_reader.core.model import (
+    STATUSES_BY_TYPE,
+    Caliper,
+    Criteria,
+    Lesion,
+    LesionType,
+    Method,
+    NewLesionStatus,
+    NonTargetStatus,
+    Observation,
+    Organ,
+    Read,
+    ReadKey,
+    ReadStatus,
+    ReadType,
+    TargetStatus,
+    Timepoint,
+)
+from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.units import from_mm
+from mrecist_reader.core.validate import validate_read
+from mrecist_reader.transfer.columns import (
+    CALIPER_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    SCHEMA_VERSION,
+)
+from mrecist_reader.transfer.csv_out import lesion_sort_key, read_sort_key
+
+logger = logging.getLogger(__name__)
+
+_E = TypeVar("_E", bound=StrEnum)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class UnreadableFile(OSError):
+    """The file cannot be read as text at all (not UTF-8): exit status 2."""
+
+
+def format_problem(path: Path | str, problem: Problem) -> str:
+    """Format a problem as ``FILE:LINE: message`` (``FILE: message`` without a line)."""
+    if problem.line is None:
+        return f"{path}: {problem.message}"
+    return f"{path}:{problem.line}: {problem.message}"
+
+
+@dataclass
+class _Row:
+    """One parsed data row; ``None`` where a cell was invalid (and a problem noted)."""
+
+    line: int
+    cells: dict[str, str]
+    ok: bool = True
+    values: dict[str, object] = field(default_factory=dict)
+    bad: set[str] = field(default_factory=set)
+
+
+def read_measurements(
+    path: Path, *, profile_for: Callable[[str], ProtocolProfile]
+) -> tuple[Read, ...]:
+    """Read every read of a measurements.csv and check it completely.
+
+    Parameters
+    ----------
+    path
+        The measurements.csv file.
+    profile_for
+        Returns the protocol profile to validate a read with, given its
+        ``protocol_profile`` cell (may raise ``OSError``/``LookupError``/``MrecistError``
+        for an unknown name, reported as a problem on that read's first line).
+
+    Returns
+    -------
+    tuple[Read, ...]
+        The reads, ordered by study, subject, reader and read type.
+
+    Raises
+    ------
+    InvalidRead
+        Listing every problem; each carries the ``line`` it was found on.
+    UnreadableFile
+        When the file is not UTF-8 text (an ``OSError``).
+    OSError
+        When the file cannot be opened.
+
+    """
+    records = _records(_read_text(path))
+    header_line, header = records[0]
+    problems = list(_header_problems(header, header_line))
+    if problems:
+        raise InvalidRead(problems)
+    rows = [_parse_row(line, header, record, problems) for line, record in records[1:]]
+    # A row that could not be split may be a read's baseline: do not claim it is missing.
+    complete = all(row is not None for row in rows)
+    reads: list[Read] = []
+    for group in _group(r for r in rows if r is not None).values():
+        read = _build_read(group, problems, profile_for, complete=complete)
+        if read is not None:
+            reads.append(read)
+    if problems:
+        raise InvalidRead(sorted(problems, key=lambda p: p.line or 0))
+    logger.info("read %d read(s) from %s", len(reads), path.name)
+    return tuple(sorted(reads, key=lambda r: read_sort_key(r.key)))
+
+
+def _read_text(path: Path) -> str:
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise UnreadableFile(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x} at "
+            f"character {column} of the line); save the file as UTF-8"
+        ) from error
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        # Read but invalid (exit 1, like a wrong header), not unreadable.
+        raise InvalidRead(
+            [
+                Problem(
+                    "the file is empty (expected the header row "
+                    f"{','.join(MEASUREMENT_COLUMNS)} and one row per lesion per "
+                    "timepoint)",
+                    line=1,
+                )
+            ]
+        )
+    return text
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """Split CSV text into records with the line each starts on (blank lines skipped)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            if record:
+                records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise InvalidRead([Problem(f"not valid CSV: {error}", line=start)]) from error
+    return records
+
+
+def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
+    expected = ", ".join(MEASUREMENT_COLUMNS)
+    missing = [c for c in MEASUREMENT_COLUMNS if c not in header]
+    for column in missing:
+        yield Problem(
+            f"missing column {column!r} (measurements.csv starts with the columns "
+            f"{expected})",
+            field=column,
+            line=line,
+        )
+    for column in sorted({c for c in header if header.count(c) > 1}):
+        yield Problem(
+            f"column {column!r} appears more than once", field=column, line=line
+        )
+    leading = tuple(header[: len(MEASUREMENT_COLUMNS)])
+    if not missing and leading != MEASUREMENT_COLUMNS:
+        position, found, wanted = next(
+            (i + 1, got, want)
+            for i, (got, want) in enumerate(
+                zip(leading, MEASUREMENT_COLUMNS, strict=True)
+            )
+            if got != want
+        )
+        yield Problem(
+            f"column {position} is {found!r} but {wanted!r} was expected (the columns of "
+            f"data-transfer.md come first, in order: {expected}; more may follow them)",
+            line=line,
+        )
+
+
+class _CellReader:
+    """Parses the cells of one row, noting a problem for each invalid cell."""
+
+    def __init__(self, row: _Row, problems: list[Problem]) -> None:
+        self.row = row
+        self.problems = problems
+
+    def fail(self, column: str, message: str) -> None:
+        self.row.ok = False
+        self.row.bad.add(column)
+        self.problems.append(Problem(message, field=column, line=self.row.line))
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.row.cells[column]
+        if required and not value.strip():
+            self.fail(column, f"{column} is empty (required)")
+        return value
+
+    def choice(
+        self, column: str, enum: type[_E], *, required: bool = True
+    ) -> _E | None:
+        value = self.row.cells[column]
+        if not value and not required:
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(str(member) for member in enum)
+            self.fail(column, f"{column} {value!r} is not one of: {allowed}")
+            return None
+
+    def integer(self, column: str, *, required: bool) -> int | None:
+        value = self.row.cells[column]
+        if not value and not required:
+            return None
+        if re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        self.fail(column, f"{column} {value!r} is not a whole number")
+        return None
+
+    def length_mm(self, column: str) -> int | None:
+        value = self.row.cells[column].strip()
+        if not value:
+            return None
+        if not re.fullmatch(r"\d+(\.\d+)?", value):
+            self.fail(
+                column,
+                f"{column} {value!r} is not a length in millimetres (e.g. 23.4)",
+            )
+            return None
+        # mrecist-rules.md §Arithmetic: recorded to 0.1 mm, half away from zero.
+        return from_mm(Decimal(value))
+
+    def coordinate(self, column: str) -> float | None:
+        value = self.row.cells[column].strip()
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
+            self.fail(column, f"{column} {value!r} is not a number of millimetres")
+            return None
+        return float(number)
+
+    def day(self, column: str) -> date | None:
+        value = self.row.cells[column].strip()
+        if not value:
+            return None
+        try:
+            if _DATE.fullmatch(value):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.fail(column, f"{column} {value!r} is not a date like 2026-03-01")
+        return None
+
+    def timestamp(self, column: str) -> datetime | None:
+        value = self.row.cells[column].strip()
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, _TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            self.fail(
+                column,
+                f"{column} {value!r} is not a UTC time like 2026-03-01T14:03:22Z",
+            )
+            return None
+
+
+def _parse_row(
+    line: int, header: Sequence[str], record: list[str], problems: list[Problem]
+) -> _Row | None:
+    if len(record) != len(header):
+        problems.append(
+            Problem(
+                f"the row has {len(record)} fields but the header has {len(header)}",
+                line=line,
+            )
+        )
+        return None
+    row = _Row(line, dict(zip(header, record, strict=True)))
+    cells = _CellReader(row, problems)
+    if row.cells["schema_version"] != SCHEMA_VERSION:
+        cells.fail(
+            "schema_version",
+            f"schema_version {row.cells['schema_version']!r} is not supported "
+            f"(this version reads {SCHEMA_VERSION})",
+        )
+    row.values = {**_read_values(cells), **_lesion_values(cells)}
+    return row
+
+
+def _read_values(cells: _CellReader) -> dict[str, object]:
+    index = cells.integer("timepoint_index", required=True)
+    if index is not None and index < 0:
+        cells.fail("timepoint_index", f"timepoint_index {index} is negative")
+    return {
+        "study_id": cells.text("study_id", required=True),
+        "site_id": cells.text("site_id"),
+        "subject_id": cells.text("subject_id", required=True),
+        "reader_id": cells.text("reader_id", required=True),
+        "read_type": cells.choice("read_type", ReadType),
+        "criteria": cells.choice("criteria", Criteria),
+        "protocol_profile": cells.text("protocol_profile", required=True),
+        "timepoint": cells.text("timepoint", required=True),
+        "timepoint_index": index,
+        "scan_date": cells.day("scan_date"),
+        "study_day": cells.integer("study_day", required=False),
+        "read_status": cells.choice("read_status", ReadStatus),
+        "signed_at": cells.timestamp("signed_at"),
+    }
+
+
+def _lesion_values(cells: _CellReader) -> dict[str, object]:
+    lesion_type = cells.choice("lesion_type", LesionType)
+    status: StrEnum | None = None
+    if lesion_type is not None:
+        status_enum = STATUSES_BY_TYPE[lesion_type]
+        status = cells.choice("status", status_enum)
+        if status is None:
+            cells.problems[-1] = Problem(
+                f"status {cells.row.cells['status']!r} is not allowed for a "
+                f"{lesion_type} lesion (allowed: {', '.join(map(str, status_enum))})",
+                field="status",
+                line=cells.row.line,
+            )
+    return {
+        "lesion_id": cells.text("lesion_id", required=True),
+        "lesion_type": lesion_type,
+        "organ": cells.choice("organ", Organ),
+        "location": cells.text("location"),
+        "status": status,
+        "diameter": cells.length_mm("viable_diameter_mm"),
+        "caliper": _caliper(cells),
+        "method": cells.choice("method", Method, required=False),
+    }
+
+
+def _caliper(cells: _CellReader) -> Caliper | None:
+    given = [c for c in CALIPER_COLUMNS if cells.row.cells[c].strip()]
+    if not given:
+        return None
+    if len(given) != len(CALIPER_COLUMNS):
+        missing = ", ".join(c for c in CALIPER_COLUMNS if c not in given)
+        cells.fail(
+            missing.split(",")[0], f"caliper end points incomplete: {missing} empty"
+        )
+        return None
+    numbers = [cells.coordinate(c) for c in CALIPER_COLUMNS]
+    if any(n is None for n in numbers):
+        return None
+    x1, y1, z1, x2, y2, z2 = (float(n or 0.0) for n in numbers)
+    return Caliper((x1, y1, z1), (x2, y2, z2))
+
+
+def _group(rows: Iterator[_Row]) -> dict[tuple[str, ...], list[_Row]]:
+    """Group rows into reads by (study_id, subject_id, reader_id, read_type)."""
+    groups: dict[tuple[str, ...], list[_Row]] = {}
+    for row in rows:
+        key = tuple(
+            row.cells[c] for c in ("study_id", "subject_id", "reader_id", "read_type")
+        )
+        groups.setdefault(key, []).append(row)
+    return groups
+
+
+def _read_name(row: _Row) -> str:
+    cells = row.cells
+    return f"read {cells['subject_id']}/{cells['reader_id']}/{cells['read_type']}"
+
+
+_READ_LEVEL = ("site_id", "criteria", "protocol_profile")
+_TIMEPOINT_LEVEL = ("timepoint", "scan_date", "study_day", "read_status", "signed_at")
+_LESION_LEVEL = ("lesion_type", "organ", "location")
+
+
+def _differences(
+    rows: list[_Row], columns: Sequence[str], what: str
+) -> Iterator[Problem]:
+    """Report cells that differ from the first row of the same read, timepoint or lesion."""
+    first = rows[0]
+    for row in rows[1:]:
+        for column in columns:
+            if column in row.bad or column in first.bad:
+                continue  # already reported as an invalid cell
+            if row.cells[column] != first.cells[column]:
+                yield Problem(
+                    f"{column} {row.cells[column]!r} differs from {first.cells[column]!r} "
+                    f"on line {first.line}; {what}",
+                    field=column,
+                    line=row.line,
+                )
+
+
+def _structure_problems(group: list[_Row], *, complete: bool) -> Iterator[Problem]:
+    """Check one read's rows: shared values agree, no duplicates, a baseline exists."""
+    yield from _differences(group, _READ_LEVEL, "a read has one value for it")
+    by_index: dict[str, list[_Row]] = {}
+    by_lesion: dict[str, list[_Row]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for row in group:
+        index, lesion_id = row.cells["timepoint_index"], row.cells["lesion_id"]
+        by_index.setdefault(index, []).append(row)
+        by_lesion.setdefault(lesion_id, []).append(row)
+        earlier = seen.setdefault((index, lesion_id), row.line)
+        if earlier != row.line:
+            yield Problem(
+                f"{lesion_id} at {row.cells['timepoint']} (timepoint_index {index}) is "
+                f"already on line {earlier}: one row per lesion per timepoint",
+                lesion_id=lesion_id,
+                line=row.line,
+            )
+    for rows in by_index.values():
+        yield from _differences(
+            rows, _TIMEPOINT_LEVEL, "a timepoint has one value for it"
+        )
+    for lesion_id, rows in by_lesion.items():
+        yield from _differences(
+            rows,
+            _LESION_LEVEL,
+            f"lesion {lesion_id} keeps its type, organ and location at every timepoint",
+        )
+    if complete and "0" not in by_index:
+        yield Problem(
+            f"{_read_name(group[0])} has no baseline (no row with timepoint_index 0)",
+            line=group[0].line,
+        )
+
+
+def _build_read(
+    group: list[_Row],
+    problems: list[Problem],
+    profile_for: Callable[[str], ProtocolProfile],
+    *,
+    complete: bool,
+) -> Read | None:
+    structure = list(_structure_problems(group, complete=complete))
+    problems.extend(structure)
+    if structure or not complete or not all(row.ok for row in group):
+        return None  # the rules are checked once the rows themselves are sound
+    first = group[0]
+    name = str(first.values["protocol_profile"])
+    try:
+        profile = profile_for(name)
+    except (OSError, LookupError, MrecistError) as error:
+        problems.append(Problem(f"protocol_profile {name!r}: {error}", line=first.line))
+        return None
+    read = _make_read(group)
+    for problem in validate_read(read, profile):
+        problems.append(_with_line(problem, group))
+    return read
+
+
+def _with_line(problem: Problem, group: list[_Row]) -> Problem:
+    """Attach the line of the row a rules problem concerns (else the read's first line)."""
+
+    def matches(row: _Row) -> bool:
+        same_lesion = problem.lesion_id in (None, row.values["lesion_id"])
+        same_index = problem.timepoint_index in (None, row.values["timepoint_index"])
+        return same_lesion and same_index
+
+    line = next((row.line for row in group if matches(row)), None)
+    if line is None and problem.lesion_id is not None:
+        line = next(
+            (r.line for r in group if r.values["lesion_id"] == problem.lesion_id), None
+        )
+    return Problem(
+        problem.message,
+        lesion_id=problem.lesion_id,
+        timepoint_index=problem.timepoint_index,
+        field=problem.field,
+        line=group[0].line if line is None else line,
+    )
+
+
+def _make_read(group: list[_Row]) -> Read:
+    """Build the read of rows that are already known to be valid and consistent."""
+    first = group[0].values
+    timepoints: dict[int, Timepoint] = {}
+    lesions: dict[str, Lesion] = {}
+    observations: list[Observation] = []
+    for row in group:
+        v = row.values
+        index = _as(v["timepoint_index"], int)
+        timepoints.setdefault(
+            index,
+            Timepoint(
+                index=index,
+                label=str(v["timepoint"]),
+                scan_date=_optional(v["scan_date"], date),
+                study_day=_optional(v["study_day"], int),
+                read_status=_as(v["read_status"], ReadStatus),
+                signed_at=_optional(v["signed_at"], datetime),
+            ),
+        )
+        lesion_id = str(v["lesion_id"])
+        lesions.setdefault(
+            lesion_id,
+            Lesion(
+                lesion_id=lesion_id,
+                lesion_type=_as(v["lesion_type"], LesionType),
+                organ=_as(v["organ"], Organ),
+                location=str(v["location"]),
+            ),
+        )
+        observations.append(_observation(row, index))
+    ordered_lesions = sorted(lesions.values(), key=lesion_sort_key)
+    order = {lesion.lesion_id: n for n, lesion in enumerate(ordered_lesions)}
+    return Read(
+        key=ReadKey(
+            study_id=str(first["study_id"]),
+            subject_id=str(first["subject_id"]),
+            reader_id=str(first["reader_id"]),
+            read_type=_as(first["read_type"], ReadType),
+        ),
+        site_id=str(first["site_id"]),
+        criteria=_as(first["criteria"], Criteria),
+        protocol_profile=str(first["protocol_profile"]),
+        timepoints=tuple(timepoints[i] for i in sorted(timepoints)),
+        lesions=tuple(ordered_lesions),
+        observations=tuple(
+            sorted(observations, key=lambda o: (o.timepoint_index, order[o.lesion_id]))
+        ),
+    )
+
+
+def _observation(row: _Row, index: int) -> Observation:
+    v = row.values
+    status = v["status"]
+    if not isinstance(status, TargetStatus | NonTargetStatus | NewLesionStatus):
+        raise TypeError(f"line {row.line}: status was not parsed")
+    return Observation(
+        lesion_id=str(v["lesion_id"]),
+        timepoint_index=index,
+        status=status,
+        diameter=_optional(v["diameter"], int),
+        caliper=_optional(v["caliper"], Caliper),
+        series_instance_uid=row.cells["series_instance_uid"],
+        sop_instance_uid=row.cells["sop_instance_uid"],
+        method=_optional(v["method"], Method),
+        comment=row.cells["comment"],
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _as(value: object, kind: type[_T]) -> _T:
+    if not isinstance(value, kind):
+        raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _optional(value: object, kind: type[_T]) -> _T | None:
+    return None if value is None else _as(value, kind)

@@ -1,0 +1,223 @@
+"""Write measurements.csv and responses.csv (shared/spec/data-transfer.md).
+
+Rows come in a fixed order (read key, timepoint index, lesions T, NT, N by number) so
+that reading a file and writing it again gives back the same bytes. Both writers are
+atomic: the file is complete or unchanged.
+"""
+
+import csv
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import TextIO
+
+from mrecist_reader import __version__
+from mrecist_reader.core.assess import Assessment, TimepointAssessment
+from mrecist_reader.core.model import (
+    Lesion,
+    LesionType,
+    Observation,
+    Read,
+    ReadKey,
+    Timepoint,
+)
+from mrecist_reader.core.units import format_mm, format_percent
+from mrecist_reader.transfer.atomic import atomic_write
+from mrecist_reader.transfer.columns import (
+    CALIPER_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    RESPONSE_COLUMNS,
+    SCHEMA_VERSION,
+)
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, str]
+
+_TYPE_ORDER = {LesionType.TARGET: 0, LesionType.NON_TARGET: 1, LesionType.NEW: 2}
+
+
+def read_sort_key(key: ReadKey) -> tuple[str, str, str, str]:
+    """Return the order of reads in a file: study, subject, reader, read type."""
+    return (key.study_id, key.subject_id, key.reader_id, str(key.read_type))
+
+
+def lesion_sort_key(lesion: Lesion) -> tuple[int, int, str]:
+    """Return the order of lesions in a file: targets, non-targets, new; then by number."""
+    digits = re.search(r"\d+$", lesion.lesion_id)
+    number = int(digits.group()) if digits else 0
+    return (_TYPE_ORDER[lesion.lesion_type], number, lesion.lesion_id)
+
+
+def format_coordinate(value: float) -> str:
+    """Format a patient coordinate in millimetres with two decimals."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def format_timestamp(value: datetime | None) -> str:
+    """Format a sign-off time as ISO 8601 UTC (``2026-03-01T14:03:22Z``); empty if none."""
+    if value is None:
+        return ""
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_cells(read: Read, timepoint: Timepoint, *, blinded: bool) -> Row:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "study_id": read.key.study_id,
+        "site_id": "" if blinded else read.site_id,
+        "subject_id": read.key.subject_id,
+        "reader_id": read.key.reader_id,
+        "read_type": str(read.key.read_type),
+        "criteria": str(read.criteria),
+        "protocol_profile": read.protocol_profile,
+        "timepoint": timepoint.label,
+        "timepoint_index": str(timepoint.index),
+        "scan_date": ""
+        if blinded or timepoint.scan_date is None
+        else timepoint.scan_date.isoformat(),
+        "study_day": "" if timepoint.study_day is None else str(timepoint.study_day),
+    }
+
+
+def _sign_cells(timepoint: Timepoint) -> Row:
+    return {
+        "read_status": str(timepoint.read_status),
+        "signed_at": format_timestamp(timepoint.signed_at),
+        "software_version": __version__,
+    }
+
+
+def _observation_cells(lesion: Lesion, obs: Observation) -> Row:
+    cells = {
+        "lesion_id": lesion.lesion_id,
+        "lesion_type": str(lesion.lesion_type),
+        "organ": str(lesion.organ),
+        "location": lesion.location,
+        "status": str(obs.status),
+        "viable_diameter_mm": "" if obs.diameter is None else format_mm(obs.diameter),
+        "series_instance_uid": obs.series_instance_uid,
+        "sop_instance_uid": obs.sop_instance_uid,
+        "method": "" if obs.method is None else str(obs.method),
+        "comment": obs.comment,
+    }
+    points = (*obs.caliper.p1_mm, *obs.caliper.p2_mm) if obs.caliper else None
+    for number, axis_column in enumerate(CALIPER_COLUMNS):
+        cells[axis_column] = "" if points is None else format_coordinate(points[number])
+    return cells
+
+
+def rows_for_measurements(
+    reads: Iterable[Read], *, blinded: bool = False
+) -> Iterator[Row]:
+    """Yield the measurements.csv rows of reads, in the file's fixed order."""
+    for read in sorted(reads, key=lambda r: read_sort_key(r.key)):
+        lesions = sorted(read.lesions, key=lesion_sort_key)
+        for timepoint in sorted(read.timepoints, key=lambda tp: tp.index):
+            common = _read_cells(read, timepoint, blinded=blinded)
+            sign = _sign_cells(timepoint)
+            for lesion in lesions:
+                obs = read.observation(lesion.lesion_id, timepoint.index)
+                if obs is not None:
+                    yield {**common, **_observation_cells(lesion, obs), **sign}
+
+
+def _percent(value: Fraction | None) -> str:
+    return "" if value is None else format_percent(value)
+
+
+def _response_cells(row: TimepointAssessment) -> Row:
+    def mm(value: int | None) -> str:
+        return "" if value is None else format_mm(value)
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "target_sum_mm": mm(row.target_sum),
+        "baseline_sum_mm": mm(row.baseline_sum),
+        "nadir_sum_mm": mm(row.nadir_sum),
+        "change_from_baseline_pct": _percent(row.change_from_baseline_pct),
+        "change_from_nadir_pct": _percent(row.change_from_nadir_pct),
+        "target_response": text(row.target_response),
+        "non_target_response": text(row.non_target_response),
+        "new_lesions": text(row.new_lesions),
+        "overall_response": text(row.overall_response),
+        "progression_backdated_to": text(row.progression_backdated_to),
+        "best_response_to_date": text(row.best_response_to_date),
+    }
+
+
+def rows_for_responses(
+    assessed: Sequence[tuple[Read, Assessment]], *, blinded: bool = False
+) -> Iterator[Row]:
+    """Yield the responses.csv rows: one per timepoint per read, reads in fixed order."""
+    for read, assessment in sorted(
+        assessed, key=lambda pair: read_sort_key(pair[0].key)
+    ):
+        for row in assessment.timepoints:
+            timepoint = read.timepoint(row.timepoint_index)
+            if timepoint is None:
+                continue
+            yield {
+                **_read_cells(read, timepoint, blinded=blinded),
+                **_response_cells(row),
+                **_sign_cells(timepoint),
+            }
+
+
+def write_rows(stream: TextIO, columns: Sequence[str], rows: Iterable[Row]) -> None:
+    """Write a header and rows as RFC 4180 CSV with LF line ends."""
+    writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def write_measurements(
+    path: Path, reads: Iterable[Read], *, blinded: bool = False
+) -> None:
+    """Write measurements.csv atomically (complete or not at all).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    reads
+        The reads; their rows are written in the file's fixed order.
+    blinded
+        Leave ``site_id`` and ``scan_date`` empty.
+
+    """
+    rows = list(rows_for_measurements(reads, blinded=blinded))
+    with atomic_write(path) as stream:
+        write_rows(stream, MEASUREMENT_COLUMNS, rows)
+    logger.info("wrote %d measurement rows", len(rows))
+
+
+def write_responses(
+    path: Path,
+    assessed: Sequence[tuple[Read, Assessment]],
+    *,
+    blinded: bool = False,
+) -> None:
+    """Write responses.csv atomically (complete or not at all).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    assessed
+        Each read with its assessment (:func:`mrecist_reader.core.assess.assess`).
+    blinded
+        Leave ``site_id`` and ``scan_date`` empty.
+
+    """
+    rows = list(rows_for_responses(assessed, blinded=blinded))
+    with atomic_write(path) as stream:
+        write_rows(stream, RESPONSE_COLUMNS, rows)
+    logger.info("wrote %d response rows", len(rows))

@@ -1,0 +1,206 @@
+"""Calipers: a measured diameter drawn on a slice, editable by dragging its two ends.
+
+Coordinates on the image are pixel indices: the view's ``x`` is the column and ``y`` the
+row, with pixel centres at whole numbers (the image item is offset by half a pixel, so a
+handle at ``(x, y) = (12, 30)`` sits on the centre of row 30, column 12, matching DICOM's
+pixel-centre positions). :func:`handle_to_index` is the one conversion to
+``(slice, row, column)``; :func:`mrecist_reader.imaging.geometry.index_to_patient` then
+gives patient millimetres.
+"""
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, Signal
+
+from mrecist_reader.core.model import Caliper, PointMm
+from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
+
+logger = logging.getLogger(__name__)
+
+IndexPoint = tuple[float, float, float]
+"""A fractional voxel index ``(slice, row, column)``."""
+
+CALIPER_COLOUR = "#ffd24d"
+SELECTED_COLOUR = "#4dd2ff"
+PROPOSAL_COLOUR = "#7dff7a"
+READ_ONLY_COLOUR = "#d8c27a"
+
+
+def handle_to_index(x: float, y: float, slice_index: int) -> IndexPoint:
+    """Convert a handle position on a slice to a voxel index ``(slice, row, column)``.
+
+    Parameters
+    ----------
+    x, y
+        The handle's view position: ``x`` is the column, ``y`` the row (pixel centres at
+        whole numbers).
+    slice_index
+        The slice the caliper lies on.
+
+    """
+    return (float(slice_index), float(y), float(x))
+
+
+def index_to_handle(point: IndexPoint) -> tuple[float, float]:
+    """Return the view position ``(x, y)`` of a voxel index (inverse of the above)."""
+    return (float(point[2]), float(point[1]))
+
+
+def caliper_from_indices(affine: np.ndarray, p1: IndexPoint, p2: IndexPoint) -> Caliper:
+    """Return the patient-space :class:`Caliper` of two voxel indices (mm, LPS)."""
+    patient = index_to_patient(affine, np.asarray([p1, p2], dtype=np.float64))
+    first = (float(patient[0][0]), float(patient[0][1]), float(patient[0][2]))
+    second = (float(patient[1][0]), float(patient[1][1]), float(patient[1][2]))
+    return Caliper(p1_mm=first, p2_mm=second)
+
+
+def indices_from_caliper(
+    affine: np.ndarray, caliper: Caliper
+) -> tuple[IndexPoint, IndexPoint]:
+    """Return the voxel indices of a caliper's end points (inverse of the above)."""
+    return (
+        point_to_index(affine, caliper.p1_mm),
+        point_to_index(affine, caliper.p2_mm),
+    )
+
+
+def point_to_index(affine: np.ndarray, point: PointMm) -> IndexPoint:
+    """Return the fractional voxel index ``(slice, row, column)`` of a patient point."""
+    index = patient_to_index(affine, np.asarray(point, dtype=np.float64))
+    return (float(index[0]), float(index[1]), float(index[2]))
+
+
+def in_plane_length_mm(
+    p1: tuple[float, float],
+    p2: tuple[float, float],
+    spacing_mm: tuple[float, float],
+) -> float:
+    """Return the distance in mm between two handle positions on one slice.
+
+    ``spacing_mm`` is (row spacing, column spacing); positions are ``(x, y)``.
+    """
+    d_col = (p2[0] - p1[0]) * spacing_mm[1]
+    d_row = (p2[1] - p1[1]) * spacing_mm[0]
+    return math.hypot(d_col, d_row)
+
+
+@dataclass(frozen=True, slots=True)
+class CaliperSpec:
+    """What the viewer draws for one lesion's caliper on its slice."""
+
+    lesion_id: str
+    slice_index: int
+    p1: IndexPoint
+    p2: IndexPoint
+    editable: bool = True
+    selected: bool = False
+    proposal: bool = False
+
+
+class _CaliperSignals(QObject):
+    edited = Signal(str, object, object)
+    clicked = Signal(str)
+
+
+class CaliperItem:
+    """A lesion's caliper: a :class:`pyqtgraph.LineSegmentROI` with a live mm label.
+
+    Drag either end to edit; the label shows the lesion and the length in mm (from the
+    pixel spacing) while dragging. When a drag ends, ``signals.edited`` is emitted with the
+    lesion id and the two end points as ``(slice, row, column)`` indices.
+    """
+
+    def __init__(
+        self,
+        spec: CaliperSpec,
+        spacing_mm: tuple[float, float],
+    ) -> None:
+        self.spec = spec
+        self.signals = _CaliperSignals()
+        self._spacing_mm = spacing_mm
+        colour = _colour_of(spec)
+        pen = pg.mkPen(colour, width=2)
+        self.roi = pg.LineSegmentROI(
+            positions=[index_to_handle(spec.p1), index_to_handle(spec.p2)],
+            pen=pen,
+            hoverPen=pg.mkPen(SELECTED_COLOUR, width=3),
+            handlePen=pg.mkPen(colour, width=2),
+            movable=spec.editable,
+            rotatable=False,
+            resizable=spec.editable,
+        )
+        for handle in self.roi.getHandles():
+            handle.setVisible(spec.editable)
+        self.label = pg.TextItem(color=colour, anchor=(0.5, 1.3), fill=(0, 0, 0, 150))
+        self.roi.sigRegionChanged.connect(self._on_moved)
+        self.roi.sigRegionChangeFinished.connect(self._on_finished)
+        self.roi.sigClicked.connect(self._on_clicked)
+        self.roi.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.LeftButton)
+        self._on_moved()
+
+    def add_to(self, view: pg.ViewBox) -> None:
+        """Put the caliper and its label on a view."""
+        view.addItem(self.roi)
+        view.addItem(self.label, ignoreBounds=True)
+
+    def remove_from(self, view: pg.ViewBox) -> None:
+        """Take the caliper and its label off a view."""
+        view.removeItem(self.roi)
+        view.removeItem(self.label)
+
+    def handle_positions(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Return the two handle positions ``(x, y)`` in view (pixel index) units."""
+        points = [self.roi.mapToParent(h.pos()) for h in self.roi.getHandles()]
+        return (
+            (float(points[0].x()), float(points[0].y())),
+            (float(points[1].x()), float(points[1].y())),
+        )
+
+    def set_end(self, p2: tuple[float, float]) -> None:
+        """Move the second end (while drawing a new caliper)."""
+        handle = self.roi.getHandles()[1]
+        self.roi.movePoint(handle, QPointF(*p2), finish=False)
+
+    def endpoints(self) -> tuple[IndexPoint, IndexPoint]:
+        """Return both ends as ``(slice, row, column)`` indices."""
+        first, second = self.handle_positions()
+        k = self.spec.slice_index
+        return (handle_to_index(*first, k), handle_to_index(*second, k))
+
+    def length_mm(self) -> float:
+        """Return the in-plane length in mm."""
+        first, second = self.handle_positions()
+        return in_plane_length_mm(first, second, self._spacing_mm)
+
+    def _on_moved(self) -> None:
+        first, second = self.handle_positions()
+        self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
+        top = min(first[1], second[1])
+        self.label.setPos((first[0] + second[0]) / 2, top)
+
+    def _on_finished(self) -> None:
+        p1, p2 = self.endpoints()
+        self.signals.edited.emit(self.spec.lesion_id, p1, p2)
+
+    def _on_clicked(self, *_args: object) -> None:
+        self.signals.clicked.emit(self.spec.lesion_id)
+
+
+def _colour_of(spec: CaliperSpec) -> str:
+    if spec.proposal:
+        return PROPOSAL_COLOUR
+    if spec.selected:
+        return SELECTED_COLOUR
+    if not spec.editable:
+        return READ_ONLY_COLOUR
+    return CALIPER_COLOUR
+
+
+def specs_on_slice(specs: Sequence[CaliperSpec], slice_index: int) -> list[CaliperSpec]:
+    """Return the calipers that lie on one slice."""
+    return [spec for spec in specs if spec.slice_index == slice_index]

@@ -1,0 +1,314 @@
+"""Dialogs where the rules need the reader's decision or confirmation.
+
+Each ``ask_*`` function shows a modal dialog and returns the reader's answer (``None``
+when cancelled). They only ask; the session applies the rules.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mrecist_reader.core.model import LesionType, Organ, ReadType
+
+logger = logging.getLogger(__name__)
+
+LIVER_SEGMENTS: tuple[str, ...] = tuple(
+    f"segment {numeral}"
+    for numeral in ("I", "II", "III", "IVa", "IVb", "V", "VI", "VII", "VIII")
+)
+"""Couinaud liver segments offered as locations (free text is allowed too)."""
+
+ORGAN_NAMES = {
+    Organ.LIVER: "Liver",
+    Organ.LYMPH_NODE: "Lymph node",
+    Organ.LUNG: "Lung",
+    Organ.PERITONEUM: "Peritoneum (ascites)",
+    Organ.PORTAL_VEIN: "Portal vein",
+    Organ.OTHER: "Other (e.g. pleural effusion)",
+}
+
+TYPE_NAMES = {
+    LesionType.TARGET: "Target",
+    LesionType.NON_TARGET: "Non-target",
+    LesionType.NEW: "New lesion",
+}
+
+
+def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    ok = box.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+# ---------------------------------------------------------------- reader identity
+class ReaderIdentityDialog(QDialog):
+    """First start: who reads, and whether the read is central (blinded) or local."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        reader_id: str = "",
+        read_type: ReadType = ReadType.CENTRAL,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reader")
+        self.setObjectName("readerIdentityDialog")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel("Your reader ID is written with every measurement and sign-off.")
+        )
+        form = QFormLayout()
+        self.reader_edit = QLineEdit(reader_id)
+        self.reader_edit.setPlaceholderText("e.g. R01")
+        form.addRow("Reader ID", self.reader_edit)
+        self.central = QRadioButton("Central read (blinded: no patient identity shown)")
+        self.local = QRadioButton("Local read (site)")
+        group = QButtonGroup(self)
+        group.addButton(self.central)
+        group.addButton(self.local)
+        (self.central if read_type is ReadType.CENTRAL else self.local).setChecked(True)
+        form.addRow("Read type", self.central)
+        form.addRow("", self.local)
+        layout.addLayout(form)
+        self.buttons = _buttons(self, "Start reading")
+        layout.addWidget(self.buttons)
+        self.reader_edit.textChanged.connect(self._on_text)
+        self._on_text(reader_id)
+
+    def _on_text(self, text: str) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(text.strip()))
+
+    def answer(self) -> tuple[str, ReadType]:
+        """Return the reader ID and the read type entered."""
+        read_type = ReadType.CENTRAL if self.central.isChecked() else ReadType.LOCAL
+        return (self.reader_edit.text().strip(), read_type)
+
+
+def ask_reader_identity(
+    parent: QWidget | None,
+    *,
+    reader_id: str = "",
+    read_type: ReadType = ReadType.CENTRAL,
+) -> tuple[str, ReadType] | None:
+    """Ask the reader ID and read type; ``None`` when cancelled."""
+    dialog = ReaderIdentityDialog(parent, reader_id=reader_id, read_type=read_type)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.answer()
+
+
+# ---------------------------------------------------------------- new lesion
+@dataclass(frozen=True, slots=True)
+class LesionAnswer:
+    """What the reader chose for a new lesion."""
+
+    lesion_type: LesionType
+    organ: Organ
+    location: str
+
+
+class LesionDialog(QDialog):
+    """Choose the type, organ and location of a lesion being added."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        types: Sequence[LesionType] = tuple(LesionType),
+        default_type: LesionType = LesionType.TARGET,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add lesion")
+        self.setObjectName("lesionDialog")
+        form = QFormLayout(self)
+        self.type_combo = QComboBox()
+        for lesion_type in types:
+            self.type_combo.addItem(TYPE_NAMES[lesion_type], lesion_type)
+        index = self.type_combo.findData(default_type)
+        self.type_combo.setCurrentIndex(max(index, 0))
+        self.organ_combo = QComboBox()
+        for organ, name in ORGAN_NAMES.items():
+            self.organ_combo.addItem(name, organ)
+        self.location_combo = QComboBox()
+        self.location_combo.setEditable(True)
+        self.location_combo.addItems(LIVER_SEGMENTS)
+        self.location_combo.setCurrentText("")
+        self.organ_combo.currentIndexChanged.connect(self._on_organ)
+        form.addRow("Type", self.type_combo)
+        form.addRow("Organ", self.organ_combo)
+        form.addRow("Location", self.location_combo)
+        form.addRow(_buttons(self, "Add"))
+
+    def _on_organ(self) -> None:
+        if self.organ_combo.currentData() is not Organ.LIVER:
+            self.location_combo.setCurrentText("")
+
+    def answer(self) -> LesionAnswer:
+        """Return the chosen type, organ and location."""
+        return LesionAnswer(
+            lesion_type=LesionType(self.type_combo.currentData()),
+            organ=Organ(self.organ_combo.currentData()),
+            location=self.location_combo.currentText().strip(),
+        )
+
+
+def ask_lesion(
+    parent: QWidget | None,
+    *,
+    types: Sequence[LesionType] = tuple(LesionType),
+    default_type: LesionType = LesionType.TARGET,
+) -> LesionAnswer | None:
+    """Ask type, organ and location of a new lesion; ``None`` when cancelled."""
+    dialog = LesionDialog(parent, types=types, default_type=default_type)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.answer()
+
+
+# ---------------------------------------------------------------- rule decisions
+def ask_record_as_non_target(parent: QWidget | None, message: str) -> bool:
+    """Explain why a lesion cannot be a target; return whether to record it as non-target.
+
+    ``message`` is the rule's own message (lesion, value and allowed range, or the
+    per-organ / total limit).
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("targetRefusedDialog")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Not a target lesion")
+    box.setText(message)
+    box.setInformativeText(
+        "The protocol does not allow this lesion as a target. It can be followed as a "
+        "non-target lesion instead (its status is recorded at every timepoint)."
+    )
+    record = box.addButton("Record as non-target", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(record)
+    box.exec()
+    return box.clickedButton() is record
+
+
+def ask_cytology_confirmed(parent: QWidget | None, lesion_label: str) -> bool | None:
+    """Ask whether progression of ascites/effusion is confirmed by cytology.
+
+    Returns ``True`` (confirmed: record progression), ``False`` (not confirmed: record
+    present) or ``None`` (cancel).
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("cytologyDialog")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Cytological confirmation")
+    box.setText(
+        f"{lesion_label}: an increase of ascites or pleural effusion counts as "
+        "progression only when cytology confirms malignancy (mRECIST)."
+    )
+    box.setInformativeText("Is the progression confirmed by cytology?")
+    confirmed = box.addButton("Confirmed: progression", QMessageBox.ButtonRole.YesRole)
+    not_confirmed = box.addButton(
+        "Not confirmed: record as present", QMessageBox.ButtonRole.NoRole
+    )
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is confirmed:
+        return True
+    if clicked is not_confirmed:
+        return False
+    return None
+
+
+def ask_sign(parent: QWidget | None, label: str, summary: str) -> bool:
+    """Confirm signing a timepoint (after which it is read-only)."""
+    box = QMessageBox(parent)
+    box.setObjectName("signDialog")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(f"Sign {label}")
+    box.setText(f"Sign {label}? It becomes read-only; changes then need an amendment.")
+    box.setInformativeText(summary)
+    sign = box.addButton(f"Sign {label}", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is sign
+
+
+class AmendDialog(QDialog):
+    """Reopen a signed timepoint: the reason is required and goes to the audit trail."""
+
+    def __init__(self, parent: QWidget | None, label: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("amendDialog")
+        self.setWindowTitle(f"Amend {label}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{label} is signed. Give the reason for amending it:"))
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("e.g. T2 measured on the wrong slice")
+        layout.addWidget(self.reason)
+        self.buttons = _buttons(self, "Amend")
+        layout.addWidget(self.buttons)
+        self.reason.textChanged.connect(self._on_text)
+        self._on_text()
+
+    def _on_text(self) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(self.reason.toPlainText().strip()))
+
+
+def ask_amend_reason(parent: QWidget | None, label: str) -> str | None:
+    """Ask why a signed timepoint is amended; ``None`` when cancelled."""
+    dialog = AmendDialog(parent, label)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.reason.toPlainText().strip()
+
+
+# ---------------------------------------------------------------- help
+class ShortcutsDialog(QDialog):
+    """The list of keyboard shortcuts (Help > Shortcuts)."""
+
+    def __init__(
+        self, parent: QWidget | None, shortcuts: Sequence[tuple[str, str]]
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcutsDialog")
+        self.setWindowTitle("Keyboard shortcuts")
+        layout = QVBoxLayout(self)
+        table = QTableWidget(len(shortcuts), 2)
+        table.setHorizontalHeaderLabels(["Key", "Action"])
+        table.verticalHeader().setVisible(False)
+        for row, (key, action) in enumerate(shortcuts):
+            table.setItem(row, 0, QTableWidgetItem(key))
+            table.setItem(row, 1, QTableWidgetItem(action))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout.addWidget(table)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        layout.addWidget(close, alignment=Qt.AlignmentFlag.AlignRight)
+        self.resize(520, 560)

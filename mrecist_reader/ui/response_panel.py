@@ -1,0 +1,204 @@
+"""The response panel: the rules engine's verdict at the current timepoint, live.
+
+Shows the target sum, baseline and nadir sums, the changes, the target / non-target /
+new-lesion / overall responses with the engine's reasons, and a small plot of the sum over
+timepoints with the PR (0.7 x baseline) and PD (1.2 x nadir) thresholds. It only renders
+an :class:`~mrecist_reader.core.assess.Assessment`; it decides nothing.
+"""
+
+import logging
+from fractions import Fraction
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from mrecist_reader.core.assess import Assessment, TimepointAssessment
+from mrecist_reader.core.units import Tenths, format_mm, format_percent
+from mrecist_reader.ui.theme import (
+    MUTED,
+    PROGRESSION,
+    RESPONSE,
+    RESPONSE_COLOURS,
+    TEXT,
+)
+
+logger = logging.getLogger(__name__)
+
+DASH = "—"
+
+
+def mm_text(value: Tenths | None) -> str:
+    """Return ``"45.0 mm"`` or a dash."""
+    return DASH if value is None else f"{format_mm(value)} mm"
+
+
+def percent_text(value: Fraction | None) -> str:
+    """Return a signed percentage such as ``"-31.8 %"`` or a dash."""
+    if value is None:
+        return DASH
+    sign = "+" if value > 0 else ""
+    return f"{sign}{format_percent(value)} %"
+
+
+class ResponsePanel(QWidget):
+    """Sums, changes, responses and reasons at one timepoint, with the sum plot."""
+
+    FIELDS = (
+        ("target_sum", "Target sum"),
+        ("baseline_sum", "Baseline sum"),
+        ("nadir_sum", "Nadir"),
+        ("change_from_baseline", "Change from baseline"),
+        ("change_from_nadir", "Change from nadir"),
+        ("target_response", "Target response"),
+        ("non_target_response", "Non-target response"),
+        ("new_lesions", "New lesions"),
+        ("best_response", "Best response to date"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("responsePanel")
+        self.assessment: Assessment | None = None
+        self.timepoint_index = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        title = QLabel("Response")
+        title.setObjectName("sectionTitle")
+        layout.addWidget(title)
+        self.overall = QLabel(DASH)
+        self.overall.setObjectName("bigResponse")
+        layout.addWidget(self.overall)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        self.values: dict[str, QLabel] = {}
+        for row, (key, name) in enumerate(self.FIELDS):
+            caption = QLabel(name)
+            caption.setStyleSheet(f"color: {MUTED};")
+            value = QLabel(DASH)
+            value.setObjectName(f"value_{key}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(caption, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        layout.addLayout(grid)
+        self.reasons = QLabel("")
+        self.reasons.setObjectName("reasons")
+        self.reasons.setWordWrap(True)
+        self.reasons.setStyleSheet(f"color: {TEXT};")
+        layout.addWidget(self.reasons)
+        self.plot = self._build_plot()
+        layout.addWidget(self.plot, stretch=1)
+
+    def _build_plot(self) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background="#1b1e23")
+        plot.setObjectName("sumPlot")
+        plot.setMinimumHeight(150)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setLabel("left", "Sum (mm)")
+        plot.showGrid(x=False, y=True, alpha=0.2)
+        self._curve = plot.plot(
+            [], [], pen=pg.mkPen(TEXT, width=2), symbol="o", symbolBrush=TEXT
+        )
+        self._pr_line = pg.InfiniteLine(
+            angle=0,
+            pen=pg.mkPen(RESPONSE, style=Qt.PenStyle.DashLine),
+            label="PR",
+            labelOpts={"color": RESPONSE, "position": 0.95},
+        )
+        self._pd_line = pg.InfiniteLine(
+            angle=0,
+            pen=pg.mkPen(PROGRESSION, style=Qt.PenStyle.DashLine),
+            label="PD",
+            labelOpts={"color": PROGRESSION, "position": 0.95},
+        )
+        for line in (self._pr_line, self._pd_line):
+            line.setVisible(False)
+            plot.addItem(line)
+        return plot
+
+    # ------------------------------------------------------------------ rendering
+    def show_assessment(self, assessment: Assessment | None) -> None:
+        """Render a new assessment (the session's ``assessment_changed``)."""
+        self.assessment = assessment
+        self._render()
+
+    def set_timepoint(self, index: int) -> None:
+        """Choose which timepoint's values are shown."""
+        self.timepoint_index = index
+        self._render()
+
+    def current(self) -> TimepointAssessment | None:
+        """Return the assessment row of the current timepoint, if any."""
+        if self.assessment is None:
+            return None
+        for row in self.assessment.timepoints:
+            if row.timepoint_index == self.timepoint_index:
+                return row
+        return None
+
+    def _render(self) -> None:
+        row = self.current()
+        self._render_values(row)
+        self._render_plot(row)
+
+    def _render_values(self, row: TimepointAssessment | None) -> None:
+        texts = _texts(row)
+        for key, label in self.values.items():
+            label.setText(texts[key])
+            label.setStyleSheet(f"color: {RESPONSE_COLOURS.get(texts[key], TEXT)};")
+        overall = _token(row.overall_response) if row is not None else None
+        if row is None:
+            self.overall.setText("Not assessed yet")
+            self.overall.setStyleSheet(f"color: {MUTED};")
+        elif row.timepoint_index == 0:
+            self.overall.setText("Baseline")
+            self.overall.setStyleSheet(f"color: {TEXT};")
+        else:
+            self.overall.setText(f"Overall: {overall or DASH}")
+            colour = RESPONSE_COLOURS.get(overall or "", TEXT)
+            self.overall.setStyleSheet(f"color: {colour};")
+        reasons = () if row is None else row.reasons
+        self.reasons.setText("\n".join(f"• {reason}" for reason in reasons))
+
+    def _render_plot(self, row: TimepointAssessment | None) -> None:
+        rows = [] if self.assessment is None else list(self.assessment.timepoints)
+        points = [(r.timepoint_index, r.target_sum) for r in rows]
+        xs = [x for x, y in points if y is not None]
+        ys = [y / 10 for x, y in points if y is not None]
+        self._curve.setData(xs, ys)
+        self.plot.setYRange(0, max([*ys, 75.0]) * 1.35, padding=0)
+        if rows:
+            self.plot.setXRange(-0.3, max(r.timepoint_index for r in rows) + 0.3)
+        axis = self.plot.getAxis("bottom")
+        axis.setTicks([[(r.timepoint_index, r.label) for r in rows]])
+        baseline = row.baseline_sum if row is not None else None
+        nadir = row.nadir_sum if row is not None else None
+        self._pr_line.setVisible(baseline is not None and self.timepoint_index > 0)
+        if baseline is not None:
+            self._pr_line.setValue(0.7 * baseline / 10)
+        self._pd_line.setVisible(nadir is not None and self.timepoint_index > 0)
+        if nadir is not None:
+            self._pd_line.setValue(1.2 * nadir / 10)
+
+
+def _token(value: object | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _texts(row: TimepointAssessment | None) -> dict[str, str]:
+    if row is None:
+        return {key: DASH for key, _ in ResponsePanel.FIELDS}
+    return {
+        "target_sum": mm_text(row.target_sum),
+        "baseline_sum": mm_text(row.baseline_sum),
+        "nadir_sum": mm_text(row.nadir_sum),
+        "change_from_baseline": percent_text(row.change_from_baseline_pct),
+        "change_from_nadir": percent_text(row.change_from_nadir_pct),
+        "target_response": _token(row.target_response) or DASH,
+        "non_target_response": _token(row.non_target_response) or DASH,
+        "new_lesions": _token(row.new_lesions) or DASH,
+        "best_response": _token(row.best_response_to_date) or DASH,
+    }

@@ -1,0 +1,212 @@
+"""The worklist: subjects, their timepoints (baseline first) and each timepoint's series.
+
+Each timepoint shows its study day and read status (not started / draft / signed); each
+series its phase, image count and warnings. In a central (blinded) read nothing here
+shows a patient name, ID, birth date, institution or date: only the trial subject ID,
+timepoint labels and study days. The arterial series of each timepoint is preselected,
+because mRECIST measures viable tumour on the arterial phase.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from mrecist_reader.core.model import ReadStatus
+from mrecist_reader.imaging.volume import Phase, SeriesInfo
+from mrecist_reader.ui.theme import MUTED, RESPONSE, WARNING
+
+logger = logging.getLogger(__name__)
+
+PHASE_NAMES = {
+    Phase.ARTERIAL: "arterial",
+    Phase.PORTAL_VENOUS: "portal venous",
+    Phase.DELAYED: "delayed",
+    Phase.PRE_CONTRAST: "pre-contrast",
+    Phase.UNKNOWN: "phase unknown",
+}
+NOT_STARTED = "not started"
+
+ROLE_KIND = Qt.ItemDataRole.UserRole
+ROLE_VALUE = Qt.ItemDataRole.UserRole + 1
+
+
+def status_text(status: ReadStatus | None) -> str:
+    """Return how a timepoint's read status reads in the worklist."""
+    return NOT_STARTED if status is None else str(status)
+
+
+def preferred_series(series: Sequence[SeriesInfo]) -> SeriesInfo | None:
+    """Return the series to open first: the arterial one, else the first listed."""
+    for info in series:
+        if info.phase is Phase.ARTERIAL:
+            return info
+    return series[0] if series else None
+
+
+def series_text(info: SeriesInfo) -> str:
+    """Return the series name with its phase (no identity, no date)."""
+    number = info.series_number or ""
+    description = info.series_description or f"series {number}".strip()
+    phase = PHASE_NAMES[info.phase]
+    if phase.split()[0].lower() in description.lower():
+        return description
+    return f"{description} ({phase})"
+
+
+def series_details(info: SeriesInfo) -> str:
+    """Return the series' modality, image count and warnings."""
+    text = f"{info.modality} · {info.n_images} images"
+    if info.warnings:
+        text += "  ⚠ " + "; ".join(info.warnings)
+    return text
+
+
+def day_text(study_day: int | None) -> str:
+    """Return ``"day 30"`` or an empty string when the study day is unknown."""
+    return "" if study_day is None else f"day {study_day}"
+
+
+class SeriesBrowser(QTreeWidget):
+    """Subjects -> timepoints -> series, with read status; emits the chosen series.
+
+    Signals
+    -------
+    series_chosen(str, int, object)
+        Subject ID, timepoint index and the :class:`SeriesInfo` chosen (double click,
+        Enter, or programmatically with :meth:`choose`).
+    timepoint_chosen(str, int)
+        A timepoint row was activated.
+
+    """
+
+    series_chosen = Signal(str, int, object)
+    timepoint_chosen = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("seriesBrowser")
+        self.setHeaderLabels(["Worklist", "Status"])
+        self.setColumnWidth(0, 175)
+        self.header().setStretchLastSection(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.itemActivated.connect(self._on_activated)
+        self._subjects: tuple[Any, ...] = ()
+
+    def set_worklist(self, subjects: Sequence[Any]) -> None:
+        """Show subjects (``build_worklist`` entries), timepoints and series."""
+        self.clear()
+        self._subjects = tuple(subjects)
+        for subject in subjects:
+            subject_item = QTreeWidgetItem([f"Subject {subject.subject_id}", ""])
+            subject_item.setData(0, ROLE_KIND, "subject")
+            subject_item.setData(0, ROLE_VALUE, subject.subject_id)
+            self.addTopLevelItem(subject_item)
+            for timepoint in subject.timepoints:
+                subject_item.addChild(self._timepoint_item(subject, timepoint))
+            subject_item.setExpanded(True)
+        self._select_first_arterial()
+
+    def _timepoint_item(self, subject: Any, timepoint: Any) -> QTreeWidgetItem:
+        label = f"{timepoint.label}   {day_text(timepoint.study_day)}".strip()
+        item = QTreeWidgetItem([label, NOT_STARTED])
+        item.setData(0, ROLE_KIND, "timepoint")
+        item.setData(0, ROLE_VALUE, (subject.subject_id, timepoint.index))
+        item.setForeground(1, QColor(MUTED))
+        chosen = preferred_series(timepoint.series)
+        for info in timepoint.series:
+            child = QTreeWidgetItem([series_text(info), series_details(info)])
+            child.setData(0, ROLE_KIND, "series")
+            child.setData(0, ROLE_VALUE, (subject.subject_id, timepoint.index, info))
+            child.setForeground(1, QColor(MUTED))
+            if info.warnings:
+                child.setForeground(1, QColor(WARNING))
+                child.setToolTip(0, "\n".join(info.warnings))
+                child.setToolTip(1, "\n".join(info.warnings))
+            if info is chosen:
+                font = child.font(0)
+                font.setBold(True)
+                child.setFont(0, font)
+            item.addChild(child)
+        item.setExpanded(True)
+        return item
+
+    def _select_first_arterial(self) -> None:
+        for item in self._items("series"):
+            _, _, info = item.data(0, ROLE_VALUE)
+            if info.phase is Phase.ARTERIAL:
+                self.setCurrentItem(item)
+                return
+
+    def _items(self, kind: str) -> list[QTreeWidgetItem]:
+        found: list[QTreeWidgetItem] = []
+        stack = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        while stack:
+            item = stack.pop(0)
+            if item is None:
+                continue
+            if item.data(0, ROLE_KIND) == kind:
+                found.append(item)
+            stack.extend(item.child(i) for i in range(item.childCount()))
+        return found
+
+    def set_read_statuses(
+        self, subject_id: str, statuses: Mapping[int, ReadStatus]
+    ) -> None:
+        """Show each timepoint's read status (missing index: not started)."""
+        for item in self._items("timepoint"):
+            subject, index = item.data(0, ROLE_VALUE)
+            if subject != subject_id:
+                continue
+            status = statuses.get(index)
+            item.setText(1, status_text(status))
+            colour = RESPONSE if status is ReadStatus.SIGNED else MUTED
+            item.setForeground(1, QColor(colour))
+
+    def status_of(self, subject_id: str, index: int) -> str:
+        """Return the status text shown for a timepoint."""
+        for item in self._items("timepoint"):
+            if item.data(0, ROLE_VALUE) == (subject_id, index):
+                return item.text(1)
+        return ""
+
+    def chosen_series(self, subject_id: str, index: int) -> SeriesInfo | None:
+        """Return the preselected (arterial) series of a timepoint."""
+        for subject in self._subjects:
+            if subject.subject_id != subject_id:
+                continue
+            for timepoint in subject.timepoints:
+                if timepoint.index == index:
+                    return preferred_series(timepoint.series)
+        return None
+
+    def choose(
+        self, subject_id: str, index: int, info: SeriesInfo | None = None
+    ) -> None:
+        """Open a timepoint's series (its arterial series when ``info`` is ``None``)."""
+        info = info or self.chosen_series(subject_id, index)
+        if info is not None:
+            self.series_chosen.emit(subject_id, index, info)
+
+    def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        kind = item.data(0, ROLE_KIND)
+        if kind == "series":
+            subject_id, index, info = item.data(0, ROLE_VALUE)
+            self.series_chosen.emit(subject_id, index, info)
+        elif kind == "timepoint":
+            subject_id, index = item.data(0, ROLE_VALUE)
+            self.timepoint_chosen.emit(subject_id, index)
+
+    def all_texts(self) -> list[str]:
+        """Return every text shown (used by the blinding test)."""
+        texts: list[str] = []
+        for kind in ("subject", "timepoint", "series"):
+            for item in self._items(kind):
+                texts.extend(item.text(c) for c in range(self.columnCount()))
+                texts.append(item.toolTip(0))
+        return texts

@@ -1,0 +1,574 @@
+"""The slice viewer: one image series, scrolled, windowed, zoomed and measured.
+
+Composed from pyqtgraph primitives (``GraphicsLayoutWidget`` + ``ViewBox`` + ``ImageItem``)
+rather than ``ImageView``. The image is drawn row-major (``imageAxisOrder`` is set once in
+:mod:`mrecist_reader.ui.app`) in pixel-index units (x = column, y = row, pixel centres on
+whole numbers), the aspect ratio is locked to the true pixel spacing, and window/level is
+applied by ``ImageItem.setLevels`` so scrolling never recomputes arrays.
+
+Mouse: wheel scrolls slices (Ctrl+wheel zooms), left-drag pans (draws a caliper in measure
+mode, where a click proposes a semi-automatic caliper), right- or middle-drag sets
+window/level. Keys: arrows / Page Up / Page Down / Home / End scroll; 1-4 choose W/L
+presets; R resets the view.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QTransform
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
+from mrecist_reader.imaging.load import VolumeLoader, series_affine
+from mrecist_reader.imaging.volume import Volume
+from mrecist_reader.ui.caliper import (
+    PROPOSAL_COLOUR,
+    CaliperItem,
+    CaliperSpec,
+    IndexPoint,
+    specs_on_slice,
+)
+
+logger = logging.getLogger(__name__)
+
+PAGE_STEP = 10
+DRAG_WL_SENSITIVITY = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPreset:
+    """A named window/level; ``None`` width means "from the image's percentiles"."""
+
+    name: str
+    width: float | None
+    level: float | None
+    key: str
+
+
+CT_PRESETS: tuple[WindowPreset, ...] = (
+    WindowPreset("Liver", 150.0, 70.0, "1"),
+    WindowPreset("Abdomen", 400.0, 40.0, "2"),
+    WindowPreset("Bone", 1800.0, 400.0, "3"),
+    WindowPreset("Auto", None, None, "4"),
+)
+"""Standard CT windows (HU); "Auto" spans the 1st-99th percentiles of the series."""
+
+
+@dataclass(eq=False)
+class ImageStack:
+    """What the viewer shows: a stack of slices with its geometry.
+
+    ``get_slice(k)`` returns slice ``k`` as ``[row, column]`` (it may decode on demand for
+    progressive loading); ``affine`` maps ``(slice, row, column)`` to patient mm.
+    """
+
+    shape: tuple[int, int, int]
+    affine: npt.NDArray[np.float64]
+    get_slice: Callable[[int], npt.NDArray[np.generic]]
+    modality: str = "CT"
+    caption: str = ""
+    sample: npt.NDArray[np.generic] | None = field(default=None)
+
+    @classmethod
+    def from_volume(cls, volume: Volume, caption: str = "") -> "ImageStack":
+        """Return a stack over a fully loaded volume."""
+        array = volume.array
+        return cls(
+            shape=volume.shape,
+            affine=volume.affine,
+            get_slice=lambda k: array[k],
+            modality=volume.series.modality,
+            caption=caption,
+            sample=array[:: max(1, array.shape[0] // 16), ::4, ::4],
+        )
+
+    @classmethod
+    def from_loader(cls, loader: VolumeLoader, caption: str = "") -> "ImageStack":
+        """Return a stack over a progressive loader (slices decoded on request).
+
+        The affine is the header's until the volume is complete; the caller then swaps
+        in :meth:`from_volume` with :meth:`SliceViewer.replace_stack`.
+        """
+        series = loader.series
+        return cls(
+            shape=(series.n_images, series.rows, series.columns),
+            affine=series_affine(series),
+            get_slice=loader.request_slice,
+            modality=series.modality,
+            caption=caption,
+        )
+
+    @property
+    def pixel_spacing_mm(self) -> tuple[float, float]:
+        """Return (row spacing, column spacing) in mm."""
+        return (
+            float(np.linalg.norm(self.affine[:3, 1])),
+            float(np.linalg.norm(self.affine[:3, 2])),
+        )
+
+    @property
+    def is_ct(self) -> bool:
+        """Return whether values are Hounsfield units."""
+        return self.modality.upper() == "CT"
+
+
+def orientation_letter(direction: npt.ArrayLike) -> str:
+    """Return the patient direction letter of a vector in LPS patient space.
+
+    The dominant axis decides: +x is the patient's left (L), +y posterior (P), +z head (H)
+    and their opposites R, A, F.
+    """
+    vector = np.asarray(direction, dtype=np.float64)
+    axis = int(np.argmax(np.abs(vector)))
+    positive = vector[axis] >= 0
+    return ("L", "P", "H")[axis] if positive else ("R", "A", "F")[axis]
+
+
+def auto_window(values: npt.NDArray[np.generic]) -> tuple[float, float]:
+    """Return (width, level) spanning the 1st to 99th percentile of ``values``."""
+    low, high = np.percentile(np.asarray(values, dtype=np.float64), [1.0, 99.0])
+    width = max(float(high - low), 1.0)
+    return (width, float(low + high) / 2.0)
+
+
+class _ReadingViewBox(pg.ViewBox):
+    """A ViewBox whose mouse gestures suit reading rather than plotting."""
+
+    def __init__(self, viewer: "SliceViewer") -> None:
+        super().__init__(invertY=True, lockAspect=True, enableMenu=False)
+        self._viewer = viewer
+        self.setMouseMode(pg.ViewBox.PanMode)
+
+    def wheelEvent(self, ev: object, axis: object = None) -> None:
+        modifiers = ev.modifiers()  # type: ignore[attr-defined]
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev, axis)
+            return
+        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()  # type: ignore[attr-defined]
+        self._viewer.scroll_by(-1 if delta > 0 else 1)
+        ev.accept()  # type: ignore[attr-defined]
+
+    def mouseDragEvent(self, ev: object, axis: object = None) -> None:
+        button = ev.button()  # type: ignore[attr-defined]
+        if button in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+            ev.accept()  # type: ignore[attr-defined]
+            delta = ev.pos() - ev.lastPos()  # type: ignore[attr-defined]
+            self._viewer.adjust_window(float(delta.x()), float(delta.y()))
+            return
+        shift = ev.modifiers() & Qt.KeyboardModifier.ShiftModifier  # type: ignore[attr-defined]
+        if self._viewer.measure_mode and not shift:
+            ev.accept()  # type: ignore[attr-defined]
+            self._viewer._on_measure_drag(ev)
+            return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev: object) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton and self._viewer.measure_mode:  # type: ignore[attr-defined]
+            ev.accept()  # type: ignore[attr-defined]
+            point = self.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+            self._viewer._on_measure_click(point)
+            return
+        ev.accept()  # type: ignore[attr-defined]
+
+
+class SliceViewer(QWidget):
+    """One series on screen, with overlays, scrolling, window/level and calipers.
+
+    Signals
+    -------
+    slice_changed(int)
+        The shown slice changed.
+    window_changed(float, float)
+        Window width and level changed.
+    point_clicked(object)
+        Measure mode click: ``(slice, row, column)`` index (semi-automatic proposal).
+    caliper_drawn(object, object)
+        Measure mode drag ended: two ``(slice, row, column)`` end points.
+    caliper_edited(str, object, object)
+        A lesion's caliper was moved: lesion id and its two end points.
+    caliper_clicked(str)
+        A lesion's caliper was clicked.
+
+    """
+
+    slice_changed = Signal(int)
+    window_changed = Signal(float, float)
+    point_clicked = Signal(object)
+    caliper_drawn = Signal(object, object)
+    caliper_edited = Signal(str, object, object)
+    caliper_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sliceViewer")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.stack: ImageStack | None = None
+        self.slice_index = 0
+        self.window_level: tuple[float, float] = (400.0, 40.0)
+        self.measure_mode = False
+        self._current: npt.NDArray[np.generic] | None = None
+        self._specs: list[CaliperSpec] = []
+        self._items: list[CaliperItem] = []
+        self._drawing: CaliperItem | None = None
+        self._build()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground("#000000")
+        self.canvas.ci.setContentsMargins(0, 0, 0, 0)
+        self.canvas.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
+        )
+        self.canvas.setFocusProxy(self)
+        layout.addWidget(self.canvas)
+        self.view = _ReadingViewBox(self)
+        self.canvas.addItem(self.view)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image)
+        self.scale_bar = pg.ScaleBar(size=10, width=4, brush="#d0d0d0", suffix="")
+        self.scale_bar.setParentItem(self.view)
+        self.scale_bar.anchor((1, 1), (1, 1), offset=(-24, -28))
+        self.scale_bar.setVisible(False)
+        self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._build_overlays()
+
+    def _build_overlays(self) -> None:
+        self.top_left = self._overlay("overlayTopLeft")
+        self.top_right = self._overlay("overlayTopRight", Qt.AlignmentFlag.AlignRight)
+        self.bottom_left = self._overlay("overlayBottomLeft")
+        self.bottom_right = self._overlay(
+            "overlayBottomRight", Qt.AlignmentFlag.AlignRight
+        )
+        self.orient = {
+            side: self._overlay(f"orient{side}", Qt.AlignmentFlag.AlignCenter)
+            for side in ("Left", "Right", "Top", "Bottom")
+        }
+        for label in self.orient.values():
+            label.setProperty("orientation", True)
+        self.placeholder = self._overlay("placeholder", Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setText("No series open")
+
+    def _overlay(
+        self, name: str, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+    ) -> QLabel:
+        label = QLabel(self.canvas)
+        label.setObjectName(name)
+        label.setAlignment(align | Qt.AlignmentFlag.AlignTop)
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        label.setStyleSheet(
+            "color: #e8e8e8; background: transparent; font-size: 10pt;"
+            if name != "placeholder"
+            else "color: #888; background: transparent; font-size: 14pt;"
+        )
+        return label
+
+    def resizeEvent(self, event: object) -> None:  # noqa: D102
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._place_overlays()
+
+    def _place_overlays(self) -> None:
+        width, height = self.canvas.width(), self.canvas.height()
+        margin, box_w = 8, max(120, width // 2 - 16)
+        self.top_left.setGeometry(margin, margin, box_w, 70)
+        self.top_right.setGeometry(width - box_w - margin, margin, box_w, 70)
+        self.bottom_left.setGeometry(margin, height - 52, box_w, 48)
+        self.bottom_right.setGeometry(width - box_w - margin, height - 52, box_w, 48)
+        self.orient["Left"].setGeometry(4, height // 2 - 10, 24, 20)
+        self.orient["Right"].setGeometry(width - 28, height // 2 - 10, 24, 20)
+        self.orient["Top"].setGeometry(width // 2 - 12, 56, 24, 20)
+        self.orient["Bottom"].setGeometry(width // 2 - 12, height - 60, 24, 20)
+        self.placeholder.setGeometry(0, height // 2 - 20, width, 40)
+
+    # ------------------------------------------------------------------ content
+    def set_stack(
+        self,
+        stack: ImageStack | None,
+        *,
+        slice_index: int | None = None,
+        window: tuple[float, float] | None = None,
+    ) -> None:
+        """Show a stack (``None`` clears the viewer), at a slice and window if given."""
+        self.stack = stack
+        self._clear_calipers()
+        self.placeholder.setVisible(stack is None)
+        self.scale_bar.setVisible(stack is not None)
+        if stack is None:
+            self.image.clear()
+            self._current = None
+            for label in (self.top_left, self.top_right, self.bottom_left):
+                label.setText("")
+            self.bottom_right.setText("")
+            return
+        self._apply_geometry(stack)
+        self.window_level = window or self._default_window(stack)
+        middle = stack.shape[0] // 2
+        self.slice_index = -1
+        self.set_slice(middle if slice_index is None else slice_index)
+        self.reset_view()
+        self._emit_window()
+
+    def refresh_slice(self) -> None:
+        """Fetch the current slice again (after progressive loading finished)."""
+        if self.stack is not None:
+            index, self.slice_index = self.slice_index, -1
+            self.set_slice(index)
+
+    def replace_stack(self, stack: ImageStack) -> None:
+        """Swap the data source keeping slice, window, zoom and calipers."""
+        self.stack = stack
+        self.refresh_slice()
+
+    def _apply_geometry(self, stack: ImageStack) -> None:
+        n_cols = stack.shape[2]
+        row_mm, col_mm = stack.pixel_spacing_mm
+        # pixel centres on whole numbers: x = column, y = row (see ui/caliper.py)
+        self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
+        self.view.setAspectLocked(True, ratio=col_mm / row_mm)
+        self._set_orientation_labels(stack)
+        bar_mm = 50.0 if n_cols * col_mm > 150 else 10.0
+        self.scale_bar.size = bar_mm / col_mm
+        self.scale_bar.text.setText(f"{bar_mm / 10:g} cm")
+        self.scale_bar.updateBar()
+
+    def _set_orientation_labels(self, stack: ImageStack) -> None:
+        column_dir = stack.affine[:3, 2]
+        row_dir = stack.affine[:3, 1]
+        self.orient["Right"].setText(orientation_letter(column_dir))
+        self.orient["Left"].setText(orientation_letter(-column_dir))
+        self.orient["Bottom"].setText(orientation_letter(row_dir))
+        self.orient["Top"].setText(orientation_letter(-row_dir))
+
+    def _default_window(self, stack: ImageStack) -> tuple[float, float]:
+        if stack.is_ct:
+            return (400.0, 40.0)
+        sample = stack.sample if stack.sample is not None else stack.get_slice(0)
+        return auto_window(sample)
+
+    def set_caption(self, text: str) -> None:
+        """Set the top-left caption (subject, timepoint, study day, series)."""
+        if self.stack is not None:
+            self.stack.caption = text
+        self._update_text()
+
+    # ------------------------------------------------------------------ scrolling
+    def set_slice(self, index: int) -> None:
+        """Show slice ``index`` (clamped to the stack)."""
+        if self.stack is None:
+            return
+        index = int(min(max(index, 0), self.stack.shape[0] - 1))
+        if index == self.slice_index:
+            return
+        self.slice_index = index
+        self._current = self.stack.get_slice(index)
+        low, high = self._levels()
+        self.image.setImage(self._current, autoLevels=False, levels=(low, high))
+        self._show_calipers()
+        self._update_text()
+        self.slice_changed.emit(index)
+
+    def scroll_by(self, step: int) -> None:
+        """Move ``step`` slices (negative: towards slice 0)."""
+        self.set_slice(self.slice_index + step)
+
+    def slice_position_mm(self, index: int | None = None) -> float:
+        """Return the slice's position along the slice normal, mm."""
+        if self.stack is None:
+            return 0.0
+        k = self.slice_index if index is None else index
+        centre = index_to_patient(self.stack.affine, (k, 0.0, 0.0))
+        normal = self.stack.affine[:3, 0]
+        norm = float(np.linalg.norm(normal)) or 1.0
+        return float(np.dot(centre, normal / norm))
+
+    def slice_centre_mm(self) -> npt.NDArray[np.float64]:
+        """Return the patient position of the current slice's centre pixel."""
+        if self.stack is None:
+            return np.zeros(3)
+        _, rows, cols = self.stack.shape
+        centre = (self.slice_index, (rows - 1) / 2, (cols - 1) / 2)
+        return index_to_patient(self.stack.affine, centre)
+
+    def go_to_patient_point(self, point_mm: npt.ArrayLike) -> None:
+        """Show the slice nearest to a patient point (linked scrolling, lesion jumps)."""
+        if self.stack is None:
+            return
+        index = patient_to_index(self.stack.affine, np.asarray(point_mm, dtype=float))
+        self.set_slice(round(float(index[0])))
+
+    # ------------------------------------------------------------------ window/level
+    def _levels(self) -> tuple[float, float]:
+        width, level = self.window_level
+        return (level - width / 2.0, level + width / 2.0)
+
+    def set_window(self, width: float, level: float) -> None:
+        """Set window width and level (values in the image's units, HU on CT)."""
+        self.window_level = (max(float(width), 1.0), float(level))
+        self.image.setLevels(self._levels())
+        self._update_text()
+        self._emit_window()
+
+    def _emit_window(self) -> None:
+        self.window_changed.emit(self.window_level[0], self.window_level[1])
+
+    def adjust_window(self, dx: float, dy: float) -> None:
+        """Change the window by a drag: right widens, down raises the level."""
+        scale = DRAG_WL_SENSITIVITY * max(self.window_level[0], 10.0) / 400.0
+        self.set_window(
+            self.window_level[0] + dx * scale, self.window_level[1] + dy * scale
+        )
+
+    def apply_preset(self, preset: WindowPreset) -> None:
+        """Apply a named window (percentiles of the series for "Auto")."""
+        if self.stack is None:
+            return
+        if preset.width is None or preset.level is None or not self.stack.is_ct:
+            sample = self.stack.sample
+            values = sample if sample is not None else self._current
+            if values is None:
+                return
+            self.set_window(*auto_window(values))
+            return
+        self.set_window(preset.width, preset.level)
+
+    # ------------------------------------------------------------------ view
+    def reset_view(self) -> None:
+        """Fit the whole image in the view."""
+        if self.stack is not None:
+            _, rows, cols = self.stack.shape
+            self.view.setRange(
+                xRange=(-0.5, cols - 0.5), yRange=(-0.5, rows - 0.5), padding=0.0
+            )
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom around the view centre (factor > 1 enlarges)."""
+        self.view.scaleBy((1.0 / factor, 1.0 / factor))
+
+    # ------------------------------------------------------------------ overlays
+    def _update_text(self) -> None:
+        if self.stack is None:
+            return
+        n_slices = self.stack.shape[0]
+        self.top_left.setText(self.stack.caption)
+        self.bottom_left.setText(
+            f"Slice {self.slice_index + 1} / {n_slices}\n"
+            f"Position {self.slice_position_mm():.1f} mm"
+        )
+        width, level = self.window_level
+        self.top_right.setText(f"W {width:.0f}  L {level:.0f}")
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self.stack is None or self._current is None:
+            return
+        point = self.view.mapSceneToView(scene_pos)
+        row, col = round(point.y()), round(point.x())
+        n_rows, n_cols = self._current.shape[:2]
+        if not (0 <= row < n_rows and 0 <= col < n_cols):
+            self.bottom_right.setText("")
+            return
+        value = float(self._current[row, col])
+        unit = " HU" if self.stack.is_ct else ""
+        self.bottom_right.setText(f"({col}, {row})  {value:.0f}{unit}")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102
+        steps = {
+            Qt.Key.Key_Up: -1,
+            Qt.Key.Key_Down: 1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_PageUp: -PAGE_STEP,
+            Qt.Key.Key_PageDown: PAGE_STEP,
+        }
+        key = Qt.Key(event.key())
+        if key in steps:
+            self.scroll_by(steps[key])
+        elif key == Qt.Key.Key_Home:
+            self.set_slice(0)
+        elif key == Qt.Key.Key_End and self.stack is not None:
+            self.set_slice(self.stack.shape[0] - 1)
+        elif not self._preset_key(event.text()):
+            super().keyPressEvent(event)
+
+    def _preset_key(self, text: str) -> bool:
+        for preset in CT_PRESETS:
+            if text == preset.key:
+                self.apply_preset(preset)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ calipers
+    def set_calipers(self, specs: Sequence[CaliperSpec]) -> None:
+        """Set every caliper of this series; those on the shown slice are drawn."""
+        self._specs = list(specs)
+        self._show_calipers()
+
+    def caliper_items(self) -> list[CaliperItem]:
+        """Return the calipers drawn on the current slice."""
+        return list(self._items)
+
+    def _clear_calipers(self) -> None:
+        for item in self._items:
+            item.remove_from(self.view)
+        self._items = []
+
+    def _show_calipers(self) -> None:
+        self._clear_calipers()
+        if self.stack is None:
+            return
+        spacing = self.stack.pixel_spacing_mm
+        for spec in specs_on_slice(self._specs, self.slice_index):
+            item = CaliperItem(spec, spacing)
+            item.signals.edited.connect(self.caliper_edited)
+            item.signals.clicked.connect(self.caliper_clicked)
+            item.add_to(self.view)
+            self._items.append(item)
+
+    def set_measure_mode(self, enabled: bool) -> None:
+        """Turn measure mode on (left-drag draws, click proposes) or off (left pans)."""
+        self.measure_mode = enabled
+        cursor = Qt.CursorShape.CrossCursor if enabled else Qt.CursorShape.ArrowCursor
+        self.canvas.viewport().setCursor(cursor)
+
+    def _on_measure_click(self, point: QPointF) -> None:
+        self.point_clicked.emit(self._index_at(point))
+
+    def _index_at(self, point: QPointF) -> IndexPoint:
+        return (float(self.slice_index), float(point.y()), float(point.x()))
+
+    def _on_measure_drag(self, ev: object) -> None:
+        start = self.view.mapSceneToView(ev.buttonDownScenePos())  # type: ignore[attr-defined]
+        here = self.view.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        if ev.isStart():  # type: ignore[attr-defined]
+            p1 = self._index_at(start)
+            spec = CaliperSpec("new", self.slice_index, p1, p1, proposal=True)
+            assert self.stack is not None
+            self._drawing = CaliperItem(spec, self.stack.pixel_spacing_mm)
+            self._drawing.label.setColor(PROPOSAL_COLOUR)
+            self._drawing.add_to(self.view)
+        if self._drawing is None:
+            return
+        self._drawing.set_end((float(here.x()), float(here.y())))
+        if ev.isFinish():  # type: ignore[attr-defined]
+            self.finish_drawing()
+
+    def finish_drawing(self) -> None:
+        """End the caliper being drawn and emit ``caliper_drawn``."""
+        drawing, self._drawing = self._drawing, None
+        if drawing is None:
+            return
+        p1, p2 = drawing.endpoints()
+        drawing.remove_from(self.view)
+        if drawing.length_mm() > 0.5:
+            self.caliper_drawn.emit(p1, p2)
+
+    def draw_caliper(self, p1: IndexPoint, p2: IndexPoint) -> None:
+        """Draw a caliper programmatically, as a mouse drag would (used by tests)."""
+        self.set_slice(round(p1[0]))
+        self.caliper_drawn.emit(p1, p2)

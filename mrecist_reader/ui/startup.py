@@ -1,0 +1,154 @@
+"""Build the running application: Qt, theme, settings, reader identity, window.
+
+Split from :mod:`mrecist_reader.ui.app` so that the "no display" check runs before Qt
+is imported.
+"""
+
+import logging
+import os
+import sys
+import time
+from concurrent.futures import Future
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from mrecist_reader import __version__
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.resources import load_profile, resource_path
+from mrecist_reader.settings import Settings, load_user_settings, remember_reader
+from mrecist_reader.ui.dialogs import ask_reader_identity
+from mrecist_reader.ui.errors import install_excepthook, report_error, show_message
+from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from mrecist_reader.ui.theme import apply_theme
+
+logger = logging.getLogger(__name__)
+
+BENCHMARK_ENV = "MRECIST_READER_BENCHMARK_STARTUP"
+"""When set, print the wall-clock time of the first image shown and quit (benchmark)."""
+
+EXIT_CANCELLED = 2
+EXIT_FAILED = 1
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """Return the QApplication (created once), themed, with the global options set."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or [])
+    QCoreApplication.setOrganizationName("mrecist_reader")
+    QCoreApplication.setApplicationName("mrecist_reader")
+    QCoreApplication.setApplicationVersion(__version__)
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    apply_theme(app)
+    app.setWindowIcon(app_icon())
+    install_excepthook()
+    return app
+
+
+def app_icon() -> QIcon:
+    """Return the application icon (SVG, with the PNG as fallback)."""
+    for name in ("mrecist_reader.svg", "mrecist_reader.png"):
+        try:
+            return QIcon(str(resource_path("icons", name)))
+        except FileNotFoundError:
+            logger.warning("icon %s is missing", name)
+    return QIcon()
+
+
+def effective_settings(
+    settings: Settings, *, db_url: str | None, protocol: str | None
+) -> Settings:
+    """Apply the command line's ``--db`` and ``--protocol`` over the settings."""
+    if db_url:
+        settings = replace(settings, db_url=db_url)
+    if protocol:
+        settings = replace(settings, protocol_profile=protocol)
+    return settings
+
+
+def ensure_reader(settings: Settings) -> Settings | None:
+    """Ask the reader ID and read type on first start and remember them.
+
+    Returns ``None`` when the reader cancels.
+    """
+    if settings.reader_id:
+        return settings
+    answer = ask_reader_identity(None, read_type=settings.read_type)
+    if answer is None:
+        return None
+    reader_id, read_type = answer
+    remember_reader(reader_id, read_type)
+    return replace(settings, reader_id=reader_id, read_type=read_type)
+
+
+def build_window(settings: Settings) -> MainWindow:
+    """Open the database and profile of the settings and return the main window."""
+    if settings.db_url.startswith("sqlite:///"):
+        Path(settings.db_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    context = ReaderContext(
+        reader_id=settings.reader_id,
+        read_type=settings.read_type,
+        profile=load_profile(settings.protocol_profile),
+        db_url=settings.db_url,
+    )
+    return MainWindow(context, icon=app_icon())
+
+
+def start_application(
+    path: str | None,
+    *,
+    db_url: str | None,
+    protocol: str | None,
+    prefetched: "Future[Any] | None" = None,
+) -> int:
+    """Run the application until the reader quits; return the exit status."""
+    app = create_application(sys.argv[:1])
+    try:
+        settings = effective_settings(
+            load_user_settings(), db_url=db_url, protocol=protocol
+        )
+        ready = ensure_reader(settings)
+        if ready is None:
+            return EXIT_CANCELLED
+        window = build_window(ready)
+    except (MrecistError, OSError) as error:
+        show_message(None, "mrecist_reader cannot start", str(error), critical=True)
+        return EXIT_FAILED
+    window.show()
+    if path:
+        target = Path(path)
+        QTimer.singleShot(0, lambda: _open_at_start(window, target, prefetched))
+    if os.environ.get(BENCHMARK_ENV):
+        _report_first_image(window, app)
+    code = app.exec()
+    window.shutdown()
+    return int(code)
+
+
+def _open_at_start(
+    window: MainWindow, target: Path, prefetched: "Future[Any] | None"
+) -> None:
+    if not target.exists():
+        report_error(window, "Open", FileNotFoundError(f"{target} does not exist"))
+        return
+    window.open_path(target, prefetched=prefetched)
+
+
+def _report_first_image(window: MainWindow, app: QApplication) -> None:
+    """Print ``FIRST_IMAGE <epoch seconds>`` when the first slice is painted, then quit."""
+    viewer = window.baseline_view.viewer
+
+    def shown(_index: int) -> None:
+        viewer.slice_changed.disconnect(shown)
+        viewer.canvas.viewport().repaint()
+        print(f"FIRST_IMAGE {time.time():.6f}", flush=True)  # noqa: T201
+        QTimer.singleShot(0, app.quit)
+
+    viewer.slice_changed.connect(shown)

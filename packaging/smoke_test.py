@@ -1,0 +1,61 @@
+"""Check a built bundle: the CLI scans the sample study and assesses an example, and the
+GUI starts offscreen, shows the sample study and quits cleanly.
+
+Usage: ``python packaging/smoke_test.py dist/mrecist_reader`` (``make package-test``).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CSV = ROOT / "tests" / "data" / "measurements"
+
+
+def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    print("$", " ".join(command), flush=True)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, **kwargs)  # type: ignore[call-overload]
+
+
+def check_scan(cli: Path) -> None:
+    result = run([str(cli), "scan", str(ROOT / "sample_dicom"), "--json"])
+    assert result.returncode == 0, result.stderr
+    series = json.loads(result.stdout)["series"]
+    assert series, "no series found in sample_dicom"
+    print(f"  scan: {len(series)} series")
+
+
+def check_assess(cli: Path) -> None:
+    example = sorted(EXAMPLE_CSV.glob("*.csv"))[0]
+    result = run([str(cli), "assess", str(example)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("schema_version,"), result.stdout[:200]
+    print(f"  assess: {len(result.stdout.splitlines()) - 1} response rows")
+
+
+def check_gui(gui: Path) -> None:
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MRECIST_READER_QUIT_AFTER_MS="4000",
+                   MRECIST_READER_READER_ID="SMOKE", MRECIST_READER_READ_TYPE="local",
+                   XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, XDG_STATE_HOME=home)
+        db = f"sqlite:///{home}/reads.db"
+        result = run([str(gui), str(ROOT / "sample_dicom"), "--db", db], env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    print("  gui: started offscreen and quit cleanly")
+
+
+def main() -> int:
+    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "mrecist_reader")
+    suffix = ".exe" if os.name == "nt" else ""
+    check_scan(bundle / f"mrecist-reader{suffix}")
+    check_assess(bundle / f"mrecist-reader{suffix}")
+    check_gui(bundle / f"mrecist-reader-gui{suffix}")
+    print("bundle smoke test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

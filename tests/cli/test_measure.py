@@ -1,0 +1,193 @@
+"""``mrecist-reader measure SERIES --at X,Y,Z [--json]`` on a phantom written as DICOM."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+from mrecist_reader.cli import main
+from tests.imaging.test_measure_phantom import Phantom, PhantomSpec, build_phantom
+
+SPEC = PhantomSpec(semi_axes_mm=(14.0, 9.0, 11.0), angle=0.5, margin_mm=25.0, seed=41)
+SPEC_KEYS = [
+    "viable_diameter_mm",
+    "p1_mm",
+    "p2_mm",
+    "sop_instance_uid",
+    "slice_index",
+    "viable_area_mm2",
+]
+
+
+def write_series(phantom: Phantom, folder: Path, description: str) -> str:
+    """Write the phantom as one CT series of single-frame files; return its UID."""
+    from pydicom.dataset import Dataset
+
+    folder.mkdir(parents=True)
+    volume = phantom.volume
+    series_uid = generate_uid()
+    study_uid = generate_uid()
+    sop_uids = [generate_uid() for _ in range(volume.shape[0])]
+    for k in range(volume.shape[0]):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+        ds.file_meta.MediaStorageSOPInstanceUID = sop_uids[k]
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = sop_uids[k]
+        ds.StudyInstanceUID = study_uid
+        ds.SeriesInstanceUID = series_uid
+        ds.Modality = "CT"
+        ds.SeriesDescription = description
+        ds.SeriesNumber = 3
+        ds.InstanceNumber = k + 1
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [
+            float(v) for v in volume.affine[:3, 3] + k * volume.affine[:3, 0]
+        ]
+        ds.PixelSpacing = list(phantom.spec.pixel_spacing_mm)
+        ds.SliceThickness = phantom.spec.slice_spacing_mm
+        ds.Rows, ds.Columns = volume.shape[1:]
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 1
+        ds.RescaleIntercept = 0
+        ds.RescaleSlope = 1
+        ds.PixelData = np.ascontiguousarray(volume.array[k], dtype="<i2").tobytes()
+        ds.save_as(folder / f"IM{k + 1:04d}.dcm", enforce_file_format=True)
+    return series_uid
+
+
+@pytest.fixture(scope="module")
+def phantom() -> Phantom:
+    return build_phantom(SPEC)
+
+
+@pytest.fixture(scope="module")
+def study(
+    tmp_path_factory: pytest.TempPathFactory, phantom: Phantom
+) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("study")
+    uid = write_series(phantom, root / "arterial", "LIVER ARTERIAL")
+    write_series(phantom, root / "venous", "LIVER PORTAL VENOUS")
+    return root, uid
+
+
+def at(point: tuple[float, ...]) -> str:
+    return "--at=" + ",".join(f"{v:.3f}" for v in point)
+
+
+def test_json_has_the_spec_keys_and_the_true_diameter(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    code = main(["measure", str(root / "arterial"), at(phantom.centre_mm), "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert list(answer)[:6] == SPEC_KEYS
+    assert answer["viable_diameter_mm"] == pytest.approx(phantom.truth_mm, abs=1.0)
+    assert math.dist(answer["p1_mm"], answer["p2_mm"]) == pytest.approx(
+        answer["viable_diameter_mm"], abs=0.1
+    )
+
+
+def test_the_reported_slice_is_the_file_with_that_sop_instance_uid(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pydicom
+
+    root, _ = study
+    main(["measure", str(root / "arterial"), at(phantom.centre_mm), "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    files = {
+        pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p
+        for p in (root / "arterial").iterdir()
+    }
+    header = pydicom.dcmread(files[answer["sop_instance_uid"]], stop_before_pixels=True)
+    assert float(header.ImagePositionPatient[2]) == pytest.approx(
+        answer["p1_mm"][2], abs=0.01
+    )
+
+
+def test_text_output_names_the_diameter_and_the_slice(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    assert main(["measure", str(root / "arterial"), at(phantom.centre_mm)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("viable diameter: ")
+    assert "SOP Instance UID" in out
+
+
+def test_a_series_uid_with_in_path_selects_that_series(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, uid = study
+    code = main(["measure", uid, "--in", str(root), at(phantom.centre_mm), "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["viable_diameter_mm"] > 0
+
+
+def test_a_click_in_plain_liver_exits_1_with_a_message(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    code = main(
+        ["measure", str(root / "arterial"), at(phantom.lesion_point_mm(2.2, 0.0))]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "no enhancing lesion at this point" in captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("bad", ["1,2", "a,b,c", "1,2,3,4", "1,nan,3", ""])
+def test_a_malformed_point_exits_2_naming_the_option(
+    study: tuple[Path, str], bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    assert main(["measure", str(root / "arterial"), f"--at={bad}"]) == 2
+    err = capsys.readouterr().err
+    assert "--at" in err
+    assert "expected X,Y,Z" in err
+
+
+def test_a_folder_with_two_series_exits_2_asking_for_one(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, uid = study
+    assert main(["measure", str(root), at(phantom.centre_mm)]) == 2
+    err = capsys.readouterr().err
+    assert "holds 2 image stacks" in err
+    assert uid in err
+
+
+def test_an_unknown_series_uid_exits_2(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    assert main(["measure", "1.2.3.4", "--in", str(root), at(phantom.centre_mm)]) == 2
+    assert "no image series with SeriesInstanceUID 1.2.3.4" in capsys.readouterr().err
+
+
+def test_a_missing_folder_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["measure", str(tmp_path / "nowhere"), "--at=0,0,0"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_non_arterial_series_is_measured_with_a_warning(
+    study: tuple[Path, str], phantom: Phantom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = study
+    assert main(["measure", str(root / "venous"), at(phantom.centre_mm), "--json"]) == 0
+    assert "not arterial" in capsys.readouterr().err

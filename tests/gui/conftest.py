@@ -1,0 +1,123 @@
+"""GUI test fixtures: small synthetic volumes with known geometry."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mrecist_reader.imaging.geometry import build_affine
+from mrecist_reader.imaging.volume import Phase, SeriesInfo, Volume
+
+AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def make_series(
+    *,
+    shape: tuple[int, int, int] = (24, 64, 64),
+    spacing: tuple[float, float] = (0.8, 0.8),
+    slice_mm: float = 2.5,
+    modality: str = "CT",
+    phase: Phase = Phase.ARTERIAL,
+    uid: str = "1.2.3.4",
+    subject_id: str = "S01",
+    timepoint_label: str = "BASELINE",
+    description: str = "Arterial",
+) -> SeriesInfo:
+    n = shape[0]
+    return SeriesInfo(
+        series_instance_uid=uid,
+        study_instance_uid=uid + ".0",
+        modality=modality,
+        series_description=description,
+        phase=phase,
+        rows=shape[1],
+        columns=shape[2],
+        pixel_spacing_mm=spacing,
+        slice_spacing_mm=slice_mm,
+        image_orientation=AXIAL,
+        first_position_mm=(-25.0, -25.0, -30.0),
+        transfer_syntaxes=("1.2.840.10008.1.2.1",),
+        files=tuple(Path(f"/nonexistent/{k}.dcm") for k in range(n)),
+        frames=(0,) * n,
+        sop_instance_uids=tuple(f"{uid}.{k + 1}" for k in range(n)),
+        subject_id=subject_id,
+        timepoint_label=timepoint_label,
+        trial_protocol_id="NCT06779461",
+        trial_site_id="SITE1",
+    )
+
+
+def make_volume(
+    *,
+    shape: tuple[int, int, int] = (24, 64, 64),
+    spacing: tuple[float, float] = (0.8, 0.8),
+    slice_mm: float = 2.5,
+    modality: str = "CT",
+    uid: str = "1.2.3.4",
+    lesion_radius_px: float = 10.0,
+) -> Volume:
+    """Liver-like background (60 HU) with an enhancing sphere (200 HU) at the centre."""
+    series = make_series(
+        shape=shape, spacing=spacing, slice_mm=slice_mm, modality=modality, uid=uid
+    )
+    k, r, c = np.indices(shape, dtype=np.float64)
+    centre = np.asarray(shape, dtype=np.float64) / 2
+    dist = np.sqrt(
+        ((k - centre[0]) * slice_mm / spacing[0]) ** 2
+        + (r - centre[1]) ** 2
+        + (c - centre[2]) ** 2
+    )
+    array = np.where(dist <= lesion_radius_px, 200, 60).astype(np.int16)
+    array[:, :, :4] = -1000
+    affine = build_affine(
+        AXIAL, series.first_position_mm, spacing, (0.0, 0.0, slice_mm)
+    )
+    return Volume(
+        array=array,
+        affine=affine,
+        sop_instance_uids=series.sop_instance_uids,
+        series=series,
+    )
+
+
+@pytest.fixture
+def volume() -> Volume:
+    return make_volume()
+
+
+@pytest.fixture(autouse=True)
+def _themed_application(qapp: object) -> None:
+    """Give GUI tests the application's global options and dark theme."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from mrecist_reader.ui.theme import apply_theme
+
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    assert isinstance(qapp, QApplication)
+    apply_theme(qapp)
+
+
+@pytest.fixture(autouse=True)
+def error_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[tuple[str, str, bool]]]:
+    """Record error dialogs instead of blocking on them: (title, text, critical).
+
+    ``tests/gui/test_errors.py`` shows the real dialogs; elsewhere a test that expects an
+    error asserts on this list, and any other error fails the test at teardown.
+    """
+    from mrecist_reader.ui import errors
+
+    shown: list[tuple[str, str, bool]] = []
+
+    def record(
+        parent: object, title: str, text: str, *, critical: bool = False
+    ) -> None:
+        shown.append((title, text, critical))
+
+    monkeypatch.setattr(errors, "show_message", record)
+    yield shown
+    unexpected = [message for message in shown if message[2]]
+    assert not unexpected, f"unexpected error dialogs: {unexpected}"

@@ -1,0 +1,137 @@
+"""Helpers for GUI tests: answering modal dialogs headlessly (QTimer.singleShot)."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QStatusBar,
+    QWidget,
+)
+
+from mrecist_reader.core.model import Organ
+from mrecist_reader.ui.dialogs import LesionDialog
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def answer_next_dialog(handle: Callable[[QWidget], None]) -> None:
+    """Answer the next modal dialog as soon as it opens."""
+
+    def attempt() -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None:
+            QTimer.singleShot(10, attempt)
+            return
+        handle(widget)
+
+    QTimer.singleShot(0, attempt)
+
+
+def fill_lesion_dialog(
+    organ: Organ = Organ.LIVER, location: str = "segment VII"
+) -> Callable[[QWidget], None]:
+    """Return a handler choosing organ and location in the lesion dialog, then OK."""
+
+    def handle(widget: QWidget) -> None:
+        assert isinstance(widget, LesionDialog), widget
+        widget.organ_combo.setCurrentIndex(widget.organ_combo.findData(organ))
+        widget.location_combo.setCurrentText(location)
+        widget.accept()
+
+    return handle
+
+
+def click_button(text: str) -> Callable[[QWidget], None]:
+    """Return a handler clicking the message box button whose text starts with ``text``."""
+
+    def handle(widget: QWidget) -> None:
+        assert isinstance(widget, QMessageBox), widget
+        for button in widget.buttons():
+            if button.text().startswith(text):
+                button.click()
+                return
+        raise AssertionError(f"no button {text!r} in {widget.objectName()}")
+
+    return handle
+
+
+def save_screenshot(widget: QWidget, name: str) -> Path:
+    """Save ``widget.grab()`` as ``screenshots/<name>.png`` (gitignored)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    widget.grab().save(str(path))
+    return path
+
+
+def _item_view_texts(view: QAbstractItemView) -> list[str]:
+    model = view.model()
+    if model is None:
+        return []
+    texts: list[str] = []
+    pending = [QModelIndex()]
+    while pending:
+        parent = pending.pop()
+        for row in range(model.rowCount(parent)):
+            for column in range(model.columnCount(parent)):
+                index = model.index(row, column, parent)
+                for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                    texts.append(str(model.data(index, role) or ""))
+            pending.append(model.index(row, 0, parent))
+    for column in range(model.columnCount()):
+        texts.append(str(model.headerData(column, Qt.Orientation.Horizontal) or ""))
+    return texts
+
+
+def _scene_texts(view: QGraphicsView) -> list[str]:
+    scene = view.scene()
+    if scene is None:
+        return []
+    texts: list[str] = []
+    for item in scene.items():
+        if isinstance(item, QGraphicsTextItem):
+            texts.append(item.toPlainText())
+        elif isinstance(item, QGraphicsSimpleTextItem):
+            texts.append(item.text())
+    return texts
+
+
+def _widget_texts(widget: QWidget) -> list[str]:
+    texts = [widget.windowTitle(), widget.toolTip(), widget.statusTip()]
+    if isinstance(widget, QLabel | QAbstractButton | QLineEdit):
+        texts.append(widget.text())
+    if isinstance(widget, QPlainTextEdit):
+        texts.append(widget.toPlainText())
+    if isinstance(widget, QStatusBar):
+        texts.append(widget.currentMessage())
+    if isinstance(widget, QAbstractItemView):
+        texts.extend(_item_view_texts(widget))
+    if isinstance(widget, QGraphicsView):
+        texts.extend(_scene_texts(widget))
+    texts.extend(action.text() for action in widget.actions())
+    return texts
+
+
+def all_texts(root: QWidget) -> list[str]:
+    """Return every text a window shows: titles, labels, buttons, items, overlays."""
+    texts: list[str] = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        texts.extend(_widget_texts(widget))
+    for axis_owner in root.findChildren(QGraphicsView):
+        for item in axis_owner.items():
+            if isinstance(item, pg.AxisItem) and item._tickLevels is not None:
+                texts.extend(
+                    str(label) for level in item._tickLevels for _, label in level
+                )
+    return [text for text in texts if text]

@@ -1,0 +1,294 @@
+"""The main window against a real session, database and DICOM study."""
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.core.model import LesionType, Method, Organ, ReadStatus, ReadType
+from mrecist_reader.resources import load_profile
+from mrecist_reader.ui.dialogs import AmendDialog
+from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from tests.gui import dicom_study
+from tests.gui.helpers import (
+    answer_next_dialog,
+    click_button,
+    fill_lesion_dialog,
+    save_screenshot,
+)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
+    context = ReaderContext(
+        reader_id="R01",
+        read_type=ReadType.CENTRAL,
+        profile=load_profile("nct06779461"),
+        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    )
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(1400, 850)
+    main.show()
+    main.open_path(study)
+    qtbot.waitUntil(
+        lambda: main.baseline_view.volume is not None and main.session is not None,
+        timeout=10000,
+    )
+    yield main
+    main.shutdown()
+
+
+def _centre_row_caliper(window: MainWindow, half_px: float) -> None:
+    viewer = window.baseline_view.viewer
+    k, row, col = 5.5, 31.5, 31.5
+    viewer.set_slice(round(k))
+    p1 = (float(round(k)), row, col - half_px)
+    p2 = (float(round(k)), row, col + half_px)
+    viewer.caliper_drawn.emit(p1, p2)
+
+
+def test_opens_ready_to_read_on_baseline(window: MainWindow) -> None:
+    assert window.session is not None
+    assert [tp.label for tp in window.session.read.timepoints] == ["BASELINE", "FU1"]
+    assert window.baseline_view.viewer.stack is not None
+    assert "Subject S01" in window.windowTitle()
+
+
+def test_central_read_shows_no_patient_identity(window: MainWindow) -> None:
+    forbidden = [
+        dicom_study.PATIENT_NAME,
+        "Doe",
+        dicom_study.PATIENT_ID,
+        dicom_study.BIRTH_DATE,
+        dicom_study.INSTITUTION,
+        "2026-02-03",
+        "20260203",
+        "2026-03-05",
+    ]
+    window.set_current_timepoint(1)
+    texts = "\n".join(window.visible_texts())
+    for value in forbidden:
+        assert value not in texts
+
+
+def test_caliper_at_baseline_designates_a_target(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    answer_next_dialog(fill_lesion_dialog())
+    _centre_row_caliper(window, half_px=25.0)  # 50 px * 0.8 mm = 40.0 mm
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 0)
+    assert observation is not None
+    assert observation.diameter == 400
+    assert observation.method is Method.MANUAL
+    assert window.lesion_model.rowCount() == 1
+
+
+def test_out_of_range_target_can_be_recorded_as_non_target(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    def refuse(widget: QWidget) -> None:
+        save_screenshot(widget, "out_of_range_dialog")
+        click_button("Record as non-target")(widget)
+
+    answer_next_dialog(lambda w: (fill_lesion_dialog()(w), answer_next_dialog(refuse)))
+    _centre_row_caliper(window, half_px=10.0)  # 16.0 mm < 30.0 mm
+    assert window.session is not None
+    assert [x.lesion_type for x in window.session.read.lesions] == [
+        LesionType.NON_TARGET
+    ]
+
+
+def test_follow_up_side_by_side_screenshot(qtbot: QtBot, window: MainWindow) -> None:
+    answer_next_dialog(fill_lesion_dialog())
+    _centre_row_caliper(window, half_px=25.0)
+    window.set_current_timepoint(1)
+    qtbot.waitUntil(lambda: window.current_view.volume is not None, timeout=10000)
+    assert window.current_view.viewer.isVisible()
+    assert window.selected_lesion == "T1"
+    save_screenshot(window, "gui_follow_up_side_by_side")
+
+
+def _baseline_target(window: MainWindow) -> None:
+    answer_next_dialog(fill_lesion_dialog())
+    _centre_row_caliper(window, half_px=25.0)
+
+
+def _follow_up(qtbot: QtBot, window: MainWindow) -> None:
+    window.set_current_timepoint(1)
+    qtbot.waitUntil(lambda: window.current_view.volume is not None, timeout=10000)
+
+
+def test_click_proposes_a_semi_automatic_caliper_the_reader_accepts(
+    window: MainWindow,
+) -> None:
+    viewer = window.baseline_view.viewer
+    viewer.set_slice(6)
+    viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    assert window._proposal is not None
+    answer_next_dialog(fill_lesion_dialog())
+    window._actions["accept"].trigger()
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 0)
+    assert observation is not None
+    assert observation.method is Method.SEMI_AUTOMATIC
+    assert observation.diameter == pytest.approx(400, abs=20)
+
+
+def test_adjusted_proposal_is_recorded_as_edited(window: MainWindow) -> None:
+    viewer = window.baseline_view.viewer
+    viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    proposal = next(i for i in viewer.caliper_items() if i.spec.lesion_id == "proposal")
+    handle = proposal.roi.getHandles()[1]
+    proposal.roi.movePoint(handle, QPointF(60.0, 31.5), finish=True)
+    answer_next_dialog(fill_lesion_dialog())
+    window.accept_proposal()
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 0)
+    assert observation is not None
+    assert observation.method is Method.SEMI_AUTOMATIC_EDITED
+
+
+def test_rejected_proposal_records_nothing(window: MainWindow) -> None:
+    window.baseline_view.viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    window._actions["reject"].trigger()
+    assert window._proposal is None
+    assert window.session is not None
+    assert window.session.read.lesions == ()
+
+
+def test_dragging_a_caliper_end_re_measures_the_lesion(window: MainWindow) -> None:
+    _baseline_target(window)
+    viewer = window.baseline_view.viewer
+    item = next(i for i in viewer.caliper_items() if i.spec.lesion_id == "T1")
+    handle = item.roi.getHandles()[1]
+    item.roi.movePoint(handle, QPointF(51.5, 31.5), finish=True)
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 0)
+    assert observation is not None
+    assert observation.diameter == 360  # 45 px x 0.8 mm
+
+
+def test_follow_up_caliper_measures_the_next_target(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+    assert window.selected_lesion == "T1"
+    viewer = window.current_view.viewer
+    viewer.set_slice(6)
+    viewer.caliper_drawn.emit((6.0, 31.5, 16.5), (6.0, 31.5, 46.5))
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 1)
+    assert observation is not None
+    assert observation.diameter == 240
+
+
+def test_status_keys_record_a_status_at_the_follow_up(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+    window._actions["status_absent"].trigger()
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 1)
+    assert observation is not None
+    assert observation.diameter == 0
+
+
+def test_signed_timepoint_is_read_only_until_amended(
+    window: MainWindow, error_messages: list[tuple[str, str, bool]]
+) -> None:
+    _baseline_target(window)
+    answer_next_dialog(click_button("Sign BASELINE"))
+    window._actions["sign"].trigger()
+    assert window.session is not None
+    assert window.session.read.timepoints[0].read_status is ReadStatus.SIGNED
+    assert not window.baseline_view.viewer.caliper_items()[0].spec.editable
+    window.select_lesion("T1")
+    window._actions["status_not_evaluable"].trigger()
+    assert "signed" in error_messages[-1][1]
+
+    def give_reason(widget: QWidget) -> None:
+        assert isinstance(widget, AmendDialog)
+        widget.reason.setPlainText("T1 re-measured on the arterial series")
+        widget.accept()
+
+    answer_next_dialog(give_reason)
+    window._actions["amend"].trigger()
+    assert window.session.read.timepoints[0].read_status is ReadStatus.DRAFT
+
+
+def test_undo_and_redo_from_the_edit_menu(window: MainWindow) -> None:
+    _baseline_target(window)
+    assert window._actions["undo"].isEnabled()
+    window._actions["undo"].trigger()
+    assert window.session is not None
+    assert window.lesion_model.rowCount() == 0
+    window._actions["redo"].trigger()
+    assert window.lesion_model.rowCount() == 1
+
+
+def test_central_read_export_is_blinded(window: MainWindow, tmp_path: Path) -> None:
+    _baseline_target(window)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    measurements, _responses = window.export_to(folder)
+    with measurements.open(newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["lesion_id"] for row in rows] == ["T1"]
+    assert rows[0]["scan_date"] == ""
+    assert rows[0]["viable_diameter_mm"] == "40.0"
+
+
+def test_ascites_progression_asks_for_cytology(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    answer_next_dialog(fill_lesion_dialog(Organ.PERITONEUM, "ascites"))
+    window._actions["addLesion"].trigger()
+    _follow_up(qtbot, window)
+    window.select_lesion("NT1")
+    answer_next_dialog(click_button("Confirmed"))
+    window._actions["status_progression"].trigger()
+    assert window.session is not None
+    observation = window.session.read.observation("NT1", 1)
+    assert observation is not None
+    assert str(observation.status) == "progression"
+    assert "cytology" in observation.comment
+
+
+def test_scrolling_is_linked_by_patient_position(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _follow_up(qtbot, window)
+    window.baseline_view.viewer.set_slice(2)
+    assert window.current_view.viewer.slice_index == 2
+    window._actions["linkScroll"].setChecked(False)
+    window.baseline_view.viewer.set_slice(8)
+    assert window.current_view.viewer.slice_index == 2
+
+
+def test_window_level_is_linked_on_request(qtbot: QtBot, window: MainWindow) -> None:
+    _follow_up(qtbot, window)
+    window._actions["linkWindow"].setChecked(True)
+    window.baseline_view.viewer.set_window(150.0, 70.0)
+    assert window.current_view.viewer.window_level == (150.0, 70.0)
+
+
+def test_every_repeated_action_has_a_listed_shortcut(window: MainWindow) -> None:
+    listed = {action: key for key, action in window.shortcuts()}
+    for action in ("Measure mode", "Sign timepoint...", "Undo", "Next lesion"):
+        assert listed[action]
+    assert listed["Absent (no viable tumour / enhancement)"] == "A"

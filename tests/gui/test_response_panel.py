@@ -1,0 +1,42 @@
+"""The response panel renders the rules engine's assessment (it decides nothing)."""
+
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.core.assess import assess
+from mrecist_reader.resources import load_profile
+from mrecist_reader.ui.response_panel import ResponsePanel
+from tests.gui.reads import two_target_read
+
+
+def _panel(qtbot: QtBot, fu1_t1: int, fu1_t2: int) -> ResponsePanel:
+    panel = ResponsePanel()
+    qtbot.addWidget(panel)
+    read = two_target_read(fu1_t1, fu1_t2)
+    panel.show_assessment(assess(read, load_profile("nct06779461")))
+    panel.set_timepoint(1)
+    return panel
+
+
+def test_sum_drop_of_40_percent_shows_pr_with_reasons(qtbot: QtBot) -> None:
+    panel = _panel(qtbot, 250, 200)
+    assert panel.values["target_sum"].text() == "45.0 mm"
+    assert panel.values["baseline_sum"].text() == "75.0 mm"
+    assert panel.values["change_from_baseline"].text() == "-40.0 %"
+    assert panel.values["target_response"].text() == "PR"
+    assert panel.overall.text() == "Overall: PR"
+    assert "PR" in panel.reasons.text()
+
+
+def test_growth_shows_pd_and_the_threshold_lines(qtbot: QtBot) -> None:
+    panel = _panel(qtbot, 500, 420)
+    assert panel.overall.text() == "Overall: PD"
+    assert panel._pd_line.value() == 1.2 * 75.0
+    assert panel._pr_line.value() == 0.7 * 75.0
+
+
+def test_baseline_shows_the_sum_without_a_response(qtbot: QtBot) -> None:
+    panel = _panel(qtbot, 250, 200)
+    panel.set_timepoint(0)
+    assert panel.overall.text() == "Baseline"
+    assert panel.values["target_sum"].text() == "75.0 mm"
+    assert panel.values["target_response"].text() == "—"

@@ -1,0 +1,149 @@
+"""The slice viewer: scrolling, window/level, geometry, overlays and calipers."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.imaging.volume import Volume
+from mrecist_reader.ui.caliper import CaliperSpec
+from mrecist_reader.ui.slice_viewer import (
+    CT_PRESETS,
+    ImageStack,
+    SliceViewer,
+    orientation_letter,
+)
+from tests.gui.conftest import make_volume
+
+
+@pytest.fixture
+def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
+    widget = SliceViewer()
+    qtbot.addWidget(widget)
+    widget.resize(500, 500)
+    widget.show()
+    widget.set_stack(ImageStack.from_volume(volume, caption="S01  BASELINE  day 0"))
+    return widget
+
+
+def test_opens_on_the_middle_slice_with_the_abdomen_window(viewer: SliceViewer) -> None:
+    assert viewer.slice_index == 12
+    assert viewer.window_level == (400.0, 40.0)
+    assert "Slice 13 / 24" in viewer.bottom_left.text()
+    assert "W 400  L 40" in viewer.top_right.text()
+
+
+def test_keys_scroll_by_one_ten_and_to_the_ends(
+    qtbot: QtBot, viewer: SliceViewer
+) -> None:
+    qtbot.keyClick(viewer, Qt.Key.Key_Down)
+    assert viewer.slice_index == 13
+    qtbot.keyClick(viewer, Qt.Key.Key_PageUp)
+    assert viewer.slice_index == 3
+    qtbot.keyClick(viewer, Qt.Key.Key_End)
+    assert viewer.slice_index == 23
+    qtbot.keyClick(viewer, Qt.Key.Key_PageDown)
+    assert viewer.slice_index == 23
+    qtbot.keyClick(viewer, Qt.Key.Key_Home)
+    assert viewer.slice_index == 0
+
+
+def test_shown_image_is_the_slice_of_the_volume(
+    viewer: SliceViewer, volume: Volume
+) -> None:
+    viewer.set_slice(5)
+    np.testing.assert_array_equal(viewer.image.image, volume.array[5])
+
+
+def test_window_presets_set_levels_without_touching_the_pixels(
+    qtbot: QtBot, viewer: SliceViewer
+) -> None:
+    before = viewer.image.image
+    qtbot.keyClick(viewer, Qt.Key.Key_1)
+    liver = CT_PRESETS[0]
+    assert viewer.window_level == (liver.width, liver.level)
+    assert viewer.image.getLevels() == pytest.approx((-5.0, 145.0))
+    assert viewer.image.image is before
+    assert "W 150  L 70" in viewer.top_right.text()
+
+
+def test_right_drag_widens_the_window(viewer: SliceViewer) -> None:
+    viewer.adjust_window(50.0, 0.0)
+    assert viewer.window_level[0] > 400.0
+
+
+def test_auto_window_spans_the_image_values_on_mr(qtbot: QtBot) -> None:
+    widget = SliceViewer()
+    qtbot.addWidget(widget)
+    widget.set_stack(ImageStack.from_volume(make_volume(modality="MR")))
+    width, level = widget.window_level
+    assert level - width / 2 <= 60 <= level + width / 2
+
+
+def test_aspect_follows_the_pixel_spacing(qtbot: QtBot) -> None:
+    widget = SliceViewer()
+    qtbot.addWidget(widget)
+    widget.set_stack(ImageStack.from_volume(make_volume(spacing=(1.0, 0.5))))
+    assert widget.view.state["aspectLocked"] == pytest.approx(0.5)
+
+
+def test_axial_orientation_labels(viewer: SliceViewer) -> None:
+    letters = {side: label.text() for side, label in viewer.orient.items()}
+    assert letters == {"Left": "R", "Right": "L", "Top": "A", "Bottom": "P"}
+
+
+def test_orientation_letter_of_oblique_vector() -> None:
+    assert orientation_letter((0.2, -0.9, 0.1)) == "A"
+    assert orientation_letter((0.0, 0.1, -0.99)) == "F"
+
+
+def test_slice_position_in_mm(viewer: SliceViewer) -> None:
+    viewer.set_slice(4)
+    assert viewer.slice_position_mm() == pytest.approx(-30.0 + 4 * 2.5)
+    assert "Position -20.0 mm" in viewer.bottom_left.text()
+
+
+def test_go_to_patient_point_picks_the_nearest_slice(viewer: SliceViewer) -> None:
+    viewer.go_to_patient_point((0.0, 0.0, 1.4))
+    assert viewer.slice_index == 13
+
+
+def test_value_under_cursor_in_hu(viewer: SliceViewer, qtbot: QtBot) -> None:
+    scene = viewer.view.mapViewToScene(
+        viewer.view.mapFromView(viewer.view.mapToView(viewer.view.rect().center()))
+    )
+    centre = viewer.view.mapViewToScene(
+        type(scene)(32.0, 32.0)  # column 32, row 32: inside the lesion
+    )
+    viewer._on_mouse_moved(centre)
+    assert viewer.bottom_right.text() == "(32, 32)  200 HU"
+
+
+def test_calipers_show_on_their_slice_only(viewer: SliceViewer) -> None:
+    spec = CaliperSpec("T1", 12, (12.0, 32.0, 22.0), (12.0, 32.0, 42.0))
+    viewer.set_calipers([spec])
+    assert [item.spec.lesion_id for item in viewer.caliper_items()] == ["T1"]
+    assert viewer.caliper_items()[0].length_mm() == pytest.approx(16.0)
+    viewer.set_slice(11)
+    assert viewer.caliper_items() == []
+
+
+def test_dragging_a_caliper_end_reports_the_new_end_points(
+    qtbot: QtBot, viewer: SliceViewer
+) -> None:
+    viewer.set_calipers([CaliperSpec("T1", 12, (12.0, 32.0, 22.0), (12.0, 32.0, 42.0))])
+    item = viewer.caliper_items()[0]
+    with qtbot.waitSignal(viewer.caliper_edited) as blocker:
+        handle = item.roi.getHandles()[1]
+        item.roi.movePoint(
+            handle,
+            viewer.view.mapViewToScene(
+                type(viewer.view.mapToView(viewer.view.rect().center()))(45.0, 30.0)
+            ),
+            coords="scene",
+            finish=True,
+        )
+    lesion_id, p1, p2 = blocker.args
+    assert lesion_id == "T1"
+    assert p1 == pytest.approx((12.0, 32.0, 22.0))
+    assert p2 == pytest.approx((12.0, 30.0, 45.0))

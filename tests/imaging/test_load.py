@@ -1,0 +1,229 @@
+"""load_volume() / open_volume(): values in modality units, geometry, errors."""
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import RLELossless
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.imaging import load as load_module
+from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
+from mrecist_reader.imaging.load import VolumeLoadError, load_volume, open_volume
+from mrecist_reader.imaging.scan import scan
+from mrecist_reader.imaging.volume import SeriesInfo
+from tests.imaging.dicom_factory import (
+    SeriesSpec,
+    oblique_orientation,
+    slice_positions,
+    stored_values,
+    write_series,
+)
+
+
+def _series(folder: Path, spec: SeriesSpec) -> SeriesInfo:
+    write_series(folder, spec)
+    (series,) = scan(folder).series
+    return series
+
+
+def _expected(spec: SeriesSpec) -> np.ndarray:
+    return np.stack(
+        [
+            stored_values(spec, k) * spec.slope + spec.intercept
+            for k in range(spec.n_slices)
+        ]
+    )
+
+
+def test_ct_volume_is_in_hounsfield_units_in_int16(tmp_path: Path) -> None:
+    spec = SeriesSpec()
+    volume = load_volume(_series(tmp_path, spec))
+    assert volume.shape == (10, 32, 32)
+    assert volume.array.dtype == np.int16
+    np.testing.assert_array_equal(volume.array, _expected(spec))
+    assert volume.sop_instance_uids == volume.series.sop_instance_uids
+
+
+@pytest.mark.parametrize(
+    ("slope", "intercept", "signed", "bits", "dtype"),
+    [
+        (1.0, 0.0, False, 16, np.uint16),
+        (1.0, -1024.0, True, 16, np.int16),
+        (2.0, -1024.0, False, 12, np.int16),
+        (0.5, 3.0, False, 12, np.float32),
+    ],
+)
+def test_output_dtype_is_the_smallest_that_holds_the_rescaled_range(
+    tmp_path: Path, slope: float, intercept: float, signed: bool, bits: int, dtype: type
+) -> None:
+    spec = SeriesSpec(
+        n_slices=3, slope=slope, intercept=intercept, signed=signed, bits_stored=bits
+    )
+    volume = load_volume(_series(tmp_path, spec))
+    assert volume.array.dtype == dtype
+    np.testing.assert_allclose(volume.array, _expected(spec), rtol=1e-6)
+
+
+def test_volume_widens_to_int32_only_when_a_value_overflows_int16(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=4, signed=True, bits_stored=16)
+    paths = write_series(tmp_path, spec)
+    ds = pydicom.dcmread(paths[2])
+    values = ds.pixel_array.copy()
+    values[5, 6] = -32000
+    ds.PixelData = values.tobytes()
+    ds.save_as(paths[2])
+    volume = load_volume(scan(tmp_path).series[0])
+    expected = _expected(spec)
+    expected[2, 5, 6] = -32000 - 1024
+    assert volume.array.dtype == np.int32
+    np.testing.assert_array_equal(volume.array, expected)
+
+
+def test_a_slice_whose_header_differs_from_the_first_is_still_rescaled(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=5, shuffle=False)
+    paths = write_series(tmp_path, spec)
+    first = pydicom.dcmread(paths[0])
+    del first.RescaleSlope, first.RescaleIntercept  # identity rescale on slice 0 only
+    # a longer header too, so later files are laid out differently
+    first.ImageComments = "x" * 40
+    first.save_as(paths[0])
+    volume = load_volume(scan(tmp_path).series[0])
+    expected = _expected(spec)
+    expected[0] = stored_values(spec, 0)
+    np.testing.assert_array_equal(volume.array, expected)
+
+
+def test_oblique_anisotropic_geometry_round_trips(tmp_path: Path) -> None:
+    orientation = oblique_orientation(25.0, -40.0)
+    spec = SeriesSpec(
+        n_slices=6,
+        orientation=orientation,
+        pixel_spacing=(0.6, 1.3),
+        slice_step=2.0,
+        rows=24,
+    )
+    volume = load_volume(_series(tmp_path, spec))
+    assert volume.pixel_spacing_mm == pytest.approx((0.6, 1.3))
+    assert volume.slice_spacing_mm == pytest.approx(2.0)
+    row_cosine, column_cosine = np.array(orientation[:3]), np.array(orientation[3:])
+    k, r, c = 4, 5, 17
+    expected_mm = (
+        np.array(slice_positions(spec)[k])
+        + c * 1.3 * row_cosine
+        + r * 0.6 * column_cosine
+    )
+    assert index_to_patient(volume.affine, (k, r, c)) == pytest.approx(
+        expected_mm, abs=1e-4
+    )
+    assert patient_to_index(volume.affine, expected_mm) == pytest.approx(
+        (k, r, c), abs=1e-6
+    )
+    assert volume.array[k, r, c] == stored_values(spec, k)[r, c] - 1024
+
+
+def test_gantry_tilt_shears_the_affine_along_the_positions(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=5, tilt_mm_per_slice=0.8, slice_step=2.5)
+    volume = load_volume(_series(tmp_path, spec))
+    positions = slice_positions(spec)
+    for k in range(5):
+        assert index_to_patient(volume.affine, (k, 0, 0)) == pytest.approx(positions[k])
+
+
+def test_implicit_and_rle_files_give_the_same_values(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=4, implicit=True)
+    paths = write_series(tmp_path, spec)
+    for path in paths[:2]:
+        ds = pydicom.dcmread(path)
+        ds.compress(RLELossless)
+        ds.save_as(path)
+    (series,) = scan(tmp_path).series
+    assert RLELossless in series.transfer_syntaxes
+    volume = load_volume(series)
+    np.testing.assert_array_equal(volume.array, _expected(spec))
+
+
+def test_request_slice_decodes_that_slice_and_wait_returns_the_volume(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=8)
+    loader = open_volume(_series(tmp_path, spec))
+    np.testing.assert_array_equal(loader.request_slice(6), _expected(spec)[6])
+    volume = loader.wait()
+    assert loader.progress == 1.0
+    np.testing.assert_array_equal(volume.array, _expected(spec))
+    with pytest.raises(IndexError):
+        loader.request_slice(8)
+
+
+def test_cancel_stops_the_background_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = SeriesSpec(n_slices=10)
+    series = _series(tmp_path, spec)
+    gate = threading.Event()
+    original = load_module._decode_slice
+
+    def slow_decode(pixels: object, target: np.ndarray) -> None:
+        if pixels.frame == 0 and pixels.path != series.files[3]:  # type: ignore[attr-defined]
+            gate.wait(5)
+        original(pixels, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load_module, "_decode_slice", slow_decode)
+    loader = open_volume(series, workers=1)
+    np.testing.assert_array_equal(loader.request_slice(3), _expected(spec)[3])
+    loader.cancel()
+    gate.set()
+    with pytest.raises(VolumeLoadError, match="cancelled"):
+        loader.wait()
+    assert loader.progress < 1.0
+
+
+def test_four_d_series_is_refused(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=3)
+    write_series(tmp_path / "a", spec)
+    write_series(
+        tmp_path / "b", SeriesSpec(n_slices=3, series_uid=spec.series_uid), seed=2
+    )
+    (series,) = scan(tmp_path).series
+    with pytest.raises(VolumeLoadError, match="4-D series"):
+        load_volume(series)
+
+
+def test_mixed_sizes_name_the_file(tmp_path: Path) -> None:
+    small = _series(tmp_path / "small", SeriesSpec(n_slices=3))
+    big = _series(tmp_path / "big", SeriesSpec(n_slices=3, rows=40))
+    mixed = dataclasses.replace(small, files=(*small.files[:2], big.files[2]))
+    with pytest.raises(VolumeLoadError, match=r"big.*mixed sizes"):
+        load_volume(mixed)
+
+
+def test_undecodable_pixel_data_is_a_clear_error(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=3)
+    paths = write_series(tmp_path, spec)
+    ds = pydicom.dcmread(paths[1])
+    ds.compress(RLELossless)
+    ds.PixelData = ds.PixelData[:40] + b"\xff" * 30 + ds.PixelData[70:90]
+    ds.save_as(paths[1])
+    (series,) = scan(tmp_path).series
+    with pytest.raises(
+        VolumeLoadError, match=rf"{paths[1].name}: cannot decode"
+    ) as raised:
+        load_volume(series)
+    assert isinstance(raised.value, MrecistError)
+
+
+def test_file_truncated_after_the_scan_is_reported(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=3)
+    series = _series(tmp_path, spec)
+    data = series.files[1].read_bytes()
+    series.files[1].write_bytes(data[:-100])
+    with pytest.raises(VolumeLoadError, match=series.files[1].name):
+        load_volume(series)

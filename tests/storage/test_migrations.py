@@ -1,0 +1,97 @@
+"""Alembic migrations: a first-schema database upgrades; the scripts match the tables."""
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from mrecist_reader.core.model import (
+    Method,
+    ReadKey,
+    ReadStatus,
+    ReadType,
+    TargetStatus,
+)
+from mrecist_reader.storage.audit import Actor, AuditEntry
+from mrecist_reader.storage.engine import MIGRATIONS_DIR, head_revision
+from mrecist_reader.storage.errors import SchemaTooNew
+from mrecist_reader.storage.repository import ReadRepository, Viewer
+from mrecist_reader.storage.tables import Base
+
+V1_DB = Path(__file__).parent / "fixtures" / "reads_v1.db"
+KEY = ReadKey("NCT06779461", "S01", "R1", ReadType.LOCAL)
+
+
+def upgraded_copy(tmp_path: Path) -> ReadRepository:
+    copy = tmp_path / "reads.db"
+    shutil.copyfile(V1_DB, copy)
+    return ReadRepository(f"sqlite:///{copy}")
+
+
+def test_a_first_schema_database_is_upgraded_on_opening(tmp_path):
+    with upgraded_copy(tmp_path) as repository:
+        assert repository.schema_revision == head_revision() != "0001"
+
+
+def test_the_read_of_the_first_schema_reads_back(tmp_path):
+    with upgraded_copy(tmp_path) as repository:
+        read = repository.load(KEY, viewer=Viewer("R1", ReadType.LOCAL))
+    assert read is not None
+    baseline = read.timepoints[0]
+    assert (baseline.label, baseline.scan_date, baseline.read_status) == (
+        "BASELINE",
+        date(2026, 3, 1),
+        ReadStatus.SIGNED,
+    )
+    assert baseline.signed_at == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    obs = read.observations[0]
+    assert (obs.lesion_id, obs.status, obs.diameter, obs.method) == (
+        "T1",
+        TargetStatus.MEASURED,
+        452,
+        Method.MANUAL,
+    )
+    assert obs.caliper is not None
+    assert obs.caliper.p1_mm == (-12.5, 40.25, -101.0)
+    assert obs.series_instance_uid == "1.2.826.0.1.1"
+
+
+def test_the_old_audit_trail_still_verifies_and_continues(tmp_path):
+    with upgraded_copy(tmp_path) as repository:
+        assert repository.verify_audit_trail() is None
+        read = repository.load(KEY, viewer=Viewer("R1", ReadType.LOCAL))
+        repository.save(read, [AuditEntry("note", "read")], actor=Actor("R1", "bob"))
+        assert [e.event_id for e in repository.audit_trail()] == [1, 2]
+        assert repository.verify_audit_trail() is None
+
+
+def test_the_migration_scripts_match_the_tables(shared_db_url):
+    ReadRepository(shared_db_url).close()
+    engine = create_engine(shared_db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_migrations_are_found_next_to_the_module():
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))[0] == (
+        "0001_first_schema.py"
+    )
+
+
+def test_a_database_from_a_newer_version_is_refused_clearly(tmp_path):
+    path = tmp_path / "reads.db"
+    ReadRepository(f"sqlite:///{path}").close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(SchemaTooNew, match=r"revision 0099.*update the application"):
+        ReadRepository(f"sqlite:///{path}")
