@@ -1,5 +1,7 @@
-"""Check a built bundle: the CLI scans the sample study and assesses an example, and the
-GUI starts offscreen, shows the sample study and quits cleanly.
+"""Check a built bundle: CLI scan and assess, and the GUI starting offscreen.
+
+The bundled CLI scans the sample study and assesses an example; the bundled GUI starts
+offscreen on the sample study, shows the first image and quits cleanly.
 
 Usage: ``python packaging/smoke_test.py dist/mrecist_reader`` (``make package-test``).
 """
@@ -17,7 +19,9 @@ EXAMPLE_CSV = ROOT / "tests" / "data" / "measurements"
 
 def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     print("$", " ".join(command), flush=True)
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, **kwargs
+    )  # type: ignore[call-overload]
 
 
 def check_scan(cli: Path) -> None:
@@ -29,7 +33,7 @@ def check_scan(cli: Path) -> None:
 
 
 def check_assess(cli: Path) -> None:
-    example = sorted(EXAMPLE_CSV.glob("*.csv"))[0]
+    example = EXAMPLE_CSV / "nct06779461_central_two_subjects.csv"
     result = run([str(cli), "assess", str(example)])
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("schema_version,"), result.stdout[:200]
@@ -38,17 +42,27 @@ def check_assess(cli: Path) -> None:
 
 def check_gui(gui: Path) -> None:
     with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MRECIST_READER_QUIT_AFTER_MS="4000",
-                   MRECIST_READER_READER_ID="SMOKE", MRECIST_READER_READ_TYPE="local",
-                   XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, XDG_STATE_HOME=home)
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            MRECIST_READER_BENCHMARK_STARTUP="1",
+            MRECIST_READER_READER_ID="SMOKE",
+            MRECIST_READER_READ_TYPE="local",
+            XDG_CONFIG_HOME=home,
+            XDG_DATA_HOME=home,
+            XDG_STATE_HOME=home,
+        )
         db = f"sqlite:///{home}/reads.db"
         result = run([str(gui), str(ROOT / "sample_dicom"), "--db", db], env=env)
     assert result.returncode == 0, result.stderr[-2000:]
-    print("  gui: started offscreen and quit cleanly")
+    assert "FIRST_IMAGE" in result.stdout, result.stdout[-2000:]
+    print("  gui: started offscreen, showed the first image and quit cleanly")
 
 
 def main() -> int:
-    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "mrecist_reader")
+    bundle = Path(
+        sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "mrecist_reader"
+    )
     suffix = ".exe" if os.name == "nt" else ""
     check_scan(bundle / f"mrecist-reader{suffix}")
     check_assess(bundle / f"mrecist-reader{suffix}")

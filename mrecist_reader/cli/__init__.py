@@ -12,6 +12,7 @@ input (``shared/spec/data-transfer.md``).
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -111,6 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`... | head`): not an error of ours.
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at os.devnull so the interpreter's final flush stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _dispatch(argv: list[str]) -> int:
@@ -131,6 +142,8 @@ def _run_guarded(args: argparse.Namespace) -> int:
     except MrecistError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        raise
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,7 +10,10 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mrecist_reader.core.model import Read
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +64,23 @@ def run(args: argparse.Namespace) -> int:
             print(f"{path}: nothing was imported", file=sys.stderr)
             return 1
     print(f"imported {len(reads)} read(s) from {path.name}")
+    _note_blinded_dates(path, reads)
     return 0
+
+
+def _note_blinded_dates(path: Path, reads: "tuple[Read, ...]") -> None:
+    """Say that central reads keep study days only (their scan dates are not stored)."""
+    from mrecist_reader.core.model import ReadType
+
+    dated = [
+        read.key.subject_id
+        for read in reads
+        if read.key.read_type is ReadType.CENTRAL
+        and any(tp.scan_date is not None for tp in read.timepoints)
+    ]
+    if dated:
+        print(
+            f"{path}: note: scan dates of {len(dated)} central (blinded) read(s) were "
+            "not stored; central reads keep study days only",
+            file=sys.stderr,
+        )

@@ -116,7 +116,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_LESION
-    print(json.dumps(to_json(result)) if args.json else format_text(result))
+    if args.json:
+        print(json.dumps(to_json(result)))
+    else:
+        sys.stdout.write(format_text(result))
     return EXIT_OK
 
 
@@ -163,7 +166,7 @@ def to_json(result: "ViableMeasurement") -> dict[str, Any]:
 
 
 def format_text(result: "ViableMeasurement") -> str:
-    """Return the caliper for people, one fact per line."""
+    """Return the caliper for people, one fact per line, each ending with a newline."""
 
     def point(p: Point) -> str:
         return f"({p[0]:.2f}, {p[1]:.2f}, {p[2]:.2f}) mm"
@@ -180,4 +183,4 @@ def format_text(result: "ViableMeasurement") -> str:
             f"note: {result.non_viable_crossed_mm:.1f} mm of the caliper crosses "
             "non-enhancing tissue (necrosis); check it does not cross major necrosis"
         )
-    return "\n".join(lines)
+    return "".join(f"{line}\n" for line in lines)

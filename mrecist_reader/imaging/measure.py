@@ -52,16 +52,53 @@ proposal crosses major necrosis and adjust it, as the spec asks.
 
 A click on necrosis (darker than the liver) inside or beside an enhancing lesion finds the
 dark region around the click, takes the nearest bright pixel on its border as a new seed,
-and measures the enhancing tissue that encloses or borders it. A click in plain liver, fat,
-air or any region larger than a focal lesion raises :class:`NoEnhancingLesion`: a region
-that is not brighter than its surroundings by ``min_contrast_sigmas`` noise sigmas, that
-reaches the image edge, or that spreads over more than ``max_diameter_mm`` on any slice
-or along the slices (a piece of liver bounded by vessels can look brighter than its
-surroundings on one slice, but not over the whole organ).
+and measures the enhancing tissue that encloses or borders it.
 
-Limits: a vessel as bright as the lesion cannot be told from it by intensity and is
-included; a click on a vessel's cross-section finds a small "lesion" unless the vessel
-runs on for more than ``max_diameter_mm`` across slices.
+Is it a lesion?
+---------------
+A number is proposed only for a *focal region clearly brighter than the liver around
+it*; anything else raises :class:`NoEnhancingLesion` with the reason. Every threshold is
+in :class:`MeasureOptions` or a module constant; ``docs/accuracy.md`` gives the margins
+measured on phantoms and on ``sample_dicom/``.
+
+* **Brighter than its surroundings** (any modality, relative contrast only): the region
+  must exceed the background by ``min_contrast_sigmas`` noise sigmas; at least
+  ``min_darker_ring`` (50 %) of the ring 2.5-7 mm outside it must be darker than the
+  threshold (marrow inside a bone cortex, or a piece of a brighter structure, fails);
+  at least ``min_uniform_ring`` (25 %) of that ring must lie in one background tissue
+  (a lesion sits in the liver; a whole organ is bordered by several tissues).
+* **Focal, not a vessel or an organ** (any modality): at most ``max_diameter_mm`` across
+  and along the slices; not reaching the image edge; not cut by the first or last slice
+  at more than half its size; not ``max_elongation`` (2) times longer along the slices
+  than across; not thinner than ``min_width_ratio`` (0.15) of its length in the slice
+  plane (a vessel in the plane); and, over ``tube_min_slices`` (4) slices or more, not
+  keeping ``tube_end_area`` (85 %) of its largest cross-section at both ends (a vessel
+  cut square, or one running through the whole series). A lesion tapers at both ends.
+* **CT only, in Hounsfield units** (``volume.series.modality == "CT"``), after the median
+  filter: a click at ``CT_DENSE_HU`` (500 HU) or more is bone, calcification or lipiodol,
+  below ``CT_FAT_HU`` (-100 HU) fat, lung or air: never viable tumour. The viable region's
+  median must lie within ``CT_VIABLE_HU`` (50-450 HU): arterial-phase HCC is brighter
+  than the liver (unenhanced liver is about 55-65 HU, arterial-phase liver 60-110 HU,
+  up to ~150 HU with a strong bolus) and is supported up to 200 HU above it, so up to
+  about 350 HU; the ceiling keeps a margin over that and only excludes dense contrast
+  pools and bone. The opacified aorta (300 HU and more: its enhancement alone is 300-336
+  HU at the hepatic arterial phase, Kim et al., AJR "MDCT of the liver and hypervascular
+  HCC: optimizing scan delays for bolus-tracking") overlaps that range, so vessels are
+  refused by their shape (above), not by their value. The background must be liver
+  parenchyma, ``CT_BACKGROUND_HU`` (-30 to 200 HU: steatotic to enhanced), and at least
+  ``min_soft_ring_ct`` (40 %) of the ring (vessels left out) soft tissue darker than
+  the threshold, -50 HU or more (not fat, lung or air).
+
+The MR path uses no intensity value: MR units are arbitrary, so only relative contrast
+and shape decide.
+
+Limits: a vessel as bright as the lesion and touching it cannot be told from it by
+intensity and is included. Kidney cortex enhances focally in the arterial phase and may
+be proposed as a lesion (nothing but anatomy tells it from a tumour). On MR, a bright
+organ smaller than ``max_diameter_mm`` wholly surrounded by one darker tissue (a spleen
+in fat-suppressed fat) looks like a lesion to relative contrast alone; on CT its fat
+ring refuses it. A lesion of a very steatotic liver below 50 HU, a viable HCC above
+300 HU, or a lesion mostly outside the liver (exophytic, in fat) is refused on CT.
 """
 
 import logging
@@ -90,6 +127,13 @@ _find_contours: Callable[[npt.NDArray[np.float64], float], list[Points]] = (
 )
 _CROSS = ndimage.generate_binary_structure(2, 1)
 _SQUARE = ndimage.generate_binary_structure(2, 2)
+
+# CT plausibility (Hounsfield units, after the median filter); see the module docstring.
+CT_DENSE_HU = 500.0  # bone cortex, calcification, lipiodol: never viable tumour
+CT_FAT_HU = -100.0  # fat, lung and air: never viable tumour
+CT_VIABLE_HU = (50.0, 450.0)  # plausible median of an arterial-phase viable HCC
+CT_BACKGROUND_HU = (-30.0, 200.0)  # plausible liver parenchyma, steatotic to enhanced
+CT_SOFT_TISSUE_HU = -50.0  # darker than this: fat, lung or air, not liver
 
 
 class NoEnhancingLesion(MrecistError):
@@ -155,6 +199,29 @@ class MeasureOptions:
         Least lesion-to-liver contrast, in noise sigmas of the filtered image.
     seed_window_mm
         Half-size of the first window around the click (grows when the lesion fills it).
+    min_darker_ring
+        Least fraction of the ring around the region that must be darker than the
+        threshold (the region is brighter than its surroundings on most of its boundary).
+    min_uniform_ring
+        Least fraction of the ring within the background band (``background`` plus or
+        minus the larger of 3 noise sigmas and a quarter of the contrast): a lesion sits
+        in one tissue (liver), a structure between organs does not.
+    min_soft_ring_ct
+        CT only: least fraction of the ring (bright vessel pixels left out) that is soft
+        tissue darker than the threshold, -50 HU or more (not fat, air or lung).
+    max_elongation
+        Largest ratio of the craniocaudal run to the in-plane diameter: a longer
+        structure is a vessel.
+    min_width_ratio
+        Least ratio of the region's smallest width to its longest diameter on the slice
+        where it is longest: a thinner band is a vessel running in the slice plane.
+    tube_end_area, tube_min_slices
+        A region on at least ``tube_min_slices`` slices whose end slices both keep at
+        least ``tube_end_area`` of its largest cross-section (or that runs through the
+        whole series) does not taper like a lesion: it is a vessel.
+    cut_end_area
+        A region that reaches the first or last slice of the series with at least this
+        fraction of its largest cross-section continues beyond the series: refused.
 
     """
 
@@ -164,6 +231,14 @@ class MeasureOptions:
     ring_outer_mm: float = 7.0
     min_contrast_sigmas: float = 5.0
     seed_window_mm: float = 60.0
+    min_darker_ring: float = 0.5
+    min_uniform_ring: float = 0.25
+    min_soft_ring_ct: float = 0.4
+    max_elongation: float = 2.0
+    min_width_ratio: float = 0.15
+    tube_end_area: float = 0.85
+    tube_min_slices: int = 4
+    cut_end_area: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,14 +317,17 @@ def longest_viable_diameter(
     Raises
     ------
     NoEnhancingLesion
-        The point lies outside the volume, in plain liver, fat or air, or in a region too
-        large to be a focal lesion.
+        The point lies outside the volume, or on no focal region clearly brighter than
+        the liver around it: plain liver, another organ, a vessel, bone, fat or air (on
+        CT also by its Hounsfield units). ``reason`` says which test refused it.
 
     """
     opts = options or MeasureOptions()
     k, row, column = _seed_index(volume, seed_mm)
     levels, seed_plane = _analyse_seed_slice(volume, (k, row, column), opts)
+    _check_focal(volume, seed_plane, levels, opts)
     planes = _follow_lesion(volume, seed_plane, levels, opts)
+    _check_shape(volume, planes, opts)
     measurement = _measure(volume, planes, levels)
     logger.info(
         "viable diameter %.1f mm on slice %d (lesion %.0f, background %.0f, noise %.1f)",
@@ -376,6 +454,7 @@ def _levels_and_region(
     volume: Volume, window: _Window, seed: tuple[int, int], opts: MeasureOptions
 ) -> tuple[_Levels, _Plane]:
     noise = _noise_sigma(window, volume, opts)
+    _check_click_value(volume, window, seed)
     try:
         return _grow_bright(volume, window, seed, noise, opts)
     except _NotBright as failure:
@@ -525,6 +604,143 @@ def _ring(
     ring = np.zeros_like(region)
     ring[r0:r1, c0:c1] = (distance > inner_mm) & (distance <= outer_mm)
     return ring
+
+
+# ------------------------------------------------------------------ is it a lesion?
+
+
+def _is_ct(volume: Volume) -> bool:
+    return volume.series.modality.upper() == "CT"
+
+
+def _check_click_value(volume: Volume, window: _Window, seed: tuple[int, int]) -> None:
+    """Refuse, on CT, a click on bone, calcification, fat, lung or air (by its HU)."""
+    if not _is_ct(volume):
+        return
+    value = _seed_value(window, seed, volume.pixel_spacing_mm)
+    if value >= CT_DENSE_HU:
+        raise NoEnhancingLesion(
+            f"the point is {value:.0f} HU, bone or calcification (>= {CT_DENSE_HU:.0f} "
+            "HU), not viable tumour"
+        )
+    if value < CT_FAT_HU:
+        raise NoEnhancingLesion(
+            f"the point is {value:.0f} HU, fat, lung or air (< {CT_FAT_HU:.0f} HU), "
+            "not viable tumour"
+        )
+
+
+def _check_focal(
+    volume: Volume, plane: _Plane, levels: _Levels, opts: MeasureOptions
+) -> None:
+    """Refuse a region that is not a focal lesion brighter than the liver around it.
+
+    The ring 2.5-7 mm outside the region must be darker than the threshold on most of
+    its length, lie mostly in one background tissue, and, on CT, be soft tissue (not
+    fat, lung or air) at a plausible liver level around a plausibly viable lesion.
+    """
+    spacing = volume.pixel_spacing_mm
+    image = plane.window.filtered
+    ring = image[_ring(plane.mask, spacing, opts.ring_inner_mm, opts.ring_outer_mm)]
+    if _is_ct(volume):
+        _check_ct_levels(levels)
+    darker = float(np.mean(ring < levels.lower))
+    if darker < opts.min_darker_ring:
+        raise NoEnhancingLesion(
+            f"only {100 * darker:.0f} % of the ring around the region is darker than "
+            f"it (at least {100 * opts.min_darker_ring:.0f} % needed): it is not a "
+            "focal lesion brighter than the liver (bone marrow, or part of a brighter "
+            "structure)"
+        )
+    contrast = levels.lesion - levels.background
+    band = max(3.0 * levels.noise, 0.25 * contrast)
+    uniform = float(np.mean(np.abs(ring - levels.background) <= band))
+    if uniform < opts.min_uniform_ring:
+        raise NoEnhancingLesion(
+            f"only {100 * uniform:.0f} % of the ring around the region is one "
+            "background tissue: it lies among several tissues (a whole organ, or "
+            "between organs), not inside the liver"
+        )
+    if _is_ct(volume):
+        not_bright = ring[ring <= levels.upper]
+        soft = (not_bright < levels.lower) & (not_bright >= CT_SOFT_TISSUE_HU)
+        fraction = float(np.mean(soft)) if not_bright.size else 0.0
+        if fraction < opts.min_soft_ring_ct:
+            raise NoEnhancingLesion(
+                f"only {100 * fraction:.0f} % of the ring around the region is soft "
+                f"tissue (at least {100 * opts.min_soft_ring_ct:.0f} % needed): it is "
+                "surrounded by fat, lung or air, not by liver"
+            )
+
+
+def _check_ct_levels(levels: _Levels) -> None:
+    low, high = CT_VIABLE_HU
+    if not low <= levels.lesion <= high:
+        raise NoEnhancingLesion(
+            f"the region is {levels.lesion:.0f} HU, outside {low:.0f}-{high:.0f} HU "
+            "of viable HCC in the arterial phase ("
+            + ("an opacified artery, bone or lipiodol" if levels.lesion > high else "")
+            + ("fluid or fat" if levels.lesion < low else "")
+            + ")"
+        )
+    low, high = CT_BACKGROUND_HU
+    if not low <= levels.background <= high:
+        raise NoEnhancingLesion(
+            f"the tissue around the region is {levels.background:.0f} HU, outside "
+            f"{low:.0f}-{high:.0f} HU of liver parenchyma (fat, lung or air around it)"
+        )
+
+
+def _check_shape(volume: Volume, planes: list[_Plane], opts: MeasureOptions) -> None:
+    """Refuse a region shaped like a vessel: long along the slices, or not tapering."""
+    spacing = volume.pixel_spacing_mm
+    by_slice = sorted(planes, key=lambda plane: plane.window.index)
+    run_mm = len(by_slice) * volume.slice_spacing_mm
+    diameter = max(_pixel_feret(plane, spacing) for plane in by_slice)
+    if len(by_slice) >= 3 and run_mm > opts.max_elongation * max(diameter, spacing[0]):
+        raise NoEnhancingLesion(
+            f"the bright structure runs over {run_mm:.0f} mm of slices but is "
+            f"{diameter:.0f} mm across: a vessel, not a focal lesion"
+        )
+    widest = max(by_slice, key=lambda plane: _pixel_feret(plane, spacing))
+    width = _min_width(widest, spacing)
+    if diameter > 0 and width < opts.min_width_ratio * diameter:
+        raise NoEnhancingLesion(
+            f"the bright structure is {diameter:.0f} mm long but only {width:.0f} mm "
+            "wide: a vessel in the slice plane, not a focal lesion"
+        )
+    areas = [float(plane.mask.sum()) for plane in by_slice]
+    last = volume.shape[0] - 1
+    for area, index in (
+        (areas[0], by_slice[0].window.index),
+        (areas[-1], by_slice[-1].window.index),
+    ):
+        if (
+            index in (0, last)
+            and len(by_slice) > 1
+            and area >= opts.cut_end_area * max(areas)
+        ):
+            raise NoEnhancingLesion(
+                f"the bright structure is cut by the {'first' if index == 0 else 'last'} "
+                "slice of the series at nearly its full size: it continues beyond the "
+                "series (an organ or a vessel, or a lesion the series does not cover)"
+            )
+    if len(by_slice) < opts.tube_min_slices:
+        return
+    ends = [
+        area / max(areas)
+        for area, at_edge in (
+            (areas[0], by_slice[0].window.index == 0),
+            (areas[-1], by_slice[-1].window.index == last),
+        )
+        if not at_edge
+    ]
+    if all(ratio >= opts.tube_end_area for ratio in ends):
+        raise NoEnhancingLesion(
+            f"the bright structure keeps the same cross-section over {len(by_slice)} "
+            "slices and ends abruptly, or runs through the whole series: a vessel or "
+            "an organ, not a focal lesion"
+        )
 
 
 # ------------------------------------------------------------------ necrosis clicks
@@ -680,6 +896,27 @@ def _feret_pair(points_mm: Points) -> tuple[int, int, float]:
     distances = np.sqrt(((hull[:, None, :] - hull[None, :, :]) ** 2).sum(axis=-1))
     i, j = np.unravel_index(int(distances.argmax()), distances.shape)
     return (int(vertices[i]), int(vertices[j]), float(distances[i, j]))
+
+
+def _min_width(plane: _Plane, spacing: tuple[float, float]) -> float:
+    """Return the smallest width (minimum Feret diameter) of the region, in mm.
+
+    The smallest width is reached with one caliper jaw on an edge of the convex hull.
+    Pixel centres are used, so one pixel is added back.
+    """
+    points = np.argwhere(plane.mask).astype(np.float64) * np.asarray(spacing)
+    try:
+        hull = points[ConvexHull(points).vertices]
+    except (QhullError, ValueError):  # a line or a point: one pixel wide
+        return float(min(spacing))
+    edges = np.roll(hull, -1, axis=0) - hull
+    lengths = np.hypot(edges[:, 0], edges[:, 1])
+    normals = np.column_stack([-edges[:, 1], edges[:, 0]]) / lengths[:, None]
+    heights = np.abs(
+        normals[:, 0:1] * (hull[None, :, 0] - hull[:, None, 0])
+        + normals[:, 1:2] * (hull[None, :, 1] - hull[:, None, 1])
+    )
+    return float(heights.max(axis=1).min()) + float(min(spacing))
 
 
 def _pixel_feret(plane: _Plane, spacing: tuple[float, float]) -> float:

@@ -6,14 +6,10 @@ This is the one place that configures global state forced on us by the libraries
 
 import argparse
 import logging
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
-from typing import Any
 
 NO_DISPLAY_MESSAGE = (
     "mrecist-reader: no display: run under a desktop session, or `xvfb-run make run`, "
@@ -63,34 +59,14 @@ def run_gui(path: str | None, *, db_url: str | None, protocol: str | None) -> in
     if problem is not None:
         print(problem, file=sys.stderr)  # noqa: T201 - the CLI edge
         return EXIT_NO_DISPLAY
-    prefetched = prefetch_scan(path)
+    from mrecist_reader.ui.prefetch import start_prefetch
+
+    prefetched = start_prefetch(path)  # before Qt is imported: the fork stays cheap
     from mrecist_reader.ui.startup import start_application
 
     return start_application(
         path, db_url=db_url, protocol=protocol, prefetched=prefetched
     )
-
-
-def prefetch_scan(path: str | None) -> "Future[Any] | None":
-    """Start scanning ``path`` in a forked process while Qt is imported (faster start).
-
-    Returns ``None`` (the window scans in a thread instead) without a path, or where
-    processes cannot be forked (Windows, macOS default).
-    """
-    if not path or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    if sys.platform != "linux" or not Path(path).exists():
-        return None
-    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = executor.submit(_scan, path)
-    executor.shutdown(wait=False)
-    return future
-
-
-def _scan(path: str) -> Any:
-    from mrecist_reader.imaging.scan import scan
-
-    return scan(Path(path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,9 @@ LIVER_SEGMENTS: tuple[str, ...] = tuple(
 )
 """Couinaud liver segments offered as locations (free text is allowed too)."""
 
+OTHER_LOCATIONS: tuple[str, ...] = ("ascites", "pleural effusion")
+"""Other locations offered with the liver segments."""
+
 ORGAN_NAMES = {
     Organ.LIVER: "Liver",
     Organ.LYMPH_NODE: "Lymph node",
@@ -159,6 +162,11 @@ class LesionDialog(QDialog):
         self.location_combo.setEditable(True)
         self.location_combo.addItems(LIVER_SEGMENTS)
         self.location_combo.setCurrentText("")
+        line = self.location_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("segment VII, ascites, pleural effusion...")
+        self.location_combo.addItems(OTHER_LOCATIONS)
+        self.setMinimumWidth(380)
         self.organ_combo.currentIndexChanged.connect(self._on_organ)
         form.addRow("Type", self.type_combo)
         form.addRow("Organ", self.organ_combo)

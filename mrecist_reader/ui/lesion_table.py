@@ -1,16 +1,36 @@
 """The lesion table: every lesion of the read with its values at the timepoints in view.
 
-:class:`LesionTableModel` is a read-only view of the session's :class:`Read` snapshot: the
-session replaces the snapshot and the model resets (no evented lists). Rows are targets,
-then non-targets, then new lesions; at a follow-up the baseline and previous values stand
+:class:`LesionTableModel` is a view of the session's :class:`Read` snapshot: the session
+replaces the snapshot and the model resets (no evented lists). Rows are targets, then
+non-targets, then new lesions; at a follow-up the baseline and previous values stand
 beside the current one so the reader sees what to measure.
+
+Two cells are editable (double click): a lesion's location (a liver segment I-VIII from
+a list, or free text) and the comment of its observation at the current timepoint. The
+model never changes the read itself: an edit is emitted (``location_edited``,
+``comment_edited``) for the session's commands, whose new snapshot then comes back.
 """
 
 import logging
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from mrecist_reader.core.model import (
     Lesion,
@@ -18,9 +38,11 @@ from mrecist_reader.core.model import (
     Method,
     Observation,
     Read,
+    ReadStatus,
     TargetStatus,
 )
 from mrecist_reader.core.units import format_mm
+from mrecist_reader.ui.dialogs import LIVER_SEGMENTS, OTHER_LOCATIONS
 from mrecist_reader.ui.theme import MUTED, PROGRESSION, WARNING
 
 logger = logging.getLogger(__name__)
@@ -59,10 +81,21 @@ class LesionTableModel(QAbstractTableModel):
     """Lesions of a read (rows) with their description and values (columns).
 
     Columns: lesion, current value, previous value, baseline value, type, organ,
-    location, method of the current value. The current timepoint is set with
-    :meth:`set_timepoint`; "previous" is the timepoint before it (empty at baseline and
-    at the first follow-up, where it is the baseline).
+    location, method of the current value, comment at the current timepoint. The
+    current timepoint is set with :meth:`set_timepoint`; "previous" is the timepoint
+    before it (empty at baseline and at the first follow-up, where it is the baseline).
+
+    Signals
+    -------
+    location_edited(str, str)
+        The reader typed a new location: lesion id and location.
+    comment_edited(str, int, str)
+        The reader typed a new comment: lesion id, timepoint index and comment.
+
     """
+
+    location_edited = Signal(str, str)
+    comment_edited = Signal(str, int, str)
 
     HEADERS = (
         "Lesion",
@@ -73,15 +106,18 @@ class LesionTableModel(QAbstractTableModel):
         "Organ",
         "Location",
         "Method",
+        "Comment",
     )
     COL_CURRENT = 1
     COL_PREVIOUS = 2
     COL_BASELINE = 3
+    COL_LOCATION = 6
     COL_METHOD = 7
+    COL_COMMENT = 8
     _VALUE_COLUMNS = (COL_CURRENT, COL_PREVIOUS, COL_BASELINE)
 
-    def __init__(self, read: Read | None = None) -> None:
-        super().__init__()
+    def __init__(self, read: Read | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._read = read
         self._lesions: tuple[Lesion, ...] = ()
         self._timepoint = 0
@@ -172,8 +208,10 @@ class LesionTableModel(QAbstractTableModel):
         if not index.isValid() or self._read is None:
             return None
         lesion = self._lesions[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._text(lesion, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_COMMENT:
+            return self._text(lesion, index.column()) or None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(lesion, index.column())
         if role == Qt.ItemDataRole.UserRole:
@@ -189,6 +227,9 @@ class LesionTableModel(QAbstractTableModel):
             return format_observation(
                 lesion, self._read.observation(lesion.lesion_id, index)
             )
+        if column == self.COL_COMMENT:
+            current = self._read.observation(lesion.lesion_id, self._timepoint)
+            return "" if current is None else current.comment
         if column == self.COL_METHOD:
             current = self._read.observation(lesion.lesion_id, self._timepoint)
             method = None if current is None else current.method
@@ -213,3 +254,84 @@ class LesionTableModel(QAbstractTableModel):
         if str(observation.status) == "progression":
             return QColor(PROGRESSION)
         return None
+
+    # ------------------------------------------------------------------ editing
+    def flags(self, index: _ModelIndex) -> Qt.ItemFlag:  # noqa: D102
+        flags = super().flags(index)
+        if index.isValid() and self._editable(index.row(), index.column()):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def _editable(self, row: int, column: int) -> bool:
+        if self._read is None:
+            return False
+        lesion = self._lesions[row]
+        if column == self.COL_LOCATION:
+            return not self._locked(lesion.lesion_id)
+        if column == self.COL_COMMENT:
+            observation = self._read.observation(lesion.lesion_id, self._timepoint)
+            return observation is not None and not self._signed(self._timepoint)
+        return False
+
+    def _signed(self, index: int) -> bool:
+        assert self._read is not None
+        timepoint = self._read.timepoint(index)
+        return timepoint is not None and timepoint.read_status is ReadStatus.SIGNED
+
+    def _locked(self, lesion_id: str) -> bool:
+        """Return whether a signed timepoint shows the lesion (its location is fixed)."""
+        assert self._read is not None
+        return any(
+            self._signed(o.timepoint_index)
+            for o in self._read.observations
+            if o.lesion_id == lesion_id
+        )
+
+    def setData(  # noqa: D102
+        self, index: _ModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        if not self._editable(index.row(), index.column()):
+            return False
+        text = str(value).strip()
+        if text == self._text(self._lesions[index.row()], index.column()):
+            return False
+        lesion_id = self._lesions[index.row()].lesion_id
+        # emitted once the view has closed its editor: the session's new snapshot
+        # resets the model, which must not happen while the view is committing
+        if index.column() == self.COL_LOCATION:
+            QTimer.singleShot(0, lambda: self.location_edited.emit(lesion_id, text))
+        else:
+            timepoint = self._timepoint
+            QTimer.singleShot(
+                0, lambda: self.comment_edited.emit(lesion_id, timepoint, text)
+            )
+        return True
+
+
+class LocationDelegate(QStyledItemDelegate):
+    """Edits a location with the liver segments (and ascites, effusion) or free text."""
+
+    def createEditor(  # noqa: D102
+        self, parent: QWidget, option: QStyleOptionViewItem, index: _ModelIndex
+    ) -> QWidget:
+        combo = QComboBox(parent)
+        combo.setObjectName("locationEditor")
+        combo.setEditable(True)
+        combo.addItems((*LIVER_SEGMENTS, *OTHER_LOCATIONS))
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: _ModelIndex) -> None:  # noqa: D102
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+
+    def setModelData(  # noqa: D102
+        self,
+        editor: QWidget,
+        model: QAbstractItemModel,
+        index: _ModelIndex,
+    ) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)

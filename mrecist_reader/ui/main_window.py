@@ -68,12 +68,15 @@ from mrecist_reader.ui.caliper import (
     indices_from_caliper,
 )
 from mrecist_reader.ui.errors import error_boundary, report_error
-from mrecist_reader.ui.lesion_table import LesionTableModel
+from mrecist_reader.ui.icons import app_icon
+from mrecist_reader.ui.lesion_table import LesionTableModel, LocationDelegate
+from mrecist_reader.ui.prefetch import FirstSlice, Prefetched
 from mrecist_reader.ui.response_panel import ResponsePanel
-from mrecist_reader.ui.series_browser import SeriesBrowser, day_text
+from mrecist_reader.ui.series_browser import SeriesBrowser, day_text, timepoint_state
+from mrecist_reader.ui.shortcuts import install_typing_guard
 from mrecist_reader.ui.slice_viewer import CT_PRESETS, SliceViewer
 from mrecist_reader.ui.timepoint_view import TimepointView
-from mrecist_reader.ui.workers import run_in_thread
+from mrecist_reader.ui.workers import run_in_thread, when_done
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -132,11 +135,14 @@ class MainWindow(QMainWindow):
         self.link_window = False
         self._proposal: _Proposal | None = None
         self._scan_worker: Any = None
+        self._prefetch_timer: QTimer | None = None
+        self._first_slice: FirstSlice | None = None
+        self._chosen_series: dict[tuple[str, int], SeriesInfo] = {}
         self._actions: dict[str, QAction] = {}
         self._shortcut_rows: list[tuple[str, str]] = []
-        if icon is not None:
-            self.setWindowIcon(icon)
+        self.setWindowIcon(icon if icon is not None else app_icon())
         self.setAcceptDrops(True)
+        self._typing_guard = install_typing_guard(self)
         self._build_views()
         self._build_docks()
         self._build_status_bar()
@@ -197,7 +203,20 @@ class MainWindow(QMainWindow):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.lesion_table.setAlternatingRowColors(True)
+        # keys stay with the images: L / Shift+L step through lesions; a double click
+        # edits the location or the comment (their editors take the keys meanwhile)
+        self.lesion_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.lesion_table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.lesion_table.setItemDelegateForColumn(
+            LesionTableModel.COL_LOCATION, LocationDelegate(self.lesion_table)
+        )
+        self.lesion_table.horizontalHeader().setStretchLastSection(True)
         self.lesion_table.clicked.connect(self._on_table_clicked)
+        self.lesion_model.location_edited.connect(self.edit_location)
+        self.lesion_model.comment_edited.connect(self.edit_comment)
         self.response_panel = ResponsePanel()
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("rightSplitter")
@@ -229,8 +248,6 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.read_label = QLabel("")
         self.read_label.setObjectName("readStatusLabel")
-        self.read_label.setMinimumWidth(320)
-        self.read_label.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 100)
@@ -433,9 +450,10 @@ class MainWindow(QMainWindow):
         )
         self._shortcut_rows.extend(
             [
-                ("Wheel, ↑ ↓ ← →", "Scroll one slice"),
-                ("Page Up / Page Down", "Scroll ten slices"),
-                ("Home / End", "First / last slice"),
+                ("Wheel down, ↓, →", "Next image (axial: towards the feet)"),
+                ("Wheel up, ↑, ←", "Previous image (axial: towards the head)"),
+                ("Page Down / Page Up", "Ten images on / back"),
+                ("Home / End", "First (head) / last (feet) image"),
                 ("Right or middle drag", "Window / level"),
                 ("Left drag", "Pan (measure mode: draw a caliper)"),
                 ("Click (measure mode)", "Semi-automatic caliper at the point"),
@@ -475,23 +493,38 @@ class MainWindow(QMainWindow):
         if urls:
             self.open_path(Path(urls[0].toLocalFile()))
 
-    def open_path(self, path: Path, *, prefetched: "Future[Any] | None" = None) -> None:
+    def open_path(
+        self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
+    ) -> None:
         """Scan a folder, zip or DICOMDIR in the background, then show the worklist.
 
-        ``prefetched`` is a scan of ``path`` already running in another process (started
-        by :func:`mrecist_reader.ui.app.run_gui` while Qt was being imported).
+        ``prefetched`` is the scan of ``path`` (with its worklist and first slice)
+        already running in another process, started by
+        :func:`mrecist_reader.ui.app.run_gui` while Qt was being imported.
         """
-        from mrecist_reader.imaging.scan import scan
-
         self.statusBar().showMessage(f"Scanning {path.name}...")
         self._show_busy(True)
-        work = (lambda: scan(path)) if prefetched is None else prefetched.result
+        if prefetched is not None:
+            self._scan_worker = None
+            self._prefetch_timer = when_done(
+                prefetched,
+                on_done=self._on_prefetched,
+                on_error=self._on_scan_failed,
+                on_finished=lambda: self._show_busy(False),
+            )
+            return
+        from mrecist_reader.imaging.scan import scan
+
         self._scan_worker = run_in_thread(
-            work,
+            lambda: scan(path),
             on_done=self._on_scanned,
             on_error=self._on_scan_failed,
             on_finished=lambda: self._show_busy(False),
         )
+
+    def _on_prefetched(self, found: "Prefetched") -> None:
+        self._first_slice = found.first
+        self._on_scanned(found.scan, found.subjects)
 
     def _show_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
@@ -502,11 +535,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Scan failed", 5000)
         report_error(self, "Open", error)
 
-    def _on_scanned(self, result: Any) -> None:
+    def _on_scanned(
+        self, result: Any, subjects: Sequence[SubjectEntry] | None = None
+    ) -> None:
         from mrecist_reader.imaging.worklist import build_worklist
 
+        logger.info("scan finished: %d series", len(result.series))
         with error_boundary(self, "Open"):
-            self.set_worklist(build_worklist(result.series))
+            if subjects is None:
+                subjects = build_worklist(result.series)
+            self.set_worklist(subjects)
             skipped = len(result.skipped)
             note = f"; {skipped} files skipped (not images)" if skipped else ""
             self.statusBar().showMessage(
@@ -524,15 +562,12 @@ class MainWindow(QMainWindow):
 
     def open_subject(self, subject: SubjectEntry) -> None:
         """Show a subject's baseline at once, then open the read (ready to read)."""
-        if (
-            self.session is not None
-            and self.session.read.key.subject_id != subject.subject_id
-        ):
+        if self.session is not None:
+            if self.session.read.key.subject_id == subject.subject_id:
+                return  # already open
             self._unbind_session()
         self.subject = subject
-        self.set_current_timepoint(
-            0, force=True
-        )  # the first image, before the database
+        self.set_current_timepoint(0, force=True)  # first image before the database
         QTimer.singleShot(50, lambda: self._open_read_guarded(subject))
 
     def _open_read_guarded(self, subject: SubjectEntry) -> None:
@@ -560,7 +595,9 @@ class MainWindow(QMainWindow):
         self._bind_session(session)
         self._add_missing_timepoints(subject)
         self._refresh_statuses()
-        self.set_current_timepoint(self._first_draft_index(), force=True)
+        # keep where the reader already went; else the first timepoint left to read
+        index = self.current_index or self._first_draft_index()
+        self.set_current_timepoint(index, force=True)
 
     def repository(self) -> Any:
         """Return the reads database, opened on first use (after the first image)."""
@@ -640,6 +677,7 @@ class MainWindow(QMainWindow):
         self._select_default_lesion()
         self._update_title()
         self._update_read_label()
+        (self.current_view if follow_up else self.baseline_view).viewer.setFocus()
 
     def next_timepoint(self) -> None:
         """Read the next timepoint."""
@@ -655,10 +693,20 @@ class MainWindow(QMainWindow):
         if self.current_index in indices and indices.index(self.current_index) > 0:
             self.set_current_timepoint(indices[indices.index(self.current_index) - 1])
 
-    def _open_timepoint(self, view: TimepointView, index: int) -> None:
+    def series_for(self, index: int) -> SeriesInfo | None:
+        """Return the series shown for a timepoint of the open subject.
+
+        The one the reader chose for it, if any (kept when moving between timepoints),
+        else its arterial series.
+        """
         if self.subject is None:
-            return
-        series = self.browser.chosen_series(self.subject.subject_id, index)
+            return None
+        subject_id = self.subject.subject_id
+        chosen = self._chosen_series.get((subject_id, index))
+        return chosen or self.browser.chosen_series(subject_id, index)
+
+    def _open_timepoint(self, view: TimepointView, index: int) -> None:
+        series = self.series_for(index)
         if series is None:
             return
         shown = view.series_uid == series.series_instance_uid
@@ -670,10 +718,16 @@ class MainWindow(QMainWindow):
             subject = next(s for s in self.subjects if s.subject_id == subject_id)
             with error_boundary(self, "Open subject"):
                 self.open_subject(subject)
+        self._chosen_series[(subject_id, index)] = info
         if index != self.current_index and index != 0:
             self.set_current_timepoint(index)
         view = self.baseline_view if index == 0 else self.current_view
-        self._open_series(view, index, info)
+        if not (
+            view.series_uid == info.series_instance_uid
+            and view.timepoint_index == index
+        ):
+            self._open_series(view, index, info)
+        view.viewer.setFocus()
 
     def _open_series(self, view: TimepointView, index: int, info: SeriesInfo) -> None:
         with error_boundary(self, "Open series"):
@@ -684,11 +738,19 @@ class MainWindow(QMainWindow):
                 on_loaded=self._on_volume_loaded,
                 on_error=lambda error: report_error(self, "Load series", error),
                 on_progress=self._on_load_progress,
+                first=self._take_first_slice(index, info),
             )
             self.progress.setRange(0, 100)
             self.progress.setVisible(True)
             self.cancel_button.setVisible(True)
             self._refresh_calipers()
+
+    def _take_first_slice(self, index: int, info: SeriesInfo) -> "FirstSlice | None":
+        """Return the prefetched first slice once, for the series it was decoded from."""
+        first, self._first_slice = self._first_slice, None
+        if first is None or index != 0 or first.series_uid != info.series_instance_uid:
+            return None
+        return first
 
     def _on_load_progress(self, fraction: float) -> None:
         self.progress.setValue(int(fraction * 100))
@@ -746,13 +808,9 @@ class MainWindow(QMainWindow):
     def _refresh_statuses(self) -> None:
         if self.session is None:
             return
-        statuses = {
-            tp.index: tp.read_status
-            for tp in self.session.read.timepoints
-            if tp.read_status is ReadStatus.SIGNED
-            or self.session.read.observations_at(tp.index)
-        }
-        self.browser.set_read_statuses(self.session.read.key.subject_id, statuses)
+        read = self.session.read
+        states = {tp.index: timepoint_state(read, tp.index) for tp in read.timepoints}
+        self.browser.set_read_statuses(read.key.subject_id, states)
 
     def _update_title(self) -> None:
         parts = [APP_TITLE]
@@ -772,13 +830,12 @@ class MainWindow(QMainWindow):
         timepoint = self.session.read.timepoint(self.current_index)
         if timepoint is None:
             return
-        state = (
-            "signed (read-only)"
-            if timepoint.read_status is ReadStatus.SIGNED
-            else "draft"
+        state = timepoint_state(self.session.read, self.current_index)
+        if timepoint.read_status is ReadStatus.SIGNED:
+            state += " (read-only)"
+        self.read_label.setText(
+            f"{timepoint.label} {state} · {self.context.profile.name}"
         )
-        profile = self.context.profile.name
-        self.read_label.setText(f"{timepoint.label}: {state}   ·   profile {profile}")
 
     # ================================================================== lesions
     def _on_table_clicked(self, index: Any) -> None:
@@ -953,7 +1010,10 @@ class MainWindow(QMainWindow):
 
     def _on_point_clicked(self, view: TimepointView, point: IndexPoint) -> None:
         with error_boundary(self, "Semi-automatic measurement"):
-            self.propose_at(view, point)
+            try:
+                self.propose_at(view, point)
+            except MrecistError as miss:  # a missed click is common: no modal dialog
+                self.statusBar().showMessage(f"{miss}; draw the caliper instead", 10000)
 
     def propose_at(self, view: TimepointView, point: IndexPoint) -> None:
         """Propose a semi-automatic caliper for the lesion at a clicked voxel."""
@@ -1151,6 +1211,22 @@ class MainWindow(QMainWindow):
             )
         else:
             self.session.record_status(lesion_id, index, NonTargetStatus.PRESENT)
+
+    def edit_location(self, lesion_id: str, location: str) -> None:
+        """Change a lesion's location (refused once a signed timepoint shows it)."""
+        with error_boundary(self, "Edit location"):
+            if self.session is None:
+                raise MrecistError("open a study first")
+            self.session.edit_location(lesion_id, location)
+            self.statusBar().showMessage(f"{lesion_id}: location {location}", 5000)
+
+    def edit_comment(self, lesion_id: str, index: int, comment: str) -> None:
+        """Change the comment of a lesion's observation at a timepoint."""
+        with error_boundary(self, "Edit comment"):
+            if self.session is None:
+                raise MrecistError("open a study first")
+            self.session.edit_comment(lesion_id, index, comment)
+            self.statusBar().showMessage(f"{lesion_id}: comment saved", 5000)
 
     def delete_lesion(self) -> None:
         """Delete the selected lesion (after confirmation)."""

@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from mrecist_reader.core.model import ReadStatus
+from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.imaging.volume import Phase, SeriesInfo
+from mrecist_reader.ui.prefetch import preferred_series
 from mrecist_reader.ui.theme import MUTED, RESPONSE, WARNING
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,18 @@ def status_text(status: ReadStatus | None) -> str:
     return NOT_STARTED if status is None else str(status)
 
 
-def preferred_series(series: Sequence[SeriesInfo]) -> SeriesInfo | None:
-    """Return the series to open first: the arterial one, else the first listed."""
-    for info in series:
-        if info.phase is Phase.ARTERIAL:
-            return info
-    return series[0] if series else None
+def timepoint_state(read: Read, index: int) -> str:
+    """Return "signed", "draft" or "not started" for a timepoint of a read.
+
+    The worklist and the status bar both say this: signed once signed, a draft as soon
+    as anything is recorded at that timepoint, otherwise not started.
+    """
+    timepoint = read.timepoint(index)
+    if timepoint is not None and timepoint.read_status is ReadStatus.SIGNED:
+        return str(ReadStatus.SIGNED)
+    if read.observations_at(index):
+        return str(ReadStatus.DRAFT)
+    return NOT_STARTED
 
 
 def series_text(info: SeriesInfo) -> str:
@@ -155,17 +162,15 @@ class SeriesBrowser(QTreeWidget):
             stack.extend(item.child(i) for i in range(item.childCount()))
         return found
 
-    def set_read_statuses(
-        self, subject_id: str, statuses: Mapping[int, ReadStatus]
-    ) -> None:
-        """Show each timepoint's read status (missing index: not started)."""
+    def set_read_statuses(self, subject_id: str, states: Mapping[int, str]) -> None:
+        """Show each timepoint's state (:func:`timepoint_state`; missing: not started)."""
         for item in self._items("timepoint"):
             subject, index = item.data(0, ROLE_VALUE)
             if subject != subject_id:
                 continue
-            status = statuses.get(index)
-            item.setText(1, status_text(status))
-            colour = RESPONSE if status is ReadStatus.SIGNED else MUTED
+            state = states.get(index, NOT_STARTED)
+            item.setText(1, state)
+            colour = RESPONSE if state == str(ReadStatus.SIGNED) else MUTED
             item.setForeground(1, QColor(colour))
 
     def status_of(self, subject_id: str, index: int) -> str:

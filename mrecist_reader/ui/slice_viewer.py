@@ -10,21 +10,28 @@ Mouse: wheel scrolls slices (Ctrl+wheel zooms), left-drag pans (draws a caliper 
 mode, where a click proposes a semi-automatic caliper), right- or middle-drag sets
 window/level. Keys: arrows / Page Up / Page Down / Home / End scroll; 1-4 choose W/L
 presets; R resets the view.
+
+Scrolling follows radiology PACS viewers: wheel down, arrow down (or right) and Page Down
+go to the *next image*, arrow up, wheel up and Page Up to the previous one, Home / End to
+the first / last image. Images are in reading order whatever the order of the files:
+axial series from head to feet, coronal from front to back, sagittal from the patient's
+right to left (so on an axial series "down" moves towards the feet). The slice counter
+("Slice 1 / 120") counts in that order.
 """
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QTransform
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
-from mrecist_reader.imaging.load import VolumeLoader, series_affine
 from mrecist_reader.imaging.volume import Volume
 from mrecist_reader.ui.caliper import (
     PROPOSAL_COLOUR,
@@ -34,10 +41,19 @@ from mrecist_reader.ui.caliper import (
     specs_on_slice,
 )
 
+if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
+    from mrecist_reader.imaging.load import VolumeLoader
+
 logger = logging.getLogger(__name__)
 
 PAGE_STEP = 10
 DRAG_WL_SENSITIVITY = 2.0
+OVERLAY_MARGIN = 8
+ORIENT_SIZE = 20
+SCALE_BAR_OFFSET = (-24, -12)
+"""Where the scale bar's right end sits from the bottom-right corner (px)."""
+SCALE_BAR_MAX_PX = 120
+SCALE_BAR_STEPS_MM = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +104,14 @@ class ImageStack:
         )
 
     @classmethod
-    def from_loader(cls, loader: VolumeLoader, caption: str = "") -> "ImageStack":
+    def from_loader(cls, loader: "VolumeLoader", caption: str = "") -> "ImageStack":
         """Return a stack over a progressive loader (slices decoded on request).
 
         The affine is the header's until the volume is complete; the caller then swaps
         in :meth:`from_volume` with :meth:`SliceViewer.replace_stack`.
         """
+        from mrecist_reader.imaging.load import series_affine
+
         series = loader.series
         return cls(
             shape=(series.n_images, series.rows, series.columns),
@@ -129,6 +147,20 @@ def orientation_letter(direction: npt.ArrayLike) -> str:
     return ("L", "P", "H")[axis] if positive else ("R", "A", "F")[axis]
 
 
+def next_image_step(affine: npt.NDArray[np.float64]) -> int:
+    """Return the slice-index step (+1 or -1) to the next image in reading order.
+
+    Reading order is head to feet on an axial series, anterior to posterior on a
+    coronal one and the patient's right to left on a sagittal one (LPS patient axes:
+    towards -z, +y and +x), as in radiology viewers. ``affine[:3, 0]`` is the patient
+    step of one slice index.
+    """
+    step = np.asarray(affine[:3, 0], dtype=np.float64)
+    axis = int(np.argmax(np.abs(step)))
+    towards = (1.0, 1.0, -1.0)[axis]  # +x (left), +y (posterior), -z (feet)
+    return 1 if step[axis] * towards > 0 else -1
+
+
 def auto_window(values: npt.NDArray[np.generic]) -> tuple[float, float]:
     """Return (width, level) spanning the 1st to 99th percentile of ``values``."""
     low, high = np.percentile(np.asarray(values, dtype=np.float64), [1.0, 99.0])
@@ -150,7 +182,8 @@ class _ReadingViewBox(pg.ViewBox):
             super().wheelEvent(ev, axis)
             return
         delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()  # type: ignore[attr-defined]
-        self._viewer.scroll_by(-1 if delta > 0 else 1)
+        if delta:
+            self._viewer.scroll_images(-1 if delta > 0 else 1)
         ev.accept()  # type: ignore[attr-defined]
 
     def mouseDragEvent(self, ev: object, axis: object = None) -> None:
@@ -235,7 +268,7 @@ class SliceViewer(QWidget):
         self.view.addItem(self.image)
         self.scale_bar = pg.ScaleBar(size=10, width=4, brush="#d0d0d0", suffix="")
         self.scale_bar.setParentItem(self.view)
-        self.scale_bar.anchor((1, 1), (1, 1), offset=(-24, -28))
+        self.scale_bar.anchor((1, 1), (1, 1), offset=SCALE_BAR_OFFSET)
         self.scale_bar.setVisible(False)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._build_overlays()
@@ -244,9 +277,9 @@ class SliceViewer(QWidget):
         self.top_left = self._overlay("overlayTopLeft")
         self.top_right = self._overlay("overlayTopRight", Qt.AlignmentFlag.AlignRight)
         self.bottom_left = self._overlay("overlayBottomLeft")
-        self.bottom_right = self._overlay(
-            "overlayBottomRight", Qt.AlignmentFlag.AlignRight
-        )
+        # the value under the cursor: its own line under the slice position (bottom
+        # left), so it never meets the scale bar in the bottom-right corner
+        self.cursor_value = self._overlay("overlayCursorValue")
         self.orient = {
             side: self._overlay(f"orient{side}", Qt.AlignmentFlag.AlignCenter)
             for side in ("Left", "Right", "Top", "Bottom")
@@ -255,6 +288,8 @@ class SliceViewer(QWidget):
             label.setProperty("orientation", True)
         self.placeholder = self._overlay("placeholder", Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setText("No series open")
+        self._full_text: dict[QLabel, str] = {}
+        self.view.sigRangeChanged.connect(self._update_scale_bar)
 
     def _overlay(
         self, name: str, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
@@ -270,22 +305,144 @@ class SliceViewer(QWidget):
         )
         return label
 
-    def resizeEvent(self, event: object) -> None:  # noqa: D102
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def _set_overlay_text(self, label: QLabel, text: str) -> None:
+        """Set an overlay's full text (it is elided to the room it gets, if needed)."""
+        self._full_text[label] = text
+        label.setText(text)
         self._place_overlays()
 
+    def resizeEvent(self, event: object) -> None:  # noqa: D102
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._update_scale_bar()
+        self._place_overlays()
+
+    def _fit_label(self, label: QLabel, max_width: int) -> QSize:
+        """Elide each line of a label to ``max_width`` px; return its size."""
+        text = self._full_text.get(label, label.text())
+        metrics = label.fontMetrics()
+        lines = [
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, max(max_width, 0))
+            for line in text.split("\n")
+        ]
+        label.setText("\n".join(lines) if text else "")
+        hint = label.sizeHint() if text else QSize(0, 0)
+        return QSize(min(hint.width(), max(max_width, 0)), hint.height())
+
     def _place_overlays(self) -> None:
+        """Lay the corner texts, orientation letters and scale bar out without overlap.
+
+        Top left: caption (elided to leave room for the window/level at top right).
+        Bottom left: slice, position and the value under the cursor. Bottom right: the
+        scale bar (hidden when the viewer is too small for it). Orientation letters sit
+        at the middle of each edge, moved clear of the corner texts.
+        """
         width, height = self.canvas.width(), self.canvas.height()
-        margin, box_w = 8, max(120, width // 2 - 16)
-        self.top_left.setGeometry(margin, margin, box_w, 70)
-        self.top_right.setGeometry(width - box_w - margin, margin, box_w, 70)
-        self.bottom_left.setGeometry(margin, height - 52, box_w, 48)
-        self.bottom_right.setGeometry(width - box_w - margin, height - 52, box_w, 48)
-        self.orient["Left"].setGeometry(4, height // 2 - 10, 24, 20)
-        self.orient["Right"].setGeometry(width - 28, height // 2 - 10, 24, 20)
-        self.orient["Top"].setGeometry(width // 2 - 12, 56, 24, 20)
-        self.orient["Bottom"].setGeometry(width // 2 - 12, height - 60, 24, 20)
+        margin = OVERLAY_MARGIN
+        right = self._fit_label(self.top_right, width - 2 * margin)
+        self.top_right.setGeometry(
+            width - margin - right.width(), margin, right.width(), right.height()
+        )
+        room = width - 3 * margin - right.width()
+        left = self._fit_label(self.top_left, room)
+        self.top_left.setGeometry(margin, margin, left.width(), left.height())
+        self._place_bottom_left(width, height)
         self.placeholder.setGeometry(0, height // 2 - 20, width, 40)
+        self._place_scale_bar()
+        self._place_orientation(width, height)
+
+    def _place_bottom_left(self, width: int, height: int) -> None:
+        margin = OVERLAY_MARGIN
+        value = self._fit_label(self.cursor_value, width - 2 * margin)
+        line = self.cursor_value.fontMetrics().height()  # kept free: no jumping text
+        value_top = height - margin - max(value.height(), line)
+        self.cursor_value.setGeometry(margin, value_top, value.width(), value.height())
+        slice_text = self._fit_label(self.bottom_left, width - 2 * margin)
+        self.bottom_left.setGeometry(
+            margin,
+            value_top - slice_text.height(),
+            slice_text.width(),
+            slice_text.height(),
+        )
+
+    def _place_scale_bar(self) -> None:
+        if self.stack is None:
+            self.scale_bar.setVisible(False)
+            return
+        self.scale_bar.setVisible(True)
+        bar = self.scale_bar_rect()
+        corners = (self.bottom_left, self.cursor_value, self.top_left, self.top_right)
+        blocked = any(
+            label.text() and label.geometry().intersects(bar) for label in corners
+        )
+        inside = self.canvas.rect().contains(bar)
+        self.scale_bar.setVisible(inside and not blocked)
+
+    def scale_bar_rect(self) -> QRect:
+        """Return where the scale bar and its label are drawn (canvas pixels)."""
+        bar = self.scale_bar.bar.rect()
+        text = self.scale_bar.text.boundingRect()
+        width = max(bar.width(), text.width())
+        right = self.canvas.width() + SCALE_BAR_OFFSET[0]
+        bottom = self.canvas.height() + SCALE_BAR_OFFSET[1] + bar.height()
+        top = bottom - bar.height() - text.height()
+        centre = right - bar.width() / 2
+        return QRect(
+            int(centre - width / 2) - 1,
+            int(top) - 1,
+            int(width) + 2,
+            int(bottom - top) + 2,
+        )
+
+    def _place_orientation(self, width: int, height: int) -> None:
+        size = QSize(ORIENT_SIZE, ORIENT_SIZE)
+        places = {
+            "Top": QPoint(width // 2 - size.width() // 2, OVERLAY_MARGIN),
+            "Bottom": QPoint(
+                width // 2 - size.width() // 2,
+                height - OVERLAY_MARGIN - size.height(),
+            ),
+            "Left": QPoint(2, height // 2 - size.height() // 2),
+            "Right": QPoint(width - size.width() - 2, height // 2 - size.height() // 2),
+        }
+        corners = (self.top_left, self.top_right, self.bottom_left, self.cursor_value)
+        others = [label.geometry() for label in corners if label.text()]
+        if self.scale_bar.isVisible():
+            others.append(self.scale_bar_rect())
+        for side, point in places.items():
+            label = self.orient[side]
+            rect = QRect(point, size)
+            clashes = [other for other in others if other.intersects(rect)]
+            if clashes and side == "Top":
+                rect.moveTop(max(other.bottom() for other in clashes) + 2)
+            elif clashes and side == "Bottom":
+                rect.moveBottom(min(other.top() for other in clashes) - 2)
+            clear = not any(other.intersects(rect) for other in others)
+            label.setGeometry(rect)
+            label.setVisible(clear and self.stack is not None)
+
+    def _update_scale_bar(self) -> None:
+        """Give the scale bar a round length (1-2-5 mm steps) that fits the zoom."""
+        if self.stack is None or self.view.width() <= 0:
+            return
+        pixel = self.view.viewPixelSize()[0]  # view units (columns) per screen pixel
+        if pixel <= 0:
+            return
+        mm_per_px = pixel * self.stack.pixel_spacing_mm[1]
+        longest = min(SCALE_BAR_MAX_PX, 0.25 * self.canvas.width()) * mm_per_px
+        bar_mm = SCALE_BAR_STEPS_MM[0]
+        for step in SCALE_BAR_STEPS_MM:
+            if step <= longest:
+                bar_mm = step
+        self.scale_bar.size = bar_mm / self.stack.pixel_spacing_mm[1]
+        label = f"{bar_mm / 10:g} cm" if bar_mm >= 10 else f"{bar_mm:g} mm"
+        self.scale_bar.text.setText(label)
+        self.scale_bar.updateBar()
+        self._place_overlays()
+
+    @property
+    def scale_bar_text(self) -> str:
+        """Return the scale bar's label ("5 cm", "2 cm", "5 mm"...)."""
+        return str(self.scale_bar.text.textItem.toPlainText())
 
     # ------------------------------------------------------------------ content
     def set_stack(
@@ -299,13 +456,13 @@ class SliceViewer(QWidget):
         self.stack = stack
         self._clear_calipers()
         self.placeholder.setVisible(stack is None)
-        self.scale_bar.setVisible(stack is not None)
         if stack is None:
             self.image.clear()
             self._current = None
             for label in (self.top_left, self.top_right, self.bottom_left):
-                label.setText("")
-            self.bottom_right.setText("")
+                self._full_text[label] = ""
+            self._full_text[self.cursor_value] = ""
+            self._place_overlays()
             return
         self._apply_geometry(stack)
         self.window_level = window or self._default_window(stack)
@@ -327,16 +484,11 @@ class SliceViewer(QWidget):
         self.refresh_slice()
 
     def _apply_geometry(self, stack: ImageStack) -> None:
-        n_cols = stack.shape[2]
         row_mm, col_mm = stack.pixel_spacing_mm
         # pixel centres on whole numbers: x = column, y = row (see ui/caliper.py)
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.view.setAspectLocked(True, ratio=col_mm / row_mm)
         self._set_orientation_labels(stack)
-        bar_mm = 50.0 if n_cols * col_mm > 150 else 10.0
-        self.scale_bar.size = bar_mm / col_mm
-        self.scale_bar.text.setText(f"{bar_mm / 10:g} cm")
-        self.scale_bar.updateBar()
 
     def _set_orientation_labels(self, stack: ImageStack) -> None:
         column_dir = stack.affine[:3, 2]
@@ -375,8 +527,32 @@ class SliceViewer(QWidget):
         self.slice_changed.emit(index)
 
     def scroll_by(self, step: int) -> None:
-        """Move ``step`` slices (negative: towards slice 0)."""
+        """Move ``step`` slice indices (negative: towards slice 0)."""
         self.set_slice(self.slice_index + step)
+
+    @property
+    def next_step(self) -> int:
+        """Return the index step (+1 or -1) to the next image in reading order."""
+        return 1 if self.stack is None else next_image_step(self.stack.affine)
+
+    def scroll_images(self, count: int) -> None:
+        """Move ``count`` images in reading order (positive: next, towards the feet)."""
+        self.scroll_by(count * self.next_step)
+
+    def image_number(self, index: int | None = None) -> int:
+        """Return the 1-based number of a slice in reading order (the overlay's)."""
+        k = self.slice_index if index is None else index
+        if self.stack is None:
+            return k + 1
+        return k + 1 if self.next_step > 0 else self.stack.shape[0] - k
+
+    def go_to_image(self, number: int) -> None:
+        """Show the image with this 1-based number in reading order (clamped)."""
+        if self.stack is None:
+            return
+        n = self.stack.shape[0]
+        number = min(max(number, 1), n)
+        self.set_slice(number - 1 if self.next_step > 0 else n - number)
 
     def slice_position_mm(self, index: int | None = None) -> float:
         """Return the slice's position along the slice normal, mm."""
@@ -456,13 +632,14 @@ class SliceViewer(QWidget):
         if self.stack is None:
             return
         n_slices = self.stack.shape[0]
-        self.top_left.setText(self.stack.caption)
-        self.bottom_left.setText(
-            f"Slice {self.slice_index + 1} / {n_slices}\n"
-            f"Position {self.slice_position_mm():.1f} mm"
-        )
         width, level = self.window_level
-        self.top_right.setText(f"W {width:.0f}  L {level:.0f}")
+        self._full_text[self.top_left] = self.stack.caption
+        self._full_text[self.top_right] = f"W {width:.0f}  L {level:.0f}"
+        self._set_overlay_text(
+            self.bottom_left,
+            f"Slice {self.image_number()} / {n_slices}\n"
+            f"Position {self.slice_position_mm():.1f} mm",
+        )
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self.stack is None or self._current is None:
@@ -471,14 +648,14 @@ class SliceViewer(QWidget):
         row, col = round(point.y()), round(point.x())
         n_rows, n_cols = self._current.shape[:2]
         if not (0 <= row < n_rows and 0 <= col < n_cols):
-            self.bottom_right.setText("")
+            self._set_overlay_text(self.cursor_value, "")
             return
         value = float(self._current[row, col])
         unit = " HU" if self.stack.is_ct else ""
-        self.bottom_right.setText(f"({col}, {row})  {value:.0f}{unit}")
+        self._set_overlay_text(self.cursor_value, f"({col}, {row})  {value:.0f}{unit}")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102
-        steps = {
+        images = {
             Qt.Key.Key_Up: -1,
             Qt.Key.Key_Down: 1,
             Qt.Key.Key_Left: -1,
@@ -487,12 +664,12 @@ class SliceViewer(QWidget):
             Qt.Key.Key_PageDown: PAGE_STEP,
         }
         key = Qt.Key(event.key())
-        if key in steps:
-            self.scroll_by(steps[key])
+        if key in images:
+            self.scroll_images(images[key])
         elif key == Qt.Key.Key_Home:
-            self.set_slice(0)
+            self.go_to_image(1)
         elif key == Qt.Key.Key_End and self.stack is not None:
-            self.set_slice(self.stack.shape[0] - 1)
+            self.go_to_image(self.stack.shape[0])
         elif not self._preset_key(event.text()):
             super().keyPressEvent(event)
 
@@ -567,8 +744,3 @@ class SliceViewer(QWidget):
         drawing.remove_from(self.view)
         if drawing.length_mm() > 0.5:
             self.caliper_drawn.emit(p1, p2)
-
-    def draw_caliper(self, p1: IndexPoint, p2: IndexPoint) -> None:
-        """Draw a caliper programmatically, as a mouse drag would (used by tests)."""
-        self.set_slice(round(p1[0]))
-        self.caliper_drawn.emit(p1, p2)

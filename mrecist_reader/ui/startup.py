@@ -11,20 +11,21 @@ import time
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from mrecist_reader import __version__
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.resources import load_profile, resource_path
+from mrecist_reader.resources import load_profile
 from mrecist_reader.settings import Settings, load_user_settings, remember_reader
+from mrecist_reader.ui.app import process_start_time
 from mrecist_reader.ui.dialogs import ask_reader_identity
 from mrecist_reader.ui.errors import install_excepthook, report_error, show_message
+from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from mrecist_reader.ui.prefetch import Prefetched
 from mrecist_reader.ui.theme import apply_theme
 
 logger = logging.getLogger(__name__)
@@ -43,21 +44,12 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("mrecist_reader")
     QCoreApplication.setApplicationName("mrecist_reader")
     QCoreApplication.setApplicationVersion(__version__)
+    app.setDesktopFileName("mrecist-reader")  # resources/mrecist-reader.desktop
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     apply_theme(app)
     app.setWindowIcon(app_icon())
     install_excepthook()
     return app
-
-
-def app_icon() -> QIcon:
-    """Return the application icon (SVG, with the PNG as fallback)."""
-    for name in ("mrecist_reader.svg", "mrecist_reader.png"):
-        try:
-            return QIcon(str(resource_path("icons", name)))
-        except FileNotFoundError:
-            logger.warning("icon %s is missing", name)
-    return QIcon()
 
 
 def effective_settings(
@@ -106,10 +98,12 @@ def start_application(
     *,
     db_url: str | None,
     protocol: str | None,
-    prefetched: "Future[Any] | None" = None,
+    prefetched: "Future[Prefetched] | None" = None,
 ) -> int:
     """Run the application until the reader quits; return the exit status."""
+    _log_step("imports done")
     app = create_application(sys.argv[:1])
+    _log_step("application created")
     try:
         settings = effective_settings(
             load_user_settings(), db_url=db_url, protocol=protocol
@@ -122,6 +116,7 @@ def start_application(
         show_message(None, "mrecist_reader cannot start", str(error), critical=True)
         return EXIT_FAILED
     window.show()
+    _log_step("window shown")
     if path:
         target = Path(path)
         QTimer.singleShot(0, lambda: _open_at_start(window, target, prefetched))
@@ -133,7 +128,7 @@ def start_application(
 
 
 def _open_at_start(
-    window: MainWindow, target: Path, prefetched: "Future[Any] | None"
+    window: MainWindow, target: Path, prefetched: "Future[Prefetched] | None"
 ) -> None:
     if not target.exists():
         report_error(window, "Open", FileNotFoundError(f"{target} does not exist"))
@@ -148,7 +143,14 @@ def _report_first_image(window: MainWindow, app: QApplication) -> None:
     def shown(_index: int) -> None:
         viewer.slice_changed.disconnect(shown)
         viewer.canvas.viewport().repaint()
+        _log_step("first image shown")
         print(f"FIRST_IMAGE {time.time():.6f}", flush=True)  # noqa: T201
         QTimer.singleShot(0, app.quit)
 
     viewer.slice_changed.connect(shown)
+
+
+def _log_step(step: str) -> None:
+    """Log how long after the process start a start-up step was reached."""
+    elapsed = time.perf_counter() - process_start_time()
+    logger.info("start-up: %s after %.2f s", step, elapsed)

@@ -8,14 +8,24 @@ from a background thread.
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
-from mrecist_reader.imaging.load import VolumeLoader, open_volume
+from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
+from mrecist_reader.ui.prefetch import FirstSlice
 from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer
 from mrecist_reader.ui.workers import run_in_thread
+
+if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
+    from mrecist_reader.imaging.load import VolumeLoader
+
+LOADER_DELAY_MS = 20
+"""After a prefetched first slice: let it paint before the decoders are imported."""
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +40,7 @@ class TimepointView:
         self.series: SeriesInfo | None = None
         self.volume: Volume | None = None
         self.loader: VolumeLoader | None = None
+        self._generation = 0  # a deferred loader start checks it is still wanted
         self._poll = QTimer(self.viewer)
         self._poll.setInterval(100)
         self._on_progress: Callable[[float], None] | None = None
@@ -56,16 +67,71 @@ class TimepointView:
         on_loaded: Callable[["TimepointView"], None],
         on_error: Callable[[BaseException], None],
         on_progress: Callable[[float], None] | None = None,
+        first: FirstSlice | None = None,
     ) -> None:
-        """Open a series progressively: first image now, the volume in the background."""
+        """Open a series progressively: first image now, the volume in the background.
+
+        With ``first`` (a slice decoded by the start-up prefetch) that slice is shown at
+        once and the loader starts just after it is painted.
+        """
         self.cancel()
         self.timepoint_index = index
         self.series = series
         self.volume = None
-        loader = open_volume(series)
-        self.loader = loader
-        self.viewer.set_stack(ImageStack.from_loader(loader, caption))
         self._on_progress = on_progress
+        generation = self._generation
+        if first is None or first.series_uid != series.series_instance_uid:
+            self._start_loader(series, caption, None, (on_loaded, on_error))
+            return
+        started = False
+
+        def start() -> None:
+            nonlocal started
+            if not started and generation == self._generation:
+                started = True
+                self._start_loader(series, caption, stack, (on_loaded, on_error))
+
+        def prefetched_slice(k: int) -> npt.NDArray[np.generic]:
+            if k != first.index:
+                start()  # the reader scrolled before the loader started
+            if stack.get_slice is prefetched_slice:
+                return first.array
+            return stack.get_slice(k)
+
+        stack = ImageStack(
+            shape=(series.n_images, series.rows, series.columns),
+            affine=first.affine,
+            get_slice=prefetched_slice,
+            modality=series.modality,
+            caption=caption,
+        )
+        self.viewer.set_stack(stack, slice_index=first.index)
+        QTimer.singleShot(LOADER_DELAY_MS, start)
+
+    def _start_loader(
+        self,
+        series: SeriesInfo,
+        caption: str,
+        stack: ImageStack | None,
+        callbacks: tuple[
+            Callable[["TimepointView"], None], Callable[[BaseException], None]
+        ],
+    ) -> None:
+        from mrecist_reader.imaging.load import open_volume
+
+        on_loaded, on_error = callbacks
+        try:
+            loader = open_volume(series)
+        except (MrecistError, OSError) as error:
+            if stack is None:
+                raise
+            on_error(error)
+            return
+        self.loader = loader
+        if stack is None:
+            self.viewer.set_stack(ImageStack.from_loader(loader, caption))
+        else:
+            stack.get_slice = loader.request_slice
         self._poll.timeout.connect(self._report_progress)
         self._poll.start()
 
@@ -102,6 +168,7 @@ class TimepointView:
 
     def cancel(self) -> None:
         """Stop loading (slices decoded so far stay visible)."""
+        self._generation += 1
         if self.loader is not None:
             loader = self.loader
             self._finish()

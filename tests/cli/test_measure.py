@@ -191,3 +191,35 @@ def test_a_non_arterial_series_is_measured_with_a_warning(
     root, _ = study
     assert main(["measure", str(root / "venous"), at(phantom.centre_mm), "--json"]) == 0
     assert "not arterial" in capsys.readouterr().err
+
+
+def test_every_line_of_the_text_output_ends_with_a_newline_including_the_note() -> None:
+    from mrecist_reader.cli.measure import format_text
+    from mrecist_reader.imaging.measure import ViableMeasurement
+
+    result = ViableMeasurement(
+        p1_mm=(0.0, 0.0, 0.0),
+        p2_mm=(30.0, 0.0, 0.0),
+        diameter_mm=30.0,
+        slice_index=3,
+        sop_instance_uid="1.2.3",
+        viable_area_mm2=400.0,
+        non_viable_crossed_mm=12.0,
+    )
+    text = format_text(result)
+    assert text.endswith("\n")
+    assert text.splitlines()[-1].startswith("note: 12.0 mm of the caliper crosses")
+
+
+SAMPLE_ART = Path(__file__).resolve().parents[2] / "sample_dicom/S01/BASELINE/ART"
+
+
+@pytest.mark.skipif(not SAMPLE_ART.is_dir(), reason="sample_dicom/ is absent")
+def test_a_click_on_the_spine_of_the_sample_exits_1_without_a_number(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["measure", str(SAMPLE_ART), "--at=0,60,-70"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no enhancing lesion at this point" in captured.err
+    assert "bone or calcification" in captured.err or "HU" in captured.err

@@ -16,10 +16,12 @@ BIRTH_DATE = "19580214"
 INSTITUTION = "Saint Elsewhere Hospital"
 BASELINE_DATE = date(2026, 2, 3)
 
-SHAPE = (12, 64, 64)
+SHAPE = (24, 64, 64)
 SPACING = (0.8, 0.8)
 SLICE_MM = 2.5
-ORIGIN = (-25.6, -25.6, -15.0)
+ORIGIN = (-25.6, -25.6, -30.0)
+CENTRE = 12
+"""The slice through the lesion's centre (slices 11 and 12 straddle it)."""
 
 
 def lesion_volume(radius_mm: float) -> np.ndarray:
@@ -45,7 +47,15 @@ def lesion_centre_mm() -> tuple[float, float, float]:
 
 
 def _slice_dataset(
-    array: np.ndarray, k: int, *, label: str, day: int, series_uid: str, study_uid: str
+    array: np.ndarray,
+    k: int,
+    *,
+    label: str,
+    day: int,
+    series_uid: str,
+    study_uid: str,
+    description: str = "Arterial",
+    number: int = 3,
 ) -> Dataset:
     sop_uid = generate_uid()
     meta = FileMetaDataset()
@@ -62,10 +72,14 @@ def _slice_dataset(
     ds.PatientBirthDate = BIRTH_DATE
     ds.InstitutionName = INSTITUTION
     ds.StudyDate = (BASELINE_DATE + timedelta(days=day)).strftime("%Y%m%d")
+    ds.StudyTime = "101500"
+    ds.StudyID = label
+    ds.AccessionNumber = ""
+    ds.ReferringPhysicianName = ""
     ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
-    ds.SeriesDescription = "Arterial"
-    ds.SeriesNumber = 3
+    ds.SeriesDescription = description
+    ds.SeriesNumber = number
     ds.InstanceNumber = k + 1
     ds.ClinicalTrialProtocolID = "NCT06779461"
     ds.ClinicalTrialSiteID = "SITE7"
@@ -88,21 +102,45 @@ def _slice_dataset(
     return ds
 
 
-def write_study(root: Path, radii_mm: dict[str, float]) -> Path:
-    """Write one arterial series per timepoint (label -> lesion radius, 30 days apart)."""
+def write_study(
+    root: Path,
+    radii_mm: dict[str, float],
+    *,
+    phases: tuple[str, ...] = ("Arterial",),
+) -> Path:
+    """Write one series per phase and timepoint (label -> lesion radius, 30 days apart).
+
+    ``phases`` are series descriptions ("Arterial", "Portal venous"...); each timepoint
+    has one series of each, in its own folder.
+    """
     for number, (label, radius) in enumerate(radii_mm.items()):
-        folder = root / label
-        folder.mkdir(parents=True)
         array = lesion_volume(radius)
-        series_uid, study_uid = generate_uid(), generate_uid()
-        for k in range(SHAPE[0]):
-            ds = _slice_dataset(
-                array,
-                k,
-                label=label,
-                day=30 * number,
-                series_uid=series_uid,
-                study_uid=study_uid,
-            )
-            ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
+        study_uid = generate_uid()
+        for series_number, description in enumerate(phases, start=3):
+            folder = root / label / description.replace(" ", "_")
+            folder.mkdir(parents=True)
+            series_uid = generate_uid()
+            for k in range(SHAPE[0]):
+                ds = _slice_dataset(
+                    array,
+                    k,
+                    label=label,
+                    day=30 * number,
+                    series_uid=series_uid,
+                    study_uid=study_uid,
+                    description=description,
+                    number=series_number,
+                )
+                ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
     return root
+
+
+def write_dicomdir(study: Path, media: Path) -> Path:
+    """Copy a written study onto "media" with a DICOMDIR (pydicom's FileSet)."""
+    from pydicom.fileset import FileSet
+
+    fileset = FileSet()
+    for path in sorted(study.rglob("*.dcm")):
+        fileset.add(path)
+    fileset.write(media)
+    return media / "DICOMDIR"

@@ -5,15 +5,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import LesionType, Method, Organ, ReadStatus, ReadType
 from mrecist_reader.resources import load_profile
-from mrecist_reader.ui.dialogs import AmendDialog
+from mrecist_reader.ui.dialogs import AmendDialog, ShortcutsDialog
 from mrecist_reader.ui.main_window import MainWindow, ReaderContext
 from tests.gui import dicom_study
+from tests.gui.dicom_study import CENTRE
 from tests.gui.helpers import (
     answer_next_dialog,
     click_button,
@@ -51,7 +53,7 @@ def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
 
 def _centre_row_caliper(window: MainWindow, half_px: float) -> None:
     viewer = window.baseline_view.viewer
-    k, row, col = 5.5, 31.5, 31.5
+    k, row, col = CENTRE, 31.5, 31.5
     viewer.set_slice(round(k))
     p1 = (float(round(k)), row, col - half_px)
     p2 = (float(round(k)), row, col + half_px)
@@ -134,8 +136,8 @@ def test_click_proposes_a_semi_automatic_caliper_the_reader_accepts(
     window: MainWindow,
 ) -> None:
     viewer = window.baseline_view.viewer
-    viewer.set_slice(6)
-    viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    viewer.set_slice(CENTRE)
+    viewer.point_clicked.emit((float(CENTRE), 31.5, 31.5))
     assert window._proposal is not None
     answer_next_dialog(fill_lesion_dialog())
     window._actions["accept"].trigger()
@@ -148,7 +150,7 @@ def test_click_proposes_a_semi_automatic_caliper_the_reader_accepts(
 
 def test_adjusted_proposal_is_recorded_as_edited(window: MainWindow) -> None:
     viewer = window.baseline_view.viewer
-    viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    viewer.point_clicked.emit((float(CENTRE), 31.5, 31.5))
     proposal = next(i for i in viewer.caliper_items() if i.spec.lesion_id == "proposal")
     handle = proposal.roi.getHandles()[1]
     proposal.roi.movePoint(handle, QPointF(60.0, 31.5), finish=True)
@@ -161,7 +163,7 @@ def test_adjusted_proposal_is_recorded_as_edited(window: MainWindow) -> None:
 
 
 def test_rejected_proposal_records_nothing(window: MainWindow) -> None:
-    window.baseline_view.viewer.point_clicked.emit((6.0, 31.5, 31.5))
+    window.baseline_view.viewer.point_clicked.emit((float(CENTRE), 31.5, 31.5))
     window._actions["reject"].trigger()
     assert window._proposal is None
     assert window.session is not None
@@ -187,8 +189,8 @@ def test_follow_up_caliper_measures_the_next_target(
     _follow_up(qtbot, window)
     assert window.selected_lesion == "T1"
     viewer = window.current_view.viewer
-    viewer.set_slice(6)
-    viewer.caliper_drawn.emit((6.0, 31.5, 16.5), (6.0, 31.5, 46.5))
+    viewer.set_slice(CENTRE)
+    viewer.caliper_drawn.emit((float(CENTRE), 31.5, 16.5), (float(CENTRE), 31.5, 46.5))
     assert window.session is not None
     observation = window.session.read.observation("T1", 1)
     assert observation is not None
@@ -275,6 +277,12 @@ def test_scrolling_is_linked_by_patient_position(
     _follow_up(qtbot, window)
     window.baseline_view.viewer.set_slice(2)
     assert window.current_view.viewer.slice_index == 2
+    qtbot.keyClick(window.baseline_view.viewer, Qt.Key.Key_Up)  # wheel/keys too
+    assert window.current_view.viewer.slice_index == 3
+    follow_up = window.current_view.viewer
+    assert follow_up.slice_centre_mm() == pytest.approx(
+        window.baseline_view.viewer.slice_centre_mm()
+    )
     window._actions["linkScroll"].setChecked(False)
     window.baseline_view.viewer.set_slice(8)
     assert window.current_view.viewer.slice_index == 2
@@ -292,3 +300,81 @@ def test_every_repeated_action_has_a_listed_shortcut(window: MainWindow) -> None
     for action in ("Measure mode", "Sign timepoint...", "Undo", "Next lesion"):
         assert listed[action]
     assert listed["Absent (no viable tumour / enhancement)"] == "A"
+
+
+def test_first_image_shows_before_the_volume_is_complete(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    series = window.browser.chosen_series("S01", 1)
+    assert series is not None
+    view = window.current_view
+    window._open_series(view, 1, series)
+    assert view.viewer.stack is not None  # shown at once, from the loader
+    assert view.viewer.image.image is not None
+    qtbot.waitUntil(lambda: view.volume is not None, timeout=10000)
+    assert not window.progress.isVisible()
+
+
+def test_cancel_stops_loading_and_keeps_what_is_shown(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    series = window.browser.chosen_series("S01", 1)
+    assert series is not None
+    view = window.current_view
+    window._open_series(view, 1, series)
+    window.cancel_loading()
+    assert not view.is_loading()
+    assert view.viewer.stack is not None
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_click_outside_any_lesion_explains_in_the_status_bar(
+    window: MainWindow, error_messages: list[tuple[str, str, bool]]
+) -> None:
+    window.baseline_view.viewer.point_clicked.emit((float(CENTRE), 3.0, 60.0))
+    assert window._proposal is None
+    assert "draw the caliper instead" in window.statusBar().currentMessage()
+    assert error_messages == []
+
+
+def test_keys_scroll_the_image_right_after_opening(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    viewer = window.baseline_view.viewer
+    assert QApplication.focusWidget() is viewer
+    before = float(viewer.slice_centre_mm()[2])
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)
+    assert float(viewer.slice_centre_mm()[2]) == pytest.approx(before - 2.5)  # feet
+
+
+def test_dropping_a_folder_opens_it(
+    qtbot: QtBot, window: MainWindow, study: Path
+) -> None:
+    window.subjects = ()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(study))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: bool(window.subjects), timeout=10000)
+    assert window.subjects[0].subject_id == "S01"
+
+
+def test_help_lists_the_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
+    seen: list[int] = []
+
+    def look(widget: QWidget) -> None:
+        assert isinstance(widget, ShortcutsDialog)
+        table = widget.findChild(QTableWidget)
+        assert table is not None
+        seen.append(table.rowCount())
+        widget.accept()
+
+    answer_next_dialog(look)
+    window._actions["shortcuts"].trigger()
+    assert seen == [len(window.shortcuts())]

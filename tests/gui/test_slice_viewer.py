@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.volume import Volume
@@ -11,6 +13,7 @@ from mrecist_reader.ui.slice_viewer import (
     CT_PRESETS,
     ImageStack,
     SliceViewer,
+    next_image_step,
     orientation_letter,
 )
 from tests.gui.conftest import make_volume
@@ -29,23 +32,97 @@ def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
 def test_opens_on_the_middle_slice_with_the_abdomen_window(viewer: SliceViewer) -> None:
     assert viewer.slice_index == 12
     assert viewer.window_level == (400.0, 40.0)
-    assert "Slice 13 / 24" in viewer.bottom_left.text()
+    # reading order is head to feet: slice index 12 of 24 (z ascending) is image 12
+    assert "Slice 12 / 24" in viewer.bottom_left.text()
     assert "W 400  L 40" in viewer.top_right.text()
 
 
-def test_keys_scroll_by_one_ten_and_to_the_ends(
+def _z(viewer: SliceViewer) -> float:
+    return float(viewer.slice_centre_mm()[2])
+
+
+def test_down_keys_go_to_the_next_image_towards_the_feet(
     qtbot: QtBot, viewer: SliceViewer
 ) -> None:
+    z = _z(viewer)
     qtbot.keyClick(viewer, Qt.Key.Key_Down)
-    assert viewer.slice_index == 13
-    qtbot.keyClick(viewer, Qt.Key.Key_PageUp)
-    assert viewer.slice_index == 3
-    qtbot.keyClick(viewer, Qt.Key.Key_End)
-    assert viewer.slice_index == 23
+    assert _z(viewer) == pytest.approx(z - 2.5)
+    assert "Slice 13 / 24" in viewer.bottom_left.text()
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert _z(viewer) == pytest.approx(z - 5.0)
     qtbot.keyClick(viewer, Qt.Key.Key_PageDown)
-    assert viewer.slice_index == 23
+    assert _z(viewer) == pytest.approx(z - 30.0)
+    qtbot.keyClick(viewer, Qt.Key.Key_Up)
+    qtbot.keyClick(viewer, Qt.Key.Key_PageUp)
+    assert _z(viewer) == pytest.approx(z - 2.5)
     qtbot.keyClick(viewer, Qt.Key.Key_Home)
-    assert viewer.slice_index == 0
+    assert "Slice 1 / 24" in viewer.bottom_left.text()
+    assert _z(viewer) == pytest.approx(-30.0 + 23 * 2.5)  # the most cranial image
+    qtbot.keyClick(viewer, Qt.Key.Key_End)
+    assert "Slice 24 / 24" in viewer.bottom_left.text()
+    assert _z(viewer) == pytest.approx(-30.0)  # the most caudal image
+    qtbot.keyClick(viewer, Qt.Key.Key_PageDown)
+    assert _z(viewer) == pytest.approx(-30.0)
+
+
+def _wheel(viewer: SliceViewer, notches: int) -> None:
+    viewport = viewer.canvas.viewport()
+    centre = QPointF(viewport.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(viewport.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_wheel_down_agrees_with_the_down_arrow(
+    qtbot: QtBot, viewer: SliceViewer
+) -> None:
+    z = _z(viewer)
+    _wheel(viewer, -1)  # towards the reader: down
+    assert _z(viewer) == pytest.approx(z - 2.5)
+    _wheel(viewer, 1)
+    _wheel(viewer, 1)
+    assert _z(viewer) == pytest.approx(z + 2.5)
+
+
+def test_files_ordered_feet_first_scroll_the_same_way(qtbot: QtBot) -> None:
+    volume = make_volume()
+    flipped = volume.affine.copy()
+    flipped[:3, 3] = volume.affine[:3, 3] + volume.affine[:3, 0] * 23
+    flipped[:3, 0] = -volume.affine[:3, 0]  # index 0 is now the most cranial slice
+    widget = SliceViewer()
+    qtbot.addWidget(widget)
+    stack = ImageStack.from_volume(volume)
+    stack.affine = flipped
+    widget.set_stack(stack)
+    z = _z(widget)
+    qtbot.keyClick(widget, Qt.Key.Key_Down)
+    assert widget.slice_index == 13
+    assert _z(widget) == pytest.approx(z - 2.5)
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ((0.0, 0.0, 2.5), -1),  # axial, index towards the head: next is index - 1
+        ((0.0, 0.0, -2.5), 1),
+        ((0.0, 1.0, 0.0), 1),  # coronal, index towards the back: next is index + 1
+        ((-1.0, 0.0, 0.0), -1),  # sagittal, index towards the right: next is - 1
+    ],
+)
+def test_reading_order_of_each_plane(
+    step: tuple[float, float, float], expected: int
+) -> None:
+    affine = np.eye(4)
+    affine[:3, 0] = step
+    assert next_image_step(affine) == expected
 
 
 def test_shown_image_is_the_slice_of_the_volume(
@@ -116,7 +193,7 @@ def test_value_under_cursor_in_hu(viewer: SliceViewer, qtbot: QtBot) -> None:
         type(scene)(32.0, 32.0)  # column 32, row 32: inside the lesion
     )
     viewer._on_mouse_moved(centre)
-    assert viewer.bottom_right.text() == "(32, 32)  200 HU"
+    assert viewer.cursor_value.text() == "(32, 32)  200 HU"
 
 
 def test_calipers_show_on_their_slice_only(viewer: SliceViewer) -> None:

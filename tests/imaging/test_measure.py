@@ -3,8 +3,10 @@
 import math
 from dataclasses import replace
 from functools import cache
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from scipy import ndimage
 
@@ -17,14 +19,19 @@ from mrecist_reader.imaging.measure import (
     longest_viable_diameter,
     median_3x3,
 )
+from mrecist_reader.imaging.volume import Volume
 from tests.imaging.test_measure_phantom import (
     Phantom,
     PhantomSpec,
     VesselKind,
+    anatomy_grid,
     build_phantom,
     click_index,
+    paint_volume,
     random_spec,
 )
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def tolerance(truth_mm: float) -> float:
@@ -206,6 +213,103 @@ def test_a_flat_image_has_no_enhancing_lesion() -> None:
         longest_viable_diameter(flat, built.centre_mm)
 
 
+# ---------------------------------------------------------------- not a lesion: anatomy
+# Volumes of 1 mm pixels and 2.5 mm slices painted with one structure, no lesion. Values:
+# CT in HU; MR in arbitrary units (liver 450, fat-suppressed fat 100, bright 900).
+
+
+def refusal(volume: Volume, point: tuple[float, float, float]) -> str:
+    with pytest.raises(
+        NoEnhancingLesion, match="no enhancing lesion at this point"
+    ) as e:
+        longest_viable_diameter(volume, point)
+    return e.value.reason
+
+
+@pytest.mark.parametrize(
+    ("modality", "liver", "bright"), [("CT", 90, 230), ("MR", 450, 900)]
+)
+def test_a_vessel_cross_section_alone_is_not_a_lesion(
+    modality: Literal["CT", "MR"], liver: float, bright: float
+) -> None:
+    _z, y, x = anatomy_grid()
+    vessel = (x - 10.0) ** 2 + (y + 5.0) ** 2 <= 4.0**2  # 8 mm across, along z
+    volume = paint_volume(modality, liver, [(vessel, bright)])
+    assert "vessel" in refusal(volume, (10.0, -5.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("modality", "liver", "bright"), [("CT", 90, 230), ("MR", 450, 900)]
+)
+def test_a_vessel_segment_that_ends_abruptly_is_not_a_lesion(
+    modality: Literal["CT", "MR"], liver: float, bright: float
+) -> None:
+    z, y, x = anatomy_grid()
+    segment = ((x - 10.0) ** 2 + (y + 5.0) ** 2 <= 9.0**2) & (np.abs(z) <= 14.0)
+    volume = paint_volume(modality, liver, [(segment, bright)])
+    assert "vessel" in refusal(volume, (10.0, -5.0, 0.0))
+
+
+def test_a_vessel_in_the_slice_plane_is_not_a_lesion() -> None:
+    z, y, x = anatomy_grid()
+    band = (np.abs(y + 5.0) <= 4.0) & (np.abs(x) <= 45.0) & (np.abs(z) <= 3.0)
+    volume = paint_volume("CT", 90.0, [(band, 230.0)])
+    assert "vessel" in refusal(volume, (0.0, -5.0, 0.0))
+
+
+def test_a_bone_like_block_is_not_a_lesion() -> None:
+    z, y, x = anatomy_grid()
+    block = (np.abs(x) <= 15) & (np.abs(y) <= 15) & (np.abs(z) <= 15)
+    volume = paint_volume("CT", 90.0, [(block, 700.0)])
+    assert "bone or calcification" in refusal(volume, (0.0, 0.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("modality", "cortex", "marrow"), [("CT", 700, 200), ("MR", 30, 250)]
+)
+def test_marrow_inside_a_bone_cortex_is_not_a_lesion(
+    modality: Literal["CT", "MR"], cortex: float, marrow: float
+) -> None:
+    # A vertebral body: marrow brighter than the surrounding soft tissue (CT 60 HU, MR
+    # 150) and than fat, inside a 3 mm cortex that is brighter (CT) or darker (MR).
+    _z, y, x = anatomy_grid()
+    outer = (x / 22.0) ** 2 + (y / 17.0) ** 2 <= 1.0
+    inner = (x / 19.0) ** 2 + (y / 14.0) ** 2 <= 1.0
+    fat = -100.0 if modality == "CT" else 60.0
+    soft = 60.0 if modality == "CT" else 150.0
+    ring = ((x / 40.0) ** 2 + (y / 35.0) ** 2 <= 1.0) & ~outer
+    volume = paint_volume(
+        modality, fat, [(ring, soft), (outer, cortex), (inner, marrow)]
+    )
+    refusal(volume, (0.0, 0.0, 0.0))
+
+
+def test_a_large_homogeneous_organ_in_fat_is_not_a_lesion() -> None:
+    # A spleen-like organ 100 x 60 x 90 mm at 120 HU surrounded by fat (CT): its ring
+    # is fat, not liver parenchyma.
+    z, y, x = anatomy_grid()
+    organ = (x / 50.0) ** 2 + (y / 30.0) ** 2 + (z / 45.0) ** 2 <= 1.0
+    volume = paint_volume("CT", -100.0, [(organ, 120.0)])
+    assert "liver parenchyma" in refusal(volume, (10.0, 5.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("modality", "liver", "outside"), [("CT", 90, 50), ("MR", 450, 250)]
+)
+def test_plain_liver_is_refused_even_without_the_size_limit(
+    modality: Literal["CT", "MR"], liver: float, outside: float
+) -> None:
+    # A small liver (150 x 120 mm, running through every slice) brighter than the muscle
+    # around it; the size limit alone would let a 400 mm "lesion" through.
+    _z, y, x = anatomy_grid()
+    organ = (x / 75.0) ** 2 + (y / 60.0) ** 2 <= 1.0
+    volume = paint_volume(modality, outside, [(organ, liver)])
+    with pytest.raises(NoEnhancingLesion, match="no enhancing lesion at this point"):
+        longest_viable_diameter(
+            volume, (-20.0, 10.0, 0.0), options=MeasureOptions(max_diameter_mm=400.0)
+        )
+
+
 # ---------------------------------------------------------------- the caliper itself
 
 
@@ -279,3 +383,17 @@ def test_random_phantoms_over_the_whole_range_meet_the_accuracy_targets() -> Non
     within = [error <= tolerance(truth) for error, truth in errors]
     assert float(np.median([e for e, _ in errors])) <= 1.0
     assert sum(within) >= 11
+
+
+@pytest.mark.parametrize(
+    ("liver_hu", "contrast_hu"), [(60.0, 70.0), (110.0, 200.0), (150.0, 200.0)]
+)
+def test_ct_lesions_over_the_whole_supported_contrast_range_are_measured(
+    liver_hu: float, contrast_hu: float
+) -> None:
+    # The range is 70-200 HU over the liver: up to ~350 HU must not be taken
+    # for an opacified vessel or bone by the CT plausibility checks.
+    built, result = measure_centre(
+        replace(BASE, liver=liver_hu, contrast=contrast_hu, noise=20.0)
+    )
+    assert abs(result.diameter_mm - built.truth_mm) <= tolerance(built.truth_mm)

@@ -19,7 +19,7 @@ The module is also imported by ``benchmarks/measure_accuracy.py`` and
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -371,8 +371,17 @@ def build_phantom(
     return Phantom(spec, volume, truth, best, centre)
 
 
+# Brightest viable lesion drawn on CT: liver (60-110 HU) + the issue's largest contrast
+# (200 HU) is 310 HU, well inside measure.CT_VIABLE_HU; the cap only guards the draw.
+CT_MAX_LESION_HU = 400.0
+
+
 def random_spec(rng: np.random.Generator, seed: int) -> PhantomSpec:
-    """Draw a phantom over the whole supported range (sizes, noise, necrosis, neighbours)."""
+    """Draw a phantom over the whole supported range (sizes, noise, necrosis, neighbours).
+
+    On CT the lesion is at most ``CT_MAX_LESION_HU`` (liver + contrast); the draws are
+    made in a fixed order so that a study seed always gives the same phantoms.
+    """
     diameter = rng.uniform(10.0, 100.0)
     a = diameter / 2
     b = a * rng.uniform(0.55, 1.0)
@@ -383,27 +392,45 @@ def random_spec(rng: np.random.Generator, seed: int) -> PhantomSpec:
     ).item()
     spacing = rng.uniform(0.6, 1.0)
     anisotropy = rng.uniform(1.0, 1.3) if rng.random() < 0.3 else 1.0
+    angle = rng.uniform(0, math.pi)
+    necrosis_fraction = rng.uniform(0.3, 0.6)
+    half_angle = rng.uniform(0, 2 * math.pi)
+    half_offset = rng.uniform(-0.2, 0.2)
+    vessel_radius = rng.uniform(2.0, 4.0)
+    vessel_angle = rng.uniform(0, 2 * math.pi)
+    liver_edge = bool(rng.random() < 0.25)
+    edge_angle = rng.uniform(0, 2 * math.pi)
+    edge_fraction = rng.uniform(0.8, 1.0)
+    slice_spacing = rng.uniform(1.0, 5.0)
+    liver = rng.uniform(60.0, 110.0)
+    contrast = rng.uniform(70.0, 200.0)
+    necrosis_drop = rng.uniform(40.0, 80.0)
+    vessel_ratio = rng.uniform(2.0, 3.0)
+    noise = rng.uniform(8.0, 25.0)
+    modality: Literal["CT", "MR"] = "MR" if rng.random() < 0.25 else "CT"
+    if modality == "CT":
+        contrast = min(contrast, CT_MAX_LESION_HU - liver)
     return PhantomSpec(
         semi_axes_mm=(a, b, c),
-        angle=rng.uniform(0, math.pi),
+        angle=angle,
         necrosis=necrosis,
-        necrosis_fraction=rng.uniform(0.3, 0.6),
-        half_angle=rng.uniform(0, 2 * math.pi),
-        half_offset=rng.uniform(-0.2, 0.2),
+        necrosis_fraction=necrosis_fraction,
+        half_angle=half_angle,
+        half_offset=half_offset,
         vessel=vessel,
-        vessel_radius_mm=rng.uniform(2.0, 4.0),
-        vessel_angle=rng.uniform(0, 2 * math.pi),
-        liver_edge=bool(rng.random() < 0.25),
-        edge_angle=rng.uniform(0, 2 * math.pi),
-        edge_fraction=rng.uniform(0.8, 1.0),
+        vessel_radius_mm=vessel_radius,
+        vessel_angle=vessel_angle,
+        liver_edge=liver_edge,
+        edge_angle=edge_angle,
+        edge_fraction=edge_fraction,
         pixel_spacing_mm=(spacing, min(1.0, spacing * anisotropy)),
-        slice_spacing_mm=rng.uniform(1.0, 5.0),
-        liver=rng.uniform(60.0, 110.0),
-        contrast=rng.uniform(70.0, 200.0),
-        necrosis_drop=rng.uniform(40.0, 80.0),
-        vessel_ratio=rng.uniform(2.0, 3.0),
-        noise=rng.uniform(8.0, 25.0),
-        modality="MR" if rng.random() < 0.25 else "CT",
+        slice_spacing_mm=slice_spacing,
+        liver=liver,
+        contrast=contrast,
+        necrosis_drop=necrosis_drop,
+        vessel_ratio=vessel_ratio,
+        noise=noise,
+        modality=modality,
         seed=seed,
     )
 
@@ -444,6 +471,57 @@ def _lesion_xy_to_index(
     du = x * math.cos(spec.angle) - y * math.sin(spec.angle)
     dv = x * math.sin(spec.angle) + y * math.cos(spec.angle)
     return (float(k), r0 + du / sr, c0 + dv / sc)
+
+
+# ---------------------------------------------------------------- anatomy without a lesion
+
+ANATOMY_SHAPE = (40, 200, 200)  # 100 mm of 2.5 mm slices, 200 mm of 1 mm pixels
+Mask = npt.NDArray[np.bool_]
+
+
+def anatomy_grid() -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return the (z, y, x) patient mm of every voxel of an anatomy volume."""
+    n, rows, columns = ANATOMY_SHAPE
+    z, y, x = np.meshgrid(
+        np.arange(n) * 2.5 - 50.0,
+        np.arange(rows) * 1.0 - 100.0,
+        np.arange(columns) * 1.0 - 100.0,
+        indexing="ij",
+    )
+    return z, y, x
+
+
+def paint_volume(
+    modality: Literal["CT", "MR"],
+    background: float,
+    shapes: list[tuple[Mask, float]],
+    *,
+    noise: float = 12.0,
+    seed: int = 11,
+) -> Volume:
+    """Return an axial volume of ``background`` with each (mask, value) painted in turn.
+
+    The volume has no lesion: it holds anatomy that must not be measured (a vessel, a
+    bone, an organ). Voxel centres are at :func:`anatomy_grid`; Gaussian noise is added
+    (MR: magnitude of it).
+    """
+    values = np.full(ANATOMY_SHAPE, background, dtype=np.float64)
+    for mask, value in shapes:
+        values[mask] = value
+    rng = np.random.default_rng(seed)
+    noisy = values + rng.normal(0.0, noise, values.shape)
+    if modality == "MR":
+        noisy = np.abs(noisy)
+    spec = PhantomSpec(modality=modality, pixel_spacing_mm=(1.0, 1.0), seed=seed)
+    info = replace(_series_info(spec, ANATOMY_SHAPE), slice_spacing_mm=2.5)
+    affine = build_affine(
+        (1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+        (-100.0, -100.0, -50.0),
+        (1.0, 1.0),
+        (0.0, 0.0, 2.5),
+    )
+    pixels = np.rint(noisy).astype(np.int16)
+    return Volume(pixels, affine, info.sop_instance_uids, info)
 
 
 # ---------------------------------------------------------------- tests of the builder

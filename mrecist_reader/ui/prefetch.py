@@ -1,0 +1,115 @@
+"""Start-up prefetch: scan the path and decode the first image in another process.
+
+``mrecist-reader PATH`` forks a process before Qt is imported. That process scans
+``PATH``, builds the worklist and decodes the one slice the window shows first (the
+middle slice of the first subject's baseline arterial series), while the main process
+imports Qt and builds the window. The main process then shows that slice at once and
+imports the pixel decoders (pydicom) only afterwards, to load the rest of the volume.
+
+Qt-free: imported before the "no display" check and in the forked process.
+"""
+
+import logging
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.imaging.volume import Phase, SeriesInfo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSlice:
+    """One decoded slice of a series, shown before the rest of the volume is loaded."""
+
+    series_uid: str
+    index: int
+    array: npt.NDArray[np.generic]
+    affine: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """What the prefetch process found: the scan, its worklist and the first slice."""
+
+    scan: Any
+    subjects: tuple[Any, ...]
+    first: FirstSlice | None
+
+
+def preferred_series(series: Sequence[SeriesInfo]) -> SeriesInfo | None:
+    """Return the series to open first: the arterial one, else the first listed.
+
+    mRECIST measures viable (arterially enhancing) tumour, so the arterial phase is the
+    default reading series of every timepoint.
+    """
+    for info in series:
+        if info.phase is Phase.ARTERIAL:
+            return info
+    return series[0] if series else None
+
+
+def first_shown_slice(series: SeriesInfo) -> int:
+    """Return the slice a newly opened series shows first (the middle one)."""
+    return series.n_images // 2
+
+
+def start_prefetch(path: str | None) -> "Future[Prefetched] | None":
+    """Start :func:`prefetch` of ``path`` in a forked process; ``None`` when not possible.
+
+    Returns ``None`` (the window scans in a thread instead) without a path, for a
+    missing path, or where processes cannot be forked (Windows, macOS default).
+    """
+    if not path or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if sys.platform != "linux" or not Path(path).exists():
+        return None
+    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future: Future[Prefetched] = executor.submit(prefetch, path)
+    executor.shutdown(wait=False)
+    return future
+
+
+def prefetch(path: str) -> Prefetched:
+    """Scan ``path``, build its worklist and decode the first slice the window shows."""
+    from mrecist_reader.imaging.scan import scan
+    from mrecist_reader.imaging.worklist import build_worklist
+
+    result = scan(Path(path))
+    subjects = build_worklist(result.series)
+    first = None
+    if subjects and subjects[0].timepoints:
+        chosen = preferred_series(subjects[0].timepoints[0].series)
+        if chosen is not None:
+            first = decode_first_slice(chosen)
+    return Prefetched(scan=result, subjects=tuple(subjects), first=first)
+
+
+def decode_first_slice(series: SeriesInfo) -> FirstSlice | None:
+    """Decode the slice a series shows first; ``None`` when it cannot be decoded.
+
+    A failure is only logged here: the window loads the series again and reports the
+    error to the reader.
+    """
+    from mrecist_reader.imaging.load import open_volume, series_affine
+
+    index = first_shown_slice(series)
+    try:
+        loader = open_volume(series, workers=1)
+        try:
+            array = np.array(loader.request_slice(index))
+        finally:
+            loader.cancel()
+    except (MrecistError, OSError, ValueError) as error:
+        logger.info("first slice not prefetched: %s", error)
+        return None
+    return FirstSlice(series.series_instance_uid, index, array, series_affine(series))
