@@ -225,13 +225,40 @@ def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
         tag_bytes, little=little, implicit=_is_implicit(dataset, syntax)
     )
     if length == _UNDEFINED:
-        return "" if size > offset + header_length + 8 else "truncated pixel data"
+        stream.seek(offset + header_length)
+        return _encapsulated_problem(stream, size, little=little)
     if length == 0:
         return "empty pixel data"
     if offset + header_length + length > size:
         present = size - offset - header_length
         return f"truncated file: pixel data needs {length} bytes, {present} present"
     return _native_length_problem(dataset, length)
+
+
+_ITEM = 0xFFFEE000
+_SEQUENCE_DELIMITER = 0xFFFEE0DD
+
+
+def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> str:
+    """Walk the fragments of encapsulated Pixel Data; '' when they end properly.
+
+    Only item headers are read (each fragment is skipped with a seek), so this stays
+    cheap; a file cut inside its fragments has no sequence delimiter before its end.
+    """
+    fmt = "<HHI" if little else ">HHI"
+    while True:
+        raw = stream.read(8)
+        if len(raw) < 8:
+            return "truncated file: the compressed pixel data ends before its last fragment"
+        group, element, length = struct.unpack(fmt, raw)
+        tag = (group << 16) | element
+        if tag == _SEQUENCE_DELIMITER:
+            return ""
+        if tag != _ITEM:
+            return f"damaged compressed pixel data: unexpected tag {tag:08X} among fragments"
+        if stream.tell() + length > size:
+            return "truncated file: a compressed pixel data fragment is cut short"
+        stream.seek(length, 1)
 
 
 def _native_length_problem(dataset: Dataset, length: int) -> str:

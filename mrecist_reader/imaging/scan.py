@@ -116,7 +116,8 @@ def scan(
     headers: list[FileHeader] = []
     for result in _read_all(collected.files, workers):
         if isinstance(result, Unusable):
-            skipped.append(SkippedFile(str(result.path), result.reason))
+            shown = collected.display_path(result.path)
+            skipped.append(SkippedFile(shown, result.reason))
         else:
             headers.append(result)
     stacks = build_stacks(

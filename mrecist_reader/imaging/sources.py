@@ -42,6 +42,18 @@ class CollectedFiles:
 
     files: tuple[Path, ...]
     skipped: tuple[SkippedFile, ...]
+    archive: Path | None = None
+    extracted_to: Path | None = None
+
+    def display_path(self, file: Path) -> str:
+        """Name a file as the user knows it: ``archive.zip!member`` for zip members."""
+        if self.archive is None or self.extracted_to is None:
+            return str(file)
+        try:
+            member = file.relative_to(self.extracted_to).as_posix()
+        except ValueError:
+            return str(file)
+        return f"{self.archive}!{member}"
 
 
 def collect_files(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
@@ -196,7 +208,7 @@ def extract_zip(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
         if (target / _COMPLETE_MARKER).is_file():
             refused = _unsafe_members(path)
             files = tuple(f for f in _walk_folder(target) if f.name != _COMPLETE_MARKER)
-            return CollectedFiles(files, refused)
+            return CollectedFiles(files, refused, path, target)
         parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="extract-", dir=parent))
         try:
@@ -214,7 +226,7 @@ def extract_zip(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
         )
     files = tuple(f for f in _walk_folder(target) if f.name != _COMPLETE_MARKER)
     logger.info("extracted %d files of a zip archive into %s", len(files), target)
-    return CollectedFiles(files, refused)
+    return CollectedFiles(files, refused, path, target)
 
 
 def _member_is_safe(name: str) -> bool:

@@ -7,7 +7,12 @@ from mrecist_reader.cli import _join_signed_values, main
 
 def test_a_negative_coordinate_after_at_is_a_value_not_an_option() -> None:
     argv = ["measure", "series", "--at", "-52,12,-130", "--json"]
-    assert _join_signed_values(argv) == ["measure", "series", "--at=-52,12,-130", "--json"]
+    assert _join_signed_values(argv) == [
+        "measure",
+        "series",
+        "--at=-52,12,-130",
+        "--json",
+    ]
 
 
 def test_an_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

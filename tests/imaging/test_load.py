@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import RLELossless
+from pydicom.uid import JPEG2000Lossless, RLELossless
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging import load as load_module
@@ -210,7 +210,8 @@ def test_undecodable_pixel_data_is_a_clear_error(tmp_path: Path) -> None:
     paths = write_series(tmp_path, spec)
     ds = pydicom.dcmread(paths[1])
     ds.compress(RLELossless)
-    ds.PixelData = ds.PixelData[:40] + b"\xff" * 30 + ds.PixelData[70:90]
+    # RLE fragments labelled JPEG 2000: intact encapsulation, undecodable codestream
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
     ds.save_as(paths[1])
     (series,) = scan(tmp_path).series
     with pytest.raises(

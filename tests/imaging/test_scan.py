@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.fileset import FileSet
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 
 from mrecist_reader.imaging import scan as scan_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
@@ -220,6 +220,34 @@ def test_zip_archive_is_scanned_and_its_files_stay_readable(tmp_path: Path) -> N
     assert all(f.is_file() and cache in f.parents for f in series.files)
     again = _only(scan(archive, cache_dir=cache))
     assert again.files == series.files  # extracted once, reused
+
+
+def test_junk_in_a_zip_is_named_by_its_member_path(tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "src", SeriesSpec(n_slices=2))
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(paths[0], "a/1.dcm")
+        zipped.write(paths[1], "a/2.dcm")
+        zipped.writestr("a/report.txt", "not an image")
+    result = scan(archive, cache_dir=tmp_path / "cache")
+    assert [(s.path, s.reason.split(" (")[0]) for s in result.skipped] == [
+        (f"{archive}!a/report.txt", "not a DICOM file")
+    ]
+
+
+def test_compressed_file_cut_inside_its_fragments_is_skipped_as_truncated(
+    tmp_path: Path,
+) -> None:
+    paths = write_series(tmp_path, SeriesSpec(n_slices=3))
+    ds = pydicom.dcmread(paths[1])
+    ds.compress(RLELossless)
+    ds.save_as(paths[1])
+    paths[1].write_bytes(paths[1].read_bytes()[:-40])
+    result = scan(tmp_path)
+    assert [s.reason for s in result.skipped if s.path == str(paths[1])] == [
+        "truncated file: a compressed pixel data fragment is cut short"
+    ]
+    assert _only(result).n_images == 2
 
 
 def test_zip_slip_members_are_refused_and_never_written(tmp_path: Path) -> None:
