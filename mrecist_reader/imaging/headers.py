@@ -22,21 +22,25 @@ from pydicom.tag import BaseTag, Tag
 logger = logging.getLogger(__name__)
 
 _PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "x"}
-_LONG_VRS = {
-    b"OB",
-    b"OD",
-    b"OF",
-    b"OL",
-    b"OV",
-    b"OW",
-    b"SQ",
-    b"SV",
-    b"UC",
-    b"UN",
-    b"UR",
-}
-_LONG_VRS |= {b"UT", b"UV"}
-_UNDEFINED = 0xFFFFFFFF
+# Explicit-VR element headers of these VRs carry a 4-byte length (PS3.5 7.1.2).
+LONG_VRS = frozenset(
+    {
+        b"OB",
+        b"OD",
+        b"OF",
+        b"OL",
+        b"OV",
+        b"OW",
+        b"SQ",
+        b"SV",
+        b"UC",
+        b"UN",
+        b"UR",
+        b"UT",
+        b"UV",
+    }
+)
+UNDEFINED_LENGTH = 0xFFFFFFFF
 _NON_IMAGE_MODALITIES = {"SR", "PR", "KO", "REG", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE"}
 _NON_IMAGE_MODALITIES |= {"ECG", "HD", "DOC", "AU", "RWV", "PLAN", "FID"}
 HEADER_KEYWORDS = (
@@ -224,7 +228,7 @@ def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
     length, header_length = _element_length(
         tag_bytes, little=little, implicit=_is_implicit(dataset, syntax)
     )
-    if length == _UNDEFINED:
+    if length == UNDEFINED_LENGTH:
         stream.seek(offset + header_length)
         return _encapsulated_problem(stream, size, little=little)
     if length == 0:
@@ -295,7 +299,7 @@ def _element_length(raw: bytes, *, little: bool, implicit: bool) -> tuple[int, i
     if implicit:
         return struct.unpack(endian + "I", raw[4:8])[0], 8
     vr = raw[4:6]
-    if vr in _LONG_VRS:
+    if vr in LONG_VRS:
         return struct.unpack(endian + "I", raw[8:12])[0], 12
     return struct.unpack(endian + "H", raw[6:8])[0], 8
 

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.geometry import build_affine, slice_normal
-from mrecist_reader.imaging.headers import quiet_pydicom
+from mrecist_reader.imaging.headers import LONG_VRS, UNDEFINED_LENGTH, quiet_pydicom
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
 
 logger = logging.getLogger(__name__)
@@ -56,21 +56,6 @@ IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_BE = "1.2.840.10008.1.2.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
 _NATIVE = {EXPLICIT_LE, IMPLICIT_LE}
-_LONG_VRS = {
-    b"OB",
-    b"OD",
-    b"OF",
-    b"OL",
-    b"OV",
-    b"OW",
-    b"SQ",
-    b"SV",
-    b"UC",
-    b"UN",
-    b"UR",
-}
-_LONG_VRS |= {b"UT", b"UV"}
-_UNDEFINED = 0xFFFFFFFF
 _PROBE_BYTES = 1 << 16
 _REFUSED = ("4-D series", "duplicate positions", "at one position")
 
@@ -124,7 +109,7 @@ class _Walker:
             (length,) = struct.unpack_from("<I", self.buf, pos + 4)
             return tag, b"", length, pos + 8
         vr = self.buf[pos + 4 : pos + 6]
-        if vr in _LONG_VRS:
+        if vr in LONG_VRS:
             (length,) = struct.unpack_from("<I", self.buf, pos + 8)
             return tag, vr, length, pos + 12
         (length,) = struct.unpack_from("<H", self.buf, pos + 6)
@@ -136,7 +121,7 @@ class _Walker:
             tag, _vr, length, value = self.element(pos)
             if tag == end_tag:
                 return value
-            if length == _UNDEFINED:
+            if length == UNDEFINED_LENGTH:
                 inner_end = 0xFFFEE00D if tag == 0xFFFEE000 else 0xFFFEE0DD
                 pos = self.skip_undefined(value, inner_end)
             else:
@@ -218,7 +203,7 @@ _DRIFT = 64
 def _entry(name: str, buf: bytes, pos: int, *, implicit: bool) -> _Entry:
     if implicit:
         return _Entry(name, pos, buf[pos : pos + 4], "<I", 8)
-    long_vr = buf[pos + 4 : pos + 6] in _LONG_VRS
+    long_vr = buf[pos + 4 : pos + 6] in LONG_VRS
     return _Entry(
         name, pos, buf[pos : pos + 6], "<I" if long_vr else "<H", 12 if long_vr else 8
     )
@@ -278,13 +263,13 @@ def _walk_for_layout(buf: bytes) -> _Layout | None:
         if tag in _FORCE_PYDICOM:
             return None
         if tag == 0x7FE00010:
-            if length == _UNDEFINED:
+            if length == UNDEFINED_LENGTH:
                 return None
             entries.append(_entry("pixels", buf, pos, implicit=implicit))
             return _Layout(syntax, tuple(entries), value, _absent_tags(entries, buf))
         if tag > 0x7FE00010:
             return None
-        if length == _UNDEFINED:
+        if length == UNDEFINED_LENGTH:
             pos = walker.skip_undefined(value, 0xFFFEE0DD)
             continue
         name = _WANTED.get(tag)
@@ -443,11 +428,11 @@ def _native_pixel_offset(dataset: Any, *, stream_offset: int, raw: bytes) -> int
         return None
     if syntax == IMPLICIT_LE:
         (length,) = struct.unpack_from("<I", raw, 4)
-        return None if length == _UNDEFINED else stream_offset + 8
+        return None if length == UNDEFINED_LENGTH else stream_offset + 8
     if raw[4:6] not in (b"OB", b"OW"):
         return None
     (length,) = struct.unpack_from("<I", raw, 8)
-    return None if length == _UNDEFINED else stream_offset + 12
+    return None if length == UNDEFINED_LENGTH else stream_offset + 12
 
 
 def _pydicom_probe(path: Path, frame: int) -> _Pixels:
