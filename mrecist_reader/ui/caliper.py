@@ -136,7 +136,9 @@ class CaliperItem:
         )
         for handle in self.roi.getHandles():
             handle.setVisible(spec.editable)
-        self.label = pg.TextItem(color=colour, anchor=(0.5, 1.3), fill=(0, 0, 0, 150))
+        # a proposal's label goes under its line: over a drawn caliper both stay legible
+        anchor = (0.5, -0.3) if spec.proposal else (0.5, 1.3)
+        self.label = pg.TextItem(color=colour, anchor=anchor, fill=(0, 0, 0, 150))
         self.roi.sigRegionChanged.connect(self._on_moved)
         self.roi.sigRegionChangeFinished.connect(self._on_finished)
         self.roi.sigClicked.connect(self._on_clicked)
@@ -181,7 +183,9 @@ class CaliperItem:
         first, second = self.handle_positions()
         self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
         top = min(first[1], second[1])
-        self.label.setPos((first[0] + second[0]) / 2, top)
+        bottom = max(first[1], second[1])
+        y = bottom if self.spec.proposal else top
+        self.label.setPos((first[0] + second[0]) / 2, y)
 
     def _on_finished(self) -> None:
         p1, p2 = self.endpoints()

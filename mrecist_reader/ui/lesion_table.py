@@ -114,6 +114,8 @@ class LesionTableModel(QAbstractTableModel):
     COL_LOCATION = 6
     COL_METHOD = 7
     COL_COMMENT = 8
+    VISUAL_ORDER = (0, 1, 2, 3, 6, 8, 7, 4, 5)
+    """Order the table shows the columns in: values, location, comment, method, type."""
     _VALUE_COLUMNS = (COL_CURRENT, COL_PREVIOUS, COL_BASELINE)
 
     def __init__(self, read: Read | None = None, parent: QObject | None = None) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -73,7 +73,7 @@ from mrecist_reader.ui.lesion_table import LesionTableModel, LocationDelegate
 from mrecist_reader.ui.prefetch import FirstSlice, Prefetched
 from mrecist_reader.ui.response_panel import ResponsePanel
 from mrecist_reader.ui.series_browser import SeriesBrowser, day_text, timepoint_state
-from mrecist_reader.ui.shortcuts import install_typing_guard
+from mrecist_reader.ui.shortcuts import input_claims_key
 from mrecist_reader.ui.slice_viewer import CT_PRESETS, SliceViewer
 from mrecist_reader.ui.timepoint_view import TimepointView
 from mrecist_reader.ui.workers import run_in_thread, when_done
@@ -142,7 +142,6 @@ class MainWindow(QMainWindow):
         self._shortcut_rows: list[tuple[str, str]] = []
         self.setWindowIcon(icon if icon is not None else app_icon())
         self.setAcceptDrops(True)
-        self._typing_guard = install_typing_guard(self)
         self._build_views()
         self._build_docks()
         self._build_status_bar()
@@ -213,7 +212,11 @@ class MainWindow(QMainWindow):
         self.lesion_table.setItemDelegateForColumn(
             LesionTableModel.COL_LOCATION, LocationDelegate(self.lesion_table)
         )
-        self.lesion_table.horizontalHeader().setStretchLastSection(True)
+        header = self.lesion_table.horizontalHeader()
+        header.setStretchLastSection(True)
+        # what the reader works with first; type and organ (the ID says T/NT/N) last
+        for visual, column in enumerate(LesionTableModel.VISUAL_ORDER):
+            header.moveSection(header.visualIndex(column), visual)
         self.lesion_table.clicked.connect(self._on_table_clicked)
         self.lesion_model.location_edited.connect(self.edit_location)
         self.lesion_model.comment_edited.connect(self.edit_comment)
@@ -1372,13 +1375,19 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray):
             self.right_splitter.restoreState(splitter)
 
+    def event(self, event: QEvent) -> bool:  # noqa: D102
+        if input_claims_key(event):  # typing in a field, combo or the worklist
+            event.accept()
+            return True
+        return super().event(event)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: D102
         super().showEvent(event)
         if not self._docks_sized:  # first start: the image gets the room
             self._docks_sized = True
             self.resizeDocks(
                 [self.worklist_dock, self.reading_dock],
-                [290, 430],
+                [300, 480],
                 Qt.Orientation.Horizontal,
             )
 

@@ -12,6 +12,7 @@ Qt-free: imported before the "no display" check and in the forked process.
 import logging
 import multiprocessing
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -38,10 +39,23 @@ class FirstSlice:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """A scan's series and skipped files (``path``, ``reason``) as plain data.
+
+    Sent back instead of :class:`~mrecist_reader.imaging.scan.ScanResult`, whose
+    unpickling would import the scanner (and pydicom) in the main process before the
+    first image.
+    """
+
+    series: tuple[SeriesInfo, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Prefetched:
     """What the prefetch process found: the scan, its worklist and the first slice."""
 
-    scan: Any
+    scan: ScanSummary
     subjects: tuple[Any, ...]
     first: FirstSlice | None
 
@@ -84,14 +98,25 @@ def prefetch(path: str) -> Prefetched:
     from mrecist_reader.imaging.scan import scan
     from mrecist_reader.imaging.worklist import build_worklist
 
+    start = time.perf_counter()
     result = scan(Path(path))
     subjects = build_worklist(result.series)
+    scanned = time.perf_counter()
     first = None
     if subjects and subjects[0].timepoints:
         chosen = preferred_series(subjects[0].timepoints[0].series)
         if chosen is not None:
             first = decode_first_slice(chosen)
-    return Prefetched(scan=result, subjects=tuple(subjects), first=first)
+    logger.info(
+        "start-up prefetch: scan %.2f s, first slice %.2f s",
+        scanned - start,
+        time.perf_counter() - scanned,
+    )
+    summary = ScanSummary(
+        series=tuple(result.series),
+        skipped=tuple((skip.path, skip.reason) for skip in result.skipped),
+    )
+    return Prefetched(scan=summary, subjects=tuple(subjects), first=first)
 
 
 def decode_first_slice(series: SeriesInfo) -> FirstSlice | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.imaging.volume import Phase, SeriesInfo
@@ -97,8 +97,11 @@ class SeriesBrowser(QTreeWidget):
         super().__init__(parent)
         self.setObjectName("seriesBrowser")
         self.setHeaderLabels(["Worklist", "Status"])
-        self.setColumnWidth(0, 175)
-        self.header().setStretchLastSection(True)
+        # both columns stay in view at any dock width: names are elided, not the status
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)

@@ -3,14 +3,14 @@
 The reading shortcuts are single keys (A S E P G Q status keys, M, W, N, L, 1-4, Return,
 Esc, Del...) so that a reader keeps one hand on the mouse. They must not fire while the
 reader types: in a text field, a combo box (keyboard selection) or the worklist (its
-keyboard search). :class:`TypingGuard` is an application event filter that lets the
-focused widget claim such keys first (Qt's ``ShortcutOverride``); shortcuts with Ctrl,
-Alt or Meta and the function keys always work.
+keyboard search). The main window lets the focused input claim such keys first (Qt's
+``ShortcutOverride``, see :func:`input_claims_key`); shortcuts with Ctrl, Alt or Meta and
+the function keys always work.
 """
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,39 +64,13 @@ def is_plain_key(event: QKeyEvent) -> bool:
     return not Qt.Key.Key_F1.value <= event.key() <= Qt.Key.Key_F35.value
 
 
-class TypingGuard(QObject):
-    """Application event filter: plain keys go to a focused input, not to shortcuts.
+def input_claims_key(event: QEvent) -> bool:
+    """Return whether a ``ShortcutOverride`` key belongs to the focused input.
 
-    Parameters
-    ----------
-    window
-        Only inputs inside this window are guarded (a modal dialog blocks the
-        window's shortcuts anyway).
-
+    Called by the main window for the ``ShortcutOverride`` events that reach it (Qt
+    sends them to the focused widget, then to its parents); accepting the event sends
+    the key to the input as an ordinary key press instead of firing a shortcut.
     """
-
-    def __init__(self, window: QWidget) -> None:
-        super().__init__(window)
-        self._window = window
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: D102
-        if event.type() != QEvent.Type.ShortcutOverride:
-            return False
-        focus = QApplication.focusWidget()
-        if watched is not focus or not isinstance(event, QKeyEvent):
-            return False
-        if focus.window() is not self._window:
-            return False
-        if is_typing_widget(focus) and is_plain_key(event):
-            event.accept()  # the key goes to the input as an ordinary key press
-            return True
+    if event.type() != QEvent.Type.ShortcutOverride or not isinstance(event, QKeyEvent):
         return False
-
-
-def install_typing_guard(window: QWidget) -> TypingGuard:
-    """Install a :class:`TypingGuard` for ``window`` on the application; return it."""
-    guard = TypingGuard(window)
-    app = QApplication.instance()
-    if app is not None:
-        app.installEventFilter(guard)
-    return guard
+    return is_typing_widget(QApplication.focusWidget()) and is_plain_key(event)

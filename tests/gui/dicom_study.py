@@ -143,4 +143,5 @@ def write_dicomdir(study: Path, media: Path) -> Path:
     for path in sorted(study.rglob("*.dcm")):
         fileset.add(path)
     fileset.write(media)
+    fileset._stage["t"].cleanup()  # pydicom's staging folder (else a ResourceWarning)
     return media / "DICOMDIR"

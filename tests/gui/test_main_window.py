@@ -285,7 +285,7 @@ def test_scrolling_is_linked_by_patient_position(
     )
     window._actions["linkScroll"].setChecked(False)
     window.baseline_view.viewer.set_slice(8)
-    assert window.current_view.viewer.slice_index == 2
+    assert window.current_view.viewer.slice_index == 3
 
 
 def test_window_level_is_linked_on_request(qtbot: QtBot, window: MainWindow) -> None:

@@ -42,7 +42,7 @@ def _new_window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     )
     main = MainWindow(context)
     qtbot.addWidget(main)
-    main.resize(1400, 850)
+    main.resize(1100, 700)
     main.show()
     return main
 
@@ -89,70 +89,53 @@ def _editor(qtbot: QtBot, window: MainWindow, column: int) -> QWidget:
 
 
 # ---------------------------------------------------------------- editing
-def test_location_is_edited_in_the_table_and_undo_brings_it_back(
+def test_location_and_comment_are_edited_in_the_table_until_signed(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     _target_t1(window)
+    session = window.session
+    assert session is not None
+    model = window.lesion_model
+    location = model.index(0, LesionTableModel.COL_LOCATION)
+    comment = model.index(0, LesionTableModel.COL_COMMENT)
+
     editor = _editor(qtbot, window, LesionTableModel.COL_LOCATION)
     combo = editor if isinstance(editor, QComboBox) else editor.parentWidget()
     assert isinstance(combo, QComboBox)
-    assert [combo.itemText(i) for i in range(3)] == [
-        "segment I",
-        "segment II",
-        "segment III",
-    ]
+    offered = [combo.itemText(i) for i in range(combo.count())]
+    assert offered[:3] == ["segment I", "segment II", "segment III"]
+    assert "segment VIII" in offered
     combo.setCurrentText("segment VIII")
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the view commits on its next event
-    session = window.session
-    assert session is not None
     qtbot.waitUntil(lambda: session.read.lesions[0].location == "segment VIII")
-    location = window.lesion_model.index(0, LesionTableModel.COL_LOCATION)
     assert location.data() == "segment VIII"
     window._actions["undo"].trigger()
     assert location.data() == "segment VII"
 
-
-def test_comment_is_typed_in_the_table_and_shown_from_the_session(
-    qtbot: QtBot, window: MainWindow
-) -> None:
-    _target_t1(window)
     editor = _editor(qtbot, window, LesionTableModel.COL_COMMENT)
     assert isinstance(editor, QLineEdit)
     qtbot.keyClicks(editor, "rim APHE")  # A, P, E: typed, not status shortcuts
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    session = window.session
-    assert session is not None
-    qtbot.waitUntil(lambda: session.read.observation("T1", 0) is not None)
-    qtbot.waitUntil(lambda: session.read.observation("T1", 0).comment == "rim APHE")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: comment.data() == "rim APHE")
     observation = session.read.observation("T1", 0)
     assert observation is not None
-    assert str(observation.status) == "measured"
-    window.session.edit_comment("T1", 0, "arterial rim")
-    comment = window.lesion_model.index(0, LesionTableModel.COL_COMMENT)
+    assert (observation.comment, str(observation.status)) == ("rim APHE", "measured")
+    session.edit_comment("T1", 0, "arterial rim")  # and from the session to the table
     assert comment.data() == "arterial rim"
 
-
-def test_signed_lesion_keeps_its_location_and_comment(window: MainWindow) -> None:
-    _target_t1(window)
+    window.set_current_timepoint(1)  # nothing recorded at FU1 yet: nothing to comment
+    assert not model.flags(model.index(0, LesionTableModel.COL_COMMENT)) & (
+        Qt.ItemFlag.ItemIsEditable
+    )
+    window.set_current_timepoint(0)
     answer_next_dialog(click_button("Sign BASELINE"))
     window._actions["sign"].trigger()
-    model = window.lesion_model
     for column in (LesionTableModel.COL_LOCATION, LesionTableModel.COL_COMMENT):
         index = model.index(0, column)
         assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
         assert not model.setData(index, "segment II")
     QApplication.processEvents()
-    assert window.session is not None
-    assert window.session.read.lesions[0].location == "segment VII"
-
-
-def test_nothing_to_comment_where_nothing_is_recorded(
-    qtbot: QtBot, window: MainWindow
-) -> None:
-    _target_t1(window)
-    window.set_current_timepoint(1)
-    comment = window.lesion_model.index(0, LesionTableModel.COL_COMMENT)
-    assert not window.lesion_model.flags(comment) & Qt.ItemFlag.ItemIsEditable
+    assert session.read.lesions[0].location == "segment VII"
 
 
 # ---------------------------------------------------------------- shortcuts
@@ -303,7 +286,8 @@ def test_prefetched_first_slice_is_shown_then_the_volume_loads(
     main.shutdown()
 
 
-def test_window_shows_the_application_icon(window: MainWindow) -> None:
+def test_window_shows_the_application_icon(qtbot: QtBot, tmp_path: Path) -> None:
+    window = _new_window(qtbot, tmp_path)
     icon = app_icon()
     assert not icon.isNull()
     sizes = {size.width() for size in icon.availableSizes()}

@@ -74,3 +74,20 @@ def test_worklist_never_shows_patient_identity(qtbot: QtBot) -> None:
     shown = "\n".join(_browser(qtbot).all_texts())
     for value in ("Roe", "MRN-4455", "19500101", "Mercy Clinic"):
         assert value not in shown
+
+
+def test_status_column_stays_in_view_in_a_narrow_worklist(qtbot: QtBot) -> None:
+    browser = SeriesBrowser()
+    qtbot.addWidget(browser)
+    browser.set_worklist(
+        build_worklist([make_series(description="LIVER 3PH ARTERIAL")])
+    )
+    browser.resize(170, 300)
+    browser.show()
+    header = browser.header()
+    assert (
+        header.sectionPosition(1) + header.sectionSize(1) <= browser.viewport().width()
+    )
+    assert header.sectionSize(1) >= browser.fontMetrics().horizontalAdvance(
+        "not started"
+    )
