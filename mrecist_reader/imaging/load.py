@@ -292,6 +292,17 @@ def _absent_tags(entries: list[_Entry], buf: bytes) -> tuple[bytes, ...]:
 def _pixels_from_buffer(
     path: Path, frame: int, buf: bytes, layout: _Layout
 ) -> _Pixels | None:
+    found = _template_from_buffer(frame, buf, layout)
+    if found is None:
+        return None
+    template, position = found
+    return dataclasses.replace(template, path=path, position=position)
+
+
+def _template_from_buffer(
+    frame: int, buf: bytes, layout: _Layout
+) -> tuple[_Pixels, tuple[float, float, float] | None] | None:
+    """Return the slice's path-independent description and its position, or None."""
     located = _locate(buf, layout)
     if located is None:
         return None
@@ -308,7 +319,7 @@ def _pixels_from_buffer(
     if template is None:
         return None
     position = _ds_triplet(raw_position.decode("ascii", "replace").strip("\0 "))
-    return dataclasses.replace(template, path=path, position=position)
+    return template, position
 
 
 @functools.lru_cache(maxsize=64)
@@ -772,16 +783,18 @@ def _read_with_layout(
     with path.open("rb", buffering=0) as stream:
         header = stream.read(layout.pixel_value_offset + 4 * _DRIFT)
         try:
-            pixels = _pixels_from_buffer(path, frame, header, layout)
+            found = _template_from_buffer(frame, header, layout)
         except (struct.error, ValueError, IndexError, KeyError):
             return None
-        if pixels is None or pixels.offset is None:
+        if found is None or found[0].offset is None:
             return None
-        if (pixels.rows, pixels.columns) != target.shape or not _template_fits(
-            dataclasses.replace(pixels, path=Path(), position=None), target.dtype
+        template, position = found
+        if (template.rows, template.columns) != target.shape or not _template_fits(
+            template, target.dtype
         ):
             return None
-        stream.seek(pixels.offset)
+        pixels = dataclasses.replace(template, path=path, position=position)
+        stream.seek(template.offset)
         _read_native(stream, pixels, target)
     return pixels
 
