@@ -786,15 +786,16 @@ def _read_with_layout(
             found = _template_from_buffer(frame, header, layout)
         except (struct.error, ValueError, IndexError, KeyError):
             return None
-        if found is None or found[0].offset is None:
+        if found is None:
             return None
         template, position = found
-        if (template.rows, template.columns) != target.shape or not _template_fits(
-            template, target.dtype
-        ):
+        offset = template.offset
+        if offset is None or (template.rows, template.columns) != target.shape:
+            return None
+        if not _template_fits(template, target.dtype):
             return None
         pixels = dataclasses.replace(template, path=path, position=position)
-        stream.seek(template.offset)
+        stream.seek(offset)
         _read_native(stream, pixels, target)
     return pixels
 
