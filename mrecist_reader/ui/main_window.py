@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QGuiApplication,
     QIcon,
     QKeySequence,
     QShowEvent,
@@ -1366,7 +1367,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1600, 950)
+            self._fit_first_start_size()
         state = settings.value("mainWindow/state")
         self._docks_sized = isinstance(state, QByteArray)
         if isinstance(state, QByteArray):
@@ -1374,6 +1375,16 @@ class MainWindow(QMainWindow):
         splitter = settings.value("mainWindow/rightSplitter")
         if isinstance(splitter, QByteArray):
             self.right_splitter.restoreState(splitter)
+
+    def _fit_first_start_size(self) -> None:
+        """Open large on first start (1600 x 950), never larger than the screen."""
+        width, height = 1600, 950
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width())
+            height = min(height, available.height())
+        self.resize(width, height)
 
     def event(self, event: QEvent) -> bool:  # noqa: D102
         if input_claims_key(event):  # typing in a field, combo or the worklist
