@@ -183,9 +183,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.browser = SeriesBrowser()
         self.browser.series_chosen.connect(self._on_series_chosen)
-        self.browser.timepoint_chosen.connect(
-            lambda _subject, index: self.set_current_timepoint(index)
-        )
+        self.browser.timepoint_chosen.connect(self._on_timepoint_chosen)
         self.worklist_dock = self._dock("Worklist", self.browser, "worklistDock")
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.worklist_dock)
         self.lesion_model = LesionTableModel()
@@ -716,6 +714,15 @@ class MainWindow(QMainWindow):
         shown = view.series_uid == series.series_instance_uid
         if not (shown and view.timepoint_index == index):
             self._open_series(view, index, series)
+
+    def _on_timepoint_chosen(self, subject_id: str, index: int) -> None:
+        """Open a timepoint chosen in the worklist, switching subject when needed."""
+        if self.subject is None or subject_id != self.subject.subject_id:
+            info = self.browser.chosen_series(subject_id, index)
+            if info is not None:
+                self._on_series_chosen(subject_id, index, info)
+            return
+        self.set_current_timepoint(index)
 
     def _on_series_chosen(self, subject_id: str, index: int, info: SeriesInfo) -> None:
         if self.subject is None or subject_id != self.subject.subject_id:

@@ -105,6 +105,8 @@ class SeriesBrowser(QTreeWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
+        # a click opens what it names (as Enter or a double click does)
+        self.itemClicked.connect(self._on_activated)
         self.itemActivated.connect(self._on_activated)
         self._subjects: tuple[Any, ...] = ()
 

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import ReadStatus
@@ -91,3 +92,22 @@ def test_status_column_stays_in_view_in_a_narrow_worklist(qtbot: QtBot) -> None:
     assert header.sectionSize(1) >= browser.fontMetrics().horizontalAdvance(
         "not started"
     )
+
+
+def test_a_single_click_on_a_timepoint_opens_it(qtbot: QtBot) -> None:
+    browser = _browser(qtbot)
+    browser.resize(500, 300)
+    browser.show()
+    qtbot.waitExposed(browser)
+    subject = browser.topLevelItem(0)
+    follow_up = next(
+        subject.child(i)
+        for i in range(subject.childCount())
+        if subject.child(i).text(0).startswith("FU1")
+    )
+    browser.expandAll()
+    browser.scrollToItem(follow_up)
+    centre = browser.visualItemRect(follow_up).center()
+    with qtbot.waitSignal(browser.timepoint_chosen) as blocker:
+        qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert blocker.args == ["S01", 1]
