@@ -141,16 +141,18 @@ def _run_guarded(args: argparse.Namespace) -> int:
         code: int = args.func(args)
     except MrecistError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return error.exit_status
     except BrokenPipeError:
         raise
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception:
-        logger.exception("internal error in %s", args.command)
+    except Exception as error:
+        # The traceback is for developers (-vv); the user gets one line.
+        logger.debug("internal error in %s", args.command, exc_info=True)
         print(
-            f"internal error in '{args.command}'; details are in the log (run with -v)",
+            f"internal error in '{args.command}': {type(error).__name__}: {error} "
+            "(run with -vv for the details and report it)",
             file=sys.stderr,
         )
         return EXIT_INTERNAL

@@ -23,7 +23,13 @@ class Problem:
 
 
 class MrecistError(Exception):
-    """Base of every error the application expects and reports to the user."""
+    """Base of every error the application expects and reports to the user.
+
+    ``exit_status`` is the command line's status for it: 1, the input was read but is
+    invalid; 2 for errors of usage or of reading (e.g. a database that cannot be opened).
+    """
+
+    exit_status: int = 1
 
 
 class RuleViolation(MrecistError):

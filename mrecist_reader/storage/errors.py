@@ -21,3 +21,9 @@ class SignedReadConflict(MrecistError):
 
 class SchemaTooNew(MrecistError):
     """The database was written by a newer version of the application."""
+
+
+class DatabaseUnavailable(MrecistError):
+    """The database cannot be opened: bad URL, server unreachable, refused login."""
+
+    exit_status = 2

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mrecist_reader.core.model import Read, ReadKey, ReadStatus, ReadType
@@ -35,6 +36,7 @@ from mrecist_reader.storage.engine import (
 )
 from mrecist_reader.storage.errors import (
     DatabaseBusy,
+    DatabaseUnavailable,
     ReadNotFound,
     SchemaTooNew,
     SignedReadConflict,
@@ -104,10 +106,22 @@ class ReadRepository:
         self.url = url
         self._retries = retries
         self._backoff_s = backoff_s
-        self._engine: Engine = create_database_engine(
-            url, busy_timeout_s=busy_timeout_s
-        )
-        self._check_not_newer()
+        try:
+            self._engine: Engine = create_database_engine(
+                url, busy_timeout_s=busy_timeout_s
+            )
+            self._check_not_newer()
+        except (ArgumentError, NoSuchModuleError, ValueError) as error:
+            raise DatabaseUnavailable(
+                f"{_shown_url(url)} is not a database URL this application can use "
+                "(expected e.g. sqlite:///path/reads.db or "
+                f"postgresql://user@host/dbname): {error}"
+            ) from error
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise DatabaseUnavailable(
+                f"cannot open the reads database {_shown_url(url)}: {reason}"
+            ) from error
         self._with_retry(lambda: upgrade_schema(self._engine))
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
@@ -253,6 +267,14 @@ class ReadRepository:
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _shown_url(url: str) -> str:
+    """Return the URL fit for a message: its password, if any, is masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return repr(url)
 
 
 _AUDIT_LOCK_KEY = (
