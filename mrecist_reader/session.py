@@ -360,15 +360,7 @@ class ReadSession:
             comment=comment,
         )
         check_target(self._read, self._profile, lesion, observation.diameter or 0)
-        read = _with_observation(_with_lesion(self._read, lesion), observation)
-        entry = AuditEntry(
-            "designate_target",
-            f"BASELINE/{lesion.lesion_id}",
-            "",
-            _describe_obs(lesion, observation),
-        )
-        self._commit(read, [entry], f"designate target {lesion.lesion_id}")
-        return lesion.lesion_id
+        return self._commit_new_lesion(lesion, observation, "designate target")
 
     def add_non_target(
         self,
@@ -389,16 +381,8 @@ class ReadSession:
         )
         comment = _check_fluid_progression(lesion, status, cytology_confirmed, comment)
         observation = Observation(lesion.lesion_id, 0, status, comment=comment)
-        read = _with_observation(_with_lesion(self._read, lesion), observation)
-        entry = AuditEntry(
-            "add_non_target",
-            f"{self._label(0)}/{lesion.lesion_id}",
-            "",
-            _describe_obs(lesion, observation),
-            CYTOLOGY_NOTE if cytology_confirmed else "",
-        )
-        self._commit(read, [entry], f"add non-target {lesion.lesion_id}")
-        return lesion.lesion_id
+        reason = CYTOLOGY_NOTE if cytology_confirmed else ""
+        return self._commit_new_lesion(lesion, observation, "add non-target", reason)
 
     def add_new_lesion(
         self,
@@ -421,14 +405,21 @@ class ReadSession:
         observation = Observation(
             lesion.lesion_id, timepoint_index, NewLesionStatus(status), comment=comment
         )
+        return self._commit_new_lesion(lesion, observation, "add new lesion")
+
+    def _commit_new_lesion(
+        self, lesion: Lesion, observation: Observation, what: str, reason: str = ""
+    ) -> str:
+        """Save a lesion with its first observation as one audited command."""
         read = _with_observation(_with_lesion(self._read, lesion), observation)
         entry = AuditEntry(
-            "add_new_lesion",
-            f"{self._label(timepoint_index)}/{lesion.lesion_id}",
+            what.replace(" ", "_"),
+            f"{self._label(observation.timepoint_index)}/{lesion.lesion_id}",
             "",
             _describe_obs(lesion, observation),
+            reason,
         )
-        self._commit(read, [entry], f"add new lesion {lesion.lesion_id}")
+        self._commit(read, [entry], f"{what} {lesion.lesion_id}")
         return lesion.lesion_id
 
     def record_measurement(
