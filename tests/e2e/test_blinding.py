@@ -11,11 +11,14 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import ReadType
 from mrecist_reader.imaging.worklist import SubjectEntry
-from mrecist_reader.resources import load_profile
-from mrecist_reader.ui.main_window import MainWindow, ReaderContext
-from tests.gui.helpers import all_texts, answer_next_dialog, click_button
+from mrecist_reader.ui.main_window import MainWindow
+from tests.gui.helpers import (
+    all_texts,
+    answer_next_dialog,
+    central_read_window,
+    click_button,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,16 +29,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_dicom"
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     if not SAMPLE.is_dir():
         pytest.skip("sample_dicom has not been generated (make sample)")
-    context = ReaderContext(
-        reader_id="R02",
-        read_type=ReadType.CENTRAL,
-        profile=load_profile("nct06779461"),
-        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R02", size=(1600, 950)
     )
-    main = MainWindow(context)
-    qtbot.addWidget(main)
-    main.resize(1600, 950)
-    main.show()
     main.open_path(SAMPLE)
     qtbot.waitUntil(lambda: main.session is not None, timeout=20000)
     yield main

@@ -18,13 +18,13 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import Organ, ReadType
+from mrecist_reader.core.model import Organ
 from mrecist_reader.imaging.geometry import patient_to_index
-from mrecist_reader.resources import load_profile
-from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.timepoint_view import TimepointView
 from tests.gui.helpers import (
     answer_next_dialog,
+    central_read_window,
     click_button,
     fill_lesion_dialog,
     save_screenshot,
@@ -52,16 +52,9 @@ def truth() -> dict[str, Any]:
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    context = ReaderContext(
-        reader_id="R07",
-        read_type=ReadType.CENTRAL,
-        profile=load_profile("nct06779461"),
-        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R07", size=(1600, 950)
     )
-    main = MainWindow(context)
-    qtbot.addWidget(main)
-    main.resize(1600, 950)
-    main.show()
     yield main
     main.shutdown()
 

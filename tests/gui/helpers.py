@@ -19,9 +19,12 @@ from PySide6.QtWidgets import (
     QStatusBar,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import Organ
+from mrecist_reader.core.model import Organ, ReadType
+from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.dialogs import LesionDialog
+from mrecist_reader.ui.main_window import MainWindow, ReaderContext
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
@@ -135,3 +138,28 @@ def all_texts(root: QWidget) -> list[str]:
                     str(label) for level in item._tickLevels for _, label in level
                 )
     return [text for text in texts if text]
+
+
+def central_read_window(
+    qtbot: QtBot, db_path: Path, *, reader_id: str, size: tuple[int, int]
+) -> MainWindow:
+    """Show a main window for a central read of profile nct06779461 on ``db_path``."""
+    context = ReaderContext(
+        reader_id=reader_id,
+        read_type=ReadType.CENTRAL,
+        profile=load_profile("nct06779461"),
+        db_url=f"sqlite:///{db_path}",
+    )
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(*size)
+    main.show()
+    return main
+
+
+def wait_until_ready(qtbot: QtBot, main: MainWindow, timeout_ms: int = 10000) -> None:
+    """Wait until the read is open and the baseline volume is loaded."""
+    qtbot.waitUntil(
+        lambda: main.baseline_view.volume is not None and main.session is not None,
+        timeout=timeout_ms,
+    )

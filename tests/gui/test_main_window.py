@@ -10,17 +10,18 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import LesionType, Method, Organ, ReadStatus, ReadType
-from mrecist_reader.resources import load_profile
+from mrecist_reader.core.model import LesionType, Method, Organ, ReadStatus
 from mrecist_reader.ui.dialogs import AmendDialog, ShortcutsDialog
-from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from mrecist_reader.ui.main_window import MainWindow
 from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
 from tests.gui.helpers import (
     answer_next_dialog,
+    central_read_window,
     click_button,
     fill_lesion_dialog,
     save_screenshot,
+    wait_until_ready,
 )
 
 
@@ -32,21 +33,11 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    context = ReaderContext(
-        reader_id="R01",
-        read_type=ReadType.CENTRAL,
-        profile=load_profile("nct06779461"),
-        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
     )
-    main = MainWindow(context)
-    qtbot.addWidget(main)
-    main.resize(1400, 850)
-    main.show()
     main.open_path(study)
-    qtbot.waitUntil(
-        lambda: main.baseline_view.volume is not None and main.session is not None,
-        timeout=10000,
-    )
+    wait_until_ready(qtbot, main)
     yield main
     main.shutdown()
 

@@ -12,17 +12,21 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import ReadType
 from mrecist_reader.imaging.volume import Phase
-from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.dialogs import AmendDialog
 from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.lesion_table import LesionTableModel
-from mrecist_reader.ui.main_window import MainWindow, ReaderContext
+from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.prefetch import Prefetched, prefetch
 from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
-from tests.gui.helpers import answer_next_dialog, click_button, fill_lesion_dialog
+from tests.gui.helpers import (
+    answer_next_dialog,
+    central_read_window,
+    click_button,
+    fill_lesion_dialog,
+    wait_until_ready,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +38,8 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _new_window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    context = ReaderContext(
-        reader_id="R02",
-        read_type=ReadType.CENTRAL,
-        profile=load_profile("nct06779461"),
-        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
-    )
-    main = MainWindow(context)
-    qtbot.addWidget(main)
-    main.resize(1100, 700)
-    main.show()
-    return main
-
-
-def _wait_ready(qtbot: QtBot, main: MainWindow) -> None:
-    qtbot.waitUntil(
-        lambda: main.baseline_view.volume is not None and main.session is not None,
-        timeout=10000,
+    return central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R02", size=(1100, 700)
     )
 
 
@@ -58,7 +47,7 @@ def _wait_ready(qtbot: QtBot, main: MainWindow) -> None:
 def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
     main = _new_window(qtbot, tmp_path)
     main.open_path(study)
-    _wait_ready(qtbot, main)
+    wait_until_ready(qtbot, main)
     _activate(qtbot, main)
     yield main
     main.shutdown()
@@ -256,7 +245,7 @@ def test_dropping_a_zip_or_a_dicomdir_opens_the_study(
     for dropped in (archive, dicomdir):
         main = _new_window(qtbot, tmp_path / f"reads_{dropped.suffix or dropped.name}")
         _drop(main, dropped)
-        _wait_ready(qtbot, main)
+        wait_until_ready(qtbot, main)
         assert [s.subject_id for s in main.subjects] == ["S01"]
         labels = [tp.label for tp in main.subjects[0].timepoints]
         assert labels == ["BASELINE", "FU1"]
@@ -278,7 +267,7 @@ def test_prefetched_first_slice_is_shown_then_the_volume_loads(
     qtbot.waitUntil(lambda: view.viewer.stack is not None, timeout=5000)
     assert view.viewer.slice_index == found.first.index
     np.testing.assert_array_equal(view.viewer.image.image, found.first.array)
-    _wait_ready(qtbot, main)
+    wait_until_ready(qtbot, main)
     assert view.volume is not None
     np.testing.assert_array_equal(
         view.volume.array[found.first.index], found.first.array
