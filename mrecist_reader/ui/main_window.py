@@ -1275,8 +1275,8 @@ class MainWindow(QMainWindow):
     def _sign_summary(self) -> str:
         row = self.response_panel.current()
         if row is None or self.current_index == 0:
-            targets = self.lesion_model.rowCount()
-            return f"{targets} lesions recorded at baseline."
+            count = self.lesion_model.rowCount()
+            return f"{count} lesion{'' if count == 1 else 's'} recorded at baseline."
         return (
             f"Target {row.target_response}, non-target {row.non_target_response}, "
             f"new lesions {row.new_lesions}: overall {row.overall_response}."
