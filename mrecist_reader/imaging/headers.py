@@ -5,8 +5,10 @@ it returns plain data (:class:`FileHeader`) or the reason the file cannot be use
 never raises for a bad file.
 """
 
+import dataclasses
 import functools
 import logging
+import math
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
+
+from mrecist_reader.imaging.volume import NativeSlice
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +57,8 @@ HEADER_KEYWORDS = (
     "AcquisitionTime", "AcquisitionDateTime", "ContentTime", "ContrastBolusAgent",
     "ContrastBolusStartTime", "PatientName", "PatientID", "PatientBirthDate",
     "InstitutionName", "StudyDate", "SeriesDate", "SpecificCharacterSet",
-    "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation",
+    "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation", "BitsStored",
+    "PixelRepresentation", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
 )  # fmt: skip
 """The only elements ``scan`` keeps (others are skipped unread)."""
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
@@ -103,6 +108,7 @@ class FileHeader:
     study_date: date | None = None
     series_date: date | None = None
     notes: tuple[str, ...] = field(default=())
+    native: NativeSlice | None = None  # pixel layout of a plain single-frame image
 
     @property
     def is_localizer(self) -> bool:
@@ -160,7 +166,8 @@ def _looks_like_dicom(head: bytes) -> bool:
 
 
 def _read_header(path: Path) -> FileHeader | Unusable:
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
     if size == 0:
         return Unusable(path, "empty file")
     with path.open("rb") as stream:
@@ -176,7 +183,10 @@ def _read_header(path: Path) -> FileHeader | Unusable:
             force=True,
             specific_tags=list(HEADER_KEYWORDS),
         )
+        element_offset = stream.tell()  # dcmread stops right before Pixel Data
         pixel_problem = _pixel_data_problem(stream, dataset, size)
+        stream.seek(element_offset)
+        element = stream.read(12)
     if "MediaStorageSOPClassUID" in dataset.get("file_meta", Dataset()) and (
         dataset.file_meta.MediaStorageSOPClassUID == "1.2.840.10008.1.3.10"
     ):
@@ -195,7 +205,103 @@ def _read_header(path: Path) -> FileHeader | Unusable:
             path,
             "secondary capture page (dose report or exam summary), not an image series",
         )
-    return _header_from(path, dataset)
+    native = _native_slice(
+        dataset,
+        element_offset=element_offset,
+        element=element,
+        file_stat=(size, stat.st_mtime_ns),
+    )
+    return dataclasses.replace(_header_from(path, dataset), native=native)
+
+
+_PLAIN_SYNTAXES = {"1.2.840.10008.1.2": 8, "1.2.840.10008.1.2.1": 12}
+"""Little-endian uncompressed syntaxes and their Pixel Data element header length."""
+
+
+def _native_slice(
+    dataset: Dataset,
+    *,
+    element_offset: int,
+    element: bytes,
+    file_stat: tuple[int, int],
+) -> NativeSlice | None:
+    """Return where a plain image's pixel values lie, or None when it must be decoded.
+
+    Plain: a File Meta transfer syntax of implicit or explicit VR little endian, one
+    frame, one sample, MONOCHROME2, 8/16/32 bits, no Modality LUT Sequence and no
+    functional groups, and a Pixel Data element long enough for Rows x Columns.
+    """
+    syntax = str(getattr(dataset.get("file_meta"), "TransferSyntaxUID", "") or "")
+    header_length = _PLAIN_SYNTAXES.get(syntax)
+    if header_length is None or element[:4] != b"\xe0\x7f\x10\x00":
+        return None
+    if header_length == 12 and element[4:6] not in (b"OB", b"OW"):
+        return None
+    if (
+        _has_any(dataset, _NOT_PLAIN)
+        or (_int_or_none(dataset, "NumberOfFrames") or 1) > 1
+    ):
+        return None
+    bits = _int_or_none(dataset, "BitsAllocated")
+    if (
+        bits not in (8, 16, 32)
+        or (_int_or_none(dataset, "SamplesPerPixel") or 1) != 1
+        or _text(dataset, "PhotometricInterpretation") != "MONOCHROME2"
+    ):
+        return None
+    (length,) = struct.unpack_from("<I", element, header_length - 4)
+    if (
+        length == UNDEFINED_LENGTH
+        or length < int(dataset.Rows) * int(dataset.Columns) * bits // 8
+    ):
+        return None
+    rescale = _rescale(dataset)
+    if rescale is None:
+        return None
+    size, mtime_ns = file_stat
+    return NativeSlice(
+        value_offset=element_offset + header_length,
+        element_header=element[:header_length],
+        bits_allocated=bits,
+        bits_stored=_int_or_none(dataset, "BitsStored") or bits,
+        signed=_int_or_none(dataset, "PixelRepresentation") == 1,
+        slope=rescale[0],
+        intercept=rescale[1],
+        file_size=size,
+        mtime_ns=mtime_ns,
+    )
+
+
+_NOT_PLAIN = (
+    "ModalityLUTSequence",
+    "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence",
+)
+
+
+def _has_any(dataset: Dataset, keywords: tuple[str, ...]) -> bool:
+    return any(keyword in dataset for keyword in keywords)
+
+
+def _rescale(dataset: Dataset) -> tuple[float, float] | None:
+    """Return (slope, intercept), identity when absent; None when unreadable."""
+    try:
+        slope = _first_float(dataset.get("RescaleSlope"), 1.0)
+        intercept = _first_float(dataset.get("RescaleIntercept"), 0.0)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
+        return None
+    return slope, intercept
+
+
+def _first_float(value: Any, default: float) -> float:
+    """Return a DS value as a float (the first of several), ``default`` when empty."""
+    if isinstance(value, pydicom.multival.MultiValue):
+        value = value[0] if len(value) else None
+    if value is None or value == "":
+        return default
+    return float(value)
 
 
 def _is_document_page(dataset: Dataset) -> bool:

@@ -47,7 +47,7 @@ import numpy.typing as npt
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.geometry import build_affine, slice_normal
 from mrecist_reader.imaging.headers import LONG_VRS, UNDEFINED_LENGTH, quiet_pydicom
-from mrecist_reader.imaging.volume import SeriesInfo, Volume
+from mrecist_reader.imaging.volume import NativeSlice, SeriesInfo, Volume
 
 logger = logging.getLogger(__name__)
 
@@ -800,6 +800,140 @@ def _read_with_layout(
     return pixels
 
 
+@dataclass(frozen=True, slots=True)
+class _Recipe:
+    """How recorded slices sharing one set of pixel header values become volume values.
+
+    Planned once per distinct set (a series usually has one). ``direct``: the bytes go
+    straight into the volume's slice. ``quick``: direct, and every rescaled BitsStored
+    value fits the volume's integer dtype, so a mask, a multiply and an add finish the
+    slice with no range check; otherwise :func:`_fix_high_bits` and
+    :func:`_rescale_into` do.
+    """
+
+    template: _Pixels
+    fits: bool
+    direct: bool
+    quick: bool
+    mask: int  # bits above BitsStored to clear (unsigned); 0 when none
+    slope: int
+    intercept: int
+
+
+_RecipeKey = tuple[int, int, bool, float, float]
+
+
+@functools.lru_cache(maxsize=64)
+def _recipe(key: _RecipeKey, shape: tuple[int, int], dtype: np.dtype[Any]) -> _Recipe:
+    """Plan the reading of recorded slices with header values ``key`` (cached)."""
+    bits_allocated, bits_stored, signed, slope, intercept = key
+    template = _Pixels(
+        path=Path(),
+        frame=0,
+        syntax=EXPLICIT_LE,
+        rows=shape[0],
+        columns=shape[1],
+        bits_allocated=bits_allocated,
+        bits_stored=bits_stored,
+        signed=signed,
+        samples=1,
+        slope=slope,
+        intercept=intercept,
+        offset=None,
+        position=None,
+    )
+    stored = template.stored_dtype
+    direct = dtype == stored or (
+        dtype == np.int16 and stored == np.uint16 and bits_stored <= 15
+    )
+    spare = bits_allocated - bits_stored
+    quick = (
+        direct
+        and dtype.kind in "iu"
+        and not (signed and spare > 0)
+        and slope.is_integer()
+        and intercept.is_integer()
+        and _range_fits(template, dtype)
+    )
+    return _Recipe(
+        template=template,
+        fits=_fits(template, dtype),
+        direct=direct,
+        quick=quick,
+        mask=(1 << bits_stored) - 1 if spare > 0 and not signed else 0,
+        slope=int(slope) if quick else 1,
+        intercept=int(intercept) if quick else 0,
+    )
+
+
+def _read_recorded(path: Path, native: NativeSlice, target: npt.NDArray[Any]) -> bool:
+    """Read a slice at the offset ``scan`` recorded; False when the file has changed.
+
+    One open, one ``fstat`` (size and modification time as recorded) and one vectored
+    read of the Pixel Data element header (which must be as recorded) and the values,
+    straight into ``target`` (or a scratch array when the stored dtype differs). No
+    header parse.
+    """
+    key = (
+        native.bits_allocated,
+        native.bits_stored,
+        native.signed,
+        native.slope,
+        native.intercept,
+    )
+    recipe = _recipe(key, target.shape, target.dtype)
+    if not recipe.fits:
+        return False
+    stored_dtype = recipe.template.stored_dtype
+    buffer = target if recipe.direct else np.empty(target.shape, dtype=stored_dtype)
+    if not _read_unchanged(path, native, buffer):
+        return False
+    if not recipe.quick:
+        _fix_high_bits(buffer.view(stored_dtype), recipe.template)
+        _rescale_into(buffer, target, recipe.template)
+        return True
+    if recipe.mask:
+        np.bitwise_and(target, recipe.mask, out=target)
+    if recipe.slope != 1:
+        np.multiply(target, recipe.slope, out=target)
+    if recipe.intercept:
+        np.add(target, recipe.intercept, out=target)
+    return True
+
+
+def _read_unchanged(path: Path, native: NativeSlice, buffer: npt.NDArray[Any]) -> bool:
+    """Read the recorded pixel values into ``buffer``; False if the file has changed."""
+    values = buffer.reshape(-1).view(np.uint8).data
+    element = bytearray(len(native.element_header))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        status = os.fstat(fd)
+        if (status.st_size, status.st_mtime_ns) != (native.file_size, native.mtime_ns):
+            return False
+        count = _read_at(fd, (element, values), native.value_offset - len(element))
+    finally:
+        os.close(fd)
+    return count == len(element) + values.nbytes and element == native.element_header
+
+
+def _read_at(fd: int, buffers: tuple[bytearray, memoryview], offset: int) -> int:
+    """Fill ``buffers`` from ``offset`` of ``fd``; return the bytes read."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, buffers, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    total = 0
+    for buffer in buffers:
+        total += (
+            os.readv(fd, [buffer]) if hasattr(os, "readv") else _read_into(fd, buffer)
+        )
+    return total
+
+
+def _read_into(fd: int, buffer: bytearray | memoryview) -> int:
+    with os.fdopen(fd, "rb", buffering=0, closefd=False) as stream:
+        return stream.readinto(buffer) or 0
+
+
 def _decode_slice(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
     if (pixels.rows, pixels.columns) != target.shape:
         raise VolumeLoadError(
@@ -855,7 +989,13 @@ class VolumeLoader:
         self._lock = threading.Lock()
         self._state = [0] * count  # 0 pending, 1 decoding, 2 done
         self._events = [threading.Event() for _ in range(count)]
-        self._positions: list[tuple[float, float, float] | None] = [None] * count
+        known = series.slice_positions_mm
+        self._positions: list[tuple[float, float, float] | None] = (
+            list(known) if len(known) == count else [None] * count
+        )
+        self._native = (
+            series.native_slices if len(series.native_slices) == count else ()
+        )
         self._promoted: dict[int, npt.NDArray[Any]] = {}
         self._errors: list[tuple[int, Exception]] = []
         self._cancelled = threading.Event()
@@ -1002,6 +1142,15 @@ class VolumeLoader:
 
     def _decode_into_volume(self, index: int, path: Path, frame: int) -> bool:
         """Decode slice ``index`` into the volume's array; False if its dtype is too small."""
+        native = self._native[index] if self._native else None
+        if native is not None:
+            try:
+                if _read_recorded(path, native, self._array[index]):
+                    return True
+            except OSError as error:
+                raise VolumeLoadError(
+                    f"{path}: cannot read the file: {error}"
+                ) from error
         if index and self._layout is not None:
             try:
                 done = _read_with_layout(path, frame, self._layout, self._array[index])

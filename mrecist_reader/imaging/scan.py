@@ -355,6 +355,10 @@ def _describe(
         trial_protocol_id=header.trial_protocol_id,
         trial_site_id=header.trial_site_id,
         acquisition_seconds=min(times) if times else None,
+        slice_positions_mm=tuple(i.geometry.position for i in ordered),
+        native_slices=tuple(
+            i.header.native if len(i.header.frames) == 1 else None for i in ordered
+        ),
         identity=PatientIdentity(
             patient_name=header.patient_name,
             patient_id=header.patient_id,

@@ -36,6 +36,28 @@ class PatientIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class NativeSlice:
+    """Where ``scan`` found one uncompressed image's pixel values, to read them unparsed.
+
+    Recorded for single-frame little-endian MONOCHROME2 files without a Modality LUT
+    Sequence. ``load_volume`` reads the values straight from ``value_offset`` after
+    checking that the file still has ``file_size`` and ``mtime_ns`` and that
+    ``element_header`` (Pixel Data tag, VR and length, 8 or 12 bytes) still lies right
+    before them; otherwise it parses the file's header again.
+    """
+
+    value_offset: int
+    element_header: bytes
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    slope: float
+    intercept: float
+    file_size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesInfo:
     """One stack of images found by ``scan``: one series, one size and one orientation.
 
@@ -44,6 +66,9 @@ class SeriesInfo:
     ``subject_id`` is ClinicalTrialSubjectID when present, else PatientID;
     ``timepoint_label`` is ClinicalTrialTimePointID when present; ``trial_protocol_id``
     and ``trial_site_id`` are ClinicalTrialProtocolID and ClinicalTrialSiteID.
+    ``slice_positions_mm`` (ImagePositionPatient of each slice, in volume order) and
+    ``native_slices`` (each slice's recorded pixel layout, None where the file must be
+    decoded) are empty when unknown.
     """
 
     series_instance_uid: str
@@ -70,6 +95,8 @@ class SeriesInfo:
     trial_site_id: str = ""
     acquisition_seconds: float | None = None
     identity: PatientIdentity = field(default_factory=PatientIdentity)
+    slice_positions_mm: tuple[tuple[float, float, float] | None, ...] = ()
+    native_slices: tuple[NativeSlice | None, ...] = ()
 
     @property
     def n_images(self) -> int:

@@ -1,6 +1,7 @@
 """load_volume() / open_volume(): values in modality units, geometry, errors."""
 
 import dataclasses
+import os
 import threading
 from pathlib import Path
 
@@ -169,14 +170,21 @@ def test_cancel_stops_the_background_decoding(
     spec = SeriesSpec(n_slices=10)
     series = _series(tmp_path, spec)
     gate = threading.Event()
-    original = load_module._decode_slice
+    original_decode = load_module._decode_slice
+    original_read = load_module._read_recorded
 
     def slow_decode(pixels: object, target: np.ndarray) -> None:
-        if pixels.frame == 0 and pixels.path != series.files[3]:  # type: ignore[attr-defined]
+        if pixels.path != series.files[3]:  # type: ignore[attr-defined]
             gate.wait(5)
-        original(pixels, target)  # type: ignore[arg-type]
+        original_decode(pixels, target)  # type: ignore[arg-type]
+
+    def slow_read(path: Path, native: object, target: np.ndarray) -> bool:
+        if path != series.files[3]:
+            gate.wait(5)
+        return original_read(path, native, target)  # type: ignore[arg-type]
 
     monkeypatch.setattr(load_module, "_decode_slice", slow_decode)
+    monkeypatch.setattr(load_module, "_read_recorded", slow_read)
     loader = open_volume(series, workers=1)
     np.testing.assert_array_equal(loader.request_slice(3), _expected(spec)[3])
     loader.cancel()
@@ -227,4 +235,95 @@ def test_file_truncated_after_the_scan_is_reported(tmp_path: Path) -> None:
     data = series.files[1].read_bytes()
     series.files[1].write_bytes(data[:-100])
     with pytest.raises(VolumeLoadError, match=series.files[1].name):
+        load_volume(series)
+
+
+# ------------------------------------------------ pixel layouts recorded by scan
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_scan_records_where_each_plain_slice_keeps_its_values(
+    tmp_path: Path, implicit: bool
+) -> None:
+    spec = SeriesSpec(n_slices=4, implicit=implicit)
+    paths = write_series(tmp_path, spec)
+    (series,) = scan(tmp_path).series
+    assert series.files == tuple(paths)
+    for k, native in enumerate(series.native_slices):
+        assert native is not None
+        data = paths[k].read_bytes()
+        values = np.frombuffer(
+            data,
+            dtype="<u2",
+            count=spec.rows * spec.columns,
+            offset=native.value_offset,
+        )
+        np.testing.assert_array_equal(values.reshape(32, 32), stored_values(spec, k))
+        assert (native.slope, native.intercept) == (1.0, -1024.0)
+        assert native.file_size == len(data)
+    assert series.slice_positions_mm == tuple(slice_positions(spec))
+
+
+def test_scan_records_no_layout_for_compressed_slices(tmp_path: Path) -> None:
+    paths = write_series(tmp_path, SeriesSpec(n_slices=3))
+    ds = pydicom.dcmread(paths[1])
+    ds.compress(RLELossless)
+    ds.save_as(paths[1])
+    (series,) = scan(tmp_path).series
+    assert [n is None for n in series.native_slices] == [False, True, False]
+
+
+def test_plain_slices_are_read_at_the_recorded_offset_without_a_header_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = SeriesSpec(n_slices=6)
+    series = _series(tmp_path, spec)
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("header parsed although scan recorded the layout")
+
+    monkeypatch.setattr(load_module, "_read_with_layout", no_parse)
+    monkeypatch.setattr(load_module, "_pydicom_probe", no_parse)
+    np.testing.assert_array_equal(load_volume(series).array, _expected(spec))
+
+
+def test_bits_above_bits_stored_are_cleared_on_the_recorded_path(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=3)
+    paths = write_series(tmp_path, spec)
+    ds = pydicom.dcmread(paths[1])
+    values = ds.pixel_array.copy()
+    values |= 0xF000  # overlay bits above the 12 stored ones
+    ds.PixelData = values.tobytes()
+    ds.save_as(paths[1])
+    (series,) = scan(tmp_path).series
+    assert series.native_slices[1] is not None
+    np.testing.assert_array_equal(load_volume(series).array, _expected(spec))
+
+
+def test_a_file_rewritten_after_the_scan_is_read_as_it_is_now(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=4)
+    series = _series(tmp_path, spec)
+    longer, same_size = series.files[1], series.files[2]
+    ds = pydicom.dcmread(longer)
+    ds.RescaleIntercept = "-1000"
+    ds.ImageComments = "rewritten with a longer header"
+    ds.save_as(longer)
+    ds = pydicom.dcmread(same_size)
+    ds.RescaleIntercept = "-1000.0"  # as long as "-1024.0": the size stays the same
+    ds.save_as(same_size)
+    recorded = series.native_slices[2]
+    assert recorded is not None
+    assert same_size.stat().st_size == recorded.file_size
+    os.utime(same_size, ns=(recorded.mtime_ns + 10**9, recorded.mtime_ns + 10**9))
+    expected = _expected(spec)
+    expected[1:3] += 24
+    np.testing.assert_array_equal(load_volume(series).array, expected)
+
+
+def test_a_file_deleted_after_the_scan_is_named(tmp_path: Path) -> None:
+    series = _series(tmp_path, SeriesSpec(n_slices=3))
+    series.files[2].unlink()
+    with pytest.raises(VolumeLoadError, match=rf"{series.files[2].name}: cannot read"):
         load_volume(series)
