@@ -4,6 +4,8 @@ The table is for people (one line per series, then the skipped files with reason
 JSON is the machine contract of ``shared/spec/data-transfer.md`` (its keys first, in that
 order, then extra keys). Neither shows patient names, IDs, birth dates or scan dates: the
 subject column is ClinicalTrialSubjectID, or a hash when only a PatientID exists.
+Exit status 2 (with one line on stderr) when PATH is missing or unusable as a whole: a
+single file that is not an image, a damaged zip archive, an unreadable DICOMDIR.
 """
 
 import argparse
@@ -42,12 +44,35 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return EXIT_USAGE
-    result = scan(path)
+    try:
+        result = scan(path)
+    except OSError as error:  # e.g. the folder itself cannot be listed
+        print(
+            f"error: {path}: cannot be read: {error.strerror or error}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    refusal = unreadable_input(path, result)
+    if refusal:
+        print(f"error: {path}: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if args.json:
         print(json.dumps(scan_to_json(result), indent=2))
     else:
         print(format_table(result))
     return EXIT_OK
+
+
+def unreadable_input(path: Path, result: "ScanResult") -> str:
+    """Return why PATH as a whole is unusable ('' when it is not).
+
+    A single file that is not a DICOM image, a damaged zip archive or an unreadable
+    DICOMDIR yields no series and one skipped entry, PATH itself: that is unreadable
+    input (exit 2), not an empty scan. A folder with no images is an empty scan.
+    """
+    if result.series or len(result.skipped) != 1:
+        return ""
+    only = result.skipped[0]
+    return only.reason if only.path == str(path) else ""
 
 
 def display_subject(series: "SeriesInfo") -> str:

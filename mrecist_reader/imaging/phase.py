@@ -17,7 +17,15 @@ Rules, applied in this order (the first that decides wins):
      EQUIL, WASHOUT, TRANSITIONAL, TP, HBP, HEPATOBILIARY, and the hepatobiliary phase
      of gadoxetate MR is reported as ``delayed``.
 
-   If words of two phases occur (e.g. "ART PV"), the text decides nothing.
+   - ``pre_contrast`` also: ``C-`` / ``-C``, NECT, NCCT (non-enhanced CT).
+   - ``arterial`` also: ``ARTERIAL LATE`` (LATE right after ART).
+
+   Letters and digits run together are split first (``HBP20`` is HBP 20, ``ART2`` is
+   ART 2) and German umlauts are spelled out (``Spätphase`` is SPAETPHASE, a delayed
+   word). If words of two phases occur (e.g. "ART PV"), or a pre-contrast word comes
+   with a with-contrast mark (W, WITH, POST, C+, +C, CE, CECT: "ABD W/WO",
+   "PRE AND POST", "CHEST WO ABD W", typical of GE protocol names), the text decides
+   nothing and the timing rules below decide.
 3. A time in the text: ``35s`` / ``35 sec`` (seconds after injection) or ``3MIN`` /
    ``3 min`` (minutes): < 50 s arterial, 50-119 s portal venous, >= 120 s delayed.
 4. Header timing: AcquisitionTime minus ContrastBolusStartTime, same thresholds
@@ -47,10 +55,12 @@ ASSUMED_ARTERIAL_DELAY_S = 35.0
 
 _PRE_WORDS = {
     "PRE", "PRECONTRAST", "NONCONTRAST", "NONCON", "NC", "UNENHANCED", "NATIVE",
-    "NATIV", "PLAIN", "WO", "MASK", "NONENHANCED",
+    "NATIV", "PLAIN", "WO", "MASK", "NONENHANCED", "NECT", "NCCT", "NATIVPHASE",
 }  # fmt: skip
+_WITH_CONTRAST_WORDS = {"W", "WITH", "POST", "CE", "CECT", "POSTCONTRAST"}
+"""Words saying contrast was given, without naming a phase."""
 _ARTERIAL_WORDS = {
-    "ART", "ARTERIAL", "ARTERIELL", "ARTERIALE", "AP", "HAP", "LAP", "EAP",
+    "ART", "ARTERIAL", "ARTERIELL", "ARTERIELLE", "ARTERIALE", "AP", "HAP", "LAP", "EAP",
     "MULTIPHASE", "MULTIART", "MULTIARTERIAL", "ARTERIAL1", "ARTERIAL2",
 }  # fmt: skip
 _PORTAL_WORDS = {
@@ -59,10 +69,11 @@ _PORTAL_WORDS = {
 }  # fmt: skip
 _DELAYED_WORDS = {
     "DELAY", "DELAYED", "DEL", "LATE", "EQUILIBRIUM", "EQ", "EQUIL", "WASHOUT",
-    "TRANSITIONAL", "TP", "HBP", "HEPATOBILIARY", "SPAET", "SPAT",
+    "TRANSITIONAL", "TP", "HBP", "HEPATOBILIARY", "SPAET", "SPAT", "SPAETPHASE",
 }  # fmt: skip
 _PHRASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"\b(LATE|EARLY)[\s_-]*ART"), Phase.ARTERIAL),
+    (re.compile(r"\bART(ERIAL)?[\s_-]*LATE\b"), Phase.ARTERIAL),
     (re.compile(r"\bNON[\s_-]*(CONTRAST|CON|ENHANCED)\b"), Phase.PRE_CONTRAST),
     (re.compile(r"\bW/?O[\s_-]*(CONTRAST|CON|C)?\b"), Phase.PRE_CONTRAST),
     (re.compile(r"\bWITHOUT[\s_-]*CONTRAST\b"), Phase.PRE_CONTRAST),
@@ -70,6 +81,11 @@ _PHRASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"\bPORTAL[\s_-]*VEN"), Phase.PORTAL_VENOUS),
     (re.compile(r"\bWASH[\s_-]*OUT\b"), Phase.DELAYED),
 )
+_WITHOUT_MARK = re.compile(r"(?<![A-Z0-9+-])(C-|-C)(?![A-Z0-9+-])")
+_WITH_MARK = re.compile(r"(?<![A-Z0-9+-])(C\+|\+C)(?![A-Z0-9+-])")
+_MIXED = re.compile(r"\bW[\s/&+-]*WO\b|\bWO?[\s/&+-]*W\b|\bWITH\b.*\bWITHOUT\b")
+_UMLAUTS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS"})
+_GLUED = re.compile(r"(?<=[A-Z])(?=\d)|(?<=\d)(?=[A-Z])")
 _SECONDS = re.compile(r"(?<![\d.])(\d{1,3})\s*(S|SEC|SECS|SECOND|SECONDS)\b")
 _MINUTES = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*(MIN|MINS|MINUTE|MINUTES)\b")
 
@@ -125,12 +141,13 @@ def classify_phase(
 
 def phase_from_text(text: str) -> Phase:
     """Return the phase named by a series description or protocol name (or unknown)."""
-    upper = text.upper()
+    upper = _GLUED.sub(" ", text.upper().translate(_UMLAUTS))
+    if _MIXED.search(upper):
+        return Phase.UNKNOWN
     found = {phase for pattern, phase in _PHRASES if pattern.search(upper)}
-    without_phrases = upper
-    for pattern, _phase in _PHRASES:
-        without_phrases = pattern.sub(" ", without_phrases)
-    words = set(re.split(r"[^A-Z0-9]+", without_phrases))
+    if _WITHOUT_MARK.search(upper):
+        found.add(Phase.PRE_CONTRAST)
+    words = set(re.split(r"[^A-Z0-9]+", _strip_phrases(upper)))
     for word_set, phase in (
         (_PRE_WORDS, Phase.PRE_CONTRAST),
         (_ARTERIAL_WORDS, Phase.ARTERIAL),
@@ -139,11 +156,24 @@ def phase_from_text(text: str) -> Phase:
     ):
         if words & word_set:
             found.add(phase)
+    # words before the letter/digit split, so "T1W" (T1-weighted) is not a "W"
+    raw_words = set(re.split(r"[^A-Z0-9]+", _strip_phrases(text.upper())))
+    with_contrast = bool(raw_words & _WITH_CONTRAST_WORDS) or bool(
+        _WITH_MARK.search(upper)
+    )
+    if Phase.PRE_CONTRAST in found and (with_contrast or len(found) > 1):
+        return Phase.UNKNOWN
     if len(found) == 1:
         return found.pop()
     if found:
         return Phase.UNKNOWN
     return _phase_from_text_time(upper)
+
+
+def _strip_phrases(upper: str) -> str:
+    for pattern, _phase in _PHRASES:
+        upper = pattern.sub(" ", upper)
+    return upper
 
 
 def _phase_from_text_time(upper: str) -> Phase:
