@@ -6,14 +6,32 @@ member whose path escapes the archive). Zip archives are extracted once into a p
 cache folder named after the archive's SHA-256, so the files stay available to the
 loader for as long as the cache lives; members whose names would land outside that folder
 ("zip slip": ``../x``, absolute paths, drive letters) are refused, never written.
+
+The zip cache is bounded. An archive is extracted into a temporary ``extract-*`` folder
+(locked while in progress) that is renamed into place only once complete, so no process
+ever sees a half-written extraction under an archive's hash. After each extraction or
+reuse, the least-recently-used extraction folders (by folder mtime, refreshed on every
+reuse) are removed while the cache holds more than the limit: 5120 MiB by default, set
+with the ``MRECIST_READER_ZIP_CACHE_MB`` environment variable (whole MiB; 0 keeps only
+the archive just opened) or the ``cache_limit_mb`` keyword of :func:`collect_files` and
+:func:`extract_zip`. The folder just extracted or reused is never removed, nor is a
+temporary folder another process is still writing. Leftovers of a crash (a temporary
+folder whose lock is free, a folder without its completion marker) are removed and the
+archive is extracted again the next time it is opened.
 """
 
 import hashlib
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
+import time
+import uuid
 import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,11 +39,37 @@ import platformdirs
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from mrecist_reader.core.errors import MrecistError
+
+if sys.platform != "win32":
+    import fcntl
+
 logger = logging.getLogger(__name__)
 
 APP_NAME = "mrecist_reader"
 _COMPLETE_MARKER = ".complete"
 _HASH_CHUNK = 1 << 20
+
+CACHE_LIMIT_ENV = "MRECIST_READER_ZIP_CACHE_MB"
+"""Environment variable holding the zip cache limit in MiB."""
+DEFAULT_CACHE_LIMIT_MB = 5120
+"""Default zip cache limit (5 GiB)."""
+_MIB = 1 << 20
+_TEMP_PREFIX = "extract-"
+_TRASH_PREFIX = "trash-"
+_LOCK_NAME = ".extracting"
+_HIDDEN_NAMES = frozenset({_COMPLETE_MARKER, _LOCK_NAME})
+_EXTRACTION_NAME = re.compile(r"[0-9a-f]{64}")
+_LOCKED_GRACE_S = 60.0
+"""A temporary folder younger than this is never removed (its owner may be starting)."""
+_UNLOCKED_STALE_S = 3600.0
+"""A temporary folder without a lock file is abandoned once this old."""
+
+
+class InvalidCacheLimit(MrecistError):
+    """The zip cache limit (environment variable or argument) is not a size."""
+
+    exit_status = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +100,9 @@ class CollectedFiles:
         return f"{self.archive}!{member}"
 
 
-def collect_files(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
+def collect_files(
+    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+) -> CollectedFiles:
     """Return the candidate files under ``path`` (a folder, zip file, DICOMDIR or file).
 
     Parameters
@@ -65,6 +111,8 @@ def collect_files(path: Path, *, cache_dir: Path | None = None) -> CollectedFile
         Folder (searched recursively), ``.zip`` archive, DICOMDIR file or a single file.
     cache_dir
         Where zip archives are extracted (default: the user's cache folder).
+    cache_limit_mb
+        Size limit of the zip cache in MiB (default: :func:`cache_limit_bytes`).
 
     Returns
     -------
@@ -84,7 +132,7 @@ def collect_files(path: Path, *, cache_dir: Path | None = None) -> CollectedFile
     if path.name.upper() == "DICOMDIR":
         return read_dicomdir(path)
     if zipfile.is_zipfile(path):
-        return extract_zip(path, cache_dir=cache_dir)
+        return extract_zip(path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
     return CollectedFiles((path,), ())
 
 
@@ -182,12 +230,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_zip(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
+def extract_zip(
+    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+) -> CollectedFiles:
     """Extract a zip archive once into a cache folder keyed by its hash.
 
     Members whose names are absolute or climb out of the folder are refused (listed in
-    ``skipped`` as ``archive.zip!member``) and never written. A finished extraction is
-    marked complete, so a second scan reuses it; an interrupted one is redone.
+    ``skipped`` as ``archive.zip!member``) and never written. The archive is extracted
+    into a temporary folder renamed into place once complete, so a second scan reuses
+    it and a crashed one is redone. The cache is then trimmed to its size limit, least
+    recently used folders first (:func:`prune_zip_cache`).
 
     Parameters
     ----------
@@ -195,38 +247,292 @@ def extract_zip(path: Path, *, cache_dir: Path | None = None) -> CollectedFiles:
         The zip archive.
     cache_dir
         Parent of the extraction folders (default :func:`default_cache_dir`).
+    cache_limit_mb
+        Size limit of the cache in MiB (default: :func:`cache_limit_bytes`).
 
     Returns
     -------
     CollectedFiles
         The extracted files and the refused or unreadable members.
 
+    Raises
+    ------
+    InvalidCacheLimit
+        When the limit (argument or environment variable) is not a size.
+
     """
     parent = cache_dir or default_cache_dir()
+    limit = cache_limit_bytes(limit_mb=cache_limit_mb)
     try:
         target = parent / _sha256(path)
-        if (target / _COMPLETE_MARKER).is_file():
+        if _is_complete(target):
+            _mark_used(target)
             refused = _unsafe_members(path)
-            files = tuple(f for f in _walk_folder(target) if f.name != _COMPLETE_MARKER)
-            return CollectedFiles(files, refused, path, target)
-        parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="extract-", dir=parent))
-        try:
-            refused = _extract_safely(path, work)
-            (work / _COMPLETE_MARKER).touch()
-            if target.exists():
-                shutil.rmtree(target)
-            work.rename(target)
-        finally:
-            if work.exists():
-                shutil.rmtree(work, ignore_errors=True)
+        else:
+            refused = _extract_into_place(path, parent, target)
+            logger.info("extracted a zip archive into %s", target)
+        files = tuple(f for f in _walk_folder(target) if f.name not in _HIDDEN_NAMES)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable zip archive: {error}"),)
         )
-    files = tuple(f for f in _walk_folder(target) if f.name != _COMPLETE_MARKER)
-    logger.info("extracted %d files of a zip archive into %s", len(files), target)
+    prune_zip_cache(parent, limit, keep=target)
     return CollectedFiles(files, refused, path, target)
+
+
+def cache_limit_bytes(
+    env: Mapping[str, str] | None = None, *, limit_mb: int | None = None
+) -> int:
+    """Return the zip cache limit in bytes.
+
+    Parameters
+    ----------
+    env
+        The environment to read ``MRECIST_READER_ZIP_CACHE_MB`` from (default
+        ``os.environ``).
+    limit_mb
+        A limit in MiB that overrides the environment.
+
+    Returns
+    -------
+    int
+        The limit in bytes (5120 MiB when nothing is set).
+
+    Raises
+    ------
+    InvalidCacheLimit
+        When the value is not a whole number of MiB, or is negative.
+
+    """
+    if limit_mb is not None:
+        if limit_mb < 0:
+            raise InvalidCacheLimit(
+                f"cache_limit_mb: {limit_mb!r} is not a size; expected a whole "
+                "number of MiB, 0 or more"
+            )
+        return limit_mb * _MIB
+    raw = (os.environ if env is None else env).get(CACHE_LIMIT_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_CACHE_LIMIT_MB * _MIB
+    text = raw.strip()
+    if not text.isdecimal():
+        raise InvalidCacheLimit(
+            f"${CACHE_LIMIT_ENV}: {raw!r} is not a size; expected a whole number of "
+            f"MiB, 0 or more (e.g. {DEFAULT_CACHE_LIMIT_MB})"
+        )
+    return int(text) * _MIB
+
+
+def prune_zip_cache(
+    parent: Path, limit: int, *, keep: Path | None = None
+) -> list[Path]:
+    """Trim the zip cache under ``parent`` to ``limit`` bytes, least recently used first.
+
+    Leftovers of crashed extractions are removed first. Then complete extraction folders
+    are removed, oldest mtime first, while their total size exceeds ``limit``. ``keep``
+    (the folder just extracted or reused) and temporary folders another process is
+    still writing are never removed. Folders that cannot be removed are logged and
+    skipped.
+
+    Parameters
+    ----------
+    parent
+        The cache folder (parent of the extraction folders).
+    limit
+        Size limit in bytes.
+    keep
+        An extraction folder that must stay whatever its age.
+
+    Returns
+    -------
+    list of Path
+        The extraction folders removed to meet the limit, in removal order.
+
+    """
+    if not parent.is_dir():
+        return []
+    _remove_leftovers(parent)
+    entries = sorted(_complete_extractions(parent), key=lambda e: (e[1], e[0].name))
+    total = sum(size for _, _, size in entries)
+    removed: list[Path] = []
+    for folder, _, size in entries:
+        if total <= limit:
+            break
+        if keep is not None and folder.name == keep.name:
+            continue
+        if _discard(folder):
+            total -= size
+            removed.append(folder)
+    if removed:
+        logger.info(
+            "zip cache: removed %d least recently used extraction(s); %d MiB kept "
+            "(limit %d MiB)",
+            len(removed),
+            total // _MIB,
+            limit // _MIB,
+        )
+    return removed
+
+
+def _is_complete(folder: Path) -> bool:
+    return (folder / _COMPLETE_MARKER).is_file()
+
+
+def _mark_used(folder: Path) -> None:
+    """Refresh a reused extraction's mtime, which orders the cache's eviction."""
+    try:
+        os.utime(folder)
+    except OSError as error:
+        logger.warning("zip cache: cannot mark %s as used: %s", folder, error)
+
+
+def _extract_into_place(
+    path: Path, parent: Path, target: Path
+) -> tuple[SkippedFile, ...]:
+    """Extract ``path`` into a locked temporary folder, then rename it to ``target``."""
+    parent.mkdir(parents=True, exist_ok=True)
+    with _extraction_folder(parent) as work:
+        refused = _extract_safely(path, work)
+        size = _tree_size(work)
+        (work / _COMPLETE_MARKER).write_text(f"{size}\n", encoding="ascii")
+        _publish(work, target)
+    return refused
+
+
+@contextmanager
+def _extraction_folder(parent: Path) -> Iterator[Path]:
+    """Yield a new ``extract-*`` folder, locked until the block ends, then removed.
+
+    The lock (``flock`` on a file inside the folder, released by the kernel when the
+    process dies) tells other processes the folder is in use; once published, the
+    folder has been renamed away and only its lock file is left to delete.
+    """
+    work = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=parent))
+    lock_fd: int | None = None
+    try:
+        if sys.platform != "win32":
+            lock_fd = os.open(work / _LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        yield work
+    finally:
+        if work.exists():
+            _remove_tree(work)
+        if lock_fd is not None:
+            os.close(lock_fd)
+
+
+def _publish(work: Path, target: Path) -> None:
+    """Rename a complete extraction into place (another process may have won the race)."""
+    if _is_complete(target):
+        return
+    if target.exists():
+        logger.info("zip cache: redoing the incomplete extraction %s", target.name)
+        _discard(target)
+    try:
+        work.rename(target)
+    except OSError:
+        if not _is_complete(target):
+            raise
+        return
+    (target / _LOCK_NAME).unlink(missing_ok=True)
+
+
+def _tree_size(folder: Path) -> int:
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
+def _recorded_size(folder: Path) -> int:
+    """Return an extraction's size from its marker (older markers are empty)."""
+    try:
+        text = (folder / _COMPLETE_MARKER).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return int(text) if text.isdecimal() else _tree_size(folder)
+
+
+def _complete_extractions(parent: Path) -> Iterator[tuple[Path, float, int]]:
+    """Yield (folder, mtime, size) of every complete extraction folder."""
+    for folder in parent.iterdir():
+        if not _EXTRACTION_NAME.fullmatch(folder.name) or not _is_complete(folder):
+            continue
+        try:
+            mtime = folder.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        yield folder, mtime, _recorded_size(folder)
+
+
+def _remove_leftovers(parent: Path) -> None:
+    """Remove what crashed processes left: trash, abandoned temporaries, half folders."""
+    for entry in parent.iterdir():
+        name = entry.name
+        if name.startswith(_TRASH_PREFIX):
+            _remove_tree(entry)
+        elif name.startswith(_TEMP_PREFIX) and entry.is_dir():
+            _remove_if_abandoned(entry)
+        elif _EXTRACTION_NAME.fullmatch(name) and not _is_complete(entry):
+            logger.info("zip cache: removing the half-written extraction %s", name)
+            _discard(entry)
+
+
+def _remove_if_abandoned(work: Path) -> None:
+    """Remove a temporary extraction folder whose process has died."""
+    try:
+        age = time.time() - work.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if sys.platform == "win32":
+        if age > _UNLOCKED_STALE_S:
+            _discard(work)
+        return
+    try:
+        fd = os.open(work / _LOCK_NAME, os.O_RDWR)
+    except FileNotFoundError:
+        if age > _UNLOCKED_STALE_S and work.exists():
+            _discard(work)
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        if age > _LOCKED_GRACE_S:
+            logger.info("zip cache: removing an abandoned extraction %s", work.name)
+            _discard(work)
+    finally:
+        os.close(fd)
+
+
+def _discard(folder: Path) -> bool:
+    """Move a folder out of the way atomically, then delete it; False when it failed."""
+    trash = folder.with_name(f"{_TRASH_PREFIX}{uuid.uuid4().hex}")
+    try:
+        folder.rename(trash)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        logger.warning("zip cache: cannot remove %s: %s", folder, error)
+        return False
+    _remove_tree(trash)
+    return True
+
+
+def _remove_tree(folder: Path) -> None:
+    def report(_function: object, failed: str, error: BaseException) -> None:
+        if not isinstance(error, FileNotFoundError):
+            logger.warning("zip cache: cannot delete %s: %s", failed, error)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=report)
+    else:
+        shutil.rmtree(folder, onerror=lambda f, p, info: report(f, p, info[1]))
 
 
 def _member_is_safe(name: str) -> bool:

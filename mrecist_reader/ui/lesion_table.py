@@ -26,9 +26,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
+    QHeaderView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QWidget,
 )
 
@@ -117,6 +120,8 @@ class LesionTableModel(QAbstractTableModel):
     VISUAL_ORDER = (0, 1, 2, 3, 6, 8, 7, 4, 5)
     """Order the table shows the columns in: values, location, comment, method, type."""
     _VALUE_COLUMNS = (COL_CURRENT, COL_PREVIOUS, COL_BASELINE)
+    FREE_TEXT = (COL_LOCATION, COL_COMMENT)
+    """Columns of free text: capped in width (elided, full text as tooltip)."""
 
     def __init__(self, read: Read | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -212,7 +217,7 @@ class LesionTableModel(QAbstractTableModel):
         lesion = self._lesions[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._text(lesion, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_COMMENT:
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() in self.FREE_TEXT:
             return self._text(lesion, index.column()) or None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(lesion, index.column())
@@ -310,6 +315,55 @@ class LesionTableModel(QAbstractTableModel):
                 0, lambda: self.comment_edited.emit(lesion_id, timepoint, text)
             )
         return True
+
+
+FREE_TEXT_MAX_WIDTH = 220
+"""Widest a location or comment column opens at (px); the reader may widen it."""
+
+
+def configure_lesion_view(view: QTableView) -> None:
+    """Give a lesion table readable columns that scroll sideways in a narrow panel.
+
+    Short columns (IDs, values, type, method, organ) always fit their header and
+    contents; location and comment open at their contents' width up to
+    :data:`FREE_TEXT_MAX_WIDTH` (never narrower than the header) and can be resized.
+    When the columns do not fit, a horizontal scrollbar appears rather than the columns
+    being squeezed. Call it after :meth:`QTableView.setModel` with a
+    :class:`LesionTableModel`.
+
+    Parameters
+    ----------
+    view
+        The table showing a :class:`LesionTableModel`.
+
+    """
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for column in LesionTableModel.FREE_TEXT:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    model = view.model()
+    model.modelReset.connect(lambda: fit_free_text_columns(view))
+    fit_free_text_columns(view)
+
+
+def fit_free_text_columns(view: QTableView) -> None:
+    """Size the location and comment columns to their text, header and width cap.
+
+    Parameters
+    ----------
+    view
+        A table configured with :func:`configure_lesion_view`.
+
+    """
+    header = view.horizontalHeader()
+    for column in LesionTableModel.FREE_TEXT:
+        contents = min(view.sizeHintForColumn(column), FREE_TEXT_MAX_WIDTH)
+        view.setColumnWidth(column, max(header.sectionSizeHint(column), contents))
 
 
 class LocationDelegate(QStyledItemDelegate):

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -70,7 +69,11 @@ from mrecist_reader.ui.caliper import (
 )
 from mrecist_reader.ui.errors import error_boundary, report_error
 from mrecist_reader.ui.icons import app_icon
-from mrecist_reader.ui.lesion_table import LesionTableModel, LocationDelegate
+from mrecist_reader.ui.lesion_table import (
+    LesionTableModel,
+    LocationDelegate,
+    configure_lesion_view,
+)
 from mrecist_reader.ui.prefetch import FirstSlice, Prefetched
 from mrecist_reader.ui.response_panel import ResponsePanel
 from mrecist_reader.ui.series_browser import SeriesBrowser, day_text, timepoint_state
@@ -197,9 +200,6 @@ class MainWindow(QMainWindow):
             QAbstractItemView.SelectionMode.SingleSelection
         )
         self.lesion_table.verticalHeader().setVisible(False)
-        self.lesion_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
         self.lesion_table.setAlternatingRowColors(True)
         # keys stay with the images: L / Shift+L step through lesions; a double click
         # edits the location or the comment (their editors take the keys meanwhile)
@@ -212,10 +212,10 @@ class MainWindow(QMainWindow):
             LesionTableModel.COL_LOCATION, LocationDelegate(self.lesion_table)
         )
         header = self.lesion_table.horizontalHeader()
-        header.setStretchLastSection(True)
         # what the reader works with first; type and organ (the ID says T/NT/N) last
         for visual, column in enumerate(LesionTableModel.VISUAL_ORDER):
             header.moveSection(header.visualIndex(column), visual)
+        configure_lesion_view(self.lesion_table)
         self.lesion_table.clicked.connect(self._on_table_clicked)
         self.lesion_model.location_edited.connect(self.edit_location)
         self.lesion_model.comment_edited.connect(self.edit_comment)
