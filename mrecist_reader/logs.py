@@ -43,6 +43,7 @@ def configure_logging(
     for handler in list(package_logger.handlers):
         if not isinstance(handler, logging.NullHandler):
             package_logger.removeHandler(handler)
+            handler.close()  # a log file left open leaks its descriptor
     base_level = logging.WARNING if kind == "cli" else logging.INFO
     level = max(logging.DEBUG, base_level - 10 * verbosity)
     package_logger.setLevel(level)

@@ -21,6 +21,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
 
+from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
 from mrecist_reader.imaging.volume import NativeSlice
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,8 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         return Unusable(path, "empty file")
     with path.open("rb") as stream:
         head = stream.read(132)
+        if head[:4] in ZIP_SIGNATURES:
+            return Unusable(path, zip_archive_reason(path))
         if not _looks_like_dicom(head):
             return Unusable(
                 path, "not a DICOM file (no DICM marker and no DICOM header)"
@@ -200,6 +203,12 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         return Unusable(path, pixel_problem)
     if not dataset.get("Rows") or not dataset.get("Columns"):
         return Unusable(path, "image without Rows/Columns")
+    bits = _int_or_none(dataset, "BitsAllocated")
+    if bits is not None and bits not in (8, 16, 32):
+        return Unusable(
+            path,
+            f"BitsAllocated {bits} is not supported (expected 8, 16 or 32 bits per pixel)",
+        )
     if _is_document_page(dataset):
         return Unusable(
             path,

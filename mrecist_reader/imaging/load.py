@@ -1005,13 +1005,16 @@ class VolumeLoader:
         self._dtype = _output_dtype(first)
         try:
             self._array: npt.NDArray[Any] = np.empty(
-                (count, series.rows, series.columns), dtype=self._dtype
+                (series.n_slices, series.rows, series.columns), dtype=self._dtype
             )
         except MemoryError as error:
             raise VolumeLoadError(
                 f"{series.files[0].parent}: not enough memory for a "
-                f"{series.columns}x{series.rows}x{count} volume"
+                f"{series.columns}x{series.rows}x{series.n_slices} volume"
             ) from error
+        self._slot = series.volume_slice_of_image  # volume slice of each image
+        self._image_at = {slot: k for k, slot in enumerate(self._slot)}
+        self._fill_gaps(first)
         self._first = first
         self._groups = _multi_frame_groups(series)
         self._stored: set[int] = set()
@@ -1115,7 +1118,7 @@ class VolumeLoader:
             )
         try:
             if _fits(pixels, self._dtype):
-                _rescale_into(stored, self._array[index], pixels)
+                _rescale_into(stored, self._array[self._slot[index]], pixels)
                 self._stored.add(index)
                 return
         except _TooWide:
@@ -1145,7 +1148,7 @@ class VolumeLoader:
         native = self._native[index] if self._native else None
         if native is not None:
             try:
-                if _read_recorded(path, native, self._array[index]):
+                if _read_recorded(path, native, self._array[self._slot[index]]):
                     return True
             except OSError as error:
                 raise VolumeLoadError(
@@ -1153,7 +1156,9 @@ class VolumeLoader:
                 ) from error
         if index and self._layout is not None:
             try:
-                done = _read_with_layout(path, frame, self._layout, self._array[index])
+                done = _read_with_layout(
+                    path, frame, self._layout, self._array[self._slot[index]]
+                )
             except OSError as error:
                 raise VolumeLoadError(
                     f"{path}: cannot read the file: {error}"
@@ -1165,30 +1170,49 @@ class VolumeLoader:
         self._positions[index] = pixels.position
         if not _fits(pixels, self._dtype):
             return False
-        _decode_slice(pixels, self._array[index])
+        _decode_slice(pixels, self._array[self._slot[index]])
         return True
 
     def request_slice(self, index: int) -> npt.NDArray[Any]:
-        """Return slice ``index`` (modality values), decoding it now if needed.
+        """Return volume slice ``index`` (modality values), decoding it now if needed.
+
+        A slice that fills a gap of missing images is blank (the lowest value).
 
         Raises
         ------
         VolumeLoadError
             When the slice cannot be decoded.
         IndexError
-            When ``index`` is outside the series.
+            When ``index`` is outside the volume.
 
         """
-        if not 0 <= index < len(self._state):
-            raise IndexError(f"slice {index} outside 0..{len(self._state) - 1}")
+        if not 0 <= index < len(self._array):
+            raise IndexError(f"slice {index} outside 0..{len(self._array) - 1}")
+        image = self._image_at.get(index)
+        if image is None:
+            blank: npt.NDArray[Any] = self._array[index]
+            return blank
         with self._lock:
-            claimed = self._claim(index, group=False)  # this slice only: show it now
+            claimed = self._claim(image, group=False)  # this image only: show it now
         if claimed:
             self._run(claimed)
-        self._events[index].wait()
+        self._events[image].wait()
         self._raise_errors()
-        promoted = self._promoted.get(index)
+        promoted = self._promoted.get(image)
         return promoted if promoted is not None else self._array[index]
+
+    def _fill_gaps(self, first: _Pixels) -> None:
+        """Give the volume slices that no image fills the lowest possible value."""
+        gaps = sorted(set(range(len(self._array))) - set(self._slot))
+        if not gaps:
+            return
+        low, _high = _value_range(first)
+        if self.series.modality.upper() == "CT":
+            low = max(low, -1024.0)  # air: blank in any CT window
+        if self._dtype.kind in "iu":
+            info = np.iinfo(self._dtype)
+            low = min(max(low, info.min), info.max)
+        self._array[gaps] = low
 
     def cancel(self) -> None:
         """Stop decoding; slices already decoded stay available."""
@@ -1217,11 +1241,11 @@ class VolumeLoader:
             )
             array = self._array.astype(wide)
             for index, values in self._promoted.items():
-                array[index] = values
+                array[self._slot[index]] = values
         return Volume(
             array=array,
             affine=series_affine(self.series, self._positions),
-            sop_instance_uids=self.series.sop_instance_uids,
+            sop_instance_uids=self.series.slice_sop_instance_uids,
             series=self.series,
         )
 
@@ -1261,17 +1285,20 @@ def _multi_frame_groups(
 def series_affine(
     series: SeriesInfo, positions: Sequence[tuple[float, float, float] | None] = ()
 ) -> npt.NDArray[np.float64]:
-    """Return the index-to-patient affine of a series from its slice positions.
+    """Return the index-to-patient affine of a series from its image positions.
 
-    The slice step is ``(last position - first position) / (n - 1)`` (keeps gantry tilt);
-    without positions it is the slice normal times ``slice_spacing_mm`` (or 1 mm).
+    The slice step is ``(last position - first position) / (n - 1)`` over the volume's
+    ``n`` slices, gaps filled (keeps gantry tilt); without positions it is the slice
+    normal times ``slice_spacing_mm`` (or 1 mm).
     """
+    positions = positions or series.slice_positions_mm
     known = [p for p in positions if p is not None]
     first = (
         known[0] if len(known) == len(positions) and known else series.first_position_mm
     )
     if len(known) == len(positions) and len(known) > 1:
-        step = (np.asarray(known[-1]) - np.asarray(known[0])) / (len(known) - 1)
+        span = series.n_slices - 1 if len(known) == series.n_images else len(known) - 1
+        step = (np.asarray(known[-1]) - np.asarray(known[0])) / span
     else:
         spacing = series.slice_spacing_mm or 1.0
         step = slice_normal(series.image_orientation) * spacing

@@ -20,6 +20,13 @@ Rules, applied in this order (the first that decides wins):
    - ``pre_contrast`` also: ``C-`` / ``-C``, NECT, NCCT (non-enhanced CT).
    - ``arterial`` also: ``ARTERIAL LATE`` (LATE right after ART).
 
+   Words match whole words only, phrases too (``LATE ARTEFACT`` and ``MULTIARTICULAR``
+   name no phase). Phrases that contain a phase word but name no phase are removed
+   first: ``LAP CHOLE`` / ``LAPAROSCOPIC`` (LAP is also the late arterial phase),
+   ``PRE-OP`` / ``POST OP`` / ``PRE TACE`` and other treatment words (PRE and POST are
+   also contrast words), and ``AP`` / ``PA`` next to SCOUT, TOPOGRAM, SURVIEW or
+   LOCALIZER (a projection, not the arterial phase).
+
    Letters and digits run together are split first (``HBP20`` is HBP 20, ``ART2`` is
    ART 2) and German umlauts are spelled out (``Spätphase`` is SPAETPHASE, a delayed
    word). If words of two phases occur (e.g. "ART PV"), or a pre-contrast word comes
@@ -31,16 +38,28 @@ Rules, applied in this order (the first that decides wins):
 4. Header timing: AcquisitionTime minus ContrastBolusStartTime, same thresholds
    (negative: pre-contrast).
 5. Study-relative timing: when the study has at least two contrast series (a
-   ContrastBolusAgent) with acquisition times, the earliest is taken as arterial
-   (~35 s after injection) and the others by their delay from it (35 s + delay, same
-   thresholds). A series without ContrastBolusAgent acquired before the earliest
-   contrast series of such a study is ``pre_contrast``.
+   ContrastBolusAgent) with acquisition times, one of them is taken as arterial (~35 s
+   after injection) and the others by their delay from it (35 s + delay, same
+   thresholds; a series 60 s or more before it is ``pre_contrast``). The arterial one is
+   the earliest contrast series that the next one follows within 60 s (the arterial to
+   portal venous step), or the earliest of all when no two follow that closely.
+   Scanners that write ContrastBolusAgent on every series of the exam (GE often does,
+   the pre-contrast series and the localizer included) would otherwise have their
+   pre-contrast series called arterial and every later phase shifted one step; with a
+   60 s or longer pause before the arterial series (the injection), the pre-contrast
+   series now comes out ``pre_contrast``. Limits: a pre-contrast series less than 60 s
+   before the arterial one is still taken as arterial (give the scanner's
+   ContrastBolusStartTime or a description), and an arterial series followed only by
+   delayed series less than 60 s apart is taken as pre-contrast. A series without
+   ContrastBolusAgent acquired before the earliest contrast series of such a study is
+   ``pre_contrast``.
 6. Otherwise ``unknown``.
 """
 
 import logging
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from mrecist_reader.imaging.volume import Phase
 
@@ -51,7 +70,9 @@ ARTERIAL_LIMIT_S = 50.0
 PORTAL_LIMIT_S = 120.0
 """Seconds after injection below which a series counts as portal venous (else delayed)."""
 ASSUMED_ARTERIAL_DELAY_S = 35.0
-"""Assumed injection-to-acquisition delay of a study's earliest contrast series."""
+"""Assumed injection-to-acquisition delay of a study's arterial contrast series."""
+PHASE_STEP_S = 60.0
+"""Longest usual pause between the arterial and the portal venous series' starts."""
 
 _PRE_WORDS = {
     "PRE", "PRECONTRAST", "NONCONTRAST", "NONCON", "NC", "UNENHANCED", "NATIVE",
@@ -72,15 +93,23 @@ _DELAYED_WORDS = {
     "TRANSITIONAL", "TP", "HBP", "HEPATOBILIARY", "SPAET", "SPAT", "SPAETPHASE",
 }  # fmt: skip
 _PHRASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
-    (re.compile(r"\b(LATE|EARLY)[\s_-]*ART"), Phase.ARTERIAL),
+    (re.compile(r"\b(LATE|EARLY)[\s_-]*ART(ERIAL)?\b"), Phase.ARTERIAL),
     (re.compile(r"\bART(ERIAL)?[\s_-]*LATE\b"), Phase.ARTERIAL),
     (re.compile(r"\bNON[\s_-]*(CONTRAST|CON|ENHANCED)\b"), Phase.PRE_CONTRAST),
     (re.compile(r"\bW/?O[\s_-]*(CONTRAST|CON|C)?\b"), Phase.PRE_CONTRAST),
     (re.compile(r"\bWITHOUT[\s_-]*CONTRAST\b"), Phase.PRE_CONTRAST),
-    (re.compile(r"\bMULTI[\s_-]*(PHASE|ART)"), Phase.ARTERIAL),
-    (re.compile(r"\bPORTAL[\s_-]*VEN"), Phase.PORTAL_VENOUS),
+    (re.compile(r"\bMULTI[\s_-]*(PHASE|PHASIC|ART|ARTERIAL)\b"), Phase.ARTERIAL),
+    (re.compile(r"\bPORTAL[\s_-]*VEN(OUS|OES|OSE|A)?\b"), Phase.PORTAL_VENOUS),
     (re.compile(r"\bWASH[\s_-]*OUT\b"), Phase.DELAYED),
 )
+_NOT_PHASE = re.compile(
+    r"\bLAP(ARO\w*)?[\s_-]*CHOL\w*|\bLAPARO\w*"
+    r"|\b(PRE|POST)[\s_-]*(OP|OPS|OPERATIVE|OPERATIV|SURGERY|SURGICAL|TACE|TARE|RFA"
+    r"|MWA|SIRT|ABLATION|TREATMENT|TX|THERAPY|BIOPSY|TRANSPLANT|LTX)\b"
+    r"|\b(AP|PA)[\s_-]*(SCOUT|TOPO\w*|SURVIEW|LOCALI[SZ]ER)\b"
+    r"|\b(SCOUT|TOPO\w*|SURVIEW|LOCALI[SZ]ER)[\s_-]*(AP|PA)\b"
+)
+"""Phrases holding a phase word that name no phase (surgery, treatment, projection)."""
 _WITHOUT_MARK = re.compile(r"(?<![A-Z0-9+-])(C-|-C)(?![A-Z0-9+-])")
 _WITH_MARK = re.compile(r"(?<![A-Z0-9+-])(C\+|\+C)(?![A-Z0-9+-])")
 _MIXED = re.compile(r"\bW[\s/&+-]*WO\b|\bWO?[\s/&+-]*W\b|\bWITH\b.*\bWITHOUT\b")
@@ -141,7 +170,8 @@ def classify_phase(
 
 def phase_from_text(text: str) -> Phase:
     """Return the phase named by a series description or protocol name (or unknown)."""
-    upper = _GLUED.sub(" ", text.upper().translate(_UMLAUTS))
+    raw = _NOT_PHASE.sub(" ", text.upper().translate(_UMLAUTS))
+    upper = _GLUED.sub(" ", raw)
     if _MIXED.search(upper):
         return Phase.UNKNOWN
     found = {phase for pattern, phase in _PHRASES if pattern.search(upper)}
@@ -157,7 +187,7 @@ def phase_from_text(text: str) -> Phase:
         if words & word_set:
             found.add(phase)
     # words before the letter/digit split, so "T1W" (T1-weighted) is not a "W"
-    raw_words = set(re.split(r"[^A-Z0-9]+", _strip_phrases(text.upper())))
+    raw_words = set(re.split(r"[^A-Z0-9]+", _strip_phrases(raw)))
     with_contrast = bool(raw_words & _WITH_CONTRAST_WORDS) or bool(
         _WITH_MARK.search(upper)
     )
@@ -203,7 +233,20 @@ def _phase_from_study(
 ) -> Phase:
     if acquisition_seconds is None or len(study_contrast_seconds) < 2:
         return Phase.UNKNOWN
-    earliest = min(study_contrast_seconds)
+    times = sorted(set(study_contrast_seconds))
     if not contrast_agent:
-        return Phase.PRE_CONTRAST if acquisition_seconds < earliest else Phase.UNKNOWN
-    return _phase_from_delay(ASSUMED_ARTERIAL_DELAY_S + acquisition_seconds - earliest)
+        return Phase.PRE_CONTRAST if acquisition_seconds < times[0] else Phase.UNKNOWN
+    arterial = _arterial_time(times)
+    return _phase_from_delay(ASSUMED_ARTERIAL_DELAY_S + acquisition_seconds - arterial)
+
+
+def _arterial_time(times: Sequence[float]) -> float:
+    """Return the acquisition time taken as arterial among sorted contrast times.
+
+    The first series that the next follows within :data:`PHASE_STEP_S` (arterial then
+    portal venous); the earliest when no two series follow that closely.
+    """
+    for current, following in pairwise(times):
+        if following - current < PHASE_STEP_S:
+            return current
+    return times[0]

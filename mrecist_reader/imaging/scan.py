@@ -199,14 +199,20 @@ def build_stacks(
                 _Image(header, frame, geometry)
             )
     stacks: list[SeriesInfo] = []
-    for images in by_series.values():
+    for all_images in by_series.values():
+        images, copies = _without_copies(all_images)
         groups = _split_series(images)
         sizes = {(g[0].header.rows, g[0].header.columns) for g in groups.values()}
-        extra = (
+        extra: tuple[str, ...] = (
             (f"series has mixed image sizes ({len(sizes)} sizes): split into stacks",)
             if len(sizes) > 1
             else ()
         )
+        if copies:
+            extra += (
+                f"{copies} duplicate {'copy' if copies == 1 else 'copies'} of images "
+                "already found (same SOP Instance UID) ignored",
+            )
         labels = _stack_labels(list(groups))
         for key, group in groups.items():
             stacks.append(
@@ -232,6 +238,24 @@ def build_stacks(
         )
     )
     return stacks
+
+
+def _without_copies(images: list[_Image]) -> tuple[list[_Image], int]:
+    """Drop extra copies of one image (same SOP Instance UID and frame).
+
+    Exports often hold a file twice (two folders, a re-sent series); the copy found
+    first in path order is kept. Images without a SOP Instance UID are all kept.
+    """
+    kept: dict[tuple[str, int], _Image] = {}
+    unnamed: list[_Image] = []
+    for image in sorted(images, key=lambda i: (str(i.header.path), i.frame)):
+        uid = image.header.sop_instance_uid
+        if not uid:
+            unnamed.append(image)
+        else:
+            kept.setdefault((uid, image.frame), image)
+    result = [*kept.values(), *unnamed]
+    return result, len(images) - len(result)
 
 
 def _headers_by_uid(by_series: dict[str, list[_Image]]) -> dict[str, FileHeader]:
@@ -296,6 +320,7 @@ class _Geometry:
     spacing: float | None
     first_position: tuple[float, float, float]
     warnings: tuple[str, ...]
+    slots: tuple[int, ...] = ()  # volume slice of each image when slices are missing
 
 
 def _describe(
@@ -356,6 +381,7 @@ def _describe(
         trial_site_id=header.trial_site_id,
         acquisition_seconds=min(times) if times else None,
         slice_positions_mm=tuple(i.geometry.position for i in ordered),
+        slice_indices=geometry.slots,
         native_slices=tuple(
             i.header.native if len(i.header.frames) == 1 else None for i in ordered
         ),
@@ -420,7 +446,8 @@ def _order_and_check(
         spacing_tolerance=spacing_tolerance,
         tilt_tolerance_deg=tilt_tolerance_deg,
     )
-    return _Geometry(order, spacing, first, tuple(warnings))
+    slots = _gap_slots(np.diff(sorted_distances), spacing_tolerance)
+    return _Geometry(order, spacing, first, tuple(warnings), slots)
 
 
 def _spacing_checks(
@@ -484,21 +511,57 @@ def _step_warnings(steps: np.ndarray, tolerance: float) -> list[str]:
     smallest = float(steps.min())
     largest = float(steps.max())
     typical = float(np.median(steps))
-    allowed = max(tolerance * typical, 0.01)
-    if largest - smallest <= allowed:
+    if largest - smallest <= max(tolerance * typical, 0.01):
         return []
-    multiples = steps / smallest
-    if np.all(np.abs(multiples - np.round(multiples)) * smallest <= allowed):
-        missing = int(np.round(multiples).sum() - len(steps))
-        if missing > 0 and abs(typical - smallest) <= allowed:
-            return [
-                f"missing slices: about {missing} missing between positions "
-                f"(steps {smallest:.2f}-{largest:.2f} mm)"
-            ]
+    multiples = _missing_slice_multiples(steps, tolerance)
+    if multiples is not None:
+        missing = int(multiples.sum()) - len(steps)
+        filled = (
+            "blank slices fill the gaps, so every slice keeps its true position"
+            if missing <= len(steps) + 1
+            else "too many to fill: distances across slices are approximate"
+        )
+        return [
+            f"missing slices: {missing} missing between positions "
+            f"(steps {smallest:.2f}-{largest:.2f} mm); {filled}"
+        ]
     return [
         f"non-uniform slice spacing: steps {smallest:.2f}-{largest:.2f} mm "
-        f"(median {typical:.2f} mm)"
+        f"(median {typical:.2f} mm); distances across slices are approximate"
     ]
+
+
+def _missing_slice_multiples(steps: np.ndarray, tolerance: float) -> np.ndarray | None:
+    """Return each step as a whole number of regular steps, or None.
+
+    Not None when the regular (smallest, also typical) step divides every step within
+    the tolerance and at least one step spans several: whole slices are missing.
+    """
+    smallest = float(steps.min())
+    typical = float(np.median(steps))
+    allowed = max(tolerance * typical, 0.01)
+    if smallest <= 0 or abs(typical - smallest) > allowed:
+        return None
+    multiples = np.round(steps / smallest)
+    if np.any(np.abs(steps / smallest - multiples) * smallest > allowed):
+        return None
+    if multiples.max() < 2:
+        return None
+    return multiples.astype(np.int64)
+
+
+def _gap_slots(steps: np.ndarray, tolerance: float) -> tuple[int, ...]:
+    """Return the volume slice of each image when blank slices fill missing ones.
+
+    Empty when no slice is missing, or when more are missing than were acquired (the
+    volume would be mostly blank: the series loads with its mean step instead).
+    """
+    if len(steps) == 0 or float(steps.min()) <= 0:
+        return ()
+    multiples = _missing_slice_multiples(steps, tolerance)
+    if multiples is None or int(multiples.sum()) - len(steps) > len(steps) + 1:
+        return ()
+    return (0, *(int(v) for v in np.cumsum(multiples)))
 
 
 def _tilt_degrees(points: np.ndarray, normal: np.ndarray) -> float:

@@ -18,6 +18,17 @@ the archive just opened) or the ``cache_limit_mb`` keyword of :func:`collect_fil
 temporary folder another process is still writing. Leftovers of a crash (a temporary
 folder whose lock is free, a folder without its completion marker) are removed and the
 archive is extracted again the next time it is opened.
+
+Nothing is dropped without a word: a subfolder that cannot be listed is reported in
+``skipped`` ("folder cannot be read: <reason>"), and so is a zip archive found inside the
+folder or archive being scanned ("zip archive inside the study: not opened (open it on its
+own)"). Nested archives are deliberately not opened: each extraction is one cache folder
+that the size limit may evict, a folder holding many archives (a downloads folder) would
+silently fill the cache, and a member of an archive inside an archive has no path the user
+could open again. A damaged archive (zip signature but no readable table of contents),
+given as the path or met in a folder by its ``.zip`` name, is "unreadable zip archive:
+<reason>". :func:`zip_archive_reason` names any file that starts with a zip signature,
+for readers that meet one among DICOM files.
 """
 
 import hashlib
@@ -32,7 +43,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import platformdirs
@@ -128,20 +139,93 @@ def collect_files(
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
-        return CollectedFiles(_walk_folder(path), ())
+        return CollectedFiles(*_walk_folder(path))
     if path.name.upper() == "DICOMDIR":
         return read_dicomdir(path)
     if zipfile.is_zipfile(path):
         return extract_zip(path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
+    if _is_zip_name(path) or _starts_like_zip(path):
+        return CollectedFiles((), (SkippedFile(str(path), zip_archive_reason(path)),))
     return CollectedFiles((path,), ())
 
 
-def _walk_folder(folder: Path) -> tuple[Path, ...]:
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+"""First bytes of a zip archive (local file header, empty archive, spanned archive)."""
+NESTED_ZIP_REASON = "zip archive inside the study: not opened (open it on its own)"
+"""Why a zip archive found inside a scanned folder or archive is not read."""
+
+
+def zip_archive_reason(path: Path) -> str:
+    """Say why a file that is (or claims to be) a zip archive is not read as an image.
+
+    Parameters
+    ----------
+    path
+        A file named ``*.zip`` or starting with a zip signature.
+
+    Returns
+    -------
+    str
+        ``unreadable zip archive: <reason>`` when the archive's table of contents cannot
+        be read, else :data:`NESTED_ZIP_REASON` (a sound archive met among images).
+
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.infolist()
+    except zipfile.BadZipFile as error:
+        return f"unreadable zip archive: {_bad_zip_detail(path, error)}"
+    except (OSError, EOFError, ValueError) as error:
+        return f"unreadable zip archive: {error}"
+    return NESTED_ZIP_REASON
+
+
+def _bad_zip_detail(path: Path, error: zipfile.BadZipFile) -> str:
+    if str(error) != "File is not a zip file":
+        return str(error)
+    if _starts_like_zip(path):
+        return (
+            "its table of contents (end of central directory) is missing; "
+            "the file is cut short or damaged"
+        )
+    return "no zip signature in the file; expected a zip archive"
+
+
+def _starts_like_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(4) in ZIP_SIGNATURES
+    except OSError:
+        return False
+
+
+def _is_zip_name(path: Path) -> bool:
+    return path.suffix.lower() == ".zip"
+
+
+def _walk_folder(folder: Path) -> tuple[tuple[Path, ...], tuple[SkippedFile, ...]]:
+    """Return the files under ``folder`` (sorted), and the folders and archives skipped.
+
+    A subfolder that cannot be listed and a ``*.zip`` file go to the second tuple, each
+    with its reason; nothing is dropped silently.
+    """
     found: list[Path] = []
-    for root, dirs, names in os.walk(folder):
+    skipped: list[SkippedFile] = []
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename if error.filename is not None else folder
+        reason = error.strerror or str(error)
+        skipped.append(SkippedFile(str(where), f"folder cannot be read: {reason}"))
+
+    for root, dirs, names in os.walk(folder, onerror=unreadable):
         dirs.sort()
-        found.extend(Path(root) / name for name in sorted(names))
-    return tuple(found)
+        for name in sorted(names):
+            file = Path(root) / name
+            if _is_zip_name(file):
+                skipped.append(SkippedFile(str(file), zip_archive_reason(file)))
+            else:
+                found.append(file)
+    return tuple(found), tuple(skipped)
 
 
 def read_dicomdir(path: Path) -> CollectedFiles:
@@ -271,13 +355,18 @@ def extract_zip(
         else:
             refused = _extract_into_place(path, parent, target)
             logger.info("extracted a zip archive into %s", target)
-        files = tuple(f for f in _walk_folder(target) if f.name not in _HIDDEN_NAMES)
+        found, unused = _walk_folder(target)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable zip archive: {error}"),)
         )
     prune_zip_cache(parent, limit, keep=target)
-    return CollectedFiles(files, refused, path, target)
+    files = tuple(f for f in found if f.name not in _HIDDEN_NAMES)
+    collected = CollectedFiles(files, (), path, target)
+    inner = tuple(
+        SkippedFile(collected.display_path(Path(s.path)), s.reason) for s in unused
+    )
+    return replace(collected, skipped=refused + inner)
 
 
 def cache_limit_bytes(

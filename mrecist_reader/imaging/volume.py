@@ -66,9 +66,11 @@ class SeriesInfo:
     ``subject_id`` is ClinicalTrialSubjectID when present, else PatientID;
     ``timepoint_label`` is ClinicalTrialTimePointID when present; ``trial_protocol_id``
     and ``trial_site_id`` are ClinicalTrialProtocolID and ClinicalTrialSiteID.
-    ``slice_positions_mm`` (ImagePositionPatient of each slice, in volume order) and
-    ``native_slices`` (each slice's recorded pixel layout, None where the file must be
-    decoded) are empty when unknown.
+    ``slice_positions_mm`` (ImagePositionPatient of each image, in order) and
+    ``native_slices`` (each image's recorded pixel layout, None where the file must be
+    decoded) are empty when unknown. ``slice_indices`` gives the volume slice of each
+    image when whole slices are missing from a regular series (blank slices fill the
+    gaps so that the volume's geometry stays exact); it is empty otherwise.
     """
 
     series_instance_uid: str
@@ -97,11 +99,32 @@ class SeriesInfo:
     identity: PatientIdentity = field(default_factory=PatientIdentity)
     slice_positions_mm: tuple[tuple[float, float, float] | None, ...] = ()
     native_slices: tuple[NativeSlice | None, ...] = ()
+    slice_indices: tuple[int, ...] = ()
 
     @property
     def n_images(self) -> int:
-        """Return the number of slices in the stack."""
+        """Return the number of images in the stack."""
         return len(self.files)
+
+    @property
+    def n_slices(self) -> int:
+        """Return the number of slices of the volume (images plus filled gaps)."""
+        return self.slice_indices[-1] + 1 if self.slice_indices else len(self.files)
+
+    @property
+    def volume_slice_of_image(self) -> tuple[int, ...]:
+        """Return the volume slice of each image (image ``k`` is slice ``k`` without gaps)."""
+        return self.slice_indices or tuple(range(len(self.files)))
+
+    @property
+    def slice_sop_instance_uids(self) -> tuple[str, ...]:
+        """Return the SOP Instance UID of each volume slice ('' for a filled gap)."""
+        if not self.slice_indices:
+            return self.sop_instance_uids
+        uids = [""] * self.n_slices
+        for index, uid in zip(self.slice_indices, self.sop_instance_uids, strict=True):
+            uids[index] = uid
+        return tuple(uids)
 
 
 @dataclass(frozen=True, eq=False)

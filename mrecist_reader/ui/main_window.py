@@ -1084,6 +1084,7 @@ class MainWindow(QMainWindow):
         """
         if self.session is None or view.timepoint_index is None:
             raise MrecistError("open a study before measuring")
+        _image_uid(view, p1)  # refuses a slice that fills a gap before asking anything
         index = view.timepoint_index
         lesion_id = self._lesion_to_measure(index)
         if lesion_id is None and index == 0:
@@ -1138,11 +1139,7 @@ class MainWindow(QMainWindow):
         assert stack is not None
         assert view.series is not None
         caliper = caliper_from_indices(stack.affine, points[0], points[1])
-        k = min(max(round(points[0][0]), 0), len(view.series.sop_instance_uids) - 1)
-        return caliper, (
-            view.series.series_instance_uid,
-            view.series.sop_instance_uids[k],
-        )
+        return caliper, (view.series.series_instance_uid, _image_uid(view, points[0]))
 
     def _designate(
         self, view: TimepointView, points: tuple[IndexPoint, IndexPoint], method: Method
@@ -1445,3 +1442,23 @@ def _parse_date(text: str) -> date | None:
     except ValueError:
         logger.warning("ignoring a scan date that is not an ISO date")
         return None
+
+
+def _image_uid(view: TimepointView, point: IndexPoint) -> str:
+    """Return the SOP Instance UID of the image under ``point`` on ``view``.
+
+    Raises
+    ------
+    MrecistError
+        When the slice fills a gap where the series has no image.
+
+    """
+    assert view.series is not None
+    uids = view.series.slice_sop_instance_uids
+    k = min(max(round(point[0]), 0), len(uids) - 1)
+    if not uids[k]:
+        raise MrecistError(
+            f"slice {k + 1} fills a gap where the series has no image; "
+            "measure on an acquired slice"
+        )
+    return uids[k]

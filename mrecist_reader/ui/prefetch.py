@@ -73,8 +73,8 @@ def preferred_series(series: Sequence[SeriesInfo]) -> SeriesInfo | None:
 
 
 def first_shown_slice(series: SeriesInfo) -> int:
-    """Return the slice a newly opened series shows first (the middle one)."""
-    return series.n_images // 2
+    """Return the volume slice a newly opened series shows first (its middle image)."""
+    return series.volume_slice_of_image[series.n_images // 2] if series.n_images else 0
 
 
 def start_prefetch(path: str | None) -> "Future[Prefetched] | None":

@@ -32,7 +32,7 @@ from PySide6.QtGui import QKeyEvent, QTransform
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
-from mrecist_reader.imaging.volume import Volume
+from mrecist_reader.imaging.volume import SeriesInfo, Volume
 from mrecist_reader.ui.caliper import (
     PROPOSAL_COLOUR,
     CaliperItem,
@@ -75,12 +75,20 @@ CT_PRESETS: tuple[WindowPreset, ...] = (
 """Standard CT windows (HU); "Auto" spans the 1st-99th percentiles of the series."""
 
 
+def gap_slices(series: SeriesInfo) -> frozenset[int]:
+    """Return the volume slices of ``series`` that fill gaps (no image acquired there)."""
+    return frozenset(
+        k for k, uid in enumerate(series.slice_sop_instance_uids) if not uid
+    )
+
+
 @dataclass(eq=False)
 class ImageStack:
     """What the viewer shows: a stack of slices with its geometry.
 
     ``get_slice(k)`` returns slice ``k`` as ``[row, column]`` (it may decode on demand for
     progressive loading); ``affine`` maps ``(slice, row, column)`` to patient mm.
+    ``gaps`` are the slices that fill a gap where the series has no image.
     """
 
     shape: tuple[int, int, int]
@@ -89,6 +97,7 @@ class ImageStack:
     modality: str = "CT"
     caption: str = ""
     sample: npt.NDArray[np.generic] | None = field(default=None)
+    gaps: frozenset[int] = frozenset()
 
     @classmethod
     def from_volume(cls, volume: Volume, caption: str = "") -> "ImageStack":
@@ -101,6 +110,7 @@ class ImageStack:
             modality=volume.series.modality,
             caption=caption,
             sample=array[:: max(1, array.shape[0] // 16), ::4, ::4],
+            gaps=gap_slices(volume.series),
         )
 
     @classmethod
@@ -114,11 +124,12 @@ class ImageStack:
 
         series = loader.series
         return cls(
-            shape=(series.n_images, series.rows, series.columns),
+            shape=(series.n_slices, series.rows, series.columns),
             affine=series_affine(series),
             get_slice=loader.request_slice,
             modality=series.modality,
             caption=caption,
+            gaps=gap_slices(series),
         )
 
     @property
@@ -635,10 +646,15 @@ class SliceViewer(QWidget):
         width, level = self.window_level
         self._full_text[self.top_left] = self.stack.caption
         self._full_text[self.top_right] = f"W {width:.0f}  L {level:.0f}"
+        gap = (
+            "\nNo image here: the series has a gap"
+            if self.slice_index in self.stack.gaps
+            else ""
+        )
         self._set_overlay_text(
             self.bottom_left,
             f"Slice {self.image_number()} / {n_slices}\n"
-            f"Position {self.slice_position_mm():.1f} mm",
+            f"Position {self.slice_position_mm():.1f} mm{gap}",
         )
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
 from mrecist_reader.ui.prefetch import FirstSlice
-from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer
+from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer, gap_slices
 from mrecist_reader.ui.workers import run_in_thread
 
 if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
@@ -99,11 +99,12 @@ class TimepointView:
             return stack.get_slice(k)
 
         stack = ImageStack(
-            shape=(series.n_images, series.rows, series.columns),
+            shape=(series.n_slices, series.rows, series.columns),
             affine=first.affine,
             get_slice=prefetched_slice,
             modality=series.modality,
             caption=caption,
+            gaps=gap_slices(series),
         )
         self.viewer.set_stack(stack, slice_index=first.index)
         QTimer.singleShot(LOADER_DELAY_MS, start)

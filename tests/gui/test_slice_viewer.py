@@ -1,5 +1,7 @@
 """The slice viewer: scrolling, window/level, geometry, overlays and calipers."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -224,3 +226,27 @@ def test_dragging_a_caliper_end_reports_the_new_end_points(
     assert lesion_id == "T1"
     assert p1 == pytest.approx((12.0, 32.0, 22.0))
     assert p2 == pytest.approx((12.0, 30.0, 45.0))
+
+
+def test_a_slice_filling_a_gap_in_the_series_says_so(qtbot: QtBot) -> None:
+    volume = make_volume(shape=(6, 32, 32))
+    images = list(range(6))
+    del images[2]  # the scan found no image at slice 2: a blank slice fills it
+    series = dataclasses.replace(
+        volume.series,
+        files=volume.series.files[:5],
+        frames=volume.series.frames[:5],
+        sop_instance_uids=volume.series.sop_instance_uids[:5],
+        slice_indices=tuple(images),
+    )
+    gapped = dataclasses.replace(
+        volume, series=series, sop_instance_uids=series.slice_sop_instance_uids
+    )
+    widget = SliceViewer()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.set_stack(ImageStack.from_volume(gapped))
+    widget.set_slice(2)
+    assert "No image here: the series has a gap" in widget.bottom_left.text()
+    widget.set_slice(3)
+    assert "gap" not in widget.bottom_left.text()

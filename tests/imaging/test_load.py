@@ -327,3 +327,69 @@ def test_a_file_deleted_after_the_scan_is_named(tmp_path: Path) -> None:
     series.files[2].unlink()
     with pytest.raises(VolumeLoadError, match=rf"{series.files[2].name}: cannot read"):
         load_volume(series)
+
+
+# ------------------------------------------------ missing slices and copies
+
+
+def test_missing_slices_are_filled_blank_so_every_image_keeps_its_position(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=9)
+    paths = write_series(tmp_path, spec)
+    paths[2].unlink()
+    paths[3].unlink()
+    (series,) = scan(tmp_path).series
+    assert any(
+        w.startswith("missing slices: 2 missing") and "true position" in w
+        for w in series.warnings
+    )
+    assert (series.n_images, series.n_slices) == (7, 9)
+    volume = load_volume(series)
+    assert volume.shape == (9, 32, 32)
+    expected = _expected(spec)
+    positions = slice_positions(spec)
+    for k in (0, 1, 4, 5, 6, 7, 8):
+        np.testing.assert_array_equal(volume.array[k], expected[k])
+        np.testing.assert_allclose(
+            index_to_patient(volume.affine, (k, 0, 0)), positions[k], atol=1e-4
+        )
+    assert (volume.array[2:4] == -1024).all()  # air: blank in any CT window
+    assert volume.sop_instance_uids[2:4] == ("", "")
+    assert volume.sop_instance_uids[4] == series.sop_instance_uids[2]
+
+
+def test_a_filled_gap_is_served_at_once_and_images_around_it_by_volume_slice(
+    tmp_path: Path,
+) -> None:
+    spec = SeriesSpec(n_slices=6)
+    paths = write_series(tmp_path, spec)
+    paths[3].unlink()
+    (series,) = scan(tmp_path).series
+    loader = open_volume(series, workers=1)
+    assert (loader.request_slice(3) == -1024).all()
+    np.testing.assert_array_equal(loader.request_slice(4), _expected(spec)[4])
+    with pytest.raises(IndexError):
+        loader.request_slice(6)
+    assert loader.wait().shape == (6, 32, 32)
+
+
+def test_a_series_mostly_missing_is_not_padded_and_says_so(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=12)
+    paths = write_series(tmp_path, spec)
+    for path in paths[2:10]:
+        path.unlink()
+    (series,) = scan(tmp_path).series
+    assert any("too many to fill" in w for w in series.warnings)
+    assert load_volume(series).shape == (4, 32, 32)
+
+
+def test_an_exact_copy_of_an_image_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    spec = SeriesSpec(n_slices=5)
+    paths = write_series(tmp_path / "study", spec)
+    (tmp_path / "study" / "copy").mkdir()
+    (tmp_path / "study" / "copy" / "IM0001").write_bytes(paths[2].read_bytes())
+    (series,) = scan(tmp_path).series
+    assert series.n_images == 5
+    assert any("1 duplicate copy" in w for w in series.warnings)
+    np.testing.assert_array_equal(load_volume(series).array, _expected(spec))

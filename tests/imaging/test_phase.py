@@ -107,3 +107,100 @@ def test_a_single_contrast_series_without_times_is_unknown() -> None:
         study_contrast_seconds=(1.0,),
     )
     assert phase is U
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ("Lap chole", U),
+        ("CT ABD POST LAP CHOLE", U),
+        ("Laparoscopy planning", U),
+        ("LAP", A),
+        ("LAP 30s", A),
+        ("Late artefact", D),  # LATE alone is a delayed word; no ART phrase
+        ("EARLY ARTIFACT", U),
+        ("Multiarticular", U),
+        ("Topogram AP", U),
+        ("AP Scout", U),
+        ("CT CAP", U),
+        ("TAP 5mm", U),
+        ("Appendix", U),
+        ("PVC", U),
+        ("Arthro", U),
+        ("PRESS", U),
+        ("Pre-op liver", U),
+        ("PRE TACE ART", A),
+        ("Post-op PV", PV),
+        ("HBP20", D),
+        ("ART2", A),
+        ("LATEART2", A),
+        ("PV1", PV),
+        ("Ax LAVA Pre", PRE),
+        ("Ax LAVA Art", A),
+        ("Portalvenös", PV),
+    ],
+)
+def test_phase_words_match_whole_words_only(description: str, expected: Phase) -> None:
+    assert classify_phase(description) is expected
+
+
+GE_LOCALIZER, GE_PRE, GE_ART, GE_PV, GE_DELAY = (
+    35400.0,
+    36000.0,
+    36070.0,
+    36110.0,
+    36250.0,
+)
+
+
+def _ge_phase(seconds: float, times: tuple[float, ...]) -> Phase:
+    """Phase of a GE series: every series names the agent, no bolus time, no words."""
+    return classify_phase(
+        "Ax LAVA",
+        contrast_agent="MULTIHANCE",
+        acquisition_seconds=seconds,
+        study_contrast_seconds=times,
+    )
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        (GE_PRE, GE_ART, GE_PV, GE_DELAY),
+        (GE_LOCALIZER, GE_PRE, GE_ART, GE_PV, GE_DELAY),
+        (GE_PRE, GE_PRE, GE_ART, GE_PV, GE_DELAY),  # a reformat shares the time
+    ],
+)
+def test_agent_on_every_series_leaves_the_pre_contrast_series_pre_contrast(
+    times: tuple[float, ...],
+) -> None:
+    assert [_ge_phase(t, times) for t in (GE_PRE, GE_ART, GE_PV, GE_DELAY)] == [
+        PRE,
+        A,
+        PV,
+        D,
+    ]
+
+
+def test_without_a_pause_before_it_the_earliest_contrast_series_stays_arterial() -> (
+    None
+):
+    times = (36000.0, 36040.0, 36180.0)  # arterial, portal venous, delayed
+    assert [_ge_phase(t, times) for t in times] == [A, PV, D]
+    assert [_ge_phase(t, (36000.0, 36150.0)) for t in (36000.0, 36150.0)] == [A, D]
+
+
+def test_bolus_start_on_every_series_puts_the_pre_contrast_series_first() -> None:
+    times = (GE_PRE, GE_ART, GE_PV, GE_DELAY)
+    bolus = GE_PRE + 20.0  # injected 20 s after the pre-contrast series
+    phases = [
+        classify_phase(
+            "Ax LAVA",
+            contrast_agent="MULTIHANCE",
+            bolus_start_seconds=bolus,
+            acquisition_seconds=t,
+            study_contrast_seconds=times,
+        )
+        for t in (GE_PRE, GE_PRE + 45.0, GE_PRE + 90.0, GE_DELAY)
+    ]
+    assert phases == [PRE, A, PV, D]

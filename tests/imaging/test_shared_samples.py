@@ -229,3 +229,33 @@ def test_nema_dicomdir_with_partly_missing_files(shared_samples: Path) -> None:
     dangling = [s for s in result.skipped if s.reason.startswith("DICOMDIR record")]
     assert dangling
     assert all(not Path(s.path).exists() for s in dangling)
+
+
+def test_packed_12_bit_pixels_are_skipped_at_scan_with_the_reason(
+    shared_samples: Path,
+) -> None:
+    result = scan(shared_samples / "fo-dicom" / "GH340.dcm")
+    assert result.series == ()
+    (skipped,) = result.skipped
+    assert skipped.reason.startswith("BitsAllocated 12 is not supported")
+
+
+def test_series_with_missing_slices_keep_each_image_at_its_true_position(
+    shared_samples: Path,
+) -> None:
+    """dicom2nifti's slice-increment series: whole or irregular gaps, never a wrong grid."""
+    gapped = [
+        series
+        for series in scan(shared_samples / "dicom2nifti" / "failing").series
+        if any("missing slices" in w for w in series.warnings)
+    ]
+    assert len(gapped) == 2
+    for series in gapped:
+        assert series.n_slices == series.n_images + 1
+        volume = load_volume(series)
+        for index, position in zip(
+            series.volume_slice_of_image, series.slice_positions_mm, strict=True
+        ):
+            assert position is not None
+            corner = volume.affine @ np.array([index, 0.0, 0.0, 1.0])
+            np.testing.assert_allclose(corner[:3], position, atol=0.05)
