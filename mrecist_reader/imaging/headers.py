@@ -190,30 +190,9 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         pixel_problem = _pixel_data_problem(stream, dataset, size)
         stream.seek(element_offset)
         element = stream.read(12)
-    if "MediaStorageSOPClassUID" in dataset.get("file_meta", Dataset()) and (
-        dataset.file_meta.MediaStorageSOPClassUID == "1.2.840.10008.1.3.10"
-    ):
-        return Unusable(path, "DICOMDIR (a directory of files, not an image)")
-    modality = str(dataset.get("Modality", "") or "")
-    if modality.upper() in _NON_IMAGE_MODALITIES:
-        return Unusable(path, f"not an image (modality {modality})")
-    if "SOPClassUID" not in dataset and "Rows" not in dataset:
-        return Unusable(path, "not a DICOM image (no SOP Class UID, no Rows)")
-    if pixel_problem:
-        return Unusable(path, pixel_problem)
-    if not dataset.get("Rows") or not dataset.get("Columns"):
-        return Unusable(path, "image without Rows/Columns")
-    bits = _int_or_none(dataset, "BitsAllocated")
-    if bits is not None and bits not in (8, 16, 32):
-        return Unusable(
-            path,
-            f"BitsAllocated {bits} is not supported (expected 8, 16 or 32 bits per pixel)",
-        )
-    if _is_document_page(dataset):
-        return Unusable(
-            path,
-            "secondary capture page (dose report or exam summary), not an image series",
-        )
+    reason = _why_not_an_image(dataset, pixel_problem)
+    if reason:
+        return Unusable(path, reason)
     native = _native_slice(
         dataset,
         element_offset=element_offset,
@@ -221,6 +200,30 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         file_stat=(size, stat.st_mtime_ns),
     )
     return dataclasses.replace(_header_from(path, dataset), native=native)
+
+
+def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:
+    """Return why a parsed file is not a usable image ('' when it is one)."""
+    meta = dataset.get("file_meta", Dataset())
+    if meta.get("MediaStorageSOPClassUID") == "1.2.840.10008.1.3.10":
+        return "DICOMDIR (a directory of files, not an image)"
+    modality = str(dataset.get("Modality", "") or "")
+    if modality.upper() in _NON_IMAGE_MODALITIES:
+        return f"not an image (modality {modality})"
+    if "SOPClassUID" not in dataset and "Rows" not in dataset:
+        return "not a DICOM image (no SOP Class UID, no Rows)"
+    if pixel_problem:
+        return pixel_problem
+    if not dataset.get("Rows") or not dataset.get("Columns"):
+        return "image without Rows/Columns"
+    bits = _int_or_none(dataset, "BitsAllocated")
+    if bits is not None and bits not in (8, 16, 32):
+        return f"BitsAllocated {bits} is not supported (expected 8, 16 or 32 bits per pixel)"
+    if _is_document_page(dataset):
+        return (
+            "secondary capture page (dose report or exam summary), not an image series"
+        )
+    return ""
 
 
 _PLAIN_SYNTAXES = {"1.2.840.10008.1.2": 8, "1.2.840.10008.1.2.1": 12}
