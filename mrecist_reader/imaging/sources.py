@@ -284,9 +284,11 @@ def _resolve_case_insensitive(root: Path, parts: list[str]) -> Path | None:
             continue
         if not current.is_dir():
             return None
-        matches = [
-            child for child in current.iterdir() if child.name.upper() == part.upper()
-        ]
+        try:
+            children = list(current.iterdir())
+        except OSError:  # a folder that cannot be listed: the record stays dangling
+            return None
+        matches = [child for child in children if child.name.upper() == part.upper()]
         if not matches:
             return None
         current = matches[0]
