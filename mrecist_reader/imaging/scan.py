@@ -577,17 +577,24 @@ def _with_phases(
     stacks: list[SeriesInfo], headers: dict[str, FileHeader]
 ) -> list[SeriesInfo]:
     contrast_times: dict[str, list[float]] = defaultdict(list)
+    bolus_starts: dict[str, list[float]] = defaultdict(list)
     for header in headers.values():
         if header.contrast_agent and header.acquisition_seconds is not None:
             contrast_times[header.study_instance_uid].append(header.acquisition_seconds)
+        if header.bolus_start_seconds is not None:
+            bolus_starts[header.study_instance_uid].append(header.bolus_start_seconds)
     result: list[SeriesInfo] = []
     for stack in stacks:
         header = headers[stack.series_instance_uid]
+        study_bolus = bolus_starts.get(header.study_instance_uid)
         phase = classify_phase(
             header.series_description,
             protocol_name=header.protocol_name,
             contrast_agent=header.contrast_agent,
-            bolus_start_seconds=header.bolus_start_seconds,
+            # a series without ContrastBolusStartTime is timed from its study's bolus
+            bolus_start_seconds=header.bolus_start_seconds
+            if header.bolus_start_seconds is not None
+            else (min(study_bolus) if study_bolus else None),
             acquisition_seconds=stack.acquisition_seconds,
             study_contrast_seconds=tuple(contrast_times[header.study_instance_uid]),
             is_localizer=stack.stack_label.startswith("localizer"),

@@ -1,6 +1,7 @@
 """scan(): grouping, ordering by position, warnings, junk files, zip and DICOMDIR."""
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -327,3 +328,57 @@ def test_corrupted_files_never_make_scan_or_load_crash(
         except VolumeLoadError:
             continue
         assert volume.shape == (1, series.rows, series.columns)
+
+
+def test_a_dicomdir_folder_that_cannot_be_listed_leaves_its_records_dangling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = write_series(tmp_path / "src", SeriesSpec(n_slices=2))
+    file_set = FileSet()
+    for path in paths:
+        file_set.add(pydicom.dcmread(path))
+    media = tmp_path / "media"
+    file_set.write(media)
+    file_set._stage["t"].cleanup()
+    for path in sorted(media.rglob("*"), reverse=True):  # lower-case names on the CD
+        if path.parent != media.parent and path.name != "DICOMDIR":
+            path.rename(path.with_name(path.name.lower()))
+    original_iterdir = Path.iterdir
+
+    def locked_iterdir(self: Path) -> Iterator[Path]:
+        if self != media:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", locked_iterdir)
+    result = scan(media / "DICOMDIR")
+    assert result.series == ()
+    assert [s.reason for s in result.skipped] == [
+        "DICOMDIR record points at a missing file"
+    ] * 2
+
+
+def test_series_without_a_bolus_time_are_timed_from_their_studys_bolus(
+    tmp_path: Path,
+) -> None:
+    """GE writes the contrast agent on every series but the bolus time on one only."""
+    study = generate_uid()
+    acquired = {"Body 2.0 A": "100000", "Body 2.0 B": "100100", "Body 2.0 C": "100200"}
+    for number, (description, time_of_day) in enumerate(acquired.items()):
+        extra: dict[str, object] = {
+            "AcquisitionTime": time_of_day,
+            "ContrastBolusAgent": "OMNIPAQUE 350",
+            "SeriesNumber": number + 2,
+        }
+        if description.endswith("B"):
+            extra["ContrastBolusStartTime"] = "100030"
+        spec = SeriesSpec(
+            n_slices=2, description=description, study_uid=study, extra=extra
+        )
+        write_series(tmp_path / description, spec)
+    phases = {s.series_description: s.phase for s in scan(tmp_path).series}
+    assert phases == {
+        "Body 2.0 A": Phase.PRE_CONTRAST,  # acquired before the injection
+        "Body 2.0 B": Phase.ARTERIAL,  # 30 s after it
+        "Body 2.0 C": Phase.PORTAL_VENOUS,  # 90 s after it
+    }
