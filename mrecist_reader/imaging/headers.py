@@ -110,6 +110,7 @@ class FileHeader:
     series_date: date | None = None
     notes: tuple[str, ...] = field(default=())
     native: NativeSlice | None = None  # pixel layout of a plain single-frame image
+    samples_per_pixel: int = 1
 
     @property
     def is_localizer(self) -> bool:
@@ -199,7 +200,11 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         element=element,
         file_stat=(size, stat.st_mtime_ns),
     )
-    return dataclasses.replace(_header_from(path, dataset), native=native)
+    return dataclasses.replace(
+        _header_from(path, dataset),
+        native=native,
+        samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
+    )
 
 
 def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:

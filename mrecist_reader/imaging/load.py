@@ -469,11 +469,14 @@ def _pixels_from_dataset(
     slope, intercept = _frame_rescale(dataset, frame)
     position = _frame_position(dataset, frame)
     samples = int(dataset.get("SamplesPerPixel", 1) or 1)
-    if samples != 1:
+    if samples not in (1, 3):
         raise VolumeLoadError(
-            f"{path}: colour images ({samples} samples) are not supported"
+            f"{path}: images with {samples} samples per pixel are not supported "
+            "(expected 1, grey, or 3, colour)"
         )
-    lut = dataset if "ModalityLUTSequence" in dataset else None
+    if samples == 3:
+        slope, intercept = 1.0, 0.0  # colour values have no modality rescale
+    lut = dataset if "ModalityLUTSequence" in dataset and samples == 1 else None
     rows, columns = int(dataset.Rows), int(dataset.Columns)
     bits = int(dataset.get("BitsAllocated", 16) or 16)
     direct = (
@@ -545,8 +548,9 @@ def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
             import pydicom
 
             dataset = pydicom.dcmread(pixels.path, force=True)
-            return np.asarray(pixel_array(dataset, index=pixels.frame))
-        return np.asarray(pixel_array(str(pixels.path), index=pixels.frame, **options))
+            return as_grey(pixel_array(dataset, index=pixels.frame), pixels.samples)
+        decoded = pixel_array(str(pixels.path), index=pixels.frame, **options)
+        return as_grey(decoded, pixels.samples)
     except (
         RuntimeError,
         NotImplementedError,
@@ -563,6 +567,26 @@ def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
             f"{pixels.path}: cannot decode pixel data ({_syntax_name(pixels.syntax)}): "
             f"{str(error).splitlines()[0]}"
         ) from error
+
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights of red, green and blue."""
+
+
+def as_grey(decoded: Any, samples: int) -> npt.NDArray[Any]:
+    """Return decoded pixels as one grey value per pixel.
+
+    Colour (3 samples, RGB as pydicom returns it, YBR converted) becomes its luminance
+    (ITU-R BT.601) in the same integer dtype: the viewer and the measurement work on
+    grey values, and a colour series (a secondary capture, a fused or annotated image)
+    can then still be looked at.
+    """
+    values: npt.NDArray[Any] = np.asarray(decoded)
+    if samples != 3 or values.ndim != 3 or values.shape[-1] != 3:
+        return values
+    luma = values @ np.asarray(LUMA_WEIGHTS, dtype=np.float32)
+    grey: npt.NDArray[Any] = np.rint(luma).astype(values.dtype)
+    return grey
 
 
 def _decode_with_gdcm(pixels: _Pixels) -> npt.NDArray[Any]:
@@ -1101,7 +1125,7 @@ class VolumeLoader:
         try:
             decoded = iter_pixels(str(path), indices=frames, **options)
             for index, pixels, stored in zip(by_frame, described, decoded, strict=True):
-                self._store(index, pixels, np.asarray(stored))
+                self._store(index, pixels, as_grey(stored, pixels.samples))
         except (RuntimeError, NotImplementedError, ValueError, TypeError):
             logger.debug("frame-by-frame decoding of %s", path, exc_info=True)
             for index in by_frame:

@@ -353,6 +353,8 @@ def _describe(
         warnings.append("no PixelSpacing: ImagerPixelSpacing (at the detector) used")
     if orientation is None:
         warnings.append("no ImageOrientationPatient: axial orientation assumed")
+    if any(i.header.samples_per_pixel == 3 for i in group):
+        warnings.append("colour images: shown in grey (their luminance)")
     times = [
         i.header.acquisition_seconds for i in group if i.header.acquisition_seconds
     ]

@@ -393,3 +393,46 @@ def test_an_exact_copy_of_an_image_is_ignored_with_a_warning(tmp_path: Path) -> 
     assert series.n_images == 5
     assert any("1 duplicate copy" in w for w in series.warnings)
     np.testing.assert_array_equal(load_volume(series).array, _expected(spec))
+
+
+# ------------------------------------------------ colour
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_colour_image_is_shown_as_its_luminance(
+    tmp_path: Path, compressed: bool
+) -> None:
+    paths = write_series(tmp_path, SeriesSpec(n_slices=2, modality="MR"))
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    for path, values in zip(paths, rgb, strict=True):
+        ds = pydicom.dcmread(path)
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 3, "RGB"
+        ds.PlanarConfiguration = 0
+        ds.BitsAllocated = ds.BitsStored = 8
+        ds.HighBit = 7
+        del ds.RescaleSlope, ds.RescaleIntercept
+        ds.PixelData = values.tobytes()
+        if compressed:
+            ds.compress(RLELossless)
+        ds.save_as(path)
+    (series,) = scan(tmp_path).series
+    assert "colour images: shown in grey (their luminance)" in series.warnings
+    volume = load_volume(series)
+    luminance = rgb @ np.array([0.299, 0.587, 0.114])
+    assert volume.array.dtype == np.uint8
+    np.testing.assert_allclose(volume.array, luminance, atol=0.51)
+
+
+def test_four_samples_per_pixel_are_refused_by_name(tmp_path: Path) -> None:
+    paths = write_series(tmp_path, SeriesSpec(n_slices=1))
+    ds = pydicom.dcmread(paths[0])
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 4, "ARGB"
+    ds.PlanarConfiguration = 0
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelData = bytes(32 * 32 * 4)
+    ds.save_as(paths[0])
+    (series,) = scan(tmp_path).series
+    with pytest.raises(VolumeLoadError, match=r"4 samples per pixel are not supported"):
+        load_volume(series)
