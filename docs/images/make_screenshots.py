@@ -10,6 +10,7 @@ colours, then smaller, if needed) in this folder.
 
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -218,6 +219,8 @@ def main() -> int:
     truth = json.loads((SAMPLE / "truth.json").read_text())
     subject = next(s for s in truth["subjects"] if s["subject_id"] == "S01")
     lesions = {lesion["lesion_id"]: lesion for lesion in subject["lesions"]}
+    # the reader's own saved window layout must not change the pictures
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="mrecist-shots-")
     app = create_application(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
         context = ReaderContext(

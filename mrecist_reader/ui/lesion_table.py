@@ -319,6 +319,8 @@ class LesionTableModel(QAbstractTableModel):
 
 FREE_TEXT_MAX_WIDTH = 220
 """Widest a location or comment column opens at (px); the reader may widen it."""
+ROW_PADDING = 8
+"""Room above and below a row's text (px): compact rows, so more lesions show."""
 
 
 def configure_lesion_view(view: QTableView) -> None:
@@ -328,7 +330,7 @@ def configure_lesion_view(view: QTableView) -> None:
     contents; location and comment open at their contents' width up to
     :data:`FREE_TEXT_MAX_WIDTH` (never narrower than the header) and can be resized.
     When the columns do not fit, a horizontal scrollbar appears rather than the columns
-    being squeezed. Call it after :meth:`QTableView.setModel` with a
+    being squeezed. Rows are one line of text high (plus :data:`ROW_PADDING`). Call it after :meth:`QTableView.setModel` with a
     :class:`LesionTableModel`.
 
     Parameters
@@ -346,6 +348,10 @@ def configure_lesion_view(view: QTableView) -> None:
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    rows = view.verticalHeader()
+    rows.setMinimumSectionSize(view.fontMetrics().height() + ROW_PADDING)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + ROW_PADDING)
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     model = view.model()
     model.modelReset.connect(lambda: fit_free_text_columns(view))
     fit_free_text_columns(view)

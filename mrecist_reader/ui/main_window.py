@@ -102,6 +102,10 @@ STATUS_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+READ_PANEL_SHARE = 0.6
+"""Most of the read dock's height the response panel opens with (the table the rest)."""
+
+
 @dataclass
 class _Proposal:
     """A semi-automatic caliper waiting for the reader's acceptance."""
@@ -231,7 +235,16 @@ class MainWindow(QMainWindow):
         box_layout.addWidget(self.lesion_table)
         right.addWidget(lesions_box)
         right.addWidget(self.response_panel)
-        right.setSizes([320, 420])
+        self.lesions_box = lesions_box
+        # the lesion table takes what the window gains or loses; the response values
+        # keep their room (the panel's minimum), its plot gives way first
+        right.setChildrenCollapsible(False)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 0)
+        self.lesion_table.setMinimumHeight(
+            self.lesion_table.horizontalHeader().sizeHint().height()
+            + 3 * self.lesion_table.verticalHeader().defaultSectionSize()
+        )
         self.right_splitter = right
         self.reading_dock = self._dock("Read", right, "readDock")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.reading_dock)
@@ -1377,6 +1390,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
         splitter = settings.value("mainWindow/rightSplitter")
+        self._split_sized = isinstance(splitter, QByteArray)
         if isinstance(splitter, QByteArray):
             self.right_splitter.restoreState(splitter)
 
@@ -1402,9 +1416,32 @@ class MainWindow(QMainWindow):
             self._docks_sized = True
             self.resizeDocks(
                 [self.worklist_dock, self.reading_dock],
-                [300, 480],
+                list(first_start_dock_widths(self.width())),
                 Qt.Orientation.Horizontal,
             )
+        if not self._split_sized:  # once the docks have their first size
+            self._split_sized = True
+            QTimer.singleShot(0, self.fit_read_split)
+
+    def fit_read_split(self) -> None:
+        """Give the response panel the height it asks for, the lesion table the rest.
+
+        Used on first start; later the reader's own split is restored (QSettings
+        ``mainWindow/rightSplitter``, saved on close with the window state).
+        """
+        layout = self.layout()
+        if layout is not None:  # apply pending dock sizes first: widths set heights
+            layout.activate()
+        sizes = self.right_splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        panel = self.response_panel
+        wanted = min(panel.sizeHint().height(), round(READ_PANEL_SHARE * total))
+        wanted = max(wanted, panel.minimumSizeHint().height())
+        table_minimum = self.lesions_box.minimumSizeHint().height()
+        panel_height = max(min(wanted, total - table_minimum), 0)
+        self.right_splitter.setSizes([total - panel_height, panel_height])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: D102
         settings = QSettings()
@@ -1434,6 +1471,28 @@ class MainWindow(QMainWindow):
             for column in range(model.columnCount()):
                 texts.append(str(model.data(model.index(row, column)) or ""))
         return texts
+
+
+def first_start_dock_widths(window_width: int) -> tuple[int, int]:
+    """Return the worklist and read dock widths (px) a window first opens with.
+
+    The image keeps at least about 40 % of a small window; on a large screen the
+    worklist gets 300 px and the read panel 480 px.
+
+    Parameters
+    ----------
+    window_width
+        The main window's width in pixels.
+
+    Returns
+    -------
+    tuple[int, int]
+        Worklist width and read dock width.
+
+    """
+    worklist = max(200, min(300, round(0.17 * window_width)))
+    read = max(360, min(480, round(0.3 * window_width)))
+    return worklist, read
 
 
 def _parse_date(text: str) -> date | None:

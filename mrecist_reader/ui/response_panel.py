@@ -4,14 +4,28 @@ Shows the target sum, baseline and nadir sums, the changes, the target / non-tar
 new-lesion / overall responses with the engine's reasons, and a small plot of the sum over
 timepoints with the PR (0.7 x baseline) and PD (1.2 x nadir) thresholds. It only renders
 an :class:`~mrecist_reader.core.assess.Assessment`; it decides nothing.
+
+Layout: the verdict and the values come first and stay visible (the panel's minimum
+height holds them); the reasons wrap below them; the plot takes what room is left
+between :data:`PLOT_MIN_HEIGHT` and :data:`PLOT_MAX_HEIGHT`, so it is what gives way
+first. When even that does not fit, the panel scrolls rather than squeezing text. In a
+wide panel the values stand in two columns of pairs, in a narrow one in one column.
 """
 
 import logging
 from fractions import Fraction
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mrecist_reader.core.assess import Assessment, TimepointAssessment
 from mrecist_reader.core.units import Tenths, format_mm, format_percent
@@ -26,6 +40,15 @@ from mrecist_reader.ui.theme import (
 logger = logging.getLogger(__name__)
 
 DASH = "—"
+PLOT_MIN_HEIGHT = 90
+"""Lowest the sum plot gets (px) before the panel scrolls instead."""
+PLOT_MAX_HEIGHT = 240
+"""Highest the sum plot grows (px); more room goes to the lesion table."""
+PLOT_PREFERRED_HEIGHT = 130
+"""Height the plot asks for when the read panel is first laid out (px)."""
+REASON_LINES = 7
+"""Lines of reasons the panel makes room for before any read is open."""
+_GRID_SPACING = (12, 2)
 
 
 def mm_text(value: Tenths | None) -> str:
@@ -61,39 +84,151 @@ class ResponsePanel(QWidget):
         self.setObjectName("responsePanel")
         self.assessment: Assessment | None = None
         self.timepoint_index = 0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        title = QLabel("Response")
-        title.setObjectName("sectionTitle")
-        layout.addWidget(title)
-        self.overall = QLabel(DASH)
-        self.overall.setObjectName("bigResponse")
-        layout.addWidget(self.overall)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
+        self._pairs_per_row = 1
+        self.content = QWidget()
+        self.content.setObjectName("responseContent")
+        layout = QVBoxLayout(self.content)
+        layout.setContentsMargins(6, 2, 6, 4)
+        layout.setSpacing(4)
+        self._content_layout = layout
+        self._header = self._build_header()
+        layout.addLayout(self._header)
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(_GRID_SPACING[0])
+        self.grid.setVerticalSpacing(_GRID_SPACING[1])
+        self.captions: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
-        for row, (key, name) in enumerate(self.FIELDS):
+        for key, name in self.FIELDS:
             caption = QLabel(name)
             caption.setStyleSheet(f"color: {MUTED};")
             value = QLabel(DASH)
             value.setObjectName(f"value_{key}")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(caption, row, 0)
-            grid.addWidget(value, row, 1)
+            self.captions[key] = caption
             self.values[key] = value
-        layout.addLayout(grid)
+        self._place_values(1)
+        layout.addLayout(self.grid)
         self.reasons = QLabel("")
         self.reasons.setObjectName("reasons")
         self.reasons.setWordWrap(True)
         self.reasons.setStyleSheet(f"color: {TEXT};")
+        self.reasons.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         layout.addWidget(self.reasons)
         self.plot = self._build_plot()
         layout.addWidget(self.plot, stretch=1)
+        layout.addStretch(0)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("responseScroll")
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.scroll_area.setWidget(self.content)
+        self.scroll_area.viewport().installEventFilter(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
 
-    def _build_plot(self) -> pg.PlotWidget:
-        plot = pg.PlotWidget(background="#1b1e23")
+    def _build_header(self) -> QHBoxLayout:
+        header = QHBoxLayout()
+        header.setSpacing(12)
+        title = QLabel("Response")
+        title.setObjectName("sectionTitle")
+        header.addWidget(title)
+        self.overall = QLabel(DASH)
+        self.overall.setObjectName("bigResponse")
+        header.addWidget(self.overall, stretch=1)
+        return header
+
+    # ------------------------------------------------------------------ layout
+    def _place_values(self, pairs_per_row: int) -> None:
+        """Lay the caption/value pairs out in one or two columns of pairs."""
+        self._pairs_per_row = pairs_per_row
+        for key, _ in self.FIELDS:
+            self.grid.removeWidget(self.captions[key])
+            self.grid.removeWidget(self.values[key])
+        rows = -(-len(self.FIELDS) // pairs_per_row)
+        for position, (key, _) in enumerate(self.FIELDS):
+            row, pair = position % rows, position // rows
+            self.grid.addWidget(self.captions[key], row, 2 * pair)
+            self.grid.addWidget(self.values[key], row, 2 * pair + 1)
+        for column in range(4):
+            self.grid.setColumnStretch(column, 1 if column % 2 else 0)
+
+    def _two_columns_width(self) -> int:
+        """Return the width (px) two columns of caption/value pairs need."""
+        captions = max(label.sizeHint().width() for label in self.captions.values())
+        values = max(
+            label.fontMetrics().horizontalAdvance(text)
+            for label in self.values.values()
+            for text in (label.text(), "-100.0 %", "not assessed")
+        )
+        margins = self._content_layout.contentsMargins()
+        return (
+            2 * (captions + values)
+            + 3 * _GRID_SPACING[0]
+            + margins.left()
+            + margins.right()
+        )
+
+    def _reflow(self) -> None:
+        width = self.scroll_area.viewport().width()
+        wanted = 2 if width >= self._two_columns_width() else 1
+        if wanted != self._pairs_per_row:
+            self._place_values(wanted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: D102
+        if (
+            watched is self.scroll_area.viewport()
+            and event.type() == QEvent.Type.Resize
+        ):
+            self._reflow()
+        return super().eventFilter(watched, event)
+
+    def values_height(self) -> int:
+        """Return the height (px) the verdict and the values need, without scrolling."""
+        layout = self._content_layout
+        margins = layout.contentsMargins()
+        return (
+            margins.top()
+            + self._header.sizeHint().height()
+            + layout.spacing()
+            + self.grid.sizeHint().height()
+            + 2
+        )
+
+    def minimumSizeHint(self) -> QSize:  # noqa: D102
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), self.values_height())
+
+    def sizeHint(self) -> QSize:
+        """Return the room for the values, the reasons and the plot at its preference.
+
+        The reasons get at least :data:`REASON_LINES` lines, so that a split made
+        before a read is open still fits a follow-up's reasons.
+        """
+        width = max(self.width(), self.minimumSizeHint().width())
+        layout = self._content_layout
+        margins = layout.contentsMargins()
+        reasons = self.reasons.heightForWidth(width - margins.left() - margins.right())
+        reserved = REASON_LINES * self.reasons.fontMetrics().lineSpacing()
+        height = (
+            self.values_height()
+            + max(reasons, reserved)
+            + PLOT_PREFERRED_HEIGHT
+            + 2 * layout.spacing()
+            + margins.bottom()
+        )
+        return QSize(super().sizeHint().width(), height)
+
+    def _build_plot(self) -> "_SumPlot":
+        plot = _SumPlot(background="#1b1e23")
         plot.setObjectName("sumPlot")
-        plot.setMinimumHeight(150)
+        plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        plot.setMaximumHeight(PLOT_MAX_HEIGHT)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -143,6 +278,7 @@ class ResponsePanel(QWidget):
         row = self.current()
         self._render_values(row)
         self._render_plot(row)
+        self._reflow()
 
     def _render_values(self, row: TimepointAssessment | None) -> None:
         texts = _texts(row)
@@ -182,6 +318,13 @@ class ResponsePanel(QWidget):
         self._pd_line.setVisible(nadir is not None and self.timepoint_index > 0)
         if nadir is not None:
             self._pd_line.setValue(1.2 * nadir / 10)
+
+
+class _SumPlot(pg.PlotWidget):
+    """The sum plot; it asks for its minimum height so it is the first to give way."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), PLOT_MIN_HEIGHT)
 
 
 def _token(value: object | None) -> str | None:

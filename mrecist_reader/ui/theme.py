@@ -44,7 +44,7 @@ QHeaderView::section {{ background: #2a2f37; color: {MUTED}; padding: 4px;
 QStatusBar {{ background: {PANEL}; color: {MUTED}; }}
 QSplitter::handle {{ background: #2a2f37; }}
 QLabel#sectionTitle {{ color: {MUTED}; font-weight: bold; padding: 4px 2px; }}
-QLabel#bigResponse {{ font-size: 20pt; font-weight: bold; }}
+QLabel#bigResponse {{ font-size: 15pt; font-weight: bold; }}
 QPushButton {{ padding: 5px 12px; }}
 """
 

@@ -100,6 +100,20 @@ def _themed_application(qapp: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_window_settings(qapp: object) -> Iterator[None]:
+    """Start every GUI test without a window layout saved by an earlier one.
+
+    Qt fixes where QSettings live the first time they are used in a process, so the
+    per-test config folder alone does not isolate them.
+    """
+    from PySide6.QtCore import QSettings
+
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+@pytest.fixture(autouse=True)
 def error_messages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[list[tuple[str, str, bool]]]:
