@@ -115,8 +115,8 @@ def test_sample_points_without_enhancing_tumour_find_no_lesion(
 
 # Points of anatomy without enhancing tumour, from the generator's anatomy
 # (sample_dicom/generate.py: anatomy_labels) on the slices of the arterial series, each
-# at least 45 mm from every lesion. Kidney cortex is left out on purpose: it enhances
-# focally in the arterial phase and may be proposed as a "lesion" (a documented limit).
+# at least 45 mm from every lesion. Kidney clicks are in test_measure_kidney.py (refused
+# as a kidney on CT).
 CT_ART = "S01/BASELINE/ART"
 MR_ART = "S02/BASELINE/MR_ART"
 NOT_TUMOUR = [
