@@ -124,9 +124,71 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def database_url(given: str | None, default: str) -> str:
+    """Return the reads database URL of ``--db`` (or ``default``), refusing useless ones.
+
+    Parameters
+    ----------
+    given
+        The ``--db`` value (``None`` when the option was not given).
+    default
+        The settings' ``db_url``.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        (exit status 2) for an empty URL or an in-memory SQLite database (it would
+        keep nothing).
+
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from mrecist_reader.storage.errors import DatabaseUnavailable
+
+    if given is not None and not given.strip():
+        raise DatabaseUnavailable("--db: empty URL (expected e.g. sqlite:///reads.db)")
+    url = default if given is None else given
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # the repository names what is wrong with it
+    if parsed.get_backend_name() != "sqlite":
+        return url
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        raise DatabaseUnavailable(
+            f"--db {url}: an in-memory database keeps nothing; name a file, e.g. "
+            "sqlite:///path/reads.db"
+        )
+    return url
+
+
+def _gui_input_problem(args: argparse.Namespace) -> str | None:
+    """Say why the desktop application cannot start on these arguments (``None``: fine)."""
+    if args.path is not None and not os.path.exists(args.path):
+        return (
+            f"{args.path}: no such file or folder (expected a folder, zip file or "
+            f"DICOMDIR to open, or a command: {', '.join(COMMAND_NAMES)})"
+        )
+    if args.protocol is not None:
+        from mrecist_reader.core.errors import InvalidProfile
+        from mrecist_reader.resources import load_profile
+
+        try:
+            load_profile(args.protocol)
+        except (OSError, InvalidProfile) as error:
+            return f"--protocol: {error}"
+    return None
+
+
 def _dispatch(argv: list[str]) -> int:
     if _is_gui_invocation(argv):
         args = build_gui_parser().parse_args(argv)
+        problem = _gui_input_problem(args)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
         configure_logging(kind="gui", verbosity=args.verbose)
         from mrecist_reader.ui.app import run_gui
 

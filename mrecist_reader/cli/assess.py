@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.resources import load_profile
 
     output: Path | None = args.output
-    unusable = None if output is None else _output_problem(output)
+    unusable = None if output is None else _output_problem(output, args.measurements)
     if unusable is not None:
         print(f"error: -o: {unusable}", file=sys.stderr)
         return 2
@@ -138,14 +138,27 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
-def _output_problem(output: Path) -> str | None:
+def _output_problem(output: Path, source: Path) -> str | None:
     """Say why ``-o`` cannot be written, before any work is done (``None``: fine)."""
     if output.is_dir():
         return f"{output}: is a folder, expected the responses.csv file to write"
+    if _same_file(output, source):
+        return (
+            f"{output}: is the measurements file being read; writing responses.csv "
+            "over it would destroy it (choose another file)"
+        )
     folder = output.parent
     if not folder.is_dir():
         return f"{output}: the folder {folder} does not exist"
     return None
+
+
+def _same_file(output: Path, source: Path) -> bool:
+    """Return whether ``output`` names the file ``source`` (through links and ``..``)."""
+    try:
+        return output.exists() and os.path.samefile(output, source)
+    except OSError:
+        return output.resolve() == source.resolve()
 
 
 def _describe(path: Path, error: OSError) -> str:

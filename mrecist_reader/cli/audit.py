@@ -37,11 +37,12 @@ def run(args: argparse.Namespace) -> int:
     """Print or verify the trail; return 1 when verification finds a break."""
     import sys
 
+    from mrecist_reader.cli import database_url
     from mrecist_reader.settings import load_user_settings
     from mrecist_reader.storage.repository import ReadRepository
 
     settings = load_user_settings()
-    with ReadRepository(args.db or settings.db_url) as repository:
+    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
         if not args.verify:
             for record in repository.audit_trail():
                 print(format_record(record))

@@ -7,6 +7,7 @@ scan dates and no site.
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,19 +43,26 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export every read; return 0."""
+    from mrecist_reader.cli import database_url
     from mrecist_reader.settings import load_user_settings
     from mrecist_reader.storage.repository import ReadRepository
-    from mrecist_reader.transfer.csv_out import write_measurements, write_responses
+    from mrecist_reader.transfer.csv_out import write_export
 
     settings = load_user_settings()
     blinded = settings.blinded_export if args.blinded is None else bool(args.blinded)
-    with ReadRepository(args.db or settings.db_url) as repository:
+    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
         reads = repository.all_reads()
     assessed = assess_reads(reads)
     folder: Path = args.output
+    if folder.exists() and not folder.is_dir():
+        print(
+            f"error: -o: {folder}: is a file, expected the folder to write "
+            "measurements.csv and responses.csv into",
+            file=sys.stderr,
+        )
+        return 2
     folder.mkdir(parents=True, exist_ok=True)
-    write_measurements(folder / "measurements.csv", reads, blinded=blinded)
-    write_responses(folder / "responses.csv", assessed, blinded=blinded)
+    write_export(folder, reads, assessed, blinded=blinded)
     print(
         f"exported {len(reads)} read(s) to {folder}" + (" (blinded)" if blinded else "")
     )

@@ -38,6 +38,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the file; return 0, or 1 when it is invalid or conflicts with signed reads."""
+    from mrecist_reader.cli import database_url
     from mrecist_reader.core.errors import InvalidRead
     from mrecist_reader.resources import load_profile
     from mrecist_reader.settings import load_user_settings
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_problem(path, problem), file=sys.stderr)
         return 1
     actor = Actor(settings.reader_id or "(import)", current_os_user())
-    with ReadRepository(args.db or settings.db_url) as repository:
+    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
         try:
             repository.import_reads(reads, actor=actor, source=path.name)
         except SignedReadConflict as conflict:

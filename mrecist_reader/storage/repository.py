@@ -14,7 +14,12 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from mrecist_reader.core.model import Read, ReadKey, ReadStatus, ReadType
@@ -111,13 +116,14 @@ class ReadRepository:
                 url, busy_timeout_s=busy_timeout_s
             )
             self._check_not_newer()
-        except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as error:
+            # ImportError: a dialect whose driver is not installed (mysql://...).
             raise DatabaseUnavailable(
                 f"{_shown_url(url)} is not a database URL this application can use "
                 "(expected e.g. sqlite:///path/reads.db or "
                 f"postgresql://user@host/dbname): {error}"
             ) from error
-        except OperationalError as error:
+        except DatabaseError as error:  # OperationalError, or "file is not a database"
             reason = str(error.orig or error).strip().splitlines()[0]
             raise DatabaseUnavailable(
                 f"cannot open the reads database {_shown_url(url)}: {reason}"

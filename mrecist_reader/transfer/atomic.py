@@ -1,10 +1,11 @@
-"""Write a file completely or not at all (data-transfer.md §Files)."""
+"""Write files completely or not at all (data-transfer.md §Files)."""
 
 import contextlib
 import logging
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -18,7 +19,8 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
     The text goes to a temporary file in the same folder (UTF-8, no BOM, LF line
     ends kept as written), which is flushed, synced to disk and renamed over ``path``
     with :func:`os.replace`. On any error the temporary file is removed and ``path``
-    keeps its old content.
+    keeps its old content. A ``path`` that exists but is not a regular file (``/dev/null``,
+    a named pipe, a terminal) is written directly: replacing it would destroy it.
 
     Parameters
     ----------
@@ -32,22 +34,58 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
 
     """
     path = Path(path)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    temp_path = Path(temp_name)
-    try:
-        # mkstemp makes the file private (0600); give it the usual mode instead.
-        os.chmod(temp_path, _mode_for(path))
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+    if _is_special(path):  # /dev/null, a pipe, a terminal: nothing to replace
+        with path.open("w", encoding="utf-8", newline="") as stream:
             yield stream
+        return
+    with atomic_write_all([path]) as (stream,):
+        yield stream
+
+
+@contextlib.contextmanager
+def atomic_write_all(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
+    """Open one stream per path; the files are replaced only if the whole block succeeds.
+
+    Every file is written to a temporary file beside it, and all of them are flushed and
+    synced before the first is renamed into place, so an error while writing any of them
+    leaves every ``path`` with its old content (an export's two files stay a pair).
+
+    Parameters
+    ----------
+    paths
+        The files to write (regular files or not yet existing).
+
+    Yields
+    ------
+    list[TextIO]
+        The streams, in the order of ``paths``.
+
+    """
+    staged: list[tuple[Path, Path]] = []
+    streams: list[TextIO] = []
+    try:
+        for path in map(Path, paths):
+            handle, temp_name = tempfile.mkstemp(
+                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+            )
+            staged.append((Path(temp_name), path))
+            # mkstemp makes the file private (0600); give it the usual mode instead.
+            os.chmod(temp_name, _mode_for(path))
+            streams.append(os.fdopen(handle, "w", encoding="utf-8", newline=""))
+        yield streams
+        for stream in streams:
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temp_path, path)
+            stream.close()
+        for temp_path, path in staged:
+            os.replace(temp_path, path)
     except BaseException:
-        temp_path.unlink(missing_ok=True)
+        for stream in streams:
+            stream.close()
+        for temp_path, _path in staged:
+            temp_path.unlink(missing_ok=True)
         raise
-    logger.debug("wrote %s", path)
+    logger.debug("wrote %s", ", ".join(str(path) for _temp, path in staged))
 
 
 def _mode_for(path: Path) -> int:
@@ -56,3 +94,12 @@ def _mode_for(path: Path) -> int:
         return path.stat().st_mode & 0o777
     except FileNotFoundError:
         return 0o644
+
+
+def _is_special(path: Path) -> bool:
+    """Return whether ``path`` exists and is neither a regular file nor a folder."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

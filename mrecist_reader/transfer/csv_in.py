@@ -11,6 +11,7 @@ are grouped by (study_id, subject_id, reader_id, read_type).
 import csv
 import io
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,10 +55,26 @@ logger = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=StrEnum)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits as numbers.
+_WHOLE = re.compile(r"-?[0-9]+")
+_LENGTH = re.compile(r"[0-9]+(\.[0-9]+)?")
+MAX_WHOLE_NUMBER = 2**31 - 1
+"""Largest timepoint_index / study_day accepted (what every database integer holds)."""
+MAX_LENGTH_MM = Decimal(1000)
+"""Largest viable diameter accepted, mm: no lesion in a patient is a metre long."""
+MAX_COORDINATE_MM = 1_000_000.0
+"""Largest caliper coordinate accepted (absolute value), mm."""
 
 
 class UnreadableFile(OSError):
     """The file cannot be read as text at all (not UTF-8): exit status 2."""
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """Quote a cell for a message, shortened when it is long (a 5000-digit number)."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
 
 
 def format_problem(path: Path | str, problem: Problem) -> str:
@@ -170,6 +187,15 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
 
 def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
     expected = ", ".join(MEASUREMENT_COLUMNS)
+    separator = _other_separator(header)
+    if separator is not None:
+        yield Problem(
+            f"the header row is separated by {separator!r}, not by commas: "
+            "measurements.csv is comma separated (save it as CSV with ',' as the "
+            "separator)",
+            line=line,
+        )
+        return
     missing = [c for c in MEASUREMENT_COLUMNS if c not in header]
     for column in missing:
         yield Problem(
@@ -196,6 +222,13 @@ def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
             f"data-transfer.md come first, in order: {expected}; more may follow them)",
             line=line,
         )
+
+
+def _other_separator(header: Sequence[str]) -> str | None:
+    """Return the separator of a header that is one cell split by ``;``, tab or ``|``."""
+    if len(header) != 1:
+        return None
+    return next((sep for sep in (";", "\t", "|") if header[0].count(sep) >= 2), None)
 
 
 class _CellReader:
@@ -233,19 +266,34 @@ class _CellReader:
         value = self.row.cells[column]
         if not value and not required:
             return None
-        if re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-        self.fail(column, f"{column} {value!r} is not a whole number")
+        digits = value.strip()
+        if _WHOLE.fullmatch(digits):
+            # int() refuses more than 4300 digits; such a number is too large anyway.
+            if len(digits) <= 100 and abs(int(digits)) <= MAX_WHOLE_NUMBER:
+                return int(digits)
+            self.fail(
+                column,
+                f"{column} {_shown(value)} is too large (at most {MAX_WHOLE_NUMBER})",
+            )
+            return None
+        self.fail(column, f"{column} {_shown(value)} is not a whole number")
         return None
 
     def length_mm(self, column: str) -> int | None:
         value = self.row.cells[column].strip()
         if not value:
             return None
-        if not re.fullmatch(r"\d+(\.\d+)?", value):
+        if not _LENGTH.fullmatch(value):
             self.fail(
                 column,
-                f"{column} {value!r} is not a length in millimetres (e.g. 23.4)",
+                f"{column} {_shown(value)} is not a length in millimetres (e.g. 23.4)",
+            )
+            return None
+        if Decimal(value) > MAX_LENGTH_MM:
+            self.fail(
+                column,
+                f"{column} {_shown(value)} is larger than any lesion (at most "
+                f"{MAX_LENGTH_MM} mm)",
             )
             return None
         # mrecist-rules.md §Arithmetic: recorded to 0.1 mm, half away from zero.
@@ -254,13 +302,17 @@ class _CellReader:
     def coordinate(self, column: str) -> float | None:
         value = self.row.cells[column].strip()
         try:
-            number = Decimal(value)
+            number = float(Decimal(value)) if value.isascii() else math.nan
         except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
-            self.fail(column, f"{column} {value!r} is not a number of millimetres")
+            number = math.nan
+        if not math.isfinite(number) or abs(number) > MAX_COORDINATE_MM:
+            self.fail(
+                column,
+                f"{column} {_shown(value)} is not a number of millimetres (a "
+                f"coordinate within ±{MAX_COORDINATE_MM:.0f} mm, e.g. -52.30)",
+            )
             return None
-        return float(number)
+        return number
 
     def day(self, column: str) -> date | None:
         value = self.row.cells[column].strip()

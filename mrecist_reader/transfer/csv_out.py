@@ -25,7 +25,7 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.core.units import format_mm, format_percent
-from mrecist_reader.transfer.atomic import atomic_write
+from mrecist_reader.transfer.atomic import atomic_write, atomic_write_all
 from mrecist_reader.transfer.columns import (
     CALIPER_COLUMNS,
     MEASUREMENT_COLUMNS,
@@ -221,3 +221,47 @@ def write_responses(
     with atomic_write(path) as stream:
         write_rows(stream, RESPONSE_COLUMNS, rows)
     logger.info("wrote %d response rows", len(rows))
+
+
+EXPORT_FILES = ("measurements.csv", "responses.csv")
+"""The two files of an export, in the order :func:`write_export` returns them."""
+
+
+def write_export(
+    folder: Path,
+    reads: Sequence[Read],
+    assessed: Sequence[tuple[Read, Assessment]],
+    *,
+    blinded: bool = False,
+) -> tuple[Path, Path]:
+    """Write measurements.csv and responses.csv into ``folder``: both files or neither.
+
+    Parameters
+    ----------
+    folder
+        An existing folder.
+    reads
+        The reads whose measurements are exported.
+    assessed
+        Each read with its assessment, for responses.csv.
+    blinded
+        Leave ``site_id`` and ``scan_date`` empty.
+
+    Returns
+    -------
+    tuple[Path, Path]
+        The paths of measurements.csv and responses.csv.
+
+    """
+    measurements, responses = (folder / name for name in EXPORT_FILES)
+    measurement_rows = list(rows_for_measurements(reads, blinded=blinded))
+    response_rows = list(rows_for_responses(assessed, blinded=blinded))
+    with atomic_write_all([measurements, responses]) as (first, second):
+        write_rows(first, MEASUREMENT_COLUMNS, measurement_rows)
+        write_rows(second, RESPONSE_COLUMNS, response_rows)
+    logger.info(
+        "exported %d measurement and %d response rows",
+        len(measurement_rows),
+        len(response_rows),
+    )
+    return measurements, responses

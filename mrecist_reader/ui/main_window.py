@@ -1315,17 +1315,13 @@ class MainWindow(QMainWindow):
     def export_to(self, folder: Path) -> tuple[Path, Path]:
         """Export the open read (blinded in a central read); return the two files."""
         from mrecist_reader.core.assess import assess
-        from mrecist_reader.transfer.csv_out import write_measurements, write_responses
+        from mrecist_reader.transfer.csv_out import write_export
 
         assert self.session is not None
         read = self.session.read
         blinded = read.key.read_type is ReadType.CENTRAL
         assessment = assess(read, self.session.profile)
-        measurements = folder / "measurements.csv"
-        responses = folder / "responses.csv"
-        write_measurements(measurements, [read], blinded=blinded)
-        write_responses(responses, [(read, assessment)], blinded=blinded)
-        return measurements, responses
+        return write_export(folder, [read], [(read, assessment)], blinded=blinded)
 
     # ================================================================== viewing
     def _active_viewers(self) -> list[SliceViewer]:
