@@ -124,7 +124,7 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def database_url(given: str | None, default: str) -> str:
+def database_url(given: str | None, default: str, *, must_exist: bool = False) -> str:
     """Return the reads database URL of ``--db`` (or ``default``), refusing useless ones.
 
     Parameters
@@ -133,12 +133,15 @@ def database_url(given: str | None, default: str) -> str:
         The ``--db`` value (``None`` when the option was not given).
     default
         The settings' ``db_url``.
+    must_exist
+        For commands that only read (``export``, ``audit``): an SQLite file that does
+        not exist is a mistyped path, not an empty database to create.
 
     Raises
     ------
     DatabaseUnavailable
-        (exit status 2) for an empty URL or an in-memory SQLite database (it would
-        keep nothing).
+        (exit status 2) for an empty URL, an in-memory SQLite database (it would keep
+        nothing) or, with ``must_exist``, a missing SQLite file.
 
     """
     from sqlalchemy.engine import make_url
@@ -160,6 +163,11 @@ def database_url(given: str | None, default: str) -> str:
         raise DatabaseUnavailable(
             f"--db {url}: an in-memory database keeps nothing; name a file, e.g. "
             "sqlite:///path/reads.db"
+        )
+    if must_exist and not database.startswith("file:") and not os.path.isfile(database):
+        raise DatabaseUnavailable(
+            f"--db {url}: no reads database at {database} (this command reads an "
+            "existing one; `import` or the desktop application creates it)"
         )
     return url
 

@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.storage.repository import ReadRepository
 
     settings = load_user_settings()
-    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
+    with ReadRepository(
+        database_url(args.db, settings.db_url, must_exist=True)
+    ) as repository:
         if not args.verify:
             for record in repository.audit_trail():
                 print(format_record(record))

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_user_settings()
     blinded = settings.blinded_export if args.blinded is None else bool(args.blinded)
-    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
+    with ReadRepository(
+        database_url(args.db, settings.db_url, must_exist=True)
+    ) as repository:
         reads = repository.all_reads()
     assessed = assess_reads(reads)
     folder: Path = args.output

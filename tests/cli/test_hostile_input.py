@@ -115,6 +115,8 @@ def test_a_file_that_is_not_a_database_is_unreadable_and_untouched(
 
 def test_export_into_a_path_that_is_a_file_names_it(good, tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'reads.db'}"
+    assert main(["import", str(good), "--db", db]) == 0
+    capsys.readouterr()
     before = good.read_bytes()
     assert main(["export", "--db", db, "-o", str(good)]) == 2
     assert f"-o: {good}: is a file, expected the folder" in capsys.readouterr().err
@@ -144,3 +146,18 @@ def test_the_application_is_not_opened_with_an_unknown_protocol(
     assert main([str(tmp_path), "--protocol", "no_such_profile"]) == 2
     assert "--protocol: unknown protocol profile" in capsys.readouterr().err
     assert opened == []
+
+
+@pytest.mark.parametrize("command", ["export", "audit"])
+def test_a_mistyped_database_path_is_not_created_by_a_reading_command(
+    command, tmp_path, capsys
+):
+    typo = tmp_path / "reds.db"
+    argv = {
+        "export": ["export", "--db", f"sqlite:///{typo}", "-o", str(tmp_path / "out")],
+        "audit": ["audit", "--db", f"sqlite:///{typo}"],
+    }[command]
+    assert main(argv) == 2
+    assert f"no reads database at {typo}" in capsys.readouterr().err
+    assert not typo.exists()
+    assert not (tmp_path / "out").exists()

@@ -137,6 +137,10 @@ def test_an_unreadable_file_is_a_usage_error(db, tmp_path):
 
 
 def test_export_of_an_empty_database_writes_headers_only(db, tmp_path):
+    from mrecist_reader.storage.repository import ReadRepository
+
+    with ReadRepository(db):
+        pass  # an existing database without reads
     assert export(db, tmp_path / "out") == 0
     text = (tmp_path / "out" / "measurements.csv").read_text(encoding="utf-8")
     assert text.startswith("schema_version,study_id")
