@@ -9,7 +9,6 @@ single file that is not an image, a damaged zip archive, an unreadable DICOMDIR.
 """
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -75,19 +74,6 @@ def unreadable_input(path: Path, result: "ScanResult") -> str:
     return only.reason if only.path == str(path) else ""
 
 
-def display_subject(series: "SeriesInfo") -> str:
-    """Return the subject to print: the trial subject ID, never a bare PatientID.
-
-    Without ClinicalTrialSubjectID, ``subject_id`` is the PatientID, which may be a
-    hospital number; it is then shown as a short one-way hash (``patient-1a2b3c4d``) so
-    subjects stay distinguishable without printing the ID.
-    """
-    if not series.subject_id or series.subject_id != series.identity.patient_id:
-        return series.subject_id
-    digest = hashlib.sha256(series.subject_id.encode("utf-8")).hexdigest()[:8]
-    return f"patient-{digest}"
-
-
 def series_to_json(series: "SeriesInfo") -> dict[str, Any]:
     """Return one series as the spec's JSON object (spec keys first, then extras)."""
     return {
@@ -107,7 +93,7 @@ def series_to_json(series: "SeriesInfo") -> dict[str, Any]:
         "warnings": list(series.warnings),
         "series_number": series.series_number,
         "stack_label": series.stack_label,
-        "subject_id": display_subject(series),
+        "subject_id": series.subject_id,
         "timepoint_label": series.timepoint_label,
         "trial_protocol_id": series.trial_protocol_id,
         "trial_site_id": series.trial_site_id,
@@ -145,7 +131,7 @@ def _row(series: "SeriesInfo") -> tuple[str, ...]:
     row_mm, column_mm = series.pixel_spacing_mm
     slice_mm = f"{series.slice_spacing_mm:.2f}" if series.slice_spacing_mm else "-"
     return (
-        display_subject(series) or "-",
+        series.subject_id or "-",
         series.timepoint_label or "-",
         series.phase.value,
         series.modality or "-",

@@ -22,7 +22,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
 
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
-from mrecist_reader.imaging.volume import NativeSlice
+from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
 
 logger = logging.getLogger(__name__)
 
@@ -557,7 +557,9 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
         acquisition = time_to_seconds(str(dataset.get("AcquisitionDateTime") or "")[8:])
     if acquisition is None:
         acquisition = time_to_seconds(dataset.get("ContentTime"))
-    subject = _text(dataset, "ClinicalTrialSubjectID") or _text(dataset, "PatientID")
+    subject = _text(dataset, "ClinicalTrialSubjectID") or pseudonymous_subject_id(
+        _text(dataset, "PatientID")
+    )
     return FileHeader(
         path=path,
         sop_instance_uid=_text(dataset, "SOPInstanceUID"),

@@ -4,6 +4,7 @@ Axis order everywhere is ``[slice, row, column]``; lengths are millimetres; pati
 coordinates are DICOM's (LPS: x to the patient's left, y to posterior, z to head).
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -35,6 +36,18 @@ class PatientIdentity:
     series_date: date | None = None
 
 
+def pseudonymous_subject_id(patient_id: str) -> str:
+    """Return the subject code shown for a PatientID when there is no trial subject ID.
+
+    A PatientID is often a hospital number: it must not reach the screen, the reads
+    database or an export. A short one-way hash (``patient-1a2b3c4d``) keeps subjects
+    apart and the same from one scan to the next. '' stays ''.
+    """
+    if not patient_id:
+        return ""
+    return f"patient-{hashlib.sha256(patient_id.encode('utf-8')).hexdigest()[:8]}"
+
+
 @dataclass(frozen=True, slots=True)
 class NativeSlice:
     """Where ``scan`` found one uncompressed image's pixel values, to read them unparsed.
@@ -63,7 +76,8 @@ class SeriesInfo:
 
     ``files`` and ``frames`` are ordered by position along the slice normal: slice ``k`` of
     the volume is frame ``frames[k]`` (0 for single-frame files) of ``files[k]``.
-    ``subject_id`` is ClinicalTrialSubjectID when present, else PatientID;
+    ``subject_id`` is ClinicalTrialSubjectID when present, else a pseudonym of the
+    PatientID (:func:`pseudonymous_subject_id`), never the PatientID itself;
     ``timepoint_label`` is ClinicalTrialTimePointID when present; ``trial_protocol_id``
     and ``trial_site_id`` are ClinicalTrialProtocolID and ClinicalTrialSiteID.
     ``slice_positions_mm`` (ImagePositionPatient of each image, in order) and

@@ -101,3 +101,30 @@ def test_no_identity_anywhere_in_a_central_read(
     assert "S01" in text  # the walk does see the subject ID
     leaks = sorted(value for value in forbidden if value in text)
     assert leaks == []
+
+
+def test_a_study_without_trial_tags_shows_a_pseudonym_never_the_patient_id(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from tests.imaging.dicom_factory import SeriesSpec, write_series
+
+    write_series(tmp_path / "study", SeriesSpec(n_slices=4, rows=64, columns=64))
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R02", size=(1400, 900)
+    )
+    main.open_path(tmp_path / "study")
+    qtbot.waitUntil(
+        lambda: main.session is not None and main.baseline_view.volume is not None,
+        timeout=20000,
+    )
+    text = "\n".join([*all_texts(main), *_sign_dialog_texts(main)])
+    main.shutdown()
+    (subject,) = main.subjects
+    assert subject.subject_id.startswith("patient-")
+    assert subject.subject_id in text
+    leaks = [
+        value
+        for value in ("P-SECRET", "Secret", "20250101", "2025-01-01")
+        if value in text
+    ]
+    assert leaks == []

@@ -16,7 +16,7 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 from mrecist_reader.imaging import scan as scan_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import scan
-from mrecist_reader.imaging.volume import Phase
+from mrecist_reader.imaging.volume import Phase, pseudonymous_subject_id
 from tests.imaging.dicom_factory import SeriesSpec, oblique_orientation, write_series
 
 
@@ -64,9 +64,19 @@ def test_series_fields_come_from_the_headers(tmp_path: Path) -> None:
     assert series.transfer_syntaxes == (ExplicitVRLittleEndian,)
 
 
-def test_subject_falls_back_to_patient_id(tmp_path: Path) -> None:
-    write_series(tmp_path)
-    assert _only(scan(tmp_path)).subject_id == "P-SECRET"
+def test_without_a_trial_subject_id_the_patient_id_is_replaced_by_a_pseudonym(
+    tmp_path: Path,
+) -> None:
+    """A PatientID (a hospital number) must not reach the screen, database or CSV."""
+    write_series(tmp_path / "a")
+    write_series(tmp_path / "b", SeriesSpec(extra={"PatientID": "P-OTHER"}))
+    subjects = sorted(s.subject_id for s in scan(tmp_path).series)
+    assert subjects == sorted(
+        [pseudonymous_subject_id("P-SECRET"), pseudonymous_subject_id("P-OTHER")]
+    )
+    assert all(s.startswith("patient-") and "SECRET" not in s for s in subjects)
+    # the code never changes between versions: reads already saved keep their subject
+    assert _only(scan(tmp_path / "a")).subject_id == "patient-3c080a4c"
 
 
 def test_oblique_series_keeps_orientation_and_first_position(tmp_path: Path) -> None:
