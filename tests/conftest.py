@@ -38,3 +38,25 @@ def _isolated_user_dirs(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Let Qt's background work end before the interpreter tears Qt down.
+
+    A loading or measuring worker still running on Qt's global thread pool when the
+    interpreter exits can deliver its signal to a destroyed object and crash the process
+    after every test has passed; wait for the pool and deliver what is pending first.
+    """
+    del session, exitstatus
+    import sys
+
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(30_000)
+    application = QCoreApplication.instance()
+    if application is not None:
+        application.processEvents()
+        # the deleteLater() of closed windows (not sent by processEvents)
+        application.sendPostedEvents(None, QEvent.Type.DeferredDelete)
