@@ -1011,8 +1011,8 @@ class VolumeLoader:
         self.series = series
         count = len(series.files)
         self._lock = threading.Lock()
+        self._decoded = threading.Condition(self._lock)  # a slice's state became 2
         self._state = [0] * count  # 0 pending, 1 decoding, 2 done
-        self._events = [threading.Event() for _ in range(count)]
         known = series.slice_positions_mm
         self._positions: list[tuple[float, float, float] | None] = (
             list(known) if len(known) == count else [None] * count
@@ -1023,7 +1023,6 @@ class VolumeLoader:
         self._promoted: dict[int, npt.NDArray[Any]] = {}
         self._errors: list[tuple[int, Exception]] = []
         self._cancelled = threading.Event()
-        self._next = 0
         self._done = 0
         first, self._layout = _probe(series.files[0], series.frames[0])
         self._dtype = _output_dtype(first)
@@ -1042,10 +1041,13 @@ class VolumeLoader:
         self._first = first
         self._groups = _multi_frame_groups(series)
         self._stored: set[int] = set()
-        n_workers = workers or min(count, os.cpu_count() or 1)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, n_workers))
+        n_workers = max(1, workers or min(count, os.cpu_count() or 1))
+        # each worker starts on its own stretch of the series: neighbouring slices
+        # share memory pages, and two threads faulting in one page wait on each other
+        self._cursors = [worker * count // n_workers for worker in range(n_workers)]
+        self._pool = ThreadPoolExecutor(max_workers=n_workers)
         self._futures: list[Future[None]] = [
-            self._pool.submit(self._work) for _ in range(max(1, n_workers))
+            self._pool.submit(self._work, worker) for worker in range(n_workers)
         ]
         self._pool.shutdown(wait=False)
 
@@ -1067,17 +1069,23 @@ class VolumeLoader:
             self._state[i] = 1
         return claimed
 
-    def _claim_next(self) -> tuple[int, ...]:
+    def _claim_next(self, worker: int) -> tuple[int, ...]:
+        """Claim the next free slice from ``worker``'s cursor; then help with the rest."""
+        count = len(self._state)
         with self._lock:
-            while self._next < len(self._state) and self._state[self._next] != 0:
-                self._next += 1
-            if self._next >= len(self._state):
-                return ()
-            return self._claim(self._next)
+            for _ in range(2):  # own stretch and beyond, then from the start
+                cursor = self._cursors[worker]
+                while cursor < count and self._state[cursor] != 0:
+                    cursor += 1
+                self._cursors[worker] = cursor
+                if cursor < count:
+                    return self._claim(cursor)
+                self._cursors[worker] = 0
+            return ()
 
-    def _work(self) -> None:
+    def _work(self, worker: int) -> None:
         while not self._cancelled.is_set() and not self._errors:
-            indices = self._claim_next()
+            indices = self._claim_next(worker)
             if not indices:
                 return
             self._run(indices)
@@ -1102,8 +1110,7 @@ class VolumeLoader:
                 for index in indices:
                     self._state[index] = 2
                 self._done += len(indices)
-            for index in indices:
-                self._events[index].set()
+                self._decoded.notify_all()
 
     def _decode_frames(self, indices: tuple[int, ...]) -> None:
         """Decode several frames of one multi-frame file, parsing its header once."""
@@ -1220,7 +1227,9 @@ class VolumeLoader:
             claimed = self._claim(image, group=False)  # this image only: show it now
         if claimed:
             self._run(claimed)
-        self._events[image].wait()
+        with self._lock:
+            while self._state[image] != 2:
+                self._decoded.wait()
         self._raise_errors()
         promoted = self._promoted.get(image)
         return promoted if promoted is not None else self._array[index]
