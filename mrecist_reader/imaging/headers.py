@@ -235,6 +235,24 @@ _PLAIN_SYNTAXES = {"1.2.840.10008.1.2": 8, "1.2.840.10008.1.2.1": 12}
 """Little-endian uncompressed syntaxes and their Pixel Data element header length."""
 
 
+def native_pixel_element(syntax: str, element: bytes) -> tuple[int, int] | None:
+    """Return (header length, value length) of a plain Pixel Data element, else None.
+
+    ``element`` is the first 12 bytes at the Pixel Data element of a file whose File
+    Meta transfer syntax is ``syntax``. Plain: implicit or explicit VR little endian
+    (OB or OW), with a defined length.
+    """
+    header_length = _PLAIN_SYNTAXES.get(syntax)
+    if header_length is None or element[:4] != b"\xe0\x7f\x10\x00":
+        return None
+    if header_length == 12 and element[4:6] not in (b"OB", b"OW"):
+        return None
+    if len(element) < header_length:
+        return None
+    (length,) = struct.unpack_from("<I", element, header_length - 4)
+    return None if length == UNDEFINED_LENGTH else (header_length, length)
+
+
 def _native_slice(
     dataset: Dataset,
     *,
@@ -249,11 +267,10 @@ def _native_slice(
     functional groups, and a Pixel Data element long enough for Rows x Columns.
     """
     syntax = str(getattr(dataset.get("file_meta"), "TransferSyntaxUID", "") or "")
-    header_length = _PLAIN_SYNTAXES.get(syntax)
-    if header_length is None or element[:4] != b"\xe0\x7f\x10\x00":
+    found = native_pixel_element(syntax, element)
+    if found is None:
         return None
-    if header_length == 12 and element[4:6] not in (b"OB", b"OW"):
-        return None
+    header_length, length = found
     if (
         _has_any(dataset, _NOT_PLAIN)
         or (_int_or_none(dataset, "NumberOfFrames") or 1) > 1
@@ -266,11 +283,7 @@ def _native_slice(
         or _text(dataset, "PhotometricInterpretation") != "MONOCHROME2"
     ):
         return None
-    (length,) = struct.unpack_from("<I", element, header_length - 4)
-    if (
-        length == UNDEFINED_LENGTH
-        or length < int(dataset.Rows) * int(dataset.Columns) * bits // 8
-    ):
+    if length < int(dataset.Rows) * int(dataset.Columns) * bits // 8:
         return None
     rescale = _rescale(dataset)
     if rescale is None:

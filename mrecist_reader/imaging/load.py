@@ -46,7 +46,12 @@ import numpy.typing as npt
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.geometry import build_affine, slice_normal
-from mrecist_reader.imaging.headers import LONG_VRS, UNDEFINED_LENGTH, quiet_pydicom
+from mrecist_reader.imaging.headers import (
+    LONG_VRS,
+    UNDEFINED_LENGTH,
+    native_pixel_element,
+    quiet_pydicom,
+)
 from mrecist_reader.imaging.volume import NativeSlice, SeriesInfo, Volume
 
 logger = logging.getLogger(__name__)
@@ -435,15 +440,8 @@ def _cached_header(path: Path, mtime_ns: int, size: int) -> Any:
 def _native_pixel_offset(dataset: Any, *, stream_offset: int, raw: bytes) -> int | None:
     """Return the file offset of native little-endian Pixel Data values, else None."""
     syntax = str(getattr(dataset.get("file_meta"), "TransferSyntaxUID", "") or "")
-    if syntax not in _NATIVE or len(raw) < 12 or raw[:4] != b"\xe0\x7f\x10\x00":
-        return None
-    if syntax == IMPLICIT_LE:
-        (length,) = struct.unpack_from("<I", raw, 4)
-        return None if length == UNDEFINED_LENGTH else stream_offset + 8
-    if raw[4:6] not in (b"OB", b"OW"):
-        return None
-    (length,) = struct.unpack_from("<I", raw, 8)
-    return None if length == UNDEFINED_LENGTH else stream_offset + 12
+    found = native_pixel_element(syntax, raw)
+    return None if found is None else stream_offset + found[0]
 
 
 def _pydicom_probe(path: Path, frame: int) -> _Pixels:
@@ -768,6 +766,19 @@ def _rescale_into(
         target += int(pixels.intercept)
 
 
+def _reads_directly(
+    target: np.dtype[Any], stored: np.dtype[Any], bits_stored: int
+) -> bool:
+    """Return whether stored values may be read straight into a ``target`` array.
+
+    The same dtype, or unsigned values of at most 15 bits into int16 (their bit pattern
+    is the same number).
+    """
+    return target == stored or (
+        target == np.int16 and stored == np.uint16 and bits_stored <= 15
+    )
+
+
 def _read_native(stream: Any, pixels: _Pixels, target: npt.NDArray[Any]) -> None:
     """Read native pixels from ``stream`` (at the frame's offset) into ``target``.
 
@@ -776,11 +787,7 @@ def _read_native(stream: Any, pixels: _Pixels, target: npt.NDArray[Any]) -> None
     bits above BitsStored are cleared and the rescale is applied in place.
     """
     stored_dtype = pixels.stored_dtype
-    direct = target.dtype == stored_dtype or (
-        target.dtype == np.int16
-        and stored_dtype == np.uint16
-        and pixels.bits_stored <= 15
-    )
+    direct = _reads_directly(target.dtype, stored_dtype, pixels.bits_stored)
     buffer = target if direct else np.empty(target.shape, dtype=stored_dtype)
     view = buffer.reshape(-1).view(np.uint8).data
     count = stream.readinto(view)
@@ -867,9 +874,7 @@ def _recipe(key: _RecipeKey, shape: tuple[int, int], dtype: np.dtype[Any]) -> _R
         position=None,
     )
     stored = template.stored_dtype
-    direct = dtype == stored or (
-        dtype == np.int16 and stored == np.uint16 and bits_stored <= 15
-    )
+    direct = _reads_directly(dtype, stored, bits_stored)
     spare = bits_allocated - bits_stored
     quick = (
         direct

@@ -1,7 +1,6 @@
 """The lesion table in a narrow right panel: readable columns, horizontal scrolling."""
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,75 +8,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import (
-    Criteria,
-    Lesion,
-    LesionType,
-    Method,
-    NewLesionStatus,
-    NonTargetStatus,
-    Observation,
-    Organ,
-    Read,
-    ReadKey,
-    ReadType,
-    TargetStatus,
-    Timepoint,
-)
 from mrecist_reader.ui.lesion_table import FREE_TEXT_MAX_WIDTH, LesionTableModel
 from mrecist_reader.ui.main_window import MainWindow
 from tests.gui.helpers import central_read_window, save_screenshot
+from tests.gui.reads import five_target_read
 
 LONG_COMMENT = (
     "rim enhancement on the arterial phase, washout on the portal venous phase, "
     "compare with the hepatobiliary phase at the next visit"
 )
-
-
-def _several_lesions_read() -> Read:
-    """Three timepoints; two targets, two non-targets and a new lesion at FU2."""
-    lesions = (
-        Lesion("T1", LesionType.TARGET, Organ.LIVER, "segment VII"),
-        Lesion("T2", LesionType.TARGET, Organ.LIVER, "segment IVa"),
-        Lesion("NT1", LesionType.NON_TARGET, Organ.PORTAL_VEIN, "main portal vein"),
-        Lesion("NT2", LesionType.NON_TARGET, Organ.LIVER, "segment II"),
-        Lesion("N1", LesionType.NEW, Organ.LIVER, "segment VI"),
-    )
-    observations: list[Observation] = []
-    for index in range(3):
-        observations += [
-            Observation(
-                "T1",
-                index,
-                TargetStatus.MEASURED,
-                420 - 40 * index,
-                method=Method.MANUAL,
-                comment=LONG_COMMENT if index == 2 else "",
-            ),
-            Observation(
-                "T2",
-                index,
-                TargetStatus.MEASURED,
-                310,
-                method=Method.SEMI_AUTOMATIC_EDITED,
-            ),
-            Observation("NT1", index, NonTargetStatus.PRESENT),
-            Observation("NT2", index, NonTargetStatus.PRESENT),
-        ]
-    observations.append(Observation("N1", 2, NewLesionStatus.EQUIVOCAL))
-    return Read(
-        key=ReadKey("NCT06779461", "S01", "R01", ReadType.CENTRAL),
-        site_id="SITE1",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=(
-            Timepoint(0, "BASELINE", date(2026, 1, 5), 0),
-            Timepoint(1, "FU1", date(2026, 3, 2), 56),
-            Timepoint(2, "FU2", date(2026, 4, 27), 112),
-        ),
-        lesions=lesions,
-        observations=tuple(observations),
-    )
 
 
 @pytest.fixture
@@ -87,7 +26,7 @@ def narrow(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     )
     qtbot.waitExposed(main)
     main.resizeDocks([main.reading_dock], [300], Qt.Orientation.Horizontal)
-    main.lesion_model.set_read(_several_lesions_read())
+    main.lesion_model.set_read(five_target_read(t1_fu2_comment=LONG_COMMENT))
     main.lesion_model.set_timepoint(2)
     QApplication.processEvents()
     yield main

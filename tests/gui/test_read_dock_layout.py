@@ -5,89 +5,22 @@ locations, the longest organ names, a follow-up's four reasons) is shown in a wi
 1000x700 (the minimum), 1280x800 and 1920x1080, as on a reader's first start.
 """
 
-from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.assess import assess
-from mrecist_reader.core.model import (
-    Criteria,
-    Lesion,
-    LesionType,
-    Method,
-    NewLesionStatus,
-    NonTargetStatus,
-    Observation,
-    Organ,
-    Read,
-    ReadKey,
-    ReadType,
-    TargetStatus,
-    Timepoint,
-)
 from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.lesion_table import LesionTableModel
 from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.response_panel import PLOT_MAX_HEIGHT, PLOT_MIN_HEIGHT
 from tests.gui.helpers import central_read_window, save_screenshot
+from tests.gui.reads import five_target_read
 
 SIZES = ((1000, 700), (1280, 800), (1920, 1080))
-TARGETS = (
-    ("T1", Organ.LIVER, "segment VII"),
-    ("T2", Organ.LIVER, "segment IVa"),
-    ("T3", Organ.LYMPH_NODE, "portocaval"),
-    ("T4", Organ.LUNG, "right lower lobe"),
-    ("T5", Organ.PERITONEUM, "greater omentum"),
-)
-
-
-def five_target_read() -> Read:
-    """Five targets, two non-targets and a new lesion at FU2; three timepoints."""
-    lesions = [Lesion(i, LesionType.TARGET, organ, loc) for i, organ, loc in TARGETS]
-    lesions += [
-        Lesion("NT1", LesionType.NON_TARGET, Organ.PORTAL_VEIN, "main portal vein"),
-        Lesion("NT2", LesionType.NON_TARGET, Organ.LIVER, "segment II"),
-        Lesion("N1", LesionType.NEW, Organ.LYMPH_NODE, "left para-aortic, renal hilum"),
-    ]
-    observations = [Observation("N1", 2, NewLesionStatus.EQUIVOCAL)]
-    for index in range(3):
-        observations += [
-            Observation(
-                lesion_id,
-                index,
-                TargetStatus.MEASURED,
-                420 - 30 * index - 40 * k,
-                method=Method.MANUAL,
-            )
-            for k, (lesion_id, _, _) in enumerate(TARGETS)
-        ]
-        observations += [
-            Observation("NT1", index, NonTargetStatus.PRESENT),
-            Observation("NT2", index, NonTargetStatus.PRESENT),
-        ]
-    return Read(
-        key=ReadKey("NCT06779461", "S01", "R01", ReadType.CENTRAL),
-        site_id="SITE1",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=(
-            Timepoint(0, "BASELINE", date(2026, 1, 5), 0),
-            Timepoint(1, "FU1", date(2026, 3, 2), 56),
-            Timepoint(2, "FU2", date(2026, 4, 27), 112),
-        ),
-        lesions=tuple(lesions),
-        observations=tuple(observations),
-    )
-
-
-@pytest.fixture(autouse=True)
-def _first_start() -> None:
-    """Start as on a first run: no window layout saved by an earlier window."""
-    QSettings().clear()
 
 
 def open_read(qtbot: QtBot, db_path: Path, size: tuple[int, int]) -> MainWindow:

@@ -279,16 +279,21 @@ def test_zip_slip_members_are_refused_and_never_written(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("escaped*.dcm"))
 
 
+def _write_media(paths: list[Path], media: Path) -> Path:
+    """Write ``paths`` as a DICOM file set (DICOMDIR and renamed files) into ``media``."""
+    file_set = FileSet()
+    for path in paths:
+        file_set.add(pydicom.dcmread(path))
+    file_set.write(media)
+    file_set._stage["t"].cleanup()  # pydicom leaves its staging folder to the GC
+    return media
+
+
 def test_dicomdir_records_are_followed_and_dangling_ones_reported(
     tmp_path: Path,
 ) -> None:
     paths = write_series(tmp_path / "src", SeriesSpec(n_slices=3))
-    file_set = FileSet()
-    for path in paths:
-        file_set.add(pydicom.dcmread(path))
-    media = tmp_path / "media"
-    file_set.write(media)
-    file_set._stage["t"].cleanup()  # pydicom leaves its staging folder to the GC
+    media = _write_media(paths, tmp_path / "media")
     referenced = sorted(
         p for p in media.rglob("*") if p.is_file() and p.name != "DICOMDIR"
     )
@@ -344,12 +349,7 @@ def test_a_dicomdir_folder_that_cannot_be_listed_leaves_its_records_dangling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = write_series(tmp_path / "src", SeriesSpec(n_slices=2))
-    file_set = FileSet()
-    for path in paths:
-        file_set.add(pydicom.dcmread(path))
-    media = tmp_path / "media"
-    file_set.write(media)
-    file_set._stage["t"].cleanup()
+    media = _write_media(paths, tmp_path / "media")
     for path in sorted(media.rglob("*"), reverse=True):  # lower-case names on the CD
         if path.parent != media.parent and path.name != "DICOMDIR":
             path.rename(path.with_name(path.name.lower()))
