@@ -1,6 +1,8 @@
 """Shared test set-up: Qt offscreen, sample paths, real-file skips."""
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,34 @@ def _isolated_user_dirs(
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test() -> Iterator[None]:
+    """Delete every window a test leaves behind, once its background work is done.
+
+    A closed window is only hidden: it would go on receiving the application's style,
+    palette and font changes in later tests while half of its objects are gone, and
+    the interpreter would tear it down at exit in no particular order.
+    """
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QEvent, QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    application = QApplication.instance()
+    if not isinstance(application, QApplication):
+        return
+    QThreadPool.globalInstance().waitForDone(30_000)
+    application.processEvents()
+    for widget in application.topLevelWidgets():
+        # Only the application's own windows: pyqtgraph's parentless context menus and
+        # control panels go with the plot that owns them (deleting them first crashes it).
+        if type(widget).__module__.startswith("mrecist_reader."):
+            widget.close()
+            widget.deleteLater()
+    application.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Let Qt's background work end before the interpreter tears Qt down.
 
@@ -48,8 +78,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     after every test has passed; wait for the pool and deliver what is pending first.
     """
     del session, exitstatus
-    import sys
-
     if "PySide6.QtCore" not in sys.modules:
         return
     from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool

@@ -13,6 +13,7 @@ import io
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -231,6 +232,21 @@ def _other_separator(header: Sequence[str]) -> str | None:
     return next((sep for sep in (";", "\t", "|") if header[0].count(sep) >= 2), None)
 
 
+_LAYOUT_CHARACTERS = "\t\n\r"
+
+
+def _first_control_character(value: str, allowed: str) -> tuple[int, str] | None:
+    """Return the 1-based position and character of the first control character.
+
+    NUL and the other control characters have no place in a cell (PostgreSQL refuses
+    NUL in text outright); tabs and line breaks only in free text such as a location.
+    """
+    for position, character in enumerate(value, start=1):
+        if unicodedata.category(character) == "Cc" and character not in allowed:
+            return position, character
+    return None
+
+
 class _CellReader:
     """Parses the cells of one row, noting a problem for each invalid cell."""
 
@@ -243,10 +259,23 @@ class _CellReader:
         self.row.bad.add(column)
         self.problems.append(Problem(message, field=column, line=self.row.line))
 
-    def text(self, column: str, *, required: bool = False) -> str:
+    def text(
+        self, column: str, *, required: bool = False, free_text: bool = False
+    ) -> str:
+        """Return the cell as text; free text may hold tabs and line breaks."""
         value = self.row.cells[column]
         if required and not value.strip():
             self.fail(column, f"{column} is empty (required)")
+        allowed = _LAYOUT_CHARACTERS if free_text else ""
+        control = _first_control_character(value, allowed)
+        if control is not None:
+            position, character = control
+            expected = "text" if free_text else "printable text on one line"
+            self.fail(
+                column,
+                f"{column} contains the control character U+{ord(character):04X} at "
+                f"character {position} (expected {expected})",
+            )
         return value
 
     def choice(
@@ -401,7 +430,7 @@ def _lesion_values(cells: _CellReader) -> dict[str, object]:
         "lesion_id": cells.text("lesion_id", required=True),
         "lesion_type": lesion_type,
         "organ": cells.choice("organ", Organ),
-        "location": cells.text("location"),
+        "location": cells.text("location", free_text=True),
         "status": status,
         "diameter": cells.length_mm("viable_diameter_mm"),
         "caliper": _caliper(cells),

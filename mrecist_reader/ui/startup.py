@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from mrecist_reader import __version__
@@ -124,7 +124,18 @@ def start_application(
         _report_first_image(window, app)
     code = app.exec()
     window.shutdown()
+    _destroy(window, app)
     return int(code)
+
+
+def _destroy(window: MainWindow, app: QApplication) -> None:
+    """Delete the window's widgets now, while every Python part of them still exists.
+
+    Left to Python's garbage collector, the widget tree would be destroyed in whatever
+    order the collector frees its parts, and Qt could call into a part already freed.
+    """
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _open_at_start(

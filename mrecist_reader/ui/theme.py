@@ -76,7 +76,14 @@ def dark_palette() -> QPalette:
 
 
 def apply_theme(app: QApplication) -> None:
-    """Apply the dark reading-room theme to the whole application."""
+    """Apply the dark reading-room theme to the whole application, once.
+
+    Setting a style sheet re-polishes and re-lays out every widget that exists; doing it
+    again while windows are open costs that work for nothing, so a second call with
+    the theme already in place changes nothing.
+    """
+    if app.styleSheet() == _STYLE:  # set last below: the rest is in place too
+        return
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     font = QFont(app.font())

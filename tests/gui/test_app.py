@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader import cli
@@ -13,6 +13,7 @@ from mrecist_reader.settings import load_settings, load_user_settings
 from mrecist_reader.ui import startup
 from mrecist_reader.ui.app import NO_DISPLAY_MESSAGE, display_problem, run_gui
 from mrecist_reader.ui.dialogs import ReaderIdentityDialog
+from mrecist_reader.ui.main_window import MainWindow
 from tests.gui.helpers import answer_next_dialog
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_dicom"
@@ -99,3 +100,5 @@ def test_start_opens_sample_dicom_ready_to_read(
     )
     assert code == 0
     assert "FIRST_IMAGE" in capsys.readouterr().out
+    # the window is gone when the reader quits, not left to the garbage collector
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]

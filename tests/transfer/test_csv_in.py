@@ -114,6 +114,19 @@ def test_unknown_token_lists_the_allowed_values(tmp_path: Path) -> None:
     ]
 
 
+def test_control_characters_in_text_are_refused_with_their_place(
+    tmp_path: Path,
+) -> None:
+    text = edit(two_subjects(), 6, "location", "segment 7\x00")
+    text = edit(text, 7, "lesion_id", "T\t2")
+    assert problems(tmp_path, text) == [
+        "m.csv:6: location contains the control character U+0000 at character 10 "
+        "(expected text)",
+        "m.csv:7: lesion_id contains the control character U+0009 at character 2 "
+        "(expected printable text on one line)",
+    ]
+
+
 def test_text_in_a_number_is_reported(tmp_path: Path) -> None:
     text = edit(two_subjects(), 6, "viable_diameter_mm", "20,0 mm")
     text = edit(text, 12, "study_day", "thirty")
