@@ -399,13 +399,21 @@ def _describe(
 
 
 def _fallback_order(group: list[_Image]) -> list[int]:
-    return sorted(
-        range(len(group)),
-        key=lambda i: (
-            group[i].header.instance_number or 0,
-            str(group[i].header.path),
-            group[i].frame,
-        ),
+    return sorted(range(len(group)), key=lambda i: _tie_break(group[i]))
+
+
+def _tie_break(image: _Image) -> tuple[int, int, str, str]:
+    """Order images at one position by what the scanner wrote, never by file name.
+
+    InstanceNumber, then the frame, then the SOP Instance UID; the path comes last, for
+    images that have none of these (so that renaming files never reorders a series).
+    """
+    header = image.header
+    return (
+        header.instance_number or 0,
+        image.frame,
+        header.sop_instance_uid,
+        str(header.path),
     )
 
 
@@ -430,7 +438,7 @@ def _order_and_check(
     distances = points @ normal
     order = sorted(
         range(len(group)),
-        key=lambda i: (distances[i], str(group[i].header.path), group[i].frame),
+        key=lambda i: (distances[i], *_tie_break(group[i])),
     )
     sorted_points = points[order]
     sorted_distances = distances[order]

@@ -308,11 +308,13 @@ class LesionTableModel(QAbstractTableModel):
         # emitted once the view has closed its editor: the session's new snapshot
         # resets the model, which must not happen while the view is committing
         if index.column() == self.COL_LOCATION:
-            QTimer.singleShot(0, lambda: self.location_edited.emit(lesion_id, text))
+            QTimer.singleShot(
+                0, self, lambda: self.location_edited.emit(lesion_id, text)
+            )
         else:
             timepoint = self._timepoint
             QTimer.singleShot(
-                0, lambda: self.comment_edited.emit(lesion_id, timepoint, text)
+                0, self, lambda: self.comment_edited.emit(lesion_id, timepoint, text)
             )
         return True
 

@@ -583,7 +583,8 @@ class MainWindow(QMainWindow):
             self._unbind_session()
         self.subject = subject
         self.set_current_timepoint(0, force=True)  # first image before the database
-        QTimer.singleShot(50, lambda: self._open_read_guarded(subject))
+        # bound to the window: never run on a window already closed and deleted
+        QTimer.singleShot(50, self, lambda: self._open_read_guarded(subject))
 
     def _open_read_guarded(self, subject: SubjectEntry) -> None:
         with error_boundary(self, "Open read"):
@@ -1417,7 +1418,7 @@ class MainWindow(QMainWindow):
             )
         if not self._split_sized:  # once the docks have their first size
             self._split_sized = True
-            QTimer.singleShot(0, self.fit_read_split)
+            QTimer.singleShot(0, self, self.fit_read_split)
 
     def fit_read_split(self) -> None:
         """Give the response panel the height it asks for, the lesion table the rest.

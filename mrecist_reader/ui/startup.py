@@ -119,7 +119,7 @@ def start_application(
     _log_step("window shown")
     if path:
         target = Path(path)
-        QTimer.singleShot(0, lambda: _open_at_start(window, target, prefetched))
+        QTimer.singleShot(0, window, lambda: _open_at_start(window, target, prefetched))
     if os.environ.get(BENCHMARK_ENV):
         _report_first_image(window, app)
     code = app.exec()

@@ -107,7 +107,7 @@ class TimepointView:
             gaps=gap_slices(series),
         )
         self.viewer.set_stack(stack, slice_index=first.index)
-        QTimer.singleShot(LOADER_DELAY_MS, start)
+        QTimer.singleShot(LOADER_DELAY_MS, self.viewer, start)
 
     def _start_loader(
         self,

@@ -2,10 +2,11 @@
 
 import csv
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
@@ -369,3 +370,20 @@ def test_help_lists_the_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
     answer_next_dialog(look)
     window._actions["shortcuts"].trigger()
     assert seen == [len(window.shortcuts())]
+
+
+def test_quitting_right_after_choosing_a_subject_opens_no_read_and_no_error(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    error_messages: list[tuple[str, str, bool]],
+) -> None:
+    other = MainWindow(replace(window.context, db_url=f"sqlite:///{tmp_path}/o.db"))
+    other.show()
+    other.set_worklist(window.subjects)  # the read opens 50 ms later
+    other.close()  # the reader quits at once: the application deletes its window
+    other.shutdown()
+    other.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(300)
+    assert error_messages == []

@@ -122,6 +122,20 @@ def test_repeated_positions_make_a_4d_warning(tmp_path: Path) -> None:
     )
 
 
+def test_renaming_the_files_never_reorders_images_at_one_position(
+    tmp_path: Path,
+) -> None:
+    uid = generate_uid()
+    write_series(tmp_path / "t0", SeriesSpec(n_slices=4, series_uid=uid))
+    write_series(tmp_path / "t1", SeriesSpec(n_slices=4, series_uid=uid), seed=3)
+    before = _only(scan(tmp_path)).sop_instance_uids
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    for number, path in enumerate(reversed(files)):
+        path.rename(path.parent.parent / f"{number:03d}.dcm")  # reversed name order
+    after = _only(scan(tmp_path)).sop_instance_uids
+    assert after == before
+
+
 def test_localizer_and_other_orientations_and_sizes_are_separate_stacks(
     tmp_path: Path,
 ) -> None:
