@@ -10,8 +10,11 @@ signals, emitted synchronously in the caller's thread (the GUI thread).
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
+from functools import partial
+from typing import TypeVar
 
 from psygnal import Signal
 
@@ -62,6 +65,28 @@ class TimepointSigned(MrecistError):
     """A command would change a signed (locked) timepoint."""
 
 
+@dataclass(frozen=True, slots=True)
+class CaliperMark:
+    """Where a lesion was seen: a caliper on one image, and how it was drawn."""
+
+    caliper: Caliper
+    series_instance_uid: str
+    sop_instance_uid: str
+    method: Method
+
+
+def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
+    if mark is None:
+        return observation
+    return replace(
+        observation,
+        caliper=mark.caliper,
+        series_instance_uid=mark.series_instance_uid,
+        sop_instance_uid=mark.sop_instance_uid,
+        method=mark.method,
+    )
+
+
 def open_database(url: str) -> ReadRepository:
     """Open (creating or upgrading) the reads database at an SQLAlchemy URL.
 
@@ -75,6 +100,23 @@ def available_reads(
 ) -> tuple[ReadKey, ...]:
     """Return the reads this reader may open (central readers: only their own)."""
     return repository.list_reads(Viewer(reader_id, read_type))
+
+
+def stored_reads(
+    repository: ReadRepository, reader_id: str, read_type: ReadType
+) -> tuple[Read, ...]:
+    """Return this reader's stored reads of this read type (for the worklist's states)."""
+    viewer = Viewer(reader_id, read_type)
+    reads = (
+        repository.load(key, viewer=viewer) for key in repository.list_reads(viewer)
+    )
+    return tuple(
+        read
+        for read in reads
+        if read is not None
+        and read.key.reader_id == reader_id
+        and read.key.read_type is read_type
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,10 +311,7 @@ class ReadSession:
             study_day=study_day,
         )
         timepoints = tuple(sorted((*self._read.timepoints, timepoint), key=_tp_index))
-        new_value = f"index {index}, study day {study_day}"
-        if timepoint.scan_date is not None:
-            new_value += f", scan date {timepoint.scan_date.isoformat()}"
-        entry = AuditEntry("add_timepoint", label, "", new_value)
+        entry = AuditEntry("add_timepoint", label, "", _describe_timepoint(timepoint))
         self._commit(
             replace(self._read, timepoints=timepoints), [entry], f"add {label}"
         )
@@ -287,7 +326,7 @@ class ReadSession:
             Listing every problem of the read up to this timepoint (nothing is signed).
 
         """
-        timepoint = self._draft_timepoint(timepoint_index)
+        timepoint = self._unsigned_timepoint(timepoint_index)
         problems = validate_read(_truncated(self._read, timepoint_index), self._profile)
         if problems:
             raise InvalidRead(problems)
@@ -299,7 +338,12 @@ class ReadSession:
         self._commit(_with_timepoint(self._read, signed), [entry], "", undoable=False)
 
     def amend_timepoint(self, timepoint_index: int, reason: str) -> None:
-        """Reopen a signed timepoint as a draft; the reason goes to the audit trail.
+        """Reopen a signed timepoint, and every later signed one, as drafts.
+
+        A later timepoint's response depends on this one (through the baseline sum and
+        the nadir), so its signature cannot stand once this one changes: it is reopened
+        in the same transaction and must be signed again. Each reopened timepoint gets
+        its own audit entry; the reason goes to the audit trail.
 
         Raises
         ------
@@ -312,11 +356,44 @@ class ReadSession:
             raise MrecistError(
                 f"timepoint {timepoint.label} is not signed; edit it directly"
             )
-        if not reason.strip():
+        reason = reason.strip()
+        if not reason:
             raise MrecistError(f"amending timepoint {timepoint.label} needs a reason")
-        draft = replace(timepoint, read_status=ReadStatus.DRAFT, signed_at=None)
-        entry = AuditEntry("amend", timepoint.label, "signed", "draft", reason.strip())
-        self._commit(_with_timepoint(self._read, draft), [entry], "", undoable=False)
+        later = self._later_signed(timepoint_index)
+        read = self._read
+        for reopened in (timepoint, *later):
+            draft = replace(reopened, read_status=ReadStatus.DRAFT, signed_at=None)
+            read = _with_timepoint(read, draft)
+        entries = [AuditEntry("amend", timepoint.label, "signed", "draft", reason)]
+        because = f"reopened because {timepoint.label} was amended: {reason}"
+        entries += [
+            AuditEntry("amend", tp.label, "signed", "draft", because) for tp in later
+        ]
+        self._commit(read, entries, "", undoable=False)
+
+    def timepoints_reopened_by_amending(self, timepoint_index: int) -> tuple[str, ...]:
+        """Return the labels of the later signed timepoints that amending this one reopens.
+
+        Ask before amending, to tell the reader which signatures will be withdrawn.
+
+        Parameters
+        ----------
+        timepoint_index
+            The timepoint the reader wants to amend.
+
+        Returns
+        -------
+        tuple of str
+            Labels of the signed timepoints after it, in order (empty: none).
+
+        Raises
+        ------
+        MrecistError
+            When the read has no timepoint with that index.
+
+        """
+        self._timepoint(timepoint_index)
+        return tuple(tp.label for tp in self._later_signed(timepoint_index))
 
     # ------------------------------------------------------------------ lesions
     def designate_target(
@@ -370,8 +447,13 @@ class ReadSession:
         status: NonTargetStatus = NonTargetStatus.PRESENT,
         cytology_confirmed: bool = False,
         comment: str = "",
+        mark: CaliperMark | None = None,
     ) -> str:
-        """Add a baseline non-target lesion with its baseline status; return its id."""
+        """Add a baseline non-target lesion with its baseline status; return its id.
+
+        ``mark`` keeps the caliper that showed where it is (no diameter is recorded
+        for a non-target lesion).
+        """
         self._draft_timepoint(0)
         lesion = Lesion(
             _next_id(self._read, LesionType.NON_TARGET),
@@ -380,7 +462,9 @@ class ReadSession:
             location,
         )
         comment = _check_fluid_progression(lesion, status, cytology_confirmed, comment)
-        observation = Observation(lesion.lesion_id, 0, status, comment=comment)
+        observation = _marked(
+            Observation(lesion.lesion_id, 0, status, comment=comment), mark
+        )
         reason = CYTOLOGY_NOTE if cytology_confirmed else ""
         return self._commit_new_lesion(lesion, observation, "add non-target", reason)
 
@@ -392,8 +476,13 @@ class ReadSession:
         *,
         status: NewLesionStatus = NewLesionStatus.PRESENT,
         comment: str = "",
+        mark: CaliperMark | None = None,
     ) -> str:
-        """Add a new lesion first seen at a follow-up timepoint; return its id."""
+        """Add a new lesion first seen at a follow-up timepoint; return its id.
+
+        ``mark`` keeps the caliper that showed where it is and how large (no diameter
+        is recorded for a new lesion; the caliper's length stays in its end points).
+        """
         if timepoint_index == 0:
             raise MrecistError(
                 "a new lesion cannot be recorded at baseline; use non-target"
@@ -402,8 +491,14 @@ class ReadSession:
         lesion = Lesion(
             _next_id(self._read, LesionType.NEW), LesionType.NEW, organ, location
         )
-        observation = Observation(
-            lesion.lesion_id, timepoint_index, NewLesionStatus(status), comment=comment
+        observation = _marked(
+            Observation(
+                lesion.lesion_id,
+                timepoint_index,
+                NewLesionStatus(status),
+                comment=comment,
+            ),
+            mark,
         )
         return self._commit_new_lesion(lesion, observation, "add new lesion")
 
@@ -567,12 +662,8 @@ class ReadSession:
         self._restore(step, self._undo, "redo")
 
     def _restore(self, step: _Step, other: list[_Step], action: str) -> None:
-        entry = AuditEntry(
-            action,
-            step.description,
-            _describe_read(self._read),
-            _describe_read(step.read),
-        )
+        old_value, new_value = _describe_changes(self._read, step.read)
+        entry = AuditEntry(action, step.description, old_value, new_value)
         current = _Step(self._read, step.description)
         try:
             self._save_and_emit(step.read, [entry])
@@ -691,13 +782,34 @@ class ReadSession:
             )
         return timepoint
 
-    def _draft_timepoint(self, timepoint_index: int) -> Timepoint:
+    def _unsigned_timepoint(self, timepoint_index: int) -> Timepoint:
         timepoint = self._timepoint(timepoint_index)
         if timepoint.read_status is ReadStatus.SIGNED:
             raise TimepointSigned(
                 f"timepoint {timepoint.label} is signed; amend it with a reason first"
             )
         return timepoint
+
+    def _draft_timepoint(self, timepoint_index: int) -> Timepoint:
+        """Return a timepoint that may be edited: a draft, with no signed one after it."""
+        timepoint = self._unsigned_timepoint(timepoint_index)
+        self._ensure_no_later_signed(timepoint.label, timepoint_index)
+        return timepoint
+
+    def _later_signed(self, timepoint_index: int) -> tuple[Timepoint, ...]:
+        """Return the signed timepoints after ``timepoint_index``, in order."""
+        later = (tp for tp in self._read.timepoints if tp.index > timepoint_index)
+        signed = (tp for tp in later if tp.read_status is ReadStatus.SIGNED)
+        return tuple(sorted(signed, key=_tp_index))
+
+    def _ensure_no_later_signed(self, label: str, timepoint_index: int) -> None:
+        """Refuse a change at ``label`` that would alter a later signed response."""
+        later = self._later_signed(timepoint_index)
+        if later:
+            raise TimepointSigned(
+                f"timepoint {later[0].label} is signed and its response depends on "
+                f"{label}; amend {later[0].label} with a reason first"
+            )
 
     def _label(self, timepoint_index: int) -> str:
         return self._timepoint(timepoint_index).label
@@ -837,3 +949,111 @@ def _describe_read(read: Read) -> str:
         f"{read.protocol_profile}; {len(read.lesions)} lesions, "
         f"{len(read.observations)} observations; {statuses or 'no timepoints'}"
     )
+
+
+def _describe_timepoint(timepoint: Timepoint) -> str:
+    text = f"index {timepoint.index}, study day {timepoint.study_day}"
+    if timepoint.scan_date is not None:
+        text += f", scan date {timepoint.scan_date.isoformat()}"
+    return text
+
+
+def _describe_lesion(lesion: Lesion) -> str:
+    return f"{lesion.lesion_type} {lesion.organ} {lesion.location}".strip()
+
+
+def _describe_changes(before: Read, after: Read) -> tuple[str, str]:
+    """Return what differs from ``before`` to ``after``, as old and new audit text.
+
+    Each changed timepoint, lesion and observation is named once on both sides, e.g.
+    ``T1 at FU1: measured 23.4 mm manual`` -> ``T1 at FU1: measured 16.0 mm manual``.
+    """
+    changes = [
+        *_timepoint_changes(before, after),
+        *_lesion_changes(before, after),
+        *_observation_changes(before, after),
+    ]
+    if not changes:
+        return "no change", "no change"
+    return "; ".join(c[0] for c in changes), "; ".join(c[1] for c in changes)
+
+
+def _timepoint_changes(before: Read, after: Read) -> list[tuple[str, str]]:
+    changes = []
+    for index in sorted({tp.index for tp in (*before.timepoints, *after.timepoints)}):
+        old, new = before.timepoint(index), after.timepoint(index)
+        if old != new:
+            name = _timepoint_label(index, before, after)
+            changes.append(_change(name, old, new, _describe_timepoint))
+    return changes
+
+
+def _lesion_changes(before: Read, after: Read) -> list[tuple[str, str]]:
+    changes = []
+    for lesion_id in _lesion_order(before, after):
+        old, new = _find_lesion(before, lesion_id), _find_lesion(after, lesion_id)
+        if old != new:
+            changes.append(_change(lesion_id, old, new, _describe_lesion))
+    return changes
+
+
+def _observation_changes(before: Read, after: Read) -> list[tuple[str, str]]:
+    order = {lesion_id: i for i, lesion_id in enumerate(_lesion_order(before, after))}
+    keys = sorted(
+        {
+            (o.timepoint_index, o.lesion_id)
+            for o in (*before.observations, *after.observations)
+        },
+        key=lambda key: (key[0], order[key[1]]),
+    )
+    changes = []
+    for index, lesion_id in keys:
+        old = before.observation(lesion_id, index)
+        new = after.observation(lesion_id, index)
+        lesion = _find_lesion(after, lesion_id) or _find_lesion(before, lesion_id)
+        if old != new and lesion is not None:
+            name = f"{lesion_id} at {_timepoint_label(index, before, after)}"
+            changes.append(_change(name, old, new, partial(_describe_obs, lesion)))
+    return changes
+
+
+_Part = TypeVar("_Part", Timepoint, Lesion, Observation)
+
+
+def _change(
+    name: str, old: _Part | None, new: _Part | None, describe: Callable[[_Part], str]
+) -> tuple[str, str]:
+    """Return ``name: old`` and ``name: new``, adding the changed fields not described."""
+    texts = [describe(part) if part is not None else "none" for part in (old, new)]
+    if old is not None and new is not None and texts[0] == texts[1]:
+        changed = [
+            f.name for f in fields(old) if getattr(old, f.name) != getattr(new, f.name)
+        ]
+        texts = [
+            text + "".join(f", {n} {_field_text(getattr(part, n))}" for n in changed)
+            for text, part in zip(texts, (old, new), strict=True)
+        ]
+    return f"{name}: {texts[0]}", f"{name}: {texts[1]}"
+
+
+def _field_text(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, Caliper):
+        return f"{value.p1_mm}-{value.p2_mm}"
+    return str(value)
+
+
+def _timepoint_label(index: int, before: Read, after: Read) -> str:
+    timepoint = after.timepoint(index) or before.timepoint(index)
+    return timepoint.label if timepoint is not None else f"timepoint {index}"
+
+
+def _lesion_order(before: Read, after: Read) -> list[str]:
+    ids = [lesion.lesion_id for lesion in (*before.lesions, *after.lesions)]
+    ids += [o.lesion_id for o in (*before.observations, *after.observations)]
+    return list(dict.fromkeys(ids))
+
+
+def _find_lesion(read: Read, lesion_id: str) -> Lesion | None:
+    return next((x for x in read.lesions if x.lesion_id == lesion_id), None)

@@ -7,6 +7,7 @@ when cancelled). They only ask; the session applies the rules.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mrecist_reader.core.model import LesionType, Organ, ReadType
+from mrecist_reader.core.model import LesionType, NewLesionStatus, Organ, ReadType
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +135,22 @@ class LesionAnswer:
     lesion_type: LesionType
     organ: Organ
     location: str
+    new_status: NewLesionStatus | None = None
+
+
+NEW_STATUS_NAMES = {
+    NewLesionStatus.EQUIVOCAL: "Equivocal (not progression yet)",
+    NewLesionStatus.PRESENT: "Unequivocal new HCC or lesion (progression)",
+}
+"""How the lesion dialog offers a new lesion's status (no default: the reader chooses)."""
 
 
 class LesionDialog(QDialog):
-    """Choose the type, organ and location of a lesion being added."""
+    """Choose the type, organ and location of a lesion being added.
+
+    A new lesion's status (equivocal or unequivocal) is asked too, with no default: an
+    unequivocal new lesion makes the timepoint progression.
+    """
 
     def __init__(
         self,
@@ -166,23 +179,46 @@ class LesionDialog(QDialog):
         if line is not None:
             line.setPlaceholderText("segment VII, ascites, pleural effusion...")
         self.location_combo.addItems(OTHER_LOCATIONS)
+        self.status_combo = QComboBox()
+        self.status_combo.addItem("choose...", None)
+        for status, name in NEW_STATUS_NAMES.items():
+            self.status_combo.addItem(name, status)
         self.setMinimumWidth(380)
         self.organ_combo.currentIndexChanged.connect(self._on_organ)
         form.addRow("Type", self.type_combo)
         form.addRow("Organ", self.organ_combo)
         form.addRow("Location", self.location_combo)
-        form.addRow(_buttons(self, "Add"))
+        form.addRow("Status", self.status_combo)
+        buttons = _buttons(self, "Add")
+        self._add_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        form.addRow(buttons)
+        self._status_row = form.rowCount() - 2
+        self.type_combo.currentIndexChanged.connect(self._on_choice)
+        self.status_combo.currentIndexChanged.connect(self._on_choice)
+        self._on_choice()
 
     def _on_organ(self) -> None:
         if self.organ_combo.currentData() is not Organ.LIVER:
             self.location_combo.setCurrentText("")
 
+    def _is_new(self) -> bool:
+        return LesionType(self.type_combo.currentData()) is LesionType.NEW
+
+    def _on_choice(self) -> None:
+        form = self.layout()
+        assert isinstance(form, QFormLayout)
+        form.setRowVisible(self._status_row, self._is_new())
+        chosen = self.status_combo.currentData() is not None
+        self._add_button.setEnabled(chosen or not self._is_new())
+
     def answer(self) -> LesionAnswer:
-        """Return the chosen type, organ and location."""
+        """Return the chosen type, organ, location and (new lesion) status."""
+        status = self.status_combo.currentData() if self._is_new() else None
         return LesionAnswer(
             lesion_type=LesionType(self.type_combo.currentData()),
             organ=Organ(self.organ_combo.currentData()),
             location=self.location_combo.currentText().strip(),
+            new_status=None if status is None else NewLesionStatus(status),
         )
 
 
@@ -222,6 +258,36 @@ def ask_record_as_non_target(parent: QWidget | None, message: str) -> bool:
     return box.clickedButton() is record
 
 
+def ask_record_far_caliper(
+    parent: QWidget | None, question: str, lesion_id: str
+) -> Literal["record", "new"] | None:
+    """Ask whether a caliper far from its lesion's earlier one really measures it.
+
+    ``question`` says how far it lies and from which timepoint's caliper. Returns
+    ``"record"`` (it is that lesion), ``"new"`` (a new lesion) or ``None`` (cancel).
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("farCaliperDialog")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(f"Is this {lesion_id}?")
+    box.setText(question)
+    box.setInformativeText(
+        "Scans of different days can be shifted by a few centimetres, but this may "
+        f"be another lesion. Record it as {lesion_id} only if it is {lesion_id}."
+    )
+    record = box.addButton(f"Record as {lesion_id}", QMessageBox.ButtonRole.AcceptRole)
+    new = box.addButton("Add as new lesion", QMessageBox.ButtonRole.ActionRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)  # Enter, pressed by habit, must not record it
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is record:
+        return "record"
+    if clicked is new:
+        return "new"
+    return None
+
+
 def ask_cytology_confirmed(parent: QWidget | None, lesion_label: str) -> bool | None:
     """Ask whether progression of ascites/effusion is confirmed by cytology.
 
@@ -251,6 +317,24 @@ def ask_cytology_confirmed(parent: QWidget | None, lesion_label: str) -> bool | 
     return None
 
 
+def ask_replace_files(parent: QWidget | None, names: Sequence[str]) -> bool:
+    """Ask before an export replaces files already in its folder."""
+    box = QMessageBox(parent)
+    box.setObjectName("replaceFilesDialog")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Replace files?")
+    box.setText(f"{' and '.join(names)} already exist in this folder.")
+    box.setInformativeText(
+        "Replacing them loses what they hold (e.g. another subject's export). Choose "
+        "another folder to keep them."
+    )
+    replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is replace
+
+
 def ask_sign(parent: QWidget | None, label: str, summary: str) -> bool:
     """Confirm signing a timepoint (after which it is read-only)."""
     box = QMessageBox(parent)
@@ -266,14 +350,25 @@ def ask_sign(parent: QWidget | None, label: str, summary: str) -> bool:
 
 
 class AmendDialog(QDialog):
-    """Reopen a signed timepoint: the reason is required and goes to the audit trail."""
+    """Reopen a signed timepoint: the reason is required and goes to the audit trail.
 
-    def __init__(self, parent: QWidget | None, label: str) -> None:
+    ``reopened`` lists the later signed timepoints whose responses depend on this one;
+    amending reopens them too, and the dialog says so before the reader confirms.
+    """
+
+    def __init__(
+        self, parent: QWidget | None, label: str, *, reopened: Sequence[str] = ()
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("amendDialog")
         self.setWindowTitle(f"Amend {label}")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"{label} is signed. Give the reason for amending it:"))
+        self.reopened_label = QLabel(_reopened_warning(label, reopened))
+        self.reopened_label.setObjectName("amendReopenedLabel")
+        self.reopened_label.setWordWrap(True)
+        self.reopened_label.setVisible(bool(reopened))
+        layout.addWidget(self.reopened_label)
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText("e.g. T2 measured on the wrong slice")
         layout.addWidget(self.reason)
@@ -287,9 +382,30 @@ class AmendDialog(QDialog):
         ok.setEnabled(bool(self.reason.toPlainText().strip()))
 
 
-def ask_amend_reason(parent: QWidget | None, label: str) -> str | None:
-    """Ask why a signed timepoint is amended; ``None`` when cancelled."""
-    dialog = AmendDialog(parent, label)
+def _reopened_warning(label: str, reopened: Sequence[str]) -> str:
+    """Say which signed timepoints amending ``label`` reopens ("" when none)."""
+    if not reopened:
+        return ""
+    if len(reopened) == 1:
+        return (
+            f"{reopened[0]} is signed and depends on {label}: it will be reopened "
+            "and must be signed again."
+        )
+    return (
+        f"{', '.join(reopened)} are signed and depend on {label}: they will be "
+        "reopened and must be signed again."
+    )
+
+
+def ask_amend_reason(
+    parent: QWidget | None, label: str, *, reopened: Sequence[str] = ()
+) -> str | None:
+    """Ask why a signed timepoint is amended; ``None`` when cancelled.
+
+    ``reopened``: the later signed timepoints amending it reopens (shown to the reader),
+    from ``ReadSession.timepoints_reopened_by_amending``.
+    """
+    dialog = AmendDialog(parent, label, reopened=reopened)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.reason.toPlainText().strip()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
@@ -56,6 +56,7 @@ from mrecist_reader.core.model import (
     ReadStatus,
     ReadType,
 )
+from mrecist_reader.core.placement import far_from_earlier_caliper
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.imaging.geometry import index_to_patient
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.session: ReadSession | None = None
         self._repository: Any = None
+        self._stored_states_shown = False
         self.subjects: tuple[SubjectEntry, ...] = ()
         self.subject: SubjectEntry | None = None
         self.current_index = 0
@@ -570,6 +572,7 @@ class MainWindow(QMainWindow):
         """Show a worklist and open its first subject, ready to read."""
         self.subjects = tuple(subjects)
         self.browser.set_worklist(self.subjects)
+        self._stored_states_shown = False
         if not self.subjects:
             self.statusBar().showMessage("No image series found", 8000)
             return
@@ -833,9 +836,26 @@ class MainWindow(QMainWindow):
     def _refresh_statuses(self) -> None:
         if self.session is None:
             return
-        read = self.session.read
+        if not self._stored_states_shown:  # once the database is open
+            self._stored_states_shown = True
+            self._show_stored_states()
+        self._show_states(self.session.read)
+
+    def _show_states(self, read: Read) -> None:
         states = {tp.index: timepoint_state(read, tp.index) for tp in read.timepoints}
         self.browser.set_read_statuses(read.key.subject_id, states)
+
+    def _show_stored_states(self) -> None:
+        """Show in the worklist how far this reader got with every listed subject."""
+        from mrecist_reader.session import stored_reads
+
+        listed = {subject.subject_id for subject in self.subjects}
+        reads = stored_reads(
+            self.repository(), self.context.reader_id, self.context.read_type
+        )
+        for read in reads:
+            if read.key.subject_id in listed:
+                self._show_states(read)
 
     def _update_title(self) -> None:
         parts = [APP_TITLE]
@@ -1094,7 +1114,8 @@ class MainWindow(QMainWindow):
         At baseline a caliper measures the selected target when it has no baseline
         value yet, otherwise it designates a new target (organ and location asked). At a
         follow-up it measures the selected target (by default the first one not yet
-        recorded there).
+        recorded there; the reader confirms a caliper far from the target's earlier
+        one); with no target selected it adds a new lesion there (status asked).
         """
         if self.session is None or view.timepoint_index is None:
             raise MrecistError("open a study before measuring")
@@ -1104,13 +1125,33 @@ class MainWindow(QMainWindow):
         if lesion_id is None and index == 0:
             self._designate(view, (p1, p2), method)
             return
-        if lesion_id is None:
-            raise MrecistError(
-                "choose the target lesion to measure in the lesion table (L: next)"
-            )
+        if lesion_id is None:  # no target chosen at a follow-up: a new lesion
+            self._add_new_lesion(view, (p1, p2), method)
+            return
+        choice = self._confirm_place(view, lesion_id, (p1, p2))
+        if choice == "new":
+            self._add_new_lesion(view, (p1, p2), method)
+            return
+        if choice is None:
+            self.statusBar().showMessage(f"Caliper not recorded for {lesion_id}", 5000)
+            return
         self._measure_lesion(view, lesion_id, (p1, p2), method)
         if index != 0:
             self._select_default_lesion()
+
+    def _confirm_place(
+        self, view: TimepointView, lesion_id: str, points: tuple[IndexPoint, IndexPoint]
+    ) -> Literal["record", "new"] | None:
+        """Ask before recording a caliper far from the lesion's earlier caliper."""
+        assert self.session is not None
+        assert view.timepoint_index is not None
+        caliper, _uids = self._caliper_and_uids(view, points)
+        far = far_from_earlier_caliper(
+            self.session.read, lesion_id, view.timepoint_index, caliper
+        )
+        if far is None:
+            return "record"
+        return dialogs.ask_record_far_caliper(self, far.message(), lesion_id)
 
     def _lesion_to_measure(self, index: int) -> str | None:
         assert self.session is not None
@@ -1158,6 +1199,8 @@ class MainWindow(QMainWindow):
     def _designate(
         self, view: TimepointView, points: tuple[IndexPoint, IndexPoint], method: Method
     ) -> None:
+        from mrecist_reader.session import CaliperMark
+
         assert self.session is not None
         answer = dialogs.ask_lesion(self, types=(LesionType.TARGET,))
         if answer is None:
@@ -1174,7 +1217,11 @@ class MainWindow(QMainWindow):
             )
         except RuleViolation as refusal:
             if dialogs.ask_record_as_non_target(self, str(refusal)):
-                lesion_id = self.session.add_non_target(answer.organ, answer.location)
+                lesion_id = self.session.add_non_target(
+                    answer.organ,
+                    answer.location,
+                    mark=CaliperMark(caliper, uids[0], uids[1], method),
+                )
                 self.statusBar().showMessage(
                     f"Recorded as non-target {lesion_id}", 5000
                 )
@@ -1183,6 +1230,34 @@ class MainWindow(QMainWindow):
         self._reselect()
         self.statusBar().showMessage(
             f"{lesion_id}: target, {caliper.length() / 10:.1f} mm ({method})", 5000
+        )
+
+    def _add_new_lesion(
+        self, view: TimepointView, points: tuple[IndexPoint, IndexPoint], method: Method
+    ) -> None:
+        """Add a new lesion at a follow-up where the caliper was drawn."""
+        from mrecist_reader.session import CaliperMark
+
+        assert self.session is not None
+        assert view.timepoint_index is not None
+        answer = dialogs.ask_lesion(
+            self, types=(LesionType.NEW,), default_type=LesionType.NEW
+        )
+        if answer is None or answer.new_status is None:
+            return
+        caliper, uids = self._caliper_and_uids(view, points)
+        lesion_id = self.session.add_new_lesion(
+            answer.organ,
+            answer.location,
+            view.timepoint_index,
+            status=answer.new_status,
+            mark=CaliperMark(caliper, uids[0], uids[1], method),
+        )
+        self.select_lesion(lesion_id)
+        self.statusBar().showMessage(
+            f"{lesion_id}: new lesion ({answer.new_status}), caliper "
+            f"{caliper.length() / 10:.1f} mm",
+            5000,
         )
 
     # ================================================================== commands
@@ -1197,10 +1272,15 @@ class MainWindow(QMainWindow):
             return
         if baseline:
             lesion_id = self.session.add_non_target(answer.organ, answer.location)
-        else:
+        elif answer.new_status is not None:
             lesion_id = self.session.add_new_lesion(
-                answer.organ, answer.location, self.current_index
+                answer.organ,
+                answer.location,
+                self.current_index,
+                status=answer.new_status,
             )
+        else:
+            return
         self.select_lesion(lesion_id)
         self.statusBar().showMessage(f"{lesion_id} added", 5000)
 
@@ -1300,7 +1380,8 @@ class MainWindow(QMainWindow):
         timepoint = self.session.read.timepoint(self.current_index)
         if timepoint is None or timepoint.read_status is not ReadStatus.SIGNED:
             raise MrecistError("the current timepoint is not signed")
-        reason = dialogs.ask_amend_reason(self, timepoint.label)
+        reopened = self.session.timepoints_reopened_by_amending(self.current_index)
+        reason = dialogs.ask_amend_reason(self, timepoint.label, reopened=reopened)
         if reason:
             self.session.amend_timepoint(self.current_index, reason)
 
@@ -1309,9 +1390,20 @@ class MainWindow(QMainWindow):
         if self.session is None:
             raise MrecistError("open a study first")
         folder = QFileDialog.getExistingDirectory(self, "Export CSV to folder")
-        if folder:
-            written = self.export_to(Path(folder))
-            self.statusBar().showMessage(f"Exported to {written[0].parent}", 8000)
+        if not folder:
+            return
+        if not self._may_replace_export(Path(folder)):
+            self.statusBar().showMessage("Export cancelled: nothing written", 5000)
+            return
+        written = self.export_to(Path(folder))
+        self.statusBar().showMessage(f"Exported to {written[0].parent}", 8000)
+
+    def _may_replace_export(self, folder: Path) -> bool:
+        """Ask before an export replaces an earlier one in the same folder."""
+        from mrecist_reader.transfer.csv_out import EXPORT_FILES
+
+        existing = [name for name in EXPORT_FILES if (folder / name).exists()]
+        return not existing or dialogs.ask_replace_files(self, existing)
 
     def export_to(self, folder: Path) -> tuple[Path, Path]:
         """Export the open read (blinded in a central read); return the two files."""

@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import Organ
+from mrecist_reader.core.model import NewLesionStatus, Organ
 from mrecist_reader.imaging.geometry import patient_to_index
 from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.timepoint_view import TimepointView
@@ -169,7 +169,9 @@ def _record_new_lesion(window: MainWindow, lesion: dict[str, Any], status: str) 
     known = {x.lesion_id for x in window.session.read.lesions}
     if lesion["lesion_id"] not in known:
         answer_next_dialog(
-            fill_lesion_dialog(Organ.LIVER, f"segment {lesion['segment']}")
+            fill_lesion_dialog(
+                Organ.LIVER, f"segment {lesion['segment']}", NewLesionStatus(status)
+            )
         )
         window.ask_add_lesion()
     window.select_lesion(lesion["lesion_id"])
@@ -236,3 +238,32 @@ def test_whole_read_of_every_sample_subject_exports_the_expected_responses(
             rows[-1]["best_response_to_date"]
             == (subject["expected"]["best_overall_response"])
         )
+
+
+def test_the_worklist_shows_how_far_every_subject_was_read_after_a_restart(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    if not SAMPLE.is_dir():
+        pytest.skip("sample_dicom has not been generated (make sample)")
+    window.open_path(SAMPLE)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=20000)
+    s02 = next(entry for entry in window.subjects if entry.subject_id == "S02")
+    window.open_subject(s02)
+    qtbot.waitUntil(
+        lambda: (
+            window.session is not None and window.session.read.key.subject_id == "S02"
+        ),
+        timeout=20000,
+    )
+    assert window.session is not None
+    window.session.add_non_target(Organ.LIVER, "segment IV")
+    window.shutdown()
+
+    again = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R07", size=(1600, 950)
+    )
+    again.open_path(SAMPLE)  # opens S01, the first subject
+    qtbot.waitUntil(lambda: again.session is not None, timeout=20000)
+    assert again.browser.status_of("S02", 0) == "draft"
+    assert again.browser.status_of("S02", 1) == "not started"
+    again.shutdown()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
+    QDialogButtonBox,
     QGraphicsSimpleTextItem,
     QGraphicsTextItem,
     QGraphicsView,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import Organ, ReadType
+from mrecist_reader.core.model import NewLesionStatus, Organ, ReadType
 from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.dialogs import LesionDialog
 from mrecist_reader.ui.main_window import MainWindow, ReaderContext
@@ -43,15 +44,29 @@ def answer_next_dialog(handle: Callable[[QWidget], None]) -> None:
 
 
 def fill_lesion_dialog(
-    organ: Organ = Organ.LIVER, location: str = "segment VII"
+    organ: Organ = Organ.LIVER,
+    location: str = "segment VII",
+    new_status: NewLesionStatus | None = None,
 ) -> Callable[[QWidget], None]:
-    """Return a handler choosing organ and location in the lesion dialog, then OK."""
+    """Return a handler choosing organ, location (and status) in the lesion dialog.
+
+    It presses Add as a reader would: a new lesion without a status cannot be added.
+    """
 
     def handle(widget: QWidget) -> None:
         assert isinstance(widget, LesionDialog), widget
         widget.organ_combo.setCurrentIndex(widget.organ_combo.findData(organ))
         widget.location_combo.setCurrentText(location)
-        widget.accept()
+        if new_status is not None:
+            combo = widget.status_combo
+            combo.setCurrentIndex(combo.findData(new_status))
+        add = widget.findChild(QDialogButtonBox).button(
+            QDialogButtonBox.StandardButton.Ok
+        )
+        if add.isEnabled():
+            add.click()
+        else:
+            widget.reject()
 
     return handle
 

@@ -3,7 +3,7 @@
 from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import LesionType, Organ, ReadType
+from mrecist_reader.core.model import LesionType, NewLesionStatus, Organ, ReadType
 from mrecist_reader.ui import dialogs
 from tests.gui.helpers import answer_next_dialog, click_button, fill_lesion_dialog
 
@@ -25,6 +25,28 @@ def test_lesion_dialog_offers_liver_segments(qtbot: QtBot) -> None:
         LesionType.NON_TARGET, Organ.LIVER, "segment VIII"
     )
     assert "segment IVa" in dialogs.LIVER_SEGMENTS
+
+
+def test_a_new_lesion_is_added_only_with_a_status_the_reader_chose(
+    qtbot: QtBot,
+) -> None:
+    dialog = dialogs.LesionDialog(types=(LesionType.NEW,), default_type=LesionType.NEW)
+    qtbot.addWidget(dialog)
+    add = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    assert not add.isEnabled()  # no default: unequivocal would make progression
+    dialog.status_combo.setCurrentIndex(
+        dialog.status_combo.findData(NewLesionStatus.PRESENT)
+    )
+    assert add.isEnabled()
+    assert dialog.answer().new_status is NewLesionStatus.PRESENT
+
+
+def test_a_target_needs_no_new_lesion_status(qtbot: QtBot) -> None:
+    dialog = dialogs.LesionDialog(types=(LesionType.TARGET,))
+    qtbot.addWidget(dialog)
+    add = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    assert add.isEnabled()
+    assert dialog.answer().new_status is None
 
 
 def test_out_of_range_target_offers_non_target(qtbot: QtBot) -> None:
@@ -72,3 +94,31 @@ def test_amend_requires_a_reason(qtbot: QtBot) -> None:
 
     answer_next_dialog(answer)
     assert dialogs.ask_amend_reason(None, "FU1") == "T2 measured on the wrong slice"
+
+
+def test_amend_names_the_later_signed_timepoints_it_reopens(qtbot: QtBot) -> None:
+    shown: list[str] = []
+
+    def answer(widget: QWidget) -> None:
+        assert isinstance(widget, dialogs.AmendDialog)
+        assert widget.reopened_label.isVisibleTo(widget)
+        shown.append(widget.reopened_label.text())
+        widget.reason.setPlainText("remeasure")
+        widget.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    answer_next_dialog(answer)
+    assert dialogs.ask_amend_reason(None, "FU1", reopened=("FU2",)) == "remeasure"
+    answer_next_dialog(answer)
+    assert dialogs.ask_amend_reason(None, "FU1", reopened=("FU2", "FU3")) == "remeasure"
+    assert shown == [
+        "FU2 is signed and depends on FU1: it will be reopened and must be signed "
+        "again.",
+        "FU2, FU3 are signed and depend on FU1: they will be reopened and must be "
+        "signed again.",
+    ]
+
+
+def test_amend_without_later_signed_timepoints_shows_no_warning(qtbot: QtBot) -> None:
+    dialog = dialogs.AmendDialog(None, "FU2", reopened=())
+    qtbot.addWidget(dialog)
+    assert not dialog.reopened_label.isVisibleTo(dialog)

@@ -11,7 +11,13 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import LesionType, Method, Organ, ReadStatus
+from mrecist_reader.core.model import (
+    LesionType,
+    Method,
+    NewLesionStatus,
+    Organ,
+    ReadStatus,
+)
 from mrecist_reader.ui.dialogs import AmendDialog, ShortcutsDialog
 from mrecist_reader.ui.main_window import MainWindow
 from tests.gui import dicom_study
@@ -102,6 +108,12 @@ def test_out_of_range_target_can_be_recorded_as_non_target(
     assert [x.lesion_type for x in window.session.read.lesions] == [
         LesionType.NON_TARGET
     ]
+    kept = window.session.read.observation("NT1", 0)  # where it is, for follow-ups
+    assert kept is not None
+    assert kept.caliper is not None
+    assert kept.caliper.length() == 160
+    assert kept.diameter is None
+    assert kept.sop_instance_uid != ""
 
 
 def test_follow_up_side_by_side_screenshot(qtbot: QtBot, window: MainWindow) -> None:
@@ -189,6 +201,87 @@ def test_follow_up_caliper_measures_the_next_target(
     assert observation.diameter == 240
 
 
+def _far_corner_caliper(window: MainWindow) -> None:
+    """Draw a short caliper 44 mm from T1's baseline caliper (another lesion)."""
+    viewer = window.current_view.viewer
+    viewer.set_slice(0)
+    viewer.caliper_drawn.emit((0.0, 2.0, 2.0), (0.0, 2.0, 6.0))
+
+
+def test_a_follow_up_caliper_far_from_the_target_is_not_recorded_unasked(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+    assert window.selected_lesion == "T1"
+    asked: list[str] = []
+
+    def cancel(widget: QWidget) -> None:
+        asked.append(widget.objectName())
+        click_button("Cancel")(widget)
+
+    answer_next_dialog(cancel)
+    _far_corner_caliper(window)
+    assert asked == ["farCaliperDialog"]
+    assert window.session is not None
+    assert window.session.read.observation("T1", 1) is None
+    assert "not recorded" in window.statusBar().currentMessage()
+
+
+def test_the_reader_may_record_a_far_caliper_as_the_target(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+    answer_next_dialog(click_button("Record as T1"))
+    _far_corner_caliper(window)
+    assert window.session is not None
+    observation = window.session.read.observation("T1", 1)
+    assert observation is not None
+    assert observation.diameter == 32  # 4 px x 0.8 mm
+
+
+def test_a_far_caliper_can_become_a_new_lesion_instead(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+
+    def new_lesion(widget: QWidget) -> None:
+        answer_next_dialog(
+            fill_lesion_dialog(Organ.LIVER, "segment II", NewLesionStatus.PRESENT)
+        )
+        click_button("Add as new lesion")(widget)
+
+    answer_next_dialog(new_lesion)
+    _far_corner_caliper(window)
+    assert window.session is not None
+    assert window.session.read.observation("T1", 1) is None
+    new = window.session.read.observation("N1", 1)
+    assert new is not None
+    assert new.status is NewLesionStatus.PRESENT
+
+
+def test_a_follow_up_caliper_with_no_target_chosen_adds_a_new_lesion(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+    window.select_lesion(None)
+    answer_next_dialog(
+        fill_lesion_dialog(Organ.LIVER, "segment II", NewLesionStatus.EQUIVOCAL)
+    )
+    _far_corner_caliper(window)
+    assert window.session is not None
+    new = window.session.read.observation("N1", 1)
+    assert new is not None
+    assert new.status is NewLesionStatus.EQUIVOCAL
+    assert new.caliper is not None
+    assert new.caliper.length() == 32
+    assert new.diameter is None
+    assert window.session.read.observation("T1", 1) is None
+
+
 def test_status_keys_record_a_status_at_the_follow_up(
     qtbot: QtBot, window: MainWindow
 ) -> None:
@@ -222,6 +315,38 @@ def test_signed_timepoint_is_read_only_until_amended(
     answer_next_dialog(give_reason)
     window._actions["amend"].trigger()
     assert window.session.read.timepoints[0].read_status is ReadStatus.DRAFT
+
+
+def test_amending_baseline_says_the_signed_follow_up_is_reopened_too(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _baseline_target(window)
+    answer_next_dialog(click_button("Sign BASELINE"))
+    window._actions["sign"].trigger()
+    _follow_up(qtbot, window)
+    window.select_lesion("T1")
+    window._actions["status_not_evaluable"].trigger()
+    answer_next_dialog(click_button("Sign FU1"))
+    window._actions["sign"].trigger()
+    assert window.session is not None
+    assert window.session.is_signed(1)
+    window.set_current_timepoint(0)
+    warnings: list[str] = []
+
+    def give_reason(widget: QWidget) -> None:
+        assert isinstance(widget, AmendDialog)
+        warnings.append(widget.reopened_label.text())
+        widget.reason.setPlainText("T1 re-measured on the arterial series")
+        widget.accept()
+
+    answer_next_dialog(give_reason)
+    window._actions["amend"].trigger()
+    assert warnings == [
+        "FU1 is signed and depends on BASELINE: it will be reopened and must be "
+        "signed again."
+    ]
+    assert not window.session.is_signed(0)
+    assert not window.session.is_signed(1)
 
 
 def test_undo_and_redo_from_the_edit_menu(window: MainWindow) -> None:
@@ -387,3 +512,27 @@ def test_quitting_right_after_choosing_a_subject_opens_no_read_and_no_error(
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     qtbot.wait(300)
     assert error_messages == []
+
+
+def test_an_export_never_replaces_an_earlier_one_unasked(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    earlier = folder / "measurements.csv"
+    earlier.write_text("another subject's export\n")
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder)
+    )
+    answer_next_dialog(click_button("Cancel"))
+    window.ask_export()
+    assert earlier.read_text() == "another subject's export\n"
+    assert not (folder / "responses.csv").exists()
+    assert "nothing written" in window.statusBar().currentMessage()
+
+    answer_next_dialog(click_button("Replace"))
+    window.ask_export()
+    assert earlier.read_text().startswith("schema_version,")
+    assert (folder / "responses.csv").exists()
