@@ -265,6 +265,26 @@ class ReadSession:
         """Return what :meth:`redo` would redo (for the menu), if anything."""
         return self._redo[-1].description if self._redo else None
 
+    def check_editable(
+        self, timepoint_index: int | None, lesion_id: str | None = None
+    ) -> None:
+        """Refuse at once what a command would refuse later: a change to signed data.
+
+        The UI calls it before asking the reader anything (a dialog, a confirmation), so
+        that a signed timepoint is never edited to the point of saving.
+
+        Raises
+        ------
+        TimepointSigned
+            When the timepoint, or a timepoint the lesion is recorded at, is signed or
+            has a signed timepoint after it.
+
+        """
+        if timepoint_index is not None:
+            self._draft_timepoint(timepoint_index)
+        if lesion_id is not None:
+            self._ensure_lesion_unlocked(lesion_id)
+
     def is_signed(self, timepoint_index: int) -> bool:
         """Return whether a timepoint is signed (locked)."""
         timepoint = self._read.timepoint(timepoint_index)

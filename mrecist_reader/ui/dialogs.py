@@ -158,11 +158,14 @@ class LesionDialog(QDialog):
         *,
         types: Sequence[LesionType] = tuple(LesionType),
         default_type: LesionType = LesionType.TARGET,
+        caliper_mm: float | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add lesion")
         self.setObjectName("lesionDialog")
         form = QFormLayout(self)
+        if caliper_mm is not None:  # what the reader just drew, while it is hidden
+            form.addRow("Caliper", QLabel(f"{caliper_mm:.1f} mm"))
         self.type_combo = QComboBox()
         for lesion_type in types:
             self.type_combo.addItem(TYPE_NAMES[lesion_type], lesion_type)
@@ -227,9 +230,15 @@ def ask_lesion(
     *,
     types: Sequence[LesionType] = tuple(LesionType),
     default_type: LesionType = LesionType.TARGET,
+    caliper_mm: float | None = None,
 ) -> LesionAnswer | None:
-    """Ask type, organ and location of a new lesion; ``None`` when cancelled."""
-    dialog = LesionDialog(parent, types=types, default_type=default_type)
+    """Ask type, organ and location of a new lesion; ``None`` when cancelled.
+
+    ``caliper_mm`` shows the length of the caliper that adds it.
+    """
+    dialog = LesionDialog(
+        parent, types=types, default_type=default_type, caliper_mm=caliper_mm
+    )
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.answer()

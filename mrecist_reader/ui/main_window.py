@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
             keys = QKeySequence(shortcut).toString(
                 QKeySequence.SequenceFormat.NativeText
             )
-            self._shortcut_rows.append((keys, text.replace("&", "")))
+            self._shortcut_rows.append((keys, plain_text(text)))
         action.setCheckable(checkable)
         if checkable:
             action.toggled.connect(lambda _checked: slot())
@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _guarded(self, title: str, slot: Callable[[], object]) -> None:
-        with error_boundary(self, title.replace("&", "").rstrip(".")):
+        with error_boundary(self, plain_text(title).rstrip(".")):
             slot()
 
     def _build_actions(self) -> None:
@@ -696,7 +696,13 @@ class MainWindow(QMainWindow):
         self._select_default_lesion()
         self._update_title()
         self._update_read_label()
-        (self.current_view if follow_up else self.baseline_view).viewer.setFocus()
+        shown = self.current_view if follow_up else self.baseline_view
+        self.browser.show_current(
+            self.subject.subject_id,
+            index,
+            None if shown.series is None else shown.series.series_instance_uid,
+        )
+        shown.viewer.setFocus()
 
     def next_timepoint(self) -> None:
         """Read the next timepoint."""
@@ -755,6 +761,7 @@ class MainWindow(QMainWindow):
             and view.timepoint_index == index
         ):
             self._open_series(view, index, info)
+        self.browser.show_current(subject_id, index, info.series_instance_uid)
         view.viewer.setFocus()
 
     def _open_series(self, view: TimepointView, index: int, info: SeriesInfo) -> None:
@@ -1121,6 +1128,7 @@ class MainWindow(QMainWindow):
             raise MrecistError("open a study before measuring")
         _image_uid(view, p1)  # refuses a slice that fills a gap before asking anything
         index = view.timepoint_index
+        self.session.check_editable(index)  # signed: refused before any question
         lesion_id = self._lesion_to_measure(index)
         if lesion_id is None and index == 0:
             self._designate(view, (p1, p2), method)
@@ -1202,10 +1210,12 @@ class MainWindow(QMainWindow):
         from mrecist_reader.session import CaliperMark
 
         assert self.session is not None
-        answer = dialogs.ask_lesion(self, types=(LesionType.TARGET,))
+        caliper, uids = self._caliper_and_uids(view, points)
+        answer = dialogs.ask_lesion(
+            self, types=(LesionType.TARGET,), caliper_mm=caliper.length() / 10
+        )
         if answer is None:
             return
-        caliper, uids = self._caliper_and_uids(view, points)
         try:
             lesion_id = self.session.designate_target(
                 answer.organ,
@@ -1240,12 +1250,15 @@ class MainWindow(QMainWindow):
 
         assert self.session is not None
         assert view.timepoint_index is not None
+        caliper, uids = self._caliper_and_uids(view, points)
         answer = dialogs.ask_lesion(
-            self, types=(LesionType.NEW,), default_type=LesionType.NEW
+            self,
+            types=(LesionType.NEW,),
+            default_type=LesionType.NEW,
+            caliper_mm=caliper.length() / 10,
         )
         if answer is None or answer.new_status is None:
             return
-        caliper, uids = self._caliper_and_uids(view, points)
         lesion_id = self.session.add_new_lesion(
             answer.organ,
             answer.location,
@@ -1265,6 +1278,7 @@ class MainWindow(QMainWindow):
         """Add a non-target (baseline) or new lesion (follow-up) without a caliper."""
         if self.session is None:
             raise MrecistError("open a study first")
+        self.session.check_editable(self.current_index)
         baseline = self.current_index == 0
         kind = LesionType.NON_TARGET if baseline else LesionType.NEW
         answer = dialogs.ask_lesion(self, types=(kind,), default_type=kind)
@@ -1335,6 +1349,7 @@ class MainWindow(QMainWindow):
         if self.session is None or self.selected_lesion is None:
             raise MrecistError("select a lesion first")
         lesion_id = self.selected_lesion
+        self.session.check_editable(None, lesion_id)
         answer = QMessageBox.question(
             self, "Delete lesion", f"Delete {lesion_id} and all its values?"
         )
@@ -1560,6 +1575,15 @@ class MainWindow(QMainWindow):
             for column in range(model.columnCount()):
                 texts.append(str(model.data(model.index(row, column)) or ""))
         return texts
+
+
+def plain_text(menu_text: str) -> str:
+    """Return a menu text as shown: mnemonic marks removed, ``&&`` as ``&``.
+
+    >>> plain_text("Show lesions && &response")
+    'Show lesions & response'
+    """
+    return menu_text.replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
 def first_start_dock_widths(window_width: int) -> tuple[int, int]:

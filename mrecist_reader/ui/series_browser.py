@@ -136,10 +136,12 @@ class SeriesBrowser(QTreeWidget):
             child.setData(0, ROLE_KIND, "series")
             child.setData(0, ROLE_VALUE, (subject.subject_id, timepoint.index, info))
             child.setForeground(1, QColor(MUTED))
+            # the whole name and details, even where the column cuts them short
+            tip = "\n".join([series_text(info), series_details(info), *info.warnings])
+            child.setToolTip(0, tip)
+            child.setToolTip(1, tip)
             if info.warnings:
                 child.setForeground(1, QColor(WARNING))
-                child.setToolTip(0, "\n".join(info.warnings))
-                child.setToolTip(1, "\n".join(info.warnings))
             if info is chosen:
                 font = child.font(0)
                 font.setBold(True)
@@ -194,6 +196,30 @@ class SeriesBrowser(QTreeWidget):
                 if timepoint.index == index:
                     return preferred_series(timepoint.series)
         return None
+
+    def show_current(
+        self, subject_id: str, index: int, series_uid: str | None = None
+    ) -> None:
+        """Highlight the series being read (else the timepoint), opening nothing."""
+        uid = series_uid
+        if uid is None:
+            chosen = self.chosen_series(subject_id, index)
+            uid = None if chosen is None else chosen.series_instance_uid
+        for item in self._items("series"):
+            subject, item_index, info = item.data(0, ROLE_VALUE)
+            if (subject, item_index, info.series_instance_uid) == (
+                subject_id,
+                index,
+                uid,
+            ):
+                self.setCurrentItem(item)
+                self.scrollToItem(item)
+                return
+        for item in self._items("timepoint"):
+            if item.data(0, ROLE_VALUE) == (subject_id, index):
+                self.setCurrentItem(item)
+                self.scrollToItem(item)
+                return
 
     def choose(
         self, subject_id: str, index: int, info: SeriesInfo | None = None

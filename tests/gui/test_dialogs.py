@@ -41,6 +41,19 @@ def test_a_new_lesion_is_added_only_with_a_status_the_reader_chose(
     assert dialog.answer().new_status is NewLesionStatus.PRESENT
 
 
+def test_the_lesion_dialog_shows_the_caliper_just_drawn(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    dialog = dialogs.LesionDialog(types=(LesionType.TARGET,), caliper_mm=58.94)
+    qtbot.addWidget(dialog)
+    assert "58.9 mm" in [label.text() for label in dialog.findChildren(QLabel)]
+    hidden = dialogs.LesionDialog(types=(LesionType.NEW,), default_type=LesionType.NEW)
+    qtbot.addWidget(hidden)
+    hidden.status_combo.setCurrentIndex(1)
+    ok = hidden.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    assert ok.isEnabled()  # the status row is still the one that enables Add
+
+
 def test_a_target_needs_no_new_lesion_status(qtbot: QtBot) -> None:
     dialog = dialogs.LesionDialog(types=(LesionType.TARGET,))
     qtbot.addWidget(dialog)

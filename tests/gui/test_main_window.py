@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import (
@@ -349,6 +349,29 @@ def test_amending_baseline_says_the_signed_follow_up_is_reopened_too(
     assert not window.session.is_signed(1)
 
 
+def test_a_signed_timepoint_refuses_edits_before_asking_anything(
+    window: MainWindow,
+    error_messages: list[tuple[str, str, bool]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mrecist_reader.ui import dialogs
+
+    _baseline_target(window)
+    answer_next_dialog(click_button("Sign BASELINE"))
+    window._actions["sign"].trigger()
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_lesion", lambda *a, **k: asked.append("lesion"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append("delete"))
+    window.select_lesion(None)
+    _centre_row_caliper(window, half_px=20.0)  # would designate a second target
+    window.select_lesion("T1")
+    window._actions["delete"].trigger()
+    window._actions["addLesion"].trigger()
+    assert asked == []
+    assert len(error_messages) == 3
+    assert all("signed" in text for _title, text, _critical in error_messages)
+
+
 def test_undo_and_redo_from_the_edit_menu(window: MainWindow) -> None:
     _baseline_target(window)
     assert window._actions["undo"].isEnabled()
@@ -495,6 +518,9 @@ def test_help_lists_the_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
     answer_next_dialog(look)
     window._actions["shortcuts"].trigger()
     assert seen == [len(window.shortcuts())]
+    names = [name for _keys, name in window.shortcuts()]
+    assert "Show lesions & response" in names  # "&&" is a literal "&" in a menu
+    assert not any("&&" in name or "  " in name for name in names)
 
 
 def test_quitting_right_after_choosing_a_subject_opens_no_read_and_no_error(
@@ -536,3 +562,15 @@ def test_an_export_never_replaces_an_earlier_one_unasked(
     window.ask_export()
     assert earlier.read_text().startswith("schema_version,")
     assert (folder / "responses.csv").exists()
+
+
+def test_the_worklist_follows_the_timepoint_being_read(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window._actions["nextTimepoint"].trigger()
+    qtbot.waitUntil(lambda: window.current_index == 1, timeout=5000)
+    current = window.browser.currentItem()
+    assert current is not None
+    assert current.text(0).startswith("Arterial")
+    assert current.parent() is not None
+    assert current.parent().text(0).startswith("FU1")

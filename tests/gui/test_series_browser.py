@@ -55,6 +55,13 @@ def test_series_show_phase_image_count_and_warnings(qtbot: QtBot) -> None:
     assert any("24 images" in t and "missing slices" in t for t in texts)
 
 
+def test_every_series_shows_its_whole_name_on_hover(qtbot: QtBot) -> None:
+    texts = _browser(qtbot).all_texts()
+    tips = [t for t in texts if "\n" in t]  # names are one line, tooltips several
+    assert any(t.startswith("PV 70s (portal venous)\n") for t in tips)
+    assert any(t.startswith("ART 35s (arterial)\n") and "24 images" in t for t in tips)
+
+
 def test_timepoints_show_read_status(qtbot: QtBot) -> None:
     browser = _browser(qtbot)
     assert browser.status_of("S01", 1) == "not started"
