@@ -109,6 +109,18 @@ measured on phantoms and on ``sample_dicom/``.
   the click (the refused region, or the brightest pixel around the bounded dark
   region at the click) and the reason becomes "kidney" if it is one.
 
+* **Not enhancing** (any modality, said instead of a size refusal): a click on plain
+  liver, or on necrosis whose neighbour is the liver, grows into a region larger than
+  ``max_diameter_mm``. When a click is refused for its size and, on its slice, it is
+  not clearly brighter (by ``min_contrast_sigmas`` noise sigmas) than the upper
+  quartile of the tissue ``SURROUNDINGS_MM`` (5-25 mm) around it, the reason says
+  that it does not enhance more than its surroundings ("darker" 3 sigmas or more
+  below that level), with both levels (HU on CT, a ratio on MR). A click that is not
+  darker keeps the size reason when it is clearly brighter than the most common
+  tissue within ``DOMINANT_MM`` (65 mm), fat and air left out (the liver; an
+  enhancing lesion merged with a larger structure is brighter than it), or, on CT,
+  above ``CT_LIVER_MAX_HU`` (150 HU). See :func:`_not_enhancing_reason`.
+
 The MR path uses no intensity value: MR units are arbitrary, so only relative contrast
 and shape decide.
 
@@ -121,7 +133,10 @@ with necrosis) is refused as a kidney. On MR, a bright organ smaller than
 ``max_diameter_mm`` wholly surrounded by one darker tissue (a spleen in fat-suppressed
 fat) looks like a lesion to relative contrast alone; on CT its fat ring refuses it. A
 lesion of a very steatotic liver below 50 HU, a viable HCC above 300 HU, or a lesion
-mostly outside the liver (exophytic, in fat) is refused on CT.
+mostly outside the liver (exophytic, in fat) is refused on CT. A click deep inside
+enhancing tissue that fills most of the 65 mm around it and merges into a region larger
+than ``max_diameter_mm`` cannot be told from plain liver by relative contrast: on MR, or
+on CT at 150 HU or less, it is refused as "not brighter than the tissue around it".
 """
 
 import logging
@@ -170,6 +185,10 @@ KIDNEY_CAP_MARGIN_MM = (
     15.0  # how far beyond a region's end slice a renal cortex is sought
 )
 KIDNEY_CAP_REACH_MM = 8.0  # enhancing components this close to the end's footprint
+# A click refused for its size is re-explained by the tissue this far around it (mm).
+SURROUNDINGS_MM = (5.0, 25.0)
+DOMINANT_MM = 65.0  # ... and by the most common tissue this close to it
+CT_LIVER_MAX_HU = 150.0  # brightest arterial-phase liver parenchyma (strong bolus)
 
 
 class NoEnhancingLesion(MrecistError):
@@ -183,6 +202,14 @@ class NoEnhancingLesion(MrecistError):
     def __init__(self, reason: str = "") -> None:
         self.reason = reason
         super().__init__(f"{self.MESSAGE}: {reason}" if reason else self.MESSAGE)
+
+
+class NotEnhancing(NoEnhancingLesion):
+    """The clicked tissue does not enhance more than the tissue around it.
+
+    Necrosis, plain liver, a hypovascular nodule: mRECIST measures none of them, so the
+    application does not suggest a manual caliper there.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +342,10 @@ class _Plane:
     mask: Mask
 
 
+class _TooLarge(NoEnhancingLesion):
+    """The region at the click exceeds ``max_diameter_mm`` (re-explained if not bright)."""
+
+
 class _NotBright(Exception):
     """The clicked region is not brighter than its surroundings (internal signal)."""
 
@@ -354,16 +385,31 @@ def longest_viable_diameter(
     ------
     NoEnhancingLesion
         The point lies outside the volume, or on no focal region clearly brighter than
-        the liver around it: plain liver, another organ, a vessel, bone, fat or air (on
-        CT also by its Hounsfield units). ``reason`` says which test refused it.
+        the liver around it: plain liver, necrosis, another organ, a vessel, bone, fat
+        or air (on CT also by its Hounsfield units). ``reason`` says which test refused
+        it; a click refused for its size that is not brighter than the tissue around it
+        is said not to enhance more than its surroundings.
 
     """
     opts = options or MeasureOptions()
-    k, row, column = _seed_index(volume, seed_mm)
+    seed = _seed_index(volume, seed_mm)
     try:
-        levels, seed_plane = _analyse_seed_slice(volume, (k, row, column), opts)
+        return _propose(volume, seed, opts)
+    except _TooLarge as refusal:
+        reason = _not_enhancing_reason(volume, seed, opts)
+        if reason is None:
+            raise
+        raise NotEnhancing(reason) from refusal
+
+
+def _propose(
+    volume: Volume, seed: tuple[int, int, int], opts: MeasureOptions
+) -> ViableMeasurement:
+    """Measure the lesion at ``seed`` (steps 1-5), or raise why there is none."""
+    try:
+        levels, seed_plane = _analyse_seed_slice(volume, seed, opts)
     except NoEnhancingLesion:
-        _refuse_kidney_near(volume, (k, row, column), opts)
+        _refuse_kidney_near(volume, seed, opts)
         raise
     try:
         _check_focal(volume, seed_plane, levels, opts)
@@ -488,7 +534,7 @@ def _analyse_seed_slice(
             return _levels_and_region(volume, window, window.local(row, column), opts)
         except _WindowTooSmall:
             if attempt == len(half_sizes) - 1:
-                raise NoEnhancingLesion(
+                raise _TooLarge(
                     f"the region at this point is larger than {opts.max_diameter_mm:.0f} "
                     "mm across, not a focal lesion"
                 ) from None
@@ -673,6 +719,93 @@ def _check_click_value(volume: Volume, window: _Window, seed: tuple[int, int]) -
             f"the point is {value:.0f} HU, fat, lung or air (< {CT_FAT_HU:.0f} HU), "
             "not viable tumour"
         )
+
+
+def _not_enhancing_reason(
+    volume: Volume, seed: tuple[int, int, int], opts: MeasureOptions
+) -> str | None:
+    """Return why a click refused for its size does not enhance, or None if it may.
+
+    A region more than ``max_diameter_mm`` across at the click is most often the liver
+    itself, or the liver reached from a click on necrosis; it may also be enhancing
+    tissue merged with a larger structure. On the clicked slice, the click is said not
+    to enhance more than its surroundings when
+
+    * it is not clearly brighter than the tissue ``SURROUNDINGS_MM`` (5-25 mm) around
+      it: its value exceeds the upper quartile of that tissue by less than
+      ``min_contrast_sigmas`` noise sigmas, the contrast a lesion needs (the upper
+      quartile is the brighter common tissue around the click: the liver, even when up
+      to three quarters of the surroundings are necrosis, fat or beyond the liver's
+      edge); it is "darker" when its value is 3 noise sigmas or more below; and
+    * unless it is darker, it is not clearly brighter (by the same contrast) than the
+      most common tissue within ``DOMINANT_MM`` (65 mm) either, fat and air left out
+      (on CT below ``CT_SOFT_TISSUE_HU``, on MR below half the click's signal). That
+      tissue is the liver; an enhancing lesion merged with a larger structure is
+      brighter than it, and keeps the size reason. On CT such a click must also be at
+      most ``CT_LIVER_MAX_HU`` (150 HU): brighter tissue is no liver parenchyma.
+
+    The reason gives both levels: in HU on CT, as a ratio on MR (arbitrary units).
+    None (the size reason stands) when the click may be enhancing tissue.
+    """
+    k, row, column = seed
+    inner, outer = SURROUNDINGS_MM
+    window = _window_around(volume, k, (row, column), DOMINANT_MM + 2.0, opts)
+    local = window.local(row, column)
+    spacing = volume.pixel_spacing_mm
+    rows, columns = np.indices(window.filtered.shape)
+    distance = np.hypot(
+        (rows - local[0]) * spacing[0], (columns - local[1]) * spacing[1]
+    )
+    around = window.filtered[(distance >= inner) & (distance <= outer)]
+    if around.size == 0:
+        return None
+    noise = _noise_sigma(window, volume, opts)
+    needed = max(opts.min_contrast_sigmas * noise, 1e-6)
+    value = _seed_value(window, local, spacing)
+    level = float(np.percentile(around, 75))
+    ct = _is_ct(volume)
+    if value - level >= needed or (not ct and level <= 0):
+        return None  # clearly brighter: a region too large to be a focal lesion
+    darker = value <= level - 3.0 * noise
+    if ct and not darker and value > CT_LIVER_MAX_HU:
+        return None  # brighter than any liver parenchyma: enhancing tissue
+    if not darker:
+        floor = CT_SOFT_TISSUE_HU if ct else 0.5 * value
+        near = window.filtered[(distance <= DOMINANT_MM) & (window.filtered >= floor)]
+        if value - _most_common(near, noise) >= needed:
+            return None  # brighter than the liver: enhancing tissue in a larger region
+    if ct:
+        here = f"the tissue here ({value:.0f} HU)"
+        there, more = f"upper quartile {level:.0f} HU", f"{needed:.0f} HU more"
+    else:
+        here = "the tissue here"
+        there = f"signal {100 * value / level:.0f} % of their upper quartile"
+        more = f"{100 * (level + needed) / level:.0f} %"
+    where = f"the tissue {inner:.0f}-{outer:.0f} mm around it"
+    if darker:
+        compared = f"is darker than {where} ({there})"
+        tissue = "necrotic or non-enhancing tissue is"
+    else:
+        compared = (
+            f"is not clearly brighter than {where} ({there}; a lesion would need at "
+            f"least {more})"
+        )
+        tissue = "plain liver and non-enhancing tissue are"
+    return (
+        f"{here} {compared}: it does not enhance more than its surroundings ({tissue} "
+        "not measured by mRECIST)"
+    )
+
+
+def _most_common(values: FloatImage, noise: float) -> float:
+    """Return the most common value (histogram peak, bins of 2 noise sigmas)."""
+    if values.size == 0:
+        return math.inf
+    width = max(2.0 * noise, 1e-3 * float(np.ptp(values)), 1e-6)
+    edges = np.arange(float(values.min()), float(values.max()) + 2.0 * width, width)
+    counts = np.histogram(values, edges)[0].astype(np.float64)
+    peak = int(ndimage.uniform_filter1d(counts, 3, mode="constant").argmax())
+    return float(0.5 * (edges[peak] + edges[peak + 1]))
 
 
 def _check_focal(
@@ -1067,7 +1200,7 @@ def _follow_lesion(
             if not 0 <= k < volume.shape[0]:
                 break
             if distance > opts.max_diameter_mm:
-                raise NoEnhancingLesion(
+                raise _TooLarge(
                     f"the bright structure runs on for more than {opts.max_diameter_mm:.0f} "
                     "mm across slices: a vessel, not a focal lesion"
                 )
@@ -1085,7 +1218,7 @@ def _check_plane_extent(
 ) -> None:
     r0, r1, c0, c1 = _bounding_box(plane.mask)
     if max((r1 - r0) * spacing[0], (c1 - c0) * spacing[1]) > opts.max_diameter_mm:
-        raise NoEnhancingLesion(
+        raise _TooLarge(
             f"the region at this point spreads over more than {opts.max_diameter_mm:.0f} "
             f"mm on slice {plane.window.index}, not a focal lesion"
         )

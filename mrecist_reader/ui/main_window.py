@@ -1065,7 +1065,7 @@ class MainWindow(QMainWindow):
             try:
                 self.propose_at(view, point)
             except MrecistError as miss:  # a missed click is common: no modal dialog
-                self.statusBar().showMessage(f"{miss}; draw the caliper instead", 10000)
+                self.statusBar().showMessage(_miss_message(miss), 10000)
 
     def propose_at(self, view: TimepointView, point: IndexPoint) -> None:
         """Propose a semi-automatic caliper for the lesion at a clicked voxel."""
@@ -1575,6 +1575,19 @@ class MainWindow(QMainWindow):
             for column in range(model.columnCount()):
                 texts.append(str(model.data(model.index(row, column)) or ""))
         return texts
+
+
+def _miss_message(miss: MrecistError) -> str:
+    """Say why a click found no lesion; suggest a caliper only where one may belong.
+
+    Tissue that does not enhance (necrosis, plain liver) is not measured by mRECIST,
+    so a caliper is not suggested there.
+    """
+    from mrecist_reader.imaging.measure import NotEnhancing
+
+    if isinstance(miss, NotEnhancing):
+        return str(miss)
+    return f"{miss}; draw the caliper instead if a lesion is there"
 
 
 def plain_text(menu_text: str) -> str:

@@ -49,6 +49,11 @@ logger = logging.getLogger(__name__)
 PAGE_STEP = 10
 DRAG_WL_SENSITIVITY = 2.0
 OVERLAY_MARGIN = 8
+OVERLAY_STYLE = (
+    "color: #e8e8e8; background: rgba(0, 0, 0, 130); padding: 0px 3px;"
+    " border-radius: 2px; font-size: 10pt;"
+)
+"""Overlay text on a faint dark plate: readable over bright bone or contrast."""
 ORIENT_SIZE = 20
 SCALE_BAR_OFFSET = (-24, -12)
 """Where the scale bar's right end sits from the bottom-right corner (px)."""
@@ -310,7 +315,7 @@ class SliceViewer(QWidget):
         label.setAlignment(align | Qt.AlignmentFlag.AlignTop)
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         label.setStyleSheet(
-            "color: #e8e8e8; background: transparent; font-size: 10pt;"
+            OVERLAY_STYLE
             if name != "placeholder"
             else "color: #888; background: transparent; font-size: 14pt;"
         )

@@ -267,3 +267,19 @@ def test_the_worklist_shows_how_far_every_subject_was_read_after_a_restart(
     assert again.browser.status_of("S02", 0) == "draft"
     assert again.browser.status_of("S02", 1) == "not started"
     again.shutdown()
+
+
+def test_a_click_on_necrosis_says_it_does_not_enhance_and_suggests_no_caliper(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    if not SAMPLE.is_dir():
+        pytest.skip("sample_dicom has not been generated (make sample)")
+    window.open_path(SAMPLE)  # S01: its T1 at FU2 is a necrotic remnant (a CR)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=20000)
+    window.set_current_timepoint(2)
+    view = window.current_view
+    _wait_loaded(qtbot, view)
+    view.viewer.point_clicked.emit(_to_index(view, [-56.0, -27.0, -70.0]))
+    message = window.statusBar().currentMessage()
+    assert "does not enhance more than its surroundings" in message
+    assert "caliper" not in message
