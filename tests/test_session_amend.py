@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 from mrecist_reader.core.model import (
-    Caliper,
     Organ,
     Read,
-    ReadKey,
     ReadStatus,
-    ReadType,
     Response,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
@@ -20,12 +17,7 @@ from mrecist_reader.resources import load_profile
 from mrecist_reader.session import ReadSession, TimepointSigned
 from mrecist_reader.storage.audit import Actor, AuditEntry, AuditRecord
 from mrecist_reader.storage.repository import ReadRepository, Viewer
-
-KEY = ReadKey("NCT06779461", "S01", "R1", ReadType.LOCAL)
-
-
-def caliper(length_mm: float) -> Caliper:
-    return Caliper((10.0, 20.0, 30.0), (10.0 + length_mm, 20.0, 30.0))
+from tests.test_session import KEY, caliper
 
 
 class CountingRepository(ReadRepository):

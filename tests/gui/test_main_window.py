@@ -131,6 +131,12 @@ def _baseline_target(window: MainWindow) -> None:
     _centre_row_caliper(window, half_px=25.0)
 
 
+def _target_t1_at_follow_up(qtbot: QtBot, window: MainWindow) -> None:
+    """Designate T1 at baseline, then read FU1 (T1 selected)."""
+    _baseline_target(window)
+    _follow_up(qtbot, window)
+
+
 def _follow_up(qtbot: QtBot, window: MainWindow) -> None:
     window.set_current_timepoint(1)
     qtbot.waitUntil(lambda: window.current_view.volume is not None, timeout=10000)
@@ -189,8 +195,7 @@ def test_dragging_a_caliper_end_re_measures_the_lesion(window: MainWindow) -> No
 def test_follow_up_caliper_measures_the_next_target(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
     assert window.selected_lesion == "T1"
     viewer = window.current_view.viewer
     viewer.set_slice(CENTRE)
@@ -211,8 +216,7 @@ def _far_corner_caliper(window: MainWindow) -> None:
 def test_a_follow_up_caliper_far_from_the_target_is_not_recorded_unasked(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
     assert window.selected_lesion == "T1"
     asked: list[str] = []
 
@@ -231,8 +235,7 @@ def test_a_follow_up_caliper_far_from_the_target_is_not_recorded_unasked(
 def test_the_reader_may_record_a_far_caliper_as_the_target(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
     answer_next_dialog(click_button("Record as T1"))
     _far_corner_caliper(window)
     assert window.session is not None
@@ -244,8 +247,7 @@ def test_the_reader_may_record_a_far_caliper_as_the_target(
 def test_a_far_caliper_can_become_a_new_lesion_instead(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
 
     def new_lesion(widget: QWidget) -> None:
         answer_next_dialog(
@@ -265,8 +267,7 @@ def test_a_far_caliper_can_become_a_new_lesion_instead(
 def test_a_follow_up_caliper_with_no_target_chosen_adds_a_new_lesion(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
     window.select_lesion(None)
     answer_next_dialog(
         fill_lesion_dialog(Organ.LIVER, "segment II", NewLesionStatus.EQUIVOCAL)
@@ -285,8 +286,7 @@ def test_a_follow_up_caliper_with_no_target_chosen_adds_a_new_lesion(
 def test_status_keys_record_a_status_at_the_follow_up(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    _baseline_target(window)
-    _follow_up(qtbot, window)
+    _target_t1_at_follow_up(qtbot, window)
     window._actions["status_absent"].trigger()
     assert window.session is not None
     observation = window.session.read.observation("T1", 1)
