@@ -6,18 +6,17 @@ profile nct06779461 (``shared/spec/mrecist-rules.md``), recomputed here independ
 """
 
 import hashlib
-import importlib.util
 import json
-import sys
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pydicom
 import pytest
+
+from tests.sample_generator import load_sample_generator
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_dicom"
 TRUTH: dict[str, Any] = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
@@ -28,23 +27,6 @@ TARGET_MIN, TARGET_MAX = Fraction(300), Fraction(1000)  # tenths of a millimetre
 
 def _series_id(item: tuple[str, dict[str, Any]]) -> str:
     return str(item[1]["folder"])
-
-
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "sample_generate", SAMPLE / "generate.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    writes_bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # no __pycache__ inside the sample folder
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
 
 
 def _generated_files(root: Path) -> dict[str, str]:
@@ -81,7 +63,7 @@ def _pixel_at(ds: pydicom.Dataset, point_mm: list[float], half: int = 1) -> floa
 
 @pytest.mark.slow
 def test_regenerating_gives_byte_identical_files(tmp_path: Path) -> None:
-    _load_generator().generate(tmp_path)
+    load_sample_generator().generate(tmp_path)
     committed, regenerated = _generated_files(SAMPLE), _generated_files(tmp_path)
     assert sorted(regenerated) == sorted(committed)
     differing = [name for name in committed if committed[name] != regenerated[name]]

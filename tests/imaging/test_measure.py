@@ -218,12 +218,14 @@ def test_a_flat_image_has_no_enhancing_lesion() -> None:
 # CT in HU; MR in arbitrary units (liver 450, fat-suppressed fat 100, bright 900).
 
 
-def refusal(volume: Volume, point: tuple[float, float, float]) -> str:
-    with pytest.raises(
-        NoEnhancingLesion, match="no enhancing lesion at this point"
-    ) as e:
-        longest_viable_diameter(volume, point)
-    return e.value.reason
+def refusal(volume: Volume, point: tuple[float, ...]) -> str:
+    """Return why a click is refused (the message starts with the shared prefix)."""
+    with pytest.raises(NoEnhancingLesion) as refused:
+        longest_viable_diameter(volume, (point[0], point[1], point[2]))
+    reason = refused.value.reason
+    prefix = NoEnhancingLesion.MESSAGE
+    assert str(refused.value) == (f"{prefix}: {reason}" if reason else prefix)
+    return reason
 
 
 @pytest.mark.parametrize(

@@ -5,26 +5,25 @@ its enhancing rim encloses: a less enhancing medulla *and* the fat of the renal 
 necrotic HCC's rim encloses necrosis but no fat, so it is still measured.
 """
 
-import importlib.util
 import json
-import sys
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
 from mrecist_reader.imaging.geometry import index_to_patient
-from mrecist_reader.imaging.measure import NoEnhancingLesion, longest_viable_diameter
+from mrecist_reader.imaging.measure import longest_viable_diameter
 from mrecist_reader.imaging.volume import Volume
+from tests.imaging.test_measure import refusal
 from tests.imaging.test_measure_phantom import (
     PhantomSpec,
     anatomy_grid,
     build_phantom,
     paint_volume,
 )
+from tests.sample_generator import load_sample_generator
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_dicom"
 CT_ARTERIAL = [
@@ -32,14 +31,6 @@ CT_ARTERIAL = [
     for subject in ("S01", "S02", "S03")
     for timepoint in ("BASELINE", "FU1", "FU2")
 ]
-
-
-def kidney_refusal(volume: Volume, point: tuple[float, float, float]) -> str:
-    with pytest.raises(
-        NoEnhancingLesion, match="no enhancing lesion at this point"
-    ) as refused:
-        longest_viable_diameter(volume, point)
-    return refused.value.reason
 
 
 # ---------------------------------------------------------------- phantom kidney
@@ -87,7 +78,7 @@ def kidney_phantom() -> Volume:
 def test_a_click_on_a_phantom_kidney_is_refused_as_a_kidney(
     point: tuple[float, float, float],
 ) -> None:
-    assert "kidney" in kidney_refusal(kidney_phantom(), point)
+    assert "kidney" in refusal(kidney_phantom(), point)
 
 
 @pytest.mark.parametrize(
@@ -138,23 +129,6 @@ def test_a_ring_enhancing_hcc_around_necrosis_is_still_measured(
 # ---------------------------------------------------------------- sample_dicom kidneys
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "sample_generate_kidneys", SAMPLE / "generate.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    writes_bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # no __pycache__ inside the sample folder
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
-
-
 @cache
 def sample_volume(folder: str) -> Volume:
     from mrecist_reader.imaging.load import load_volume
@@ -184,7 +158,7 @@ def sample_kidney_points(folder: str) -> tuple[tuple[str, tuple[float, ...]], ..
     slice where it is largest; on each, the most lateral cortex point and the medulla
     point nearest to the medulla's centre.
     """
-    generator = _load_generator()
+    generator = load_sample_generator()
     volume = sample_volume(folder)
     n_slices, n_rows, n_columns = volume.shape
     rows, columns = np.mgrid[0:n_rows, 0:n_columns]
@@ -232,7 +206,7 @@ def test_clicks_on_both_kidneys_of_every_arterial_ct_are_refused_as_kidney(
     points = sample_kidney_points(folder)
     assert len(points) == 8
     reasons = {
-        label: kidney_refusal(volume, (point[0], point[1], point[2]))
+        label: refusal(volume, (point[0], point[1], point[2]))
         for label, point in points
     }
     assert {

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 from mrecist_reader.cli import main
-from mrecist_reader.imaging.measure import NoEnhancingLesion, longest_viable_diameter
-from mrecist_reader.imaging.volume import Volume
+from tests.imaging.test_measure import refusal
 from tests.imaging.test_measure_phantom import anatomy_grid, paint_volume
 from tests.imaging.test_measure_sample import volume_of
 
@@ -50,13 +49,6 @@ PLAIN_MR = re.compile(
 
 pytestmark = pytest.mark.slow
 needs_sample = pytest.mark.skipif(not TRUTH.is_file(), reason="sample_dicom/ is absent")
-
-
-def refusal(volume: Volume, point: tuple[float, ...]) -> str:
-    with pytest.raises(NoEnhancingLesion) as refused:
-        longest_viable_diameter(volume, (point[0], point[1], point[2]))
-    assert str(refused.value) == PREFIX + refused.value.reason
-    return refused.value.reason
 
 
 def _truth_points() -> tuple[list[Any], list[Any]]:
