@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from mrecist_reader.core.model import LesionType, NewLesionStatus, Organ, ReadType
+from mrecist_reader.core.wording import LESION_TYPE_TITLES
+from mrecist_reader.ui.theme import WARNING
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +52,8 @@ ORGAN_NAMES = {
     Organ.OTHER: "Other (e.g. pleural effusion)",
 }
 
-TYPE_NAMES = {
-    LesionType.TARGET: "Target",
-    LesionType.NON_TARGET: "Non-target",
-    LesionType.NEW: "New lesion",
-}
+TYPE_NAMES: dict[LesionType, str] = dict(LESION_TYPE_TITLES)
+"""Lesion types as the dialog offers them (from :mod:`mrecist_reader.core.wording`)."""
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
@@ -192,13 +191,21 @@ class LesionDialog(QDialog):
         form.addRow("Organ", self.organ_combo)
         form.addRow("Location", self.location_combo)
         form.addRow("Status", self.status_combo)
+        self._status_row = form.rowCount() - 1
+        self.hint = QLabel("")
+        self.hint.setObjectName("lesionDialogHint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(f"color: {WARNING};")
+        form.addRow(self.hint)
         buttons = _buttons(self, "Add")
         self._add_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         form.addRow(buttons)
-        self._status_row = form.rowCount() - 2
         self.type_combo.currentIndexChanged.connect(self._on_choice)
         self.status_combo.currentIndexChanged.connect(self._on_choice)
+        self.location_combo.currentTextChanged.connect(self._on_choice)
         self._on_choice()
+        # what the reader must give first: Tab-Tab-space cannot skip past it
+        self.location_combo.setFocus()
 
     def _on_organ(self) -> None:
         if self.organ_combo.currentData() is not Organ.LIVER:
@@ -207,12 +214,26 @@ class LesionDialog(QDialog):
     def _is_new(self) -> bool:
         return LesionType(self.type_combo.currentData()) is LesionType.NEW
 
+    def _is_target(self) -> bool:
+        return LesionType(self.type_combo.currentData()) is LesionType.TARGET
+
+    def missing(self) -> str:
+        """Return what the reader must still give before Add ("" when nothing)."""
+        if self._is_target() and not self.location_combo.currentText().strip():
+            return "A target needs its location (e.g. segment VII)."
+        if self._is_new() and self.status_combo.currentData() is None:
+            return "Choose the new lesion's status: equivocal or unequivocal."
+        return ""
+
     def _on_choice(self) -> None:
         form = self.layout()
         assert isinstance(form, QFormLayout)
         form.setRowVisible(self._status_row, self._is_new())
-        chosen = self.status_combo.currentData() is not None
-        self._add_button.setEnabled(chosen or not self._is_new())
+        missing = self.missing()
+        self.hint.setText(missing)
+        self.hint.setVisible(bool(missing))
+        self._add_button.setEnabled(not missing)
+        self._add_button.setToolTip(missing)
 
     def answer(self) -> LesionAnswer:
         """Return the chosen type, organ, location and (new lesion) status."""

@@ -45,21 +45,19 @@ from mrecist_reader.core.model import (
     TargetStatus,
 )
 from mrecist_reader.core.units import format_mm
+from mrecist_reader.core.wording import (
+    LESION_TYPE_TITLES,
+    METHOD_WORDS,
+    word,
+)
 from mrecist_reader.ui.dialogs import LIVER_SEGMENTS, OTHER_LOCATIONS
 from mrecist_reader.ui.theme import MUTED, PROGRESSION, WARNING
 
 logger = logging.getLogger(__name__)
 
-TYPE_SHORT = {
-    LesionType.TARGET: "Target",
-    LesionType.NON_TARGET: "Non-target",
-    LesionType.NEW: "New",
-}
-METHOD_SHORT = {
-    Method.MANUAL: "manual",
-    Method.SEMI_AUTOMATIC: "semi-auto",
-    Method.SEMI_AUTOMATIC_EDITED: "semi-auto, edited",
-}
+TYPE_SHORT: dict[LesionType, str] = dict(LESION_TYPE_TITLES)
+"""The type column's words (from :mod:`mrecist_reader.core.wording`)."""
+METHOD_SHORT: dict[Method, str] = dict(METHOD_WORDS)
 NOT_RECORDED = "—"
 
 _TYPE_ORDER = (LesionType.TARGET, LesionType.NON_TARGET, LesionType.NEW)
@@ -70,7 +68,7 @@ def format_observation(lesion: Lesion, observation: Observation | None) -> str:
     """Return how one observation reads in the table (value in mm or the status)."""
     if observation is None:
         return NOT_RECORDED
-    status = str(observation.status).replace("_", " ")
+    status = word(observation.status)
     if lesion.lesion_type is not LesionType.TARGET:
         return status
     if observation.status is TargetStatus.MEASURED and observation.diameter is not None:
@@ -244,7 +242,7 @@ class LesionTableModel(QAbstractTableModel):
         fixed = {
             0: lesion.lesion_id,
             4: TYPE_SHORT[lesion.lesion_type],
-            5: str(lesion.organ).replace("_", " "),
+            5: word(lesion.organ),
             6: lesion.location,
         }
         return fixed[column]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from mrecist_reader.core.assess import Assessment, TimepointAssessment
 from mrecist_reader.core.units import Tenths, format_mm, format_percent
+from mrecist_reader.core.wording import readable, word
 from mrecist_reader.ui.theme import (
     MUTED,
     PROGRESSION,
@@ -282,9 +283,11 @@ class ResponsePanel(QWidget):
 
     def _render_values(self, row: TimepointAssessment | None) -> None:
         texts = _texts(row)
+        tokens = _tokens(row)
         for key, label in self.values.items():
             label.setText(texts[key])
-            label.setStyleSheet(f"color: {RESPONSE_COLOURS.get(texts[key], TEXT)};")
+            colour = RESPONSE_COLOURS.get(tokens.get(key, ""), TEXT)
+            label.setStyleSheet(f"color: {colour};")
         overall = _token(row.overall_response) if row is not None else None
         if row is None:
             self.overall.setText("Not assessed yet")
@@ -293,11 +296,11 @@ class ResponsePanel(QWidget):
             self.overall.setText("Baseline")
             self.overall.setStyleSheet(f"color: {TEXT};")
         else:
-            self.overall.setText(f"Overall: {overall or DASH}")
+            self.overall.setText(f"Overall: {word(row.overall_response)}")
             colour = RESPONSE_COLOURS.get(overall or "", TEXT)
             self.overall.setStyleSheet(f"color: {colour};")
         reasons = () if row is None else row.reasons
-        self.reasons.setText("\n".join(f"• {reason}" for reason in reasons))
+        self.reasons.setText("\n".join(f"• {readable(reason)}" for reason in reasons))
 
     def _render_plot(self, row: TimepointAssessment | None) -> None:
         rows = [] if self.assessment is None else list(self.assessment.timepoints)
@@ -340,8 +343,19 @@ def _texts(row: TimepointAssessment | None) -> dict[str, str]:
         "nadir_sum": mm_text(row.nadir_sum),
         "change_from_baseline": percent_text(row.change_from_baseline_pct),
         "change_from_nadir": percent_text(row.change_from_nadir_pct),
-        "target_response": _token(row.target_response) or DASH,
-        "non_target_response": _token(row.non_target_response) or DASH,
-        "new_lesions": _token(row.new_lesions) or DASH,
-        "best_response": _token(row.best_response_to_date) or DASH,
+        "target_response": word(row.target_response, DASH),
+        "non_target_response": word(row.non_target_response, DASH),
+        "new_lesions": word(row.new_lesions, DASH),
+        "best_response": word(row.best_response_to_date, DASH),
+    }
+
+
+def _tokens(row: TimepointAssessment | None) -> dict[str, str]:
+    """Return the response tokens of a row, which choose the values' colours."""
+    if row is None:
+        return {}
+    return {
+        "target_response": _token(row.target_response) or "",
+        "non_target_response": _token(row.non_target_response) or "",
+        "best_response": _token(row.best_response_to_date) or "",
     }

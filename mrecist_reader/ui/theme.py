@@ -19,6 +19,9 @@ ACCENT = "#4dd2ff"
 WARNING = "#ffb74d"
 PROGRESSION = "#ff6b6b"
 RESPONSE = "#7ddc7a"
+FOCUS = ACCENT
+"""The keyboard focus ring's colour."""
+FOCUS_WIDTH = 2
 
 RESPONSE_COLOURS = {
     "CR": RESPONSE,
@@ -45,8 +48,24 @@ QStatusBar {{ background: {PANEL}; color: {MUTED}; }}
 QSplitter::handle {{ background: #2a2f37; }}
 QLabel#sectionTitle {{ color: {MUTED}; font-weight: bold; padding: 4px 2px; }}
 QLabel#bigResponse {{ font-size: 15pt; font-weight: bold; }}
-QPushButton {{ padding: 5px 12px; }}
+QPushButton {{ padding: 5px 12px; background: #2a2f37; border: 1px solid #3d444f;
+    border-radius: 3px; }}
+QPushButton:hover {{ background: #323842; }}
+QPushButton:pressed, QPushButton:checked {{ background: #2f4f5f; }}
+QPushButton:default {{ border-color: #5c6673; }}
+QPushButton:disabled {{ color: #666c75; border-color: #30363f; }}
+QPushButton:focus, QToolButton:focus, QRadioButton:focus, QCheckBox:focus {{
+    border: {FOCUS_WIDTH}px solid {FOCUS}; }}
+QPushButton:focus {{ padding: 4px 11px; }}
+QLineEdit, QComboBox, QPlainTextEdit, QSpinBox {{ border: 1px solid #3d444f;
+    border-radius: 2px; padding: 2px 4px; background: {PANEL}; }}
+QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QSpinBox:focus {{
+    border: {FOCUS_WIDTH}px solid {FOCUS}; padding: 1px 3px; }}
+QTableView:focus, QTreeView:focus, QListView:focus {{
+    border: {FOCUS_WIDTH}px solid {FOCUS}; }}
 """
+"""Keyboard focus is always visible: a bright ring on the focused button, field or
+table (the reader can see where Tab, Space and Enter go)."""
 
 
 def dark_palette() -> QPalette:

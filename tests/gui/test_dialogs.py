@@ -57,6 +57,7 @@ def test_the_lesion_dialog_shows_the_caliper_just_drawn(qtbot: QtBot) -> None:
 def test_a_target_needs_no_new_lesion_status(qtbot: QtBot) -> None:
     dialog = dialogs.LesionDialog(types=(LesionType.TARGET,))
     qtbot.addWidget(dialog)
+    dialog.location_combo.setCurrentText("segment VII")  # a target needs a location
     add = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     assert add.isEnabled()
     assert dialog.answer().new_status is None
