@@ -100,6 +100,7 @@ def series_to_json(series: "SeriesInfo") -> dict[str, Any]:
         "sop_instance_uids": list(series.sop_instance_uids),
         "files": [str(f) for f in series.files],
         "frames": list(series.frames),
+        "substituted_identifiers": list(series.substituted_identifiers),
     }
 
 

@@ -21,6 +21,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
 
+from mrecist_reader.imaging.identifiers import SOP, sop_stand_in
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
 from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
 
@@ -60,6 +61,7 @@ HEADER_KEYWORDS = (
     "InstitutionName", "StudyDate", "SeriesDate", "SpecificCharacterSet",
     "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation", "BitsStored",
     "PixelRepresentation", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
+    "FrameOfReferenceUID", "StudyTime", "AccessionNumber", "StudyID",
 )  # fmt: skip
 """The only elements ``scan`` keeps (others are skipped unread)."""
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
@@ -111,6 +113,11 @@ class FileHeader:
     notes: tuple[str, ...] = field(default=())
     native: NativeSlice | None = None  # pixel layout of a plain single-frame image
     samples_per_pixel: int = 1
+    frame_of_reference_uid: str = ""
+    study_time: str = ""
+    accession_number: str = ""
+    study_id: str = ""
+    substituted_identifiers: tuple[str, ...] = ()  # keywords that were empty
 
     @property
     def is_localizer(self) -> bool:
@@ -200,11 +207,18 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         element=element,
         file_stat=(size, stat.st_mtime_ns),
     )
-    return dataclasses.replace(
+    header = dataclasses.replace(
         _header_from(path, dataset),
         native=native,
         samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
     )
+    if not header.sop_instance_uid:
+        header = dataclasses.replace(
+            header,
+            sop_instance_uid=sop_stand_in(path),
+            substituted_identifiers=(SOP, *header.substituted_identifiers),
+        )
+    return header
 
 
 def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:
@@ -576,8 +590,7 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
     return FileHeader(
         path=path,
         sop_instance_uid=_text(dataset, "SOPInstanceUID"),
-        series_instance_uid=_text(dataset, "SeriesInstanceUID")
-        or f"no-series-uid:{path.parent}",
+        series_instance_uid=_text(dataset, "SeriesInstanceUID"),
         study_instance_uid=_text(dataset, "StudyInstanceUID"),
         modality=_text(dataset, "Modality"),
         series_description=_text(dataset, "SeriesDescription"),
@@ -603,4 +616,8 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
         institution=_text(dataset, "InstitutionName"),
         study_date=_date(dataset.get("StudyDate")),
         series_date=_date(dataset.get("SeriesDate")),
+        frame_of_reference_uid=_text(dataset, "FrameOfReferenceUID"),
+        study_time=_text(dataset, "StudyTime"),
+        accession_number=_text(dataset, "AccessionNumber"),
+        study_id=_text(dataset, "StudyID"),
     )

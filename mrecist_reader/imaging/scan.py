@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
@@ -35,6 +35,14 @@ from mrecist_reader.imaging.headers import (
     Unusable,
     quiet_pydicom,
     read_header,
+)
+from mrecist_reader.imaging.identifiers import (
+    SERIES,
+    STUDY,
+    display_folder,
+    identifier_warnings,
+    name_subjects_without_id,
+    stand_in_uid,
 )
 from mrecist_reader.imaging.phase import classify_phase
 from mrecist_reader.imaging.sources import SkippedFile, collect_files
@@ -124,6 +132,7 @@ def scan(
         headers,
         spacing_tolerance=spacing_tolerance,
         tilt_tolerance_deg=tilt_tolerance_deg,
+        display_path=collected.display_path,
     )
     logger.info("scan: %d stacks, %d files skipped", len(stacks), len(skipped))
     return ScanResult(tuple(stacks), tuple(skipped))
@@ -173,8 +182,12 @@ def build_stacks(
     *,
     spacing_tolerance: float = 0.05,
     tilt_tolerance_deg: float = 0.5,
+    display_path: Callable[[Path], str] = str,
 ) -> list[SeriesInfo]:
     """Group header records into stacks and describe each one (see the module docstring).
+
+    Empty Study and Series Instance UIDs get stand-ins, and stacks without a subject
+    ID a subject of their own (:mod:`mrecist_reader.imaging.identifiers`).
 
     Parameters
     ----------
@@ -184,6 +197,9 @@ def build_stacks(
         Relative tolerance of slice steps (see :func:`scan`).
     tilt_tolerance_deg
         Gantry-tilt threshold in degrees.
+    display_path
+        How a file is named to the user (zip members as ``archive.zip!member``); the
+        folder of a subject without PatientID is named from it.
 
     Returns
     -------
@@ -193,7 +209,7 @@ def build_stacks(
 
     """
     by_series: dict[str, list[_Image]] = defaultdict(list)
-    for header in headers:
+    for header in _with_stand_in_uids(list(headers)):
         for frame, geometry in enumerate(header.frames):
             by_series[header.series_instance_uid].append(
                 _Image(header, frame, geometry)
@@ -225,6 +241,9 @@ def build_stacks(
                 )
             )
     stacks = _with_phases(stacks, _headers_by_uid(by_series))
+    stacks = name_subjects_without_id(
+        stacks, lambda stack: display_folder(display_path(stack.files[0]))
+    )
     stacks.sort(
         key=lambda s: (
             s.subject_id,
@@ -238,6 +257,74 @@ def build_stacks(
         )
     )
     return stacks
+
+
+def _with_stand_in_uids(headers: list[FileHeader]) -> list[FileHeader]:
+    """Return the headers with stand-ins for empty Study and Series Instance UIDs.
+
+    Study first (series are grouped within their study). A stand-in comes from the
+    sorted SOP Instance UIDs of the images it names (themselves from the files'
+    contents when empty), so it does not depend on where the files lie.
+    """
+    headers = _fill(headers, STUDY, _study_key)
+    return _fill(headers, SERIES, _series_key)
+
+
+def _fill(
+    headers: list[FileHeader],
+    keyword: str,
+    key_of: Callable[[FileHeader], tuple[str, ...]],
+) -> list[FileHeader]:
+    field = "study_instance_uid" if keyword == STUDY else "series_instance_uid"
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for k, header in enumerate(headers):
+        if not getattr(header, field):
+            groups[key_of(header)].append(k)
+    result = list(headers)
+    for members in groups.values():
+        uid = stand_in_uid(
+            keyword, sorted(headers[k].sop_instance_uid for k in members)
+        )
+        for k in members:
+            header = headers[k]
+            result[k] = replace(
+                header,
+                **{field: uid},  # type: ignore[arg-type]
+                substituted_identifiers=(*header.substituted_identifiers, keyword),
+            )
+    return result
+
+
+def _study_key(header: FileHeader) -> tuple[str, ...]:
+    """Group images without a Study Instance UID into studies.
+
+    With a PatientID: by study date, time, accession number and study ID when the date
+    or the accession number is known. Otherwise (and always without PatientID, where
+    equal dates could join two patients): by frame of reference, else by folder and
+    those study fields.
+    """
+    described = (
+        header.study_date.isoformat() if header.study_date else "",
+        header.study_time,
+        header.accession_number,
+        header.study_id,
+    )
+    if header.patient_id and (described[0] or described[2]):
+        return ("described", header.patient_id, *described)
+    if header.frame_of_reference_uid:
+        return ("frame", header.patient_id, header.frame_of_reference_uid)
+    return ("folder", header.patient_id, str(header.path.parent), *described)
+
+
+def _series_key(header: FileHeader) -> tuple[str, ...]:
+    return (
+        header.study_instance_uid,
+        header.frame_of_reference_uid,
+        str(header.series_number),
+        header.modality,
+        header.series_description,
+        str(header.path.parent),
+    )
 
 
 def _without_copies(images: list[_Image]) -> tuple[list[_Image], int]:
@@ -355,6 +442,10 @@ def _describe(
         warnings.append("no ImageOrientationPatient: axial orientation assumed")
     if any(i.header.samples_per_pixel == 3 for i in group):
         warnings.append("colour images: shown in grey (their luminance)")
+    substituted = tuple(
+        dict.fromkeys(k for i in group for k in i.header.substituted_identifiers)
+    )
+    warnings.extend(identifier_warnings(substituted))
     times = [
         i.header.acquisition_seconds for i in group if i.header.acquisition_seconds
     ]
@@ -387,6 +478,8 @@ def _describe(
         native_slices=tuple(
             i.header.native if len(i.header.frames) == 1 else None for i in ordered
         ),
+        frame_of_reference_uid=header.frame_of_reference_uid,
+        substituted_identifiers=substituted,
         identity=PatientIdentity(
             patient_name=header.patient_name,
             patient_id=header.patient_id,

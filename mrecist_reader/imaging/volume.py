@@ -84,7 +84,12 @@ class SeriesInfo:
     ``native_slices`` (each image's recorded pixel layout, None where the file must be
     decoded) are empty when unknown. ``slice_indices`` gives the volume slice of each
     image when whole slices are missing from a regular series (blank slices fill the
-    gaps so that the volume's geometry stays exact); it is empty otherwise.
+    gaps so that the volume's geometry stays exact); it is empty otherwise, and
+    :attr:`gap_slices` lists the filled slices. Every image has a non-empty SOP
+    Instance UID, Series and Study Instance UID: where the files' were empty, ``scan``
+    made stand-ins from the files' contents, and ``substituted_identifiers`` names them
+    (DICOM keywords, also ``PatientID`` when the subject was named after its folder;
+    :func:`mrecist_reader.imaging.identifiers.identifier_note` words it for an export).
     """
 
     series_instance_uid: str
@@ -114,6 +119,8 @@ class SeriesInfo:
     slice_positions_mm: tuple[tuple[float, float, float] | None, ...] = ()
     native_slices: tuple[NativeSlice | None, ...] = ()
     slice_indices: tuple[int, ...] = ()
+    frame_of_reference_uid: str = ""
+    substituted_identifiers: tuple[str, ...] = ()
 
     @property
     def n_images(self) -> int:
@@ -129,6 +136,13 @@ class SeriesInfo:
     def volume_slice_of_image(self) -> tuple[int, ...]:
         """Return the volume slice of each image (image ``k`` is slice ``k`` without gaps)."""
         return self.slice_indices or tuple(range(len(self.files)))
+
+    @property
+    def gap_slices(self) -> frozenset[int]:
+        """Return the volume slices that are blank fill for missing images (no image)."""
+        if not self.slice_indices:
+            return frozenset()
+        return frozenset(range(self.n_slices)) - frozenset(self.slice_indices)
 
     @property
     def slice_sop_instance_uids(self) -> tuple[str, ...]:
