@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import sys
 import time
-from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.imaging.volume import Phase, SeriesInfo
+from mrecist_reader.desk.worklist import preferred_series
+from mrecist_reader.imaging.volume import SeriesInfo
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +58,6 @@ class Prefetched:
     scan: ScanSummary
     subjects: tuple[Any, ...]
     first: FirstSlice | None
-
-
-def preferred_series(series: Sequence[SeriesInfo]) -> SeriesInfo | None:
-    """Return the series to open first: the arterial one, else the first listed.
-
-    mRECIST measures viable (arterially enhancing) tumour, so the arterial phase is the
-    default reading series of every timepoint.
-    """
-    for info in series:
-        if info.phase is Phase.ARTERIAL:
-            return info
-    return series[0] if series else None
 
 
 def first_shown_slice(series: SeriesInfo) -> int:

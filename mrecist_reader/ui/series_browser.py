@@ -16,8 +16,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from mrecist_reader.core.model import Read, ReadStatus
+from mrecist_reader.desk.worklist import preferred_series
 from mrecist_reader.imaging.volume import Phase, SeriesInfo
-from mrecist_reader.ui.prefetch import preferred_series
 from mrecist_reader.ui.theme import MUTED, RESPONSE, WARNING
 
 logger = logging.getLogger(__name__)

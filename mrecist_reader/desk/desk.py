@@ -1,0 +1,653 @@
+"""The reading desk: the open subject, timepoint and series, the selection, a proposal.
+
+:class:`ReadingDesk` holds *where the reader is*; the
+:class:`~mrecist_reader.session.ReadSession` it opens holds *the read*. Both are plain
+Python with psygnal signals; the window connects widgets to them and decides nothing.
+
+A caliper reaches the desk as a :class:`DrawnCaliper`: patient millimetres plus the
+image (SOP Instance UID) and series it was drawn on. It is recorded only when that
+image belongs to the series the worklist has open for that subject and timepoint, and
+that series loaded (issue 14 item 1: a caliper is never saved against an image that was
+not on screen).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from psygnal import Signal
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.model import (
+    Caliper,
+    LesionStatus,
+    LesionType,
+    Method,
+    NewLesionStatus,
+    Organ,
+    Read,
+    ReadKey,
+    ReadStatus,
+    ReadType,
+)
+from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.units import Tenths
+from mrecist_reader.desk.intent import Intent, caliper_intent
+from mrecist_reader.desk.worklist import Worklist
+from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry, TimepointEntry
+from mrecist_reader.session import (
+    CaliperMark,
+    ReadRepository,
+    ReadSession,
+    open_database,
+)
+
+logger = logging.getLogger(__name__)
+
+LESION_ORDER = (LesionType.TARGET, LesionType.NON_TARGET, LesionType.NEW)
+"""The order lesions are listed and stepped through (the lesion table's rows)."""
+
+
+class WrongImage(MrecistError):
+    """A caliper was drawn on an image other than the open series of its timepoint."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderContext:
+    """Who reads, with which rules, in which database (passed down from start-up)."""
+
+    reader_id: str
+    read_type: ReadType
+    profile: ProtocolProfile
+    db_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnCaliper:
+    """A caliper as the reader drew it, and on which image.
+
+    Attributes
+    ----------
+    caliper
+        End points in patient millimetres.
+    subject_id, timepoint_index
+        The subject and timepoint the viewer showed.
+    series_instance_uid, sop_instance_uid
+        The series shown and the image the caliper was drawn on.
+    method
+        How it was drawn (manual, semi-automatic...).
+
+    """
+
+    caliper: Caliper
+    subject_id: str
+    timepoint_index: int
+    series_instance_uid: str
+    sop_instance_uid: str
+    method: Method = Method.MANUAL
+
+    def mark(self) -> CaliperMark:
+        """Return the caliper with its image, as the session records it."""
+        return CaliperMark(
+            self.caliper, self.series_instance_uid, self.sop_instance_uid, self.method
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A semi-automatic caliper waiting for the reader's acceptance."""
+
+    drawn: DrawnCaliper
+    edited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesState:
+    """The series open at a timepoint; ``failure`` says why it shows no image."""
+
+    series: SeriesInfo
+    failure: str = ""
+
+
+class ReadingDesk:
+    """Where the reader is: worklist, subject, timepoint, series, selection, proposal.
+
+    Signals
+    -------
+    worklist_changed(Worklist)
+    subject_changed(SubjectEntry | None)
+        Another subject is open (its read opens with :meth:`open_read`).
+    session_changed(ReadSession | None)
+    timepoint_changed(int)
+        The timepoint being read (baseline stays beside it).
+    series_changed(int, SeriesState | None)
+        The series the viewer must show for a timepoint (``None``: nothing; a state
+        with a ``failure``: no image, and why).
+    selection_changed(str | None)
+    proposal_changed(Proposal | None)
+
+    """
+
+    worklist_changed = Signal(object)
+    subject_changed = Signal(object)
+    session_changed = Signal(object)
+    timepoint_changed = Signal(int)
+    series_changed = Signal(int, object)
+    selection_changed = Signal(object)
+    proposal_changed = Signal(object)
+
+    def __init__(
+        self,
+        context: ReaderContext,
+        *,
+        open_repository: Callable[[str], ReadRepository] = open_database,
+    ) -> None:
+        self.context = context
+        self._open_repository = open_repository
+        self._repository: ReadRepository | None = None
+        self.worklist = Worklist()
+        self.subject: SubjectEntry | None = None
+        self.session: ReadSession | None = None
+        self.timepoint_index = 0
+        self.selected_lesion: str | None = None
+        self.proposal: Proposal | None = None
+        self._chosen: dict[tuple[str, int], str] = {}
+        self._open: dict[int, SeriesState] = {}
+
+    # ------------------------------------------------------------------ database
+    def repository(self) -> ReadRepository:
+        """Return the reads database, opened on first use (after the first image)."""
+        if self._repository is None:
+            self._repository = self._open_repository(self.context.db_url)
+        return self._repository
+
+    def close(self) -> None:
+        """Close the reads database."""
+        if self._repository is not None:
+            self._repository.close()
+            self._repository = None
+
+    # ------------------------------------------------------------------ worklist
+    def set_worklist(self, subjects: tuple[SubjectEntry, ...]) -> None:
+        """Hold a new worklist and open its first subject (its read opens later)."""
+        self.worklist = Worklist(tuple(subjects))
+        self._chosen.clear()
+        self.worklist_changed.emit(self.worklist)
+        if self.worklist.subjects:
+            self.open_subject(self.worklist.subjects[0].subject_id)
+
+    def open_subject(self, subject_id: str, timepoint_index: int = 0) -> bool:
+        """Open a subject at a timepoint; return whether it was another subject.
+
+        The read is not opened here: :meth:`open_read` opens it once the first image
+        is on screen. Until then nothing can be recorded.
+        """
+        subject = self.worklist.subject(subject_id)
+        if self.subject is not None and self.subject.subject_id == subject_id:
+            self.go_to_timepoint(timepoint_index)
+            return False
+        self._set_session(None)
+        self.subject = subject
+        self._open.clear()
+        self.select_lesion(None)
+        self.subject_changed.emit(subject)
+        self.go_to_timepoint(timepoint_index, force=True)
+        return True
+
+    def open_read(self) -> ReadSession:
+        """Open (or create) this reader's read of the open subject.
+
+        Timepoints listed in the worklist but not in the read are added. Unless the
+        reader already moved on, the first timepoint not yet signed is opened.
+        """
+        subject = self._require_subject()
+        key = ReadKey(
+            study_id=subject.study_id or self.context.profile.name,
+            subject_id=subject.subject_id,
+            reader_id=self.context.reader_id,
+            read_type=self.context.read_type,
+        )
+        session = ReadSession.open(
+            self.repository(),
+            key,
+            site_id=subject.site_id,
+            profile=self.context.profile,
+        )
+        _add_missing_timepoints(session, subject)
+        self._set_session(session)
+        index = self.timepoint_index or _first_draft_index(session.read)
+        self.go_to_timepoint(index, force=True)
+        return session
+
+    def _set_session(self, session: ReadSession | None) -> None:
+        if self.session is session:
+            return
+        self.session = session
+        self.session_changed.emit(session)
+
+    # ------------------------------------------------------------------ timepoints
+    def timepoint_indices(self) -> list[int]:
+        """Return the indices of the open subject's timepoints (baseline first)."""
+        return (
+            [] if self.subject is None else [t.index for t in self.subject.timepoints]
+        )
+
+    def timepoint_entry(self, index: int | None = None) -> TimepointEntry | None:
+        """Return a worklist timepoint of the open subject (default: the current one)."""
+        if self.subject is None:
+            return None
+        wanted = self.timepoint_index if index is None else index
+        return next((t for t in self.subject.timepoints if t.index == wanted), None)
+
+    def go_to_timepoint(self, index: int, *, force: bool = False) -> None:
+        """Read timepoint ``index`` (baseline is shown beside a follow-up)."""
+        if index not in self.timepoint_indices():
+            return
+        if index == self.timepoint_index and not force:
+            return
+        self.reject_proposal()
+        self.timepoint_index = index
+        self.timepoint_changed.emit(index)
+        self._open_timepoint_series(0)
+        if index != 0:
+            self._open_timepoint_series(index)
+        self.select_default_lesion()
+
+    def next_timepoint(self) -> None:
+        """Read the next timepoint of the subject."""
+        self._step_timepoint(1)
+
+    def previous_timepoint(self) -> None:
+        """Read the previous timepoint of the subject."""
+        self._step_timepoint(-1)
+
+    def _step_timepoint(self, step: int) -> None:
+        indices = self.timepoint_indices()
+        if self.timepoint_index not in indices:
+            return
+        position = indices.index(self.timepoint_index) + step
+        if 0 <= position < len(indices):
+            self.go_to_timepoint(indices[position])
+
+    # ------------------------------------------------------------------ series
+    def series_for(self, index: int) -> SeriesInfo | None:
+        """Return the series a timepoint of the open subject shows (chosen or default)."""
+        if self.subject is None:
+            return None
+        subject_id = self.subject.subject_id
+        uid = self._chosen.get((subject_id, index))
+        if uid is not None:
+            return self.worklist.series(subject_id, index, uid)
+        return self.worklist.default_series(subject_id, index)
+
+    def open_series(self, index: int) -> SeriesState | None:
+        """Return the series open at a timepoint (what its viewer must show)."""
+        return self._open.get(index)
+
+    def choose_series(self, subject_id: str, index: int, series_uid: str) -> None:
+        """Open a series the reader chose in the worklist (switching subject if needed)."""
+        self.worklist.series(subject_id, index, series_uid)  # refuses an unknown one
+        self._chosen[(subject_id, index)] = series_uid
+        self.open_subject(subject_id, index if index != 0 else self.timepoint_index)
+        if index != 0 and index != self.timepoint_index:
+            self.go_to_timepoint(index)
+        self._open_timepoint_series(index, retry=True)
+
+    def series_failed(self, index: int, series_uid: str, reason: str) -> None:
+        """Record that a timepoint's series could not be shown (the viewer is cleared).
+
+        A load that finished for a series no longer open is ignored.
+        """
+        state = self._open.get(index)
+        if state is None or state.series.series_instance_uid != series_uid:
+            return
+        failed = replace(state, failure=reason)
+        self._open[index] = failed
+        logger.info("series %s not shown: %s", series_uid, reason)
+        self.series_changed.emit(index, failed)
+
+    def _open_timepoint_series(self, index: int, *, retry: bool = False) -> None:
+        """Open the timepoint's series unless open; ``retry`` reloads a failed one."""
+        series = self.series_for(index)
+        current = self._open.get(index)
+        if series is None:
+            self._open.pop(index, None)
+            self.series_changed.emit(index, None)
+            return
+        is_open = current is not None and current.series is series
+        if is_open and not (retry and current is not None and current.failure):
+            return  # already open (a failed one is retried when chosen again)
+        state = SeriesState(series)
+        self._open[index] = state
+        self.series_changed.emit(index, state)
+
+    # ------------------------------------------------------------------ the image check
+    def check_image(self, drawn: DrawnCaliper) -> None:
+        """Refuse a caliper not drawn on the open series of its subject and timepoint.
+
+        Raises
+        ------
+        WrongImage
+            Naming what was drawn on and what the worklist has open.
+
+        """
+        if self.subject is None or drawn.subject_id != self.subject.subject_id:
+            open_id = "no subject" if self.subject is None else self.subject.subject_id
+            raise WrongImage(
+                f"the caliper was drawn on subject {drawn.subject_id or '?'}'s images "
+                f"but {open_id} is open; nothing recorded"
+            )
+        state = self._open.get(drawn.timepoint_index)
+        label = self._label(drawn.timepoint_index)
+        if state is None or state.series.series_instance_uid != (
+            drawn.series_instance_uid
+        ):
+            raise WrongImage(
+                f"the caliper was drawn on a series that is not the one open at "
+                f"{label}; nothing recorded"
+            )
+        if state.failure:
+            raise WrongImage(
+                f"the series open at {label} could not be shown ({state.failure}); "
+                "nothing recorded"
+            )
+        if not drawn.sop_instance_uid or (
+            drawn.sop_instance_uid not in state.series.sop_instance_uids
+        ):
+            raise WrongImage(
+                f"the caliper's image is not an image of the series open at {label}; "
+                "nothing recorded"
+            )
+
+    def _label(self, index: int) -> str:
+        entry = self.timepoint_entry(index)
+        return f"timepoint {index}" if entry is None else entry.label
+
+    # ------------------------------------------------------------------ lesions
+    def lesion_order(self) -> list[str]:
+        """Return the lesion IDs in table order: targets, non-targets, new lesions."""
+        if self.session is None:
+            return []
+        read = self.session.read
+        return [
+            lesion.lesion_id
+            for kind in LESION_ORDER
+            for lesion in read.lesions_of_type(kind)
+        ]
+
+    def select_lesion(self, lesion_id: str | None) -> None:
+        """Select a lesion (``None``: none); an unknown one selects none."""
+        if lesion_id is not None and lesion_id not in self.lesion_order():
+            lesion_id = None
+        if lesion_id == self.selected_lesion:
+            return
+        self.selected_lesion = lesion_id
+        self.selection_changed.emit(lesion_id)
+
+    def keep_selection_valid(self) -> None:
+        """Drop the selection of a lesion no longer in the read (after undo, delete)."""
+        if self.selected_lesion not in self.lesion_order():
+            self.select_lesion(None)
+
+    def select_default_lesion(self) -> None:
+        """At a follow-up, select the first target not yet recorded there."""
+        if self.session is None or self.timepoint_index == 0:
+            return
+        read = self.session.read
+        for lesion in read.lesions_of_type(LesionType.TARGET):
+            if read.observation(lesion.lesion_id, self.timepoint_index) is None:
+                self.select_lesion(lesion.lesion_id)
+                return
+
+    def select_next_to_measure(self) -> None:
+        """After a recording: select the next target to measure here, else nothing.
+
+        With nothing selected, the next caliper elsewhere adds a lesion, and one over a
+        recorded lesion asks whether it re-measures it.
+        """
+        self.select_lesion(None)
+        self.select_default_lesion()
+
+    def next_lesion(self) -> None:
+        """Select the next lesion (wrapping round)."""
+        self._step_lesion(1)
+
+    def previous_lesion(self) -> None:
+        """Select the previous lesion (wrapping round)."""
+        self._step_lesion(-1)
+
+    def _step_lesion(self, step: int) -> None:
+        order = self.lesion_order()
+        if not order:
+            return
+        if self.selected_lesion in order:
+            position = (order.index(self.selected_lesion) + step) % len(order)
+        else:
+            position = 0
+        self.select_lesion(order[position])
+
+    # ------------------------------------------------------------------ calipers
+    def intent(self, drawn: DrawnCaliper) -> Intent:
+        """Return what a drawn caliper means; refuse it before any question.
+
+        Raises
+        ------
+        WrongImage
+            When it was not drawn on the open series (see :meth:`check_image`).
+        TimepointSigned
+            When its timepoint is signed.
+
+        """
+        session = self._require_session()
+        self.check_image(drawn)
+        session.check_editable(drawn.timepoint_index)
+        return caliper_intent(
+            session.read, drawn.timepoint_index, self.selected_lesion, drawn.caliper
+        )
+
+    def measure(
+        self,
+        lesion_id: str,
+        drawn: DrawnCaliper,
+        *,
+        status: NewLesionStatus | None = None,
+    ) -> Tenths:
+        """Record a target's or new lesion's diameter from a caliper (tenths of a mm).
+
+        A new lesion keeps its status at the timepoint, or takes ``status``.
+        """
+        session = self._require_session()
+        self.check_image(drawn)
+        value = session.record_measurement(
+            lesion_id,
+            drawn.timepoint_index,
+            drawn.caliper,
+            method=drawn.method,
+            series_instance_uid=drawn.series_instance_uid,
+            sop_instance_uid=drawn.sop_instance_uid,
+            status=status,
+        )
+        self.select_next_to_measure()
+        return value
+
+    def designate(self, drawn: DrawnCaliper, organ: Organ, location: str) -> str:
+        """Make a baseline target from a caliper; return its ID.
+
+        Raises ``RuleViolation`` when the profile refuses it as a target (the reader
+        may then record it as a non-target with :meth:`add_non_target`).
+        """
+        session = self._require_session()
+        self.check_image(drawn)
+        lesion_id = session.designate_target(
+            organ,
+            location,
+            caliper=drawn.caliper,
+            method=drawn.method,
+            series_instance_uid=drawn.series_instance_uid,
+            sop_instance_uid=drawn.sop_instance_uid,
+        )
+        self.select_next_to_measure()  # a caliper elsewhere designates the next one
+        return lesion_id
+
+    def add_non_target(
+        self, organ: Organ, location: str, drawn: DrawnCaliper | None = None
+    ) -> str:
+        """Add a baseline non-target (with the caliper that shows where); return its ID."""
+        session = self._require_session()
+        if drawn is not None:
+            self.check_image(drawn)
+        lesion_id = session.add_non_target(
+            organ, location, mark=None if drawn is None else drawn.mark()
+        )
+        self.select_lesion(lesion_id)
+        return lesion_id
+
+    def add_new_lesion(
+        self,
+        organ: Organ,
+        location: str,
+        status: NewLesionStatus,
+        drawn: DrawnCaliper | None = None,
+    ) -> str:
+        """Add a new lesion at the current follow-up (measured when drawn); its ID."""
+        session = self._require_session()
+        index = self.timepoint_index if drawn is None else drawn.timepoint_index
+        if drawn is not None:
+            self.check_image(drawn)
+        lesion_id = session.add_new_lesion(
+            organ,
+            location,
+            index,
+            status=status,
+            mark=None if drawn is None else drawn.mark(),
+        )
+        # drawn: measured already; else selected, so that its caliper measures it
+        self.select_lesion(None if drawn is not None else lesion_id)
+        return lesion_id
+
+    def set_status(
+        self, status: LesionStatus | str, *, cytology_confirmed: bool = False
+    ) -> str:
+        """Record the selected lesion's status at the current timepoint; its ID."""
+        session = self._require_session()
+        if self.selected_lesion is None:
+            raise MrecistError("select a lesion first (L: next lesion)")
+        lesion_id = self.selected_lesion
+        session.record_status(
+            lesion_id,
+            self.timepoint_index,
+            status,
+            cytology_confirmed=cytology_confirmed,
+        )
+        if self.timepoint_index != 0:
+            self.select_default_lesion()
+        return lesion_id
+
+    # ------------------------------------------------------------------ sign-off
+    def missing(self, index: int | None = None) -> tuple[str, ...]:
+        """Return, in words, what keeps a timepoint from being signed (empty: ready).
+
+        The lesions known before it with no status there first, then any other
+        problem of the read up to it (default: the current timepoint).
+        """
+        session = self._require_session()
+        wanted = self.timepoint_index if index is None else index
+        return tuple(
+            dict.fromkeys(problem.message for problem in session.signing_gaps(wanted))
+        )
+
+    def earlier_drafts(self, index: int | None = None) -> tuple[str, ...]:
+        """Return the draft timepoints before a timepoint (signed together with it)."""
+        session = self._require_session()
+        return session.earlier_drafts(self.timepoint_index if index is None else index)
+
+    def sign(self, *, with_earlier_drafts: bool = False) -> str:
+        """Sign the current timepoint; return its label.
+
+        Raises
+        ------
+        IncompleteTimepoint
+            While a lesion known before it has no status there (nothing is signed).
+        EarlierDrafts
+            While an earlier timepoint is a draft, unless signed together with it.
+
+        """
+        session = self._require_session()
+        session.sign_timepoint(
+            self.timepoint_index, with_earlier_drafts=with_earlier_drafts
+        )
+        return self._label(self.timepoint_index)
+
+    # ------------------------------------------------------------------ proposal
+    def propose(self, drawn: DrawnCaliper) -> None:
+        """Hold a semi-automatic caliper until the reader accepts or rejects it."""
+        self.proposal = Proposal(drawn)
+        self.proposal_changed.emit(self.proposal)
+
+    def edit_proposal(self, caliper: Caliper) -> None:
+        """Move the proposal's end points (it is then recorded as edited)."""
+        if self.proposal is None:
+            return
+        drawn = replace(self.proposal.drawn, caliper=caliper)
+        self.proposal = Proposal(drawn, edited=True)
+        self.proposal_changed.emit(self.proposal)
+
+    def take_proposal(self) -> DrawnCaliper | None:
+        """Return the proposal as a caliper to record (with its method) and drop it."""
+        proposal = self.proposal
+        if proposal is None:
+            return None
+        self.proposal = None
+        self.proposal_changed.emit(None)
+        method = (
+            Method.SEMI_AUTOMATIC_EDITED if proposal.edited else Method.SEMI_AUTOMATIC
+        )
+        return replace(proposal.drawn, method=method)
+
+    def reject_proposal(self) -> bool:
+        """Discard the proposal; return whether there was one."""
+        if self.proposal is None:
+            return False
+        self.proposal = None
+        self.proposal_changed.emit(None)
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _require_subject(self) -> SubjectEntry:
+        if self.subject is None:
+            raise MrecistError("open a study first")
+        return self.subject
+
+    def _require_session(self) -> ReadSession:
+        if self.session is None:
+            raise MrecistError("open a study before measuring")
+        return self.session
+
+
+def _add_missing_timepoints(session: ReadSession, subject: SubjectEntry) -> None:
+    known = {tp.index for tp in session.read.timepoints}
+    for timepoint in subject.timepoints:
+        if timepoint.index not in known:
+            session.add_timepoint(
+                timepoint.label,
+                timepoint.index,
+                study_day=timepoint.study_day,
+                scan_date=_parse_date(timepoint.scan_date),
+            )
+
+
+def _first_draft_index(read: Read) -> int:
+    for timepoint in read.timepoints:
+        if timepoint.read_status is not ReadStatus.SIGNED:
+            return timepoint.index
+    return read.timepoints[-1].index if read.timepoints else 0
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        logger.warning("ignoring a scan date that is not an ISO date")
+        return None
