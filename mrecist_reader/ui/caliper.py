@@ -17,7 +17,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, Signal
 
-from mrecist_reader.core.model import Caliper, PointMm
+from mrecist_reader.core.model import (
+    Caliper,
+    LesionType,
+    PointMm,
+    Read,
+    ReadStatus,
+)
+from mrecist_reader.core.wording import word
 from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
 
 logger = logging.getLogger(__name__)
@@ -89,9 +96,52 @@ def in_plane_length_mm(
     return math.hypot(d_col, d_row)
 
 
+def caliper_lock_reason(read: Read, lesion_id: str, timepoint_index: int) -> str:
+    """Return why a lesion's caliper at a timepoint cannot be moved ("" if it can).
+
+    The same rules the session applies when a changed caliper is recorded, asked before
+    the caliper is drawn, so that a locked caliper is drawn locked (no handles, not
+    draggable) instead of being dragged and refused on release:
+
+    - only target and new lesions are measured: a non-target's caliper only shows
+      where the lesion is;
+    - a signed timepoint is read-only, and so is a draft with a signed timepoint after
+      it (its response depends on this one).
+    """
+    lesion = next((le for le in read.lesions if le.lesion_id == lesion_id), None)
+    if lesion is not None and lesion.lesion_type is LesionType.NON_TARGET:
+        return (
+            f"{lesion_id} is a {word(LesionType.NON_TARGET)} lesion: its caliper only "
+            "shows where it is"
+        )
+    timepoint = read.timepoint(timepoint_index)
+    if timepoint is not None and timepoint.read_status is ReadStatus.SIGNED:
+        return f"{timepoint.label} is signed: amend it to change a caliper"
+    later = sorted(
+        (
+            tp
+            for tp in read.timepoints
+            if tp.index > timepoint_index and tp.read_status is ReadStatus.SIGNED
+        ),
+        key=lambda tp: tp.index,
+    )
+    if later:
+        here = timepoint.label if timepoint is not None else "this timepoint"
+        return (
+            f"{later[0].label} is signed and depends on {here}: amend it to change "
+            "a caliper"
+        )
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class CaliperSpec:
-    """What the viewer draws for one lesion's caliper on its slice."""
+    """What the viewer draws for one lesion's caliper on its slice.
+
+    A caliper that is not ``editable`` is locked: drawn without handles, it cannot be
+    dragged and never reports an edit; ``locked_reason`` (see
+    :func:`caliper_lock_reason`) is its tooltip.
+    """
 
     lesion_id: str
     slice_index: int
@@ -100,6 +150,7 @@ class CaliperSpec:
     editable: bool = True
     selected: bool = False
     proposal: bool = False
+    locked_reason: str = ""
 
 
 class _CaliperSignals(QObject):
@@ -125,10 +176,12 @@ class CaliperItem:
         self._spacing_mm = spacing_mm
         colour = _colour_of(spec)
         pen = pg.mkPen(colour, width=2)
+        self._positions = (index_to_handle(spec.p1), index_to_handle(spec.p2))
         self.roi = pg.LineSegmentROI(
-            positions=[index_to_handle(spec.p1), index_to_handle(spec.p2)],
+            positions=list(self._positions),
             pen=pen,
-            hoverPen=pg.mkPen(SELECTED_COLOUR, width=3),
+            # a locked caliper does not light up under the mouse: nothing to drag
+            hoverPen=pg.mkPen(SELECTED_COLOUR, width=3) if spec.editable else pen,
             handlePen=pg.mkPen(colour, width=2),
             movable=spec.editable,
             rotatable=False,
@@ -136,6 +189,12 @@ class CaliperItem:
         )
         for handle in self.roi.getHandles():
             handle.setVisible(spec.editable)
+            handle.setEnabled(spec.editable)
+            if not spec.editable:
+                handle.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.NoButton)
+                handle.setAcceptHoverEvents(False)
+        if not spec.editable:
+            self.roi.setToolTip(spec.locked_reason or f"{spec.lesion_id}: locked")
         # a proposal's label goes under its line: over a drawn caliper both stay legible
         anchor = (0.5, -0.3) if spec.proposal else (0.5, 1.3)
         self.label = pg.TextItem(color=colour, anchor=anchor, fill=(0, 0, 0, 150))
@@ -179,7 +238,18 @@ class CaliperItem:
         first, second = self.handle_positions()
         return in_plane_length_mm(first, second, self._spacing_mm)
 
+    @property
+    def locked(self) -> bool:
+        """Return whether the caliper is locked (drawn where it was recorded, fixed)."""
+        return not self.spec.editable
+
     def _on_moved(self) -> None:
+        if self.locked and not _same_positions(
+            self.handle_positions(), self._positions
+        ):
+            # nothing moves a locked caliper, not even a programmatic drag
+            self._restore()
+            return
         first, second = self.handle_positions()
         self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
         top = min(first[1], second[1])
@@ -187,12 +257,32 @@ class CaliperItem:
         y = bottom if self.spec.proposal else top
         self.label.setPos((first[0] + second[0]) / 2, y)
 
+    def _restore(self) -> None:
+        handles = self.roi.getHandles()
+        self.roi.blockSignals(True)
+        for handle, position in zip(handles, self._positions, strict=True):
+            self.roi.movePoint(handle, QPointF(*position), finish=False)
+        self.roi.blockSignals(False)
+        self._on_moved()
+
     def _on_finished(self) -> None:
+        if self.locked:
+            return  # a locked caliper never reports an edit
         p1, p2 = self.endpoints()
         self.signals.edited.emit(self.spec.lesion_id, p1, p2)
 
     def _on_clicked(self, *_args: object) -> None:
         self.signals.clicked.emit(self.spec.lesion_id)
+
+
+def _same_positions(
+    first: tuple[tuple[float, float], ...], second: tuple[tuple[float, float], ...]
+) -> bool:
+    return all(
+        math.isclose(a, b, abs_tol=1e-3)
+        for one, other in zip(first, second, strict=True)
+        for a, b in zip(one, other, strict=True)
+    )
 
 
 def _colour_of(spec: CaliperSpec) -> str:
