@@ -9,7 +9,6 @@ signals, emitted synchronously in the caller's thread (the GUI thread).
 """
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
@@ -18,10 +17,21 @@ from typing import TypeVar
 
 from psygnal import Signal
 
-from mrecist_reader.core.assess import Assessment, assess
-from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem, RuleViolation
+from mrecist_reader.core.assess import Assessment
+from mrecist_reader.core.completeness import (
+    assess_complete,
+    missing_at,
+    missing_statuses,
+    timepoint_gaps,
+)
+from mrecist_reader.core.cytology import CYTOLOGY_NOTE, check_fluid_progression
+from mrecist_reader.core.errors import (
+    EarlierDrafts,
+    IncompleteTimepoint,
+    MrecistError,
+    Problem,
+)
 from mrecist_reader.core.model import (
-    STATUSES_BY_TYPE,
     Caliper,
     Criteria,
     Lesion,
@@ -40,6 +50,16 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.read_edits import (
+    find_lesion,
+    next_lesion_id,
+    status_for,
+    with_lesion,
+    with_location,
+    with_observation,
+    with_timepoint,
+    without_lesion,
+)
 from mrecist_reader.core.units import Tenths, format_mm
 from mrecist_reader.core.validate import check_target, validate_read
 from mrecist_reader.storage.audit import (
@@ -52,13 +72,17 @@ from mrecist_reader.storage.repository import ReadRepository, Viewer, read_ref
 
 logger = logging.getLogger(__name__)
 
-_LESION_PREFIX = {
-    LesionType.TARGET: "T",
-    LesionType.NON_TARGET: "NT",
-    LesionType.NEW: "N",
-}
-_FLUID_WORDS = re.compile(r"ascites|pleural|effusion", re.IGNORECASE)
-CYTOLOGY_NOTE = "cytology confirmed"
+__all__ = [
+    "CYTOLOGY_NOTE",
+    "CaliperMark",
+    "ReadRepository",
+    "ReadSession",
+    "TimepointSigned",
+    "assess_complete",
+    "available_reads",
+    "open_database",
+    "stored_reads",
+]
 
 
 class TimepointSigned(MrecistError):
@@ -76,6 +100,7 @@ class CaliperMark:
 
 
 def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
+    """Put the caliper on the observation (a new lesion's diameter is its length)."""
     if mark is None:
         return observation
     return replace(
@@ -84,6 +109,9 @@ def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
         series_instance_uid=mark.series_instance_uid,
         sop_instance_uid=mark.sop_instance_uid,
         method=mark.method,
+        diameter=mark.caliper.length()
+        if isinstance(observation.status, NewLesionStatus)
+        else observation.diameter,
     )
 
 
@@ -137,7 +165,8 @@ class ReadSession:
     assessment_changed(object)
         ``Assessment`` of the complete timepoints (``None`` while baseline is incomplete).
     problems_changed(object)
-        ``tuple[Problem, ...]`` of ``validate_read`` on the new snapshot (drafts may
+        ``tuple[Problem, ...]``: ``validate_read`` on the new snapshot, then each
+        lesion known before a follow-up with no status there (drafts may
         have problems; signing requires none up to the signed timepoint).
     undo_state_changed(bool, bool)
         ``(can_undo, can_redo)``.
@@ -163,7 +192,7 @@ class ReadSession:
         self._actor = Actor(read.key.reader_id, os_user or current_os_user())
         self._undo: list[_Step] = []
         self._redo: list[_Step] = []
-        self._problems = validate_read(read, profile)
+        self._problems = _problems_of(read, profile)
         self._assessment = assess_complete(read, profile)
 
     # ------------------------------------------------------------------ opening
@@ -337,25 +366,89 @@ class ReadSession:
         )
         return timepoint
 
-    def sign_timepoint(self, timepoint_index: int) -> None:
-        """Sign a timepoint: it is locked until amended with a reason.
+    def sign_timepoint(
+        self, timepoint_index: int, *, with_earlier_drafts: bool = False
+    ) -> None:
+        """Sign a complete timepoint: it is locked until amended with a reason.
+
+        A timepoint is signed only when it is complete: every lesion known before it
+        has a status there and the read up to it has no problem
+        (:func:`~mrecist_reader.core.completeness.timepoint_gaps`). Timepoints are
+        signed in order: while an earlier timepoint is a draft, signing is refused,
+        unless ``with_earlier_drafts`` is true; then the earlier drafts are signed
+        with it, in one transaction with one audit entry each (ask the reader first,
+        naming :meth:`earlier_drafts`).
+
+        Parameters
+        ----------
+        timepoint_index
+            The timepoint to sign.
+        with_earlier_drafts
+            Sign the earlier draft timepoints together with it.
 
         Raises
         ------
-        InvalidRead
-            Listing every problem of the read up to this timepoint (nothing is signed).
+        EarlierDrafts
+            When an earlier timepoint is a draft and ``with_earlier_drafts`` is false.
+        IncompleteTimepoint
+            Naming what is missing or wrong up to this timepoint (nothing is signed).
+        TimepointSigned
+            When the timepoint is already signed.
 
         """
         timepoint = self._unsigned_timepoint(timepoint_index)
-        problems = validate_read(_truncated(self._read, timepoint_index), self._profile)
-        if problems:
-            raise InvalidRead(problems)
+        drafts = self._earlier_drafts(timepoint_index)
+        if drafts and not with_earlier_drafts:
+            raise EarlierDrafts(timepoint.label, (tp.label for tp in drafts))
+        gaps = timepoint_gaps(self._read, self._profile, timepoint_index)
+        if gaps:
+            raise IncompleteTimepoint(timepoint.label, gaps)
         signed_at = datetime.now(UTC).replace(microsecond=0)
-        signed = replace(timepoint, read_status=ReadStatus.SIGNED, signed_at=signed_at)
-        entry = AuditEntry(
-            "sign", timepoint.label, "draft", f"signed {signed_at.isoformat()}"
-        )
-        self._commit(_with_timepoint(self._read, signed), [entry], "", undoable=False)
+        read = self._read
+        entries = []
+        for draft in (*drafts, timepoint):
+            signed = replace(draft, read_status=ReadStatus.SIGNED, signed_at=signed_at)
+            read = with_timepoint(read, signed)
+            reason = (
+                f"signed together with {timepoint.label}" if draft != timepoint else ""
+            )
+            entries.append(
+                AuditEntry(
+                    "sign",
+                    draft.label,
+                    "draft",
+                    f"signed {signed_at.isoformat()}",
+                    reason,
+                )
+            )
+        self._commit(read, entries, "", undoable=False)
+
+    def earlier_drafts(self, timepoint_index: int) -> tuple[str, ...]:
+        """Return the labels of the draft timepoints before this one, in order.
+
+        Signing this timepoint is refused while there are any, unless they are signed
+        together with it (:meth:`sign_timepoint`); a dialog names them.
+        """
+        self._timepoint(timepoint_index)
+        return tuple(tp.label for tp in self._earlier_drafts(timepoint_index))
+
+    def missing_statuses(self, timepoint_index: int) -> tuple[str, ...]:
+        """Return, in words, the lesions known before this timepoint with no status there.
+
+        E.g. ``("N1 (new, first seen at FU1): no status at FU2",)``; the response panel
+        lists them, and the timepoint cannot be signed until they have a status.
+        """
+        self._timepoint(timepoint_index)
+        return missing_statuses(self._read, timepoint_index)
+
+    def signing_gaps(self, timepoint_index: int) -> tuple[Problem, ...]:
+        """Return what keeps this timepoint from being signed (empty: it may be).
+
+        Missing statuses first, then the other problems of the read up to it; the
+        earlier drafts are not among them (see :meth:`earlier_drafts`).
+        """
+        self._timepoint(timepoint_index)
+        return timepoint_gaps(self._read, self._profile, timepoint_index)
 
     def amend_timepoint(self, timepoint_index: int, reason: str) -> None:
         """Reopen a signed timepoint, and every later signed one, as drafts.
@@ -383,7 +476,7 @@ class ReadSession:
         read = self._read
         for reopened in (timepoint, *later):
             draft = replace(reopened, read_status=ReadStatus.DRAFT, signed_at=None)
-            read = _with_timepoint(read, draft)
+            read = with_timepoint(read, draft)
         entries = [AuditEntry("amend", timepoint.label, "signed", "draft", reason)]
         because = f"reopened because {timepoint.label} was amended: {reason}"
         entries += [
@@ -442,7 +535,10 @@ class ReadSession:
         """
         self._draft_timepoint(0)
         lesion = Lesion(
-            _next_id(self._read, LesionType.TARGET), LesionType.TARGET, organ, location
+            next_lesion_id(self._read, LesionType.TARGET),
+            LesionType.TARGET,
+            organ,
+            location,
         )
         observation = self._target_observation(
             lesion,
@@ -476,12 +572,12 @@ class ReadSession:
         """
         self._draft_timepoint(0)
         lesion = Lesion(
-            _next_id(self._read, LesionType.NON_TARGET),
+            next_lesion_id(self._read, LesionType.NON_TARGET),
             LesionType.NON_TARGET,
             organ,
             location,
         )
-        comment = _check_fluid_progression(lesion, status, cytology_confirmed, comment)
+        comment = check_fluid_progression(lesion, status, cytology_confirmed, comment)
         observation = _marked(
             Observation(lesion.lesion_id, 0, status, comment=comment), mark
         )
@@ -500,8 +596,9 @@ class ReadSession:
     ) -> str:
         """Add a new lesion first seen at a follow-up timepoint; return its id.
 
-        ``mark`` keeps the caliper that showed where it is and how large (no diameter
-        is recorded for a new lesion; the caliper's length stays in its end points).
+        ``mark`` keeps the caliper that showed where it is and how large: its length is
+        recorded as the new lesion's longest diameter (``viable_diameter_mm``, which
+        supports the 10 mm rule for an unequivocal new HCC).
         """
         if timepoint_index == 0:
             raise MrecistError(
@@ -509,7 +606,7 @@ class ReadSession:
             )
         self._draft_timepoint(timepoint_index)
         lesion = Lesion(
-            _next_id(self._read, LesionType.NEW), LesionType.NEW, organ, location
+            next_lesion_id(self._read, LesionType.NEW), LesionType.NEW, organ, location
         )
         observation = _marked(
             Observation(
@@ -526,7 +623,7 @@ class ReadSession:
         self, lesion: Lesion, observation: Observation, what: str, reason: str = ""
     ) -> str:
         """Save a lesion with its first observation as one audited command."""
-        read = _with_observation(_with_lesion(self._read, lesion), observation)
+        read = with_observation(with_lesion(self._read, lesion), observation)
         entry = AuditEntry(
             what.replace(" ", "_"),
             f"{self._label(observation.timepoint_index)}/{lesion.lesion_id}",
@@ -547,15 +644,38 @@ class ReadSession:
         series_instance_uid: str = "",
         sop_instance_uid: str = "",
         comment: str | None = None,
+        status: NewLesionStatus | None = None,
     ) -> Tenths:
-        """Record a target's viable diameter from a caliper; return it (tenths of a mm).
+        """Record a lesion's diameter from a caliper; return it (tenths of a mm).
 
-        At baseline the size range is checked again (``RuleViolation``).
+        A target's viable diameter (at baseline the size range is checked again), or a
+        new lesion's longest diameter: the new lesion keeps its status at the timepoint
+        (``present`` or ``equivocal``), or takes ``status`` when given or when it has
+        none there yet. Non-target lesions are not measured.
+
+        Raises
+        ------
+        RuleViolation
+            For a baseline target out of the profile's range.
+        MrecistError
+            For a non-target lesion, or a new lesion with no status at the timepoint
+            and none given.
+
         """
         lesion = self._lesion(lesion_id)
+        if lesion.lesion_type is LesionType.NEW:
+            mark = CaliperMark(caliper, series_instance_uid, sop_instance_uid, method)
+            return self._measure_new_lesion(
+                lesion, timepoint_index, mark, status=status, comment=comment
+            )
         if lesion.lesion_type is not LesionType.TARGET:
             raise MrecistError(
-                f"{lesion_id} is a {lesion.lesion_type} lesion; only targets are measured"
+                f"{lesion_id} is a {lesion.lesion_type} lesion; only target and new "
+                "lesions are measured"
+            )
+        if status is not None:
+            raise MrecistError(
+                f"{lesion_id} is a target lesion: a measured target's status is measured"
             )
         self._draft_timepoint(timepoint_index)
         observation = self._target_observation(
@@ -569,6 +689,33 @@ class ReadSession:
                 "sop": sop_instance_uid,
             },
             comment=self._keep_comment(lesion_id, timepoint_index, comment),
+        )
+        self._record(lesion, observation, "")
+        return observation.diameter or 0
+
+    def _measure_new_lesion(
+        self,
+        lesion: Lesion,
+        timepoint_index: int,
+        mark: CaliperMark,
+        *,
+        status: NewLesionStatus | None,
+        comment: str | None,
+    ) -> Tenths:
+        self._draft_timepoint(timepoint_index)
+        old = self._read.observation(lesion.lesion_id, timepoint_index)
+        if status is not None:
+            token = NewLesionStatus(status)
+        elif old is not None:
+            token = NewLesionStatus(str(old.status))
+        else:
+            raise MrecistError(
+                f"{lesion.lesion_id} has no status at {self._label(timepoint_index)}: "
+                "record it as present or equivocal with its diameter"
+            )
+        kept = self._keep_comment(lesion.lesion_id, timepoint_index, comment)
+        observation = _marked(
+            Observation(lesion.lesion_id, timepoint_index, token, comment=kept), mark
         )
         self._record(lesion, observation, "")
         return observation.diameter or 0
@@ -587,6 +734,8 @@ class ReadSession:
         A target's recorded value follows the status (``absent`` 0.0, ``too_small`` the
         profile's value, ``not_evaluable`` none). ``progression`` of ascites or pleural
         effusion needs ``cytology_confirmed=True`` (mrecist-rules.md §Non-target response).
+        A non-target or new lesion keeps its caliper at the timepoint (and a new lesion
+        its diameter) when its status changes.
 
         Raises
         ------
@@ -598,7 +747,7 @@ class ReadSession:
         """
         lesion = self._lesion(lesion_id)
         self._draft_timepoint(timepoint_index)
-        token = _status_for(lesion, status)
+        token = status_for(lesion, status)
         kept = self._keep_comment(lesion_id, timepoint_index, comment)
         if lesion.lesion_type is LesionType.TARGET:
             assert isinstance(token, TargetStatus)
@@ -612,21 +761,23 @@ class ReadSession:
             )
         else:
             if lesion.lesion_type is LesionType.NON_TARGET:
-                kept = _check_fluid_progression(lesion, token, cytology_confirmed, kept)
-            observation = Observation(lesion_id, timepoint_index, token, comment=kept)
+                kept = check_fluid_progression(lesion, token, cytology_confirmed, kept)
+            # The caliper that shows where it is (and a new lesion's diameter) stays.
+            old = self._read.observation(lesion_id, timepoint_index)
+            observation = (
+                Observation(lesion_id, timepoint_index, token, comment=kept)
+                if old is None
+                else replace(old, status=token, comment=kept)
+            )
         self._record(lesion, observation, CYTOLOGY_NOTE if cytology_confirmed else "")
 
     def edit_location(self, lesion_id: str, location: str) -> None:
         """Change a lesion's location text (refused when a signed timepoint shows it)."""
         lesion = self._lesion(lesion_id)
         self._ensure_lesion_unlocked(lesion_id)
-        edited = replace(lesion, location=location)
-        lesions = tuple(
-            edited if x.lesion_id == lesion_id else x for x in self._read.lesions
-        )
         entry = AuditEntry("edit_location", lesion_id, lesion.location, location)
         self._commit(
-            replace(self._read, lesions=lesions),
+            with_location(self._read, lesion_id, location),
             [entry],
             f"edit location of {lesion_id}",
         )
@@ -645,7 +796,7 @@ class ReadSession:
             old.comment,
             comment,
         )
-        read = _with_observation(self._read, replace(old, comment=comment))
+        read = with_observation(self._read, replace(old, comment=comment))
         self._commit(read, [entry], f"edit comment of {lesion_id}")
 
     def delete_lesion(self, lesion_id: str) -> None:
@@ -653,13 +804,7 @@ class ReadSession:
         lesion = self._lesion(lesion_id)
         self._ensure_lesion_unlocked(lesion_id)
         removed = [o for o in self._read.observations if o.lesion_id == lesion_id]
-        read = replace(
-            self._read,
-            lesions=tuple(x for x in self._read.lesions if x.lesion_id != lesion_id),
-            observations=tuple(
-                o for o in self._read.observations if o.lesion_id != lesion_id
-            ),
-        )
+        read = without_lesion(self._read, lesion_id)
         old = "; ".join(_describe_obs(lesion, o) for o in removed) or str(
             lesion.lesion_type
         )
@@ -718,7 +863,7 @@ class ReadSession:
                 "%s %s (subject %s)", entry.action, entry.target, read.key.subject_id
             )
         self._read = read
-        self._problems = validate_read(read, self._profile)
+        self._problems = _problems_of(read, self._profile)
         self._assessment = assess_complete(read, self._profile)
         self.read_changed.emit(read)
         self.assessment_changed.emit(self._assessment)
@@ -739,7 +884,7 @@ class ReadSession:
             _describe_obs(lesion, observation),
             reason,
         )
-        read = _with_observation(self._read, observation)
+        read = with_observation(self._read, observation)
         self._commit(
             read, [entry], f"record {lesion.lesion_id} at {self._label(index)}"
         )
@@ -816,6 +961,12 @@ class ReadSession:
         self._ensure_no_later_signed(timepoint.label, timepoint_index)
         return timepoint
 
+    def _earlier_drafts(self, timepoint_index: int) -> tuple[Timepoint, ...]:
+        """Return the draft timepoints before ``timepoint_index``, in order."""
+        earlier = (tp for tp in self._read.timepoints if tp.index < timepoint_index)
+        drafts = (tp for tp in earlier if tp.read_status is ReadStatus.DRAFT)
+        return tuple(sorted(drafts, key=_tp_index))
+
     def _later_signed(self, timepoint_index: int) -> tuple[Timepoint, ...]:
         """Return the signed timepoints after ``timepoint_index``, in order."""
         later = (tp for tp in self._read.timepoints if tp.index > timepoint_index)
@@ -835,10 +986,10 @@ class ReadSession:
         return self._timepoint(timepoint_index).label
 
     def _lesion(self, lesion_id: str) -> Lesion:
-        for lesion in self._read.lesions:
-            if lesion.lesion_id == lesion_id:
-                return lesion
-        raise MrecistError(f"the read has no lesion {lesion_id}")
+        lesion = find_lesion(self._read, lesion_id)
+        if lesion is None:
+            raise MrecistError(f"the read has no lesion {lesion_id}")
+        return lesion
 
     def _ensure_lesion_unlocked(self, lesion_id: str) -> None:
         for observation in self._read.observations:
@@ -846,114 +997,29 @@ class ReadSession:
                 self._draft_timepoint(observation.timepoint_index)
 
 
-# ---------------------------------------------------------------------- pure helpers
-def assess_complete(read: Read, profile: ProtocolProfile) -> Assessment | None:
-    """Assess the read up to its last timepoint without problems (``None``: none).
-
-    A draft is often incomplete (a follow-up half measured); the response panel then
-    shows the timepoints that are complete, so the reader sees the result so far.
-    """
-    indices = sorted(tp.index for tp in read.timepoints)
-    for last in reversed(indices):
-        truncated = _truncated(read, last)
-        if not validate_read(truncated, profile):
-            return assess(truncated, profile)
-    return None
-
-
-def _truncated(read: Read, last_index: int) -> Read:
-    """Return the read with only the timepoints up to ``last_index``."""
-    keep = {tp.index for tp in read.timepoints if tp.index <= last_index}
-    observations = tuple(o for o in read.observations if o.timepoint_index in keep)
-    seen = {o.lesion_id for o in observations}
-    return replace(
-        read,
-        timepoints=tuple(tp for tp in read.timepoints if tp.index in keep),
-        lesions=tuple(lesion for lesion in read.lesions if lesion.lesion_id in seen),
-        observations=observations,
+# ---------------------------------------------------------------------- helpers
+def _problems_of(read: Read, profile: ProtocolProfile) -> tuple[Problem, ...]:
+    """Return the read's problems and, after them, every status still missing."""
+    problems = validate_read(read, profile)
+    listed = {(p.lesion_id, p.timepoint_index) for p in problems}
+    missing = (
+        m.problem()
+        for tp in sorted(read.timepoints, key=_tp_index)
+        for m in missing_at(read, tp.index)
+        if (m.lesion_id, m.timepoint_index) not in listed
     )
+    return (*problems, *missing)
 
 
 def _tp_index(timepoint: Timepoint) -> int:
     return timepoint.index
 
 
-def _with_timepoint(read: Read, timepoint: Timepoint) -> Read:
-    timepoints = tuple(
-        timepoint if tp.index == timepoint.index else tp for tp in read.timepoints
-    )
-    return replace(read, timepoints=timepoints)
-
-
-def _with_lesion(read: Read, lesion: Lesion) -> Read:
-    return replace(read, lesions=(*read.lesions, lesion))
-
-
-def _with_observation(read: Read, observation: Observation) -> Read:
-    """Return the read with ``observation`` added or replaced, in canonical order."""
-    others = [
-        o
-        for o in read.observations
-        if (o.lesion_id, o.timepoint_index)
-        != (observation.lesion_id, observation.timepoint_index)
-    ]
-    position = {lesion.lesion_id: i for i, lesion in enumerate(read.lesions)}
-    ordered = sorted(
-        [*others, observation],
-        key=lambda o: (o.timepoint_index, position.get(o.lesion_id, len(position))),
-    )
-    return replace(read, observations=tuple(ordered))
-
-
-def _next_id(read: Read, lesion_type: LesionType) -> str:
-    """Return the next lesion id of a type: one more than the highest in use."""
-    prefix = _LESION_PREFIX[lesion_type]
-    numbers = [
-        int(lesion.lesion_id[len(prefix) :])
-        for lesion in read.lesions
-        if re.fullmatch(rf"{prefix}\d+", lesion.lesion_id)
-    ]
-    return f"{prefix}{max(numbers, default=0) + 1}"
-
-
-def _status_for(lesion: Lesion, status: LesionStatus | str) -> LesionStatus:
-    enum = STATUSES_BY_TYPE[lesion.lesion_type]
-    try:
-        token: LesionStatus = enum(str(status))  # type: ignore[assignment]
-    except ValueError:
-        allowed = ", ".join(str(m) for m in enum)
-        raise MrecistError(
-            f"{lesion.lesion_id} is a {lesion.lesion_type} lesion: status {status!s} "
-            f"is not one of {allowed}"
-        ) from None
-    return token
-
-
-def _check_fluid_progression(
-    lesion: Lesion, status: LesionStatus, cytology_confirmed: bool, comment: str
-) -> str:
-    """Refuse unconfirmed progression of ascites/pleural effusion; note a confirmation."""
-    if status is not NonTargetStatus.PROGRESSION or not _FLUID_WORDS.search(
-        lesion.location
-    ):
-        return comment
-    if not cytology_confirmed:
-        raise RuleViolation(
-            f"{lesion.lesion_id} ({lesion.location}): ascites or pleural effusion counts "
-            "as progression only with cytological confirmation; confirm the cytology or "
-            "record another status",
-            lesion_id=lesion.lesion_id,
-            value=str(status),
-            allowed="progression with cytology_confirmed",
-        )
-    if CYTOLOGY_NOTE in comment:
-        return comment
-    return f"{comment}; {CYTOLOGY_NOTE}" if comment else CYTOLOGY_NOTE
-
-
 def _describe_obs(lesion: Lesion, observation: Observation) -> str:
     parts = [str(observation.status)]
-    if observation.diameter is not None and lesion.lesion_type is LesionType.TARGET:
+    if observation.diameter is not None and lesion.lesion_type is not (
+        LesionType.NON_TARGET
+    ):
         parts.append(f"{format_mm(observation.diameter)} mm")
     if observation.method is not None:
         parts.append(str(observation.method))
@@ -1011,7 +1077,7 @@ def _timepoint_changes(before: Read, after: Read) -> list[tuple[str, str]]:
 def _lesion_changes(before: Read, after: Read) -> list[tuple[str, str]]:
     changes = []
     for lesion_id in _lesion_order(before, after):
-        old, new = _find_lesion(before, lesion_id), _find_lesion(after, lesion_id)
+        old, new = find_lesion(before, lesion_id), find_lesion(after, lesion_id)
         if old != new:
             changes.append(_change(lesion_id, old, new, _describe_lesion))
     return changes
@@ -1030,7 +1096,7 @@ def _observation_changes(before: Read, after: Read) -> list[tuple[str, str]]:
     for index, lesion_id in keys:
         old = before.observation(lesion_id, index)
         new = after.observation(lesion_id, index)
-        lesion = _find_lesion(after, lesion_id) or _find_lesion(before, lesion_id)
+        lesion = find_lesion(after, lesion_id) or find_lesion(before, lesion_id)
         if old != new and lesion is not None:
             name = f"{lesion_id} at {_timepoint_label(index, before, after)}"
             changes.append(_change(name, old, new, partial(_describe_obs, lesion)))
@@ -1073,7 +1139,3 @@ def _lesion_order(before: Read, after: Read) -> list[str]:
     ids = [lesion.lesion_id for lesion in (*before.lesions, *after.lesions)]
     ids += [o.lesion_id for o in (*before.observations, *after.observations)]
     return list(dict.fromkeys(ids))
-
-
-def _find_lesion(read: Read, lesion_id: str) -> Lesion | None:
-    return next((x for x in read.lesions if x.lesion_id == lesion_id), None)

@@ -1,6 +1,7 @@
 """Amending a signed timepoint reopens the later signed ones; undo/redo say what changed."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mrecist_reader.core.model import (
     Response,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.read_edits import with_timepoint
 from mrecist_reader.resources import load_profile
 from mrecist_reader.session import ReadSession, TimepointSigned
 from mrecist_reader.storage.audit import Actor, AuditEntry, AuditRecord
@@ -124,13 +126,18 @@ def test_after_the_amendment_the_new_response_is_signed_again_in_order(
 
 
 def test_a_draft_before_a_signed_timepoint_cannot_change_its_response(
-    session: ReadSession,
+    session: ReadSession, repository: ReadRepository, profile: ProtocolProfile
 ) -> None:
     session.add_timepoint("BASELINE", 0, study_day=0)
     session.designate_target(Organ.LIVER, "segment VII", caliper=caliper(60.0))
     session.add_timepoint("FU1", 1, study_day=60)
     session.record_measurement("T1", 1, caliper(30.0))
-    session.sign_timepoint(1)  # signed while the baseline is still a draft
+    fu1 = session.read.timepoint(1)
+    assert fu1 is not None
+    # Signed while the baseline is still a draft: the session no longer signs so,
+    # but an imported read (or one signed by an earlier version) may be like this.
+    imported = with_timepoint(session.read, replace(fu1, read_status=ReadStatus.SIGNED))
+    session = ReadSession(repository, imported, profile)
     before = session.read
     with pytest.raises(
         TimepointSigned,

@@ -65,3 +65,42 @@ class InvalidProfile(MrecistError):
         self.problems = tuple(problems)
         listed = "; ".join(p.message for p in self.problems)
         super().__init__(f"{source}: invalid protocol profile: {listed}")
+
+
+class CytologyRequired(RuleViolation):
+    """Progression of ascites or pleural effusion recorded without cytological proof.
+
+    mrecist-rules.md §Non-target response: ascites or pleural effusion count as
+    progression only with cytological confirmation.
+    """
+
+
+class IncompleteTimepoint(InvalidRead):
+    """A timepoint cannot be signed: something is missing or wrong up to it.
+
+    ``label`` names the timepoint; ``problems`` lists what is missing or wrong, each in
+    words (``N1 (new, first seen at FU1): no status at FU2``).
+    """
+
+    def __init__(self, label: str, problems: Iterable[Problem]) -> None:
+        super().__init__(problems)
+        self.label = label
+        listed = "; ".join(p.message for p in self.problems)
+        self.args = (f"{label} cannot be signed yet: {listed}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class EarlierDrafts(MrecistError):
+    """A follow-up would be signed while an earlier timepoint is still a draft."""
+
+    def __init__(self, label: str, drafts: Iterable[str]) -> None:
+        self.label = label
+        self.drafts = tuple(drafts)
+        listed = ", ".join(self.drafts)
+        verb = "is" if len(self.drafts) == 1 else "are"
+        super().__init__(
+            f"{label} cannot be signed while {listed} {verb} a draft: sign "
+            f"{listed} first, or sign {label} together with {listed}"
+        )
