@@ -253,9 +253,33 @@ def write_export(
         The paths of measurements.csv and responses.csv.
 
     """
+    return write_export_rows(
+        folder,
+        list(rows_for_measurements(reads, blinded=blinded)),
+        list(rows_for_responses(assessed, blinded=blinded)),
+    )
+
+
+def write_export_rows(
+    folder: Path, measurement_rows: Sequence[Row], response_rows: Sequence[Row]
+) -> tuple[Path, Path]:
+    """Write rows made beforehand as measurements.csv and responses.csv: both or neither.
+
+    Parameters
+    ----------
+    folder
+        An existing folder.
+    measurement_rows, response_rows
+        The rows (:func:`rows_for_measurements`, :func:`rows_for_responses`), in the
+        files' order.
+
+    Returns
+    -------
+    tuple[Path, Path]
+        The paths of measurements.csv and responses.csv.
+
+    """
     measurements, responses = (folder / name for name in EXPORT_FILES)
-    measurement_rows = list(rows_for_measurements(reads, blinded=blinded))
-    response_rows = list(rows_for_responses(assessed, blinded=blinded))
     with atomic_write_all([measurements, responses]) as (first, second):
         write_rows(first, MEASUREMENT_COLUMNS, measurement_rows)
         write_rows(second, RESPONSE_COLUMNS, response_rows)

@@ -1,0 +1,265 @@
+"""One exporter for the window and the command line (data-transfer.md §Files).
+
+What a read exports, whoever asks:
+
+- **measurements.csv**: every observation as recorded, draft or signed (its
+  ``read_status`` says which).
+- **responses.csv**: one row per *complete* timepoint only: the run of timepoints from
+  baseline on where every lesion known before has a status and the read has no problem
+  (:func:`~mrecist_reader.core.completeness.assess_complete`). A timepoint still being
+  read gets no row, never an ``NE`` or ``SD`` made up for it;
+  :attr:`ExportResult.without_response` says which timepoints were left out and why
+  (``S01 FU2: T2 (target) not assessed``).
+- **Blinding** (:func:`is_blinded`): a central read is always exported blinded; a local
+  read is blinded when the export is (``--blinded``, or the settings'
+  ``blinded_export``). Blinded rows have no ``scan_date`` and no ``site_id``.
+- **Both files or neither**: every row is made before the first byte is written, and
+  the two files are replaced together (``transfer.atomic.atomic_write_all``).
+
+The window passes the open read, or the reader's reads of every subject; the command
+line every read in the database. The same reads with the same settings give the same
+bytes.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mrecist_reader.core.completeness import assess_complete, without_response
+from mrecist_reader.core.errors import InvalidProfile, MrecistError
+from mrecist_reader.core.model import Read, ReadType
+from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.resources import load_profile
+from mrecist_reader.session import open_database
+from mrecist_reader.transfer.csv_out import (
+    EXPORT_FILES,
+    Row,
+    read_sort_key,
+    rows_for_measurements,
+    rows_for_responses,
+    write_export_rows,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EXPORT_FILES",
+    "ExportFolderError",
+    "ExportResult",
+    "database_reads",
+    "existing_export_files",
+    "export_reads",
+    "is_blinded",
+]
+
+
+class ExportFolderError(MrecistError):
+    """The export's folder cannot be used (a file, or not creatable): a usage error."""
+
+    exit_status = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes
+    ----------
+    paths
+        measurements.csv and responses.csv, in that order.
+    reads
+        How many reads were exported.
+    measurement_rows, response_rows
+        How many rows each file has (headers not counted).
+    blinded_reads
+        How many of the reads were exported blinded.
+    without_response
+        Each timepoint left without a response row, and why, e.g.
+        ``S01 FU2: T2 (target) not assessed`` (subject, timepoint, reason; the reader
+        is named too when the export holds more than one read of the subject).
+
+    """
+
+    paths: tuple[Path, Path]
+    reads: int
+    measurement_rows: int
+    response_rows: int
+    blinded_reads: int
+    without_response: tuple[str, ...]
+
+    @property
+    def folder(self) -> Path:
+        """Return the folder the files were written to."""
+        return self.paths[0].parent
+
+    def summary(self) -> str:
+        """Say what was written, in lines for a reader (the last lines: the gaps)."""
+        if self.reads and self.blinded_reads == self.reads:
+            blinding = " (blinded)"
+        elif self.blinded_reads:
+            blinding = f" ({self.blinded_reads} blinded)"
+        else:
+            blinding = ""
+        lines = [
+            f"exported {self.reads} read(s) to {self.folder}{blinding}: "
+            f"{self.measurement_rows} measurement row(s), "
+            f"{self.response_rows} response row(s)"
+        ]
+        if self.without_response:
+            lines.append(
+                f"no response for {len(self.without_response)} timepoint(s) that are "
+                "not complete:"
+            )
+            lines += [f"  {gap}" for gap in self.without_response]
+        return "\n".join(lines)
+
+
+def is_blinded(read: Read, *, blinded: bool) -> bool:
+    """Return whether a read's rows are exported blinded (no scan date, no site).
+
+    The one blinding rule of every export: a central read (blinded independent
+    review) always; a local read when the export is blinded (``blinded``: the
+    command line's ``--blinded``, else the settings' ``blinded_export``).
+    """
+    return blinded or read.key.read_type is ReadType.CENTRAL
+
+
+def existing_export_files(folder: Path) -> tuple[str, ...]:
+    """Return the names of the export files already in ``folder`` (ask before replacing)."""
+    return tuple(name for name in EXPORT_FILES if (Path(folder) / name).exists())
+
+
+def database_reads(db_url: str, *, subject_id: str | None = None) -> tuple[Read, ...]:
+    """Return every read in a reads database (or every read of one subject).
+
+    For the command line and audit tools: every reader's reads. A reader's window
+    exports the reads it may see (``session.stored_reads``) instead.
+
+    Parameters
+    ----------
+    db_url
+        The database's SQLAlchemy URL.
+    subject_id
+        Only this subject's reads (``None``: every subject).
+
+    """
+    with open_database(db_url) as repository:
+        reads = repository.all_reads()
+    if subject_id is not None:
+        reads = tuple(read for read in reads if read.key.subject_id == subject_id)
+    return reads
+
+
+def export_reads(
+    reads: Iterable[Read],
+    folder: Path,
+    *,
+    blinded: bool = False,
+    profile: ProtocolProfile | None = None,
+) -> ExportResult:
+    """Write measurements.csv and responses.csv of ``reads`` into ``folder``.
+
+    Parameters
+    ----------
+    reads
+        The reads to export (the open one, one subject's, or every one).
+    folder
+        The folder; created when missing. Files already there are replaced (ask the
+        reader first: :func:`existing_export_files`).
+    blinded
+        Blind local reads too (central reads are always blinded: :func:`is_blinded`).
+    profile
+        The profile of reads made with a profile of that name (e.g. one loaded from a
+        file); reads made with another profile are assessed with the shipped profile
+        of their name.
+
+    Returns
+    -------
+    ExportResult
+        The files, the counts and the timepoints left without a response.
+
+    Raises
+    ------
+    ExportFolderError
+        When ``folder`` is a file or cannot be created (nothing written).
+    MrecistError
+        When a read's protocol profile cannot be loaded (nothing written).
+
+    """
+    ordered = sorted(reads, key=lambda read: read_sort_key(read.key))
+    profiles = _profiles(ordered, profile)
+    twice = Counter(read.key.subject_id for read in ordered)
+    measurement_rows: list[Row] = []
+    response_rows: list[Row] = []
+    gaps: list[str] = []
+    for read in ordered:
+        read_profile = profiles[read.protocol_profile]
+        blind = is_blinded(read, blinded=blinded)
+        measurement_rows += rows_for_measurements([read], blinded=blind)
+        assessment = assess_complete(read, read_profile)
+        if assessment is not None:
+            response_rows += rows_for_responses([(read, assessment)], blinded=blind)
+        who = read.key.subject_id
+        if twice[who] > 1:
+            who += f" ({read.key.reader_id}, {read.key.read_type})"
+        gaps += [
+            f"{who} {timepoint.label}: {why}"
+            for timepoint, why in without_response(read, read_profile)
+        ]
+    paths = write_export_rows(
+        _usable_folder(Path(folder)), measurement_rows, response_rows
+    )
+    result = ExportResult(
+        paths=paths,
+        reads=len(ordered),
+        measurement_rows=len(measurement_rows),
+        response_rows=len(response_rows),
+        blinded_reads=sum(is_blinded(read, blinded=blinded) for read in ordered),
+        without_response=tuple(gaps),
+    )
+    logger.info(
+        "exported %d reads, %d timepoints without a response",
+        result.reads,
+        len(gaps),
+    )
+    return result
+
+
+def _profiles(
+    reads: Sequence[Read], given: ProtocolProfile | None
+) -> dict[str, ProtocolProfile]:
+    """Return the profile of every read's profile name (each loaded once)."""
+    profiles: dict[str, ProtocolProfile] = {}
+    if given is not None:
+        profiles[given.name] = given
+    for read in reads:
+        name = read.protocol_profile
+        if name in profiles:
+            continue
+        try:
+            profiles[name] = load_profile(name)
+        except (OSError, InvalidProfile) as error:
+            raise MrecistError(
+                f"the read of subject {read.key.subject_id} by {read.key.reader_id} "
+                f"was made with protocol profile {name}, which cannot be loaded here "
+                f"({error}); nothing was written"
+            ) from None
+    return profiles
+
+
+def _usable_folder(folder: Path) -> Path:
+    """Return ``folder``, created when missing; refuse a file or an unusable path."""
+    if folder.exists() and not folder.is_dir():
+        raise ExportFolderError(
+            f"{folder}: is a file, expected the folder to write "
+            f"{' and '.join(EXPORT_FILES)} into"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportFolderError(
+            f"{folder}: cannot create the folder ({error.strerror or error})"
+        ) from None
+    return folder
