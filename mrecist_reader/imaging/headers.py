@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import logging
 import math
+import re
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -69,6 +70,14 @@ _PAGE_WORDS = ("DOSE", "SUMMARY", "REPORT", "PATIENT_INFO", "SCREEN")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
+LOCALIZER_WORDS = re.compile(
+    r"SURVEY|SURVIEW|SCOUT|TOPOGRAM|SCANOGRAM|LOCALI[SZ]ER|TRI[- ]?PILOT"
+    r"|\b\d[- ]?PLANE[- ]?LOC",
+    re.IGNORECASE,
+)
+"""Words of a series description or protocol name that name a localizer."""
+
+
 @dataclass(frozen=True, slots=True)
 class FrameGeometry:
     """Where one frame lies: position, orientation and in-plane spacing (each optional)."""
@@ -121,8 +130,16 @@ class FileHeader:
 
     @property
     def is_localizer(self) -> bool:
-        """Return whether ImageType marks the image as a localizer / scout."""
-        return "LOCALIZER" in self.image_type or "SCOUT" in self.image_type
+        """Return whether the image is a localizer / scout / survey.
+
+        ImageType LOCALIZER or SCOUT, or a series description or protocol name that
+        says so: Philips "SURVEY" (also run into other words: "Breath holdSURVEY"),
+        "Surview", Siemens "Topogram", GE "3-PLANE LOC", "Scout", "Scanogram".
+        """
+        if "LOCALIZER" in self.image_type or "SCOUT" in self.image_type:
+            return True
+        text = f"{self.series_description} {self.protocol_name}"
+        return LOCALIZER_WORDS.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

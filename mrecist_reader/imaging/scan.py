@@ -217,7 +217,7 @@ def build_stacks(
     stacks: list[SeriesInfo] = []
     for all_images in by_series.values():
         images, copies = _without_copies(all_images)
-        groups = _split_series(images)
+        groups = _as_localizer_if_survey(_split_series(images))
         sizes = {(g[0].header.rows, g[0].header.columns) for g in groups.values()}
         extra: tuple[str, ...] = (
             (f"series has mixed image sizes ({len(sizes)} sizes): split into stacks",)
@@ -366,6 +366,28 @@ def _split_series(images: list[_Image]) -> dict[_GroupKey, list[_Image]]:
         )
         groups[key].append(image)
     return dict(groups)
+
+
+SURVEY_PLANES = 3
+"""A series whose images lie in this many planes (axial, coronal, sagittal) is a survey."""
+
+
+def _as_localizer_if_survey(
+    groups: dict[_GroupKey, list[_Image]],
+) -> dict[_GroupKey, list[_Image]]:
+    """Mark every stack of a multi-plane survey as a localizer.
+
+    A series with images in all three planes is a 3-plane localizer / survey, whatever
+    its ImageType says (Philips writes ORIGINAL, PRIMARY, M_FFE): none of its stacks
+    is a volume to read, and the worklist sets them aside.
+    """
+    planes = {_plane_name(key[2]) for key in groups}
+    if len(planes & {"axial", "coronal", "sagittal"}) < SURVEY_PLANES:
+        return groups
+    marked: dict[_GroupKey, list[_Image]] = defaultdict(list)
+    for (rows, columns, orientation, _), images in groups.items():
+        marked[(rows, columns, orientation, True)].extend(images)
+    return dict(marked)
 
 
 def _plane_name(orientation: tuple[float, ...] | None) -> str:

@@ -8,8 +8,13 @@ labels in their natural order (``FU1``, ``FU2``, ``FU10``), then by study date.
 ``study_day`` is the whole number of days from the baseline's study date.
 
 Series within a timepoint: arterial first, then portal venous, delayed, pre-contrast,
-unknown; localizers last. The only date-bearing field is ``TimepointEntry.scan_date``
-(ISO text), which a blinded UI must not show; everything else is safe to display.
+unknown. Localizers (scouts, surveys, topograms: ``scan`` labels their stacks
+``localizer ...``) are set aside in ``TimepointEntry.localizers``: none is a volume to
+read, and a 3-plane survey would otherwise be three rows of one series. A study made
+only of localizers gives no timepoint (:func:`set_aside` lists such stacks).
+
+The only date-bearing field is ``TimepointEntry.scan_date`` (ISO text), which a blinded
+UI must not show; everything else is safe to display.
 """
 
 import logging
@@ -50,7 +55,9 @@ class TimepointEntry:
     study_instance_uids
         The studies of this timepoint.
     series
-        Arterial first, localizers last.
+        The series to read, arterial first (localizers excluded).
+    localizers
+        The timepoint's localizer stacks, set aside (not for reading).
 
     """
 
@@ -60,6 +67,7 @@ class TimepointEntry:
     scan_date: str
     study_instance_uids: tuple[str, ...]
     series: tuple[SeriesInfo, ...]
+    localizers: tuple[SeriesInfo, ...] = ()
 
     @property
     def is_baseline(self) -> bool:
@@ -100,15 +108,40 @@ def build_worklist(series: Sequence[SeriesInfo]) -> tuple[SubjectEntry, ...]:
     by_subject: dict[str, list[SeriesInfo]] = defaultdict(list)
     for item in series:
         by_subject[item.subject_id].append(item)
-    return tuple(
+    subjects = (
         _subject(subject_id, items) for subject_id, items in sorted(by_subject.items())
     )
+    return tuple(s for s in subjects if s.timepoints)
+
+
+def is_localizer(series: SeriesInfo) -> bool:
+    """Return whether a stack is a localizer (scout, survey, topogram)."""
+    return series.stack_label.startswith("localizer")
+
+
+def set_aside(series: Sequence[SeriesInfo]) -> tuple[SeriesInfo, ...]:
+    """Return the localizer stacks that no worklist timepoint lists for reading.
+
+    All localizers are set aside from ``TimepointEntry.series``; these are the ones of
+    studies made only of localizers, which have no timepoint at all.
+    """
+    readable = {_group_of(s) for s in series if not is_localizer(s)}
+    return tuple(s for s in series if is_localizer(s) and _group_of(s) not in readable)
+
+
+def _group_of(item: SeriesInfo) -> tuple[str, str]:
+    return (item.subject_id, _timepoint_key(item))
 
 
 def _subject(subject_id: str, items: list[SeriesInfo]) -> SubjectEntry:
     groups: dict[str, list[SeriesInfo]] = defaultdict(list)
     for item in items:
         groups[_timepoint_key(item)].append(item)
+    groups = {
+        key: group
+        for key, group in groups.items()
+        if any(not is_localizer(s) for s in group)
+    }
     ordered = sorted(groups.items(), key=lambda kv: _timepoint_sort_key(kv[0], kv[1]))
     baseline_date = _study_date(ordered[0][1]) if ordered else None
     timepoints = tuple(
@@ -155,9 +188,7 @@ def _timepoint_sort_key(key: str, items: Sequence[SeriesInfo]) -> tuple[object, 
 
 
 def _series_sort_key(item: SeriesInfo) -> tuple[object, ...]:
-    localizer = item.stack_label.startswith("localizer")
     return (
-        1 if localizer else 0,
         _PHASE_ORDER[item.phase],
         item.series_number if item.series_number is not None else 1 << 30,
         item.series_description,
@@ -179,5 +210,10 @@ def _timepoint(
         study_day=(found - baseline_date).days if found and baseline_date else None,
         scan_date=found.isoformat() if found else "",
         study_instance_uids=tuple(sorted({s.study_instance_uid for s in items})),
-        series=tuple(sorted(items, key=_series_sort_key)),
+        series=tuple(
+            sorted((s for s in items if not is_localizer(s)), key=_series_sort_key)
+        ),
+        localizers=tuple(
+            sorted((s for s in items if is_localizer(s)), key=_series_sort_key)
+        ),
     )

@@ -17,7 +17,12 @@ from mrecist_reader.imaging import scan as scan_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import Phase, pseudonymous_subject_id
-from tests.imaging.dicom_factory import SeriesSpec, oblique_orientation, write_series
+from tests.imaging.dicom_factory import (
+    AXIAL,
+    SeriesSpec,
+    oblique_orientation,
+    write_series,
+)
 
 
 def _only(result: scan_module.ScanResult) -> scan_module.SeriesInfo:
@@ -166,6 +171,49 @@ def test_localizer_and_other_orientations_and_sizes_are_separate_stacks(
         s for s in result.series if s.stack_label.startswith("localizer")
     )
     assert localizer_stack.phase is Phase.UNKNOWN
+
+
+CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)
+SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+
+
+def test_three_plane_survey_without_localizer_image_type_is_a_localizer(
+    tmp_path: Path,
+) -> None:
+    # as Philips writes it: ImageType ORIGINAL, PRIMARY, M_FFE; no word in the text
+    uid = generate_uid()
+    plain = {"ImageType": ["ORIGINAL", "PRIMARY", "M_FFE"]}
+    for name, orientation in (("a", AXIAL), ("c", CORONAL), ("s", SAGITTAL)):
+        spec = SeriesSpec(
+            n_slices=3,
+            series_uid=uid,
+            orientation=orientation,
+            description="Breath hold",
+            extra=plain,
+        )
+        write_series(tmp_path / name, spec)
+    labels = sorted(s.stack_label for s in scan(tmp_path).series)
+    assert labels == ["localizer axial", "localizer coronal", "localizer sagittal"]
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["Breath holdSURVEY/SBC$1", "Surview", "Topogram 0.6 T20f", "3-PLANE LOC"],
+)
+def test_localizer_named_only_in_its_description(
+    tmp_path: Path, description: str
+) -> None:
+    spec = SeriesSpec(n_slices=2, description=description)
+    write_series(tmp_path, spec)
+    assert _only(scan(tmp_path)).stack_label == "localizer axial"
+
+
+def test_two_planes_of_a_series_are_not_taken_for_a_survey(tmp_path: Path) -> None:
+    uid = generate_uid()
+    write_series(tmp_path / "a", SeriesSpec(series_uid=uid))
+    write_series(tmp_path / "c", SeriesSpec(series_uid=uid, orientation=CORONAL))
+    labels = sorted(s.stack_label for s in scan(tmp_path).series)
+    assert labels == ["axial", "coronal"]
 
 
 def test_missing_position_and_spacing_are_warned_not_fatal(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from pydicom.pixels.processing import apply_modality_lut
 
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import ScanResult, scan
-from mrecist_reader.imaging.volume import SeriesInfo, Volume
+from mrecist_reader.imaging.volume import Phase, SeriesInfo, Volume
+from mrecist_reader.imaging.worklist import build_worklist, set_aside
 
 pytestmark = pytest.mark.shared
 
@@ -57,7 +58,21 @@ def test_fmri_with_repeated_positions_is_a_4d_series(shared_samples: Path) -> No
 def test_three_plane_localizer_is_split_by_orientation(shared_samples: Path) -> None:
     result = scan(shared_samples / "fo-dicom" / "abd1")
     counts = {s.stack_label: s.n_images for s in result.series}
-    assert counts == {"axial": 3, "coronal": 5, "sagittal": 3}
+    assert counts == {
+        "localizer axial": 3,
+        "localizer coronal": 5,
+        "localizer sagittal": 3,
+    }
+    # Philips writes no LOCALIZER in ImageType: the survey is still set aside, not
+    # three worklist rows of one series of which two would open nothing
+    assert all(s.phase is Phase.UNKNOWN for s in result.series)
+    assert build_worklist(result.series) == ()
+    assert set_aside(result.series) == result.series
+
+
+def test_ge_three_plane_loc_is_a_localizer(shared_samples: Path) -> None:
+    (series,) = scan(shared_samples / "fo-dicom" / "benchmark_mr.dcm").series
+    assert series.stack_label.startswith("localizer")
 
 
 def test_philips_study_keeps_localizer_apart_and_skips_dose_pages(

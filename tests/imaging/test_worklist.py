@@ -5,7 +5,12 @@ from datetime import date
 from pathlib import Path
 
 from mrecist_reader.imaging.volume import PatientIdentity, Phase, SeriesInfo
-from mrecist_reader.imaging.worklist import SubjectEntry, TimepointEntry, build_worklist
+from mrecist_reader.imaging.worklist import (
+    SubjectEntry,
+    TimepointEntry,
+    build_worklist,
+    set_aside,
+)
 
 
 def _series(
@@ -86,7 +91,7 @@ def test_follow_up_labels_order_timepoints_without_dates() -> None:
     assert all(t.study_day is None and t.scan_date == "" for t in subject.timepoints)
 
 
-def test_arterial_series_first_localizers_last() -> None:
+def test_arterial_series_first_localizers_set_aside() -> None:
     day = date(2025, 1, 1)
     series = [
         _series(
@@ -95,16 +100,33 @@ def test_arterial_series_first_localizers_last() -> None:
         _series("S01", "BASELINE", day, phase=Phase.PORTAL_VENOUS, description="PV"),
         _series("S01", "BASELINE", day, phase=Phase.PRE_CONTRAST, description="PRE"),
         _series("S01", "BASELINE", day, phase=Phase.ARTERIAL, description="ART"),
+        _series("S01", "BASELINE", day, phase=Phase.UNKNOWN, description="DWI"),
     ]
     (timepoint,) = build_worklist(series)[0].timepoints
-    assert [s.phase for s in timepoint.series] == [
-        Phase.ARTERIAL,
-        Phase.PORTAL_VENOUS,
-        Phase.PRE_CONTRAST,
-        Phase.UNKNOWN,
+    assert [s.series_description for s in timepoint.series] == [
+        "ART",
+        "PV",
+        "PRE",
+        "DWI",
     ]
-    assert timepoint.series[-1].stack_label == "localizer axial"
+    assert [s.stack_label for s in timepoint.localizers] == ["localizer axial"]
     assert [s.series_description for s in timepoint.arterial_series] == ["ART"]
+    assert set_aside(series) == ()
+
+
+def test_a_three_plane_survey_opens_no_row_and_a_survey_only_study_no_timepoint() -> (
+    None
+):
+    day = date(2025, 1, 1)
+    survey = [
+        _series("S01", "FU1", day, description="SURVEY", stack_label=f"localizer {p}")
+        for p in ("axial", "coronal", "sagittal")
+    ]
+    baseline = _series("S01", "BASELINE", None, phase=Phase.ARTERIAL, description="A")
+    (subject,) = build_worklist([baseline, *survey])
+    assert [t.label for t in subject.timepoints] == ["BASELINE"]
+    assert set_aside([baseline, *survey]) == tuple(survey)
+    assert build_worklist(survey) == ()
 
 
 def test_only_scan_date_carries_a_date() -> None:
