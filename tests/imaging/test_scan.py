@@ -16,7 +16,7 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 from mrecist_reader.imaging import scan as scan_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import scan
-from mrecist_reader.imaging.volume import Phase, pseudonymous_subject_id
+from mrecist_reader.imaging.volume import Phase, SeriesInfo, pseudonymous_subject_id
 from tests.imaging.dicom_factory import (
     AXIAL,
     SeriesSpec,
@@ -25,7 +25,7 @@ from tests.imaging.dicom_factory import (
 )
 
 
-def _only(result: scan_module.ScanResult) -> scan_module.SeriesInfo:
+def _only(result: scan_module.ScanResult) -> SeriesInfo:
     assert len(result.series) == 1, [s.stack_label for s in result.series]
     return result.series[0]
 
@@ -182,7 +182,7 @@ def test_three_plane_survey_without_localizer_image_type_is_a_localizer(
 ) -> None:
     # as Philips writes it: ImageType ORIGINAL, PRIMARY, M_FFE; no word in the text
     uid = generate_uid()
-    plain = {"ImageType": ["ORIGINAL", "PRIMARY", "M_FFE"]}
+    plain: dict[str, object] = {"ImageType": ["ORIGINAL", "PRIMARY", "M_FFE"]}
     for name, orientation in (("a", AXIAL), ("c", CORONAL), ("s", SAGITTAL)):
         spec = SeriesSpec(
             n_slices=3,
@@ -230,7 +230,7 @@ def test_missing_position_and_spacing_are_warned_not_fatal(tmp_path: Path) -> No
 
 def _sr_file(path: Path) -> None:
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.22"
+    meta.MediaStorageSOPClassUID = pydicom.uid.UID("1.2.840.10008.5.1.4.1.1.88.22")
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
