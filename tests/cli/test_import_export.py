@@ -166,3 +166,65 @@ def test_without_db_the_users_default_database_is_used(awkward_csv, tmp_path):
     assert (data_home / "mrecist_reader" / "reads.db").is_file()
     assert main(["export", "-o", str(tmp_path / "out")]) == 0
     assert rows(tmp_path / "out" / "measurements.csv") == rows(awkward_csv)
+
+
+def half_measured_follow_up(db: str) -> None:
+    """Store a local read: BASELINE T1 and T2 signed, FU1 with only T1 measured."""
+    from mrecist_reader.core.model import Caliper, Organ, ReadKey
+    from mrecist_reader.resources import load_profile
+    from mrecist_reader.session import ReadSession
+
+    def caliper(length_mm: float) -> Caliper:
+        return Caliper((0.0, 0.0, 0.0), (length_mm, 0.0, 0.0))
+
+    with ReadRepository(db) as repository:
+        session = ReadSession.open(
+            repository,
+            ReadKey("NCT06779461", "S01", "R1", ReadType.LOCAL),
+            site_id="SITE01",
+            profile=load_profile("nct06779461"),
+        )
+        session.add_timepoint("BASELINE", 0, study_day=0)
+        session.designate_target(Organ.LIVER, "segment VII", caliper=caliper(60.0))
+        session.designate_target(Organ.LIVER, "segment II", caliper=caliper(40.0))
+        session.sign_timepoint(0)
+        session.add_timepoint("FU1", 1, study_day=30)
+        session.record_measurement("T1", 1, caliper(50.0))
+
+
+def test_a_half_measured_follow_up_exports_no_response_and_says_so(
+    db, tmp_path, capsys
+):
+    half_measured_follow_up(db)
+    assert export(db, tmp_path / "out") == 0
+    out = capsys.readouterr().out
+    assert "exported 1 read(s)" in out
+    assert "no response for 1 timepoint(s) that are not complete:" in out
+    assert "  S01 FU1: T2 (target) not assessed" in out
+    measurements = rows(tmp_path / "out" / "measurements.csv")
+    assert [(r["timepoint"], r["lesion_id"]) for r in measurements] == [
+        ("BASELINE", "T1"),
+        ("BASELINE", "T2"),
+        ("FU1", "T1"),
+    ]
+    responses = rows(tmp_path / "out" / "responses.csv")
+    assert [row["timepoint"] for row in responses] == ["BASELINE"]
+
+
+def test_a_central_read_is_exported_blinded_even_without_blinded(db, tmp_path):
+    central = DATA / "nct06779461_central_two_subjects.csv"
+    assert main(["import", str(central), "--db", db]) == 0
+    assert export(db, tmp_path / "out", "--no-blinded") == 0
+    for name in ("measurements.csv", "responses.csv"):
+        exported = rows(tmp_path / "out" / name)
+        assert exported
+        assert {row["site_id"] for row in exported} == {""}
+
+
+def test_an_unknown_protocol_is_a_usage_error_and_writes_nothing(
+    db, awkward_csv, tmp_path, capsys
+):
+    assert main(["import", str(awkward_csv), "--db", db]) == 0
+    assert export(db, tmp_path / "out", "--protocol", "no_such_profile") == 2
+    assert "--protocol: unknown protocol profile" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
