@@ -100,18 +100,23 @@ class CaliperMark:
 
 
 def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
-    """Put the caliper on the observation (a new lesion's diameter is its length)."""
+    """Put the caliper on the observation.
+
+    A new lesion's longest diameter is the caliper's length (a caliper of no length,
+    a click, only marks where it is); other lesions keep their recorded value.
+    """
     if mark is None:
         return observation
+    diameter = observation.diameter
+    if isinstance(observation.status, NewLesionStatus):
+        diameter = mark.caliper.length() or None
     return replace(
         observation,
         caliper=mark.caliper,
         series_instance_uid=mark.series_instance_uid,
         sop_instance_uid=mark.sop_instance_uid,
         method=mark.method,
-        diameter=mark.caliper.length()
-        if isinstance(observation.status, NewLesionStatus)
-        else observation.diameter,
+        diameter=diameter,
     )
 
 
@@ -703,6 +708,11 @@ class ReadSession:
         comment: str | None,
     ) -> Tenths:
         self._draft_timepoint(timepoint_index)
+        if mark.caliper.length() == 0:
+            raise MrecistError(
+                f"{lesion.lesion_id}: the caliper has no length; draw it across the "
+                "lesion's longest diameter"
+            )
         old = self._read.observation(lesion.lesion_id, timepoint_index)
         if status is not None:
             token = NewLesionStatus(status)

@@ -271,3 +271,15 @@ def test_the_cytology_rule_is_a_rule_violation(session: ReadSession) -> None:
         session.record_status("NT1", 1, NonTargetStatus.PROGRESSION)
     assert isinstance(refused.value, RuleViolation)
     assert refused.value.lesion_id == "NT1"
+
+
+def test_a_click_marks_a_new_lesion_without_a_diameter(session: ReadSession) -> None:
+    dot = CaliperMark(caliper(0.0), "1.2.3", "1.2.3.9", Method.MANUAL)
+    lesion_id = session.add_new_lesion(
+        Organ.LUNG, "left apex", 2, status=NewLesionStatus.EQUIVOCAL, mark=dot
+    )
+    observation = session.read.observation(lesion_id, 2)
+    assert observation is not None
+    assert (observation.diameter, observation.caliper) == (None, caliper(0.0))
+    with pytest.raises(MrecistError, match="the caliper has no length"):
+        session.record_measurement(lesion_id, 2, caliper(0.0))
