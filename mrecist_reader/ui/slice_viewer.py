@@ -11,6 +11,15 @@ mode, where a click proposes a semi-automatic caliper), right- or middle-drag se
 window/level. Keys: arrows / Page Up / Page Down / Home / End scroll; 1-4 choose W/L
 presets; R resets the view.
 
+Measure mode is never a hidden toggle: the viewer's tool bar has a checkable *Measure*
+button and says which mode is on, the cursor is a crosshair in measure mode and an open
+hand in pan mode, **M** only ever enters measure mode (pressed again it stays on) and
+**Esc** leaves it. Shift+drag pans in measure mode too.
+
+Window and level are kept per series kind (:mod:`mrecist_reader.ui.windowing`): a new
+series opens with the window last used on a series of its modality and phase, or that
+kind's default (the liver window on arterial CT).
+
 Scrolling follows radiology PACS viewers: wheel down, arrow down (or right) and Page Down
 go to the *next image*, arrow up, wheel up and Page Up to the previous one, Home / End to
 the first / last image. Images are in reading order whatever the order of the files:
@@ -27,9 +36,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QTransform
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
@@ -40,6 +57,8 @@ from mrecist_reader.ui.caliper import (
     IndexPoint,
     specs_on_slice,
 )
+from mrecist_reader.ui.theme import ACCENT, MUTED, PANEL
+from mrecist_reader.ui.windowing import Window, WindowMemory, kind_of, series_kind
 
 if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
     from mrecist_reader.imaging.load import VolumeLoader
@@ -59,6 +78,16 @@ SCALE_BAR_OFFSET = (-24, -12)
 """Where the scale bar's right end sits from the bottom-right corner (px)."""
 SCALE_BAR_MAX_PX = 120
 SCALE_BAR_STEPS_MM = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
+PAN_HINT = "Drag pans  ·  M: measure"
+MEASURE_HINT = "Measuring: drag draws, click proposes  ·  Esc: stop"
+MODE_TIPS = {
+    False: "Pan mode: a left drag moves the image. M (or the Measure button) enters "
+    "measure mode.",
+    True: "Measure mode: a drag draws a caliper, a click on a lesion proposes one "
+    "(Enter accepts it). Shift+drag pans. Esc (or the Measure button) leaves it.",
+}
+MEASURE_CURSOR = Qt.CursorShape.CrossCursor
+PAN_CURSOR = Qt.CursorShape.OpenHandCursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +132,9 @@ class ImageStack:
     caption: str = ""
     sample: npt.NDArray[np.generic] | None = field(default=None)
     gaps: frozenset[int] = frozenset()
+    kind: str = ""
+    """The series kind (modality and phase, :func:`~mrecist_reader.ui.windowing.series_kind`)
+    whose window/level the viewer remembers; empty: the modality alone."""
 
     @classmethod
     def from_volume(cls, volume: Volume, caption: str = "") -> "ImageStack":
@@ -116,6 +148,7 @@ class ImageStack:
             caption=caption,
             sample=array[:: max(1, array.shape[0] // 16), ::4, ::4],
             gaps=gap_slices(volume.series),
+            kind=series_kind(volume.series),
         )
 
     @classmethod
@@ -135,7 +168,13 @@ class ImageStack:
             modality=series.modality,
             caption=caption,
             gaps=gap_slices(series),
+            kind=series_kind(series),
         )
+
+    @property
+    def window_kind(self) -> str:
+        """Return the kind whose window/level this stack opens with and keeps."""
+        return self.kind or kind_of(self.modality)
 
     @property
     def pixel_spacing_mm(self) -> tuple[float, float]:
@@ -242,6 +281,9 @@ class SliceViewer(QWidget):
         A lesion's caliper was moved: lesion id and its two end points.
     caliper_clicked(str)
         A lesion's caliper was clicked.
+    measure_mode_changed(bool)
+        Measure mode was entered (``True``) or left: by **M** / **Esc** on the viewer,
+        its tool bar button or :meth:`set_measure_mode`.
 
     """
 
@@ -251,15 +293,25 @@ class SliceViewer(QWidget):
     caliper_drawn = Signal(object, object)
     caliper_edited = Signal(str, object, object)
     caliper_clicked = Signal(str)
+    measure_mode_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        window_memory: WindowMemory | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sliceViewer")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.stack: ImageStack | None = None
         self.slice_index = 0
         self.window_level: tuple[float, float] = (400.0, 40.0)
+        self.window_memory = (
+            window_memory if window_memory is not None else WindowMemory()
+        )
         self.measure_mode = False
+        self._mouse_scene_pos: QPointF | None = None
         self._current: npt.NDArray[np.generic] | None = None
         self._specs: list[CaliperSpec] = []
         self._items: list[CaliperItem] = []
@@ -270,6 +322,8 @@ class SliceViewer(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._build_tool_bar())
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("#000000")
         self.canvas.ci.setContentsMargins(0, 0, 0, 0)
@@ -287,7 +341,82 @@ class SliceViewer(QWidget):
         self.scale_bar.anchor((1, 1), (1, 1), offset=SCALE_BAR_OFFSET)
         self.scale_bar.setVisible(False)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.canvas.viewport().installEventFilter(self)
         self._build_overlays()
+        self._show_mode()
+
+    def _build_tool_bar(self) -> QFrame:
+        """Build the tool bar: the Measure button and what the mouse does now."""
+        bar = QFrame()
+        bar.setObjectName("viewerToolBar")
+        bar.setStyleSheet(f"QFrame#viewerToolBar {{ background: {PANEL}; }}")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(2, 2, 2, 2)
+        row.setSpacing(0)
+        self.measure_button = QToolButton()
+        self.measure_button.setObjectName("measureButton")
+        self.measure_button.setText("Measure (M)")
+        self.measure_button.setCheckable(True)
+        # the keyboard's way is M / Esc: the image keeps the focus (arrows scroll)
+        self.measure_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.measure_button.setToolTip(
+            "Measure mode: drag draws a caliper, a click proposes one. "
+            "M enters it, Esc leaves it."
+        )
+        self.measure_button.setStyleSheet(
+            "QToolButton { border: 1px solid #4a525e; border-radius: 3px;"
+            " padding: 3px 8px; }"
+            f" QToolButton:checked {{ background: {ACCENT}; color: #000000;"
+            f" border-color: {ACCENT}; font-weight: bold; }}"
+        )
+        self.measure_button.toggled.connect(self.set_measure_mode)
+        row.addWidget(self.measure_button)
+        self.mode_hint = QLabel()
+        self.mode_hint.setObjectName("modeHint")
+        self.mode_hint.setContentsMargins(8, 0, 4, 0)
+        self.mode_hint.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
+        row.addWidget(self.mode_hint, stretch=1)
+        self.tool_bar = bar
+        return bar
+
+    def _fit_mode_hint(self) -> None:
+        """Show the mode's hint, elided to the tool bar's room (full text as tooltip)."""
+        text = MEASURE_HINT if self.measure_mode else PAN_HINT
+        margins = self.mode_hint.contentsMargins()
+        room = (
+            self.tool_bar.width()
+            - self.measure_button.sizeHint().width()
+            - margins.left()
+            - margins.right()
+            - 16
+        )
+        if not self.tool_bar.isVisible() or room <= 0:
+            self.mode_hint.setText(text)
+            return
+        metrics = self.mode_hint.fontMetrics()
+        self.mode_hint.setText(
+            metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        )
+
+    @property
+    def mode_text(self) -> str:
+        """Return the full hint of the current mode (what the tool bar says)."""
+        return MEASURE_HINT if self.measure_mode else PAN_HINT
+
+    def _show_mode(self) -> None:
+        """Show the mode in the tool bar and by the cursor."""
+        measuring = self.measure_mode
+        self.measure_button.blockSignals(True)
+        self.measure_button.setChecked(measuring)
+        self.measure_button.blockSignals(False)
+        self._fit_mode_hint()
+        self.mode_hint.setToolTip(MODE_TIPS[measuring])
+        self.mode_hint.setStyleSheet(
+            f"color: {ACCENT}; font-weight: bold;" if measuring else f"color: {MUTED};"
+        )
+        self.canvas.viewport().setCursor(MEASURE_CURSOR if measuring else PAN_CURSOR)
 
     def _build_overlays(self) -> None:
         self.top_left = self._overlay("overlayTopLeft")
@@ -329,6 +458,7 @@ class SliceViewer(QWidget):
 
     def resizeEvent(self, event: object) -> None:  # noqa: D102
         super().resizeEvent(event)  # type: ignore[arg-type]
+        self._fit_mode_hint()
         self._update_scale_bar()
         self._place_overlays()
 
@@ -472,16 +602,21 @@ class SliceViewer(QWidget):
         self.stack = stack
         self._clear_calipers()
         self.placeholder.setVisible(stack is None)
+        # another image: the value once under the cursor is not this image's
+        self._mouse_scene_pos = None
+        self._full_text[self.cursor_value] = ""
+        self.cursor_value.setText("")
         if stack is None:
             self.image.clear()
             self._current = None
             for label in (self.top_left, self.top_right, self.bottom_left):
                 self._full_text[label] = ""
-            self._full_text[self.cursor_value] = ""
             self._place_overlays()
             return
         self._apply_geometry(stack)
-        self.window_level = window or self._default_window(stack)
+        self.window_level = window or self._window_for(stack)
+        if window is not None:
+            self.window_memory.remember(stack.window_kind, self.window_level)
         middle = stack.shape[0] // 2
         self.slice_index = -1
         self.set_slice(middle if slice_index is None else slice_index)
@@ -514,11 +649,19 @@ class SliceViewer(QWidget):
         self.orient["Bottom"].setText(orientation_letter(row_dir))
         self.orient["Top"].setText(orientation_letter(-row_dir))
 
-    def _default_window(self, stack: ImageStack) -> tuple[float, float]:
+    def _window_for(self, stack: ImageStack) -> Window:
+        """Return the window a stack opens with: its kind's last, else the default."""
+        remembered = self.window_memory.window_for(stack.window_kind)
+        if remembered is not None:
+            return remembered
         if stack.is_ct:
             return (400.0, 40.0)
         sample = stack.sample if stack.sample is not None else stack.get_slice(0)
         return auto_window(sample)
+
+    def set_window_memory(self, memory: WindowMemory) -> None:
+        """Share a window memory (e.g. one for the baseline and follow-up viewers)."""
+        self.window_memory = memory
 
     def set_caption(self, text: str) -> None:
         """Set the top-left caption (subject, timepoint, study day, series)."""
@@ -540,6 +683,7 @@ class SliceViewer(QWidget):
         self.image.setImage(self._current, autoLevels=False, levels=(low, high))
         self._show_calipers()
         self._update_text()
+        self._update_cursor_value()
         self.slice_changed.emit(index)
 
     def scroll_by(self, step: int) -> None:
@@ -603,6 +747,8 @@ class SliceViewer(QWidget):
     def set_window(self, width: float, level: float) -> None:
         """Set window width and level (values in the image's units, HU on CT)."""
         self.window_level = (max(float(width), 1.0), float(level))
+        if self.stack is not None:
+            self.window_memory.remember(self.stack.window_kind, self.window_level)
         self.image.setLevels(self._levels())
         self._update_text()
         self._emit_window()
@@ -663,17 +809,37 @@ class SliceViewer(QWidget):
         )
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        if self.stack is None or self._current is None:
+        self._mouse_scene_pos = QPointF(scene_pos)
+        self._update_cursor_value()
+
+    def _update_cursor_value(self) -> None:
+        """Show the value under the cursor of the image shown now (or nothing)."""
+        if self._mouse_scene_pos is None or self.stack is None or self._current is None:
+            if self._full_text.get(self.cursor_value):
+                self._set_overlay_text(self.cursor_value, "")
             return
-        point = self.view.mapSceneToView(scene_pos)
+        point = self.view.mapSceneToView(self._mouse_scene_pos)
         row, col = round(point.y()), round(point.x())
         n_rows, n_cols = self._current.shape[:2]
         if not (0 <= row < n_rows and 0 <= col < n_cols):
             self._set_overlay_text(self.cursor_value, "")
             return
+        if self.slice_index in self.stack.gaps:
+            self._set_overlay_text(self.cursor_value, f"({col}, {row})  no image")
+            return
         value = float(self._current[row, col])
         unit = " HU" if self.stack.is_ct else ""
         self._set_overlay_text(self.cursor_value, f"({col}, {row})  {value:.0f}{unit}")
+
+    def eventFilter(self, watched: object, event: QEvent) -> bool:  # noqa: D102
+        if (
+            watched is self.canvas.viewport()
+            and event.type() == QEvent.Type.Leave
+            and self._mouse_scene_pos is not None
+        ):
+            self._mouse_scene_pos = None  # the mouse left the image
+            self._update_cursor_value()
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102
         images = {
@@ -691,6 +857,10 @@ class SliceViewer(QWidget):
             self.go_to_image(1)
         elif key == Qt.Key.Key_End and self.stack is not None:
             self.go_to_image(self.stack.shape[0])
+        elif key == Qt.Key.Key_M and not event.modifiers():
+            self.set_measure_mode(True)  # M enters; pressed again it stays on
+        elif key == Qt.Key.Key_Escape and self.measure_mode:
+            self.set_measure_mode(False)
         elif not self._preset_key(event.text()):
             super().keyPressEvent(event)
 
@@ -729,10 +899,16 @@ class SliceViewer(QWidget):
             self._items.append(item)
 
     def set_measure_mode(self, enabled: bool) -> None:
-        """Turn measure mode on (left-drag draws, click proposes) or off (left pans)."""
-        self.measure_mode = enabled
-        cursor = Qt.CursorShape.CrossCursor if enabled else Qt.CursorShape.ArrowCursor
-        self.canvas.viewport().setCursor(cursor)
+        """Turn measure mode on (left-drag draws, click proposes) or off (left pans).
+
+        The tool bar button, its hint and the cursor follow; ``measure_mode_changed``
+        is emitted when the mode changes.
+        """
+        changed = bool(enabled) != self.measure_mode
+        self.measure_mode = bool(enabled)
+        self._show_mode()
+        if changed:
+            self.measure_mode_changed.emit(self.measure_mode)
 
     def _on_measure_click(self, point: QPointF) -> None:
         self.point_clicked.emit(self._index_at(point))

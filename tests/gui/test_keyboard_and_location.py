@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from mrecist_reader.core.model import LesionType, NewLesionStatus
 from mrecist_reader.ui import dialogs
 from mrecist_reader.ui.theme import FOCUS, apply_theme
-from tests.gui.helpers import save_screenshot
+from tests.gui.shots import save_screenshot
 
 
 def _add_button(dialog: dialogs.LesionDialog) -> QPushButton:

@@ -31,12 +31,14 @@ def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
     return widget
 
 
-def test_opens_on_the_middle_slice_with_the_abdomen_window(viewer: SliceViewer) -> None:
+def test_arterial_ct_opens_on_the_middle_slice_with_the_liver_window(
+    viewer: SliceViewer,
+) -> None:
     assert viewer.slice_index == 12
-    assert viewer.window_level == (400.0, 40.0)
+    assert viewer.window_level == (150.0, 70.0)  # mRECIST reads arterial CT
     # reading order is head to feet: slice index 12 of 24 (z ascending) is image 12
     assert "Slice 12 / 24" in viewer.bottom_left.text()
-    assert "W 400  L 40" in viewer.top_right.text()
+    assert "W 150  L 70" in viewer.top_right.text()
 
 
 def _z(viewer: SliceViewer) -> float:
@@ -138,6 +140,10 @@ def test_window_presets_set_levels_without_touching_the_pixels(
     qtbot: QtBot, viewer: SliceViewer
 ) -> None:
     before = viewer.image.image
+    qtbot.keyClick(viewer, Qt.Key.Key_2)
+    abdomen = CT_PRESETS[1]
+    assert viewer.window_level == (abdomen.width, abdomen.level)
+    assert viewer.image.getLevels() == pytest.approx((-160.0, 240.0))
     qtbot.keyClick(viewer, Qt.Key.Key_1)
     liver = CT_PRESETS[0]
     assert viewer.window_level == (liver.width, liver.level)
@@ -147,8 +153,9 @@ def test_window_presets_set_levels_without_touching_the_pixels(
 
 
 def test_right_drag_widens_the_window(viewer: SliceViewer) -> None:
+    width = viewer.window_level[0]
     viewer.adjust_window(50.0, 0.0)
-    assert viewer.window_level[0] > 400.0
+    assert viewer.window_level[0] > width
 
 
 def test_auto_window_spans_the_image_values_on_mr(qtbot: QtBot) -> None:
