@@ -186,8 +186,8 @@ def test_a_central_read_is_always_blinded_a_local_one_when_asked(
     }
     assert sites == {("S01", ""), ("S09", "SITE07")}
     assert cli_export(url, tmp_path / "blind", "--blinded") == 0
-    sites = {r["site_id"] for r in rows(tmp_path / "blind" / "measurements.csv")}
-    assert sites == {""}
+    blind_sites = {r["site_id"] for r in rows(tmp_path / "blind" / "measurements.csv")}
+    assert blind_sites == {""}
 
 
 # ---------------------------------------------------------------- both or neither
