@@ -44,7 +44,9 @@ def export(db: str, out: Path, *extra: str) -> int:
     return main(["export", "--db", db, "-o", str(out), *extra])
 
 
-def test_import_then_export_gives_back_the_same_rows(db, awkward_csv, tmp_path, capsys):
+def test_import_then_export_gives_back_the_same_rows(
+    db: str, awkward_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", str(awkward_csv), "--db", db]) == 0
     assert "imported 2 read(s)" in capsys.readouterr().out
     assert export(db, tmp_path / "out") == 0
@@ -54,13 +56,15 @@ def test_import_then_export_gives_back_the_same_rows(db, awkward_csv, tmp_path, 
     assert "сегмент III 肝" in text
 
 
-def test_a_shipped_example_round_trips_row_for_row(db, tmp_path):
+def test_a_shipped_example_round_trips_row_for_row(db: str, tmp_path: Path) -> None:
     assert main(["import", str(LOCAL_FILE), "--db", db]) == 0
     assert export(db, tmp_path / "out") == 0
     assert rows(tmp_path / "out" / "measurements.csv") == rows(LOCAL_FILE)
 
 
-def test_exported_responses_equal_assess_on_the_same_measurements(db, tmp_path):
+def test_exported_responses_equal_assess_on_the_same_measurements(
+    db: str, tmp_path: Path
+) -> None:
     assert main(["import", str(LOCAL_FILE), "--db", db]) == 0
     assert export(db, tmp_path / "out") == 0
     assessed = tmp_path / "assessed.csv"
@@ -68,14 +72,16 @@ def test_exported_responses_equal_assess_on_the_same_measurements(db, tmp_path):
     assert rows(tmp_path / "out" / "responses.csv") == rows(assessed)
 
 
-def test_signed_rows_are_imported_as_signed(db, awkward_csv):
+def test_signed_rows_are_imported_as_signed(db: str, awkward_csv: Path) -> None:
     main(["import", str(awkward_csv), "--db", db])
     with ReadRepository(db) as repository:
         read = repository.load(sample_read().key, viewer=Viewer("R1", ReadType.LOCAL))
     assert read == sample_read()
 
 
-def test_a_bad_line_leaves_nothing_behind(db, awkward_csv, tmp_path, capsys):
+def test_a_bad_line_leaves_nothing_behind(
+    db: str, awkward_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lines = awkward_csv.read_text(encoding="utf-8").split("\n")
     lines[-2] = lines[-2].replace(",equivocal,", ",grown,")
     bad = tmp_path / "bad.csv"
@@ -89,8 +95,8 @@ def test_a_bad_line_leaves_nothing_behind(db, awkward_csv, tmp_path, capsys):
 
 
 def test_a_signed_timepoint_in_the_database_is_never_overwritten(
-    db, awkward_csv, tmp_path, capsys
-):
+    db: str, awkward_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", str(awkward_csv), "--db", db]) == 0
     changed = tmp_path / "changed.csv"
     original = sample_read()
@@ -114,12 +120,14 @@ def test_a_signed_timepoint_in_the_database_is_never_overwritten(
         )
 
 
-def test_reimporting_the_same_file_is_allowed(db, awkward_csv):
+def test_reimporting_the_same_file_is_allowed(db: str, awkward_csv: Path) -> None:
     assert main(["import", str(awkward_csv), "--db", db]) == 0
     assert main(["import", str(awkward_csv), "--db", db]) == 0
 
 
-def test_blinded_export_has_no_dates_and_no_site(db, awkward_csv, tmp_path):
+def test_blinded_export_has_no_dates_and_no_site(
+    db: str, awkward_csv: Path, tmp_path: Path
+) -> None:
     main(["import", str(awkward_csv), "--db", db])
     assert export(db, tmp_path / "out", "--blinded") == 0
     for name in ("measurements.csv", "responses.csv"):
@@ -132,11 +140,13 @@ def test_blinded_export_has_no_dates_and_no_site(db, awkward_csv, tmp_path):
         assert "SITE01" not in text
 
 
-def test_an_unreadable_file_is_a_usage_error(db, tmp_path):
+def test_an_unreadable_file_is_a_usage_error(db: str, tmp_path: Path) -> None:
     assert main(["import", str(tmp_path / "missing.csv"), "--db", db]) == 2
 
 
-def test_export_of_an_empty_database_writes_headers_only(db, tmp_path):
+def test_export_of_an_empty_database_writes_headers_only(
+    db: str, tmp_path: Path
+) -> None:
     from mrecist_reader.storage.repository import ReadRepository
 
     with ReadRepository(db):
@@ -147,7 +157,7 @@ def test_export_of_an_empty_database_writes_headers_only(db, tmp_path):
     assert len(list(csv.reader(io.StringIO(text)))) == 1
 
 
-def test_central_reads_keep_no_scan_dates_on_import(db, tmp_path):
+def test_central_reads_keep_no_scan_dates_on_import(db: str, tmp_path: Path) -> None:
     central = DATA / "nct06779461_central_two_subjects.csv"
     copy = tmp_path / "central.csv"
     shutil.copyfile(central, copy)
@@ -158,7 +168,9 @@ def test_central_reads_keep_no_scan_dates_on_import(db, tmp_path):
     } == {""}
 
 
-def test_without_db_the_users_default_database_is_used(awkward_csv, tmp_path):
+def test_without_db_the_users_default_database_is_used(
+    awkward_csv: Path, tmp_path: Path
+) -> None:
     import os
 
     assert main(["import", str(awkward_csv)]) == 0
@@ -193,8 +205,8 @@ def half_measured_follow_up(db: str) -> None:
 
 
 def test_a_half_measured_follow_up_exports_no_response_and_says_so(
-    db, tmp_path, capsys
-):
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     half_measured_follow_up(db)
     assert export(db, tmp_path / "out") == 0
     out = capsys.readouterr().out
@@ -211,7 +223,9 @@ def test_a_half_measured_follow_up_exports_no_response_and_says_so(
     assert [row["timepoint"] for row in responses] == ["BASELINE"]
 
 
-def test_a_central_read_is_exported_blinded_even_without_blinded(db, tmp_path):
+def test_a_central_read_is_exported_blinded_even_without_blinded(
+    db: str, tmp_path: Path
+) -> None:
     central = DATA / "nct06779461_central_two_subjects.csv"
     assert main(["import", str(central), "--db", db]) == 0
     assert export(db, tmp_path / "out", "--no-blinded") == 0
@@ -222,8 +236,8 @@ def test_a_central_read_is_exported_blinded_even_without_blinded(db, tmp_path):
 
 
 def test_an_unknown_protocol_is_a_usage_error_and_writes_nothing(
-    db, awkward_csv, tmp_path, capsys
-):
+    db: str, awkward_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", str(awkward_csv), "--db", db]) == 0
     assert export(db, tmp_path / "out", "--protocol", "no_such_profile") == 2
     assert "--protocol: unknown protocol profile" in capsys.readouterr().err
