@@ -50,6 +50,9 @@ PLOT_PREFERRED_HEIGHT = 130
 REASON_LINES = 7
 """Lines of reasons the panel makes room for before any read is open."""
 _GRID_SPACING = (12, 2)
+PR_LABEL_POSITION = 0.02
+"""Where the PR label sits along its line (0: left end, 1: right end)."""
+PD_LABEL_POSITION = 0.98
 
 
 def mm_text(value: Tenths | None) -> str:
@@ -238,17 +241,27 @@ class ResponsePanel(QWidget):
         self._curve = plot.plot(
             [], [], pen=pg.mkPen(TEXT, width=2), symbol="o", symbolBrush=TEXT
         )
+        # the two thresholds can lie close together (a low nadir): their labels never
+        # share a place, PR at the left end under its line, PD at the right end above
         self._pr_line = pg.InfiniteLine(
             angle=0,
             pen=pg.mkPen(RESPONSE, style=Qt.PenStyle.DashLine),
             label="PR",
-            labelOpts={"color": RESPONSE, "position": 0.95},
+            labelOpts={
+                "color": RESPONSE,
+                "position": PR_LABEL_POSITION,
+                "anchors": [(0.0, 0.0), (0.0, 0.0)],
+            },
         )
         self._pd_line = pg.InfiniteLine(
             angle=0,
             pen=pg.mkPen(PROGRESSION, style=Qt.PenStyle.DashLine),
             label="PD",
-            labelOpts={"color": PROGRESSION, "position": 0.95},
+            labelOpts={
+                "color": PROGRESSION,
+                "position": PD_LABEL_POSITION,
+                "anchors": [(1.0, 1.0), (1.0, 1.0)],
+            },
         )
         for line in (self._pr_line, self._pd_line):
             line.setVisible(False)
