@@ -15,19 +15,24 @@ PROTOCOL ?= nct06779461
 
 .PHONY: run test bench lint typecheck contracts pytest system-deps package package-test clean sample
 
+# A fresh machine takes about a minute here: every step says what it is doing.
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,package]'
+	@test -x $(BIN)/python || { echo "creating the environment ($(VENV))…"; \
+		$(PYTHON) -m venv $(VENV); }
+	@echo "updating pip…"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing Python packages (about a minute)…"
+	@$(BIN)/python -m pip install --quiet -e '.[test,package]'
 	@touch $(STAMP)
+	@echo "environment ready."
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages: $$missing"; \
+		echo "installing Debian packages (a minute or two): $$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
@@ -37,6 +42,7 @@ system-deps:
 
 run: $(STAMP)
 	@mkdir -p .local
+	@echo "opening sample_dicom/ (database $(DB), protocol $(PROTOCOL))…"
 	@$(BIN)/mrecist-reader sample_dicom --db '$(DB)' --protocol $(PROTOCOL)
 
 lint: $(STAMP)

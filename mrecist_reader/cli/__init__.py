@@ -38,12 +38,38 @@ COMMAND_MODULES: tuple[str, ...] = (
 COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit")
 
 
+GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"
+"""How the desktop application is started (the bare form, without a command)."""
+
+GUI_OPTIONS_HELP = f"""\
+desktop application (without a command):
+  {GUI_USAGE}
+
+  PATH             folder (searched recursively), zip file or DICOMDIR to open;
+                   without it, File > Open chooses one
+  --db URL         SQLAlchemy URL of the reads database, e.g. sqlite:///reads.db or
+                   postgresql://user@dbhost/reads (default: the settings' db_url,
+                   reads.db in the user data folder)
+  --protocol NAME  protocol profile of new reads: a name (nct06779461, mrecist)
+                   or a .toml file (default: the settings' protocol_profile)
+
+  example: mrecist-reader sample_dicom --db sqlite:///.local/reads.db \\
+               --protocol nct06779461
+
+commands: each has its own --help, e.g. mrecist-reader scan --help
+"""
+"""The bare form's options, shown by ``mrecist-reader --help`` too."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="mrecist-reader",
-        description="mRECIST reading workstation. Without a command, opens the "
-        "desktop application (optionally on PATH).",
+        usage=f"{GUI_USAGE}\n       mrecist-reader [-h] [--version] [-v] COMMAND ...",
+        description="mRECIST reading workstation.\nWithout a command, opens the "
+        "desktop application (optionally on PATH): see below.",
+        epilog=GUI_OPTIONS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
@@ -62,11 +88,27 @@ def build_gui_parser() -> argparse.ArgumentParser:
         description="Open the desktop application, optionally on a folder, zip file or "
         f"DICOMDIR. Commands: {', '.join(COMMAND_NAMES)} (see --help of each).",
     )
-    parser.add_argument("path", nargs="?", help="folder, zip file or DICOMDIR to open")
-    parser.add_argument("--db", help="SQLAlchemy URL of the reads database")
-    parser.add_argument("--protocol", help="protocol profile name or file")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="folder (searched recursively), zip file or DICOMDIR to open",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy URL of the reads database (default: the settings' db_url)",
+    )
+    parser.add_argument(
+        "--protocol",
+        metavar="NAME",
+        help="protocol profile name or .toml file of new reads (default: the "
+        "settings' protocol_profile)",
+    )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more messages (-vv: debug)"
+    )
     return parser
 
 
