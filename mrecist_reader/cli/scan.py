@@ -146,6 +146,8 @@ def _row(series: "SeriesInfo") -> tuple[str, ...]:
 
 def format_table(result: "ScanResult") -> str:
     """Return the human-readable listing: one line per series, then skipped files."""
+    from mrecist_reader.imaging.report import count_text
+
     rows = [_HEADINGS, *(_row(s) for s in result.series)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADINGS) - 1)]
     lines = [
@@ -160,9 +162,9 @@ def format_table(result: "ScanResult") -> str:
         ).rstrip()
         for r in rows
     ]
-    lines.append(f"{len(result.series)} series")
+    lines.append(f"{len(result.series)} series")  # "series" is its own plural
     if result.skipped:
         lines.append("")
-        lines.append(f"{len(result.skipped)} files skipped:")
+        lines.append(f"{count_text(len(result.skipped), 'file')} skipped:")
         lines.extend(f"  {s.path}: {s.reason}" for s in result.skipped)
     return "\n".join(lines)

@@ -171,7 +171,9 @@ def read_header(path: Path) -> FileHeader | Unusable:
     try:
         return _read_header(path)
     except (InvalidDicomError, OSError, EOFError, struct.error) as error:
-        return Unusable(path, f"not readable as DICOM: {error}")
+        return Unusable(
+            path, f"not readable as DICOM (damaged, cut short or not DICOM): {error}"
+        )
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         return Unusable(path, f"malformed DICOM header: {error}")
     except (NotImplementedError, OverflowError, LookupError, RuntimeError) as error:

@@ -77,9 +77,8 @@ def identifier_warnings(substituted: Sequence[str]) -> tuple[str, ...]:
         )
     if PATIENT in substituted:
         warnings.append(
-            "no PatientID: this subject holds only images of the same study or frame "
-            "of reference, named after their folder; other images without PatientID "
-            "are other subjects"
+            "no PatientID: subject named after its folder; images without PatientID "
+            "are never joined to other patients"
         )
     return tuple(warnings)
 

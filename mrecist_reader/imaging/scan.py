@@ -65,10 +65,20 @@ DEFAULT_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """Every image stack found, and every file that could not be used (with the reason)."""
+    """Every image stack found, and every file that could not be used (with the reason).
+
+    Each :class:`SkippedFile` names the file as the user knows it (zip members as
+    ``archive.zip!member``) and says why in words;
+    :mod:`mrecist_reader.imaging.report` groups them for a load report.
+    """
 
     series: tuple[SeriesInfo, ...]
     skipped: tuple[SkippedFile, ...]
+
+    @property
+    def series_warnings(self) -> tuple[SeriesInfo, ...]:
+        """Return the series that carry warnings (a load report lists them)."""
+        return tuple(s for s in self.series if s.warnings)
 
 
 @dataclass(frozen=True, slots=True)

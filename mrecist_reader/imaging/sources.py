@@ -32,6 +32,7 @@ for readers that meet one among DICOM files.
 """
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -69,7 +70,9 @@ _MIB = 1 << 20
 _TEMP_PREFIX = "extract-"
 _TRASH_PREFIX = "trash-"
 _LOCK_NAME = ".extracting"
-_HIDDEN_NAMES = frozenset({_COMPLETE_MARKER, _LOCK_NAME})
+_SKIPPED_RECORD = ".skipped.json"
+"""Members not extracted (with their reasons), reported again when the cache is reused."""
+_HIDDEN_NAMES = frozenset({_COMPLETE_MARKER, _LOCK_NAME, _SKIPPED_RECORD})
 _EXTRACTION_NAME = re.compile(r"[0-9a-f]{64}")
 _LOCKED_GRACE_S = 60.0
 """A temporary folder younger than this is never removed (its owner may be starting)."""
@@ -353,7 +356,7 @@ def extract_zip(
         target = parent / _sha256(path)
         if _is_complete(target):
             _mark_used(target)
-            refused = _unsafe_members(path)
+            refused = _recorded_refusals(path, target)
         else:
             refused = _extract_into_place(path, parent, target)
             logger.info("extracted a zip archive into %s", target)
@@ -466,7 +469,14 @@ def prune_zip_cache(
 
 
 def _is_complete(folder: Path) -> bool:
-    return (folder / _COMPLETE_MARKER).is_file()
+    """Return whether an extraction finished (with its record of members not written).
+
+    An older extraction, made before that record existed, counts as unfinished and is
+    redone, so that its damaged members are named again.
+    """
+    return (folder / _COMPLETE_MARKER).is_file() and (
+        folder / _SKIPPED_RECORD
+    ).is_file()
 
 
 def _mark_used(folder: Path) -> None:
@@ -484,6 +494,7 @@ def _extract_into_place(
     parent.mkdir(parents=True, exist_ok=True)
     with _extraction_folder(parent) as work:
         refused = _extract_safely(path, work)
+        _record_refusals(work, path, refused)
         size = _tree_size(work)
         (work / _COMPLETE_MARKER).write_text(f"{size}\n", encoding="ascii")
         _publish(work, target)
@@ -645,6 +656,45 @@ def _unsafe_members(path: Path) -> tuple[SkippedFile, ...]:
         )
 
 
+def _record_refusals(
+    folder: Path, path: Path, refused: tuple[SkippedFile, ...]
+) -> None:
+    """Write the members not extracted into the extraction folder (member, reason)."""
+    prefix = f"{path}!"
+    members = [[s.path.removeprefix(prefix), s.reason] for s in refused]
+    (folder / _SKIPPED_RECORD).write_text(json.dumps(members), encoding="utf-8")
+
+
+def _recorded_refusals(path: Path, folder: Path) -> tuple[SkippedFile, ...]:
+    """Return the members an earlier extraction did not write, named for ``path``.
+
+    Extractions made before the record existed: the unsafe members are found again
+    (damaged ones, then, are not known).
+    """
+    try:
+        members = json.loads((folder / _SKIPPED_RECORD).read_text(encoding="utf-8"))
+        return tuple(SkippedFile(f"{path}!{m}", str(r)) for m, r in members)
+    except (OSError, ValueError, TypeError):
+        return _unsafe_members(path)
+
+
+def _member_reason(error: BaseException) -> str:
+    """Say in words why a zip member could not be extracted."""
+    text = str(error)
+    if isinstance(error, zipfile.BadZipFile) and "CRC" in text:
+        return (
+            "damaged inside the zip archive (its checksum does not match): not used; "
+            "ask for the archive again"
+        )
+    if isinstance(error, EOFError):
+        return "cut short inside the zip archive (incomplete download?): not used"
+    if isinstance(error, NotImplementedError):
+        return f"packed in the zip archive in a way that cannot be unpacked ({text})"
+    if isinstance(error, OSError):
+        return f"could not be extracted from the zip archive: {error.strerror or text}"
+    return f"damaged inside the zip archive: {text}"
+
+
 def _refusal(path: Path, member: str) -> SkippedFile:
     return SkippedFile(
         f"{path}!{member}", "zip member path leaves the archive's folder: refused"
@@ -676,9 +726,8 @@ def _extract_safely(path: Path, folder: Path) -> tuple[SkippedFile, ...]:
                 EOFError,
                 NotImplementedError,
             ) as error:
+                destination.unlink(missing_ok=True)  # never leave a partial file
                 refused.append(
-                    SkippedFile(
-                        f"{path}!{info.filename}", f"unreadable zip member: {error}"
-                    )
+                    SkippedFile(f"{path}!{info.filename}", _member_reason(error))
                 )
     return tuple(refused)

@@ -80,7 +80,7 @@ def test_table_has_one_line_per_series_then_skipped_files(
     assert "32x32" in arterial
     assert "0.70x0.90x2.50" in arterial
     assert "missing slices" in next(line for line in lines if "PV 70s" in line)
-    assert "1 files skipped:" in out
+    assert "1 file skipped:" in out
     assert "readme.txt: not a DICOM file" in out
     assert "P-SECRET" not in out  # without a trial subject ID the patient ID is hashed
     assert "patient-" in arterial
