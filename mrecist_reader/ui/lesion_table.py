@@ -39,6 +39,8 @@ from mrecist_reader.core.model import (
     Lesion,
     LesionType,
     Method,
+    NewLesionStatus,
+    NonTargetStatus,
     Observation,
     Read,
     ReadStatus,
@@ -76,6 +78,20 @@ def format_observation(lesion: Lesion, observation: Observation | None) -> str:
     if observation.diameter is not None:
         return f"{status} ({format_mm(observation.diameter)})"
     return status
+
+
+def _is_progression(lesion: Lesion, observation: Observation) -> bool:
+    """Return whether a non-target progresses or a new lesion is unequivocal there.
+
+    By the lesion's type, never by the token alone: "present" is a non-target's plain
+    presence but an unequivocal new lesion (progression).
+    """
+    status = str(observation.status)
+    if lesion.lesion_type is LesionType.NON_TARGET:
+        return status == str(NonTargetStatus.PROGRESSION)
+    if lesion.lesion_type is LesionType.NEW:
+        return status == str(NewLesionStatus.PRESENT)
+    return False
 
 
 class LesionTableModel(QAbstractTableModel):
@@ -256,7 +272,7 @@ class LesionTableModel(QAbstractTableModel):
         observation = self._read.observation(lesion.lesion_id, self._timepoint)
         if observation is None:
             return QColor(WARNING)
-        if str(observation.status) == "progression":
+        if _is_progression(lesion, observation):
             return QColor(PROGRESSION)
         return None
 
