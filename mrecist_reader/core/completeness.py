@@ -97,16 +97,17 @@ def missing_at(read: Read, timepoint_index: int) -> tuple[MissingStatus, ...]:
     if timepoint is None:
         raise MrecistError(f"the read has no timepoint with index {timepoint_index}")
     labels = {tp.index: tp.label for tp in read.timepoints}
+    recorded: dict[str, set[int]] = {}
+    for observation in read.observations:
+        if observation.timepoint_index in labels:
+            recorded.setdefault(observation.lesion_id, set()).add(
+                observation.timepoint_index
+            )
     missing = []
     for lesion in sorted(read.lesions, key=_lesion_order):
-        seen = [
-            o.timepoint_index
-            for o in read.observations
-            if o.lesion_id == lesion.lesion_id
-            and o.timepoint_index < timepoint_index
-            and o.timepoint_index in labels
-        ]
-        if not seen or read.observation(lesion.lesion_id, timepoint_index):
+        at = recorded.get(lesion.lesion_id, set())
+        seen = [index for index in at if index < timepoint_index]
+        if not seen or timepoint_index in at:
             continue
         missing.append(
             MissingStatus(
@@ -159,12 +160,19 @@ def complete_through(read: Read, profile: ProtocolProfile) -> int | None:
     Complete timepoints run from baseline without a gap: the first incomplete one
     ends the run, whatever follows it.
     """
-    last: int | None = None
-    for index in sorted(tp.index for tp in read.timepoints):
-        if missing_at(read, index) or validate_read(truncated(read, index), profile):
+    indices = sorted(tp.index for tp in read.timepoints)
+    candidates: list[int] = []
+    for index in indices:  # statuses: the run stops at the first one missing
+        if missing_at(read, index):
             break
-        last = index
-    return last
+        candidates.append(index)
+    # Problems only grow as timepoints are added (a problem up to one timepoint is
+    # still a problem up to a later one), so the last valid prefix is found from the
+    # end: usually one check.
+    for index in reversed(candidates):
+        if not validate_read(truncated(read, index), profile):
+            return index
+    return None
 
 
 def assess_complete(read: Read, profile: ProtocolProfile) -> Assessment | None:

@@ -100,3 +100,12 @@ def test_the_pd_line_honours_an_absolute_minimum_increase() -> None:
     assert strict.pd_limit(100) == 150  # 1.2 x 10 mm is 12 mm, but 5 mm more is needed
     assert strict.pd_limit(500) == 600
     assert strict.pd_limit(0) == 50  # after CR: at least the minimum
+
+
+def test_a_problem_at_fu1_ends_the_complete_run_there() -> None:
+    read = build_read({"T1": [60.0, 50.0, 40.0]}, days=[0, 0, 60])
+    assert complete_through(read, NCT) == 0
+    gaps = without_response(read, NCT)
+    assert [tp.label for tp, _ in gaps] == ["FU1", "FU2"]
+    assert "study day 0 is not after" in gaps[0][1]
+    assert gaps[1][1] == "FU1 is incomplete"
