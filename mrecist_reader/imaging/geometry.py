@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from mrecist_reader.imaging.volume import SeriesInfo
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -75,3 +77,26 @@ def slice_normal(image_orientation: Sequence[float]) -> FloatArray:
     column_cosine = np.asarray(image_orientation[3:6], dtype=np.float64)
     normal = np.cross(row_cosine, column_cosine)
     return normal / np.linalg.norm(normal)
+
+
+def series_affine(
+    series: SeriesInfo, positions: Sequence[tuple[float, float, float] | None] = ()
+) -> npt.NDArray[np.float64]:
+    """Return the index-to-patient affine of a series from its image positions.
+
+    The slice step is ``(last position - first position) / (n - 1)`` over the volume's
+    ``n`` slices, gaps filled (keeps gantry tilt); without positions it is the slice
+    normal times ``slice_spacing_mm`` (or 1 mm).
+    """
+    positions = positions or series.slice_positions_mm
+    known = [p for p in positions if p is not None]
+    first = (
+        known[0] if len(known) == len(positions) and known else series.first_position_mm
+    )
+    if len(known) == len(positions) and len(known) > 1:
+        span = series.n_slices - 1 if len(known) == series.n_images else len(known) - 1
+        step = (np.asarray(known[-1]) - np.asarray(known[0])) / span
+    else:
+        spacing = series.slice_spacing_mm or 1.0
+        step = slice_normal(series.image_orientation) * spacing
+    return build_affine(series.image_orientation, first, series.pixel_spacing_mm, step)

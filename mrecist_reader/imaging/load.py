@@ -35,7 +35,6 @@ import logging
 import os
 import struct
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.imaging.geometry import build_affine, slice_normal
+from mrecist_reader.imaging.geometry import series_affine
 from mrecist_reader.imaging.headers import (
     LONG_VRS,
     UNDEFINED_LENGTH,
@@ -63,6 +62,15 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 _NATIVE = {EXPLICIT_LE, IMPLICIT_LE}
 _PROBE_BYTES = 1 << 16
 _REFUSED = ("4-D series", "duplicate positions", "at one position")
+
+
+__all__ = [
+    "VolumeLoadError",
+    "VolumeLoader",
+    "load_volume",
+    "open_volume",
+    "series_affine",  # moved to geometry; kept importable here
+]
 
 
 class VolumeLoadError(MrecistError):
@@ -1318,29 +1326,6 @@ def _multi_frame_groups(
             members = tuple(ordered[start : start + chunk])
             groups.update(dict.fromkeys(members, members))
     return groups
-
-
-def series_affine(
-    series: SeriesInfo, positions: Sequence[tuple[float, float, float] | None] = ()
-) -> npt.NDArray[np.float64]:
-    """Return the index-to-patient affine of a series from its image positions.
-
-    The slice step is ``(last position - first position) / (n - 1)`` over the volume's
-    ``n`` slices, gaps filled (keeps gantry tilt); without positions it is the slice
-    normal times ``slice_spacing_mm`` (or 1 mm).
-    """
-    positions = positions or series.slice_positions_mm
-    known = [p for p in positions if p is not None]
-    first = (
-        known[0] if len(known) == len(positions) and known else series.first_position_mm
-    )
-    if len(known) == len(positions) and len(known) > 1:
-        span = series.n_slices - 1 if len(known) == series.n_images else len(known) - 1
-        step = (np.asarray(known[-1]) - np.asarray(known[0])) / span
-    else:
-        spacing = series.slice_spacing_mm or 1.0
-        step = slice_normal(series.image_orientation) * spacing
-    return build_affine(series.image_orientation, first, series.pixel_spacing_mm, step)
 
 
 def open_volume(series: SeriesInfo, *, workers: int | None = None) -> VolumeLoader:
