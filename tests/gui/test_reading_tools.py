@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.volume import Phase
-from mrecist_reader.ui.dialogs import AmendDialog
+from mrecist_reader.ui.dialogs import AmendDialog, LesionDialog
 from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.lesion_table import LesionTableModel
 from mrecist_reader.ui.main_window import MainWindow
@@ -25,6 +31,7 @@ from tests.gui.helpers import (
     central_read_window,
     click_button,
     fill_lesion_dialog,
+    save_screenshot,
     wait_until_ready,
 )
 
@@ -284,3 +291,85 @@ def test_window_shows_the_application_icon(qtbot: QtBot, tmp_path: Path) -> None
     shown = window.windowIcon()
     assert not shown.isNull()
     assert {16, 32, 48, 256} <= {size.width() for size in shown.availableSizes()}
+
+
+# ---------------------------------------------------------------- issue 14: widgets
+def test_measure_mode_is_shown_in_both_viewers(window: MainWindow) -> None:
+    viewers = [view.viewer for view in window.views]
+    assert not any(viewer.measure_button.isChecked() for viewer in viewers)
+    window.set_measure_mode(True)
+    for viewer in viewers:
+        assert viewer.measure_button.isChecked()
+        assert viewer.mode_text.startswith("Measuring")
+        assert viewer.canvas.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
+    save_screenshot(window, "main_window_measure_mode")
+    window.set_measure_mode(False)
+    for viewer in viewers:
+        assert not viewer.measure_button.isChecked()
+        assert viewer.canvas.viewport().cursor().shape() == (
+            Qt.CursorShape.OpenHandCursor
+        )
+
+
+def test_tab_tab_tab_space_adds_no_target_without_a_location(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    seen: list[str] = []
+
+    def keyboard_only(widget: QWidget) -> None:
+        assert isinstance(widget, LesionDialog)
+        for _ in range(3):
+            qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        if isinstance(focused, QPushButton):  # never Add: it is not enabled
+            qtbot.keyClick(focused, Qt.Key.Key_Space)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+        seen.append(widget.hint.text() if widget.isVisible() else "closed")
+        widget.reject()
+
+    answer_next_dialog(keyboard_only)
+    window.baseline_view.viewer.set_slice(CENTRE)
+    window.baseline_view.viewer.caliper_drawn.emit(
+        (float(CENTRE), 31.5, 6.5), (float(CENTRE), 31.5, 56.5)
+    )
+    assert seen == ["A target needs its location (e.g. segment VII)."]
+    assert window.session is not None
+    assert window.session.read.lesions == ()
+
+
+def test_calipers_of_a_signed_timepoint_cannot_be_dragged(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _target_t1(window)
+    answer_next_dialog(click_button("Sign BASELINE"))
+    window._actions["sign"].trigger()
+    viewer = window.baseline_view.viewer
+    viewer.set_slice(CENTRE)
+    (item,) = viewer.caliper_items()
+    assert item.locked
+    assert "BASELINE is signed" in item.roi.toolTip()
+    assert not any(handle.isVisible() for handle in item.roi.getHandles())
+    before = item.length_mm()
+    edited: list[object] = []
+    viewer.caliper_edited.connect(lambda *args: edited.append(args))
+    handle = item.roi.getHandles()[1]
+    item.roi.movePoint(handle, QPointF(20.0, 20.0), finish=True)
+    assert item.length_mm() == pytest.approx(before)
+    assert edited == []
+
+
+def test_window_and_level_are_kept_when_the_series_changes(
+    window: MainWindow,
+) -> None:
+    fu1 = window.subjects[0].timepoints[1]
+    arterial = next(s for s in fu1.series if s.phase is Phase.ARTERIAL)
+    portal = next(s for s in fu1.series if s.phase is Phase.PORTAL_VENOUS)
+    window.browser.choose("S01", 1, arterial)
+    viewer = window.current_view.viewer
+    assert viewer.window_level == (150.0, 70.0)  # arterial CT: the liver window
+    viewer.set_window(230.0, 85.0)
+    window.browser.choose("S01", 1, portal)
+    assert viewer.window_level == (400.0, 40.0)
+    window.browser.choose("S01", 1, arterial)
+    assert viewer.window_level == (230.0, 85.0)
+    assert viewer.cursor_value.text() == ""
