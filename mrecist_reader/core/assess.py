@@ -106,20 +106,48 @@ def assess(read: Read, profile: ProtocolProfile) -> Assessment:
         if position == 0:
             rows.append(_baseline_row(read, timepoint, states[0]))
         else:
-            row = _follow_up_row(read, profile, timepoints, states, position, backdates)
+            row = _follow_up_row(
+                read, profile, timepoints, states, position, backdates, rows[-1]
+            )
             rows.append(row)
     progression = _progression_index(rows)
     best, reasons = _best_to_date(rows, timepoints, profile)
-    rows = [
-        _with_best(row, _best_to_date(rows[: i + 1], timepoints, profile)[0])
-        for i, row in enumerate(rows)
-    ]
+    rows = _with_best_to_date(rows, timepoints, profile)
     return Assessment(
         timepoints=tuple(rows),
         best_overall_response=best,
         progression_timepoint_index=progression,
         reasons=reasons,
     )
+
+
+def _with_best_to_date(
+    rows: list[TimepointAssessment],
+    timepoints: list[Timepoint],
+    profile: ProtocolProfile,
+) -> list[TimepointAssessment]:
+    """Set each row's best response to date (§Across timepoints).
+
+    Where the profile requires confirmation, a row also gives the confirmation
+    decisions that its own data made or changed ("PR at FU1 not confirmed: FU2 is SD"),
+    so that the reasons shown for a timepoint say why its best response is what it is.
+    """
+    out: list[TimepointAssessment] = []
+    said: set[str] = set()
+    for i, row in enumerate(rows):
+        best, reasons = _best_to_date(rows[: i + 1], timepoints, profile)
+        news = [
+            r for r in reasons if r.startswith(_CONFIRMATION_WORDS) and r not in said
+        ]
+        said.update(news)
+        out.append(
+            replace(row, best_response_to_date=best, reasons=(*row.reasons, *news))
+        )
+    return out
+
+
+_CONFIRMATION_WORDS = ("CR at ", "PR at ")
+"""How the reasons of :func:`rules.confirmed_responses` begin."""
 
 
 def _target_value(
@@ -210,11 +238,15 @@ def _follow_up_row(
     states: list[_TargetState],
     position: int,
     backdates: dict[int, str],
+    previous: TimepointAssessment,
 ) -> TimepointAssessment:
     tp, state = timepoints[position], states[position]
     baseline, nadir = states[0].total, _nadir(states, position)
     target, target_reason = _target_decision(read, profile, state, baseline, nadir)
-    non_target, nt_reason = rules.non_target_response(_non_target_statuses(read, tp))
+    after_cr = previous.label if previous.overall_response is Response.CR else None
+    non_target, nt_reason = rules.non_target_response(
+        _non_target_statuses(read, tp), after_cr_at=after_cr
+    )
     new, new_reason = rules.new_lesions(_new_lesion_statuses(read, tp))
     overall, overall_reason = rules.overall_response(target, non_target, new)
     reasons = [*state.notes, target_reason, nt_reason, new_reason, overall_reason]
@@ -348,23 +380,35 @@ def _best_to_date(
     if len(rows) < 2:
         return None, ()
     progression = _progression_index(rows)
+    days = {
+        row.timepoint_index: _day(tp, timepoints[0])
+        for row, tp in zip(rows, timepoints[: len(rows)], strict=True)
+    }
     points = [
-        rules.ResponseAtDay(row.label, row.overall_response, _day(tp, timepoints[0]))
-        for row, tp in zip(rows[1:], timepoints[1 : len(rows)], strict=True)
+        rules.ResponseAtDay(row.label, row.overall_response, days[row.timepoint_index])
+        for row in rows[1:]
         if row.overall_response is not None
         and (progression is None or row.timepoint_index < progression)
     ]
     reasons: tuple[str, ...] = ()
     if profile.confirmation_required and profile.confirmation_interval_days:
-        confirmed, reasons = rules.confirmed_responses(
-            points, profile.confirmation_interval_days
+        confirmation = rules.Confirmation(
+            profile.confirmation_interval_days, profile.confirmation_max_ne_between
         )
+        progressed = next(
+            (
+                rules.ResponseAtDay(
+                    row.label, row.overall_response, days[row.timepoint_index]
+                )
+                for row in rows
+                if row.timepoint_index == progression
+                and row.overall_response is not None
+            ),
+            None,
+        )
+        confirmed, reasons = rules.confirmed_responses(points, confirmation, progressed)
         points = list(confirmed)
     best, best_reasons = rules.best_overall_response(
         points, has_progression=progression is not None, sd_min_days=profile.sd_min_days
     )
     return best, reasons + best_reasons
-
-
-def _with_best(row: TimepointAssessment, best: Response | None) -> TimepointAssessment:
-    return replace(row, best_response_to_date=best)

@@ -27,6 +27,14 @@ NONE_TOKEN = "none"
 MAX_LENGTH_MM = 1000
 """No length setting may exceed this (1 m): larger values are typing errors."""
 
+DEFAULT_CONFIRMATION_MAX_NE_BETWEEN = 1
+"""Not-evaluable timepoints allowed between a CR/PR and its confirmation when a profile
+does not say (mrecist-rules.md §Profiles)."""
+
+OPTIONAL_KEYS = {"confirmation_max_ne_between": DEFAULT_CONFIRMATION_MAX_NE_BETWEEN}
+"""Keys a profile may leave out (added after schema version 1 was published), with
+the value that then applies."""
+
 
 @dataclass(frozen=True, slots=True)
 class ProtocolProfile:
@@ -54,6 +62,10 @@ class ProtocolProfile:
         PD also needs a sum increase over the nadir of at least this much.
     confirmation_required, confirmation_interval_days
         Whether CR/PR need confirmation, and after how many days at least.
+    confirmation_max_ne_between
+        How many not-evaluable timepoints may lie between a CR/PR and the timepoint
+        that confirms it (mrecist-rules.md §Across timepoints; RECIST 1.1 and the
+        default: 1).
     sd_min_days
         Minimum days from baseline for SD to count as best response.
 
@@ -74,6 +86,7 @@ class ProtocolProfile:
     confirmation_interval_days: int | None
     sd_min_days: int
     description: str = ""
+    confirmation_max_ne_between: int = 1
 
 
 class _Checker:
@@ -87,6 +100,8 @@ class _Checker:
         self.problems.append(Problem(f"{key}: {message}", field=key))
 
     def _get(self, key: str, *, optional: bool) -> Any:
+        if key not in self.document and key in OPTIONAL_KEYS:
+            return OPTIONAL_KEYS[key]
         if key not in self.document:
             self.fail(key, "missing (required)")
             return None
@@ -172,6 +187,7 @@ _KNOWN_KEYS = frozenset(
         "pd_min_absolute_increase_mm",
         "confirmation_required",
         "confirmation_interval_days",
+        "confirmation_max_ne_between",
         "sd_min_days",
     }
 )
@@ -246,6 +262,10 @@ def _build(checker: _Checker) -> ProtocolProfile:
         confirmation_interval_days=checker.integer(
             "confirmation_interval_days", low=1, high=365, optional=True
         ),
+        confirmation_max_ne_between=checker.integer(
+            "confirmation_max_ne_between", low=0, high=20
+        )
+        or 0,
         sd_min_days=checker.integer("sd_min_days", low=0, high=365) or 0,
     )
     _check_consistency(checker, profile)

@@ -7,7 +7,7 @@ the spec. All arithmetic is exact on :data:`~mrecist_reader.core.units.Tenths`
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mrecist_reader.core.model import (
@@ -134,24 +134,31 @@ def target_response(sums: TargetSums, min_increase: Tenths) -> tuple[Response, s
 
 
 def non_target_response(
-    statuses: Mapping[str, NonTargetStatus],
+    statuses: Mapping[str, NonTargetStatus], *, after_cr_at: str | None = None
 ) -> tuple[NonTargetResponse, str]:
     """Decide the non-target response (mrecist-rules.md §Non-target response).
 
     ``statuses`` maps each baseline non-target's id to its status at this timepoint;
-    an empty mapping means there were none at baseline (``NA``).
+    an empty mapping means there were none at baseline (``NA``). ``after_cr_at`` is the
+    label of the previous timepoint when its overall response was CR: a non-target
+    ``present`` again is then PD (reappearance after CR).
     """
     if not statuses:
         return NonTargetResponse.NA, "no non-target lesions at baseline: NA"
     progressed = _ids_with(statuses, NonTargetStatus.PROGRESSION)
     if progressed:
         return NonTargetResponse.PD, f"unequivocal progression of {progressed}: PD"
+    present = _ids_with(statuses, NonTargetStatus.PRESENT)
+    if present and after_cr_at is not None:
+        return (
+            NonTargetResponse.PD,
+            f"{present} reappeared after the CR at {after_cr_at}: PD",
+        )
     unknown = _ids_with(statuses, NonTargetStatus.NOT_EVALUABLE)
     if unknown:
         return NonTargetResponse.NE, f"{unknown} not evaluable: NE"
     if all(s is NonTargetStatus.ABSENT for s in statuses.values()):
         return NonTargetResponse.CR, "every non-target lesion has gone: CR"
-    present = _ids_with(statuses, NonTargetStatus.PRESENT)
     return NonTargetResponse.IR_SD, f"enhancement persists in {present}: IR_SD"
 
 
@@ -193,46 +200,101 @@ def overall_response(
 
 @dataclass(frozen=True, slots=True)
 class ResponseAtDay:
-    """A follow-up's overall response and its days from baseline (``None``: unknown)."""
+    """A follow-up's overall response and its days from baseline (``None``: unknown).
+
+    ``unconfirmed`` holds the CR or PR this timepoint had before confirmation turned it
+    into SD (``None`` otherwise).
+    """
 
     label: str
     response: Response
     day: int | None
+    unconfirmed: Response | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The settings of "With confirmation" (mrecist-rules.md §Across timepoints)."""
+
+    interval_days: int
+    max_ne_between: int
+
+
+_CONFIRMED_BY: dict[Response, tuple[Response, ...]] = {
+    Response.CR: (Response.CR,),
+    Response.PR: (Response.PR, Response.CR),
+}
+"""What may confirm a CR or a PR, and lie between it and its confirmation (with NE)."""
 
 
 def confirmed_responses(
-    timepoints: Sequence[ResponseAtDay], interval_days: int
+    timepoints: Sequence[ResponseAtDay],
+    confirmation: Confirmation,
+    progression: ResponseAtDay | None = None,
 ) -> tuple[tuple[ResponseAtDay, ...], tuple[str, ...]]:
     """Apply confirmation (mrecist-rules.md §Across timepoints, "With confirmation").
 
-    A CR counts only when a CR follows at least ``interval_days`` later, a PR only when a
-    PR or CR does (the timepoints given precede any progression, so none is PD); an
-    unconfirmed CR or PR becomes SD (the caller then applies the SD minimum).
+    ``timepoints`` are the follow-ups before the progression timepoint, ``progression``
+    that timepoint (it counts as PD). A CR at *i* is confirmed by the first later
+    timepoint *j* at least ``interval_days`` after *i* whose response is not NE, when
+    *j* is CR and everything between is CR or NE with at most ``max_ne_between`` NE; a
+    PR likewise by a PR or CR at *j* with only PR, CR or NE between (RECIST 1.1
+    Table 3). An unconfirmed CR or PR becomes SD (the caller then applies the SD
+    minimum). Returns the timepoints so decided and a sentence per CR or PR.
     """
+    sequence = list(timepoints)
+    if progression is not None:
+        sequence.append(progression)
     result: list[ResponseAtDay] = []
     reasons: list[str] = []
     for position, point in enumerate(timepoints):
-        if point.response not in (Response.CR, Response.PR):
+        if point.response not in _CONFIRMED_BY:
             result.append(point)
             continue
-        accepted = (
-            (Response.CR,)
-            if point.response is Response.CR
-            else (Response.CR, Response.PR)
+        confirmed_at, why_not = _confirmation_of(
+            point, sequence[position + 1 :], confirmation, progression
         )
-        later = timepoints[position + 1 :]
-        if any(
-            other.response in accepted and _days_apart(point, other, interval_days)
-            for other in later
-        ):
+        if confirmed_at is not None:
+            reasons.append(
+                f"{point.response} at {point.label} confirmed at {confirmed_at}"
+            )
             result.append(point)
             continue
-        reasons.append(
-            f"{point.response} at {point.label} is not confirmed at least "
-            f"{interval_days} days later: counts as SD"
-        )
-        result.append(ResponseAtDay(point.label, Response.SD, point.day))
+        reasons.append(f"{point.response} at {point.label} not confirmed: {why_not}")
+        result.append(replace(point, response=Response.SD, unconfirmed=point.response))
     return tuple(result), tuple(reasons)
+
+
+def _confirmation_of(
+    point: ResponseAtDay,
+    later: Sequence[ResponseAtDay],
+    confirmation: Confirmation,
+    progression: ResponseAtDay | None,
+) -> tuple[str | None, str]:
+    """Return the label that confirms ``point``, or ``None`` and why nothing does."""
+    allowed = _CONFIRMED_BY[point.response]
+    interval = confirmation.interval_days
+    not_evaluable: list[str] = []
+    for other in later:
+        if other is progression:
+            if other.response is Response.PD:
+                return None, f"{other.label} is PD"
+            return None, f"progression dates from {other.label}"
+        if other.response is not Response.NE and other.response not in allowed:
+            return None, f"{other.label} is {other.response}"
+        if other.response is not Response.NE and _days_apart(point, other, interval):
+            if len(not_evaluable) > confirmation.max_ne_between:
+                return None, (
+                    f"{len(not_evaluable)} not-evaluable timepoints "
+                    f"({', '.join(not_evaluable)}) before {other.label}, at most "
+                    f"{confirmation.max_ne_between} allowed"
+                )
+            return other.label, ""
+        if other.response is Response.NE:
+            not_evaluable.append(other.label)
+    if point.day is None:
+        return None, f"the day of {point.label} is unknown"
+    return None, f"no later evaluable timepoint at least {interval} days after it yet"
 
 
 def _days_apart(first: ResponseAtDay, second: ResponseAtDay, interval: int) -> bool:
@@ -246,9 +308,10 @@ def best_overall_response(
 ) -> tuple[Response, tuple[str, ...]]:
     """Pick the best overall response (mrecist-rules.md §Across timepoints).
 
-    ``timepoints`` are the follow-ups before the progression timepoint. SD counts only at
-    ``sd_min_days`` or more after baseline; the best is the first of CR, PR, SD found,
-    else PD when there is a progression timepoint, else NE.
+    ``timepoints`` are the follow-ups before the progression timepoint. SD (an
+    unconfirmed CR or PR included) counts only at ``sd_min_days`` or more after the
+    baseline scan; the best is the first of CR, PR, SD found, else PD when there is a
+    progression timepoint, else NE.
     """
     reasons: list[str] = []
     counted: list[ResponseAtDay] = []
@@ -257,16 +320,28 @@ def best_overall_response(
             point.day is None or point.day < sd_min_days
         ):
             when = "an unknown day" if point.day is None else f"day {point.day}"
+            what = (
+                "SD"
+                if point.unconfirmed is None
+                else f"the unconfirmed {point.unconfirmed} (SD)"
+            )
             reasons.append(
-                f"SD at {point.label} ({when}) is earlier than the {sd_min_days} days from "
-                "baseline that SD needs to count: ignored"
+                f"{what} at {point.label} ({when}) is earlier than the {sd_min_days} days "
+                "from the baseline scan that SD needs to count: ignored"
             )
             continue
         counted.append(point)
     for wanted in (Response.CR, Response.PR, Response.SD):
         found = next((p for p in counted if p.response is wanted), None)
         if found is not None:
-            reasons.append(f"best overall response {wanted}, first at {found.label}")
+            how = (
+                ""
+                if found.unconfirmed is None
+                else f" (the unconfirmed {found.unconfirmed} there counts as SD)"
+            )
+            reasons.append(
+                f"best overall response {wanted}, first at {found.label}{how}"
+            )
             return wanted, tuple(reasons)
     if has_progression:
         reasons.append("no CR, PR or qualifying SD before progression: PD")

@@ -215,9 +215,20 @@ def _problem(message: str, obs: Observation, field: str) -> Problem:
 def _diameter_problem(
     profile: ProtocolProfile, lesion: Lesion, obs: Observation
 ) -> str | None:
-    """Whether the recorded diameter fits the status (mrecist-rules.md §Target response)."""
+    """Whether the recorded diameter fits the lesion and its status.
+
+    Targets: mrecist-rules.md §Target response. A new lesion may carry its measured
+    longest diameter (data-transfer.md ``viable_diameter_mm``), a non-target none.
+    """
     diameter = obs.diameter
     shown = "empty" if diameter is None else f"{format_mm(diameter)} mm"
+    if lesion.lesion_type is LesionType.NEW:
+        if diameter is None or diameter > 0:
+            return None
+        return (
+            f"diameter {shown} given, expected empty or the new lesion's measured "
+            "longest diameter above 0.0 mm"
+        )
     if lesion.lesion_type is not LesionType.TARGET:
         return None if diameter is None else f"diameter {shown} given, expected empty"
     expected: dict[TargetStatus, str] = {

@@ -59,6 +59,10 @@ class Profile:
     too_small_mm: Fraction
     pd_min_absolute_mm: Fraction
     sd_min_days: int
+    confirmation_days: int | None = None
+    """Minimum interval of confirmation; ``None``: confirmation not required."""
+    ne_allowed_between: int = 1
+    """"not-evaluable timepoints allowed between a CR/PR and its confirmation"."""
 
 
 PROFILES = {
@@ -66,8 +70,17 @@ PROFILES = {
     "nct06779461": Profile(
         Fraction(30), Fraction(100), 2, 5, Fraction(5), Fraction(0), 28
     ),
+    # Test profiles with confirmation (the differential test writes them as TOML).
+    "confirm28": Profile(Fraction(10), None, 2, 5, Fraction(5), Fraction(0), 42, 28, 1),
+    "confirm28_ne0": Profile(
+        Fraction(10), None, 2, 5, Fraction(5), Fraction(0), 28, 28, 0
+    ),
+    "confirm56_ne2": Profile(
+        Fraction(10), None, 2, 5, Fraction(5), Fraction(0), 35, 56, 2
+    ),
 }
-"""The two shipped profiles, transcribed from the table of mrecist-rules.md."""
+"""The two shipped profiles, transcribed from the table of mrecist-rules.md, and three
+test profiles that require confirmation."""
 
 
 class Refused(Exception):
@@ -223,12 +236,18 @@ def target_response(read: ReadRows, index: int) -> str:
 # --------------------------------------------------------------------------- others
 
 
-def non_target_response(read: ReadRows, index: int) -> str:
-    """Apply §Non-target response."""
+def non_target_response(read: ReadRows, index: int, previous_overall: str) -> str:
+    """Apply §Non-target response, its list in order.
+
+    "PD if the previous timepoint's overall response was CR and any non-target is
+    `present` again" (``previous_overall`` is "" after the baseline).
+    """
     if not read.lesions(0, "non_target"):
         return "NA"
     statuses = [r["status"] for r in read.lesions(index, "non_target")]
     if "progression" in statuses:
+        return "PD"
+    if previous_overall == "CR" and "present" in statuses:
         return "PD"
     if "not_evaluable" in statuses:
         return "NE"
@@ -289,6 +308,46 @@ def overall_response(target: str, non_target: str, new: str) -> str:
     return target
 
 
+def confirmed(
+    position: int,
+    sequence: Sequence[tuple[int | None, str]],
+    profile: Profile,
+) -> bool:
+    """Whether the CR or PR at ``sequence[position]`` is confirmed.
+
+    ``sequence`` holds ``(day, overall)`` of the follow-ups before the progression
+    timepoint, then the progression timepoint as PD. "a CR at timepoint i is confirmed
+    by the first later timepoint j at least the interval after i whose overall response
+    is not NE, when that response is CR and every timepoint between i and j is CR or NE
+    (at most the allowed number of NE). A PR is confirmed the same way by a PR or CR at
+    j with only PR, CR or NE between."
+    """
+    assert profile.confirmation_days is not None
+    day_i, response_i = sequence[position]
+    accepted = {"CR"} if response_i == "CR" else {"CR", "PR"}
+    if day_i is None:
+        return False  # no later timepoint is known to be "at least the interval after"
+    interval = profile.confirmation_days
+
+    def far_enough(day: int | None) -> bool:
+        return day is not None and day - day_i >= interval
+
+    j = next(
+        (
+            k
+            for k in range(position + 1, len(sequence))
+            if sequence[k][1] != "NE" and far_enough(sequence[k][0])
+        ),
+        None,
+    )
+    if j is None or sequence[j][1] not in accepted:
+        return False
+    between = [overall for _, overall in sequence[position + 1 : j]]
+    if any(overall not in accepted | {"NE"} for overall in between):
+        return False
+    return between.count("NE") <= profile.ne_allowed_between
+
+
 def best_response_to_date(
     followups: Sequence[tuple[int, int | None, str, int | None]], profile: Profile
 ) -> str:
@@ -299,17 +358,33 @@ def best_response_to_date(
     or is named by some later timepoint's `progression_backdated_to`". Best response:
     "look at the follow-up timepoints *before* the progression timepoint (all of them
     when there is none). An SD timepoint counts only if it is at least the profile's SD
-    minimum number of days after baseline; an earlier one is ignored. The best response
-    is the first of CR, PR, SD found among them; else PD if there is a progression
-    timepoint; else NE."
+    minimum number of days after the **baseline scan** (study day ≥ minimum ...); an
+    earlier one is ignored. The best response is the first of CR, PR, SD found among
+    them; else PD if there is a progression timepoint; else NE." With confirmation:
+    "The best confirmed response is the first of confirmed CR, confirmed PR, SD
+    (including unconfirmed CR/PR that count as SD), in that order of rank".
     """
     candidates = [i for i, _, overall, _ in followups if overall == "PD"]
     candidates += [b for *_, b in followups if b is not None]
     progression = min(candidates) if candidates else None
+    before = [
+        (day, overall)
+        for i, day, overall, _ in followups
+        if progression is None or i < progression
+    ]
+    if profile.confirmation_days is not None:
+        # "An unconfirmed CR or PR counts as SD when its timepoint meets the SD
+        # minimum, otherwise it is ignored." The progression timepoint ends the
+        # sequence as PD: nothing is confirmed across it.
+        sequence = before + [(None, "PD")] * (progression is not None)
+        before = [
+            (day, overall)
+            if overall not in ("CR", "PR") or confirmed(k, sequence, profile)
+            else (day, "SD")
+            for k, (day, overall) in enumerate(before)
+        ]
     counted: set[str] = set()
-    for i, day, overall, _ in followups:
-        if progression is not None and i >= progression:
-            continue
+    for day, overall in before:
         if overall == "SD" and (day is None or day < profile.sd_min_days):
             continue
         counted.add(overall)
@@ -365,7 +440,8 @@ def assess_read(read: ReadRows) -> list[dict[str, str]]:
             if s is not None and n != 0:
                 row["change_from_nadir_pct"] = one_decimal(percent(s, n))
             target = target_response(read, index)
-            non_target = non_target_response(read, index)
+            previous = out[-1]["overall_response"]
+            non_target = non_target_response(read, index, previous)
             new = new_lesions(read, index)
             backdated = backdated_to(read, index)
             row["target_response"] = target

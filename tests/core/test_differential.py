@@ -3,8 +3,14 @@
 Hypothesis writes valid measurements.csv files full of the traps of mrecist-rules.md
 (sums exactly 30.0 % below baseline or 20.0 % above the nadir, nadir 0 after CR, targets
 not evaluable, early SD, equivocal new lesions confirmed later, 33.3 + 33.3 + 33.4 style
-values, both shipped profiles, several reads per file), runs the real command on each and
-compares every cell of every row with :mod:`tests.core.reference_engine`.
+values, both shipped profiles, several reads per file), and scripted reads that walk
+through CR, PR, SD and NE timepoints days around the confirmation interval apart, with
+non-target lesions coming back after a CR (or after an NE that followed it) and new
+lesions with or without a measured diameter. A file is assessed under the profile each
+read names, or under one of three test profiles that require confirmation (28 days with
+at most 1 NE between, 28 days with none, 56 days with 2), given as a TOML file to
+``--protocol``. The test runs the real command on each file and compares every cell of
+every row with :mod:`tests.core.reference_engine`.
 
 The run is derandomized so CI sees the same files every time. Set
 ``MRECIST_DIFFERENTIAL_EXAMPLES`` (e.g. 2500, about 20,000 timepoints) for a longer run.
@@ -13,8 +19,9 @@ The run is derandomized so CI sees the same files every time. Set
 import csv
 import io
 import os
+import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +71,16 @@ MEASUREMENT_COLUMNS = [
 RANGES = {"nct06779461": (300, 1000), "mrecist": (100, 2500)}
 """Baseline target range per profile in tenths of a mm (mrecist: no upper limit)."""
 SD_MIN_DAYS = {"nct06779461": 28, "mrecist": 42}
+CONFIRMING = {
+    "confirm28": {"sd_min_days": 42, "interval": 28, "max_ne": 1},
+    "confirm28_ne0": {"sd_min_days": 28, "interval": 28, "max_ne": 0},
+    "confirm56_ne2": {"sd_min_days": 35, "interval": 56, "max_ne": 2},
+}
+"""Test profiles that require confirmation: the generic profile's targets (10.0 mm or
+more, no upper limit, so that every drawn read fits) with these settings."""
+SHIPPED_MRECIST = (
+    Path(__file__).resolve().parents[2] / "resources" / "protocols" / "mrecist.toml"
+)
 TARGET_ORGANS = ("liver", "lung", "peritoneum", "other")
 EXAMPLES = int(os.environ.get("MRECIST_DIFFERENTIAL_EXAMPLES", "160"))
 
@@ -191,11 +208,60 @@ def followup_targets(
 
 def study_days(draw: Draw, followups: int, sd_min: int) -> list[int]:
     days = [0]
-    first = st.sampled_from([sd_min - 1, sd_min, sd_min + 1, 14, 27, 30, 41, 42])
+    first = st.sampled_from(
+        [sd_min - 1, sd_min, sd_min + 1, 14, 27, 30, 34, 35, 41, 42]
+    )
+    later = st.sampled_from([1, 7, 14, 21, 27, 28, 29, 30, 31, 55, 56, 60])
     for k in range(followups):
-        step = draw(first if k == 0 else st.sampled_from([1, 14, 28, 30, 31, 60]))
+        step = draw(first if k == 0 else later)
         days.append(days[-1] + step)
     return days
+
+
+PLANS = ("CR", "PR", "PR", "PR", "SD", "SD", "NE", "NE", "NE-NT", "PD")
+"""What a scripted follow-up aims at: CR (every lesion gone), PR, SD (below the PD
+line of the nadir so far), NE (a target not evaluable, the others gone), NE-NT
+(targets gone, a non-target not evaluable: PR overall) or PD."""
+PLANS_AFTER_CR = ("CR", "CR", "NE", "NE", "NE-NT", "back", "back", "PD")
+"""After a target CR (nadir 0) a PR or SD sum would be PD: "back" brings the
+non-target lesions back with every target gone (PD right after a CR, else PR)."""
+
+
+def planned_timepoint(
+    draw: Draw, plan: str, baseline: list[int], nadir: int, non_targets: int
+) -> tuple[list[tuple[str, int | None]], list[str]]:
+    """Return target cells and non-target statuses that aim at ``plan``."""
+    count, total = len(baseline), sum(baseline)
+    gone: list[tuple[str, int | None]] = [("absent", 0)] * count
+    absent = ["absent"] * non_targets
+    if plan == "CR":
+        return gone, absent
+    if plan == "NE":
+        cells = list(gone)
+        cells[draw(st.integers(0, count - 1))] = ("not_evaluable", None)
+        return cells, absent
+    if plan == "NE-NT" and non_targets:
+        statuses = list(absent)
+        statuses[draw(st.integers(0, non_targets - 1))] = "not_evaluable"
+        return gone, statuses
+    if plan in ("back", "NE-NT"):
+        return gone, [draw(st.sampled_from(["present", "absent"])) for _ in absent]
+    below_pd = -(-12 * nadir // 10) - 1  # the largest sum under 1.2 × the nadir
+    low, high = {
+        "PR": (count, min(7 * total // 10, below_pd)),
+        "SD": (7 * total // 10 + 1, min(11 * total // 10, below_pd)),
+        "PD": (-(-12 * nadir // 10), 2 * total),
+    }[plan]
+    near_top = max(low, high - total // 10)  # a PR close to 70 %: room for SD after
+    goal = (
+        draw(st.one_of(st.integers(low, high), st.integers(near_top, high)))
+        if low <= high
+        else low
+    )
+    goal = max(count, goal)
+    parts = split(draw, goal, count, 1, 3000) or [max(1, goal // count)] * count
+    statuses = [draw(st.sampled_from(["present", "absent"])) for _ in absent]
+    return [("measured", v) for v in parts], statuses
 
 
 def new_lesion_statuses(draw: Draw, followups: int) -> list[dict[int, str]]:
@@ -267,17 +333,30 @@ NON_TARGET_STATUS = st.sampled_from(
 
 
 def other_rows(
-    draw: Draw, common: Row, index: int, non_targets: int, new: list[dict[int, str]]
+    draw: Draw,
+    common: Row,
+    index: int,
+    non_targets: int | list[str],
+    new: list[dict[int, str]],
 ) -> list[Row]:
+    """Rows of the non-target lesions (statuses drawn unless given) and new lesions."""
+    statuses = (
+        non_targets
+        if isinstance(non_targets, list)
+        else [
+            "present" if index == 0 else draw(NON_TARGET_STATUS)
+            for _ in range(non_targets)
+        ]
+    )
     rows = [
         row(common, lesion_id=f"NT{k + 1}", lesion_type="non_target",
-            organ="portal_vein", location="thrombus, right branch",
-            status="present" if index == 0 else draw(NON_TARGET_STATUS))
-        for k in range(non_targets)
+            organ="portal_vein", location="thrombus, right branch", status=status)
+        for k, status in enumerate(statuses)
     ]  # fmt: skip
     rows += [
         row(common, lesion_id=f"N{k + 1}", lesion_type="new", organ="liver",
-            status=history[index])
+            status=history[index],
+            viable_diameter_mm=draw(st.sampled_from(["", "", "6.5", "10.0", "14.2"])))
         for k, history in enumerate(new)
         if index in history
     ]  # fmt: skip
@@ -285,14 +364,19 @@ def other_rows(
 
 
 @st.composite
-def read_rows(draw: Draw, number: int) -> list[Row]:
-    """Draw all the measurement rows of one valid read."""
+def read_rows(draw: Draw, number: int, scripted: bool | None = None) -> list[Row]:
+    """Draw all the measurement rows of one valid read (scripted or not, or either)."""
     profile = draw(st.sampled_from(sorted(RANGES)))
     baseline = baseline_diameters(draw, profile)
+    scripted = draw(st.booleans()) if scripted is None else scripted
     followups = draw(st.sampled_from([0, 1, 2, 3, 3, 4, 4, 5, 6]))
+    if scripted:
+        followups = draw(st.integers(2, 7))
     days = study_days(draw, followups, SD_MIN_DAYS[profile])
     non_targets = draw(st.integers(0, 3))
     new = new_lesion_statuses(draw, followups)
+    if scripted and draw(st.integers(0, 2)):
+        new = []  # new lesions would hide most of what the script aims at
     style = draw(st.sampled_from(sorted(LABELS)))
     read = {
         "schema_version": "1",
@@ -310,23 +394,61 @@ def read_rows(draw: Draw, number: int) -> list[Row]:
     for index, day in enumerate(days):
         common = timepoint_cells(draw, read, index, day, style)
         cells: list[tuple[str, int | None]] = [("measured", v) for v in baseline]
+        statuses: int | list[str] = non_targets
         if index > 0:
             nadir = min(s for s in sums if s is not None)
-            cells, total = followup_targets(draw, baseline, nadir)
+            if scripted:
+                plan = draw(st.sampled_from(PLANS_AFTER_CR if nadir == 0 else PLANS))
+                cells, statuses = planned_timepoint(
+                    draw, plan, baseline, nadir, non_targets
+                )
+                evaluable = all(status != "not_evaluable" for status, _ in cells)
+                total = sum(v or 0 for _, v in cells) if evaluable else None
+            else:
+                cells, total = followup_targets(draw, baseline, nadir)
             sums.append(total)
         rows += target_rows(common, cells)
-        rows += other_rows(draw, common, index, non_targets, new)
+        rows += other_rows(draw, common, index, statuses, new)
     return rows
 
 
 @st.composite
-def measurement_files(draw: Draw) -> list[Row]:
-    """Draw the rows of a measurements.csv of 1–3 reads, sometimes shuffled."""
+def measurement_files(draw: Draw) -> tuple[list[Row], str | None]:
+    """Draw the rows of a measurements.csv of 1–3 reads, sometimes shuffled.
+
+    Also the test profile to assess them under (``None``: each read's own).
+    """
     count = draw(st.integers(1, 3))
     rows = [r for number in range(1, count + 1) for r in draw(read_rows(number))]
     if draw(st.integers(0, 4)) == 0:
         draw(st.randoms(use_true_random=False)).shuffle(rows)
-    return rows
+    protocol = draw(st.sampled_from([None, *sorted(CONFIRMING)]))
+    return rows, protocol
+
+
+@st.composite
+def confirmation_files(draw: Draw) -> tuple[list[Row], str | None]:
+    """Draw 1–2 scripted reads and a test profile that requires confirmation."""
+    count = draw(st.integers(1, 2))
+    rows = [r for n in range(1, count + 1) for r in draw(read_rows(n, scripted=True))]
+    return rows, draw(st.sampled_from(sorted(CONFIRMING)))
+
+
+def confirming_profile(name: str) -> str:
+    """Return the TOML of a test profile that requires confirmation."""
+    settings = CONFIRMING[name]
+    text = SHIPPED_MRECIST.read_text(encoding="utf-8")
+    lines = {
+        "name": f'"{name}"',
+        "sd_min_days": settings["sd_min_days"],
+        "confirmation_required": "true",
+        "confirmation_interval_days": settings["interval"],
+        "confirmation_max_ne_between": settings["max_ne"],
+    }
+    for key, value in lines.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert found == 1, key
+    return text
 
 
 # --------------------------------------------------------------------------- running
@@ -340,11 +462,20 @@ def render(rows: Sequence[Row]) -> str:
     return out.getvalue()
 
 
-def run_assess(text: str, *args: str) -> tuple[int, list[Row] | None]:
-    """Run ``mrecist-reader assess`` on the text; return exit status and rows written."""
+def run_assess(
+    text: str, *args: str, profile: str | None = None
+) -> tuple[int, list[Row] | None]:
+    """Run ``mrecist-reader assess`` on the text; return exit status and rows written.
+
+    ``profile`` names a test profile of :data:`CONFIRMING`, given as ``--protocol``.
+    """
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder, "measurements.csv"), Path(folder, "responses.csv")
         source.write_text(text, encoding="utf-8", newline="")
+        if profile is not None:
+            toml = Path(folder, f"{profile}.toml")
+            toml.write_text(confirming_profile(profile), encoding="utf-8")
+            args = (*args, "--protocol", str(toml))
         code = main(["assess", str(source), "-o", str(target), *args])
         if not target.exists():
             return code, None
@@ -377,6 +508,20 @@ def differences(expected: list[Row], actual: list[Row]) -> list[str]:
     ]
 
 
+COMPARED = {"timepoints": 0, "disagreements": 0}
+"""Timepoint rows compared and cells that disagreed, shown after the run (``-s``)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_figures() -> Iterator[None]:
+    yield
+    if COMPARED["timepoints"]:
+        print(
+            f"\ndifferential: {COMPARED['timepoints']} timepoints compared, "
+            f"{COMPARED['disagreements']} disagreements"
+        )
+
+
 @pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
@@ -386,13 +531,40 @@ def differences(expected: list[Row], actual: list[Row]) -> list[str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(measurement_files())
-def test_every_cell_agrees_with_the_spec_transcription(rows: list[Row]) -> None:
-    expected = expected_responses(rows)
-    code, actual = run_assess(render(rows))
+def test_every_cell_agrees_with_the_spec_transcription(
+    drawn: tuple[list[Row], str | None],
+) -> None:
+    assert_agreement(*drawn)
+
+
+def assert_agreement(rows: list[Row], protocol: str | None) -> None:
+    """Run ``assess`` and the transcription on the rows; every cell must agree."""
+    expected = expected_responses(rows, protocol=protocol)
+    code, actual = run_assess(render(rows), profile=protocol)
     assert code == 0
     assert actual is not None
     problems = differences(expected, actual)
-    assert not problems, "\n".join(problems) + "\n\n" + render(rows)
+    COMPARED["timepoints"] += len(expected)
+    COMPARED["disagreements"] += len(problems)
+    assert not problems, (
+        f"--protocol {protocol}\n" + "\n".join(problems) + ("\n\n" + render(rows))
+    )
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(confirmation_files())
+def test_confirmation_sequences_agree_with_the_spec_transcription(
+    drawn: tuple[list[Row], str | None],
+) -> None:
+    """CR, PR, SD and NE sequences, NE allowances and reappearance, every cell."""
+    assert_agreement(*drawn)
 
 
 # --------------------------------------------------------------------------- refusals
