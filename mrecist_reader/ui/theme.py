@@ -41,7 +41,8 @@ QToolBar {{ background: {PANEL}; border: none; spacing: 4px; padding: 2px; }}
 QToolButton {{ padding: 4px 8px; border-radius: 3px; }}
 QToolButton:checked {{ background: #2f4f5f; }}
 QTableView, QTreeView {{ background: {PANEL}; alternate-background-color: #272c34;
-    gridline-color: #333a44; selection-background-color: #2f5f73; border: none; }}
+    gridline-color: #333a44; selection-background-color: #2f5f73;
+    border: {FOCUS_WIDTH}px solid {BACKGROUND}; }}
 QHeaderView::section {{ background: #2a2f37; color: {MUTED}; padding: 4px;
     border: none; border-right: 1px solid #333a44; }}
 QStatusBar {{ background: {PANEL}; color: {MUTED}; }}
@@ -61,8 +62,7 @@ QLineEdit, QComboBox, QPlainTextEdit, QSpinBox {{ border: 1px solid #3d444f;
     border-radius: 2px; padding: 2px 4px; background: {PANEL}; }}
 QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QSpinBox:focus {{
     border: {FOCUS_WIDTH}px solid {FOCUS}; padding: 1px 3px; }}
-QTableView:focus, QTreeView:focus, QListView:focus {{
-    border: {FOCUS_WIDTH}px solid {FOCUS}; }}
+QTableView:focus, QTreeView:focus {{ border-color: {FOCUS}; }}
 """
 """Keyboard focus is always visible: a bright ring on the focused button, field or
 table (the reader can see where Tab, Space and Enter go)."""

@@ -114,3 +114,26 @@ def test_keyboard_focus_is_drawn_as_a_ring(qtbot: QtBot, qapp: QApplication) -> 
     qtbot.waitUntil(lambda: not add.hasFocus())
     assert _has_colour(dialog.location_combo.grab().toImage(), FOCUS)
     save_screenshot(dialog, "lesion_dialog_focus_ring")
+
+
+def test_a_focused_table_is_outlined(qtbot: QtBot, qapp: QApplication) -> None:
+    from PySide6.QtWidgets import QLineEdit, QTableWidget, QVBoxLayout, QWidget
+
+    apply_theme(qapp)
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    field = QLineEdit()
+    table = QTableWidget(3, 3)
+    layout.addWidget(field)
+    layout.addWidget(table)
+    qtbot.addWidget(host)
+    host.show()
+    host.activateWindow()
+    qtbot.waitUntil(host.isActiveWindow)
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    assert not _has_colour(table.grab().toImage(), FOCUS)
+    qtbot.keyClick(field, Qt.Key.Key_Tab)
+    qtbot.waitUntil(table.hasFocus)
+    assert _has_colour(table.grab().toImage(), FOCUS)
+    save_screenshot(host, "table_focus_ring")
