@@ -11,8 +11,8 @@ from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.imaging.volume import Volume
 from mrecist_reader.ui.caliper import CaliperSpec, caliper_lock_reason
 from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer
-from tests.gui.shots import save_screenshot
 from tests.gui.reads import two_target_read
+from tests.gui.shots import save_screenshot
 
 
 def _signed(read: Read, *indices: int) -> Read:
