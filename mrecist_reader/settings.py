@@ -24,10 +24,18 @@ APP_NAME = "mrecist_reader"
 SETTINGS_SCHEMA_VERSION = 1
 ENV_PREFIX = "MRECIST_READER_"
 DEFAULT_PROFILE = "nct06779461"
+DEFAULT_ZIP_CACHE_MB = 5120
+"""Default size limit of the zip cache (5 GiB; ``imaging.zip_cache`` has the same)."""
 
 
 class InvalidSettings(MrecistError):
     """A settings file or environment variable holds a value that cannot be used."""
+
+
+class InvalidZipCacheSize(InvalidSettings):
+    """The zip cache limit is not a whole number of MiB (a usage error: exit 2)."""
+
+    exit_status = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,12 @@ class Settings:
         Name or file of the protocol profile for new reads.
     blinded_export
         Whether ``export`` blinds by default (no scan dates, no hidden site).
+    zip_cache_dir
+        Folder where zip archives are extracted (empty: the user's cache folder);
+        ``$MRECIST_READER_ZIP_CACHE_DIR``.
+    zip_cache_mb
+        Size limit of that zip cache in whole MiB, 0 or more (0 keeps only the archive
+        just opened); ``$MRECIST_READER_ZIP_CACHE_MB``.
     schema_version
         Version of the settings file format.
 
@@ -56,7 +70,14 @@ class Settings:
     read_type: ReadType = ReadType.CENTRAL
     protocol_profile: str = DEFAULT_PROFILE
     blinded_export: bool = False
+    zip_cache_dir: str = ""
+    zip_cache_mb: int = DEFAULT_ZIP_CACHE_MB
     schema_version: int = SETTINGS_SCHEMA_VERSION
+
+    @property
+    def zip_cache_path(self) -> Path | None:
+        """Return the zip cache folder, None for the default (the user's cache)."""
+        return Path(self.zip_cache_dir).expanduser() if self.zip_cache_dir else None
 
 
 def default_database_url() -> str:
@@ -103,6 +124,9 @@ def load_settings(env: Mapping[str, str], file_text: str | None) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(Settings)}
+
+
 def _field_names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Settings) if f.name != "schema_version")
 
@@ -139,9 +163,23 @@ def _coerce(name: str, raw: object, where: str) -> object:
             ) from None
     if name == "blinded_export":
         return _coerce_bool(raw, where)
+    if name == "zip_cache_mb":
+        return _coerce_mib(raw, where)
     if not isinstance(raw, str):
         raise InvalidSettings(f"{where}: expected text, got {raw!r}")
     return raw.strip()
+
+
+def _coerce_mib(raw: object, where: str) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text.isdecimal():
+        raise InvalidZipCacheSize(
+            f"{where}: {raw!r} is not a size; expected a whole number of MiB, 0 or "
+            f"more (e.g. {DEFAULT_ZIP_CACHE_MB})"
+        )
+    return int(text)
 
 
 def _coerce_bool(raw: object, where: str) -> bool:
@@ -178,8 +216,12 @@ def format_settings(settings: Settings) -> str:
         value = getattr(settings, name)
         if name == "db_url" and value == default_database_url():
             continue  # follow the default location rather than pin today's path
+        if name.startswith("zip_cache") and value == _DEFAULTS[name]:
+            continue  # unset: keep following the default
         if isinstance(value, bool):
             lines.append(f"{name} = {'true' if value else 'false'}")
+        elif isinstance(value, int):
+            lines.append(f"{name} = {value}")
         else:  # JSON string escapes are valid TOML basic-string escapes
             lines.append(f"{name} = {json.dumps(str(value), ensure_ascii=False)}")
     return "\n".join(lines) + "\n"

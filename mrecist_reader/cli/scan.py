@@ -38,13 +38,19 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
 def run(args: argparse.Namespace) -> int:
     """Scan ``args.path`` and print the table or the JSON; 2 when the path is missing."""
     from mrecist_reader.imaging.scan import scan
+    from mrecist_reader.settings import load_user_settings
 
     path = Path(args.path)
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return EXIT_USAGE
+    settings = load_user_settings()  # the zip cache's folder and size limit
     try:
-        result = scan(path)
+        result = scan(
+            path,
+            cache_dir=settings.zip_cache_path,
+            cache_limit_mb=settings.zip_cache_mb,
+        )
     except OSError as error:  # e.g. the folder itself cannot be listed
         print(
             f"error: {path}: cannot be read: {error.strerror or error}", file=sys.stderr

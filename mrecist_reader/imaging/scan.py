@@ -95,6 +95,7 @@ def scan(
     spacing_tolerance: float = 0.05,
     tilt_tolerance_deg: float = 0.5,
     cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
 ) -> ScanResult:
     """Return the image series under ``path`` and the files that could not be used.
 
@@ -114,7 +115,11 @@ def scan(
         Angle, degrees, between the slice step and the slice normal above which a gantry
         tilt is reported.
     cache_dir
-        Where zip archives are extracted (default: the user's cache folder).
+        Where zip archives are extracted (default: the user's cache folder; the
+        application passes its settings' ``zip_cache_dir``).
+    cache_limit_mb
+        Size limit of that zip cache in MiB (the settings' ``zip_cache_mb``; default:
+        :func:`mrecist_reader.imaging.sources.cache_limit_bytes`).
 
     Returns
     -------
@@ -129,7 +134,9 @@ def scan(
 
     """
     quiet_pydicom()
-    collected = collect_files(Path(path), cache_dir=cache_dir)
+    collected = collect_files(
+        Path(path), cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+    )
     skipped = list(collected.skipped)
     headers: list[FileHeader] = []
     for result in _read_all(collected.files, workers):

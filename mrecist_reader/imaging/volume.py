@@ -25,6 +25,14 @@ class Phase(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file (or a reference to one) that ``scan`` could not use, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PatientIdentity:
     """Identifying header values; never shown, logged or exported in a blinded read."""
 

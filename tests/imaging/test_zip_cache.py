@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mrecist_reader.cli import main
 from mrecist_reader.imaging.sources import (
     CACHE_LIMIT_ENV,
     DEFAULT_CACHE_LIMIT_MB,
@@ -18,6 +19,8 @@ from mrecist_reader.imaging.sources import (
     collect_files,
     extract_zip,
 )
+from mrecist_reader.imaging.zip_cache import ZipCache
+from mrecist_reader.settings import DEFAULT_ZIP_CACHE_MB, load_settings
 
 MIB = 1 << 20
 LONG_AGO = 3 * 3600.0
@@ -96,6 +99,36 @@ def test_limit_comes_from_the_environment(
     assert _extractions(cache) == {last.extracted_to.name}
 
 
+def test_the_command_line_takes_folder_and_limit_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "settings-cache"
+    monkeypatch.setenv("MRECIST_READER_ZIP_CACHE_DIR", str(cache))
+    monkeypatch.setenv(CACHE_LIMIT_ENV, "0")
+    settings = load_settings(os.environ, None)
+    assert (settings.zip_cache_path, settings.zip_cache_mb) == (cache, 0)
+    for seed, name in enumerate("ab"):
+        assert main(["scan", str(_archive(tmp_path, name, 4096, seed))]) == 0
+    assert len(_extractions(cache)) == 1  # limit 0: only the archive just opened
+    capsys.readouterr()
+    monkeypatch.setenv(CACHE_LIMIT_ENV, "5GB")
+    assert main(["scan", str(_archive(tmp_path, "c", 4096, 3))]) == 2
+    error = capsys.readouterr().err
+    assert f"${CACHE_LIMIT_ENV}: '5GB' is not a size" in error
+
+
+def test_the_cache_module_takes_its_folder_and_limit(tmp_path: Path) -> None:
+    cache = ZipCache(tmp_path / "cache", limit_mb=0)
+    first = cache.extract(_archive(tmp_path, "a", 4096, 1))
+    second = cache.extract(_archive(tmp_path, "b", 4096, 2))
+    assert not first.folder.exists()
+    assert second.refused == ()
+    assert _extractions(tmp_path / "cache") == {second.folder.name}
+    with pytest.raises(InvalidCacheLimit):
+        ZipCache(tmp_path, limit_mb=-1)
+    assert DEFAULT_ZIP_CACHE_MB == DEFAULT_CACHE_LIMIT_MB
+
+
 def test_default_limit_is_five_gib() -> None:
     assert DEFAULT_CACHE_LIMIT_MB == 5120
     assert cache_limit_bytes({}) == 5 * 1024 * MIB
@@ -144,8 +177,8 @@ def test_a_folder_without_its_completion_marker_is_extracted_again(
 _CRASH = """
 import os, sys
 from pathlib import Path
-from mrecist_reader.imaging import sources
-sources._publish = lambda work, target: os._exit(3)
+from mrecist_reader.imaging import sources, zip_cache
+zip_cache._publish = lambda work, target: os._exit(3)
 sources.extract_zip(Path(sys.argv[1]), cache_dir=Path(sys.argv[2]))
 """
 
