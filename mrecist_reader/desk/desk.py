@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
@@ -42,7 +44,11 @@ from mrecist_reader.session import (
     ReadRepository,
     ReadSession,
     open_database,
+    stored_reads,
 )
+
+if TYPE_CHECKING:
+    from mrecist_reader.desk.export import ExportResult
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ class ReaderContext:
     read_type: ReadType
     profile: ProtocolProfile
     db_url: str
+    blinded_export: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +256,8 @@ class ReadingDesk:
             return
         self.reject_proposal()
         self.timepoint_index = index
+        for shown in [k for k in self._open if k not in (0, index)]:
+            del self._open[shown]  # its viewer shows the new timepoint (or nothing)
         self.timepoint_changed.emit(index)
         self._open_timepoint_series(0)
         if index != 0:
@@ -579,6 +588,32 @@ class ReadingDesk:
             self.timepoint_index, with_earlier_drafts=with_earlier_drafts
         )
         return self._label(self.timepoint_index)
+
+    # ------------------------------------------------------------------ export
+    def reads_to_export(self, *, every_subject: bool = False) -> tuple[Read, ...]:
+        """Return the open read, or this reader's reads of every subject in the database."""
+        session = self._require_session()
+        if not every_subject:
+            return (session.read,)
+        stored = stored_reads(
+            self.repository(), self.context.reader_id, self.context.read_type
+        )
+        return (session.read, *(r for r in stored if r.key != session.read.key))
+
+    def export(self, folder: Path, *, every_subject: bool = False) -> "ExportResult":
+        """Write measurements.csv and responses.csv (see :mod:`~mrecist_reader.desk.export`).
+
+        The open read, or every subject's read by this reader; central reads are
+        always blinded, local ones when the settings ask for it.
+        """
+        from mrecist_reader.desk.export import export_reads
+
+        return export_reads(
+            self.reads_to_export(every_subject=every_subject),
+            folder,
+            blinded=self.context.blinded_export,
+            profile=self.context.profile,
+        )
 
     # ------------------------------------------------------------------ proposal
     def propose(self, drawn: DrawnCaliper) -> None:

@@ -16,13 +16,22 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
 from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.model import Caliper, Method
+from mrecist_reader.desk.desk import DrawnCaliper
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
+from mrecist_reader.ui.caliper import (
+    IndexPoint,
+    caliper_from_indices,
+    indices_from_caliper,
+)
 from mrecist_reader.ui.prefetch import FirstSlice
 from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer, gap_slices
 from mrecist_reader.ui.workers import run_in_thread
 
 if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
     from mrecist_reader.imaging.load import VolumeLoader
+
+NO_SERIES_TEXT = "No series open"
 
 LOADER_DELAY_MS = 20
 """After a prefetched first slice: let it paint before the decoders are imported."""
@@ -36,6 +45,7 @@ class TimepointView:
     def __init__(self, parent: QWidget | None, name: str) -> None:
         self.viewer = SliceViewer(parent)
         self.viewer.setObjectName(name)
+        self.subject_id = ""
         self.timepoint_index: int | None = None
         self.series: SeriesInfo | None = None
         self.volume: Volume | None = None
@@ -68,13 +78,17 @@ class TimepointView:
         on_error: Callable[[BaseException], None],
         on_progress: Callable[[float], None] | None = None,
         first: FirstSlice | None = None,
+        subject_id: str = "",
     ) -> None:
         """Open a series progressively: first image now, the volume in the background.
 
         With ``first`` (a slice decoded by the start-up prefetch) that slice is shown at
-        once and the loader starts just after it is painted.
+        once and the loader starts just after it is painted. ``on_error`` is called
+        when the series cannot be opened or decoded (the view shows nothing then:
+        call :meth:`show_failure`).
         """
         self.cancel()
+        self.subject_id = subject_id
         self.timepoint_index = index
         self.series = series
         self.volume = None
@@ -123,10 +137,8 @@ class TimepointView:
         on_loaded, on_error = callbacks
         try:
             loader = open_volume(series)
-        except (MrecistError, OSError) as error:
-            if stack is None:
-                raise
-            on_error(error)
+        except (MrecistError, OSError, ValueError) as error:
+            on_error(error)  # the images of a series shown before never stay
             return
         self.loader = loader
         if stack is None:
@@ -178,7 +190,75 @@ class TimepointView:
     def clear(self) -> None:
         """Show nothing."""
         self.cancel()
+        self.subject_id = ""
         self.timepoint_index = None
         self.series = None
         self.volume = None
+        self.viewer.placeholder.setText(NO_SERIES_TEXT)
         self.viewer.set_stack(None)
+
+    def show_failure(self, reason: str) -> None:
+        """Show no image, and why: the series open here could not be shown."""
+        self.cancel()
+        self.volume = None
+        self.viewer.set_stack(None)
+        self.viewer.placeholder.setWordWrap(True)
+        self.viewer.placeholder.setText(f"No image shown: {reason}")
+
+    def shows(self, subject_id: str, index: int, series: SeriesInfo) -> bool:
+        """Return whether this view shows (or loads) a series of a subject's timepoint."""
+        return (
+            self.viewer.stack is not None
+            and (self.subject_id, self.timepoint_index) == (subject_id, index)
+            and self.series_uid == series.series_instance_uid
+        )
+
+    # ------------------------------------------------------------------ mm <-> index
+    def drawn_caliper(
+        self, p1: IndexPoint, p2: IndexPoint, method: Method = Method.MANUAL
+    ) -> DrawnCaliper:
+        """Return a caliper drawn here (voxel indices) in patient mm, with its image.
+
+        Raises
+        ------
+        MrecistError
+            When nothing is shown, or the slice fills a gap where the series has no
+            image.
+
+        """
+        stack = self.viewer.stack
+        if stack is None or self.series is None or self.timepoint_index is None:
+            raise MrecistError("no image is shown here; nothing recorded")
+        return DrawnCaliper(
+            caliper_from_indices(stack.affine, p1, p2),
+            subject_id=self.subject_id,
+            timepoint_index=self.timepoint_index,
+            series_instance_uid=self.series.series_instance_uid,
+            sop_instance_uid=self.image_uid(p1),
+            method=method,
+        )
+
+    def index_points(self, caliper: Caliper) -> tuple[IndexPoint, IndexPoint] | None:
+        """Return a caliper's end points as voxel indices here (for drawing)."""
+        stack = self.viewer.stack
+        return None if stack is None else indices_from_caliper(stack.affine, caliper)
+
+    def image_uid(self, point: IndexPoint) -> str:
+        """Return the SOP Instance UID of the image under a voxel index.
+
+        Raises
+        ------
+        MrecistError
+            When the slice fills a gap where the series has no image.
+
+        """
+        if self.series is None:
+            raise MrecistError("no series is shown here")
+        uids = self.series.slice_sop_instance_uids
+        k = min(max(round(point[0]), 0), len(uids) - 1)
+        if not uids[k]:
+            raise MrecistError(
+                f"slice {k + 1} fills a gap where the series has no image; "
+                "measure on an acquired slice"
+            )
+        return uids[k]

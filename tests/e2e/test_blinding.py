@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui.main_window import MainWindow
 from tests.gui.helpers import (
@@ -64,6 +65,12 @@ def identity_strings(subjects: tuple[SubjectEntry, ...]) -> set[str]:
 
 
 def _sign_dialog_texts(window: MainWindow) -> list[str]:
+    """Return what signing shows: the refusal naming what is missing, or the dialog."""
+    missing = window.desk.missing()
+    if missing:
+        with pytest.raises(MrecistError, match="cannot be signed yet") as refusal:
+            window.ask_sign()
+        return [str(refusal.value)]
     seen: list[str] = []
 
     def look(widget: QWidget) -> None:

@@ -104,7 +104,7 @@ def _measure_target(
     seed = _to_index(view, measurement["viable_seed_mm"])
     view.viewer.set_slice(round(seed[0]))
     view.viewer.point_clicked.emit(seed)
-    assert window._proposal is not None, "no semi-automatic proposal"
+    assert window.desk.proposal is not None, "no semi-automatic proposal"
     window.accept_proposal()
 
 

@@ -148,7 +148,7 @@ def test_click_proposes_a_semi_automatic_caliper_the_reader_accepts(
     viewer = window.baseline_view.viewer
     viewer.set_slice(CENTRE)
     viewer.point_clicked.emit((float(CENTRE), 31.5, 31.5))
-    assert window._proposal is not None
+    assert window.desk.proposal is not None
     answer_next_dialog(fill_lesion_dialog())
     window._actions["accept"].trigger()
     assert window.session is not None
@@ -175,7 +175,7 @@ def test_adjusted_proposal_is_recorded_as_edited(window: MainWindow) -> None:
 def test_rejected_proposal_records_nothing(window: MainWindow) -> None:
     window.baseline_view.viewer.point_clicked.emit((float(CENTRE), 31.5, 31.5))
     window._actions["reject"].trigger()
-    assert window._proposal is None
+    assert window.desk.proposal is None
     assert window.session is not None
     assert window.session.read.lesions == ()
 
@@ -279,7 +279,7 @@ def test_a_follow_up_caliper_with_no_target_chosen_adds_a_new_lesion(
     assert new.status is NewLesionStatus.EQUIVOCAL
     assert new.caliper is not None
     assert new.caliper.length() == 32
-    assert new.diameter is None
+    assert new.diameter == 32  # a new lesion's longest diameter (issue 14 item 5)
     assert window.session.read.observation("T1", 1) is None
 
 
@@ -448,7 +448,7 @@ def test_first_image_shows_before_the_volume_is_complete(
     series = window.browser.chosen_series("S01", 1)
     assert series is not None
     view = window.current_view
-    window._open_series(view, 1, series)
+    window.desk.choose_series("S01", 1, series.series_instance_uid)
     assert view.viewer.stack is not None  # shown at once, from the loader
     assert view.viewer.image.image is not None
     qtbot.waitUntil(lambda: view.volume is not None, timeout=10000)
@@ -461,7 +461,7 @@ def test_cancel_stops_loading_and_keeps_what_is_shown(
     series = window.browser.chosen_series("S01", 1)
     assert series is not None
     view = window.current_view
-    window._open_series(view, 1, series)
+    window.desk.choose_series("S01", 1, series.series_instance_uid)
     window.cancel_loading()
     assert not view.is_loading()
     assert view.viewer.stack is not None
@@ -472,7 +472,7 @@ def test_click_outside_any_lesion_explains_in_the_status_bar(
     window: MainWindow, error_messages: list[tuple[str, str, bool]]
 ) -> None:
     window.baseline_view.viewer.point_clicked.emit((float(CENTRE), 3.0, 60.0))
-    assert window._proposal is None
+    assert window.desk.proposal is None
     assert "draw the caliper instead" in window.statusBar().currentMessage()
     assert error_messages == []
 
@@ -490,7 +490,6 @@ def test_keys_scroll_the_image_right_after_opening(
 def test_dropping_a_folder_opens_it(
     qtbot: QtBot, window: MainWindow, study: Path
 ) -> None:
-    window.subjects = ()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(study))])
     event = QDropEvent(

@@ -1,0 +1,119 @@
+"""Opening a folder, zip or DICOMDIR: scan in the background, then the worklist.
+
+One path: the scan runs in a worker thread, or, at start-up, the scan already started
+by :func:`mrecist_reader.ui.prefetch.start_prefetch` is awaited (its first slice is
+shown before the pixel decoders are imported).
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMainWindow
+
+from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry
+from mrecist_reader.ui.errors import error_boundary, report_error
+from mrecist_reader.ui.prefetch import FirstSlice, Prefetched, ScanSummary
+from mrecist_reader.ui.window_layout import WindowParts
+from mrecist_reader.ui.workers import run_in_thread, when_done
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from superqt.utils import FunctionWorker
+
+logger = logging.getLogger(__name__)
+
+
+class Opener:
+    """Scans what the reader opens and hands the worklist to the window."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        parts: WindowParts,
+        show_worklist: Callable[[Sequence[SubjectEntry]], None],
+    ) -> None:
+        self.window = window
+        self.parts = parts
+        self.show_worklist = show_worklist
+        self._scan_worker: FunctionWorker[ScanSummary] | None = None
+        self._prefetch_timer: QTimer | None = None
+        self._first_slice: FirstSlice | None = None
+
+    def open(
+        self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
+    ) -> None:
+        """Scan a folder, zip or DICOMDIR in the background, then show the worklist.
+
+        ``prefetched`` is the scan of ``path`` (with its worklist and first slice)
+        already running, started before Qt was imported.
+        """
+        self.window.statusBar().showMessage(f"Scanning {path.name}...")
+        self.parts.show_busy(True)
+        if prefetched is not None:
+            self._scan_worker = None
+            self._prefetch_timer = when_done(
+                prefetched,
+                on_done=self._on_prefetched,
+                on_error=self._on_scan_failed,
+                on_finished=lambda: self.parts.show_busy(False),
+            )
+            return
+        self._scan_worker = run_in_thread(
+            scan_summary,
+            path,
+            on_done=self._on_scanned,
+            on_error=self._on_scan_failed,
+            on_finished=lambda: self.parts.show_busy(False),
+        )
+
+    def cancel(self) -> None:
+        """Stop a scan still running."""
+        if self._scan_worker is not None:
+            self._scan_worker.quit()
+
+    def take_first_slice(self, index: int, info: SeriesInfo) -> FirstSlice | None:
+        """Return the prefetched first slice once, for the series it was decoded from."""
+        first, self._first_slice = self._first_slice, None
+        if first is None or index != 0 or first.series_uid != info.series_instance_uid:
+            return None
+        return first
+
+    def _on_prefetched(self, found: Prefetched) -> None:
+        self._first_slice = found.first
+        self._show(found.scan, found.subjects)
+
+    def _on_scanned(self, summary: ScanSummary) -> None:
+        from mrecist_reader.imaging.worklist import build_worklist
+
+        self._show(summary, build_worklist(summary.series))
+
+    def _on_scan_failed(self, error: BaseException) -> None:
+        self.window.statusBar().showMessage("Scan failed", 5000)
+        report_error(self.window, "Open", error)
+
+    def _show(self, summary: ScanSummary, subjects: Sequence[SubjectEntry]) -> None:
+        logger.info("scan finished: %d series", len(summary.series))
+        with error_boundary(self.window, "Open"):
+            self.show_worklist(subjects)
+            skipped = len(summary.skipped)
+            files = "file" if skipped == 1 else "files"
+            note = f"; {skipped} {files} skipped" if skipped else ""
+            self.window.statusBar().showMessage(
+                f"{len(summary.series)} series found{note}", 8000
+            )
+
+
+def scan_summary(path: Path) -> ScanSummary:
+    """Scan ``path`` (headers only) and return its series and skipped files."""
+    from mrecist_reader.imaging.scan import scan
+
+    result = scan(path)
+    return ScanSummary(
+        series=tuple(result.series),
+        skipped=tuple((skip.path, skip.reason) for skip in result.skipped),
+    )
