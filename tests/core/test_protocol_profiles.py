@@ -19,6 +19,7 @@ COMMON = {
     "too_small_value": 50,
     "pd_min_absolute_increase": 0,
     "confirmation_required": False,
+    "confirmation_max_ne_between": 1,
 }
 SPEC_TABLE = {
     "mrecist": {
@@ -127,3 +128,38 @@ def test_a_sponsor_profile_with_the_at_least_one_rule_parses(tmp_path: Path) -> 
         100,
         300,
     )
+
+
+def test_not_evaluable_timepoints_allowed_before_confirmation_default_to_1() -> None:
+    text = re.sub(r"(?m)^confirmation_max_ne_between = .*\n", "", shipped_text())
+    assert "confirmation_max_ne_between =" not in text
+    assert parse_profile(text, "old.toml").confirmation_max_ne_between == 1
+
+
+@pytest.mark.parametrize("allowed", [0, 2])
+def test_a_profile_sets_the_not_evaluable_timepoints_allowed(allowed: int) -> None:
+    text = replace_line(
+        shipped_text(),
+        "confirmation_max_ne_between",
+        f"confirmation_max_ne_between = {allowed}",
+    )
+    assert parse_profile(text, "x.toml").confirmation_max_ne_between == allowed
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "-1 is outside the allowed range: a whole number from 0 to 20"),
+        ('"one"', "'one' is not a whole number from 0 to 20"),
+        ("1.5", "1.5 is not a whole number from 0 to 20"),
+    ],
+)
+def test_the_not_evaluable_allowance_is_a_small_whole_number(
+    value: str, message: str
+) -> None:
+    text = replace_line(
+        shipped_text(),
+        "confirmation_max_ne_between",
+        f"confirmation_max_ne_between = {value}",
+    )
+    assert problems(text) == [f"confirmation_max_ne_between: {message}"]

@@ -126,6 +126,25 @@ def test_diameter_must_fit_the_status() -> None:
     ]
 
 
+def test_a_new_lesion_may_carry_its_measured_diameter() -> None:
+    read = build_read(
+        {"T1": [40.0, 30.0, 30.0]},
+        non_targets={"NT1": ["present", "present", "present"]},
+        new={"N1": [None, "equivocal", "present"]},
+    )
+    observations = {(o.lesion_id, o.timepoint_index): o for o in read.observations}
+    observations[("N1", 1)] = replace(observations[("N1", 1)], diameter=80)
+    observations[("N1", 2)] = replace(observations[("N1", 2)], diameter=142)
+    assert messages(replace(read, observations=tuple(observations.values()))) == []
+    observations[("N1", 2)] = replace(observations[("N1", 2)], diameter=0)
+    observations[("NT1", 1)] = replace(observations[("NT1", 1)], diameter=120)
+    assert messages(replace(read, observations=tuple(observations.values()))) == [
+        "NT1 at FU1: diameter 12.0 mm given, expected empty",
+        "N1 at FU2: diameter 0.0 mm given, expected empty or the new lesion's measured "
+        "longest diameter above 0.0 mm",
+    ]
+
+
 def test_status_must_belong_to_the_lesion_type() -> None:
     read = build_read({"T1": [40.0, 30.0]})
     wrong = Observation("T1", 1, NonTargetStatus.PROGRESSION)
