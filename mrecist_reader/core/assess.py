@@ -111,13 +111,13 @@ def assess(read: Read, profile: ProtocolProfile) -> Assessment:
             )
             rows.append(row)
     progression = _progression_index(rows)
-    best, reasons = _best_to_date(rows, timepoints, profile)
+    best, confirmation, reasons = _best_to_date(rows, timepoints, profile)
     rows = _with_best_to_date(rows, timepoints, profile)
     return Assessment(
         timepoints=tuple(rows),
         best_overall_response=best,
         progression_timepoint_index=progression,
-        reasons=reasons,
+        reasons=confirmation + reasons,
     )
 
 
@@ -135,19 +135,13 @@ def _with_best_to_date(
     out: list[TimepointAssessment] = []
     said: set[str] = set()
     for i, row in enumerate(rows):
-        best, reasons = _best_to_date(rows[: i + 1], timepoints, profile)
-        news = [
-            r for r in reasons if r.startswith(_CONFIRMATION_WORDS) and r not in said
-        ]
+        best, confirmation, _ = _best_to_date(rows[: i + 1], timepoints, profile)
+        news = [reason for reason in confirmation if reason not in said]
         said.update(news)
         out.append(
             replace(row, best_response_to_date=best, reasons=(*row.reasons, *news))
         )
     return out
-
-
-_CONFIRMATION_WORDS = ("CR at ", "PR at ")
-"""How the reasons of :func:`rules.confirmed_responses` begin."""
 
 
 def _target_value(
@@ -375,10 +369,14 @@ def _best_to_date(
     rows: list[TimepointAssessment],
     timepoints: list[Timepoint],
     profile: ProtocolProfile,
-) -> tuple[Response | None, tuple[str, ...]]:
-    """Best overall response from these rows alone (§Across timepoints)."""
+) -> tuple[Response | None, tuple[str, ...], tuple[str, ...]]:
+    """Best overall response from these rows alone (§Across timepoints).
+
+    Returns it with the reasons of confirmation (none when the profile does not
+    require it) and those of the choice.
+    """
     if len(rows) < 2:
-        return None, ()
+        return None, (), ()
     progression = _progression_index(rows)
     days = {
         row.timepoint_index: _day(tp, timepoints[0])
@@ -411,4 +409,4 @@ def _best_to_date(
     best, best_reasons = rules.best_overall_response(
         points, has_progression=progression is not None, sd_min_days=profile.sd_min_days
     )
-    return best, reasons + best_reasons
+    return best, reasons, best_reasons
