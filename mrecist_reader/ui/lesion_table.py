@@ -71,8 +71,13 @@ def format_observation(lesion: Lesion, observation: Observation | None) -> str:
     if observation is None:
         return NOT_RECORDED
     status = word(observation.status)
-    if lesion.lesion_type is not LesionType.TARGET:
-        return status
+    if lesion.lesion_type is not LesionType.TARGET:  # a new lesion's measured diameter
+        size = (
+            ""
+            if observation.diameter is None
+            else f" ({format_mm(observation.diameter)} mm)"
+        )
+        return status + size
     if observation.status is TargetStatus.MEASURED and observation.diameter is not None:
         return f"{format_mm(observation.diameter)} mm"
     if observation.diameter is not None:

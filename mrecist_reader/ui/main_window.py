@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.parts = WindowParts(self)
         self._expose_parts()
         self.links = ViewLinks(self.views)
-        self.measure = MeasureFlow(self, self.desk, self.say)
+        self.measure = MeasureFlow(self, self.desk, self.say, self.baseline_view)
         self.opener = Opener(self, self.parts, self.set_worklist)
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self._actions = Actions(self)

@@ -84,10 +84,12 @@ class MeasureFlow:
         parent: QWidget,
         desk: ReadingDesk,
         say: Callable[[str, int], None],
+        baseline_view: TimepointView,
     ) -> None:
         self.parent = parent
         self.desk = desk
         self.say = say
+        self.baseline_view = baseline_view
 
     # ------------------------------------------------------------------ gestures
     def on_caliper_drawn(
@@ -244,8 +246,10 @@ class MeasureFlow:
         answer = dialogs.ask_lesion(self.parent, types=(kind,), default_type=kind)
         if answer is None:
             return
-        if index == 0:
-            lesion_id = self.desk.add_non_target(answer.organ, answer.location)
+        if index == 0:  # a mark where it is, as a caliper would leave
+            lesion_id = self.desk.add_non_target(
+                answer.organ, answer.location, self._baseline_marker()
+            )
         elif answer.new_status is not None:
             lesion_id = self.desk.add_new_lesion(
                 answer.organ, answer.location, answer.new_status
@@ -253,6 +257,13 @@ class MeasureFlow:
         else:
             return
         self.say(f"{lesion_id} added", 5000)
+
+    def _baseline_marker(self) -> DrawnCaliper | None:
+        try:
+            return self.baseline_view.marker()
+        except MrecistError as gap:  # a blank slice: the lesion is added unmarked
+            logger.info("no marker: %s", gap)
+            return None
 
     def set_status(self, token: str) -> None:
         """Record a status for the selected lesion at the current timepoint."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QWidget
 
 from mrecist_reader.core.errors import MrecistError
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is open
     from mrecist_reader.imaging.load import VolumeLoader
 
 NO_SERIES_TEXT = "No series open"
+MARKER_MM = 10.0
+"""Length of the mark left where a lesion was added without a caliper."""
 
 LOADER_DELAY_MS = 20
 """After a prefetched first slice: let it paint before the decoders are imported."""
@@ -237,6 +240,28 @@ class TimepointView:
             sop_instance_uid=self.image_uid(p1),
             method=method,
         )
+
+    def marker(self, length_mm: float = MARKER_MM) -> DrawnCaliper | None:
+        """Return a short caliper marking the point under the mouse (else the centre).
+
+        Where a lesion added without a caliper is (a non-target added with N): it is
+        drawn on the image being read, on the slice shown.
+        """
+        viewer, stack = self.viewer, self.viewer.stack
+        if stack is None or viewer.slice_index < 0:
+            return None
+        canvas = viewer.canvas
+        inside = canvas.mapFromGlobal(QCursor.pos())
+        if canvas.rect().contains(inside):
+            point = viewer.view.mapSceneToView(canvas.mapToScene(inside))
+        else:
+            point = viewer.view.viewRect().center()
+        _rows, rows, columns = stack.shape
+        row = min(max(point.y(), 0.0), rows - 1.0)
+        column = min(max(point.x(), 0.0), columns - 1.0)
+        half = length_mm / 2 / stack.pixel_spacing_mm[1]
+        k = float(viewer.slice_index)
+        return self.drawn_caliper((k, row, column - half), (k, row, column + half))
 
     def index_points(self, caliper: Caliper) -> tuple[IndexPoint, IndexPoint] | None:
         """Return a caliper's end points as voxel indices here (for drawing)."""
