@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from mrecist_reader.core.assess import Assessment, TimepointAssessment
+from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.thresholds import ResponseThresholds, response_thresholds
 from mrecist_reader.core.units import Tenths, format_mm, format_percent
 from mrecist_reader.core.wording import readable, word
 from mrecist_reader.ui.theme import (
@@ -87,6 +89,7 @@ class ResponsePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("responsePanel")
         self.assessment: Assessment | None = None
+        self.thresholds: ResponseThresholds | None = None
         self.timepoint_index = 0
         self._pairs_per_row = 1
         self.content = QWidget()
@@ -274,6 +277,11 @@ class ResponsePanel(QWidget):
         self.assessment = assessment
         self._render()
 
+    def set_profile(self, profile: ProtocolProfile | None) -> None:
+        """Draw the PR and PD lines where ``profile`` puts them (none: no lines)."""
+        self.thresholds = None if profile is None else response_thresholds(profile)
+        self._render()
+
     def set_timepoint(self, index: int) -> None:
         """Choose which timepoint's values are shown."""
         self.timepoint_index = index
@@ -328,12 +336,14 @@ class ResponsePanel(QWidget):
         axis.setTicks([[(r.timepoint_index, r.label) for r in rows]])
         baseline = row.baseline_sum if row is not None else None
         nadir = row.nadir_sum if row is not None else None
-        self._pr_line.setVisible(baseline is not None and self.timepoint_index > 0)
-        if baseline is not None:
-            self._pr_line.setValue(0.7 * baseline / 10)
-        self._pd_line.setVisible(nadir is not None and self.timepoint_index > 0)
-        if nadir is not None:
-            self._pd_line.setValue(1.2 * nadir / 10)
+        limits = self.thresholds
+        follow_up = self.timepoint_index > 0 and limits is not None
+        self._pr_line.setVisible(follow_up and baseline is not None)
+        if limits is not None and baseline is not None:
+            self._pr_line.setValue(float(limits.pr_limit(baseline)) / 10)
+        self._pd_line.setVisible(follow_up and nadir is not None)
+        if limits is not None and nadir is not None:
+            self._pd_line.setValue(float(limits.pd_limit(nadir)) / 10)
 
 
 class _SumPlot(pg.PlotWidget):

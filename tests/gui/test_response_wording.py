@@ -43,9 +43,9 @@ def panel(qtbot: QtBot) -> ResponsePanel:
     widget.resize(420, 560)
     widget.show()
     qtbot.waitExposed(widget)
-    widget.show_assessment(
-        assess(_three_timepoints(260, 200), load_profile("nct06779461"))
-    )
+    profile = load_profile("nct06779461")
+    widget.set_profile(profile)
+    widget.show_assessment(assess(_three_timepoints(260, 200), profile))
     widget.set_timepoint(2)
     return widget
 
