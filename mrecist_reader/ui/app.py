@@ -65,7 +65,11 @@ def run_gui(path: str | None, *, db_url: str | None, protocol: str | None) -> in
     from mrecist_reader.ui.startup import start_application
 
     return start_application(
-        path, db_url=db_url, protocol=protocol, prefetched=prefetched
+        path,
+        db_url=db_url,
+        protocol=protocol,
+        prefetched=prefetched,
+        started_at=_PROCESS_START,
     )
 
 
@@ -81,8 +85,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     configure_logging(kind="gui", verbosity=args.verbose)
     return run_gui(args.path, db_url=args.db, protocol=args.protocol)
-
-
-def process_start_time() -> float:
-    """Return ``time.perf_counter()`` at the import of this module (startup benchmark)."""
-    return _PROCESS_START

@@ -16,7 +16,6 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +23,7 @@ import numpy.typing as npt
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.desk.worklist import preferred_series
 from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Prefetched:
     """What the prefetch process found: the scan, its worklist and the first slice."""
 
     scan: ScanSummary
-    subjects: tuple[Any, ...]
+    subjects: tuple[SubjectEntry, ...]
     first: FirstSlice | None
 
 

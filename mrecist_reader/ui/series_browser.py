@@ -9,7 +9,6 @@ because mRECIST measures viable tumour on the arterial phase.
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.desk.worklist import preferred_series
 from mrecist_reader.imaging.volume import Phase, SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry, TimepointEntry
 from mrecist_reader.ui.theme import MUTED, RESPONSE, WARNING
 
 logger = logging.getLogger(__name__)
@@ -108,12 +108,10 @@ class SeriesBrowser(QTreeWidget):
         # a click opens what it names (as Enter or a double click does)
         self.itemClicked.connect(self._on_activated)
         self.itemActivated.connect(self._on_activated)
-        self._subjects: tuple[Any, ...] = ()
 
-    def set_worklist(self, subjects: Sequence[Any]) -> None:
-        """Show subjects (``build_worklist`` entries), timepoints and series."""
+    def set_worklist(self, subjects: Sequence[SubjectEntry]) -> None:
+        """Show subjects (the desk's worklist), timepoints and series (nothing kept)."""
         self.clear()
-        self._subjects = tuple(subjects)
         for subject in subjects:
             subject_item = QTreeWidgetItem([f"Subject {subject.subject_id}", ""])
             subject_item.setData(0, ROLE_KIND, "subject")
@@ -124,7 +122,9 @@ class SeriesBrowser(QTreeWidget):
             subject_item.setExpanded(True)
         self._select_first_arterial()
 
-    def _timepoint_item(self, subject: Any, timepoint: Any) -> QTreeWidgetItem:
+    def _timepoint_item(
+        self, subject: SubjectEntry, timepoint: TimepointEntry
+    ) -> QTreeWidgetItem:
         label = f"{timepoint.label}   {day_text(timepoint.study_day)}".strip()
         item = QTreeWidgetItem([label, NOT_STARTED])
         item.setData(0, ROLE_KIND, "timepoint")
@@ -188,14 +188,14 @@ class SeriesBrowser(QTreeWidget):
         return ""
 
     def chosen_series(self, subject_id: str, index: int) -> SeriesInfo | None:
-        """Return the preselected (arterial) series of a timepoint."""
-        for subject in self._subjects:
-            if subject.subject_id != subject_id:
-                continue
-            for timepoint in subject.timepoints:
-                if timepoint.index == index:
-                    return preferred_series(timepoint.series)
-        return None
+        """Return the series shown in bold for a timepoint (its preselected series)."""
+        listed = [
+            info
+            for item in self._items("series")
+            for subject, item_index, info in [item.data(0, ROLE_VALUE)]
+            if (subject, item_index) == (subject_id, index)
+        ]
+        return preferred_series(listed)
 
     def show_current(
         self, subject_id: str, index: int, series_uid: str | None = None

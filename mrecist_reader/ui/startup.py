@@ -20,7 +20,6 @@ from mrecist_reader import __version__
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.resources import load_profile
 from mrecist_reader.settings import Settings, load_user_settings, remember_reader
-from mrecist_reader.ui.app import process_start_time
 from mrecist_reader.ui.dialogs import ask_reader_identity
 from mrecist_reader.ui.errors import install_excepthook, report_error, show_message
 from mrecist_reader.ui.icons import app_icon
@@ -99,11 +98,17 @@ def start_application(
     db_url: str | None,
     protocol: str | None,
     prefetched: "Future[Prefetched] | None" = None,
+    started_at: float | None = None,
 ) -> int:
-    """Run the application until the reader quits; return the exit status."""
-    _log_step("imports done")
+    """Run the application until the reader quits; return the exit status.
+
+    ``started_at`` is ``time.perf_counter()`` at the process start (for the start-up
+    log; default: now).
+    """
+    clock = _StartClock(time.perf_counter() if started_at is None else started_at)
+    clock.log("imports done")
     app = create_application(sys.argv[:1])
-    _log_step("application created")
+    clock.log("application created")
     try:
         settings = effective_settings(
             load_user_settings(), db_url=db_url, protocol=protocol
@@ -116,12 +121,12 @@ def start_application(
         show_message(None, "mrecist_reader cannot start", str(error), critical=True)
         return EXIT_FAILED
     window.show()
-    _log_step("window shown")
+    clock.log("window shown")
     if path:
         target = Path(path)
         QTimer.singleShot(0, window, lambda: _open_at_start(window, target, prefetched))
     if os.environ.get(BENCHMARK_ENV):
-        _report_first_image(window, app)
+        _report_first_image(window, app, clock)
     code = app.exec()
     window.shutdown()
     _destroy(window, app)
@@ -147,21 +152,28 @@ def _open_at_start(
     window.open_path(target, prefetched=prefetched)
 
 
-def _report_first_image(window: MainWindow, app: QApplication) -> None:
+def _report_first_image(
+    window: MainWindow, app: QApplication, clock: "_StartClock"
+) -> None:
     """Print ``FIRST_IMAGE <epoch seconds>`` when the first slice is painted, then quit."""
     viewer = window.baseline_view.viewer
 
     def shown(_index: int) -> None:
         viewer.slice_changed.disconnect(shown)
         viewer.canvas.viewport().repaint()
-        _log_step("first image shown")
+        clock.log("first image shown")
         print(f"FIRST_IMAGE {time.time():.6f}", flush=True)  # noqa: T201
         QTimer.singleShot(0, app.quit)
 
     viewer.slice_changed.connect(shown)
 
 
-def _log_step(step: str) -> None:
-    """Log how long after the process start a start-up step was reached."""
-    elapsed = time.perf_counter() - process_start_time()
-    logger.info("start-up: %s after %.2f s", step, elapsed)
+class _StartClock:
+    """Logs how long after the process start each start-up step was reached."""
+
+    def __init__(self, started_at: float) -> None:
+        self.started_at = started_at
+
+    def log(self, step: str) -> None:
+        elapsed = time.perf_counter() - self.started_at
+        logger.info("start-up: %s after %.2f s", step, elapsed)
