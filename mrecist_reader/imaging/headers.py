@@ -21,7 +21,23 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
+    SecondaryCaptureImageStorage,
+)
 
+from mrecist_reader.imaging.dicom_elements import (
+    ITEM,
+    PIXEL_DATA,
+    SEQUENCE_DELIMITER,
+    UNDEFINED_LENGTH,
+    element_header,
+    native_pixel_element,
+)
 from mrecist_reader.imaging.identifiers import SOP, sop_stand_in
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
 from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
@@ -29,25 +45,6 @@ from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
 logger = logging.getLogger(__name__)
 
 _PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "x"}
-# Explicit-VR element headers of these VRs carry a 4-byte length (PS3.5 7.1.2).
-LONG_VRS = frozenset(
-    {
-        b"OB",
-        b"OD",
-        b"OF",
-        b"OL",
-        b"OV",
-        b"OW",
-        b"SQ",
-        b"SV",
-        b"UC",
-        b"UN",
-        b"UR",
-        b"UT",
-        b"UV",
-    }
-)
-UNDEFINED_LENGTH = 0xFFFFFFFF
 _NON_IMAGE_MODALITIES = {"SR", "PR", "KO", "REG", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE"}
 _NON_IMAGE_MODALITIES |= {"ECG", "HD", "DOC", "AU", "RWV", "PLAN", "FID"}
 HEADER_KEYWORDS = (
@@ -65,9 +62,7 @@ HEADER_KEYWORDS = (
     "FrameOfReferenceUID", "StudyTime", "AccessionNumber", "StudyID",
 )  # fmt: skip
 """The only elements ``scan`` keeps (others are skipped unread)."""
-_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 _PAGE_WORDS = ("DOSE", "SUMMARY", "REPORT", "PATIENT_INFO", "SCREEN")
-DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 LOCALIZER_WORDS = re.compile(
@@ -243,7 +238,7 @@ def _read_header(path: Path) -> FileHeader | Unusable:
 def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:
     """Return why a parsed file is not a usable image ('' when it is one)."""
     meta = dataset.get("file_meta", Dataset())
-    if meta.get("MediaStorageSOPClassUID") == "1.2.840.10008.1.3.10":
+    if meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage:
         return "DICOMDIR (a directory of files, not an image)"
     modality = str(dataset.get("Modality", "") or "")
     if modality.upper() in _NON_IMAGE_MODALITIES:
@@ -262,28 +257,6 @@ def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:
             "secondary capture page (dose report or exam summary), not an image series"
         )
     return ""
-
-
-_PLAIN_SYNTAXES = {"1.2.840.10008.1.2": 8, "1.2.840.10008.1.2.1": 12}
-"""Little-endian uncompressed syntaxes and their Pixel Data element header length."""
-
-
-def native_pixel_element(syntax: str, element: bytes) -> tuple[int, int] | None:
-    """Return (header length, value length) of a plain Pixel Data element, else None.
-
-    ``element`` is the first 12 bytes at the Pixel Data element of a file whose File
-    Meta transfer syntax is ``syntax``. Plain: implicit or explicit VR little endian
-    (OB or OW), with a defined length.
-    """
-    header_length = _PLAIN_SYNTAXES.get(syntax)
-    if header_length is None or element[:4] != b"\xe0\x7f\x10\x00":
-        return None
-    if header_length == 12 and element[4:6] not in (b"OB", b"OW"):
-        return None
-    if len(element) < header_length:
-        return None
-    (length,) = struct.unpack_from("<I", element, header_length - 4)
-    return None if length == UNDEFINED_LENGTH else (header_length, length)
 
 
 def _native_slice(
@@ -370,7 +343,7 @@ def _first_float(value: Any, default: float) -> float:
 def _is_document_page(dataset: Dataset) -> bool:
     """Return whether a Secondary Capture object is a dose/summary page, not a slice."""
     sop_class = str(dataset.get("SOPClassUID", ""))
-    if not sop_class.startswith(_SECONDARY_CAPTURE):
+    if not sop_class.startswith(SecondaryCaptureImageStorage):
         return False
     image_type = " ".join(str(v).upper() for v in (dataset.get("ImageType") or ()))
     text = f"{image_type} {_text(dataset, 'SeriesDescription').upper()}"
@@ -380,23 +353,24 @@ def _is_document_page(dataset: Dataset) -> bool:
 def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
     """Return why the pixel data is unusable ('' when it looks complete)."""
     syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
-    if syntax == DEFLATED:
+    if syntax == DeflatedExplicitVRLittleEndian:
         return ""  # the stream was inflated in memory; the file offset says nothing
     offset = stream.tell()
     tag_bytes = stream.read(12)
     if len(tag_bytes) < 8:
         return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
-    little = not syntax.endswith(".2.2") or syntax == ""
+    little = syntax != ExplicitVRBigEndian
     fmt = "<HH" if little else ">HH"
     group, element = struct.unpack(fmt, tag_bytes[:4])
     tag = (group << 16) | element
     if tag not in _PIXEL_TAGS:
         return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
-    if tag != 0x7FE00010:
+    if tag != PIXEL_DATA:
         return "float pixel data (parametric map) is not supported"
-    length, header_length = _element_length(
-        tag_bytes, little=little, implicit=_is_implicit(dataset, syntax)
+    _tag, _vr, length, value_offset = element_header(
+        tag_bytes, 0, implicit=_is_implicit(dataset, syntax), little=little
     )
+    header_length = value_offset
     if length == UNDEFINED_LENGTH:
         stream.seek(offset + header_length)
         return _encapsulated_problem(stream, size, little=little)
@@ -406,10 +380,6 @@ def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
         present = size - offset - header_length
         return f"truncated file: pixel data needs {length} bytes, {present} present"
     return _native_length_problem(dataset, length)
-
-
-_ITEM = 0xFFFEE000
-_SEQUENCE_DELIMITER = 0xFFFEE0DD
 
 
 def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> str:
@@ -425,9 +395,9 @@ def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> str:
             return "truncated file: the compressed pixel data ends before its last fragment"
         group, element, length = struct.unpack(fmt, raw)
         tag = (group << 16) | element
-        if tag == _SEQUENCE_DELIMITER:
+        if tag == SEQUENCE_DELIMITER:
             return ""
-        if tag != _ITEM:
+        if tag != ITEM:
             return f"damaged compressed pixel data: unexpected tag {tag:08X} among fragments"
         if stream.tell() + length > size:
             return "truncated file: a compressed pixel data fragment is cut short"
@@ -459,18 +429,8 @@ def _native_length_problem(dataset: Dataset, length: int) -> str:
 
 def _is_implicit(dataset: Dataset, syntax: str) -> bool:
     if syntax:
-        return syntax == "1.2.840.10008.1.2"
+        return syntax == ImplicitVRLittleEndian
     return bool(getattr(dataset, "is_implicit_VR", False))
-
-
-def _element_length(raw: bytes, *, little: bool, implicit: bool) -> tuple[int, int]:
-    endian = "<" if little else ">"
-    if implicit:
-        return struct.unpack(endian + "I", raw[4:8])[0], 8
-    vr = raw[4:6]
-    if vr in LONG_VRS:
-        return struct.unpack(endian + "I", raw[8:12])[0], 12
-    return struct.unpack(endian + "H", raw[6:8])[0], 8
 
 
 def _text(dataset: Dataset, keyword: str) -> str:
@@ -593,10 +553,10 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
     syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     if not syntax:
         syntax = (
-            "1.2.840.10008.1.2" if dataset.is_implicit_VR else "1.2.840.10008.1.2.1"
+            ImplicitVRLittleEndian if dataset.is_implicit_VR else ExplicitVRLittleEndian
         )
         if not dataset.is_little_endian:
-            syntax = "1.2.840.10008.1.2.2"
+            syntax = ExplicitVRBigEndian
     frames, spacing_source = _frames(dataset)
     acquisition = time_to_seconds(dataset.get("AcquisitionTime"))
     if acquisition is None:

@@ -1,0 +1,503 @@
+"""Decode one slice into modality values: pydicom, GDCM, and the native read.
+
+A slice is described by :class:`_Pixels` (where its stored values are and how to
+rescale them). Uncompressed little-endian values at a known offset are read straight
+into the output array; everything else goes through pydicom's decoders (pylibjpeg
+plugins), then GDCM for what they cannot decode. The output dtype is planned from the
+header (stored dtype, int16, int32 or float32) and each slice's actual range checked
+where the header alone does not prove it fits. The modality LUT (rescale or Modality LUT
+Sequence) is applied in place.
+"""
+
+import functools
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from mrecist_reader.core.errors import (
+    MrecistError,
+)
+from mrecist_reader.imaging.dicom_elements import (
+    native_pixel_element,
+)
+
+
+class VolumeLoadError(MrecistError):
+    """A series cannot be loaded as a volume; the message names the file and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pixels:
+    """How to get one slice's stored values and turn them into modality values."""
+
+    path: Path
+    frame: int
+    syntax: str
+    rows: int
+    columns: int
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    samples: int
+    slope: float
+    intercept: float
+    offset: int | None  # byte offset of this frame's pixels (fast path) or None
+    position: tuple[float, float, float] | None
+    lut: Any = None  # pydicom Dataset when a Modality LUT Sequence applies
+    has_meta: bool = True  # False: no File Meta Information (syntax was guessed)
+
+    @property
+    def stored_dtype(self) -> np.dtype[Any]:
+        """Return the numpy dtype of the stored values."""
+        kind = "i" if self.signed else "u"
+        return np.dtype(f"<{kind}{max(1, self.bits_allocated // 8)}")
+
+
+def _ds(text: Any, default: float) -> float:
+    try:
+        return float(str(text).split("\\")[0]) if text not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _ds_triplet(text: Any) -> tuple[float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in str(text).split("\\")]
+    except ValueError:
+        return None
+    return (values[0], values[1], values[2]) if len(values) == 3 else None
+
+
+# ---------------------------------------------------------------- pydicom path
+
+
+def _read_header_dataset(path: Path) -> Any:
+    """Return the pydicom header (no pixels) of ``path`` (cached while unchanged)."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    return _cached_header(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_header(path: Path, mtime_ns: int, size: int) -> Any:
+    """Parse a header once: multi-frame files are asked for frame after frame."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    del mtime_ns, size  # cache key only
+    try:
+        with path.open("rb") as stream:
+            dataset = pydicom.dcmread(stream, stop_before_pixels=True, force=True)
+            element_offset = stream.tell()  # dcmread stops right before Pixel Data
+            element = stream.read(12)
+    except (InvalidDicomError, OSError, ValueError, EOFError, struct.error) as error:
+        raise VolumeLoadError(f"{path}: cannot read the header: {error}") from error
+    return dataset, _native_pixel_offset(
+        dataset, stream_offset=element_offset, raw=element
+    )
+
+
+def _native_pixel_offset(dataset: Any, *, stream_offset: int, raw: bytes) -> int | None:
+    """Return the file offset of native little-endian Pixel Data values, else None."""
+    syntax = str(getattr(dataset.get("file_meta"), "TransferSyntaxUID", "") or "")
+    found = native_pixel_element(syntax, raw)
+    return None if found is None else stream_offset + found[0]
+
+
+def _pydicom_probe(path: Path, frame: int) -> _Pixels:
+    return _pixels_from_dataset(_read_header_dataset(path), path, frame)
+
+
+def _pixels_from_dataset(
+    header: tuple[Any, int | None], path: Path, frame: int
+) -> _Pixels:
+    """Return one frame's pixel description from a pydicom header.
+
+    Native little-endian monochrome frames get a byte ``offset`` (read directly, even
+    inside enhanced multi-frame files); others are left to pydicom's decoders.
+    """
+    dataset, pixel_offset = header
+    meta = dataset.get("file_meta")
+    syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    has_meta = bool(syntax)
+    if not syntax:
+        syntax = (
+            ImplicitVRLittleEndian if dataset.is_implicit_VR else ExplicitVRLittleEndian
+        )
+        if not dataset.is_little_endian:
+            syntax = ExplicitVRBigEndian
+    slope, intercept = _frame_rescale(dataset, frame)
+    position = _frame_position(dataset, frame)
+    samples = int(dataset.get("SamplesPerPixel", 1) or 1)
+    if samples not in (1, 3):
+        raise VolumeLoadError(
+            f"{path}: images with {samples} samples per pixel are not supported "
+            "(expected 1, grey, or 3, colour)"
+        )
+    if samples == 3:
+        slope, intercept = 1.0, 0.0  # colour values have no modality rescale
+    lut = dataset if "ModalityLUTSequence" in dataset and samples == 1 else None
+    rows, columns = int(dataset.Rows), int(dataset.Columns)
+    bits = int(dataset.get("BitsAllocated", 16) or 16)
+    direct = (
+        pixel_offset is not None
+        and lut is None
+        and bits in (8, 16, 32)
+        and str(dataset.get("PhotometricInterpretation", "")) == "MONOCHROME2"
+    )
+    return _Pixels(
+        path=path,
+        frame=frame,
+        syntax=syntax,
+        rows=rows,
+        columns=columns,
+        bits_allocated=bits,
+        bits_stored=int(dataset.get("BitsStored", bits) or bits),
+        signed=int(dataset.get("PixelRepresentation", 0) or 0) == 1,
+        samples=samples,
+        slope=slope,
+        intercept=intercept,
+        offset=pixel_offset + frame * rows * columns * bits // 8
+        if direct and pixel_offset is not None
+        else None,
+        position=position,
+        lut=lut,
+        has_meta=has_meta,
+    )
+
+
+def _frame_rescale(dataset: Any, frame: int) -> tuple[float, float]:
+    slope = _ds(dataset.get("RescaleSlope"), 1.0)
+    intercept = _ds(dataset.get("RescaleIntercept"), 0.0)
+    for sequence_name, index in (
+        ("SharedFunctionalGroupsSequence", 0),
+        ("PerFrameFunctionalGroupsSequence", frame),
+    ):
+        groups = dataset.get(sequence_name)
+        if not groups or index >= len(groups):
+            continue
+        transform = groups[index].get("PixelValueTransformationSequence")
+        if transform:
+            slope = _ds(transform[0].get("RescaleSlope"), slope)
+            intercept = _ds(transform[0].get("RescaleIntercept"), intercept)
+    return slope, intercept
+
+
+def _frame_position(dataset: Any, frame: int) -> tuple[float, float, float] | None:
+    groups = dataset.get("PerFrameFunctionalGroupsSequence")
+    if groups and frame < len(groups):
+        plane = groups[frame].get("PlanePositionSequence")
+        if plane and plane[0].get("ImagePositionPatient"):
+            values = [float(v) for v in plane[0].ImagePositionPatient]
+            return (values[0], values[1], values[2])
+    position = dataset.get("ImagePositionPatient")
+    if position and len(position) == 3:
+        return (float(position[0]), float(position[1]), float(position[2]))
+    return None
+
+
+def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
+    from pydicom.pixels.utils import pixel_array
+    from pydicom.uid import UID
+
+    options: dict[str, Any] = {}
+    if not pixels.has_meta:
+        options["transfer_syntax_uid"] = UID(pixels.syntax)
+    try:
+        if (
+            pixels.syntax == DeflatedExplicitVRLittleEndian
+        ):  # pydicom inflates whole datasets only
+            import pydicom
+
+            dataset = pydicom.dcmread(pixels.path, force=True)
+            return as_grey(pixel_array(dataset, index=pixels.frame), pixels.samples)
+        decoded = pixel_array(str(pixels.path), index=pixels.frame, **options)
+        return as_grey(decoded, pixels.samples)
+    except (
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+    ) as error:
+        try:
+            return _decode_with_gdcm(pixels)
+        except VolumeLoadError:
+            pass
+        raise VolumeLoadError(
+            f"{pixels.path}: cannot decode pixel data ({_syntax_name(pixels.syntax)}): "
+            f"{str(error).splitlines()[0]}"
+        ) from error
+
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights of red, green and blue."""
+
+
+def as_grey(decoded: Any, samples: int) -> npt.NDArray[Any]:
+    """Return decoded pixels as one grey value per pixel.
+
+    Colour (3 samples, RGB as pydicom returns it, YBR converted) becomes its luminance
+    (ITU-R BT.601) in the same integer dtype: the viewer and the measurement work on
+    grey values, and a colour series (a secondary capture, a fused or annotated image)
+    can then still be looked at.
+    """
+    values: npt.NDArray[Any] = np.asarray(decoded)
+    if samples != 3 or values.ndim != 3 or values.shape[-1] != 3:
+        return values
+    luma = values @ np.asarray(LUMA_WEIGHTS, dtype=np.float32)
+    grey: npt.NDArray[Any] = np.rint(luma).astype(values.dtype)
+    return grey
+
+
+def _decode_with_gdcm(pixels: _Pixels) -> npt.NDArray[Any]:
+    """Decode with python-gdcm (12-bit JPEG Extended and other pydicom failures)."""
+    try:
+        return _gdcm_frame(pixels)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as error:
+        raise VolumeLoadError(
+            f"{pixels.path}: GDCM cannot decode it: {error}"
+        ) from error
+
+
+def _gdcm_frame(pixels: _Pixels) -> npt.NDArray[Any]:
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(pixels.path))
+    if not reader.Read():
+        raise VolumeLoadError(f"{pixels.path}: GDCM cannot read the file")
+    image = reader.GetImage()
+    scalar = image.GetPixelFormat().GetScalarTypeAsString()
+    dtypes = {"UINT8": "u1", "INT8": "i1", "UINT16": "<u2", "INT16": "<i2"}
+    dtypes |= {"UINT32": "<u4", "INT32": "<i4"}
+    if scalar not in dtypes or image.GetPixelFormat().GetSamplesPerPixel() != 1:
+        raise VolumeLoadError(
+            f"{pixels.path}: GDCM pixel format {scalar} not supported"
+        )
+    buffer = image.GetBuffer()
+    if buffer is None:
+        raise VolumeLoadError(f"{pixels.path}: GDCM returned no pixels")
+    raw = (
+        buffer.encode("utf-8", "surrogateescape") if isinstance(buffer, str) else buffer
+    )
+    values = np.frombuffer(raw, dtype=np.dtype(dtypes[scalar]))
+    per_frame = pixels.rows * pixels.columns
+    start = pixels.frame * per_frame
+    if values.size < start + per_frame:
+        raise VolumeLoadError(f"{pixels.path}: GDCM returned too few pixels")
+    return values[start : start + per_frame].reshape(pixels.rows, pixels.columns)
+
+
+def _syntax_name(syntax: str) -> str:
+    try:
+        from pydicom.uid import UID
+
+        return f"{UID(syntax).name} {syntax}" if syntax else "unknown transfer syntax"
+    except (ValueError, KeyError):
+        return syntax
+
+
+# ---------------------------------------------------------------- dtype planning
+
+
+def _value_range(pixels: _Pixels) -> tuple[float, float]:
+    bits = max(1, min(pixels.bits_stored, pixels.bits_allocated))
+    low, high = (
+        (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if pixels.signed else (0, 2**bits - 1)
+    )
+    ends = (
+        low * pixels.slope + pixels.intercept,
+        high * pixels.slope + pixels.intercept,
+    )
+    return min(ends), max(ends)
+
+
+class _TooWide(Exception):
+    """A slice's rescaled values do not fit the volume's integer dtype."""
+
+
+def _range_fits(pixels: _Pixels, dtype: np.dtype[Any]) -> bool:
+    low, high = _value_range(pixels)
+    info = np.iinfo(dtype)
+    return bool(info.min <= low and high <= info.max)
+
+
+def _output_dtype(pixels: _Pixels) -> np.dtype[Any]:
+    """Return the volume dtype planned from one slice's header.
+
+    Identity rescale: the stored dtype. Integer slope and intercept: int16 when the
+    rescaled BitsStored range fits, else int16 still when it fits int32 (each slice's
+    actual values are then checked, and the volume widens to int32 only if one does
+    not fit: 16-bit signed CT with intercept -1024 stays int16). Otherwise float32.
+    """
+    if pixels.lut is not None:
+        return np.dtype(np.int32)
+    if pixels.slope == 1.0 and pixels.intercept == 0.0:
+        return pixels.stored_dtype.newbyteorder("=")
+    integral = float(pixels.slope).is_integer() and float(pixels.intercept).is_integer()
+    if integral and _range_fits(pixels, np.dtype(np.int32)):
+        return np.dtype(np.int16)
+    return np.dtype(np.float32)
+
+
+def _wide_dtype(pixels: _Pixels) -> np.dtype[Any]:
+    """Return a dtype that surely holds the slice's rescaled values."""
+    planned = _output_dtype(pixels)
+    if planned.kind == "f" or pixels.lut is not None:
+        return planned
+    identity = pixels.slope == 1.0 and pixels.intercept == 0.0
+    if identity or _range_fits(pixels, planned):
+        return planned
+    return (
+        np.dtype(np.int32)
+        if _range_fits(pixels, np.dtype(np.int32))
+        else np.dtype(np.float32)
+    )
+
+
+def _fits(pixels: _Pixels, dtype: np.dtype[Any]) -> bool:
+    """Return whether the slice may be decoded into ``dtype`` (int16: checked later)."""
+    needed = _output_dtype(pixels)
+    if needed == dtype or dtype.kind == "f":
+        return True
+    if needed.kind == "f" or pixels.lut is not None:
+        return False
+    if _range_fits(pixels, dtype):
+        return True
+    return dtype == np.int16 and _range_fits(pixels, np.dtype(np.int32))
+
+
+@functools.lru_cache(maxsize=256)
+def _template_fits(template: _Pixels, dtype: np.dtype[Any]) -> bool:
+    """Return :func:`_fits` for a path-independent template (cached)."""
+    return _fits(template, dtype)
+
+
+def _check_actual_range(
+    stored: npt.NDArray[Any], target: npt.NDArray[Any], pixels: _Pixels
+) -> None:
+    """Raise _TooWide when the rescaled values of ``stored`` overflow ``target``."""
+    if target.dtype.kind == "f" or _range_fits(pixels, target.dtype):
+        return
+    low, high = int(stored.min()), int(stored.max())
+    ends = (
+        low * pixels.slope + pixels.intercept,
+        high * pixels.slope + pixels.intercept,
+    )
+    info = np.iinfo(target.dtype)
+    if min(ends) < info.min or max(ends) > info.max:
+        raise _TooWide
+
+
+# ---------------------------------------------------------------- one slice
+
+
+def _fix_high_bits(values: npt.NDArray[Any], pixels: _Pixels) -> None:
+    """Mask (unsigned) or sign-extend (signed) bits above BitsStored, in place."""
+    spare = pixels.bits_allocated - pixels.bits_stored
+    if spare <= 0 or values.dtype.kind not in "iu":
+        return
+    if pixels.signed:
+        values <<= spare
+        values >>= spare
+    else:
+        values &= (1 << pixels.bits_stored) - 1
+
+
+def _rescale_into(
+    stored: npt.NDArray[Any], target: npt.NDArray[Any], pixels: _Pixels
+) -> None:
+    if pixels.lut is not None:
+        from pydicom.pixels.processing import apply_modality_lut
+
+        target[...] = apply_modality_lut(stored, pixels.lut)
+        return
+    if target.dtype.kind != "f":
+        _check_actual_range(stored, target, pixels)
+    if stored is not target:
+        np.copyto(target, stored, casting="unsafe")
+    if target.dtype.kind == "f":
+        if pixels.slope != 1.0:
+            target *= np.float32(pixels.slope)
+        if pixels.intercept != 0.0:
+            target += np.float32(pixels.intercept)
+        return
+    if pixels.slope != 1.0:
+        target *= int(pixels.slope)
+    if pixels.intercept != 0.0:
+        target += int(pixels.intercept)
+
+
+def _reads_directly(
+    target: np.dtype[Any], stored: np.dtype[Any], bits_stored: int
+) -> bool:
+    """Return whether stored values may be read straight into a ``target`` array.
+
+    The same dtype, or unsigned values of at most 15 bits into int16 (their bit pattern
+    is the same number).
+    """
+    return target == stored or (
+        target == np.int16 and stored == np.uint16 and bits_stored <= 15
+    )
+
+
+def _read_native(stream: Any, pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    """Read native pixels from ``stream`` (at the frame's offset) into ``target``.
+
+    The bytes go straight into the output slice when the stored dtype allows it
+    (including unsigned <= 15-bit data into int16), else into a scratch array; then the
+    bits above BitsStored are cleared and the rescale is applied in place.
+    """
+    stored_dtype = pixels.stored_dtype
+    direct = _reads_directly(target.dtype, stored_dtype, pixels.bits_stored)
+    buffer = target if direct else np.empty(target.shape, dtype=stored_dtype)
+    view = buffer.reshape(-1).view(np.uint8).data
+    count = stream.readinto(view)
+    if count != view.nbytes:
+        raise VolumeLoadError(
+            f"{pixels.path}: truncated pixel data ({count} of {view.nbytes} bytes)"
+        )
+    _fix_high_bits(buffer.view(stored_dtype), pixels)
+    _rescale_into(buffer, target, pixels)
+
+
+def _read_fast(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    """Open the file, seek to the frame and read it (see :func:`_read_native`)."""
+    assert pixels.offset is not None
+    with pixels.path.open("rb", buffering=0) as stream:
+        stream.seek(pixels.offset)
+        _read_native(stream, pixels, target)
+
+
+def _decode_slice(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
+    if (pixels.rows, pixels.columns) != target.shape:
+        raise VolumeLoadError(
+            f"{pixels.path}: image size {pixels.columns}x{pixels.rows} differs from the "
+            f"series' {target.shape[1]}x{target.shape[0]} (mixed sizes)"
+        )
+    if pixels.offset is not None:
+        _read_fast(pixels, target)
+        return
+    stored = _decode_with_pydicom(pixels)
+    if stored.shape != target.shape:
+        raise VolumeLoadError(
+            f"{pixels.path}: decoded frame has shape {stored.shape}, expected "
+            f"{target.shape}"
+        )
+    _rescale_into(stored, target, pixels)
