@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
             first=self.opener.take_first_slice(index, info),
             subject_id=subject_id,
         )
-        if view.series_uid == uid:  # not refused at once
+        if view.is_loading():  # not refused at once
             self.parts.show_busy(True, indefinite=False)
         self._refresh_calipers()
 

@@ -148,12 +148,12 @@ class MeasureFlow:
             )
         finally:
             QApplication.restoreOverrideCursor()
-        caliper = Caliper(_point(found.p1_mm), _point(found.p2_mm))
-        points = view.index_points(caliper)
-        if points is None:
-            raise MrecistError("no image is shown here")
-        drawn = view.drawn_caliper(points[0], points[1], Method.SEMI_AUTOMATIC)
-        view.viewer.set_slice(round(points[0][0]))
+        drawn = view.drawn_in_mm(
+            Caliper(_point(found.p1_mm), _point(found.p2_mm)), Method.SEMI_AUTOMATIC
+        )
+        points = view.index_points(drawn.caliper)
+        if points is not None:  # show the slice it lies on
+            view.viewer.set_slice(round(points[0][0]))
         self.desk.propose(drawn)
         self.say(
             f"Proposed {found.diameter_mm:.1f} mm: Enter accepts, Esc rejects, "

@@ -230,14 +230,30 @@ class TimepointView:
 
         """
         stack = self.viewer.stack
-        if stack is None or self.series is None or self.timepoint_index is None:
+        if stack is None:
+            raise MrecistError("no image is shown here; nothing recorded")
+        return self.drawn_in_mm(caliper_from_indices(stack.affine, p1, p2), method)
+
+    def drawn_in_mm(
+        self, caliper: Caliper, method: Method = Method.MANUAL
+    ) -> DrawnCaliper:
+        """Return a caliper in patient mm (a proposal) with the image it lies on here.
+
+        Raises
+        ------
+        MrecistError
+            When nothing is shown, or its slice fills a gap in the series.
+
+        """
+        points = self.index_points(caliper)
+        if points is None or self.series is None or self.timepoint_index is None:
             raise MrecistError("no image is shown here; nothing recorded")
         return DrawnCaliper(
-            caliper_from_indices(stack.affine, p1, p2),
+            caliper,
             subject_id=self.subject_id,
             timepoint_index=self.timepoint_index,
             series_instance_uid=self.series.series_instance_uid,
-            sop_instance_uid=self.image_uid(p1),
+            sop_instance_uid=self.image_uid(points[0]),
             method=method,
         )
 
