@@ -9,7 +9,9 @@ UIDs in every scan and on every machine), and images without PatientID are group
 by what they provably share (study, frame of reference), never with other patients.
 
 - SOP Instance UID: from the SHA-256 of the whole file (an exact copy of a file is the
-  same image; any other file is a different one).
+  same image; any other file is a different one). Files whose contents differ but
+  which carry one SOP Instance UID (an anonymiser that wrote one constant) get such
+  stand-ins too; exact copies keep theirs and ``scan`` drops the extra copies.
 - Study Instance UID: the images of one study are grouped by StudyDate, StudyTime,
   AccessionNumber and StudyID (with PatientID) when any of those is present, else by
   FrameOfReferenceUID, else by their folder; the UID comes from the group's SOP UIDs.
@@ -34,12 +36,15 @@ SOP = "SOPInstanceUID"
 SERIES = "SeriesInstanceUID"
 STUDY = "StudyInstanceUID"
 PATIENT = "PatientID"
+SHARED_SOP = "SOPInstanceUID (shared)"
+"""Marks images whose SOP Instance UID another, different image also carries."""
 
 IDENTIFIER_NAMES = {
     SOP: "SOP Instance UID",
     SERIES: "Series Instance UID",
     STUDY: "Study Instance UID",
     PATIENT: "PatientID",
+    SHARED_SOP: "SOP Instance UID shared by different images",
 }
 """How each substituted identifier is named to people."""
 
@@ -74,6 +79,11 @@ def identifier_warnings(substituted: Sequence[str]) -> tuple[str, ...]:
         warnings.append(
             f"empty {', '.join(uids)} in the files: stand-in identifiers made from the "
             "image contents are used (measurements refer to them)"
+        )
+    if SHARED_SOP in substituted:
+        warnings.append(
+            "different images carry the same SOP Instance UID in the files: stand-ins "
+            "made from each image's contents are used (measurements refer to them)"
         )
     if PATIENT in substituted:
         warnings.append(

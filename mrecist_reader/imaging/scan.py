@@ -38,8 +38,10 @@ from mrecist_reader.imaging.headers import (
 )
 from mrecist_reader.imaging.identifiers import (
     SERIES,
+    SHARED_SOP,
     STUDY,
     display_folder,
+    file_digest,
     identifier_warnings,
     name_subjects_without_id,
     stand_in_uid,
@@ -283,8 +285,41 @@ def _with_stand_in_uids(headers: list[FileHeader]) -> list[FileHeader]:
     sorted SOP Instance UIDs of the images it names (themselves from the files'
     contents when empty), so it does not depend on where the files lie.
     """
+    headers = _unshared_sop_uids(headers)
     headers = _fill(headers, STUDY, _study_key)
     return _fill(headers, SERIES, _series_key)
+
+
+def _unshared_sop_uids(headers: list[FileHeader]) -> list[FileHeader]:
+    """Give content stand-ins to different images that carry one SOP Instance UID.
+
+    Files sharing a UID and lying at the same positions with the same size are one
+    image (copies, or one image saved in two transfer syntaxes): they keep the UID and
+    :func:`_without_copies` keeps one. Files sharing a UID at different positions (an
+    anonymiser that wrote one constant UID) are different images: each gets the
+    stand-in of its contents. Only files in such a collision are hashed.
+    """
+    by_uid: dict[str, list[int]] = defaultdict(list)
+    for k, header in enumerate(headers):
+        by_uid[header.sop_instance_uid].append(k)
+    result = list(headers)
+    for members in by_uid.values():
+        places = {_place(headers[k]) for k in members}
+        if len(places) < 2:
+            continue  # one image, perhaps in several files
+        for k in members:
+            header = headers[k]
+            result[k] = replace(
+                header,
+                sop_instance_uid=stand_in_uid("sop", [file_digest(header.path)]),
+                substituted_identifiers=(*header.substituted_identifiers, SHARED_SOP),
+            )
+    return result
+
+
+def _place(header: FileHeader) -> tuple[object, ...]:
+    """Return what tells two images apart whatever their encoding: size and positions."""
+    return (header.rows, header.columns, tuple(f.position for f in header.frames))
 
 
 def _fill(

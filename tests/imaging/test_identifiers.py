@@ -225,3 +225,35 @@ def test_real_files_without_patient_id_are_not_one_subject(
     subjects = build_worklist(scan(tmp_path).series)
     assert len(subjects) == 3
     assert all(s.subject_id.startswith(NO_PATIENT_PREFIX) for s in subjects)
+
+
+def test_different_images_sharing_one_sop_uid_are_all_kept(tmp_path: Path) -> None:
+    # an anonymiser that wrote one constant SOP Instance UID into every file
+    paths = write_series(tmp_path / "ct", SeriesSpec(n_slices=4))
+    for path in paths:
+        dataset = pydicom.dcmread(path)
+        dataset.SOPInstanceUID = "1.2.3.4"
+        dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID("1.2.3.4")
+        dataset.save_as(path)
+    copy = tmp_path / "again" / "copy.dcm"
+    copy.parent.mkdir()
+    shutil.copy(paths[0], copy)  # an exact copy is still one image
+    (series,) = scan(tmp_path).series
+    assert series.n_images == 4
+    _assert_every_image_named(series)
+    assert "SOPInstanceUID (shared)" in series.substituted_identifiers
+    assert any("same SOP Instance UID" in w for w in series.warnings)
+    assert any("1 duplicate copy" in w for w in series.warnings)
+    assert load_volume(series).shape == (4, 32, 32)
+
+
+def test_one_image_saved_twice_is_still_one_image(tmp_path: Path) -> None:
+    # the same SOP instance in two transfer syntaxes: one image, not two at one place
+    paths = write_series(tmp_path / "ct", SeriesSpec(n_slices=3))
+    dataset = pydicom.dcmread(paths[0])
+    dataset.compress(pydicom.uid.RLELossless, generate_instance_uid=False)
+    (tmp_path / "rle").mkdir()
+    dataset.save_as(tmp_path / "rle" / "first.dcm")
+    (series,) = scan(tmp_path).series
+    assert series.n_images == 3
+    assert series.substituted_identifiers == ()
