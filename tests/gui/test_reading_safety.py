@@ -314,3 +314,64 @@ def test_a_non_target_added_with_n_leaves_a_marker_on_the_image(
     assert marker.diameter is None
     drawn = [i.spec.lesion_id for i in window.baseline_view.viewer.caliper_items()]
     assert "NT1" in drawn
+
+
+def test_the_first_click_is_warmed_up_once_the_volume_loads(
+    qtbot: QtBot, tmp_path: Path, study: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mrecist_reader.ui import measure_flow
+
+    warmed: list[tuple[int, ...]] = []
+    monkeypatch.setattr(measure_flow, "_warmed", measure_flow.threading.Event())
+    monkeypatch.setattr(
+        measure_flow, "warm_measure", lambda volume: warmed.append(volume.array.shape)
+    )
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1200, 800)
+    )
+    main.open_path(study)
+    wait_until_ready(qtbot, main)
+    qtbot.waitUntil(lambda: bool(warmed), timeout=5000)
+    main.set_current_timepoint(1)
+    qtbot.waitUntil(lambda: main.current_view.volume is not None, timeout=10000)
+    qtbot.wait(50)
+    assert warmed == [dicom_study.SHAPE]  # once per process, in the background
+    main.shutdown()
+
+
+# ---------------------------------------------------------------- export
+def test_the_reader_exports_every_subject_or_the_open_one(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import csv
+
+    from PySide6.QtWidgets import QFileDialog
+
+    _t1(window)
+    window.desk.open_subject("S02")
+    qtbot.waitUntil(
+        lambda: (
+            window.session is not None
+            and window.session.read.key.subject_id == "S02"
+            and window.baseline_view.volume is not None
+        ),
+        timeout=10000,
+    )
+    _t1(window)
+    folders = iter([tmp_path / "one", tmp_path / "every"])
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", lambda *a, **k: str(next(folders))
+    )
+    for button in ("Subject S02", "Every subject"):
+        answer_next_dialog(click_button(button))
+        window._actions["export"].trigger()
+
+    def subjects(folder: Path) -> list[str]:
+        with (folder / "measurements.csv").open(newline="", encoding="utf-8") as f:
+            return sorted({row["subject_id"] for row in csv.DictReader(f)})
+
+    assert subjects(tmp_path / "one") == ["S02"]
+    assert subjects(tmp_path / "every") == ["S01", "S02"]
