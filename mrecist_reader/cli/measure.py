@@ -126,11 +126,15 @@ def run(args: argparse.Namespace) -> int:
 def _find_series(name: str, search_path: str | None) -> "SeriesInfo | str":
     """Return the one series meant by SERIES (and ``--in``), or a message saying why not."""
     from mrecist_reader.imaging.scan import scan
+    from mrecist_reader.settings import load_user_settings
 
     root = Path(search_path) if search_path is not None else Path(name)
     if not root.exists():
         return f"{root}: no such file or folder"
-    found = scan(root).series
+    settings = load_user_settings()  # the zip cache's folder and size limit
+    found = scan(
+        root, cache_dir=settings.zip_cache_path, cache_limit_mb=settings.zip_cache_mb
+    ).series
     if search_path is not None:
         found = tuple(s for s in found if s.series_instance_uid == name)
         if not found:
