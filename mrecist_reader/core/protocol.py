@@ -10,8 +10,14 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from mrecist_reader.core.endpoints import (
+    Anchor,
+    Basis,
+    EndpointDefinition,
+    EndpointKind,
+)
 from mrecist_reader.core.errors import InvalidProfile, Problem
 from mrecist_reader.core.model import Criteria
 from mrecist_reader.core.units import Tenths, from_mm
@@ -68,6 +74,11 @@ class ProtocolProfile:
         default: 1).
     sd_min_days
         Minimum days from baseline for SD to count as best response.
+    endpoints
+        The trial's endpoints (``[[endpoint]]`` tables; endpoints.md §Endpoint
+        definitions are data), in the profile's order; empty when it has none.
+    control_arm
+        The arm the others are compared with (``None``: not set).
 
     """
 
@@ -87,6 +98,8 @@ class ProtocolProfile:
     sd_min_days: int
     description: str = ""
     confirmation_max_ne_between: int = 1
+    endpoints: tuple[EndpointDefinition, ...] = ()
+    control_arm: str | None = None
 
 
 class _Checker:
@@ -189,6 +202,8 @@ _KNOWN_KEYS = frozenset(
         "confirmation_interval_days",
         "confirmation_max_ne_between",
         "sd_min_days",
+        "endpoint",
+        "control_arm",
     }
 )
 
@@ -267,6 +282,8 @@ def _build(checker: _Checker) -> ProtocolProfile:
         )
         or 0,
         sd_min_days=checker.integer("sd_min_days", low=0, high=365) or 0,
+        endpoints=_endpoints(checker),
+        control_arm=_control_arm(checker),
     )
     _check_consistency(checker, profile)
     return profile
@@ -300,3 +317,116 @@ def _check_consistency(checker: _Checker, profile: ProtocolProfile) -> None:
             "confirmation_interval_days",
             "must be set when confirmation_required is true",
         )
+
+
+# ------------------------------------------------------------------ endpoints
+# endpoints.md §Endpoint definitions are data: optional ``[[endpoint]]`` tables.
+
+_ENDPOINT_REQUIRED = (
+    "name",
+    "label",
+    "kind",
+    "basis",
+    "anchor",
+    "offset_days",
+    "window_before_days",
+    "window_after_days",
+)
+_ENDPOINT_KEYS = frozenset({*_ENDPOINT_REQUIRED, "primary"})
+MAX_ENDPOINT_DAYS = 3650
+"""No endpoint offset may exceed ten years (larger values are typing errors)."""
+
+
+def _control_arm(checker: _Checker) -> str | None:
+    value = checker.document.get("control_arm")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        checker.fail("control_arm", f"{value!r} is not an arm name (non-empty text)")
+        return None
+    return value
+
+
+def _endpoints(checker: _Checker) -> tuple[EndpointDefinition, ...]:
+    """Read and check every ``[[endpoint]]`` table, reporting each problem."""
+    tables = checker.document.get("endpoint", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        checker.fail("endpoint", "must be tables written [[endpoint]]")
+        return ()
+    endpoints: list[EndpointDefinition] = []
+    for number, table in enumerate(tables, start=1):
+        endpoint = _endpoint(checker, table, f"endpoint {number}")
+        if endpoint is not None:
+            endpoints.append(endpoint)
+    names = [e.name for e in endpoints]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        checker.fail("endpoint", f"the name {name!r} is used more than once")
+    primaries = [e.name for e in endpoints if e.primary]
+    if len(endpoints) == len(tables) and tables and len(primaries) != 1:
+        listed = ", ".join(primaries) or "none"
+        checker.fail(
+            "endpoint",
+            f"exactly one endpoint must have primary = true (found: {listed})",
+        )
+    return tuple(endpoints)
+
+
+def _endpoint(
+    outer: _Checker, table: dict[str, Any], where: str
+) -> EndpointDefinition | None:
+    checker = _Checker(table)
+    for key in _ENDPOINT_REQUIRED:
+        if key not in table:
+            checker.fail(key, "missing (required)")
+    for key in sorted(set(table) - _ENDPOINT_KEYS):
+        checker.fail(
+            key, f"unknown setting (known: {', '.join(sorted(_ENDPOINT_KEYS))})"
+        )
+    name = (
+        checker.text("name", required_value=_is_profile_name) if "name" in table else ""
+    )
+    kind = _choice(checker, table, "kind", EndpointKind)
+    basis = _choice(checker, table, "basis", Basis)
+    anchor = _choice(checker, table, "anchor", Anchor)
+    days = {
+        key: checker.integer(key, low=low, high=high) if key in table else None
+        for key, low, high in (
+            ("offset_days", 0, MAX_ENDPOINT_DAYS),
+            ("window_before_days", 0, 365),
+            ("window_after_days", 0, 365),
+        )
+    }
+    primary = checker.boolean("primary") if "primary" in table else False
+    label = checker.text("label") if "label" in table else ""
+    label_of = f"{where} ({name})" if name else where
+    for problem in checker.problems:
+        outer.fail(f"{label_of}: {problem.field}", problem.message.split(": ", 1)[1])
+    if checker.problems or kind is None or basis is None or anchor is None:
+        return None
+    return EndpointDefinition(
+        name=name,
+        label=label,
+        kind=kind,
+        basis=basis,
+        anchor=anchor,
+        offset_days=days["offset_days"] or 0,
+        window_before_days=days["window_before_days"] or 0,
+        window_after_days=days["window_after_days"] or 0,
+        primary=primary,
+    )
+
+
+_Choice = TypeVar("_Choice", EndpointKind, Basis, Anchor)
+
+
+def _choice(
+    checker: _Checker, table: dict[str, Any], key: str, enum: type[_Choice]
+) -> _Choice | None:
+    if key not in table:
+        return None
+    value = table[key]
+    allowed = {str(member) for member in enum}
+    if not isinstance(value, str) or value not in allowed:
+        checker.fail(key, f"{value!r} is not one of: {', '.join(sorted(allowed))}")
+        return None
+    return enum(value)
