@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
 from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.core.model import Read, ReadStatus
+from mrecist_reader.core.model import Read
 from mrecist_reader.desk.desk import ReaderContext, ReadingDesk, SeriesState
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
@@ -36,7 +36,8 @@ from mrecist_reader.ui.measure_flow import PROPOSAL_ID, MeasureFlow, caliper_spe
 from mrecist_reader.ui.menus import Actions, build_menus
 from mrecist_reader.ui.opening import Opener
 from mrecist_reader.ui.read_commands import ReadCommands
-from mrecist_reader.ui.series_browser import day_text, timepoint_state
+from mrecist_reader.ui.read_status import APP_TITLE, ReadStatusView
+from mrecist_reader.ui.series_browser import day_text
 from mrecist_reader.ui.shortcuts import input_claims_key
 from mrecist_reader.ui.slice_viewer import WindowPreset
 from mrecist_reader.ui.timepoint_view import TimepointView
@@ -53,7 +54,6 @@ __all__ = ["APP_TITLE", "MainWindow", "ReaderContext"]
 
 logger = logging.getLogger(__name__)
 
-APP_TITLE = "mrecist_reader"
 OPEN_READ_DELAY_MS = 50
 """After the first image: the read (and the database) opens this much later."""
 
@@ -67,9 +67,9 @@ class MainWindow(QMainWindow):
         self.context = context
         self.desk = ReadingDesk(context)
         self._bound: ReadSession | None = None
-        self._stored_states_shown = False
         self.parts = WindowParts(self)
         self._expose_parts()
+        self.read_status = ReadStatusView(self, self.desk, self.parts)
         self.links = ViewLinks(self.views)
         self.measure = MeasureFlow(self, self.desk, self.say, self.baseline_view)
         self.opener = Opener(self, self.parts, self.set_worklist)
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._connect_widgets()
         self._connect_desk()
-        self._update_title()
+        self.read_status.update_title()
         self.parts.restore()
 
     def _expose_parts(self) -> None:
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
 
     def set_worklist(self, subjects: Sequence[SubjectEntry]) -> None:
         """Show a worklist and open its first subject, ready to read."""
-        self._stored_states_shown = False
+        self.read_status.forget_stored_states()
         if not subjects:
             self.say("No image series found", 8000)
         self.desk.set_worklist(tuple(subjects))
@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         self.desk.open_subject(subject.subject_id)
 
     def _on_subject_changed(self, subject: SubjectEntry) -> None:
-        self._update_title()
+        self.read_status.update_title()
         # bound to the window: never run on a window already closed and deleted
         QTimer.singleShot(OPEN_READ_DELAY_MS, self, lambda: self._open_read(subject))
 
@@ -234,14 +234,14 @@ class MainWindow(QMainWindow):
         if session is None:
             self.lesion_model.set_read(None)
             self.response_panel.show_assessment(None)
-            self._show_missing()
+            self.read_status.show_missing()
             return
         session.read_changed.connect(self._on_read_changed)
         session.assessment_changed.connect(self._on_assessment_changed)
         session.undo_state_changed.connect(self._on_undo_state)
         self.lesion_model.set_read(session.read)
         self.response_panel.show_assessment(session.assessment)
-        self._refresh_statuses()
+        self.read_status.refresh_statuses()
 
     # ================================================================== timepoints
     def set_current_timepoint(self, index: int, *, force: bool = False) -> None:
@@ -257,9 +257,9 @@ class MainWindow(QMainWindow):
         self.current_view.viewer.setVisible(follow_up)
         if not follow_up:
             self.current_view.clear()
-        self._update_title()
-        self._update_read_label()
-        self._show_missing()
+        self.read_status.update_title()
+        self.read_status.update_read_label()
+        self.read_status.show_missing()
         self._show_current_in_worklist()
         self._focus_images()
 
@@ -371,9 +371,9 @@ class MainWindow(QMainWindow):
         self.desk.keep_selection_valid()
         self._reselect()
         self._refresh_calipers()
-        self._refresh_statuses()
-        self._update_read_label()
-        self._show_missing()
+        self.read_status.refresh_statuses()
+        self.read_status.update_read_label()
+        self.read_status.show_missing()
 
     def _on_assessment_changed(self, assessment: Assessment | None) -> None:
         self.response_panel.show_assessment(assessment)
@@ -381,68 +381,6 @@ class MainWindow(QMainWindow):
     def _on_undo_state(self, can_undo: bool, can_redo: bool) -> None:
         self._actions["undo"].setEnabled(can_undo)
         self._actions["redo"].setEnabled(can_redo)
-
-    def _refresh_statuses(self) -> None:
-        session = self.desk.session
-        if session is None:
-            return
-        if not self._stored_states_shown:  # once the database is open
-            self._stored_states_shown = True
-            self._show_stored_states()
-        self._show_states(session.read)
-
-    def _show_states(self, read: Read) -> None:
-        states = {tp.index: timepoint_state(read, tp.index) for tp in read.timepoints}
-        self.browser.set_read_statuses(read.key.subject_id, states)
-
-    def _show_stored_states(self) -> None:
-        """Show in the worklist how far this reader got with every listed subject."""
-        from mrecist_reader.session import stored_reads
-
-        listed = {subject.subject_id for subject in self.subjects}
-        reads = stored_reads(
-            self.desk.repository(), self.context.reader_id, self.context.read_type
-        )
-        for read in reads:
-            if read.key.subject_id in listed:
-                self._show_states(read)
-
-    def _show_missing(self) -> None:
-        """List under the response what keeps the current timepoint from being signed."""
-        session = self.desk.session
-        missing = () if session is None else self.desk.missing()
-        self.missing_label.setVisible(bool(missing))
-        if missing:
-            lines = "\n".join(f"• {item}" for item in missing)
-            self.missing_label.setText(f"Missing before signing:\n{lines}")
-        else:
-            self.missing_label.setText("")
-
-    def _update_title(self) -> None:
-        parts = [APP_TITLE]
-        if self.subject is not None:
-            timepoint = self.desk.timepoint_entry()
-            label = "" if timepoint is None else f"{timepoint.label}"
-            day = "" if timepoint is None else day_text(timepoint.study_day)
-            parts.append(f"Subject {self.subject.subject_id}")
-            parts.append(f"{label} {day}".strip())
-        parts.append(f"{self.context.read_type} read, reader {self.context.reader_id}")
-        self.setWindowTitle("  —  ".join(p for p in parts if p))
-
-    def _update_read_label(self) -> None:
-        session = self.desk.session
-        if session is None:
-            self.read_label.setText("")
-            return
-        timepoint = session.read.timepoint(self.current_index)
-        if timepoint is None:
-            return
-        state = timepoint_state(session.read, self.current_index)
-        if timepoint.read_status is ReadStatus.SIGNED:
-            state += " (read-only)"
-        self.read_label.setText(
-            f"{timepoint.label} {state} · {self.context.profile.name}"
-        )
 
     # ================================================================== lesions
     def _on_table_clicked(self, index: QModelIndex) -> None:
