@@ -12,8 +12,13 @@ import logging
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from mrecist_reader.core.model import Response
+from mrecist_reader.core.errors import InvalidRead, Problem
+from mrecist_reader.core.model import Read, ReadStatus, Response, Timepoint
+
+if TYPE_CHECKING:  # core.assess imports core.protocol, which imports this module
+    from mrecist_reader.core.assess import Assessment
 
 logger = logging.getLogger(__name__)
 
@@ -438,3 +443,71 @@ def _with_candidate(
         responder=responder,
         reason=f"{where}: {verdict}",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ArmAssignment:
+    """A subject's arm (and stratum) from the sponsor's arms.csv (unblinded data)."""
+
+    subject_id: str
+    arm: str
+    stratum: str = ""
+
+
+def scans_from_assessment(
+    read: Read, assessment: "Assessment"
+) -> tuple[ScanResponse, ...]:
+    """Return the timepoints of an assessed read as endpoint inputs (drafts marked).
+
+    The study day is the timepoint's ``study_day``, else the days between its scan
+    date and the baseline's.
+
+    Raises
+    ------
+    InvalidRead
+        When a signed timepoint has neither a study day nor scan dates to count it.
+
+    """
+    baseline = min(read.timepoints, key=lambda tp: tp.index, default=None)
+    scans: list[ScanResponse] = []
+    problems: list[Problem] = []
+    for row in assessment.timepoints:
+        timepoint = read.timepoint(row.timepoint_index)
+        if timepoint is None or baseline is None:
+            continue
+        day = _study_day(timepoint, baseline)
+        is_signed = timepoint.read_status is ReadStatus.SIGNED
+        if day is None and is_signed:
+            problems.append(
+                Problem(
+                    f"{read.key.subject_id} {row.label}: no study day and no scan "
+                    "dates to count one from (the endpoints need the day of every "
+                    "signed timepoint)",
+                    timepoint_index=row.timepoint_index,
+                )
+            )
+            continue
+        scans.append(
+            ScanResponse(
+                index=row.timepoint_index,
+                label=row.label,
+                study_day=day or 0,
+                target_response=row.target_response,
+                overall_response=row.overall_response,
+                is_signed=is_signed and day is not None,
+                progression_backdated_to=row.progression_backdated_to,
+                change_from_baseline_pct=row.change_from_baseline_pct,
+                best_response_to_date=row.best_response_to_date,
+            )
+        )
+    if problems:
+        raise InvalidRead(problems)
+    return tuple(scans)
+
+
+def _study_day(timepoint: Timepoint, baseline: Timepoint) -> int | None:
+    if timepoint.study_day is not None:
+        return timepoint.study_day
+    if timepoint.scan_date is not None and baseline.scan_date is not None:
+        return (timepoint.scan_date - baseline.scan_date).days
+    return None
