@@ -31,6 +31,7 @@ from mrecist_reader.core.errors import (
     MrecistError,
     Problem,
 )
+from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import (
     Caliper,
     Criteria,
@@ -68,6 +69,7 @@ from mrecist_reader.storage.audit import (
     AuditRecord,
     current_os_user,
 )
+from mrecist_reader.storage.errors import DatabaseTampered
 from mrecist_reader.storage.repository import ReadRepository, Viewer, read_ref
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CYTOLOGY_NOTE",
     "CaliperMark",
+    "DatabaseTampered",
     "ReadRepository",
     "ReadSession",
     "TimepointSigned",
@@ -82,6 +85,7 @@ __all__ = [
     "available_reads",
     "open_database",
     "stored_reads",
+    "verify_database",
 ]
 
 
@@ -126,6 +130,20 @@ def open_database(url: str) -> ReadRepository:
     The UI reaches the database only through this module, never ``storage`` directly.
     """
     return ReadRepository(url)
+
+
+def verify_database(
+    repository: ReadRepository, *, known_head: AuditHead | None = None
+) -> tuple[str, ...]:
+    """Return every sign that the database was changed outside the application.
+
+    Call on opening: when the result is not empty the UI shows the problems and opens
+    the database read-only (no :class:`ReadSession` commands); an import refuses such
+    a database anyway (``DatabaseTampered``). ``known_head`` is the last audit head
+    this workstation saw, when it keeps one: a trail that no longer extends it was
+    truncated or rewritten.
+    """
+    return repository.integrity_problems(since=known_head)
 
 
 def available_reads(

@@ -1,14 +1,20 @@
-"""``mrecist-reader audit [--db URL] [--verify]``: print or verify the audit trail.
+"""``mrecist-reader audit [--db URL] [--verify [--since FILE]]``: print or verify the trail.
 
 The trail is hash-chained (SHA-256 over the previous hash and the entry's canonical
-JSON); ``--verify`` recomputes the chain and exits 1 naming the first broken entry.
+JSON) and each entry that changes a read records the read's content hashes after the
+change. ``--verify`` recomputes the chain and every read's content and exits 1 naming
+the first broken entry and every read (and timepoint) changed outside the application;
+``--since FILE`` also proves that the trail extends the one an export's
+``audit_head.txt`` recorded (a truncated or re-forged trail does not).
 """
 
 import argparse
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mrecist_reader.core.integrity import AuditHead
     from mrecist_reader.storage.audit import AuditRecord
 
 logger = logging.getLogger(__name__)
@@ -28,7 +34,16 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         help="SQLAlchemy URL (default: the user's local database)",
     )
     parser.add_argument(
-        "--verify", action="store_true", help="check the hash chain; exit 1 if broken"
+        "--verify",
+        action="store_true",
+        help="check the hash chain and every read's content; exit 1 if broken",
+    )
+    parser.add_argument(
+        "--since",
+        type=Path,
+        metavar="FILE",
+        help="with --verify: an audit_head.txt written by an earlier export; check that "
+        "today's trail extends it",
     )
     parser.set_defaults(func=run)
 
@@ -41,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.settings import load_user_settings
     from mrecist_reader.storage.repository import ReadRepository
 
+    if args.since is not None and not args.verify:
+        print("error: --since is used with --verify", file=sys.stderr)
+        return 2
+    since = _read_head(args.since) if args.since is not None else None
     settings = load_user_settings()
     with ReadRepository(
         database_url(args.db, settings.db_url, must_exist=True)
@@ -49,13 +68,29 @@ def run(args: argparse.Namespace) -> int:
             for record in repository.audit_trail():
                 print(format_record(record))
             return 0
-        broken = repository.verify_audit_trail()
-        count = len(repository.audit_trail())
-    if broken is not None:
-        print(f"audit trail BROKEN at {broken}", file=sys.stderr)
+        problems = repository.integrity_problems(since=since)
+        head = repository.audit_head()
+    if problems:
+        for problem in problems:
+            print(f"audit trail BROKEN: {problem}", file=sys.stderr)
         return 1
-    print(f"audit trail intact: {count} entries")
+    anchored = f", extends {args.since}" if args.since is not None else ""
+    print(
+        f"audit trail intact: {head.entries} entries, every read matches its "
+        f"history{anchored} (head {head.head_hash[:16]}...)"
+    )
     return 0
+
+
+def _read_head(path: Path) -> "AuditHead":
+    """Read an ``audit_head.txt`` (exit 2 through InvalidAuditHead when unreadable)."""
+    from mrecist_reader.core.integrity import AuditHead, InvalidAuditHead
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidAuditHead(f"{path}: cannot be read ({error})") from None
+    return AuditHead.from_text(text, source=str(path))
 
 
 def format_record(record: "AuditRecord") -> str:

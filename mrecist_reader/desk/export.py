@@ -15,6 +15,10 @@ What a read exports, whoever asks:
   ``blinded_export``). Blinded rows have no ``scan_date`` and no ``site_id``.
 - **Both files or neither**: every row is made before the first byte is written, and
   the two files are replaced together (``transfer.atomic.atomic_write_all``).
+- **The audit trail's head**: an export of a database's reads also writes
+  ``audit_head.txt`` (the trail's entry count and last hash) in the same all-or-nothing
+  step; ``mrecist-reader audit --verify --since audit_head.txt`` later proves that the
+  database's trail still extends it (issue 21, item 1).
 
 The window passes the open read, or the reader's reads of every subject; the command
 line every read in the database. The same reads with the same settings give the same
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from mrecist_reader.core.completeness import assess_complete, without_response
 from mrecist_reader.core.errors import InvalidProfile, MrecistError
+from mrecist_reader.core.integrity import AUDIT_HEAD_FILE, AuditHead
 from mrecist_reader.core.model import Read, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.resources import load_profile
@@ -45,7 +50,9 @@ from mrecist_reader.transfer.csv_out import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AUDIT_HEAD_FILE",
     "EXPORT_FILES",
+    "DatabaseReads",
     "ExportFolderError",
     "ExportResult",
     "database_reads",
@@ -131,11 +138,18 @@ def existing_export_files(folder: Path) -> tuple[str, ...]:
     return tuple(name for name in EXPORT_FILES if (Path(folder) / name).exists())
 
 
-def database_reads(db_url: str, *, subject_id: str | None = None) -> tuple[Read, ...]:
+class DatabaseReads(tuple[Read, ...]):
+    """Reads read from a database, with the audit trail's head at that moment."""
+
+    audit_head: AuditHead | None = None
+
+
+def database_reads(db_url: str, *, subject_id: str | None = None) -> DatabaseReads:
     """Return every read in a reads database (or every read of one subject).
 
     For the command line and audit tools: every reader's reads. A reader's window
-    exports the reads it may see (``session.stored_reads``) instead.
+    exports the reads it may see (``session.stored_reads``) instead. The result
+    carries the trail's head (``audit_head``), which :func:`export_reads` writes.
 
     Parameters
     ----------
@@ -147,9 +161,12 @@ def database_reads(db_url: str, *, subject_id: str | None = None) -> tuple[Read,
     """
     with open_database(db_url) as repository:
         reads = repository.all_reads()
+        head = repository.audit_head()
     if subject_id is not None:
         reads = tuple(read for read in reads if read.key.subject_id == subject_id)
-    return reads
+    result = DatabaseReads(reads)
+    result.audit_head = head
+    return result
 
 
 def export_reads(
@@ -158,6 +175,7 @@ def export_reads(
     *,
     blinded: bool = False,
     profile: ProtocolProfile | None = None,
+    audit_head: AuditHead | None = None,
 ) -> ExportResult:
     """Write measurements.csv and responses.csv of ``reads`` into ``folder``.
 
@@ -174,6 +192,10 @@ def export_reads(
         The profile of reads made with a profile of that name (e.g. one loaded from a
         file); reads made with another profile are assessed with the shipped profile
         of their name.
+    audit_head
+        The database's audit head, written as ``audit_head.txt`` beside the CSV files
+        (default: the head ``reads`` carries when they come from
+        :func:`database_reads`; none: no ``audit_head.txt``).
 
     Returns
     -------
@@ -208,8 +230,10 @@ def export_reads(
             f"{who} {timepoint.label}: {why}"
             for timepoint, why in without_response(read, read_profile)
         ]
+    head = audit_head or getattr(reads, "audit_head", None)
+    extra = {AUDIT_HEAD_FILE: head.to_text()} if isinstance(head, AuditHead) else {}
     paths = write_export_rows(
-        _usable_folder(Path(folder)), measurement_rows, response_rows
+        _usable_folder(Path(folder)), measurement_rows, response_rows, extra=extra
     )
     result = ExportResult(
         paths=paths,

@@ -57,6 +57,7 @@ class AuditRecord:
     reason: str
     prev_hash: str
     hash: str
+    content: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,12 @@ def entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
 
 
 def hashed_fields(record: AuditRecord) -> dict[str, object]:
-    """Return the fields of a record that its hash covers."""
-    return {
+    """Return the fields of a record that its hash covers.
+
+    ``content`` (the read's content hashes after the change, schema 3) is covered when
+    present; entries written before schema 3 have none and keep their hashes.
+    """
+    fields: dict[str, object] = {
         "id": record.event_id,
         "at_utc": record.at_utc,
         "reader_id": record.reader_id,
@@ -92,6 +97,9 @@ def hashed_fields(record: AuditRecord) -> dict[str, object]:
         "new_value": record.new_value,
         "reason": record.reason,
     }
+    if record.content:
+        fields["content"] = record.content
+    return fields
 
 
 def find_chain_break(
@@ -107,7 +115,7 @@ def find_chain_break(
         The stored (last event id, last hash), or ``None`` when none is stored.
 
     """
-    prev_hash = GENESIS_HASH
+    prev_hash, prev_at = GENESIS_HASH, ""
     for expected_id, record in enumerate(records, start=1):
         if record.event_id != expected_id:
             return ChainBreak(expected_id, "missing (entries were deleted)")
@@ -115,7 +123,14 @@ def find_chain_break(
             return ChainBreak(record.event_id, "does not follow the previous entry")
         if entry_hash(prev_hash, hashed_fields(record)) != record.hash:
             return ChainBreak(record.event_id, "its content was changed after writing")
-        prev_hash = record.hash
+        if record.at_utc < prev_at:
+            # Entries are written under the database's write lock, so in time order.
+            return ChainBreak(
+                record.event_id,
+                f"is dated {record.at_utc}, before the entry before it ({prev_at}): "
+                "back-dated",
+            )
+        prev_hash, prev_at = record.hash, record.at_utc
     return _check_head(records, head)
 
 

@@ -27,3 +27,19 @@ class DatabaseUnavailable(MrecistError):
     """The database cannot be opened: bad URL, server unreachable, refused login."""
 
     exit_status = 2
+
+
+class DatabaseTampered(MrecistError):
+    """The database fails verification: changed outside the application.
+
+    ``problems`` names each sign (a broken chain entry, a read and timepoint whose
+    content no longer matches its history). Nothing may be added to such a database;
+    it can still be opened read-only to look at it.
+    """
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__(
+            "the reads database fails verification (changed outside the "
+            "application); nothing was written:\n" + "\n".join(problems)
+        )

@@ -22,15 +22,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadStatus, ReadType
 from mrecist_reader.storage.audit import (
-    GENESIS_HASH,
     Actor,
     AuditEntry,
     AuditRecord,
     ChainBreak,
-    entry_hash,
-    find_chain_break,
 )
 from mrecist_reader.storage.engine import (
     create_database_engine,
@@ -41,6 +39,7 @@ from mrecist_reader.storage.engine import (
 )
 from mrecist_reader.storage.errors import (
     DatabaseBusy,
+    DatabaseTampered,
     DatabaseUnavailable,
     ReadNotFound,
     SchemaTooNew,
@@ -50,13 +49,23 @@ from mrecist_reader.storage.mapping import (
     fill_read_row,
     find_read_row,
     new_read_row,
-    now_utc,
     read_key_of,
     to_read,
 )
-from mrecist_reader.storage.tables import AuditHeadRow, AuditRow, ReadRow
+from mrecist_reader.storage.tables import ReadRow
+from mrecist_reader.storage.trail import (
+    append_audit,
+    audit_head,
+    audit_records,
+    chain_break,
+    content_problems,
+    read_ref,
+    stored_content,
+)
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["ReadRepository", "Viewer", "read_ref"]
 
 T = TypeVar("T")
 
@@ -77,11 +86,6 @@ class Viewer:
         if key.read_type is not self.read_type:
             return False
         return self.read_type is ReadType.LOCAL or key.reader_id == self.reader_id
-
-
-def read_ref(key: ReadKey) -> str:
-    """Return the text naming a read in the audit trail and in messages."""
-    return f"{key.study_id}/{key.subject_id}/{key.reader_id}/{key.read_type}"
 
 
 class ReadRepository:
@@ -184,7 +188,9 @@ class ReadRepository:
         def write(session: Session) -> None:
             row = find_read_row(session, read.key) or new_read_row(session, read)
             fill_read_row(session, row, read)
-            _append_audit(session, actor, read_ref(read.key), entries)
+            recorded = entries or [AuditEntry("save", "read")]
+            content = stored_content(session, row)
+            append_audit(session, actor, read_ref(read.key), recorded, content=content)
 
         self._run(write, writes=True)
         logger.debug("saved read %s", read_ref(read.key))
@@ -197,10 +203,16 @@ class ReadRepository:
         SignedReadConflict
             When a read would change a timepoint already signed in the database (nothing
             is written); the message names the subject, reader and timepoint.
+        DatabaseTampered
+            When the database fails verification (:meth:`integrity_problems`): an
+            import never extends a broken trail.
 
         """
 
         def write(session: Session) -> None:
+            tampered = _integrity_problems(session, None)
+            if tampered:
+                raise DatabaseTampered(tuple(tampered))
             conflicts = [c for read in reads for c in _signed_conflicts(session, read)]
             if conflicts:
                 raise SignedReadConflict(tuple(conflicts))
@@ -208,22 +220,37 @@ class ReadRepository:
                 row = find_read_row(session, read.key) or new_read_row(session, read)
                 fill_read_row(session, row, read)
                 entry = AuditEntry("import", "read", "", _summary(read), source)
-                _append_audit(session, actor, read_ref(read.key), [entry])
+                content = stored_content(session, row)
+                append_audit(
+                    session, actor, read_ref(read.key), [entry], content=content
+                )
 
         self._run(write, writes=True)
 
     # ------------------------------------------------------------------ audit
     def audit_trail(self) -> tuple[AuditRecord, ...]:
         """Return the whole audit trail, oldest entry first."""
-        return self._run(_audit_records)
+        return self._run(audit_records)
 
     def verify_audit_trail(self) -> ChainBreak | None:
         """Return the first entry where the hash chain breaks, or ``None`` if intact."""
+        return self._run(chain_break)
 
-        def verify(session: Session) -> ChainBreak | None:
-            head_row = session.get(AuditHeadRow, 1)
-            head = (head_row.last_event_id, head_row.last_hash) if head_row else None
-            return find_chain_break(_audit_records(session), head)
+    def audit_head(self) -> AuditHead:
+        """Return the end of the trail (entry count, last hash) for ``audit_head.txt``."""
+        return self._run(audit_head)
+
+    def integrity_problems(self, *, since: AuditHead | None = None) -> tuple[str, ...]:
+        """Return every sign that the database was changed outside the application.
+
+        The hash chain's first break, every read whose content no longer matches its
+        last audit entry (naming the read and the timepoint), reads without history,
+        reads deleted outside the application and, given ``since`` (an earlier
+        ``audit_head.txt``), a trail that no longer extends that head. Empty: intact.
+        """
+
+        def verify(session: Session) -> tuple[str, ...]:
+            return tuple(_integrity_problems(session, since))
 
         return self._run(verify)
 
@@ -334,54 +361,27 @@ def _timepoint_content(read: Read, index: int) -> tuple[object, ...]:
     return (read.timepoint(index), frozenset(observations), lesions)
 
 
-def _append_audit(
-    session: Session, actor: Actor, ref: str, entries: Sequence[AuditEntry]
-) -> None:
-    head = session.get(AuditHeadRow, 1)
-    last_id, prev_hash = (
-        (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
-    )
-    at_utc = now_utc().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    for entry in entries:
-        last_id += 1
-        fields: dict[str, object] = {
-            "id": last_id,
-            "at_utc": at_utc,
-            "reader_id": actor.reader_id,
-            "os_user": actor.os_user,
-            "read_ref": ref,
-            "action": entry.action,
-            "target": entry.target,
-            "old_value": entry.old_value,
-            "new_value": entry.new_value,
-            "reason": entry.reason,
-        }
-        digest = entry_hash(prev_hash, fields)
-        values = {k: v for k, v in fields.items() if k != "id"}
-        session.add(AuditRow(id=last_id, prev_hash=prev_hash, hash=digest, **values))
-        prev_hash = digest
-    if head is None:
-        head = AuditHeadRow(id=1, last_event_id=0, last_hash=GENESIS_HASH)
-        session.add(head)
-    head.last_event_id, head.last_hash = last_id, prev_hash
+def _integrity_problems(session: Session, since: AuditHead | None) -> list[str]:
+    broken = chain_break(session)
+    problems = [] if broken is None else [str(broken)]
+    problems += content_problems(session)
+    if since is not None:
+        problems += _anchor_problems(audit_records(session), since)
+    return problems
 
 
-def _audit_records(session: Session) -> tuple[AuditRecord, ...]:
-    rows = session.scalars(select(AuditRow).order_by(AuditRow.id)).all()
-    return tuple(
-        AuditRecord(
-            event_id=row.id,
-            at_utc=row.at_utc,
-            reader_id=row.reader_id,
-            os_user=row.os_user,
-            read_ref=row.read_ref,
-            action=row.action,
-            target=row.target,
-            old_value=row.old_value,
-            new_value=row.new_value,
-            reason=row.reason,
-            prev_hash=row.prev_hash,
-            hash=row.hash,
-        )
-        for row in rows
-    )
+def _anchor_problems(records: Sequence[AuditRecord], since: AuditHead) -> list[str]:
+    """Say how the trail fails to extend an earlier head (truncated or re-forged)."""
+    if since.entries == 0:
+        return []
+    if len(records) < since.entries:
+        return [
+            f"the trail has {len(records)} entries, fewer than the {since.entries} of "
+            "the earlier head: entries were removed"
+        ]
+    if records[since.entries - 1].hash != since.head_hash:
+        return [
+            f"entry {since.entries} is not the one of the earlier head (its hash "
+            "differs): the trail was rewritten since"
+        ]
+    return []

@@ -226,6 +226,8 @@ class AuditRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text, server_default="")
+    """The read's content hashes after the change (schema 3; empty before)."""
 
 
 class AuditHeadRow(Base):

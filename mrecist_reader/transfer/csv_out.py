@@ -8,7 +8,7 @@ atomic: the file is complete or unchanged.
 import csv
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -261,7 +261,11 @@ def write_export(
 
 
 def write_export_rows(
-    folder: Path, measurement_rows: Sequence[Row], response_rows: Sequence[Row]
+    folder: Path,
+    measurement_rows: Sequence[Row],
+    response_rows: Sequence[Row],
+    *,
+    extra: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """Write rows made beforehand as measurements.csv and responses.csv: both or neither.
 
@@ -272,6 +276,9 @@ def write_export_rows(
     measurement_rows, response_rows
         The rows (:func:`rows_for_measurements`, :func:`rows_for_responses`), in the
         files' order.
+    extra
+        Further text files written in the same all-or-nothing step (name -> text),
+        e.g. ``audit_head.txt``.
 
     Returns
     -------
@@ -280,9 +287,13 @@ def write_export_rows(
 
     """
     measurements, responses = (folder / name for name in EXPORT_FILES)
-    with atomic_write_all([measurements, responses]) as (first, second):
+    others = dict(extra or {})
+    paths = [measurements, responses, *(folder / name for name in others)]
+    with atomic_write_all(paths) as (first, second, *rest):
         write_rows(first, MEASUREMENT_COLUMNS, measurement_rows)
         write_rows(second, RESPONSE_COLUMNS, response_rows)
+        for stream, text in zip(rest, others.values(), strict=True):
+            stream.write(text)
     logger.info(
         "exported %d measurement and %d response rows",
         len(measurement_rows),

@@ -100,7 +100,7 @@ def test_an_entry_appended_with_a_correct_hash_outside_the_application_is_detect
 
     fields = {
         "id": 6,
-        "at_utc": "2026-03-03T00:00:00.000000Z",
+        "at_utc": "2099-03-03T00:00:00.000000Z",
         "reader_id": "R1",
         "os_user": "x",
         "read_ref": "NCT06779461/S01/R1/local",

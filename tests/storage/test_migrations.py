@@ -65,8 +65,35 @@ def test_the_old_audit_trail_still_verifies_and_continues(tmp_path):
         assert repository.verify_audit_trail() is None
         read = repository.load(KEY, viewer=Viewer("R1", ReadType.LOCAL))
         repository.save(read, [AuditEntry("note", "read")], actor=Actor("R1", "bob"))
-        assert [e.event_id for e in repository.audit_trail()] == [1, 2]
+        # 1: written by schema 1; 2: the upgrade to schema 3 records the read's content
+        assert [e.event_id for e in repository.audit_trail()] == [1, 2, 3]
         assert repository.verify_audit_trail() is None
+        assert repository.integrity_problems() == ()
+
+
+def test_the_upgrade_records_the_content_of_reads_stored_before_it(tmp_path):
+    with upgraded_copy(tmp_path) as repository:
+        sealed = repository.audit_trail()[-1]
+    assert (sealed.action, sealed.read_ref) == (
+        "record_content",
+        "NCT06779461/S01/R1/local",
+    )
+    assert sealed.content
+
+
+def test_a_read_of_the_first_schema_edited_after_the_upgrade_fails_verify(tmp_path):
+    with upgraded_copy(tmp_path) as repository:
+        url = repository.url
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE observations SET diameter_tenths = 999"))
+    engine.dispose()
+    with ReadRepository(url) as repository:
+        problems = repository.integrity_problems()
+    assert problems == (
+        "read NCT06779461/S01/R1/local: timepoint BASELINE (index 0) was changed "
+        "outside the application (it no longer matches audit entry 2)",
+    )
 
 
 def test_the_migration_scripts_match_the_tables(shared_db_url):

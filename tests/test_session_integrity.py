@@ -1,0 +1,49 @@
+"""Opening a database that fails verification is exposed to the UI (issue 21, item 1)."""
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from mrecist_reader.session import open_database, verify_database
+from mrecist_reader.storage.audit import Actor, AuditEntry
+from tests.storage.samples import sample_read
+
+
+def test_a_database_edited_outside_the_application_is_flagged_on_opening(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'reads.db'}"
+    with open_database(url) as repository:
+        repository.save(
+            sample_read(), [AuditEntry("create_read", "read")], actor=Actor("R1", "a")
+        )
+        assert verify_database(repository) == ()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE timepoints SET signed_at = NULL, read_status = 'draft'")
+        )
+    engine.dispose()
+    with open_database(url) as repository:
+        (problem,) = verify_database(repository)
+    assert "timepoint BASELINE (index 0) was changed outside the application" in problem
+
+
+def test_a_trail_that_no_longer_extends_the_known_head_is_flagged(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'reads.db'}"
+    with open_database(url) as repository:
+        repository.save(
+            sample_read(), [AuditEntry("create_read", "read")], actor=Actor("R1", "a")
+        )
+        known = repository.audit_head()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events"))
+        connection.execute(text("DELETE FROM audit_head"))
+    engine.dispose()
+    with open_database(url) as repository:
+        problems = verify_database(repository, known_head=known)
+    assert any("has no history" in p for p in problems)
+    assert any("fewer than the 1 of the earlier head" in p for p in problems)
