@@ -122,3 +122,49 @@ def test_a_database_from_a_newer_version_is_refused_clearly(tmp_path):
     engine.dispose()
     with pytest.raises(SchemaTooNew, match=r"revision 0099.*update the application"):
         ReadRepository(f"sqlite:///{path}")
+
+
+def database_at(url: str, revision: str) -> None:
+    """Fill an empty database at an older ``revision`` with the first schema's read."""
+    from alembic import command
+
+    from mrecist_reader.storage.audit import GENESIS_HASH, entry_hash
+    from mrecist_reader.storage.engine import alembic_config
+    from tests.storage.fixtures.make_reads_v1 import AUDIT, ROWS
+
+    engine = create_engine(url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        for statement in ROWS:
+            connection.execute(text(statement))
+        digest = entry_hash(GENESIS_HASH, AUDIT)
+        columns = ", ".join([*AUDIT, "prev_hash", "hash"])
+        names = ", ".join(f":{k}" for k in [*AUDIT, "prev_hash", "hash"])
+        connection.execute(
+            text(f"INSERT INTO audit_events ({columns}) VALUES ({names})"),
+            {**AUDIT, "prev_hash": GENESIS_HASH, "hash": digest},
+        )
+        connection.execute(
+            text("INSERT INTO audit_head VALUES (1, 1, :hash)"), {"hash": digest}
+        )
+    engine.dispose()
+
+
+def test_a_schema_2_database_gets_content_hashes_on_opening(shared_db_url):
+    database_at(shared_db_url, "0002")
+    with ReadRepository(shared_db_url) as repository:
+        assert repository.schema_revision == head_revision()
+        assert [e.action for e in repository.audit_trail()][:2] == [
+            "sign",
+            "record_content",
+        ]
+        assert repository.integrity_problems() == ()
+    engine = create_engine(shared_db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE timepoints SET label = 'FU9'"))
+    engine.dispose()
+    with ReadRepository(shared_db_url) as repository:
+        (problem,) = repository.integrity_problems()
+    assert "timepoint BASELINE (index 0) was changed outside the application" in problem
