@@ -184,6 +184,19 @@ class ReadingDesk:
         self.worklist_changed.emit(self.worklist)
         if self.worklist.subjects:
             self.open_subject(self.worklist.subjects[0].subject_id)
+        else:
+            self._close_subject()
+
+    def _close_subject(self) -> None:
+        """Show nothing: no subject, no read, no series (an empty worklist)."""
+        self._set_session(None)
+        self.subject = None
+        self.select_lesion(None)
+        self.reject_proposal()
+        for index in list(self._open):
+            del self._open[index]
+            self.series_changed.emit(index, None)
+        self.subject_changed.emit(None)
 
     def open_subject(self, subject_id: str, timepoint_index: int = 0) -> bool:
         """Open a subject at a timepoint; return whether it was another subject.
@@ -193,6 +206,7 @@ class ReadingDesk:
         """
         subject = self.worklist.subject(subject_id)
         if self.subject is not None and self.subject.subject_id == subject_id:
+            self.subject = subject  # the same subject, scanned again
             self.go_to_timepoint(timepoint_index)
             return False
         self._set_session(None)
@@ -200,7 +214,8 @@ class ReadingDesk:
         self._open.clear()
         self.select_lesion(None)
         self.subject_changed.emit(subject)
-        self.go_to_timepoint(timepoint_index, force=True)
+        known = timepoint_index in self.timepoint_indices()
+        self.go_to_timepoint(timepoint_index if known else 0, force=True)
         return True
 
     def open_read(self) -> ReadSession:
@@ -480,6 +495,18 @@ class ReadingDesk:
         )
         self.select_next_to_measure()
         return value
+
+    def needs_status(self, lesion_id: str, timepoint_index: int) -> bool:
+        """Return whether measuring a lesion there needs its status first.
+
+        A new lesion seen at an earlier follow-up has no status at a later one until
+        the reader gives it (present or equivocal): a caliper never decides it.
+        """
+        session = self._require_session()
+        lesion = next(x for x in session.read.lesions if x.lesion_id == lesion_id)
+        return lesion.lesion_type is LesionType.NEW and (
+            session.read.observation(lesion_id, timepoint_index) is None
+        )
 
     def designate(self, drawn: DrawnCaliper, organ: Organ, location: str) -> str:
         """Make a baseline target from a caliper; return its ID.

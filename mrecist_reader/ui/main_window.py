@@ -214,8 +214,10 @@ class MainWindow(QMainWindow):
         """Show a subject's baseline at once, then open the read (ready to read)."""
         self.desk.open_subject(subject.subject_id)
 
-    def _on_subject_changed(self, subject: SubjectEntry) -> None:
+    def _on_subject_changed(self, subject: SubjectEntry | None) -> None:
         self.read_status.update_title()
+        if subject is None:
+            return
         # bound to the window: never run on a window already closed and deleted
         QTimer.singleShot(OPEN_READ_DELAY_MS, self, lambda: self._open_read(subject))
 

@@ -18,7 +18,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mrecist_reader.core.errors import MrecistError, RuleViolation
-from mrecist_reader.core.model import Caliper, LesionType, Method, NonTargetStatus
+from mrecist_reader.core.model import (
+    Caliper,
+    LesionType,
+    Method,
+    NewLesionStatus,
+    NonTargetStatus,
+)
 from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
 from mrecist_reader.desk.intent import Action, Answer, Intent, Question
 from mrecist_reader.imaging.geometry import index_to_patient
@@ -74,6 +80,28 @@ def ask_about_caliper(
     if clicked is measure:
         return Answer.MEASURE
     return Answer.NEW if clicked is new else None
+
+
+def ask_new_lesion_status(
+    parent: QWidget | None, lesion_id: str
+) -> NewLesionStatus | None:
+    """Ask a new lesion's status where it has none yet (no default; Cancel: None)."""
+    box = QMessageBox(parent)
+    box.setObjectName("newLesionStatusDialog")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(f"Status of {lesion_id}")
+    box.setText(f"{lesion_id} has no status at this timepoint yet. What is it now?")
+    present = box.addButton(
+        "Unequivocal (progression)", QMessageBox.ButtonRole.AcceptRole
+    )
+    equivocal = box.addButton("Equivocal", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is present:
+        return NewLesionStatus.PRESENT
+    return NewLesionStatus.EQUIVOCAL if clicked is equivocal else None
 
 
 class MeasureFlow:
@@ -196,7 +224,13 @@ class MeasureFlow:
             self._add_new_lesion(drawn)
 
     def _measure(self, lesion_id: str, drawn: DrawnCaliper) -> None:
-        value = self.desk.measure(lesion_id, drawn)
+        status = None
+        if self.desk.needs_status(lesion_id, drawn.timepoint_index):
+            status = ask_new_lesion_status(self.parent, lesion_id)
+            if status is None:
+                self.say("Caliper not recorded", 5000)
+                return
+        value = self.desk.measure(lesion_id, drawn, status=status)
         self.say(f"{lesion_id}: {value / 10:.1f} mm recorded ({drawn.method})", 5000)
 
     def _designate(self, drawn: DrawnCaliper) -> None:

@@ -4,7 +4,7 @@ from mrecist_reader.core.model import Organ
 from mrecist_reader.desk.desk import ReadingDesk
 from mrecist_reader.desk.worklist import preferred_series
 from mrecist_reader.imaging.volume import Phase
-from tests.desk.conftest import caliper_at
+from tests.desk.conftest import caliper_at, worklist
 from tests.gui.conftest import make_series
 
 
@@ -57,3 +57,28 @@ def test_moving_to_another_timepoint_discards_the_proposal(desk: ReadingDesk) ->
     desk.propose(caliper_at(desk, (0.0, 0.0, 0.0), 40.0))
     desk.go_to_timepoint(1)
     assert desk.proposal is None
+
+
+def test_an_empty_worklist_closes_the_subject_and_its_read(desk: ReadingDesk) -> None:
+    cleared: list[int] = []
+    desk.series_changed.connect(lambda index, state: cleared.append(index))
+    desk.set_worklist(())
+    assert (desk.subject, desk.session) == (None, None)
+    assert cleared == [0]
+
+
+def test_a_new_worklist_opens_its_first_subject_at_baseline(
+    desk: ReadingDesk,
+) -> None:
+    desk.go_to_timepoint(2)
+    desk.set_worklist(tuple(s for s in worklist() if s.subject_id == "S02"))
+    assert desk.subject is not None
+    assert (desk.subject.subject_id, desk.timepoint_index) == ("S02", 0)
+
+
+def test_a_timepoint_the_other_subject_lacks_opens_its_baseline(
+    desk: ReadingDesk,
+) -> None:
+    desk.go_to_timepoint(2)
+    desk.open_subject("S02", 7)
+    assert desk.timepoint_index == 0

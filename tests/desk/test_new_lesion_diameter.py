@@ -60,3 +60,23 @@ def test_a_new_lesion_drawn_with_a_caliper_has_its_diameter(desk: ReadingDesk) -
     observation = desk.session.read.observation("N1", 1)
     assert observation is not None
     assert observation.diameter == 120
+
+
+def test_n1_seen_at_fu1_needs_its_status_at_fu2_before_its_caliper(
+    desk: ReadingDesk,
+) -> None:
+    add_n1_at_fu1(desk)
+    desk.sign(with_earlier_drafts=True)
+    desk.go_to_timepoint(2)
+    desk.select_lesion("N1")
+    drawn = caliper_at(desk, NODULE, 16.0)
+    assert (desk.intent(drawn).action, desk.intent(drawn).lesion_id) == (
+        Action.MEASURE,
+        "N1",
+    )
+    assert desk.needs_status("N1", 2)
+    desk.measure("N1", drawn, status=NewLesionStatus.PRESENT)
+    assert desk.session is not None
+    observation = desk.session.read.observation("N1", 2)
+    assert observation is not None
+    assert (observation.diameter, observation.status) == (160, NewLesionStatus.PRESENT)

@@ -490,6 +490,8 @@ def test_keys_scroll_the_image_right_after_opening(
 def test_dropping_a_folder_opens_it(
     qtbot: QtBot, window: MainWindow, study: Path
 ) -> None:
+    window.set_worklist(())  # nothing open before the drop
+    assert window.subjects == ()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(study))])
     event = QDropEvent(
