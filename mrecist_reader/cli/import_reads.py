@@ -4,6 +4,12 @@ All or nothing, in one transaction. Problems in the file are printed as
 ``FILE:LINE: message`` (exit 1, nothing stored); a timepoint already signed in the
 database is never overwritten (exit 1, naming subject, reader and timepoint). Rows marked
 signed in the file are stored as signed.
+
+A read already in the database is merged with the file's: what the file does not
+mention (a timepoint, a lesion, an observation) is kept. ``--replace`` replaces each such
+read by the file's instead; every removal and change goes into the audit trail with its
+old value. A read already there unchanged is "already imported" (exit 0). A database
+that fails ``audit --verify`` is refused (exit 1).
 """
 
 import argparse
@@ -33,6 +39,14 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         metavar="URL",
         help="SQLAlchemy URL (default: the user's local database)",
     )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace each read already in the database by the file's: timepoints, "
+        "lesions and observations the file does not mention are REMOVED (each removal "
+        "is in the audit trail with its old values; signed timepoints are never "
+        "removed). Default: keep them and merge the file's rows in",
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,13 +72,28 @@ def run(args: argparse.Namespace) -> int:
     actor = Actor(settings.reader_id or "(import)", current_os_user())
     with ReadRepository(database_url(args.db, settings.db_url)) as repository:
         try:
-            repository.import_reads(reads, actor=actor, source=path.name)
+            outcome = repository.import_reads(
+                reads, actor=actor, source=path.name, replace_reads=args.replace
+            )
         except SignedReadConflict as conflict:
             for message in conflict.conflicts:
                 print(f"{path}: {message}", file=sys.stderr)
             print(f"{path}: nothing was imported", file=sys.stderr)
             return 1
-    print(f"imported {len(reads)} read(s) from {path.name}")
+    if outcome.imported == 0:
+        print(
+            f"already imported: the {outcome.unchanged} read(s) of {path.name} are "
+            "in the database unchanged"
+        )
+        return 0
+    line = f"imported {outcome.imported} read(s) from {path.name}"
+    if outcome.unchanged:
+        line += f" ({outcome.unchanged} already imported, unchanged)"
+    if outcome.removed:
+        line += (
+            f"; removed {outcome.removed} item(s) the file does not mention (--replace)"
+        )
+    print(line)
     _note_blinded_dates(path, reads)
     return 0
 

@@ -53,7 +53,8 @@ def _lesion(lesion: Lesion) -> dict[str, object]:
     }
 
 
-def _observation(obs: Observation) -> dict[str, object]:
+def canonical_observation(obs: Observation) -> dict[str, object]:
+    """Return the canonical content of one observation (every recorded field)."""
     caliper = None
     if obs.caliper is not None:
         caliper = [float(v) for v in (*obs.caliper.p1_mm, *obs.caliper.p2_mm)]
@@ -81,7 +82,7 @@ def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
         "study_day": timepoint.study_day,
         "read_status": str(timepoint.read_status),
         "signed_at": _utc(timepoint.signed_at),
-        "observations": [_observation(obs) for obs in observations],
+        "observations": [canonical_observation(obs) for obs in observations],
     }
 
 

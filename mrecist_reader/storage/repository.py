@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -23,7 +24,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from mrecist_reader.core.integrity import AuditHead
-from mrecist_reader.core.model import Read, ReadKey, ReadStatus, ReadType
+from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.storage.audit import (
     Actor,
     AuditEntry,
@@ -45,10 +46,17 @@ from mrecist_reader.storage.errors import (
     SchemaTooNew,
     SignedReadConflict,
 )
+from mrecist_reader.storage.importing import (
+    ImportOutcome,
+    plan_conflicts,
+    plan_imports,
+    store_plans,
+)
 from mrecist_reader.storage.mapping import (
     fill_read_row,
     find_read_row,
     new_read_row,
+    now_utc,
     read_key_of,
     to_read,
 )
@@ -65,7 +73,7 @@ from mrecist_reader.storage.trail import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ReadRepository", "Viewer", "read_ref"]
+__all__ = ["ImportOutcome", "ReadRepository", "Viewer", "read_ref"]
 
 T = TypeVar("T")
 
@@ -195,37 +203,59 @@ class ReadRepository:
         self._run(write, writes=True)
         logger.debug("saved read %s", read_ref(read.key))
 
-    def import_reads(self, reads: Sequence[Read], *, actor: Actor, source: str) -> None:
+    def import_reads(
+        self,
+        reads: Sequence[Read],
+        *,
+        actor: Actor,
+        source: str,
+        replace_reads: bool = False,
+        now: datetime | None = None,
+    ) -> ImportOutcome:
         """Store many reads in one transaction, all or nothing.
+
+        A read already stored is merged with the file's (what the file does not
+        mention is kept) unless ``replace_reads``; every removal and change is in the
+        audit trail with its old value. A read already stored unchanged is not
+        written again (``ImportOutcome.unchanged``).
+
+        Parameters
+        ----------
+        reads
+            The file's reads.
+        actor
+            Who imports.
+        source
+            The file's name, recorded as the reason of each entry.
+        replace_reads
+            Replace each stored read by the file's: timepoints, lesions and
+            observations the file does not mention are removed (and audited).
+        now
+            The current time (sign-off times after it are refused); default: now.
 
         Raises
         ------
         SignedReadConflict
-            When a read would change a timepoint already signed in the database (nothing
-            is written); the message names the subject, reader and timepoint.
+            When a read would change a timepoint already signed in the database, or
+            merging would leave an impossible lock state (nothing is written); the
+            message names the subject, reader and timepoint.
         DatabaseTampered
             When the database fails verification (:meth:`integrity_problems`): an
             import never extends a broken trail.
 
         """
 
-        def write(session: Session) -> None:
+        def write(session: Session) -> ImportOutcome:
             tampered = _integrity_problems(session, None)
             if tampered:
                 raise DatabaseTampered(tuple(tampered))
-            conflicts = [c for read in reads for c in _signed_conflicts(session, read)]
+            plans = plan_imports(session, reads, replace_reads=replace_reads)
+            conflicts = plan_conflicts(plans, now=now or now_utc())
             if conflicts:
                 raise SignedReadConflict(tuple(conflicts))
-            for read in reads:
-                row = find_read_row(session, read.key) or new_read_row(session, read)
-                fill_read_row(session, row, read)
-                entry = AuditEntry("import", "read", "", _summary(read), source)
-                content = stored_content(session, row)
-                append_audit(
-                    session, actor, read_ref(read.key), [entry], content=content
-                )
+            return store_plans(session, plans, actor=actor, source=source)
 
-        self._run(write, writes=True)
+        return self._run(write, writes=True)
 
     # ------------------------------------------------------------------ audit
     def audit_trail(self) -> tuple[AuditRecord, ...]:
@@ -330,35 +360,6 @@ def _is_busy(error: OperationalError) -> bool:
 def _sort_key(read: Read) -> tuple[str, str, str, str]:
     key = read.key
     return (key.study_id, key.subject_id, str(key.read_type), key.reader_id)
-
-
-def _summary(read: Read) -> str:
-    return (
-        f"{len(read.timepoints)} timepoints, {len(read.lesions)} lesions, "
-        f"{len(read.observations)} observations"
-    )
-
-
-def _signed_conflicts(session: Session, read: Read) -> list[str]:
-    row = find_read_row(session, read.key)
-    if row is None:
-        return []
-    stored = to_read(session, row)
-    return [
-        f"subject {read.key.subject_id}, reader {read.key.reader_id} "
-        f"({read.key.read_type}): timepoint {tp.label} is signed in the database "
-        "and is not overwritten; amend it there first"
-        for tp in stored.timepoints
-        if tp.read_status is ReadStatus.SIGNED
-        and _timepoint_content(stored, tp.index) != _timepoint_content(read, tp.index)
-    ]
-
-
-def _timepoint_content(read: Read, index: int) -> tuple[object, ...]:
-    observations = read.observations_at(index)
-    ids = {obs.lesion_id for obs in observations}
-    lesions = frozenset(lesion for lesion in read.lesions if lesion.lesion_id in ids)
-    return (read.timepoint(index), frozenset(observations), lesions)
 
 
 def _integrity_problems(session: Session, since: AuditHead | None) -> list[str]:
