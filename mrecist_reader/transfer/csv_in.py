@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
+from mrecist_reader.core.import_merge import lock_state_problems
 from mrecist_reader.core.model import (
     STATUSES_BY_TYPE,
     Caliper,
@@ -97,7 +98,10 @@ class _Row:
 
 
 def read_measurements(
-    path: Path, *, profile_for: Callable[[str], ProtocolProfile]
+    path: Path,
+    *,
+    profile_for: Callable[[str], ProtocolProfile],
+    now: datetime | None = None,
 ) -> tuple[Read, ...]:
     """Read every read of a measurements.csv and check it completely.
 
@@ -109,6 +113,8 @@ def read_measurements(
         Returns the protocol profile to validate a read with, given its
         ``protocol_profile`` cell (may raise ``OSError``/``LookupError``/``MrecistError``
         for an unknown name, reported as a problem on that read's first line).
+    now
+        The current time: a ``signed_at`` after it is refused (default: now).
 
     Returns
     -------
@@ -135,7 +141,13 @@ def read_measurements(
     complete = all(row is not None for row in rows)
     reads: list[Read] = []
     for group in _group(r for r in rows if r is not None).values():
-        read = _build_read(group, problems, profile_for, complete=complete)
+        read = _build_read(
+            group,
+            problems,
+            profile_for,
+            complete=complete,
+            now=now or datetime.now(UTC),
+        )
         if read is not None:
             reads.append(read)
     if problems:
@@ -535,6 +547,7 @@ def _build_read(
     profile_for: Callable[[str], ProtocolProfile],
     *,
     complete: bool,
+    now: datetime,
 ) -> Read | None:
     structure = list(_structure_problems(group, complete=complete))
     problems.extend(structure)
@@ -548,7 +561,9 @@ def _build_read(
         problems.append(Problem(f"protocol_profile {name!r}: {error}", line=first.line))
         return None
     read = _make_read(group)
-    for problem in validate_read(read, profile):
+    # Impossible lock states first: a signed timepoint needs a past signed_at and
+    # signed predecessors; a draft has no signed_at (issue 21, item 5).
+    for problem in (*lock_state_problems(read, now=now), *validate_read(read, profile)):
         problems.append(_with_line(problem, group))
     return read
 
