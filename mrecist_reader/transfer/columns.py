@@ -69,3 +69,22 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     *SIGN_COLUMNS,
 )
 """responses.csv: one row per timepoint per read."""
+
+NUMERIC_COLUMNS: frozenset[str] = frozenset(
+    {
+        "schema_version",
+        "timepoint_index",
+        "study_day",
+        "viable_diameter_mm",
+        *CALIPER_COLUMNS,
+        "target_sum_mm",
+        "baseline_sum_mm",
+        "nadir_sum_mm",
+        "change_from_baseline_pct",
+        "change_from_nadir_pct",
+        "whole_diameter_mm",
+        "viable_perpendicular_mm",
+    }
+)
+"""Columns holding numbers: never prefixed for spreadsheet safety (every other cell is
+text, see :mod:`mrecist_reader.transfer.spreadsheet`)."""

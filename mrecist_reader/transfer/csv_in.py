@@ -48,9 +48,11 @@ from mrecist_reader.core.validate import validate_read
 from mrecist_reader.transfer.columns import (
     CALIPER_COLUMNS,
     MEASUREMENT_COLUMNS,
+    NUMERIC_COLUMNS,
     SCHEMA_VERSION,
 )
 from mrecist_reader.transfer.csv_out import lesion_sort_key, read_sort_key
+from mrecist_reader.transfer.spreadsheet import restore_row
 
 logger = logging.getLogger(__name__)
 
@@ -392,7 +394,10 @@ def _parse_row(
             )
         )
         return None
-    row = _Row(line, dict(zip(header, record, strict=True)))
+    # data-transfer.md §Files: one apostrophe before a formula character is removed.
+    row = _Row(
+        line, restore_row(dict(zip(header, record, strict=True)), NUMERIC_COLUMNS)
+    )
     cells = _CellReader(row, problems)
     if row.cells["schema_version"] != SCHEMA_VERSION:
         cells.fail(

@@ -5,7 +5,6 @@ that reading a file and writing it again gives back the same bytes. Both writers
 atomic: the file is complete or unchanged.
 """
 
-import csv
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,9 +28,11 @@ from mrecist_reader.transfer.atomic import atomic_write, atomic_write_all
 from mrecist_reader.transfer.columns import (
     CALIPER_COLUMNS,
     MEASUREMENT_COLUMNS,
+    NUMERIC_COLUMNS,
     RESPONSE_COLUMNS,
     SCHEMA_VERSION,
 )
+from mrecist_reader.transfer.spreadsheet import neutralise_row
 
 logger = logging.getLogger(__name__)
 
@@ -172,10 +173,36 @@ def rows_for_responses(
 
 
 def write_rows(stream: TextIO, columns: Sequence[str], rows: Iterable[Row]) -> None:
-    """Write a header and rows as RFC 4180 CSV with LF line ends."""
-    writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    """Write a header and rows as RFC 4180 CSV with LF line ends.
+
+    Text cells that a spreadsheet would run as a formula get one leading apostrophe
+    (:func:`~mrecist_reader.transfer.spreadsheet.neutralise`); numeric columns
+    (``NUMERIC_COLUMNS``) are written as they are.
+    """
+    stream.write(_csv_line(columns))
+    for row in rows:
+        safe = neutralise_row(row, NUMERIC_COLUMNS)
+        stream.write(_csv_line([safe.get(column, "") for column in columns]))
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _csv_line(values: Sequence[str]) -> str:
+    """Return one RFC 4180 record with its LF line end.
+
+    A field holding a comma, a quote, a CR or an LF is quoted (``csv.writer`` with
+    an LF line terminator leaves a lone CR unquoted, which breaks the record).
+    """
+    return (
+        ",".join(
+            f'"{value.replace(chr(34), chr(34) * 2)}"'
+            if _NEEDS_QUOTES.search(value)
+            else value
+            for value in values
+        )
+        + "\n"
+    )
 
 
 def write_measurements(
