@@ -35,6 +35,7 @@ from mrecist_reader.core.model import (
 )
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.units import Tenths
+from mrecist_reader.desk.blinding import blinded_subjects, without_paths
 from mrecist_reader.desk.intent import Intent, caliper_intent
 from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -69,6 +70,11 @@ class ReaderContext:
     profile: ProtocolProfile
     db_url: str
     blinded_export: bool = False
+
+    @property
+    def is_blinded(self) -> bool:
+        """Return whether the read is blinded (central): no identity, no paths shown."""
+        return self.read_type is ReadType.CENTRAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +184,13 @@ class ReadingDesk:
 
     # ------------------------------------------------------------------ worklist
     def set_worklist(self, subjects: tuple[SubjectEntry, ...]) -> None:
-        """Hold a new worklist and open its first subject (its read opens later)."""
+        """Hold a new worklist and open its first subject (its read opens later).
+
+        In a blinded read, subjects named after their folder get a pseudonym
+        (:func:`~mrecist_reader.desk.blinding.blinded_subject_id`).
+        """
+        if self.context.is_blinded:
+            subjects = blinded_subjects(subjects)
         self.worklist = Worklist(tuple(subjects))
         self._chosen.clear()
         self.worklist_changed.emit(self.worklist)
@@ -322,11 +334,14 @@ class ReadingDesk:
     def series_failed(self, index: int, series_uid: str, reason: str) -> None:
         """Record that a timepoint's series could not be shown (the viewer is cleared).
 
-        A load that finished for a series no longer open is ignored.
+        A load that finished for a series no longer open is ignored. A blinded read
+        keeps no file path in the reason (it is shown on screen).
         """
         state = self._open.get(index)
         if state is None or state.series.series_instance_uid != series_uid:
             return
+        if self.context.is_blinded:
+            reason = without_paths(reason)
         failed = replace(state, failure=reason)
         self._open[index] = failed
         logger.info("series %s not shown: %s", series_uid, reason)

@@ -14,6 +14,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.desk.blinding import without_paths
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +38,37 @@ def show_message(
     box.exec()
 
 
-def report_error(parent: QWidget | None, title: str, error: BaseException) -> None:
-    """Show ``error`` to the reader: a warning for expected errors, else critical."""
+def report_error(
+    parent: QWidget | None,
+    title: str,
+    error: BaseException,
+    *,
+    blinded: bool = False,
+) -> None:
+    """Show ``error`` to the reader: a warning for expected errors, else critical.
+
+    In a blinded read (``blinded``, or ``parent``'s window reads blinded) the message
+    shows no file paths: a folder is often named after the patient.
+    """
+    hidden = blinded or is_blinded_window(parent)
+    shown = without_paths(str(error)) if hidden else str(error)
     if isinstance(error, MrecistError):
         logger.info("%s: %s", title, error)
-        show_message(parent, title, str(error))
+        show_message(parent, title, shown)
         return
     if isinstance(error, OSError):
         logger.warning("%s: %s", title, error)
-        show_message(parent, title, f"Could not read or write a file: {error}")
+        show_message(parent, title, f"Could not read or write a file: {shown}")
         return
     logger.error("%s", title, exc_info=(type(error), error, error.__traceback__))
-    show_message(parent, title, _UNEXPECTED.format(error=error), critical=True)
+    show_message(parent, title, _UNEXPECTED.format(error=shown), critical=True)
+
+
+def is_blinded_window(widget: QWidget | None) -> bool:
+    """Return whether ``widget`` belongs to a window reading blinded (central)."""
+    window = None if widget is None else widget.window()
+    context = getattr(window, "context", None)
+    return bool(getattr(context, "is_blinded", False))
 
 
 @contextmanager

@@ -72,7 +72,9 @@ class MainWindow(QMainWindow):
         self.read_status = ReadStatusView(self, self.desk, self.parts)
         self.links = ViewLinks(self.views)
         self.measure = MeasureFlow(self, self.desk, self.say, self.baseline_view)
-        self.opener = Opener(self, self.parts, self.set_worklist)
+        self.opener = Opener(
+            self, self.parts, self.set_worklist, blinded=context.is_blinded
+        )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self._actions = Actions(self)
         build_menus(self, self._actions)

@@ -36,8 +36,11 @@ class Opener:
         window: QMainWindow,
         parts: WindowParts,
         show_worklist: Callable[[Sequence[SubjectEntry]], None],
+        *,
+        blinded: bool = False,
     ) -> None:
         self.window = window
+        self.blinded = blinded
         self.parts = parts
         self.show_worklist = show_worklist
         self._scan_worker: FunctionWorker[ScanSummary] | None = None
@@ -52,7 +55,9 @@ class Opener:
         ``prefetched`` is the scan of ``path`` (with its worklist and first slice)
         already running, started before Qt was imported.
         """
-        self.window.statusBar().showMessage(f"Scanning {path.name}...")
+        # a blinded read names no folder: it is often named after the patient
+        shown = "" if self.blinded else f" {path.name}"
+        self.window.statusBar().showMessage(f"Scanning{shown}...")
         self.parts.show_busy(True)
         if prefetched is not None:
             self._scan_worker = None
@@ -94,7 +99,7 @@ class Opener:
 
     def _on_scan_failed(self, error: BaseException) -> None:
         self.window.statusBar().showMessage("Scan failed", 5000)
-        report_error(self.window, "Open", error)
+        report_error(self.window, "Open", error, blinded=self.blinded)
 
     def _show(self, summary: ScanSummary, subjects: Sequence[SubjectEntry]) -> None:
         logger.info("scan finished: %d series", len(summary.series))

@@ -1,0 +1,68 @@
+"""What a blinded (central) read hides: folder-named subjects and file paths.
+
+Qt-free rules the desk and the window apply in a blinded read: a subject named after
+its folder (no PatientID) gets a pseudonym, and messages shown to the reader lose
+their file paths (a folder is often named after the patient).
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from mrecist_reader.imaging.volume import pseudonymous_subject_id
+from mrecist_reader.imaging.worklist import SubjectEntry
+
+HIDDEN_PATH = "<file>"
+"""What a file path becomes in a message shown in a blinded read."""
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:;,'\"()]+)+[\\/]?|\S+\.zip!\S*")
+
+
+def blinded_subject_id(subject_id: str) -> str:
+    """Return the subject ID a blinded read shows for a subject of the scan.
+
+    A subject without PatientID is named after its folder (``no PatientID: folder
+    <name>``), and a folder is often named after the patient. In a blinded read it is
+    shown, stored and exported as a pseudonym made as a PatientID's is
+    (:func:`~mrecist_reader.imaging.volume.pseudonymous_subject_id`: the same folder
+    gives the same pseudonym in every scan). Other subject IDs are kept.
+    """
+    # imported here: this module is imported at start-up before pydicom is
+    from mrecist_reader.imaging.identifiers import NO_PATIENT_PREFIX
+
+    if subject_id.startswith(NO_PATIENT_PREFIX):
+        return pseudonymous_subject_id(subject_id)
+    return subject_id
+
+
+def blinded_subjects(subjects: Sequence[SubjectEntry]) -> tuple[SubjectEntry, ...]:
+    """Return the subjects with folder-named ones renamed by :func:`blinded_subject_id`.
+
+    Their series are renamed too (a caliper names the subject of its series).
+    """
+    return tuple(_blinded_subject(subject) for subject in subjects)
+
+
+def _blinded_subject(subject: SubjectEntry) -> SubjectEntry:
+    name = blinded_subject_id(subject.subject_id)
+    if name == subject.subject_id:
+        return subject
+    timepoints = tuple(
+        replace(
+            timepoint,
+            series=tuple(replace(s, subject_id=name) for s in timepoint.series),
+            localizers=tuple(replace(s, subject_id=name) for s in timepoint.localizers),
+        )
+        for timepoint in subject.timepoints
+    )
+    return replace(subject, subject_id=name, timepoints=timepoints)
+
+
+def without_paths(text: str) -> str:
+    r"""Return ``text`` with every file path replaced by :data:`HIDDEN_PATH`.
+
+    Absolute and relative paths with a separator (``/a/b``, ``C:\a``, ``a/b.dcm``)
+    and zip members (``x.zip!member``) are replaced; a path with spaces loses each
+    part that has a separator.
+    """
+    return _PATH.sub(HIDDEN_PATH, text)

@@ -1,0 +1,105 @@
+"""A blinded read never shows a folder name standing in for a missing PatientID.
+
+Images without PatientID are named after their folder ("no PatientID: folder
+<name>"), and a folder is often named after the patient. In a blinded (central) read
+the subject is a pseudonym everywhere: worklist, open subject, reads database, export.
+"""
+
+from pathlib import Path
+
+from mrecist_reader.core.model import Organ, ReadType
+from mrecist_reader.desk.blinding import HIDDEN_PATH, blinded_subject_id, without_paths
+from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
+from mrecist_reader.imaging.identifiers import NO_PATIENT_PREFIX
+from mrecist_reader.imaging.worklist import SubjectEntry, build_worklist
+from mrecist_reader.resources import load_profile
+from tests.desk.conftest import caliper_at
+from tests.gui.conftest import make_series
+
+FOLDER = "DOE_JOHN_19570312"
+
+
+def _folder_worklist() -> tuple[SubjectEntry, ...]:
+    return build_worklist(
+        [
+            make_series(
+                uid=f"7.7.{index}",
+                subject_id=NO_PATIENT_PREFIX + FOLDER,
+                timepoint_label=label,
+            )
+            for index, label in enumerate(("BASELINE", "FU1"))
+        ]
+    )
+
+
+def _desk(read_type: ReadType) -> ReadingDesk:
+    context = ReaderContext(
+        reader_id="R01",
+        read_type=read_type,
+        profile=load_profile("nct06779461"),
+        db_url="sqlite://",
+    )
+    desk = ReadingDesk(context)
+    desk.set_worklist(_folder_worklist())
+    return desk
+
+
+def _worklist_texts(desk: ReadingDesk) -> list[str]:
+    texts: list[str] = []
+    for subject in desk.worklist.subjects:
+        texts.extend([subject.subject_id, subject.study_id, subject.site_id])
+        for timepoint in subject.timepoints:
+            texts.append(timepoint.label)
+            for series in (*timepoint.series, *timepoint.localizers):
+                texts.extend(
+                    [series.subject_id, series.series_description, *series.warnings]
+                )
+    return texts
+
+
+def test_a_folder_named_subject_is_a_pseudonym_everywhere_in_a_blinded_read(
+    tmp_path: Path,
+) -> None:
+    desk = _desk(ReadType.CENTRAL)
+    try:
+        texts = _worklist_texts(desk)
+        assert not [t for t in texts if FOLDER in t], texts
+        assert desk.subject is not None
+        assert desk.subject.subject_id.startswith("patient-")
+        session = desk.open_read()
+        assert FOLDER not in session.read.key.subject_id
+        desk.go_to_timepoint(0)
+        desk.designate(caliper_at(desk, (0.0, 0.0, -20.0), 40.0), Organ.LIVER, "seg 7")
+        result = desk.export(tmp_path)
+        for path in result.paths:
+            assert FOLDER not in path.read_text(encoding="utf-8")
+        assert desk.subject.subject_id in result.paths[0].read_text(encoding="utf-8")
+    finally:
+        desk.close()
+
+
+def test_the_pseudonym_is_the_same_in_every_scan() -> None:
+    name = NO_PATIENT_PREFIX + FOLDER
+    assert blinded_subject_id(name) == blinded_subject_id(name)
+    assert blinded_subject_id(name) != blinded_subject_id(name + " #a1b2c3")
+    assert blinded_subject_id("S01") == "S01"
+
+
+def test_a_local_read_keeps_the_folder_name() -> None:
+    desk = _desk(ReadType.LOCAL)
+    try:
+        assert desk.subject is not None
+        assert desk.subject.subject_id == NO_PATIENT_PREFIX + FOLDER
+    finally:
+        desk.close()
+
+
+def test_messages_lose_their_paths() -> None:
+    text = (
+        f"cannot read /data/{FOLDER}/ct/1.dcm: truncated; "
+        f"C:\\scans\\{FOLDER}\\a.dcm and {FOLDER}.zip!ct/2.dcm skipped"
+    )
+    hidden = without_paths(text)
+    assert FOLDER not in hidden
+    assert hidden.count(HIDDEN_PATH) == 3
+    assert hidden.startswith("cannot read <file>: truncated")
