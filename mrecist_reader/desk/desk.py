@@ -140,6 +140,8 @@ class ReadingDesk:
         with a ``failure``: no image, and why).
     selection_changed(str | None)
     proposal_changed(Proposal | None)
+    markers_changed()
+        A position marker was placed (see :meth:`mark_non_target`).
 
     """
 
@@ -150,6 +152,7 @@ class ReadingDesk:
     series_changed = Signal(int, object)
     selection_changed = Signal(object)
     proposal_changed = Signal(object)
+    markers_changed = Signal()
 
     def __init__(
         self,
@@ -168,6 +171,7 @@ class ReadingDesk:
         self.proposal: Proposal | None = None
         self._chosen: dict[tuple[str, int], str] = {}
         self._open: dict[int, SeriesState] = {}
+        self._markers: dict[str, DrawnCaliper] = {}
 
     # ------------------------------------------------------------------ database
     def repository(self) -> ReadRepository:
@@ -258,6 +262,7 @@ class ReadingDesk:
     def _set_session(self, session: ReadSession | None) -> None:
         if self.session is session:
             return
+        self._markers.clear()  # they belong to the read that was open
         self.session = session
         self.session_changed.emit(session)
 
@@ -552,8 +557,39 @@ class ReadingDesk:
         lesion_id = session.add_non_target(
             organ, location, mark=None if drawn is None else drawn.mark()
         )
+        self._markers.pop(lesion_id, None)  # of an earlier one with that ID, undone
         self.select_lesion(lesion_id)
         return lesion_id
+
+    def mark_non_target(self, organ: Organ, location: str, at: DrawnCaliper) -> str:
+        """Add a baseline non-target seen where ``at`` points; return its ID.
+
+        A non-target is not measured (data-transfer spec: its diameter is empty), and
+        the spec has no column for a position other than a caliper's end points, so
+        the point is not recorded in the read: nothing in the database or an export
+        looks like a measurement. It is kept here as a marker (:meth:`markers`),
+        shown on screen while this read is open; its location text says where it is.
+        """
+        self.check_image(at)
+        self._require_session()
+        lesion_id = self.add_non_target(organ, location)
+        centre = _midpoint(at.caliper)
+        self._markers[lesion_id] = replace(at, caliper=Caliper(centre, centre))
+        self.markers_changed.emit()
+        return lesion_id
+
+    def markers(self, timepoint_index: int) -> tuple[tuple[str, DrawnCaliper], ...]:
+        """Return the position markers (lesion ID, point) of non-targets at a timepoint.
+
+        Each point is a caliper of no length on the image it was placed on; a marker
+        whose lesion is no longer in the read (undone, deleted) is not returned.
+        """
+        known = set(self.lesion_order())
+        return tuple(
+            (lesion_id, drawn)
+            for lesion_id, drawn in self._markers.items()
+            if lesion_id in known and drawn.timepoint_index == timepoint_index
+        )
 
     def add_new_lesion(
         self,
@@ -701,6 +737,11 @@ class ReadingDesk:
         if self.session is None:
             raise MrecistError("open a study before measuring")
         return self.session
+
+
+def _midpoint(caliper: Caliper) -> tuple[float, float, float]:
+    x, y, z = ((a + b) / 2 for a, b in zip(caliper.p1_mm, caliper.p2_mm, strict=True))
+    return (x, y, z)
 
 
 def _add_missing_timepoints(session: ReadSession, subject: SubjectEntry) -> None:

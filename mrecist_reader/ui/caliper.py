@@ -140,7 +140,8 @@ class CaliperSpec:
 
     A caliper that is not ``editable`` is locked: drawn without handles, it cannot be
     dragged and never reports an edit; ``locked_reason`` (see
-    :func:`caliper_lock_reason`) is its tooltip.
+    :func:`caliper_lock_reason`) is its tooltip. A ``marker`` is a position, not a
+    caliper (a non-target added with N): a cross labelled with the lesion only.
     """
 
     lesion_id: str
@@ -151,6 +152,7 @@ class CaliperSpec:
     selected: bool = False
     proposal: bool = False
     locked_reason: str = ""
+    marker: bool = False
 
 
 class _CaliperSignals(QObject):
@@ -202,17 +204,29 @@ class CaliperItem:
         self.roi.sigRegionChangeFinished.connect(self._on_finished)
         self.roi.sigClicked.connect(self._on_clicked)
         self.roi.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.LeftButton)
+        self.cross: pg.ScatterPlotItem | None = None
+        if spec.marker:
+            x, y = index_to_handle(spec.p1)
+            self.cross = pg.ScatterPlotItem(
+                [x], [y], symbol="+", size=16, pen=pen, brush=colour
+            )
+            self.cross.setToolTip(self.roi.toolTip())
+            self.cross.sigClicked.connect(self._on_clicked)
         self._on_moved()
 
     def add_to(self, view: pg.ViewBox) -> None:
         """Put the caliper and its label on a view."""
         view.addItem(self.roi)
         view.addItem(self.label, ignoreBounds=True)
+        if self.cross is not None:
+            view.addItem(self.cross, ignoreBounds=True)
 
     def remove_from(self, view: pg.ViewBox) -> None:
         """Take the caliper and its label off a view."""
         view.removeItem(self.roi)
         view.removeItem(self.label)
+        if self.cross is not None:
+            view.removeItem(self.cross)
 
     def handle_positions(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """Return the two handle positions ``(x, y)`` in view (pixel index) units."""
@@ -251,7 +265,10 @@ class CaliperItem:
             self._restore()
             return
         first, second = self.handle_positions()
-        self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
+        if self.spec.marker:  # a position: no length to show
+            self.label.setText(self.spec.lesion_id)
+        else:
+            self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
         top = min(first[1], second[1])
         bottom = max(first[1], second[1])
         y = bottom if self.spec.proposal else top

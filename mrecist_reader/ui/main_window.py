@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         desk.series_changed.connect(self._on_series_changed)
         desk.selection_changed.connect(self._on_selection_changed)
         desk.proposal_changed.connect(lambda _p: self._refresh_calipers())
+        desk.markers_changed.connect(self._refresh_calipers)
 
     # ================================================================== state, read-only
     @property
@@ -429,9 +430,13 @@ class MainWindow(QMainWindow):
         if session is None or index is None:
             return None
         observation = session.read.observation(lesion_id, index)
-        if observation is None or observation.caliper is None:
+        caliper = None if observation is None else observation.caliper
+        if caliper is None:  # a non-target's position marker, if it has one
+            marked = dict(self.desk.markers(index)).get(lesion_id)
+            caliper = None if marked is None else marked.caliper
+        if caliper is None:
             return None
-        p1, p2 = observation.caliper.p1_mm, observation.caliper.p2_mm
+        p1, p2 = caliper.p1_mm, caliper.p2_mm
         return tuple((a + b) / 2 for a, b in zip(p1, p2, strict=True))
 
     # ================================================================== calipers

@@ -280,9 +280,12 @@ class MeasureFlow:
         answer = dialogs.ask_lesion(self.parent, types=(kind,), default_type=kind)
         if answer is None:
             return
-        if index == 0:  # a mark where it is, as a caliper would leave
-            lesion_id = self.desk.add_non_target(
-                answer.organ, answer.location, self._baseline_marker()
+        if index == 0:  # a position marker where it is (no caliper, no length)
+            at = self._baseline_marker()
+            lesion_id = (
+                self.desk.add_non_target(answer.organ, answer.location)
+                if at is None
+                else self.desk.mark_non_target(answer.organ, answer.location, at)
             )
         elif answer.new_status is not None:
             lesion_id = self.desk.add_new_lesion(
@@ -404,7 +407,34 @@ def caliper_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
                 locked_reason=reason,
             )
         )
-    return specs + _proposal_specs(desk, view)
+    return specs + _marker_specs(desk, view) + _proposal_specs(desk, view)
+
+
+def _marker_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
+    """Return the position markers of non-targets added with N on this view's series."""
+    index = view.timepoint_index
+    if index is None:
+        return []
+    specs = []
+    for lesion_id, drawn in desk.markers(index):
+        if drawn.series_instance_uid != view.series_uid:
+            continue
+        points = view.index_points(drawn.caliper)
+        if points is None:
+            continue
+        specs.append(
+            CaliperSpec(
+                lesion_id,
+                round(points[0][0]),
+                points[0],
+                points[0],
+                editable=False,
+                selected=lesion_id == desk.selected_lesion,
+                locked_reason=f"{lesion_id}: where it was seen (not a measurement)",
+                marker=True,
+            )
+        )
+    return specs
 
 
 def _proposal_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:

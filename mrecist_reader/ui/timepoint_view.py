@@ -33,9 +33,6 @@ if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is open
     from mrecist_reader.imaging.load import VolumeLoader
 
 NO_SERIES_TEXT = "No series open"
-MARKER_MM = 10.0
-"""Length of the mark left where a lesion was added without a caliper."""
-
 LOADER_DELAY_MS = 20
 """After a prefetched first slice: let it paint before the decoders are imported."""
 
@@ -257,11 +254,11 @@ class TimepointView:
             method=method,
         )
 
-    def marker(self, length_mm: float = MARKER_MM) -> DrawnCaliper | None:
-        """Return a short caliper marking the point under the mouse (else the centre).
+    def marker(self) -> DrawnCaliper | None:
+        """Return the point under the mouse (else the centre) as a caliper of no length.
 
-        Where a lesion added without a caliper is (a non-target added with N): it is
-        drawn on the image being read, on the slice shown.
+        Where a lesion added without a caliper is (a non-target added with N): a
+        position on the image being read, on the slice shown; it measures nothing.
         """
         viewer, stack = self.viewer, self.viewer.stack
         if stack is None or viewer.slice_index < 0:
@@ -275,9 +272,8 @@ class TimepointView:
         _rows, rows, columns = stack.shape
         row = min(max(point.y(), 0.0), rows - 1.0)
         column = min(max(point.x(), 0.0), columns - 1.0)
-        half = length_mm / 2 / stack.pixel_spacing_mm[1]
         k = float(viewer.slice_index)
-        return self.drawn_caliper((k, row, column - half), (k, row, column + half))
+        return self.drawn_caliper((k, row, column), (k, row, column))
 
     def index_points(self, caliper: Caliper) -> tuple[IndexPoint, IndexPoint] | None:
         """Return a caliper's end points as voxel indices here (for drawing)."""

@@ -302,18 +302,25 @@ def test_a_lesion_table_click_gives_the_keys_back_to_the_image(
     assert QApplication.focusWidget() is window.baseline_view.viewer
 
 
-def test_a_non_target_added_with_n_leaves_a_marker_on_the_image(
+def test_a_non_target_added_with_n_leaves_a_position_marker_not_a_measurement(
     window: MainWindow,
 ) -> None:
     window.baseline_view.viewer.set_slice(CENTRE)
     answer_next_dialog(fill_lesion_dialog(Organ.LUNG, "right lower lobe"))
     window._actions["addLesion"].trigger()
-    marker = _read(window).observation("NT1", 0)
-    assert marker is not None
-    assert marker.caliper is not None
-    assert marker.diameter is None
-    drawn = [i.spec.lesion_id for i in window.baseline_view.viewer.caliper_items()]
-    assert "NT1" in drawn
+    observation = _read(window).observation("NT1", 0)
+    assert observation is not None
+    assert observation.caliper is None  # nothing recorded looks like a measurement
+    assert observation.diameter is None
+    (item,) = [
+        i
+        for i in window.baseline_view.viewer.caliper_items()
+        if i.spec.lesion_id == "NT1"
+    ]
+    assert item.spec.marker
+    assert item.locked
+    assert item.label.textItem.toPlainText() == "NT1"  # no length
+    assert "mm" not in item.label.textItem.toPlainText()
 
 
 def test_the_first_click_is_warmed_up_once_the_volume_loads(
