@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
             self._bound.assessment_changed.disconnect(self._on_assessment_changed)
             self._bound.undo_state_changed.disconnect(self._on_undo_state)
         self._bound = session
+        # the PR/PD lines are the bound read's profile's (none without a read)
+        self.response_panel.set_profile(None if session is None else session.profile)
         if session is None:
             self.lesion_model.set_read(None)
             self.response_panel.show_assessment(None)

@@ -1,0 +1,90 @@
+"""Finished pieces wired into the window: each is triggered by the reader's action.
+
+The PR/PD lines of the read's profile, window/level memory shared by both viewers,
+measure mode (M enters, Esc leaves), readable words, the load report.
+"""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.core.model import ReadType
+from mrecist_reader.core.thresholds import response_thresholds
+from mrecist_reader.desk.desk import ReaderContext
+from mrecist_reader.resources import load_profile
+from mrecist_reader.ui.main_window import MainWindow
+from tests.gui import dicom_study
+from tests.gui.dicom_study import CENTRE
+from tests.gui.helpers import answer_next_dialog, fill_lesion_dialog, wait_until_ready
+
+STRICT = replace(load_profile("nct06779461"), pd_min_absolute_increase=200)
+"""PD needs 20 mm more than the nadir: its line is not at 1.2 x the nadir."""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """S01: BASELINE and FU1, arterial and portal venous."""
+    root = tmp_path_factory.mktemp("wiring") / "study"
+    radii = {"BASELINE": 20.0, "FU1": 12.0}
+    dicom_study.write_study(root / "S01", radii, phases=("Arterial", "Portal venous"))
+    return root
+
+
+def _window(
+    qtbot: QtBot, db: Path, *, read_type: ReadType = ReadType.CENTRAL
+) -> MainWindow:
+    context = ReaderContext(
+        reader_id="R01", read_type=read_type, profile=STRICT, db_url=f"sqlite:///{db}"
+    )
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(1400, 850)
+    main.show()
+    return main
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
+    main = _window(qtbot, tmp_path / "reads.db")
+    main.open_path(study)
+    wait_until_ready(qtbot, main)
+    yield main
+    main.shutdown()
+
+
+def _t1(window: MainWindow) -> None:
+    """Designate T1 at baseline: a 40.0 mm caliper through the lesion."""
+    answer_next_dialog(fill_lesion_dialog())
+    window.baseline_view.viewer.set_slice(CENTRE)
+    k = float(CENTRE)
+    window.baseline_view.viewer.caliper_drawn.emit((k, 31.5, 6.5), (k, 31.5, 56.5))
+
+
+def _fu1(qtbot: QtBot, window: MainWindow) -> None:
+    """Open FU1 and measure T1 there (24.0 mm)."""
+    window.set_current_timepoint(1)
+    qtbot.waitUntil(lambda: window.current_view.volume is not None, timeout=10000)
+    window.current_view.viewer.set_slice(CENTRE)
+    k = float(CENTRE)
+    window.current_view.viewer.caliper_drawn.emit((k, 31.5, 16.5), (k, 31.5, 46.5))
+
+
+# ---------------------------------------------------------------- item 4
+def test_a_follow_up_shows_the_pd_line_where_the_reads_profile_puts_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _t1(window)
+    assert window.session is not None
+    assert [x.lesion_id for x in window.session.read.lesions] == ["T1"]
+    _fu1(qtbot, window)
+    panel = window.response_panel
+    row = panel.current()
+    assert row is not None
+    assert row.nadir_sum is not None
+    expected = float(response_thresholds(STRICT).pd_limit(row.nadir_sum)) / 10
+    assert panel._pd_line.isVisible()
+    assert panel._pd_line.value() == pytest.approx(expected)
+    assert expected == pytest.approx(row.nadir_sum / 10 + 20.0)  # the profile's
