@@ -26,6 +26,8 @@ ENV_PREFIX = "MRECIST_READER_"
 DEFAULT_PROFILE = "nct06779461"
 DEFAULT_ZIP_CACHE_MB = 5120
 """Default size limit of the zip cache (5 GiB; ``imaging.zip_cache`` has the same)."""
+DEFAULT_ZIP_CACHE_DAYS = 7
+"""Default age limit of the zip cache's extractions (``imaging.zip_cache`` has the same)."""
 
 
 class InvalidSettings(MrecistError):
@@ -60,6 +62,9 @@ class Settings:
     zip_cache_mb
         Size limit of that zip cache in whole MiB, 0 or more (0 keeps only the archive
         just opened); ``$MRECIST_READER_ZIP_CACHE_MB``.
+    zip_cache_days
+        Extractions unused for longer than this many days are removed from the zip
+        cache (it holds identifiable copies), 0 or more; ``$MRECIST_READER_ZIP_CACHE_DAYS``.
     schema_version
         Version of the settings file format.
 
@@ -72,6 +77,7 @@ class Settings:
     blinded_export: bool = False
     zip_cache_dir: str = ""
     zip_cache_mb: int = DEFAULT_ZIP_CACHE_MB
+    zip_cache_days: int = DEFAULT_ZIP_CACHE_DAYS
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @property
@@ -165,6 +171,8 @@ def _coerce(name: str, raw: object, where: str) -> object:
         return _coerce_bool(raw, where)
     if name == "zip_cache_mb":
         return _coerce_mib(raw, where)
+    if name == "zip_cache_days":
+        return _coerce_days(raw, where)
     if not isinstance(raw, str):
         raise InvalidSettings(f"{where}: expected text, got {raw!r}")
     return raw.strip()
@@ -178,6 +186,18 @@ def _coerce_mib(raw: object, where: str) -> int:
         raise InvalidZipCacheSize(
             f"{where}: {raw!r} is not a size; expected a whole number of MiB, 0 or "
             f"more (e.g. {DEFAULT_ZIP_CACHE_MB})"
+        )
+    return int(text)
+
+
+def _coerce_days(raw: object, where: str) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text.isdecimal():
+        raise InvalidZipCacheSize(
+            f"{where}: {raw!r} is not an age; expected a whole number of days, 0 or "
+            f"more (e.g. {DEFAULT_ZIP_CACHE_DAYS})"
         )
     return int(text)
 

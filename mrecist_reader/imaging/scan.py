@@ -8,7 +8,9 @@ bogus volume. Each stack is ordered by position along its slice normal (never by
 name or InstanceNumber), and its slice spacing comes from those positions. Warnings name
 what a reader should know: non-uniform spacing, missing slices, duplicate positions,
 gantry tilt, several images per position (4-D), mixed sizes, missing PixelSpacing or
-ImagePositionPatient.
+ImagePositionPatient, and geometry values ignored because they cannot be right (a
+position that is not finite, a zero PixelSpacing, zero or parallel orientation vectors:
+the warning names the tag and the value). Every number of a stack is finite.
 
 Many files are read by a process pool (two processes on a two-core machine): parsing
 headers is pure Python and holds the GIL, so threads would not help.
@@ -76,6 +78,9 @@ class ScanResult:
 
     series: tuple[SeriesInfo, ...]
     skipped: tuple[SkippedFile, ...]
+    extracted_to: Path | None = None
+    """Where a zip archive was extracted (None otherwise): a blinded read removes it on
+    closing with :func:`mrecist_reader.imaging.zip_cache.remove_extraction`."""
 
     @property
     def series_warnings(self) -> tuple[SeriesInfo, ...]:
@@ -98,6 +103,7 @@ def scan(
     tilt_tolerance_deg: float = 0.5,
     cache_dir: Path | None = None,
     cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> ScanResult:
     """Return the image series under ``path`` and the files that could not be used.
 
@@ -122,6 +128,10 @@ def scan(
     cache_limit_mb
         Size limit of that zip cache in MiB (the settings' ``zip_cache_mb``; default:
         :func:`mrecist_reader.imaging.sources.cache_limit_bytes`).
+    cache_max_age_days
+        Extractions unused for longer than this many days are removed from that cache
+        (the settings' ``zip_cache_days``; default
+        :data:`mrecist_reader.imaging.zip_cache.DEFAULT_CACHE_MAX_AGE_DAYS`).
 
     Returns
     -------
@@ -137,7 +147,10 @@ def scan(
     """
     quiet_pydicom()
     collected = collect_files(
-        Path(path), cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+        Path(path),
+        cache_dir=cache_dir,
+        cache_limit_mb=cache_limit_mb,
+        cache_max_age_days=cache_max_age_days,
     )
     skipped = list(collected.skipped)
     headers: list[FileHeader] = []
@@ -154,7 +167,7 @@ def scan(
         display_path=collected.display_path,
     )
     logger.info("scan: %d stacks, %d files skipped", len(stacks), len(skipped))
-    return ScanResult(tuple(stacks), tuple(skipped))
+    return ScanResult(tuple(stacks), tuple(skipped), collected.extracted_to)
 
 
 def _read_all(
@@ -496,6 +509,7 @@ def _describe(
     header = first.header
     orientation = first.geometry.orientation
     warnings: list[str] = list(extra)
+    warnings.extend(_header_notes(group))
     geometry = _order_and_check(
         group,
         orientation or DEFAULT_ORIENTATION,
@@ -563,6 +577,21 @@ def _describe(
             series_date=header.series_date,
         ),
     )
+
+
+MAX_NOTES = 3
+"""Header notes shown per stack (each file of a bad series would repeat them)."""
+
+
+def _header_notes(group: list[_Image]) -> list[str]:
+    """Return the stack's header notes (values ignored), each once, at most a few."""
+    notes = list(dict.fromkeys(n for image in group for n in image.header.notes))
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return [
+        *notes[:MAX_NOTES],
+        f"and {len(notes) - MAX_NOTES} more such values ignored",
+    ]
 
 
 def _fallback_order(group: list[_Image]) -> list[int]:

@@ -24,6 +24,13 @@ could open again. A damaged archive (zip signature but no readable table of cont
 given as the path or met in a folder by its ``.zip`` name, is "unreadable zip archive:
 <reason>". :func:`zip_archive_reason` names any file that starts with a zip signature,
 for readers that meet one among DICOM files.
+
+Only regular files are ever opened (:mod:`mrecist_reader.imaging.files`): a FIFO, a
+device or a socket (``x.zip -> /dev/zero``, a FIFO named ``DICOMDIR``), given as the
+path, met in a folder or referenced by a DICOMDIR, is "not a regular file" in
+``skipped`` and is never read, so nothing blocks or reads without end. A DICOMDIR
+record whose file ID climbs out of the DICOMDIR's folder (``..``, an absolute path, a
+link leading elsewhere) is "outside the DICOMDIR's folder", not "missing".
 """
 
 import logging
@@ -36,13 +43,23 @@ from pathlib import Path
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from mrecist_reader.imaging.files import (
+    NOT_REGULAR_REASON,
+    NotARegularFile,
+    is_regular_file,
+    open_regular,
+)
 from mrecist_reader.imaging.volume import SkippedFile
 from mrecist_reader.imaging.zip_cache import (
     CACHE_FILES,
     DEFAULT_CACHE_LIMIT_MB,
+    DEFAULT_CACHE_MAX_AGE_DAYS,
     InvalidCacheLimit,
+    UnsafeZipArchive,
     ZipCache,
     default_cache_dir,
+    extraction_folder,
+    remove_extraction,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,7 +67,9 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CACHE_LIMIT_ENV",
     "DEFAULT_CACHE_LIMIT_MB",
+    "DEFAULT_CACHE_MAX_AGE_DAYS",
     "NESTED_ZIP_REASON",
+    "OUTSIDE_DICOMDIR_REASON",
     "ZIP_SIGNATURES",
     "CollectedFiles",
     "InvalidCacheLimit",
@@ -59,7 +78,9 @@ __all__ = [
     "collect_files",
     "default_cache_dir",
     "extract_zip",
+    "extraction_folder",
     "read_dicomdir",
+    "remove_extraction",
     "zip_archive_reason",
 ]
 
@@ -89,7 +110,11 @@ class CollectedFiles:
 
 
 def collect_files(
-    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> CollectedFiles:
     """Return the candidate files under ``path`` (a folder, zip file, DICOMDIR or file).
 
@@ -101,11 +126,15 @@ def collect_files(
         Where zip archives are extracted (default: the user's cache folder).
     cache_limit_mb
         Size limit of the zip cache in MiB (default: :func:`cache_limit_bytes`).
+    cache_max_age_days
+        Age limit of the zip cache's extractions in days (default
+        :data:`DEFAULT_CACHE_MAX_AGE_DAYS`).
 
     Returns
     -------
     CollectedFiles
-        Files in a stable (sorted) order and the unusable entries found on the way.
+        Files in a stable (sorted) order and the unusable entries found on the way
+        (``path`` itself when it is a device, a FIFO or a socket).
 
     Raises
     ------
@@ -117,10 +146,17 @@ def collect_files(
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
         return CollectedFiles(*_walk_folder(path))
+    if not is_regular_file(path):
+        return CollectedFiles((), (SkippedFile(str(path), NOT_REGULAR_REASON),))
     if path.name.upper() == "DICOMDIR":
         return read_dicomdir(path)
-    if zipfile.is_zipfile(path):
-        return extract_zip(path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
+    if _is_zip_file(path):
+        return extract_zip(
+            path,
+            cache_dir=cache_dir,
+            cache_limit_mb=cache_limit_mb,
+            cache_max_age_days=cache_max_age_days,
+        )
     if _is_zip_name(path) or _starts_like_zip(path):
         return CollectedFiles((), (SkippedFile(str(path), zip_archive_reason(path)),))
     return CollectedFiles((path,), ())
@@ -148,10 +184,12 @@ def zip_archive_reason(path: Path) -> str:
 
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path) as stream, zipfile.ZipFile(stream) as archive:
             archive.infolist()
     except zipfile.BadZipFile as error:
         return f"unreadable zip archive: {_bad_zip_detail(path, error)}"
+    except NotARegularFile:
+        return NOT_REGULAR_REASON
     except (OSError, EOFError, ValueError) as error:
         return f"unreadable zip archive: {error}"
     return NESTED_ZIP_REASON
@@ -170,8 +208,17 @@ def _bad_zip_detail(path: Path, error: zipfile.BadZipFile) -> str:
 
 def _starts_like_zip(path: Path) -> bool:
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             return stream.read(4) in ZIP_SIGNATURES
+    except OSError:
+        return False
+
+
+def _is_zip_file(path: Path) -> bool:
+    """Return whether a regular file has a zip table of contents (never opens others)."""
+    try:
+        with open_regular(path) as stream:
+            return zipfile.is_zipfile(stream)
     except OSError:
         return False
 
@@ -183,30 +230,73 @@ def _is_zip_name(path: Path) -> bool:
 def _walk_folder(folder: Path) -> tuple[tuple[Path, ...], tuple[SkippedFile, ...]]:
     """Return the files under ``folder`` (sorted), and the folders and archives skipped.
 
-    A subfolder that cannot be listed and a ``*.zip`` file go to the second tuple, each
-    with its reason; nothing is dropped silently.
+    A subfolder that cannot be listed, a ``*.zip`` file and anything that is not a
+    regular file (a FIFO, a device, a socket, or a link to one) go to the second tuple,
+    each with its reason; nothing is dropped silently. Folders are walked depth first
+    in name order, as :func:`os.walk` would; links to folders are not followed.
     """
     found: list[Path] = []
     skipped: list[SkippedFile] = []
-
-    def unreadable(error: OSError) -> None:
-        where = error.filename if error.filename is not None else folder
-        reason = error.strerror or str(error)
-        skipped.append(SkippedFile(str(where), f"folder cannot be read: {reason}"))
-
-    for root, dirs, names in os.walk(folder, onerror=unreadable):
-        dirs.sort()
-        for name in sorted(names):
-            file = Path(root) / name
-            if _is_zip_name(file):
-                skipped.append(SkippedFile(str(file), zip_archive_reason(file)))
-            else:
-                found.append(file)
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            skipped.append(
+                SkippedFile(str(current), f"folder cannot be read: {reason}")
+            )
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            _sort_entry(entry, subfolders, found, skipped)
+        pending.extend(reversed(subfolders))
     return tuple(found), tuple(skipped)
 
 
+def _sort_entry(
+    entry: os.DirEntry[str],
+    subfolders: list[Path],
+    found: list[Path],
+    skipped: list[SkippedFile],
+) -> None:
+    """File one folder entry: a subfolder to walk, a candidate file, or a skipped one."""
+    path = Path(entry.path)
+    try:
+        if entry.is_dir():
+            if not entry.is_symlink():
+                subfolders.append(path)
+            return
+        regular = entry.is_file()  # no system call for a plain file
+    except OSError:
+        regular = False
+    if regular and _is_zip_name(path):
+        skipped.append(SkippedFile(str(path), zip_archive_reason(path)))
+    elif regular or not _exists(path):
+        found.append(path)  # a dangling link: its reader says why it is unusable
+    else:
+        skipped.append(SkippedFile(str(path), NOT_REGULAR_REASON))
+
+
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+OUTSIDE_DICOMDIR_REASON = (
+    "DICOMDIR record points outside the DICOMDIR's folder: not read"
+)
+"""Why a DICOMDIR record whose file ID leaves the DICOMDIR's folder is skipped."""
+_MISSING_REASON = "DICOMDIR record points at a missing file"
+
+
 def read_dicomdir(path: Path) -> CollectedFiles:
-    """Return the files a DICOMDIR references; missing ones go to ``skipped``.
+    """Return the files a DICOMDIR references; unusable references go to ``skipped``.
 
     Parameters
     ----------
@@ -217,13 +307,21 @@ def read_dicomdir(path: Path) -> CollectedFiles:
     -------
     CollectedFiles
         Existing referenced files, and one ``SkippedFile`` per record whose file is
-        missing (with the path it pointed to) or per unreadable DICOMDIR.
+        missing, outside the DICOMDIR's folder or not a regular file (with the path it
+        pointed to), or per unreadable DICOMDIR.
 
     """
     try:
-        dicomdir = pydicom.dcmread(path, force=True)
+        with open_regular(path) as stream:
+            dicomdir = pydicom.dcmread(stream, force=True)
         records = dicomdir.DirectoryRecordSequence
+    except NotARegularFile:
+        return CollectedFiles((), (SkippedFile(str(path), NOT_REGULAR_REASON),))
     except (InvalidDicomError, AttributeError, OSError, ValueError, EOFError) as error:
+        return CollectedFiles(
+            (), (SkippedFile(str(path), f"unreadable DICOMDIR: {error}"),)
+        )
+    except (NotImplementedError, KeyError, TypeError, IndexError) as error:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable DICOMDIR: {error}"),)
         )
@@ -232,28 +330,70 @@ def read_dicomdir(path: Path) -> CollectedFiles:
     skipped: list[SkippedFile] = []
     seen: set[Path] = set()
     for record in records:
-        file_id = record.get("ReferencedFileID")
+        try:
+            file_id = record.get("ReferencedFileID")
+        except (ValueError, NotImplementedError, KeyError, TypeError) as error:
+            skipped.append(
+                SkippedFile(str(path), f"DICOMDIR record unreadable: {error}")
+            )
+            continue
         if not file_id:
             continue
         parts = [file_id] if isinstance(file_id, str) else [str(p) for p in file_id]
-        target = _resolve_case_insensitive(root, parts)
-        if target is None or not _is_within(target, root):
-            pointed = root.joinpath(*parts)
-            skipped.append(
-                SkippedFile(str(pointed), "DICOMDIR record points at a missing file")
-            )
-            continue
-        if target not in seen:
+        target, reason = _locate_record(root, parts)
+        if target is None:
+            skipped.append(SkippedFile(str(_pointed(root, parts)), reason))
+        elif target not in seen:
             seen.add(target)
             files.append(target)
     return CollectedFiles(tuple(files), tuple(skipped))
+
+
+def _pointed(root: Path, parts: list[str]) -> Path:
+    """Return the path a record names, for its skipped entry (never resolved)."""
+    return root.joinpath(*(p.replace("\\", "/") for p in parts))
+
+
+def _file_id_parts(parts: list[str]) -> list[str] | None:
+    """Split a file ID into folder names; None when it leaves the DICOMDIR's folder.
+
+    File IDs are one name per value; some writers put a slash or a backslash inside a
+    value, which is split too. ``..``, an absolute path, a drive letter or a home folder
+    (``~``) leave the folder.
+    """
+    names: list[str] = []
+    for part in parts:
+        text = part.replace("\\", "/")
+        if text.startswith(("/", "~")) or (len(text) > 1 and text[1] == ":"):
+            return None
+        for name in text.split("/"):
+            if name == "..":
+                return None
+            if name not in ("", "."):
+                names.append(name)
+    return names
+
+
+def _locate_record(root: Path, parts: list[str]) -> tuple[Path | None, str]:
+    """Return (the file a record references, '') or (None, why it cannot be used)."""
+    names = _file_id_parts(parts)
+    if names is None:
+        return None, OUTSIDE_DICOMDIR_REASON
+    target = _resolve_case_insensitive(root, names) if names else None
+    if target is None:
+        return None, _MISSING_REASON
+    if not _is_within(target, root):
+        return None, OUTSIDE_DICOMDIR_REASON
+    if not is_regular_file(target):
+        return None, NOT_REGULAR_REASON
+    return target, ""
 
 
 def _resolve_case_insensitive(root: Path, parts: list[str]) -> Path | None:
     """Find ``root/parts`` allowing case differences (DICOMDIR IDs are upper case)."""
     current = root
     for part in parts:
-        if part in ("..", ".", ""):
+        if part == "":
             return None
         exact = current / part
         if exact.exists():
@@ -269,7 +409,7 @@ def _resolve_case_insensitive(root: Path, parts: list[str]) -> Path | None:
         if not matches:
             return None
         current = matches[0]
-    return current if current.is_file() else None
+    return None if current.is_dir() else current
 
 
 def _is_within(path: Path, root: Path) -> bool:
@@ -281,7 +421,11 @@ def _is_within(path: Path, root: Path) -> bool:
 
 
 def extract_zip(
-    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> CollectedFiles:
     """Extract a zip archive through the zip cache and list its files.
 
@@ -297,11 +441,16 @@ def extract_zip(
         Parent of the extraction folders (default :func:`default_cache_dir`).
     cache_limit_mb
         Size limit of the cache in MiB (default: :func:`cache_limit_bytes`).
+    cache_max_age_days
+        Extractions unused for longer are removed (default
+        :data:`DEFAULT_CACHE_MAX_AGE_DAYS`).
 
     Returns
     -------
     CollectedFiles
-        The extracted files and the refused or unreadable members.
+        The extracted files and the refused or unreadable members; the archive
+        itself, with the reason, when it is refused as a whole (a zip bomb: too many
+        members, too large, overlapping entries) or cannot be read.
 
     Raises
     ------
@@ -310,10 +459,17 @@ def extract_zip(
 
     """
     limit_mb = cache_limit_bytes(limit_mb=cache_limit_mb) // _MIB
-    cache = ZipCache(cache_dir or default_cache_dir(), limit_mb)
+    age_days = (
+        DEFAULT_CACHE_MAX_AGE_DAYS if cache_max_age_days is None else cache_max_age_days
+    )
+    cache = ZipCache(cache_dir or default_cache_dir(), limit_mb, age_days)
     try:
         extraction = cache.extract(path)
         found, unused = _walk_folder(extraction.folder)
+    except UnsafeZipArchive as error:
+        return CollectedFiles((), (SkippedFile(str(path), str(error)),))
+    except NotARegularFile:
+        return CollectedFiles((), (SkippedFile(str(path), NOT_REGULAR_REASON),))
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable zip archive: {error}"),)

@@ -15,17 +15,35 @@ is never removed, nor is a temporary folder another process is still writing. Le
 of a crash (a temporary folder whose lock is free, a folder without its completion
 marker) are removed and the archive is extracted again the next time it is opened.
 
-The cache's folder and size limit are passed in (:class:`ZipCache`); this module reads
+Extractions are also removed once unused for longer than an age limit (default
+:data:`DEFAULT_CACHE_MAX_AGE_DAYS` days; the cache holds identifiable copies of the
+patients' images), and :func:`remove_extraction` removes one archive's extraction at
+once (a blinded read calls it when it closes). Extracted files and folders are private
+to the user (0600 and 0700, whatever the umask).
+
+An archive is refused as a whole, before anything is written, when it could hurt
+(:class:`UnsafeZipArchive`): more than :data:`MAX_MEMBERS` members, members declaring
+more than :data:`MAX_EXPANSION_RATIO` times the archive's size (with an allowance of
+:data:`ALWAYS_ALLOWED_MB`), more than the free space of the cache's disk, or entries
+whose data overlap (the local headers, walked in file order, must not share bytes: an
+overlapping-entry "zip bomb" expands one compressed kernel thousands of times). While
+extracting, no member may write more than it declared.
+
+The cache's folder and limits are passed in (:class:`ZipCache`); this module reads
 no environment variable and no settings file: the application's settings
-(:mod:`mrecist_reader.settings`, ``zip_cache_dir`` and ``zip_cache_mb``) give them.
+(:mod:`mrecist_reader.settings`, ``zip_cache_dir``, ``zip_cache_mb`` and
+``zip_cache_days``) give them.
 """
 
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
+import stat
+import struct
 import sys
 import tempfile
 import time
@@ -35,10 +53,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import platformdirs
 
 from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.imaging.files import open_regular
 from mrecist_reader.imaging.volume import SkippedFile
 
 if sys.platform != "win32":
@@ -49,6 +69,18 @@ logger = logging.getLogger(__name__)
 APP_NAME = "mrecist_reader"
 DEFAULT_CACHE_LIMIT_MB = 5120
 """Default zip cache limit (5 GiB)."""
+DEFAULT_CACHE_MAX_AGE_DAYS = 7
+"""Extractions unused for longer than this are removed the next time the cache is used."""
+MAX_MEMBERS = 100_000
+"""An archive with more members is refused (a trial timepoint holds a few thousand)."""
+MAX_EXPANSION_RATIO = 100
+"""Members may declare at most this many times the archive's size in all (DICOM images
+deflate to about a half or a quarter; a zip bomb to a thousandth)."""
+ALWAYS_ALLOWED_MB = 64
+"""Archives expanding to at most this many MiB are never refused for their ratio."""
+_DAY_S = 86400.0
+_PRIVATE_FILE = 0o600
+_PRIVATE_FOLDER = 0o700
 _COMPLETE_MARKER = ".complete"
 _HASH_CHUNK = 1 << 20
 _MIB = 1 << 20
@@ -72,6 +104,12 @@ class InvalidCacheLimit(MrecistError):
     exit_status = 2
 
 
+class UnsafeZipArchive(MrecistError):
+    """An archive refused before extraction: it would expand beyond the limits."""
+
+    exit_status = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Extraction:
     """An archive's extraction folder and the members not written there (with why)."""
@@ -90,18 +128,34 @@ class ZipCache:
         Parent of the extraction folders (:func:`default_cache_dir` by default).
     limit_mb
         Size limit in MiB, 0 or more (0 keeps only the archive just opened).
+    max_age_days
+        Extractions unused for longer than this many days are removed, 0 or more
+        (0 keeps only the archive just opened).
+    max_members
+        Archives with more members are refused.
+    max_ratio
+        Archives whose members declare more than this many times the archive's size
+        (and more than :data:`ALWAYS_ALLOWED_MB`) are refused.
 
     """
 
     folder: Path
     limit_mb: int = DEFAULT_CACHE_LIMIT_MB
+    max_age_days: int = DEFAULT_CACHE_MAX_AGE_DAYS
+    max_members: int = MAX_MEMBERS
+    max_ratio: int = MAX_EXPANSION_RATIO
 
     def __post_init__(self) -> None:
-        """Refuse a negative limit."""
+        """Refuse a negative limit or age."""
         if self.limit_mb < 0:
             raise InvalidCacheLimit(
                 f"cache_limit_mb: {self.limit_mb!r} is not a size; expected a whole "
                 "number of MiB, 0 or more"
+            )
+        if self.max_age_days < 0:
+            raise InvalidCacheLimit(
+                f"cache_max_age_days: {self.max_age_days!r} is not an age; expected "
+                "a whole number of days, 0 or more"
             )
 
     def extract(self, path: Path) -> Extraction:
@@ -111,6 +165,8 @@ class ZipCache:
         ------
         zipfile.BadZipFile, OSError, EOFError
             When the archive itself cannot be read.
+        UnsafeZipArchive
+            When the archive would expand beyond the limits (nothing is written).
 
         """
         target = self.folder / _sha256(path)
@@ -118,10 +174,60 @@ class ZipCache:
             _mark_used(target)
             refused = _recorded_refusals(path, target)
         else:
-            refused = _extract_into_place(path, self.folder, target)
+            refused = _extract_into_place(path, self.folder, target, limits=self)
             logger.info("extracted a zip archive into %s", target)
-        prune_zip_cache(self.folder, self.limit_mb * _MIB, keep=target)
+        prune_zip_cache(
+            self.folder,
+            self.limit_mb * _MIB,
+            keep=target,
+            max_age_s=self.max_age_days * _DAY_S,
+        )
         return Extraction(target, refused)
+
+
+def remove_extraction(folder: Path) -> bool:
+    """Remove one archive's extraction folder now (a blinded read calls it on closing).
+
+    Parameters
+    ----------
+    folder
+        The folder an archive was extracted to
+        (:attr:`mrecist_reader.imaging.sources.CollectedFiles.extracted_to`,
+        :attr:`mrecist_reader.imaging.scan.ScanResult.extracted_to`).
+
+    Returns
+    -------
+    bool
+        True when the folder was removed, False when it was already gone.
+
+    Raises
+    ------
+    ValueError
+        When ``folder`` is not a zip cache extraction folder (nothing is removed).
+
+    """
+    if not _EXTRACTION_NAME.fullmatch(folder.name):
+        raise ValueError(f"{folder}: not an extraction folder of the zip cache")
+    if not folder.exists():
+        return False
+    if not (folder / _COMPLETE_MARKER).is_file() or folder.is_symlink():
+        raise ValueError(f"{folder}: not an extraction folder of the zip cache")
+    removed = _discard(folder)
+    if removed:
+        logger.info("zip cache: removed the extraction %s on request", folder.name)
+    return removed
+
+
+def extraction_folder(path: Path, cache_dir: Path | None = None) -> Path:
+    """Return the folder where archive ``path`` is (or would be) extracted.
+
+    Raises
+    ------
+    OSError
+        When the archive cannot be read (its SHA-256 names the folder).
+
+    """
+    return (cache_dir or default_cache_dir()) / _sha256(path)
 
 
 def default_cache_dir() -> Path:
@@ -131,18 +237,23 @@ def default_cache_dir() -> Path:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         while chunk := stream.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
 
 def prune_zip_cache(
-    parent: Path, limit: int, *, keep: Path | None = None
+    parent: Path,
+    limit: int,
+    *,
+    keep: Path | None = None,
+    max_age_s: float | None = None,
 ) -> list[Path]:
     """Trim the zip cache under ``parent`` to ``limit`` bytes, least recently used first.
 
-    Leftovers of crashed extractions are removed first. Then complete extraction folders
+    Leftovers of crashed extractions are removed first, then extraction folders unused
+    for longer than ``max_age_s``. Then complete extraction folders
     are removed, oldest mtime first, while their total size exceeds ``limit``. ``keep``
     (the folder just extracted or reused) and temporary folders another process is
     still writing are never removed. Folders that cannot be removed are logged and
@@ -156,11 +267,14 @@ def prune_zip_cache(
         Size limit in bytes.
     keep
         An extraction folder that must stay whatever its age.
+    max_age_s
+        Extraction folders whose mtime (refreshed on every use) is older than this many
+        seconds are removed; None keeps them whatever their age.
 
     Returns
     -------
     list of Path
-        The extraction folders removed to meet the limit, in removal order.
+        The extraction folders removed, in removal order.
 
     """
     if not parent.is_dir():
@@ -169,8 +283,9 @@ def prune_zip_cache(
     entries = sorted(_complete_extractions(parent), key=lambda e: (e[1], e[0].name))
     total = sum(size for _, _, size in entries)
     removed: list[Path] = []
-    for folder, _, size in entries:
-        if total <= limit:
+    oldest_kept = -math.inf if max_age_s is None else time.time() - max_age_s
+    for folder, mtime, size in entries:
+        if total <= limit and mtime >= oldest_kept:
             break
         if keep is not None and folder.name == keep.name:
             continue
@@ -179,8 +294,8 @@ def prune_zip_cache(
             removed.append(folder)
     if removed:
         logger.info(
-            "zip cache: removed %d least recently used extraction(s); %d MiB kept "
-            "(limit %d MiB)",
+            "zip cache: removed %d least recently used or expired extraction(s); "
+            "%d MiB kept (limit %d MiB)",
             len(removed),
             total // _MIB,
             limit // _MIB,
@@ -200,25 +315,116 @@ def _is_complete(folder: Path) -> bool:
 
 
 def _mark_used(folder: Path) -> None:
-    """Refresh a reused extraction's mtime, which orders the cache's eviction."""
+    """Refresh a reused extraction's mtime (which orders eviction); keep it private."""
     try:
         os.utime(folder)
+        if stat.S_IMODE(folder.stat().st_mode) != _PRIVATE_FOLDER:
+            folder.chmod(_PRIVATE_FOLDER)
     except OSError as error:
         logger.warning("zip cache: cannot mark %s as used: %s", folder, error)
 
 
 def _extract_into_place(
-    path: Path, parent: Path, target: Path
+    path: Path, parent: Path, target: Path, *, limits: ZipCache
 ) -> tuple[SkippedFile, ...]:
     """Extract ``path`` into a locked temporary folder, then rename it to ``target``."""
-    parent.mkdir(parents=True, exist_ok=True)
-    with _extraction_folder(parent) as work:
-        refused = _extract_safely(path, work)
-        _record_refusals(work, path, refused)
-        size = _tree_size(work)
-        (work / _COMPLETE_MARKER).write_text(f"{size}\n", encoding="ascii")
-        _publish(work, target)
+    parent.mkdir(mode=_PRIVATE_FOLDER, parents=True, exist_ok=True)
+    with open_regular(path) as stream, zipfile.ZipFile(stream) as archive:
+        budget = _check_expansion(archive, stream, parent, limits=limits)
+        with _extraction_folder(parent) as work:
+            refused = _extract_safely(path, archive, work, budget)
+            _record_refusals(work, path, refused)
+            size = _tree_size(work)
+            _write_private(work / _COMPLETE_MARKER, f"{size}\n".encode("ascii"))
+            _publish(work, target)
     return refused
+
+
+def _write_private(file: Path, data: bytes) -> None:
+    """Write a new file readable by its owner only (0600 whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(file, flags | getattr(os, "O_BINARY", 0), _PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as sink:
+        sink.write(data)
+
+
+def _check_expansion(
+    archive: zipfile.ZipFile, stream: Any, parent: Path, *, limits: ZipCache
+) -> int:
+    """Refuse an archive that would expand beyond the limits; return its declared size.
+
+    Raises
+    ------
+    UnsafeZipArchive
+        Too many members, too large a total or ratio, not enough free disk space, or
+        overlapping entries.
+
+    """
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        raise UnsafeZipArchive(
+            f"zip archive has {len(members)} members, more than {limits.max_members}: "
+            "not opened (a zip bomb?)"
+        )
+    declared = sum(info.file_size for info in members)
+    size = os.fstat(stream.fileno()).st_size
+    allowed = max(ALWAYS_ALLOWED_MB * _MIB, limits.max_ratio * size)
+    if declared > allowed:
+        raise UnsafeZipArchive(
+            f"zip archive would expand to {declared} bytes, more than "
+            f"{limits.max_ratio} times its {size} bytes: not opened (a zip bomb?)"
+        )
+    free = shutil.disk_usage(parent).free
+    if declared > free:
+        raise UnsafeZipArchive(
+            f"zip archive would expand to {declared} bytes; the zip cache's disk has "
+            f"{free} bytes free: not opened"
+        )
+    overlap = _overlapping_entry(members, stream, archive.start_dir)
+    if overlap:
+        raise UnsafeZipArchive(
+            f"zip archive entries overlap ({overlap}): not opened (a zip bomb?)"
+        )
+    return declared
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+"""Signature, then (after 22 bytes) the name and extra field lengths (APPNOTE 4.3.7)."""
+
+
+def _overlapping_entry(
+    members: list[zipfile.ZipInfo], stream: Any, central_directory: int
+) -> str:
+    """Name the first member whose local header or data overlaps another's ('' if none).
+
+    Each member's local header is read (its own name and extra lengths, which may
+    differ from the central directory's) to find where its data ends; walked in file
+    order, every member must start at or after the end of the one before, and all must
+    end before the central directory.
+    """
+    end = 0
+    previous = ""
+    for info in sorted(members, key=lambda i: i.header_offset):
+        if info.header_offset < end:
+            return f"{info.filename!r} starts inside {previous!r}"
+        stream.seek(info.header_offset)
+        raw = stream.read(_LOCAL_HEADER.size)
+        if len(raw) < _LOCAL_HEADER.size:
+            return f"{info.filename!r} starts beyond the end of the archive"
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(raw)
+        if signature != b"PK\x03\x04":
+            return f"{info.filename!r} has no local header where it should start"
+        end = (
+            info.header_offset
+            + _LOCAL_HEADER.size
+            + name_length
+            + extra_length
+            + info.compress_size
+        )
+        previous = info.filename
+    if end > central_directory:
+        return f"{previous!r} runs into the archive's table of contents"
+    return ""
 
 
 @contextmanager
@@ -229,7 +435,7 @@ def _extraction_folder(parent: Path) -> Iterator[Path]:
     process dies) tells other processes the folder is in use; once published, the
     folder has been renamed away and only its lock file is left to delete.
     """
-    work = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=parent))
+    work = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=parent))  # mode 0700
     lock_fd: int | None = None
     try:
         if sys.platform != "win32":
@@ -368,7 +574,7 @@ def _member_is_safe(name: str) -> bool:
 
 
 def _unsafe_members(path: Path) -> tuple[SkippedFile, ...]:
-    with zipfile.ZipFile(path) as archive:
+    with open_regular(path) as stream, zipfile.ZipFile(stream) as archive:
         return tuple(
             _refusal(path, info.filename)
             for info in archive.infolist()
@@ -382,7 +588,7 @@ def _record_refusals(
     """Write the members not extracted into the extraction folder (member, reason)."""
     prefix = f"{path}!"
     members = [[s.path.removeprefix(prefix), s.reason] for s in refused]
-    (folder / _SKIPPED_RECORD).write_text(json.dumps(members), encoding="utf-8")
+    _write_private(folder / _SKIPPED_RECORD, json.dumps(members).encode("utf-8"))
 
 
 def _recorded_refusals(path: Path, folder: Path) -> tuple[SkippedFile, ...]:
@@ -421,33 +627,76 @@ def _refusal(path: Path, member: str) -> SkippedFile:
     )
 
 
-def _extract_safely(path: Path, folder: Path) -> tuple[SkippedFile, ...]:
+def _extract_safely(
+    path: Path, archive: zipfile.ZipFile, folder: Path, budget: int
+) -> tuple[SkippedFile, ...]:
+    """Write the archive's safe members into ``folder`` (private: 0700 and 0600).
+
+    ``budget`` is the total the members declared; no member may write more than it
+    declared, so the extraction never exceeds what :func:`_check_expansion` allowed.
+    """
     refused: list[SkippedFile] = []
     root = folder.resolve()
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if not _member_is_safe(info.filename):
-                refused.append(_refusal(path, info.filename))
-                continue
-            destination = (root / info.filename.replace("\\", "/")).resolve()
-            if not destination.is_relative_to(root):
-                refused.append(_refusal(path, info.filename))
-                continue
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(info) as source, destination.open("wb") as sink:
-                    shutil.copyfileobj(source, sink, _HASH_CHUNK)
-            except (
-                zipfile.BadZipFile,
-                OSError,
-                EOFError,
-                NotImplementedError,
-            ) as error:
-                destination.unlink(missing_ok=True)  # never leave a partial file
-                refused.append(
-                    SkippedFile(f"{path}!{info.filename}", _member_reason(error))
-                )
+    written = 0
+    for info in archive.infolist():
+        if not _member_is_safe(info.filename):
+            refused.append(_refusal(path, info.filename))
+            continue
+        destination = (root / info.filename.replace("\\", "/")).resolve()
+        if not destination.is_relative_to(root):
+            refused.append(_refusal(path, info.filename))
+            continue
+        if info.is_dir():
+            _make_private_folders(root, destination)
+            continue
+        _make_private_folders(root, destination.parent)
+        try:
+            written += _copy_member(archive, info, destination, budget - written)
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            NotImplementedError,
+        ) as error:
+            destination.unlink(missing_ok=True)  # never leave a partial file
+            refused.append(
+                SkippedFile(f"{path}!{info.filename}", _member_reason(error))
+            )
     return tuple(refused)
+
+
+def _make_private_folders(root: Path, folder: Path) -> None:
+    """Create ``folder`` and its missing parents under ``root``, each 0700."""
+    missing: list[Path] = []
+    current = folder
+    while current != root and not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for created in reversed(missing):
+        created.mkdir(mode=_PRIVATE_FOLDER, exist_ok=True)
+
+
+def _copy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, budget: int
+) -> int:
+    """Copy one member into a new private file; return the bytes written.
+
+    Raises
+    ------
+    zipfile.BadZipFile
+        When the member expands beyond its declared size or the archive's budget.
+
+    """
+    allowed = min(info.file_size, max(budget, 0))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(destination, flags | getattr(os, "O_BINARY", 0), _PRIVATE_FILE)
+    written = 0
+    with archive.open(info) as source, os.fdopen(fd, "wb") as sink:
+        while chunk := source.read(_HASH_CHUNK):
+            written += len(chunk)
+            if written > allowed:
+                raise zipfile.BadZipFile(
+                    "expands beyond its declared size (a zip bomb?)"
+                )
+            sink.write(chunk)
+    return written
