@@ -1,4 +1,4 @@
-"""``mrecist-reader scan PATH [--json]``: list the image series under a folder, zip or DICOMDIR.
+r"""``mrecist-reader scan PATH [--json]``: list the image series under a folder, zip or DICOMDIR.
 
 The table is for people (one line per series, then the skipped files with reasons); the
 JSON is the machine contract of ``shared/spec/data-transfer.md`` (its keys first, in that
@@ -6,11 +6,19 @@ order, then extra keys). Neither shows patient names, IDs, birth dates or scan d
 subject column is ClinicalTrialSubjectID, or a hash when only a PatientID exists.
 Exit status 2 (with one line on stderr) when PATH is missing or unusable as a whole: a
 single file that is not an image, a damaged zip archive, an unreadable DICOMDIR.
+
+The JSON is always valid JSON: a number that is not finite is written as ``null``, never
+``Infinity`` or ``NaN``. The table and the error line never pass a file name's control
+or bidirectional characters to the terminal (a newline, an escape sequence, a
+right-to-left override that would make the line read differently): they are shown as
+``\n`` or ``\u202e``.
 """
 
 import argparse
 import json
+import math
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             path,
             cache_dir=settings.zip_cache_path,
             cache_limit_mb=settings.zip_cache_mb,
+            cache_max_age_days=settings.zip_cache_days,
         )
     except OSError as error:  # e.g. the folder itself cannot be listed
         print(
@@ -58,13 +67,50 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     refusal = unreadable_input(path, result)
     if refusal:
-        print(f"error: {path}: {refusal}", file=sys.stderr)
+        print(f"error: {printable(str(path))}: {printable(refusal)}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        print(json.dumps(scan_to_json(result), indent=2))
+        print(json.dumps(finite_json(scan_to_json(result)), indent=2, allow_nan=False))
     else:
         print(format_table(result))
     return EXIT_OK
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Control, format (bidi overrides, zero-width), surrogate, private, unassigned, line and
+paragraph separators: never printed as they are."""
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` with control and bidirectional characters shown as escapes.
+
+    A file name may hold a newline (a forged extra line), an ANSI escape sequence or a
+    right-to-left override (U+202E: ``gpj.exe`` read backwards); each such character is
+    shown as ``\n``, ``\t``, ``\r`` or ``\uXXXX`` instead.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        _ESCAPES.get(c)
+        or (
+            (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+            if unicodedata.category(c) in _HIDDEN_CATEGORIES
+            else c
+        )
+        for c in text
+    )
+
+
+def finite_json(value: Any) -> Any:
+    """Return ``value`` with every float that is not finite replaced by None (null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    return value
 
 
 def unreadable_input(path: Path, result: "ScanResult") -> str:
@@ -137,7 +183,7 @@ def _row(series: "SeriesInfo") -> tuple[str, ...]:
         description = f"{description} [{series.stack_label}]"
     row_mm, column_mm = series.pixel_spacing_mm
     slice_mm = f"{series.slice_spacing_mm:.2f}" if series.slice_spacing_mm else "-"
-    return (
+    cells = (
         series.subject_id or "-",
         series.timepoint_label or "-",
         series.phase.value,
@@ -148,6 +194,7 @@ def _row(series: "SeriesInfo") -> tuple[str, ...]:
         f"{row_mm:.2f}x{column_mm:.2f}x{slice_mm}",
         "; ".join(series.warnings) or "-",
     )
+    return tuple(printable(cell) for cell in cells)
 
 
 def format_table(result: "ScanResult") -> str:
@@ -172,5 +219,7 @@ def format_table(result: "ScanResult") -> str:
     if result.skipped:
         lines.append("")
         lines.append(f"{count_text(len(result.skipped), 'file')} skipped:")
-        lines.extend(f"  {s.path}: {s.reason}" for s in result.skipped)
+        lines.extend(
+            f"  {printable(s.path)}: {printable(s.reason)}" for s in result.skipped
+        )
     return "\n".join(lines)

@@ -7,10 +7,16 @@ that layout (each element found at its offset or a few bytes away, so no walk) a
 their bytes read straight into the output array. Slices ``scan`` recorded
 (:class:`~mrecist_reader.imaging.volume.NativeSlice`) are read at their recorded offset
 with one open, one ``fstat`` and one vectored read.
+
+Files are opened only when they are regular files (never a FIFO or a device). A header
+value the fast path cannot read with certainty (a rescale that does not parse or is
+not finite, a RescaleSlope of 0, a NumberOfFrames that is not a count) sends the file
+to the pydicom path, which refuses it with a :class:`VolumeLoadError` naming the tag.
 """
 
 import dataclasses
 import functools
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -31,9 +37,9 @@ from mrecist_reader.imaging.dicom_elements import (
     ElementWalker,
     meta_syntax,
 )
+from mrecist_reader.imaging.files import open_regular, open_regular_fd
 from mrecist_reader.imaging.pixels import (
     VolumeLoadError,
-    _ds,
     _ds_triplet,
     _fits,
     _fix_high_bits,
@@ -141,7 +147,7 @@ def _locate(buf: bytes, layout: _Layout) -> tuple[dict[str, bytes], int, int] | 
 
 def _fast_probe(path: Path, frame: int) -> tuple[_Pixels, _Layout] | None:
     """Return the slice's pixel layout from raw bytes, or None to use pydicom."""
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         buf = stream.read(_PROBE_BYTES)
     try:
         layout = _walk_for_layout(buf)
@@ -268,8 +274,12 @@ def _pixels_from_values(
     rows, columns = int(found["rows"]), int(found["columns"])
     n_frames = int(str(found.get("frames") or "1").strip() or 1)
     frame_bytes = rows * columns * bits // 8
-    if pixel_length < frame_bytes * n_frames or frame >= n_frames:
+    if pixel_length < frame_bytes * n_frames or not 0 <= frame < n_frames:
         return None
+    slope = _exact_ds(found.get("slope"), 1.0)
+    intercept = _exact_ds(found.get("intercept"), 0.0)
+    if slope is None or intercept is None or slope == 0 or rows * columns == 0:
+        return None  # the pydicom path names the unusable value
     return _Pixels(
         path=Path(),
         frame=frame,
@@ -280,18 +290,29 @@ def _pixels_from_values(
         bits_stored=int(found.get("bits_stored", bits)),
         signed=int(found.get("pixel_representation", 0)) == 1,
         samples=1,
-        slope=_ds(found.get("slope"), 1.0),
-        intercept=_ds(found.get("intercept"), 0.0),
+        slope=slope,
+        intercept=intercept,
         offset=pixel_value_offset + frame * frame_bytes,
         position=_ds_triplet(found.get("position")),
     )
+
+
+def _exact_ds(text: Any, default: float) -> float | None:
+    """Return a DS value as a finite float (``default`` when empty), else None."""
+    if text in (None, ""):
+        return default
+    try:
+        value = float(str(text).split("\\")[0])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and abs(value) <= 1e15 else None
 
 
 def _read_with_layout(
     path: Path, frame: int, layout: _Layout, target: npt.NDArray[Any]
 ) -> _Pixels | None:
     """Decode a file laid out like the series' first one; None when it is not alike."""
-    with path.open("rb", buffering=0) as stream:
+    with open_regular(path, buffering=0) as stream:
         header = stream.read(layout.pixel_value_offset + 4 * _DRIFT)
         try:
             found = _template_from_buffer(frame, header, layout)
@@ -414,9 +435,8 @@ def _read_unchanged(path: Path, native: NativeSlice, buffer: npt.NDArray[Any]) -
     """Read the recorded pixel values into ``buffer``; False if the file has changed."""
     values = buffer.reshape(-1).view(np.uint8).data
     element = bytearray(len(native.element_header))
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd, status = open_regular_fd(path)
     try:
-        status = os.fstat(fd)
         if (status.st_size, status.st_mtime_ns) != (native.file_size, native.mtime_ns):
             return False
         count = _read_at(fd, (element, values), native.value_offset - len(element))
@@ -444,6 +464,14 @@ def _read_into(fd: int, buffer: bytearray | memoryview) -> int:
 
 
 def _probe(path: Path, frame: int) -> tuple[_Pixels, _Layout | None]:
+    """Describe one frame: by the fast path, else by pydicom.
+
+    Raises
+    ------
+    VolumeLoadError
+        Naming the file (and the tag) when it cannot be read or described.
+
+    """
     try:
         fast = _fast_probe(path, frame)
     except OSError as error:

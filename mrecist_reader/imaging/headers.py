@@ -2,7 +2,17 @@
 
 :func:`read_header` is what ``scan`` runs on every file, possibly in worker processes, so
 it returns plain data (:class:`FileHeader`) or the reason the file cannot be used. It
-never raises for a bad file.
+never raises for a bad file, and opens only regular files (never a FIFO or a device).
+
+What a header declares is checked before it is trusted: the pixel bytes Rows x Columns
+x Samples x bits x frames declare against the file's bytes
+(:mod:`mrecist_reader.imaging.limits`; a file declaring 2,147,483,647 frames is
+refused before anything is allocated), NumberOfFrames (1 or more), BitsStored, and the
+rescale (a RescaleSlope of 0, or a slope or intercept that is not a finite number,
+would give a blank or non-finite volume: the file is skipped, naming the tag). Geometry
+values that cannot be right (a position that is not finite, a zero or negative
+PixelSpacing, zero or parallel ImageOrientationPatient vectors) are ignored with a note
+naming the tag and the value, which ``scan`` turns into a warning of the series.
 """
 
 import dataclasses
@@ -38,7 +48,13 @@ from mrecist_reader.imaging.dicom_elements import (
     element_header,
     native_pixel_element,
 )
+from mrecist_reader.imaging.files import (
+    NOT_REGULAR_REASON,
+    NotARegularFile,
+    open_regular_fd,
+)
 from mrecist_reader.imaging.identifiers import SOP, sop_stand_in
+from mrecist_reader.imaging.limits import declared_pixel_bytes, pixel_size_problem
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
 from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
 
@@ -165,6 +181,8 @@ def read_header(path: Path) -> FileHeader | Unusable:
     quiet_pydicom()
     try:
         return _read_header(path)
+    except NotARegularFile:
+        return Unusable(path, NOT_REGULAR_REASON)
     except (InvalidDicomError, OSError, EOFError, struct.error) as error:
         return Unusable(
             path, f"not readable as DICOM (damaged, cut short or not DICOM): {error}"
@@ -189,11 +207,11 @@ def _looks_like_dicom(head: bytes) -> bool:
 
 
 def _read_header(path: Path) -> FileHeader | Unusable:
-    stat = path.stat()
+    fd, stat = open_regular_fd(path)
     size = stat.st_size
-    if size == 0:
-        return Unusable(path, "empty file")
-    with path.open("rb") as stream:
+    with open(fd, "rb") as stream:
+        if size == 0:
+            return Unusable(path, "empty file")
         head = stream.read(132)
         if head[:4] in ZIP_SIGNATURES:
             return Unusable(path, zip_archive_reason(path))
@@ -209,10 +227,12 @@ def _read_header(path: Path) -> FileHeader | Unusable:
             specific_tags=list(HEADER_KEYWORDS),
         )
         element_offset = stream.tell()  # dcmread stops right before Pixel Data
-        pixel_problem = _pixel_data_problem(stream, dataset, size)
+        pixel_problem, fragments = _pixel_data_problem(stream, dataset, size)
         stream.seek(element_offset)
         element = stream.read(12)
-    reason = _why_not_an_image(dataset, pixel_problem)
+    reason = _why_not_an_image(dataset, pixel_problem) or _declared_problem(
+        dataset, size, fragments
+    )
     if reason:
         return Unusable(path, reason)
     native = _native_slice(
@@ -350,23 +370,34 @@ def _is_document_page(dataset: Dataset) -> bool:
     return any(word in text for word in _PAGE_WORDS)
 
 
-def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
-    """Return why the pixel data is unusable ('' when it looks complete)."""
+_NO_PIXELS = (
+    "no pixel data (not an image: e.g. a report, dose page or presentation state)"
+)
+
+
+def _pixel_data_problem(
+    stream: Any, dataset: Dataset, size: int
+) -> tuple[str, int | None]:
+    """Return why the pixel data is unusable ('' when it looks complete).
+
+    The second value is the number of fragments of encapsulated (compressed) pixel
+    data, the Basic Offset Table item not counted; None for native pixel data.
+    """
     syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
     if syntax == DeflatedExplicitVRLittleEndian:
-        return ""  # the stream was inflated in memory; the file offset says nothing
+        return "", None  # the stream was inflated in memory; the offset says nothing
     offset = stream.tell()
     tag_bytes = stream.read(12)
     if len(tag_bytes) < 8:
-        return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
+        return _NO_PIXELS, None
     little = syntax != ExplicitVRBigEndian
     fmt = "<HH" if little else ">HH"
     group, element = struct.unpack(fmt, tag_bytes[:4])
     tag = (group << 16) | element
     if tag not in _PIXEL_TAGS:
-        return "no pixel data (not an image: e.g. a report, dose page or presentation state)"
+        return _NO_PIXELS, None
     if tag != PIXEL_DATA:
-        return "float pixel data (parametric map) is not supported"
+        return "float pixel data (parametric map) is not supported", None
     _tag, _vr, length, value_offset = element_header(
         tag_bytes, 0, implicit=_is_implicit(dataset, syntax), little=little
     )
@@ -375,43 +406,171 @@ def _pixel_data_problem(stream: Any, dataset: Dataset, size: int) -> str:
         stream.seek(offset + header_length)
         return _encapsulated_problem(stream, size, little=little)
     if length == 0:
-        return "empty pixel data"
+        return "empty pixel data", None
     if offset + header_length + length > size:
         present = size - offset - header_length
-        return f"truncated file: pixel data needs {length} bytes, {present} present"
-    return _native_length_problem(dataset, length)
+        return (
+            f"truncated file: pixel data needs {length} bytes, {present} present",
+            None,
+        )
+    return _native_length_problem(dataset, length), None
 
 
-def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> str:
+def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> tuple[str, int]:
     """Walk the fragments of encapsulated Pixel Data; '' when they end properly.
 
     Only item headers are read (each fragment is skipped with a seek), so this stays
     cheap; a file cut inside its fragments has no sequence delimiter before its end.
+    Also returns the number of fragments after the Basic Offset Table.
     """
     fmt = "<HHI" if little else ">HHI"
+    items = 0
     while True:
         raw = stream.read(8)
         if len(raw) < 8:
-            return "truncated file: the compressed pixel data ends before its last fragment"
+            return (
+                "truncated file: the compressed pixel data ends before its last fragment",
+                0,
+            )
         group, element, length = struct.unpack(fmt, raw)
         tag = (group << 16) | element
         if tag == SEQUENCE_DELIMITER:
-            return ""
+            return "", max(0, items - 1)
         if tag != ITEM:
-            return f"damaged compressed pixel data: unexpected tag {tag:08X} among fragments"
+            return (
+                f"damaged compressed pixel data: unexpected tag {tag:08X} among fragments",
+                0,
+            )
         if stream.tell() + length > size:
-            return "truncated file: a compressed pixel data fragment is cut short"
+            return "truncated file: a compressed pixel data fragment is cut short", 0
+        items += 1
         stream.seek(length, 1)
+
+
+def _declared_problem(dataset: Dataset, size: int, fragments: int | None) -> str:
+    """Return why the header's pixel description cannot be trusted ('' if it can).
+
+    NumberOfFrames must be a whole number from 1, never more than the fragments of
+    compressed pixel data (each frame starts a fragment, PS3.5 A.4); the pixel bytes
+    declared must fit the file (:func:`~mrecist_reader.imaging.limits.pixel_size_problem`);
+    BitsStored must lie within BitsAllocated; the rescale must keep values finite and
+    distinct.
+    """
+    frames = _frame_count(dataset)
+    if isinstance(frames, str):
+        return frames
+    if fragments is not None and frames > fragments:
+        return (
+            f"NumberOfFrames (0028,0008) {frames} but the compressed pixel data holds "
+            f"{fragments} fragment(s) (each frame needs at least one)"
+        )
+    syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
+    bits = _int_or_none(dataset, "BitsAllocated") or 16
+    declared = declared_pixel_bytes(
+        int(dataset.Rows),
+        int(dataset.Columns),
+        samples=max(1, _int_or_none(dataset, "SamplesPerPixel") or 1),
+        bits_allocated=bits,
+        frames=frames,
+    )
+    compressed = fragments is not None or syntax == DeflatedExplicitVRLittleEndian
+    problem = pixel_size_problem(
+        declared, frames=frames, file_size=size, compressed=compressed
+    )
+    return problem or _bits_stored_problem(dataset, bits) or _rescale_problem(dataset)
+
+
+def _frame_count(dataset: Dataset) -> int | str:
+    """Return NumberOfFrames (1 when absent), or why it is not a number of frames."""
+    value = dataset.get("NumberOfFrames")
+    if value is None or str(value).strip() == "":
+        return 1
+    try:
+        frames = int(str(value).strip())
+    except ValueError:
+        frames = 0
+    if frames < 1:
+        return (
+            f"NumberOfFrames (0028,0008) {_shown(value)} is not a number of frames "
+            "(expected a whole number, 1 or more)"
+        )
+    return frames
+
+
+def _bits_stored_problem(dataset: Dataset, bits_allocated: int) -> str:
+    stored = _int_or_none(dataset, "BitsStored")
+    if stored is None or 1 <= stored <= bits_allocated:
+        return ""
+    return (
+        f"BitsStored (0028,0101) {stored} is not a number of bits (expected 1 to "
+        f"BitsAllocated, {bits_allocated})"
+    )
+
+
+_RESCALE_TAGS = {"RescaleSlope": "(0028,1053)", "RescaleIntercept": "(0028,1052)"}
+_MAX_RESCALE = 1e15
+"""Larger slopes or intercepts take 32-bit values beyond a float32's range."""
+
+
+def _rescale_problem(dataset: Dataset) -> str:
+    """Return why a rescale (top level or functional groups) is unusable ('' if not)."""
+    places: list[Dataset] = [dataset]
+    for keyword in (
+        "SharedFunctionalGroupsSequence",
+        "PerFrameFunctionalGroupsSequence",
+    ):
+        for group in dataset.get(keyword) or ():
+            places.extend(group.get("PixelValueTransformationSequence") or ())
+    for place in places:
+        for keyword, tag in _RESCALE_TAGS.items():
+            problem = _rescale_value_problem(place.get(keyword), keyword, tag)
+            if problem:
+                return problem
+    return ""
+
+
+def _rescale_value_problem(value: Any, keyword: str, tag: str) -> str:
+    try:
+        number = _first_float(value, 1.0)
+    except (TypeError, ValueError):
+        return f"{keyword} {tag} {_shown(value)} is not a number: the file is not used"
+    if not math.isfinite(number) or abs(number) > _MAX_RESCALE:
+        return (
+            f"{keyword} {tag} {_shown(value)} is not a finite rescale value: "
+            "the file is not used"
+        )
+    if keyword == "RescaleSlope" and number == 0:
+        return (
+            f"{keyword} {tag} {_shown(value)} would make every pixel the same value "
+            "(a blank image): the file is not used"
+        )
+    return ""
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """Return a header value as quoted text for a message (long values cut short)."""
+    if isinstance(value, pydicom.multival.MultiValue):
+        text = "\\".join(str(v) for v in value)
+    elif isinstance(value, bytes):
+        text = value.decode("ascii", "replace")
+    else:
+        text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return "'" + "".join(c if c.isprintable() else "?" for c in text) + "'"
 
 
 def _native_length_problem(dataset: Dataset, length: int) -> str:
     """Return why native Pixel Data is shorter than its Rows/Columns/bits need ('' if not)."""
+    frames = _frame_count(dataset)
+    if isinstance(frames, str):
+        return ""  # reported by _declared_problem, naming the tag
     try:
         needed = (
             int(dataset.get("Rows") or 0)
             * int(dataset.get("Columns") or 0)
             * int(dataset.get("SamplesPerPixel") or 1)
-            * int(dataset.get("NumberOfFrames") or 1)
+            * frames
             * int(dataset.get("BitsAllocated") or 0)
             // 8
         )
@@ -420,9 +579,10 @@ def _native_length_problem(dataset: Dataset, length: int) -> str:
     if str(dataset.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
         needed = needed * 2 // 3  # chroma is stored for every other pixel
     if length < needed:
+        declared = f" (NumberOfFrames (0028,0008) {frames})" if frames > 1 else ""
         return (
             f"pixel data holds {length} bytes but Rows x Columns x frames x bits "
-            f"needs {needed}"
+            f"needs {needed}{declared}"
         )
     return ""
 
@@ -457,26 +617,104 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
         numbers = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return None
-    if len(numbers) != count or any(n != n for n in numbers):
+    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
         return None
     return numbers
 
 
-def _pair(value: Any) -> tuple[float, float] | None:
-    numbers = _floats(value, 2)
-    return (numbers[0], numbers[1]) if numbers else None
+MAX_COORDINATE_MM = 1e6
+"""Positions farther than this (1 km) from the scanner's origin are not positions."""
+MAX_PIXEL_SPACING_MM = 1e4
+_UNIT_TOLERANCE = 0.1
+"""How far an orientation vector may be from unit length, and from perpendicular."""
 
 
-def _triplet(value: Any) -> tuple[float, float, float] | None:
-    numbers = _floats(value, 3)
-    return (numbers[0], numbers[1], numbers[2]) if numbers else None
+@dataclass(frozen=True, slots=True)
+class _Check:
+    keyword: str
+    tag: str
+    count: int
+    what: str  # "is not <what>"
 
 
-def _sextet(value: Any) -> tuple[float, float, float, float, float, float] | None:
-    numbers = _floats(value, 6)
-    if not numbers:
+_POSITION = _Check("ImagePositionPatient", "(0020,0032)", 3, "a position")
+_ORIENTATION = _Check("ImageOrientationPatient", "(0020,0037)", 6, "an orientation")
+_SPACING = _Check("PixelSpacing", "(0028,0030)", 2, "a pixel spacing")
+_IMAGER_SPACING = _Check("ImagerPixelSpacing", "(0018,1164)", 2, "a pixel spacing")
+
+
+def _checked(
+    item: Dataset, check: _Check, notes: list[str]
+) -> tuple[float, ...] | None:
+    """Return a geometry value of ``item``, or None (with a note) when it cannot be right.
+
+    Absent or empty: None without a note. Otherwise the value must be ``count`` finite
+    numbers that make sense: positions within :data:`MAX_COORDINATE_MM`, spacings above
+    0 mm, orientation vectors of unit length and perpendicular.
+    """
+    try:
+        value = item.get(check.keyword)
+    except (ValueError, TypeError, KeyError, NotImplementedError) as error:
+        notes.append(f"{check.keyword} {check.tag} unreadable ({error}): ignored")
         return None
-    return (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, pydicom.multival.MultiValue) and len(value) == 0:
+        return None
+    numbers = _floats(value, check.count)
+    problem = (
+        f"not {check.count} finite numbers"
+        if numbers is None
+        else _nonsense(check, numbers)
+    )
+    if problem:
+        notes.append(
+            f"{check.keyword} {check.tag} {_shown(value)} is not {check.what} "
+            f"({problem}): ignored"
+        )
+        return None
+    return numbers
+
+
+def _nonsense(check: _Check, numbers: tuple[float, ...]) -> str:
+    """Say why finite numbers still cannot be the value ('' when they can)."""
+    if check is _POSITION:
+        far = any(abs(n) > MAX_COORDINATE_MM for n in numbers)
+        return f"beyond {MAX_COORDINATE_MM:g} mm" if far else ""
+    if check is _ORIENTATION:
+        return _orientation_problem(numbers)
+    if not all(0 < n <= MAX_PIXEL_SPACING_MM for n in numbers):
+        return "each value must be above 0 mm"
+    return ""
+
+
+def _orientation_problem(numbers: tuple[float, ...]) -> str:
+    row, column = numbers[:3], numbers[3:]
+    lengths = [math.sqrt(sum(v * v for v in vector)) for vector in (row, column)]
+    if min(lengths) < 1 - _UNIT_TOLERANCE or max(lengths) > 1 + _UNIT_TOLERANCE:
+        return "zero or not unit direction vectors"
+    cosine = sum(a * b for a, b in zip(row, column, strict=True)) / (
+        lengths[0] * lengths[1]
+    )
+    return (
+        "parallel or not perpendicular vectors" if abs(cosine) > _UNIT_TOLERANCE else ""
+    )
+
+
+def _pair(value: tuple[float, ...] | None) -> tuple[float, float] | None:
+    return (value[0], value[1]) if value else None
+
+
+def _triplet(value: tuple[float, ...] | None) -> tuple[float, float, float] | None:
+    return (value[0], value[1], value[2]) if value else None
+
+
+def _sextet(
+    value: tuple[float, ...] | None,
+) -> tuple[float, float, float, float, float, float] | None:
+    if not value:
+        return None
+    return (value[0], value[1], value[2], value[3], value[4], value[5])
 
 
 def time_to_seconds(value: Any) -> float | None:
@@ -504,7 +742,9 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def _geometry(item: Dataset | None, fallback: FrameGeometry) -> FrameGeometry:
+def _geometry(
+    item: Dataset | None, fallback: FrameGeometry, notes: list[str]
+) -> FrameGeometry:
     if item is None:
         return fallback
     position = fallback.position
@@ -512,40 +752,46 @@ def _geometry(item: Dataset | None, fallback: FrameGeometry) -> FrameGeometry:
     spacing = fallback.pixel_spacing
     plane = item.get("PlanePositionSequence")
     if plane:
-        position = _triplet(plane[0].get("ImagePositionPatient")) or position
+        position = _triplet(_checked(plane[0], _POSITION, notes)) or position
     orient = item.get("PlaneOrientationSequence")
     if orient:
-        orientation = _sextet(orient[0].get("ImageOrientationPatient")) or orientation
+        orientation = _sextet(_checked(orient[0], _ORIENTATION, notes)) or orientation
     measures = item.get("PixelMeasuresSequence")
     if measures:
-        spacing = _pair(measures[0].get("PixelSpacing")) or spacing
+        spacing = _pair(_checked(measures[0], _SPACING, notes)) or spacing
     return FrameGeometry(position, orientation, spacing)
 
 
-def _frames(dataset: Dataset) -> tuple[tuple[FrameGeometry, ...], str]:
+def _frames(dataset: Dataset) -> tuple[tuple[FrameGeometry, ...], str, tuple[str, ...]]:
+    """Return each frame's geometry, where the pixel spacing came from, and notes."""
+    notes: list[str] = []
     spacing_source = "PixelSpacing"
-    spacing = _pair(dataset.get("PixelSpacing"))
+    spacing = _pair(_checked(dataset, _SPACING, notes))
     if spacing is None:
-        spacing = _pair(dataset.get("ImagerPixelSpacing"))
+        spacing = _pair(_checked(dataset, _IMAGER_SPACING, notes))
         spacing_source = "ImagerPixelSpacing" if spacing else ""
     base = FrameGeometry(
-        _triplet(dataset.get("ImagePositionPatient")),
-        _sextet(dataset.get("ImageOrientationPatient")),
+        _triplet(_checked(dataset, _POSITION, notes)),
+        _sextet(_checked(dataset, _ORIENTATION, notes)),
         spacing,
     )
-    n_frames = _int_or_none(dataset, "NumberOfFrames") or 1
+    n_frames = _frame_count(dataset)
+    if isinstance(n_frames, str):  # refused before; never reached for a usable file
+        raise ValueError(n_frames)
     shared_sequence = dataset.get("SharedFunctionalGroupsSequence")
     per_frame = dataset.get("PerFrameFunctionalGroupsSequence")
     if not per_frame and not shared_sequence:
-        return (base,) * n_frames, spacing_source
-    shared = _geometry(shared_sequence[0] if shared_sequence else None, base)
+        return (base,) * n_frames, spacing_source, tuple(notes)
+    shared = _geometry(shared_sequence[0] if shared_sequence else None, base, notes)
     frames = tuple(
-        _geometry(per_frame[k] if per_frame and k < len(per_frame) else None, shared)
+        _geometry(
+            per_frame[k] if per_frame and k < len(per_frame) else None, shared, notes
+        )
         for k in range(n_frames)
     )
     if frames and frames[0].pixel_spacing is not None and spacing is None:
         spacing_source = "PixelMeasuresSequence"
-    return frames, spacing_source
+    return frames, spacing_source, tuple(dict.fromkeys(notes))
 
 
 def _header_from(path: Path, dataset: Dataset) -> FileHeader:
@@ -557,7 +803,7 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
         )
         if not dataset.is_little_endian:
             syntax = ExplicitVRBigEndian
-    frames, spacing_source = _frames(dataset)
+    frames, spacing_source, notes = _frames(dataset)
     acquisition = time_to_seconds(dataset.get("AcquisitionTime"))
     if acquisition is None:
         acquisition = time_to_seconds(str(dataset.get("AcquisitionDateTime") or "")[8:])
@@ -599,4 +845,5 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
         study_time=_text(dataset, "StudyTime"),
         accession_number=_text(dataset, "AccessionNumber"),
         study_id=_text(dataset, "StudyID"),
+        notes=notes,
     )

@@ -24,7 +24,9 @@ rescales. Never a float64 copy of the whole volume.
 
 The affine comes from the slice positions (first to last, divided by ``n - 1``), so gantry
 tilt shears the volume correctly. A series with several images per position (4-D) or with
-duplicate positions is refused with :class:`VolumeLoadError`. A series with non-uniform
+duplicate positions is refused with :class:`VolumeLoadError`, and so is a geometry that
+gives no finite, invertible affine (a zero PixelSpacing or slice step, zero or parallel
+orientation vectors in a hand-made series). A series with non-uniform
 spacing or missing slices loads with that mean step (its ``warnings`` say so: distances
 across slices are then approximate; in-plane measurements are exact).
 
@@ -52,6 +54,7 @@ from mrecist_reader.imaging.fastpath import (
     _read_recorded,
     _read_with_layout,
 )
+from mrecist_reader.imaging.files import open_regular
 from mrecist_reader.imaging.geometry import (
     series_affine,
 )
@@ -135,6 +138,12 @@ class VolumeLoader:
         self._cancelled = threading.Event()
         self._done = 0
         first, self._layout = _probe(series.files[0], series.frames[0])
+        if (first.rows, first.columns) != (series.rows, series.columns):
+            raise VolumeLoadError(
+                f"{first.path}: image size {first.columns}x{first.rows} differs from "
+                f"the series' {series.columns}x{series.rows} (the file changed since "
+                "the scan?)"
+            )
         self._dtype = _output_dtype(first)
         try:
             self._array: npt.NDArray[Any] = np.empty(
@@ -240,10 +249,13 @@ class VolumeLoader:
         if not described[0].has_meta:
             options["transfer_syntax_uid"] = UID(described[0].syntax)
         try:
-            decoded = iter_pixels(str(path), indices=frames, **options)
-            for index, pixels, stored in zip(by_frame, described, decoded, strict=True):
-                self._store(index, pixels, as_grey(stored, pixels.samples))
-        except (RuntimeError, NotImplementedError, ValueError, TypeError):
+            with open_regular(path) as stream:
+                decoded = iter_pixels(stream, indices=frames, **options)
+                for index, pixels, stored in zip(
+                    by_frame, described, decoded, strict=True
+                ):
+                    self._store(index, pixels, as_grey(stored, pixels.samples))
+        except (RuntimeError, NotImplementedError, ValueError, TypeError, OSError):
             logger.debug("frame-by-frame decoding of %s", path, exc_info=True)
             for index in by_frame:
                 if index not in self._stored:
@@ -387,7 +399,7 @@ class VolumeLoader:
                 array[self._slot[index]] = values
         return Volume(
             array=array,
-            affine=series_affine(self.series, self._positions),
+            affine=_checked_affine(self.series, self._positions),
             sop_instance_uids=self.series.slice_sop_instance_uids,
             series=self.series,
         )
@@ -401,6 +413,28 @@ class VolumeLoader:
         raise VolumeLoadError(
             f"{self.series.files[index]}: cannot load this image: {error}"
         ) from error
+
+
+def _checked_affine(
+    series: SeriesInfo, positions: list[tuple[float, float, float] | None]
+) -> npt.NDArray[np.float64]:
+    """Return the series' affine; refuse one that is not finite or not invertible.
+
+    A zero or negative PixelSpacing, a zero slice step or zero or parallel orientation
+    vectors (a hand-made or damaged series) would give a volume without a size:
+    distances of 0 mm, or NaN, and no way back from millimetres to voxels.
+    """
+    with np.errstate(all="ignore"):
+        affine = series_affine(series, positions)
+        determinant = float(np.linalg.det(affine[:3, :3]))
+    if not np.all(np.isfinite(affine)) or abs(determinant) < 1e-9:
+        raise VolumeLoadError(
+            f"{series.files[0].parent}: series {series.series_description!r} has no "
+            f"usable geometry (PixelSpacing {series.pixel_spacing_mm}, orientation "
+            f"{series.image_orientation}, slice spacing {series.slice_spacing_mm}): "
+            "distances could not be measured"
+        )
+    return affine
 
 
 def _multi_frame_groups(

@@ -7,9 +7,17 @@ plugins), then GDCM for what they cannot decode. The output dtype is planned fro
 header (stored dtype, int16, int32 or float32) and each slice's actual range checked
 where the header alone does not prove it fits. The modality LUT (rescale or Modality LUT
 Sequence) is applied in place.
+
+Nothing in a header is trusted before it is checked: the pixel bytes a frame declares
+are compared with the file's bytes before anything is allocated
+(:mod:`mrecist_reader.imaging.limits`), and every value the decoding needs (Rows,
+Columns, bits, NumberOfFrames, the rescale) that is missing, unreadable, not finite or
+would blank the image (RescaleSlope 0) is a :class:`VolumeLoadError` naming the file and
+the tag, never an internal exception. Only regular files are opened.
 """
 
 import functools
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +38,8 @@ from mrecist_reader.core.errors import (
 from mrecist_reader.imaging.dicom_elements import (
     native_pixel_element,
 )
+from mrecist_reader.imaging.files import is_regular_file, open_regular
+from mrecist_reader.imaging.limits import declared_pixel_bytes, pixel_size_problem
 
 
 class VolumeLoadError(MrecistError):
@@ -64,26 +74,107 @@ class _Pixels:
 
 
 def _ds(text: Any, default: float) -> float:
+    """Return a DS value (the first of several) as a float; ``default`` when unusable."""
     try:
-        return float(str(text).split("\\")[0]) if text not in (None, "") else default
+        value = float(str(text).split("\\")[0]) if text not in (None, "") else default
     except ValueError:
         return default
+    return value if math.isfinite(value) else default
+
+
+MAX_COORDINATE_MM = 1e6
+"""A position farther than this from the scanner's origin is not a position."""
 
 
 def _ds_triplet(text: Any) -> tuple[float, float, float] | None:
+    """Return a position (3 finite values within :data:`MAX_COORDINATE_MM`) or None."""
     if not text:
         return None
     try:
         values = [float(v) for v in str(text).split("\\")]
     except ValueError:
         return None
-    return (values[0], values[1], values[2]) if len(values) == 3 else None
+    if len(values) != 3 or not all(abs(v) <= MAX_COORDINATE_MM for v in values):
+        return None  # also NaN and infinities, which fail every comparison
+    return (values[0], values[1], values[2])
+
+
+_TAGS = {
+    "Rows": "(0028,0010)",
+    "Columns": "(0028,0011)",
+    "SamplesPerPixel": "(0028,0002)",
+    "BitsAllocated": "(0028,0100)",
+    "BitsStored": "(0028,0101)",
+    "PixelRepresentation": "(0028,0103)",
+    "NumberOfFrames": "(0028,0008)",
+    "RescaleSlope": "(0028,1053)",
+    "RescaleIntercept": "(0028,1052)",
+}
+
+
+def _value(item: Any, keyword: str, path: Path) -> Any:
+    """Return an element's value, or raise VolumeLoadError naming the file and tag."""
+    try:
+        return item.get(keyword)
+    except (ValueError, TypeError, KeyError, NotImplementedError) as error:
+        raise VolumeLoadError(
+            f"{path}: {keyword} {_TAGS.get(keyword, '')} cannot be read: {error}"
+        ) from error
+
+
+def _whole(
+    item: Any, keyword: str, path: Path, *, default: int | None, low: int, high: int
+) -> int:
+    """Return a whole-number element within ``low..high`` (``default`` when absent)."""
+    value = _value(item, keyword, path)
+    if value is None or str(value).strip() == "":
+        if default is None:
+            raise VolumeLoadError(f"{path}: {keyword} {_TAGS[keyword]} is missing")
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise VolumeLoadError(
+            f"{path}: {keyword} {_TAGS[keyword]} {str(value)[:40]!r} is not usable "
+            f"(expected a whole number from {low} to {high})"
+        )
+    return number
+
+
+def _rescale_value(item: Any, keyword: str, path: Path, default: float) -> float:
+    """Return RescaleSlope or RescaleIntercept; refuse what would blank the image."""
+    value = _value(item, keyword, path)
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        value = value[0] if len(value) else None
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        number = float(str(value))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or abs(number) > 1e15:
+        raise VolumeLoadError(
+            f"{path}: {keyword} {_TAGS[keyword]} {str(value)[:40]!r} is not a finite "
+            "number: the image cannot be rescaled"
+        )
+    if keyword == "RescaleSlope" and number == 0:
+        raise VolumeLoadError(
+            f"{path}: {keyword} {_TAGS[keyword]} is 0: every pixel would have the same "
+            "value (a blank image)"
+        )
+    return number
 
 
 # ---------------------------------------------------------------- pydicom path
 
 
-def _read_header_dataset(path: Path) -> Any:
+_Header = tuple[Any, int | None, int]
+"""A parsed header (no pixels), the native Pixel Data value offset, the file's size."""
+
+
+def _read_header_dataset(path: Path) -> _Header:
     """Return the pydicom header (no pixels) of ``path`` (cached while unchanged)."""
     try:
         stat = path.stat()
@@ -93,22 +184,33 @@ def _read_header_dataset(path: Path) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_header(path: Path, mtime_ns: int, size: int) -> Any:
+def _cached_header(path: Path, mtime_ns: int, size: int) -> _Header:
     """Parse a header once: multi-frame files are asked for frame after frame."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    del mtime_ns, size  # cache key only
+    del mtime_ns  # cache key only
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             dataset = pydicom.dcmread(stream, stop_before_pixels=True, force=True)
             element_offset = stream.tell()  # dcmread stops right before Pixel Data
             element = stream.read(12)
-    except (InvalidDicomError, OSError, ValueError, EOFError, struct.error) as error:
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    except (
+        InvalidDicomError,
+        ValueError,
+        EOFError,
+        struct.error,
+        NotImplementedError,
+        KeyError,
+        TypeError,
+        IndexError,
+        OverflowError,
+    ) as error:
         raise VolumeLoadError(f"{path}: cannot read the header: {error}") from error
-    return dataset, _native_pixel_offset(
-        dataset, stream_offset=element_offset, raw=element
-    )
+    offset = _native_pixel_offset(dataset, stream_offset=element_offset, raw=element)
+    return dataset, offset, size
 
 
 def _native_pixel_offset(dataset: Any, *, stream_offset: int, raw: bytes) -> int | None:
@@ -122,15 +224,37 @@ def _pydicom_probe(path: Path, frame: int) -> _Pixels:
     return _pixels_from_dataset(_read_header_dataset(path), path, frame)
 
 
-def _pixels_from_dataset(
-    header: tuple[Any, int | None], path: Path, frame: int
-) -> _Pixels:
+def _pixels_from_dataset(header: _Header, path: Path, frame: int) -> _Pixels:
     """Return one frame's pixel description from a pydicom header.
 
     Native little-endian monochrome frames get a byte ``offset`` (read directly, even
     inside enhanced multi-frame files); others are left to pydicom's decoders.
+
+    Raises
+    ------
+    VolumeLoadError
+        Naming the file and the tag when a value the decoding needs is missing or
+        unusable, or when the pixels declared cannot come from the file's bytes.
+
     """
-    dataset, pixel_offset = header
+    try:
+        return _describe_frame(header, path, frame)
+    except VolumeLoadError:
+        raise
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        NotImplementedError,
+        OverflowError,
+    ) as error:
+        raise VolumeLoadError(f"{path}: unusable DICOM header: {error}") from error
+
+
+def _describe_frame(header: _Header, path: Path, frame: int) -> _Pixels:
+    dataset, pixel_offset, file_size = header
     meta = dataset.get("file_meta")
     syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     has_meta = bool(syntax)
@@ -140,9 +264,9 @@ def _pixels_from_dataset(
         )
         if not dataset.is_little_endian:
             syntax = ExplicitVRBigEndian
-    slope, intercept = _frame_rescale(dataset, frame)
+    slope, intercept = _frame_rescale(dataset, frame, path)
     position = _frame_position(dataset, frame)
-    samples = int(dataset.get("SamplesPerPixel", 1) or 1)
+    samples = _whole(dataset, "SamplesPerPixel", path, default=1, low=0, high=4) or 1
     if samples not in (1, 3):
         raise VolumeLoadError(
             f"{path}: images with {samples} samples per pixel are not supported "
@@ -151,8 +275,32 @@ def _pixels_from_dataset(
     if samples == 3:
         slope, intercept = 1.0, 0.0  # colour values have no modality rescale
     lut = dataset if "ModalityLUTSequence" in dataset and samples == 1 else None
-    rows, columns = int(dataset.Rows), int(dataset.Columns)
-    bits = int(dataset.get("BitsAllocated", 16) or 16)
+    rows = _whole(dataset, "Rows", path, default=None, low=1, high=65535)
+    columns = _whole(dataset, "Columns", path, default=None, low=1, high=65535)
+    bits = _whole(dataset, "BitsAllocated", path, default=16, low=0, high=64) or 16
+    if bits not in (8, 16, 32):
+        raise VolumeLoadError(
+            f"{path}: BitsAllocated (0028,0100) {bits} is not supported (expected 8, "
+            "16 or 32 bits per pixel)"
+        )
+    bits_stored = _whole(dataset, "BitsStored", path, default=bits, low=1, high=bits)
+    frames = _whole(dataset, "NumberOfFrames", path, default=1, low=1, high=1 << 31)
+    if frame >= frames:
+        raise VolumeLoadError(
+            f"{path}: frame {frame + 1} asked for, NumberOfFrames (0028,0008) is {frames}"
+        )
+    declared = declared_pixel_bytes(
+        rows, columns, samples=samples, bits_allocated=bits, frames=frames
+    )
+    if str(dataset.get("PhotometricInterpretation", "")) == "YBR_FULL_422":
+        declared = declared * 2 // 3  # chroma is stored for every other pixel
+    _check_declared_size(
+        path,
+        declared,
+        frames=frames,
+        syntax=syntax,
+        available=file_size - (pixel_offset or 0),
+    )
     direct = (
         pixel_offset is not None
         and lut is None
@@ -166,8 +314,9 @@ def _pixels_from_dataset(
         rows=rows,
         columns=columns,
         bits_allocated=bits,
-        bits_stored=int(dataset.get("BitsStored", bits) or bits),
-        signed=int(dataset.get("PixelRepresentation", 0) or 0) == 1,
+        bits_stored=bits_stored,
+        signed=_whole(dataset, "PixelRepresentation", path, default=0, low=0, high=1)
+        == 1,
         samples=samples,
         slope=slope,
         intercept=intercept,
@@ -180,9 +329,35 @@ def _pixels_from_dataset(
     )
 
 
-def _frame_rescale(dataset: Any, frame: int) -> tuple[float, float]:
-    slope = _ds(dataset.get("RescaleSlope"), 1.0)
-    intercept = _ds(dataset.get("RescaleIntercept"), 0.0)
+_UNCOMPRESSED = frozenset(
+    {ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian}
+)
+
+
+def _check_declared_size(
+    path: Path, declared: int, *, frames: int, syntax: str, available: int
+) -> None:
+    """Refuse, before anything is allocated, pixels the file's bytes cannot hold.
+
+    ``available`` is the file's size after the Pixel Data element's header (the whole
+    file when its offset is unknown).
+    """
+    compressed = syntax not in _UNCOMPRESSED
+    problem = pixel_size_problem(
+        declared, frames=frames, file_size=available, compressed=compressed
+    )
+    if not problem and not compressed and declared > available:
+        problem = (
+            f"Rows x Columns x samples x bits x frames declare {declared} bytes of "
+            f"pixels, the file holds {available} (truncated or a false header)"
+        )
+    if problem:
+        raise VolumeLoadError(f"{path}: {problem}")
+
+
+def _frame_rescale(dataset: Any, frame: int, path: Path) -> tuple[float, float]:
+    slope = _rescale_value(dataset, "RescaleSlope", path, 1.0)
+    intercept = _rescale_value(dataset, "RescaleIntercept", path, 0.0)
     for sequence_name, index in (
         ("SharedFunctionalGroupsSequence", 0),
         ("PerFrameFunctionalGroupsSequence", frame),
@@ -192,22 +367,36 @@ def _frame_rescale(dataset: Any, frame: int) -> tuple[float, float]:
             continue
         transform = groups[index].get("PixelValueTransformationSequence")
         if transform:
-            slope = _ds(transform[0].get("RescaleSlope"), slope)
-            intercept = _ds(transform[0].get("RescaleIntercept"), intercept)
+            slope = _rescale_value(transform[0], "RescaleSlope", path, slope)
+            intercept = _rescale_value(
+                transform[0], "RescaleIntercept", path, intercept
+            )
     return slope, intercept
 
 
 def _frame_position(dataset: Any, frame: int) -> tuple[float, float, float] | None:
-    groups = dataset.get("PerFrameFunctionalGroupsSequence")
-    if groups and frame < len(groups):
-        plane = groups[frame].get("PlanePositionSequence")
-        if plane and plane[0].get("ImagePositionPatient"):
-            values = [float(v) for v in plane[0].ImagePositionPatient]
-            return (values[0], values[1], values[2])
-    position = dataset.get("ImagePositionPatient")
-    if position and len(position) == 3:
-        return (float(position[0]), float(position[1]), float(position[2]))
-    return None
+    """Return a frame's position; None when absent or not a position (not finite...)."""
+    try:
+        groups = dataset.get("PerFrameFunctionalGroupsSequence")
+        if groups and frame < len(groups):
+            plane = groups[frame].get("PlanePositionSequence")
+            if plane and plane[0].get("ImagePositionPatient"):
+                return _position(plane[0].ImagePositionPatient)
+        return _position(dataset.get("ImagePositionPatient"))
+    except (ValueError, TypeError, KeyError, NotImplementedError):
+        return None  # unreadable: the position scan recorded (if any) is used
+
+
+def _position(value: Any) -> tuple[float, float, float] | None:
+    if not value or len(value) != 3:
+        return None
+    try:
+        values = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    if not all(abs(v) <= MAX_COORDINATE_MM for v in values):
+        return None
+    return (values[0], values[1], values[2])
 
 
 def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
@@ -223,10 +412,16 @@ def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
         ):  # pydicom inflates whole datasets only
             import pydicom
 
-            dataset = pydicom.dcmread(pixels.path, force=True)
+            with open_regular(pixels.path) as stream:
+                dataset = pydicom.dcmread(stream, force=True)
             return as_grey(pixel_array(dataset, index=pixels.frame), pixels.samples)
-        decoded = pixel_array(str(pixels.path), index=pixels.frame, **options)
+        with open_regular(pixels.path) as stream:
+            decoded = pixel_array(stream, index=pixels.frame, **options)
         return as_grey(decoded, pixels.samples)
+    except OSError as error:
+        raise VolumeLoadError(
+            f"{pixels.path}: cannot read the file: {error}"
+        ) from error
     except (
         RuntimeError,
         NotImplementedError,
@@ -278,6 +473,8 @@ def _decode_with_gdcm(pixels: _Pixels) -> npt.NDArray[Any]:
 def _gdcm_frame(pixels: _Pixels) -> npt.NDArray[Any]:
     import gdcm
 
+    if not is_regular_file(pixels.path):  # GDCM opens by name: check it first
+        raise VolumeLoadError(f"{pixels.path}: not a regular file")
     reader = gdcm.ImageReader()
     reader.SetFileName(str(pixels.path))
     if not reader.Read():
@@ -480,7 +677,7 @@ def _read_native(stream: Any, pixels: _Pixels, target: npt.NDArray[Any]) -> None
 def _read_fast(pixels: _Pixels, target: npt.NDArray[Any]) -> None:
     """Open the file, seek to the frame and read it (see :func:`_read_native`)."""
     assert pixels.offset is not None
-    with pixels.path.open("rb", buffering=0) as stream:
+    with open_regular(pixels.path, buffering=0) as stream:
         stream.seek(pixels.offset)
         _read_native(stream, pixels, target)
 
