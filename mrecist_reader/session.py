@@ -51,6 +51,7 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.pseudonym import rekeyed
 from mrecist_reader.core.read_edits import (
     find_lesion,
     next_lesion_id,
@@ -85,6 +86,7 @@ __all__ = [
     "available_reads",
     "open_database",
     "stored_reads",
+    "stored_subject_id",
     "verify_database",
 ]
 
@@ -144,6 +146,16 @@ def verify_database(
     truncated or rewritten.
     """
     return repository.integrity_problems(since=known_head)
+
+
+def stored_subject_id(repository: ReadRepository, subject_id: str) -> str:
+    """Return the subject ID as the database stores and exports it.
+
+    An unkeyed pseudonym (``patient-`` + 8 hex digits, from a PatientID) becomes its
+    keyed form with the database's secret; the worklist shows this form so that it
+    matches the stored reads (issue 21, item 6). Other subject IDs are unchanged.
+    """
+    return rekeyed(subject_id, repository.pseudonym_key())
 
 
 def available_reads(
@@ -256,6 +268,7 @@ class ReadSession:
         """
         if not key.reader_id.strip():
             raise MrecistError("enter your reader ID before opening a read")
+        key = repository.keyed(key)  # an unkeyed pseudonym is stored keyed (item 6)
         stored = repository.load(key, viewer=Viewer(key.reader_id, key.read_type))
         if stored is not None:
             if stored.protocol_profile != profile.name:

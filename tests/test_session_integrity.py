@@ -47,3 +47,21 @@ def test_a_trail_that_no_longer_extends_the_known_head_is_flagged(
         problems = verify_database(repository, known_head=known)
     assert any("has no history" in p for p in problems)
     assert any("fewer than the 1 of the earlier head" in p for p in problems)
+
+
+def test_a_read_opened_on_an_unkeyed_pseudonym_is_stored_keyed(tmp_path: Path) -> None:
+    from mrecist_reader.core.model import ReadKey, ReadType
+    from mrecist_reader.core.pseudonym import legacy_pseudonym
+    from mrecist_reader.resources import load_profile
+    from mrecist_reader.session import ReadSession, stored_subject_id
+
+    unkeyed = legacy_pseudonym("1234567")
+    with open_database(f"sqlite:///{tmp_path / 'reads.db'}") as repository:
+        key = ReadKey("NCT06779461", unkeyed, "R1", ReadType.CENTRAL)
+        session = ReadSession.open(
+            repository, key, site_id="", profile=load_profile("nct06779461")
+        )
+        shown = stored_subject_id(repository, unkeyed)
+        assert session.read.key.subject_id == shown != unkeyed
+        assert [r.key.subject_id for r in repository.all_reads()] == [shown]
+        assert session.audit_trail()

@@ -6,6 +6,7 @@ audit trail in the same transaction as the change it records, and retries briefl
 another process holds the SQLite write lock.
 """
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
+from mrecist_reader.core.pseudonym import rekeyed
 from mrecist_reader.storage.audit import (
     Actor,
     AuditEntry,
@@ -60,6 +62,7 @@ from mrecist_reader.storage.mapping import (
     read_key_of,
     to_read,
 )
+from mrecist_reader.storage.secrets import pseudonym_key
 from mrecist_reader.storage.tables import ReadRow
 from mrecist_reader.storage.trail import (
     append_audit,
@@ -142,6 +145,7 @@ class ReadRepository:
             ) from error
         self._with_retry(lambda: upgrade_schema(self._engine))
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._pseudonym_key: bytes | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -173,7 +177,8 @@ class ReadRepository:
                 f"reader {viewer.reader_id} ({viewer.read_type}) may not open the "
                 f"{key.read_type} read of subject {key.subject_id} by {key.reader_id}"
             )
-        return self._run(lambda session: self._load_in(session, key))
+        stored_key = self.keyed(key)
+        return self._run(lambda session: self._load_in(session, stored_key))
 
     def list_reads(self, viewer: Viewer) -> tuple[ReadKey, ...]:
         """Return the keys of the reads ``viewer`` may see, sorted by study and subject."""
@@ -191,7 +196,11 @@ class ReadRepository:
         return self._run(load_all)
 
     def save(self, read: Read, entries: Sequence[AuditEntry], *, actor: Actor) -> None:
-        """Store ``read`` (replacing its stored state) and its audit entries at once."""
+        """Store ``read`` (replacing its stored state) and its audit entries at once.
+
+        An unkeyed pseudonym subject ID is stored in its keyed form (:meth:`keyed`).
+        """
+        read = self._keyed_read(read)
 
         def write(session: Session) -> None:
             row = find_read_row(session, read.key) or new_read_row(session, read)
@@ -245,17 +254,41 @@ class ReadRepository:
 
         """
 
+        keyed = [self._keyed_read(read) for read in reads]
+
         def write(session: Session) -> ImportOutcome:
             tampered = _integrity_problems(session, None)
             if tampered:
                 raise DatabaseTampered(tuple(tampered))
-            plans = plan_imports(session, reads, replace_reads=replace_reads)
+            plans = plan_imports(session, keyed, replace_reads=replace_reads)
             conflicts = plan_conflicts(plans, now=now or now_utc())
             if conflicts:
                 raise SignedReadConflict(tuple(conflicts))
             return store_plans(session, plans, actor=actor, source=source)
 
         return self._run(write, writes=True)
+
+    # ------------------------------------------------------------------ pseudonyms
+    def pseudonym_key(self) -> bytes:
+        """Return this database's pseudonym secret (never export, show or log it).
+
+        For :func:`mrecist_reader.core.pseudonym.keyed_pseudonym`: the subject name
+        of a PatientID in this database.
+        """
+        if self._pseudonym_key is None:
+            self._pseudonym_key = self._run(pseudonym_key)
+        return self._pseudonym_key
+
+    def keyed(self, key: ReadKey) -> ReadKey:
+        """Return ``key`` as stored: an unkeyed pseudonym replaced by its keyed form."""
+        subject_id = rekeyed(key.subject_id, self.pseudonym_key())
+        if subject_id == key.subject_id:
+            return key
+        return dataclasses.replace(key, subject_id=subject_id)
+
+    def _keyed_read(self, read: Read) -> Read:
+        key = self.keyed(read.key)
+        return read if key is read.key else dataclasses.replace(read, key=key)
 
     # ------------------------------------------------------------------ audit
     def audit_trail(self) -> tuple[AuditRecord, ...]:

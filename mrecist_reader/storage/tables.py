@@ -238,3 +238,15 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class DatabaseSecretRow(Base):
+    """A secret of this database (schema 4): never exported, never logged.
+
+    ``pseudonym_key`` (hex) keys the HMAC of subject pseudonyms
+    (:mod:`mrecist_reader.core.pseudonym`).
+    """
+
+    __tablename__ = "database_secrets"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -30,6 +30,9 @@ from mrecist_reader.storage.audit import (
 from mrecist_reader.storage.mapping import now_utc, read_key_of, to_read
 from mrecist_reader.storage.tables import AuditHeadRow, AuditRow, ReadRow
 
+RENAME_ACTION = "rename_read"
+"""The entry recording that a read is named differently from then on (new_value)."""
+
 
 def read_ref(key: ReadKey) -> str:
     """Return the text naming a read in the audit trail and in messages."""
@@ -125,6 +128,8 @@ def recorded_contents(records: Sequence[AuditRecord]) -> dict[str, tuple[int, st
     """Return, per read, the last entry (id, content text) that recorded its content."""
     latest: dict[str, tuple[int, str]] = {}
     for record in records:
+        if record.action == RENAME_ACTION:  # the read lives on under new_value
+            latest.pop(record.read_ref, None)
         if record.content:
             latest[record.read_ref] = (record.event_id, record.content)
     return latest

@@ -124,7 +124,7 @@ def test_a_database_from_a_newer_version_is_refused_clearly(tmp_path):
         ReadRepository(f"sqlite:///{path}")
 
 
-def database_at(url: str, revision: str) -> None:
+def database_at(url: str, revision: str, subject_id: str = "S01") -> None:
     """Fill an empty database at an older ``revision`` with the first schema's read."""
     from alembic import command
 
@@ -138,13 +138,14 @@ def database_at(url: str, revision: str) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         for statement in ROWS:
-            connection.execute(text(statement))
-        digest = entry_hash(GENESIS_HASH, AUDIT)
-        columns = ", ".join([*AUDIT, "prev_hash", "hash"])
-        names = ", ".join(f":{k}" for k in [*AUDIT, "prev_hash", "hash"])
+            connection.execute(text(statement.replace("'S01'", f"'{subject_id}'")))
+        audit = {**AUDIT, "read_ref": AUDIT["read_ref"].replace("S01", subject_id)}
+        digest = entry_hash(GENESIS_HASH, audit)
+        columns = ", ".join([*audit, "prev_hash", "hash"])
+        names = ", ".join(f":{k}" for k in [*audit, "prev_hash", "hash"])
         connection.execute(
             text(f"INSERT INTO audit_events ({columns}) VALUES ({names})"),
-            {**AUDIT, "prev_hash": GENESIS_HASH, "hash": digest},
+            {**audit, "prev_hash": GENESIS_HASH, "hash": digest},
         )
         connection.execute(
             text("INSERT INTO audit_head VALUES (1, 1, :hash)"), {"hash": digest}
@@ -168,3 +169,21 @@ def test_a_schema_2_database_gets_content_hashes_on_opening(shared_db_url):
     with ReadRepository(shared_db_url) as repository:
         (problem,) = repository.integrity_problems()
     assert "timepoint BASELINE (index 0) was changed outside the application" in problem
+
+
+def test_unkeyed_pseudonyms_are_rekeyed_on_upgrade_and_the_renames_audited(
+    shared_db_url,
+):
+    from mrecist_reader.core.pseudonym import legacy_pseudonym, rekeyed
+
+    unkeyed = legacy_pseudonym("1234567")
+    database_at(shared_db_url, "0002", subject_id=unkeyed)
+    with ReadRepository(shared_db_url) as repository:
+        (read,) = repository.all_reads()
+        key = repository.pseudonym_key()
+        trail = repository.audit_trail()
+        assert repository.integrity_problems() == ()
+    assert read.key.subject_id == rekeyed(unkeyed, key) != unkeyed
+    (rename,) = [e for e in trail if e.action == "rename_read"]
+    assert rename.old_value == f"NCT06779461/{unkeyed}/R1/local"
+    assert rename.new_value == f"NCT06779461/{read.key.subject_id}/R1/local"
