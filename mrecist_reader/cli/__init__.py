@@ -34,8 +34,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mrecist_reader.cli.import_reads",
     "mrecist_reader.cli.export",
     "mrecist_reader.cli.audit",
+    "mrecist_reader.cli.endpoints",
 )
-COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit")
+COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit", "endpoints")
 
 
 GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"
