@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.pseudonym import rekeyed
+from mrecist_reader.core.subject_ids import normalise_identifier
 from mrecist_reader.storage.audit import (
     Actor,
     AuditEntry,
@@ -253,7 +254,6 @@ class ReadRepository:
             import never extends a broken trail.
 
         """
-
         keyed = [self._keyed_read(read) for read in reads]
 
         def write(session: Session) -> ImportOutcome:
@@ -280,15 +280,36 @@ class ReadRepository:
         return self._pseudonym_key
 
     def keyed(self, key: ReadKey) -> ReadKey:
-        """Return ``key`` as stored: an unkeyed pseudonym replaced by its keyed form."""
-        subject_id = rekeyed(key.subject_id, self.pseudonym_key())
-        if subject_id == key.subject_id:
-            return key
-        return dataclasses.replace(key, subject_id=subject_id)
+        """Return ``key`` as stored: identifiers normalised, pseudonyms keyed.
+
+        The study, subject and reader IDs are normalised (NFC, stripped) and refused
+        with a hidden character (``core.subject_ids.normalise_identifier``, item 4);
+        an unkeyed pseudonym becomes its keyed form (item 6).
+
+        Raises
+        ------
+        InvalidIdentifier
+            When an ID holds an invisible or direction-control character.
+
+        """
+        subject_id = rekeyed(
+            normalise_identifier(key.subject_id, field="subject_id"),
+            self.pseudonym_key(),
+        )
+        stored = dataclasses.replace(
+            key,
+            study_id=normalise_identifier(key.study_id, field="study_id"),
+            subject_id=subject_id,
+            reader_id=normalise_identifier(key.reader_id, field="reader_id"),
+        )
+        return key if stored == key else stored
 
     def _keyed_read(self, read: Read) -> Read:
         key = self.keyed(read.key)
-        return read if key is read.key else dataclasses.replace(read, key=key)
+        site_id = normalise_identifier(read.site_id, field="site_id")
+        if key is read.key and site_id == read.site_id:
+            return read
+        return dataclasses.replace(read, key=key, site_id=site_id)
 
     # ------------------------------------------------------------------ audit
     def audit_trail(self) -> tuple[AuditRecord, ...]:

@@ -43,6 +43,7 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.subject_ids import identifier_problem
 from mrecist_reader.core.units import from_mm
 from mrecist_reader.core.validate import validate_read
 from mrecist_reader.transfer.columns import (
@@ -292,6 +293,21 @@ class _CellReader:
             )
         return value
 
+    def identifier(self, column: str, *, required: bool = False) -> str:
+        """Return an identifier cell normalised (NFC, stripped); refuse hidden characters.
+
+        The normalised value replaces the cell, so that rows are grouped into reads by
+        it (``" S01"`` and ``"S01"`` are one subject; issue 21, item 4).
+        """
+        value = unicodedata.normalize("NFC", self.row.cells[column]).strip()
+        self.row.cells[column] = value
+        if required and not value:
+            self.fail(column, f"{column} is empty (required)")
+        problem = identifier_problem(value, field=column)
+        if problem is not None:
+            self.fail(column, problem)
+        return value
+
     def choice(
         self, column: str, enum: type[_E], *, required: bool = True
     ) -> _E | None:
@@ -414,10 +430,10 @@ def _read_values(cells: _CellReader) -> dict[str, object]:
     if index is not None and index < 0:
         cells.fail("timepoint_index", f"timepoint_index {index} is negative")
     return {
-        "study_id": cells.text("study_id", required=True),
-        "site_id": cells.text("site_id"),
-        "subject_id": cells.text("subject_id", required=True),
-        "reader_id": cells.text("reader_id", required=True),
+        "study_id": cells.identifier("study_id", required=True),
+        "site_id": cells.identifier("site_id"),
+        "subject_id": cells.identifier("subject_id", required=True),
+        "reader_id": cells.identifier("reader_id", required=True),
         "read_type": cells.choice("read_type", ReadType),
         "criteria": cells.choice("criteria", Criteria),
         "protocol_profile": cells.text("protocol_profile", required=True),
