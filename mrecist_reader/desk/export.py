@@ -14,7 +14,10 @@ What a read exports, whoever asks:
   read is blinded when the export is (``--blinded``, or the settings'
   ``blinded_export``). Blinded rows have no ``scan_date`` and no ``site_id``.
 - **Both files or neither**: every row is made before the first byte is written, and
-  the two files are replaced together (``transfer.atomic.atomic_write_all``).
+  the two files are replaced together (``transfer.atomic.atomic_write_all``); the
+  temporary files of an export that was killed are removed by the next one.
+- **Permissions**: the files follow the umask; an export holding a blinded read is
+  readable by its owner only (0600).
 - **The audit trail's head**: an export of a database's reads also writes
   ``audit_head.txt`` (the trail's entry count and last hash) in the same all-or-nothing
   step; ``mrecist-reader audit --verify --since audit_head.txt`` later proves that the
@@ -232,8 +235,14 @@ def export_reads(
         ]
     head = audit_head or getattr(reads, "audit_head", None)
     extra = {AUDIT_HEAD_FILE: head.to_text()} if isinstance(head, AuditHead) else {}
+    # A blinded export is readable by its owner only; otherwise the umask decides.
+    private = any(is_blinded(read, blinded=blinded) for read in ordered)
     paths = write_export_rows(
-        _usable_folder(Path(folder)), measurement_rows, response_rows, extra=extra
+        _usable_folder(Path(folder)),
+        measurement_rows,
+        response_rows,
+        extra=extra,
+        private=private,
     )
     result = ExportResult(
         paths=paths,

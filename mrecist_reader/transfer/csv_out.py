@@ -293,6 +293,7 @@ def write_export_rows(
     response_rows: Sequence[Row],
     *,
     extra: Mapping[str, str] | None = None,
+    private: bool = False,
 ) -> tuple[Path, Path]:
     """Write rows made beforehand as measurements.csv and responses.csv: both or neither.
 
@@ -306,6 +307,8 @@ def write_export_rows(
     extra
         Further text files written in the same all-or-nothing step (name -> text),
         e.g. ``audit_head.txt``.
+    private
+        Readable by the owner only (a blinded export); otherwise the umask decides.
 
     Returns
     -------
@@ -316,7 +319,7 @@ def write_export_rows(
     measurements, responses = (folder / name for name in EXPORT_FILES)
     others = dict(extra or {})
     paths = [measurements, responses, *(folder / name for name in others)]
-    with atomic_write_all(paths) as (first, second, *rest):
+    with atomic_write_all(paths, private=private) as (first, second, *rest):
         write_rows(first, MEASUREMENT_COLUMNS, measurement_rows)
         write_rows(second, RESPONSE_COLUMNS, response_rows)
         for stream, text in zip(rest, others.values(), strict=True):

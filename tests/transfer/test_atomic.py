@@ -51,9 +51,13 @@ def test_a_failing_writer_does_not_create_the_file(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_new_file_is_readable_by_others(tmp_path: Path) -> None:
-    with atomic_write(tmp_path / "new.csv") as stream:
-        stream.write("x\n")
+def test_a_new_file_is_readable_by_others_under_umask_022(tmp_path: Path) -> None:
+    saved = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "new.csv") as stream:
+            stream.write("x\n")
+    finally:
+        os.umask(saved)
     assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644
 
 
