@@ -74,3 +74,16 @@ package-test: package
 
 clean:
 	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
+
+# Demo of the trial endpoints (issue 18): a synthetic trial of 228 subjects in two arms
+# (up to 3 TACE sessions, a scan every 30 days) and its report, written to .local/report/.
+REPORT_DIR ?= .local/report
+.PHONY: report
+report: $(STAMP)
+	@echo "writing a synthetic trial (228 subjects) to $(REPORT_DIR)/trial…"
+	@$(BIN)/python -m mrecist_reader.analysis.synthetic $(REPORT_DIR)/trial
+	@echo "deriving the endpoints and writing the report…"
+	@$(BIN)/mrecist-reader endpoints --responses $(REPORT_DIR)/trial/responses.csv \
+		--treatments $(REPORT_DIR)/trial/treatments.csv --arms $(REPORT_DIR)/trial/arms.csv \
+		--protocol $(PROTOCOL) -o $(REPORT_DIR)/endpoints
+	@echo "report: $(REPORT_DIR)/endpoints/report.pdf"

@@ -35,6 +35,8 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
 """responses.csv's columns (data-transfer.md), spelled out: this module stands alone."""
 TREATMENT_COLUMNS = ("schema_version", "study_id", "subject_id", "treatment", "session",
                      "study_day")  # fmt: skip
+TIMEPOINTS = 6
+"""Baseline and five follow-ups at most."""
 _ORDER = {"CR": 0, "PR": 1, "SD": 2, "PD": 3, "NE": 4}
 
 
@@ -62,12 +64,12 @@ def _pct(value: int, reference: int) -> str:
 
 
 def _subject_rows(
-    rng: random.Random, subject_id: str, arm: str
+    rng: random.Random, subject_id: str, arm: str, *, complete: bool = False
 ) -> list[dict[str, str]]:
     """Return one subject's responses.csv rows (sums in tenths of a millimetre)."""
     effect = 0.08 if arm == ARMS[1] else 0.0
     baseline = rng.randrange(300, 1500)
-    scans = rng.choice((2, 3, 4, 5, 6, 6, 6, 6))
+    scans = TIMEPOINTS if complete else rng.choice((2, 3, 4, 5, 6, 6, 6, 6))
     rows: list[dict[str, str]] = []
     total, nadir, best, progressed = baseline, baseline, "", False
     equivocal_at = ""
@@ -118,7 +120,7 @@ def _subject_rows(
         row["read_status"] = "signed" if signed else "draft"
         row["signed_at"] = f"2026-0{1 + index % 9}-15T10:00:00Z" if signed else ""
         rows.append(row)
-        if progressed and rng.random() < 0.5:
+        if progressed and not complete and rng.random() < 0.5:
             break
     return rows
 
@@ -134,7 +136,9 @@ def _sessions(rng: random.Random) -> list[int]:
     return days
 
 
-def write_trial(folder: Path, *, subjects: int = 228, seed: int = 18) -> TrialFiles:
+def write_trial(
+    folder: Path, *, subjects: int = 228, seed: int = 18, complete: bool = False
+) -> TrialFiles:
     """Write responses.csv, treatments.csv and arms.csv of a synthetic trial.
 
     Parameters
@@ -143,6 +147,8 @@ def write_trial(folder: Path, *, subjects: int = 228, seed: int = 18) -> TrialFi
         Where to write (created when missing).
     subjects
         How many subjects (alternately in the two arms).
+    complete
+        Every subject has all 6 timepoints (no early drop-out): for benchmarks.
     seed
         The random seed: the same seed gives the same files.
 
@@ -167,7 +173,10 @@ def write_trial(folder: Path, *, subjects: int = 228, seed: int = 18) -> TrialFi
             "criteria": "mRECIST", "protocol_profile": "nct06779461",
             "software_version": "synthetic",
         }  # fmt: skip
-        responses += [common | row for row in _subject_rows(rng, subject_id, arm)]
+        responses += [
+            common | row
+            for row in _subject_rows(rng, subject_id, arm, complete=complete)
+        ]
         for session, day in enumerate(_sessions(rng), start=1):
             treatments.append(
                 {
