@@ -245,18 +245,29 @@ REASON_WIDTH = 110
 """Characters of a reason per listing line (longer reasons wrap)."""
 
 
-def _listing_rows(analysis: EndpointAnalysis) -> list[list[str]]:
-    rows: list[list[str]] = []
+def _listing_records(analysis: EndpointAnalysis) -> list[list[list[str]]]:
+    """Return each listing row with the lines its wrapped reason continues on."""
+    records: list[list[list[str]]] = []
     for row in analysis.subjects:
         c = subject_cells(row)
         wrapped = textwrap.wrap(c["reason"], REASON_WIDTH) or [""]
-        rows.append(
-            [c["subject_id"], c["arm"], c["endpoint"], c["timepoint"], c["study_day"],
-             c["basis_response"], c["endpoint_response"], c["responder"], c["status"],
-             wrapped[0]]
-        )  # fmt: skip
-        rows += [[""] * 9 + [more] for more in wrapped[1:]]
-    return rows
+        first = [
+            c["subject_id"], c["arm"], c["endpoint"], c["timepoint"], c["study_day"],
+            c["basis_response"], c["endpoint_response"], c["responder"], c["status"],
+            wrapped[0],
+        ]  # fmt: skip
+        records.append([first, *([""] * 9 + [more] for more in wrapped[1:])])
+    return records
+
+
+def _listing_pages(analysis: EndpointAnalysis, per_page: int) -> list[list[list[str]]]:
+    """Split the listing into pages; a row never leaves its reason's end behind."""
+    pages: list[list[list[str]]] = [[]]
+    for record in _listing_records(analysis):
+        if len(pages[-1]) + len(record) > per_page:
+            pages.append([])
+        pages[-1].extend(record)
+    return [page for page in pages if page]
 
 
 def _pages(lines: Sequence[_T], per_page: int) -> Iterator[Sequence[_T]]:
@@ -311,7 +322,7 @@ def write_report(
             )
         )
     pages.extend(figures.values())
-    for part in _pages(_listing_rows(analysis), rows_per_page(LISTING_SIZE)):
+    for part in _listing_pages(analysis, rows_per_page(LISTING_SIZE)):
         pages.append(
             _table_page(
                 "Per-subject listing (endpoint_subjects.csv)",

@@ -60,13 +60,13 @@ def test_the_report_has_a_page_per_table_part_figure_and_listing_part(
     courses, analysis = analysed
     figures = all_figures(courses, analysis)
     pages = write_report(tmp_path / "report.pdf", TITLE, analysis, figures)
-    listing = len(report._listing_rows(analysis))
+    listing = report._listing_pages(analysis, report.rows_per_page(report.LISTING_SIZE))
     summary = len(report._summary_rows(analysis.rates))
     assert pages == (
         1
         + math.ceil(summary / report.rows_per_page(report.SUMMARY_SIZE))
         + len(figures)
-        + math.ceil(listing / report.rows_per_page(report.LISTING_SIZE))
+        + len(listing)
     )
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
 
@@ -82,10 +82,19 @@ def test_the_title_page_names_every_input_with_its_sha256(
 def test_a_long_reason_wraps_onto_the_next_listing_line(
     analysed: tuple[dict[str, SubjectCourse], EndpointAnalysis],
 ) -> None:
-    rows = report._listing_rows(analysed[1])
-    continued = [r for r in rows if not r[0]]
+    records = report._listing_records(analysed[1])
+    continued = [record for record in records if len(record) > 1]
     assert continued
-    assert all(len(r[-1]) <= report.REASON_WIDTH for r in rows)
+    assert all(not line[0] for record in continued for line in record[1:])
+    assert all(len(line[-1]) <= report.REASON_WIDTH for r in records for line in r)
+
+
+def test_a_listing_page_never_starts_with_the_end_of_a_reason(
+    analysed: tuple[dict[str, SubjectCourse], EndpointAnalysis],
+) -> None:
+    pages = report._listing_pages(analysed[1], per_page=7)
+    assert all(page[0][0] for page in pages)
+    assert all(len(page) <= 7 for page in pages)
 
 
 def test_a_table_never_runs_into_the_footer() -> None:
