@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
@@ -106,10 +106,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+MIGRATION_LOCK_KEY = 0x6D524D47
+"""PostgreSQL advisory lock held while the schema is upgraded ("mRMG")."""
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database's schema to the newest revision (a no-op when current)."""
+    """Bring the database's schema to the newest revision (a no-op when current).
+
+    On PostgreSQL the upgrade holds an advisory lock for its transaction, so that two
+    clients opening a fresh database at once upgrade it one after the other (the
+    second then finds it current) instead of both creating the same tables.
+    """
     config = alembic_config()
     with _MIGRATION_LOCK, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     logger.debug("reads database schema at revision %s", head_revision())

@@ -43,3 +43,15 @@ class DatabaseTampered(MrecistError):
             "the reads database fails verification (changed outside the "
             "application); nothing was written:\n" + "\n".join(problems)
         )
+
+
+class DatabaseRefused(MrecistError):
+    """The database refused a change (a constraint); the message holds no row values."""
+
+
+class ValueNotStorable(MrecistError):
+    """A value cannot be stored (too long for its field, or holding NUL); nothing is."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__("nothing was written:\n" + "\n".join(problems))

@@ -19,11 +19,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
+    DBAPIError,
     NoSuchModuleError,
     OperationalError,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.field_limits import field_problem
 from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.pseudonym import rekeyed
@@ -43,11 +46,13 @@ from mrecist_reader.storage.engine import (
 )
 from mrecist_reader.storage.errors import (
     DatabaseBusy,
+    DatabaseRefused,
     DatabaseTampered,
     DatabaseUnavailable,
     ReadNotFound,
     SchemaTooNew,
     SignedReadConflict,
+    ValueNotStorable,
 )
 from mrecist_reader.storage.importing import (
     ImportOutcome,
@@ -305,6 +310,9 @@ class ReadRepository:
         return key if stored == key else stored
 
     def _keyed_read(self, read: Read) -> Read:
+        problems = storable_problems(read)
+        if problems:
+            raise ValueNotStorable(tuple(problems))
         key = self.keyed(read.key)
         site_id = normalise_identifier(read.site_id, field="site_id")
         if key is read.key and site_id == read.site_id:
@@ -368,7 +376,22 @@ class ReadRepository:
                     session.execute(select(func.pg_advisory_xact_lock(_AUDIT_LOCK_KEY)))
                 return work(session)
 
-        return self._with_retry(attempt)
+        try:
+            return self._with_retry(attempt)
+        except DBAPIError as error:
+            # Never the statement and its parameters (they hold every row's values).
+            raise self._refusal(error) from None
+
+    def _refusal(self, error: DBAPIError) -> MrecistError:
+        lines = str(error.orig or "").strip().splitlines()
+        reason = lines[0] if lines else type(error).__name__
+        if isinstance(error, OperationalError):
+            return DatabaseUnavailable(
+                f"the reads database {_shown_url(self.url)} cannot be used: {reason}"
+            )
+        return DatabaseRefused(
+            f"the reads database refused the change ({reason}); nothing was written"
+        )
 
     def _with_retry(self, attempt: Callable[[], T]) -> T:
         delay = self._backoff_s
@@ -440,3 +463,31 @@ def _anchor_problems(records: Sequence[AuditRecord], since: AuditHead) -> list[s
             "differs): the trail was rewritten since"
         ]
     return []
+
+
+def storable_problems(read: Read) -> list[str]:
+    """Name every value of ``read`` the database cannot hold (too long, NUL)."""
+    where = f"subject {read.key.subject_id[:64]!r}"
+    fields: list[tuple[str, str, str]] = [
+        (where, "study_id", read.key.study_id),
+        (where, "subject_id", read.key.subject_id),
+        (where, "reader_id", read.key.reader_id),
+        (where, "site_id", read.site_id),
+        (where, "protocol_profile", read.protocol_profile),
+    ]
+    fields += [(where, "timepoint", tp.label) for tp in read.timepoints]
+    for lesion in read.lesions:
+        fields += [(where, "lesion_id", lesion.lesion_id)]
+        fields += [(f"{where} {lesion.lesion_id[:32]}", "location", lesion.location)]
+    for obs in read.observations:
+        at = f"{where} {obs.lesion_id[:32]} at timepoint {obs.timepoint_index}"
+        fields += [
+            (at, "series_instance_uid", obs.series_instance_uid),
+            (at, "sop_instance_uid", obs.sop_instance_uid),
+            (at, "comment", obs.comment),
+        ]
+    return [
+        f"{place}: {problem}"
+        for place, name, value in fields
+        if (problem := field_problem(name, value)) is not None
+    ]

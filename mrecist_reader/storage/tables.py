@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from mrecist_reader.core.field_limits import MAX_LENGTHS
 from mrecist_reader.core.model import (
     Criteria,
     LesionType,
@@ -62,7 +63,7 @@ class StudyRow(Base):
 
     __tablename__ = "studies"
     id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[str] = mapped_column(String(64), unique=True)
+    study_id: Mapped[str] = mapped_column(String(MAX_LENGTHS["study_id"]), unique=True)
 
 
 class SiteRow(Base):
@@ -72,7 +73,7 @@ class SiteRow(Base):
     __table_args__ = (UniqueConstraint("study_pk", "site_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     study_pk: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
-    site_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(MAX_LENGTHS["site_id"]))
 
 
 class SubjectRow(Base):
@@ -83,7 +84,7 @@ class SubjectRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_pk: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     site_pk: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    subject_id: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(MAX_LENGTHS["subject_id"]))
 
 
 class ReadRow(Base):
@@ -100,10 +101,12 @@ class ReadRow(Base):
     subject_pk: Mapped[int] = mapped_column(
         ForeignKey("subjects.id", ondelete="CASCADE")
     )
-    reader_id: Mapped[str] = mapped_column(String(64))
+    reader_id: Mapped[str] = mapped_column(String(MAX_LENGTHS["reader_id"]))
     read_type: Mapped[str] = mapped_column(String(16))
     criteria: Mapped[str] = mapped_column(String(16))
-    protocol_profile: Mapped[str] = mapped_column(String(128))
+    protocol_profile: Mapped[str] = mapped_column(
+        String(MAX_LENGTHS["protocol_profile"])
+    )
     timepoints: Mapped[list["TimepointRow"]] = relationship(
         cascade="all, delete-orphan", order_by="TimepointRow.index"
     )
@@ -128,7 +131,7 @@ class TimepointRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     read_pk: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)
-    label: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(MAX_LENGTHS["timepoint"]))
     scan_date: Mapped[date | None] = mapped_column(Date)
     study_day: Mapped[int | None] = mapped_column(Integer)
     read_status: Mapped[str] = mapped_column(String(16))
@@ -145,7 +148,9 @@ class SeriesRow(Base):
     timepoint_pk: Mapped[int] = mapped_column(
         ForeignKey("timepoints.id", ondelete="CASCADE")
     )
-    series_instance_uid: Mapped[str] = mapped_column(String(64))
+    series_instance_uid: Mapped[str] = mapped_column(
+        String(MAX_LENGTHS["series_instance_uid"])
+    )
 
 
 class LesionRow(Base):
@@ -161,7 +166,7 @@ class LesionRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     read_pk: Mapped[int] = mapped_column(ForeignKey("reads.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    lesion_id: Mapped[str] = mapped_column(String(32))
+    lesion_id: Mapped[str] = mapped_column(String(MAX_LENGTHS["lesion_id"]))
     lesion_type: Mapped[str] = mapped_column(String(16))
     organ: Mapped[str] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(Text)
@@ -204,7 +209,9 @@ class ObservationRow(Base):
     series_pk: Mapped[int | None] = mapped_column(
         ForeignKey("series_refs.id", ondelete="SET NULL")
     )
-    sop_instance_uid: Mapped[str] = mapped_column(String(64))
+    sop_instance_uid: Mapped[str] = mapped_column(
+        String(MAX_LENGTHS["sop_instance_uid"])
+    )
     comment: Mapped[str] = mapped_column(Text)
     series: Mapped[SeriesRow | None] = relationship()
     timepoint: Mapped[TimepointRow] = relationship()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
+from mrecist_reader.core.field_limits import MAX_LENGTHS, field_problem
 from mrecist_reader.core.import_merge import lock_state_problems
 from mrecist_reader.core.model import (
     STATUSES_BY_TYPE,
@@ -422,6 +423,16 @@ def _parse_row(
             f"(this version reads {SCHEMA_VERSION})",
         )
     row.values = {**_read_values(cells), **_lesion_values(cells)}
+    for column in ("series_instance_uid", "sop_instance_uid"):
+        cells.text(column)
+    cells.text("comment", free_text=True)
+    # Lengths the database holds, checked here with the line (issue 21, item 16).
+    for column in MAX_LENGTHS:
+        problem = (
+            None if column in row.bad else field_problem(column, row.cells[column])
+        )
+        if problem is not None:
+            cells.fail(column, problem)
     return row
 
 
