@@ -8,11 +8,13 @@ command that is refused (``MrecistError``) changes nothing. Signals are psygnal
 signals, emitted synchronously in the caller's thread (the GUI thread).
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from psygnal import Signal
@@ -31,7 +33,7 @@ from mrecist_reader.core.errors import (
     MrecistError,
     Problem,
 )
-from mrecist_reader.core.integrity import AuditHead
+from mrecist_reader.core.integrity import AuditHead, InvalidAuditHead
 from mrecist_reader.core.model import (
     Caliper,
     Criteria,
@@ -72,6 +74,7 @@ from mrecist_reader.storage.audit import (
 )
 from mrecist_reader.storage.errors import DatabaseTampered
 from mrecist_reader.storage.repository import ReadRepository, Viewer, read_ref
+from mrecist_reader.transfer.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +87,10 @@ __all__ = [
     "TimepointSigned",
     "assess_complete",
     "available_reads",
+    "known_audit_head",
+    "known_head_path",
     "open_database",
+    "remember_audit_head",
     "stored_reads",
     "stored_subject_id",
     "verify_database",
@@ -146,6 +152,48 @@ def verify_database(
     truncated or rewritten.
     """
     return repository.integrity_problems(since=known_head)
+
+
+def known_head_path(folder: Path, url: str) -> Path:
+    """Return where this workstation keeps the last audit head it saw of a database.
+
+    ``folder`` is the user's data folder; one file per database URL (hashed, so the
+    file name holds no path or password).
+    """
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return Path(folder) / "audit_heads" / f"{digest}.txt"
+
+
+def known_audit_head(path: Path) -> AuditHead | None:
+    """Return the audit head remembered in ``path`` (``None`` when there is none yet).
+
+    Raises
+    ------
+    InvalidAuditHead
+        When the file exists but is not an audit head.
+
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidAuditHead(f"{path}: cannot be read ({error})") from None
+    return AuditHead.from_text(text, source=str(path))
+
+
+def remember_audit_head(repository: ReadRepository, path: Path) -> AuditHead:
+    """Write the database's current audit head to ``path`` (private to the user).
+
+    Call after opening a database that verifies and when closing it; the next
+    :func:`verify_database` with ``known_head`` then catches a trail truncated or
+    rewritten in between.
+    """
+    head = repository.audit_head()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(Path(path), private=True) as stream:
+        stream.write(head.to_text())
+    return head
 
 
 def stored_subject_id(repository: ReadRepository, subject_id: str) -> str:

@@ -65,3 +65,43 @@ def test_a_read_opened_on_an_unkeyed_pseudonym_is_stored_keyed(tmp_path: Path) -
         assert session.read.key.subject_id == shown != unkeyed
         assert [r.key.subject_id for r in repository.all_reads()] == [shown]
         assert session.audit_trail()
+
+
+def test_the_workstation_warns_when_the_trail_no_longer_extends_its_last_head(
+    tmp_path: Path,
+) -> None:
+    from mrecist_reader.session import (
+        known_audit_head,
+        known_head_path,
+        remember_audit_head,
+    )
+
+    url = f"sqlite:///{tmp_path / 'reads.db'}"
+    kept = known_head_path(tmp_path / "data", url)
+    assert known_audit_head(kept) is None
+    with open_database(url) as repository:
+        for reader in ("R1", "R2"):
+            repository.save(
+                sample_read(reader),
+                [AuditEntry("create_read", "read")],
+                actor=Actor(reader, "a"),
+            )
+        remember_audit_head(repository, kept)
+    assert kept.stat().st_mode & 0o077 == 0
+    assert "reads.db" not in str(kept)
+    # Someone removes R2's read and its entry and rewinds the head: consistent, short.
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM reads WHERE reader_id = 'R2'"))
+        connection.execute(text("DELETE FROM audit_events WHERE id = 2"))
+        connection.execute(
+            text(
+                "UPDATE audit_head SET last_event_id = 1, "
+                "last_hash = (SELECT hash FROM audit_events WHERE id = 1)"
+            )
+        )
+    engine.dispose()
+    with open_database(url) as repository:
+        assert verify_database(repository) == ()
+        (problem,) = verify_database(repository, known_head=known_audit_head(kept))
+    assert "fewer than the 2 of the earlier head" in problem

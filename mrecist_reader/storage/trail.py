@@ -9,6 +9,7 @@ changed through it.
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from mrecist_reader.core.integrity import (
@@ -146,7 +147,14 @@ def content_problems(session: Session) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     for row in session.scalars(select(ReadRow).order_by(ReadRow.id)).all():
-        ref = read_ref(read_key_of(session, row)[0])
+        try:
+            ref = read_ref(read_key_of(session, row)[0])
+        except (NoResultFound, LookupError, ValueError) as error:
+            problems.append(
+                f"read row {row.id}: its study, site or subject row is missing or "
+                f"invalid ({type(error).__name__}): changed outside the application"
+            )
+            continue
         seen.add(ref)
         try:
             now = stored_content(session, row)

@@ -235,3 +235,16 @@ def test_a_central_read_without_its_scan_dates_verifies(shared_db_url):
         assert repository.integrity_problems() == ()
         stored = repository.all_reads()[0]
     assert stored.timepoints[0].read_status is ReadStatus.SIGNED
+
+
+def test_a_subject_deleted_under_its_read_fails_verify_without_a_crash(tmp_path):
+    url = f"sqlite:///{tmp_path / 'reads.db'}"
+    with ReadRepository(url) as repository:
+        repository.save(sample_read(), [AuditEntry("create_read", "read")], actor=ACTOR)
+    tamper(url, "DELETE FROM subjects")  # foreign keys off: the read stays, orphaned
+    found = problems(url)
+    assert found[0].startswith("read row 1: its study, site or subject row is missing")
+    assert found[1] == (
+        f"read {REF}: in the audit trail (entry 1) but no longer in the database: "
+        "deleted outside the application"
+    )
