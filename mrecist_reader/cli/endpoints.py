@@ -174,7 +174,7 @@ def _write_outputs(
     figures = all_figures(inputs.courses, analysis)
     (folder / "figures").mkdir()
     for stem, figure in figures.items():
-        figure.savefig(folder / "figures" / f"{stem}.png", dpi=110)
+        figure.savefig(folder / "figures" / f"{stem}.png", dpi=100)
         figure.savefig(folder / "figures" / f"{stem}.svg", metadata={"Date": None})
     now = datetime.now(UTC)
     title = ReportTitle(
