@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from pydicom.uid import generate_uid
 
+from mrecist_reader.imaging.files import open_regular
 from mrecist_reader.imaging.volume import SeriesInfo
 
 SOP = "SOPInstanceUID"
@@ -58,9 +59,12 @@ def stand_in_uid(kind: str, sources: Iterable[str]) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes (hex)."""
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    """Return the SHA-256 of a file's bytes (hex); only a regular file is read."""
+    digest = hashlib.sha256()
+    with open_regular(path) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sop_stand_in(path: Path) -> str:

@@ -74,6 +74,7 @@ from mrecist_reader.imaging.pixels import (
     _value_range,
     _wide_dtype,
     as_grey,
+    without_gdcm_plugin,
 )
 from mrecist_reader.imaging.volume import (
     SeriesInfo,
@@ -248,6 +249,7 @@ class VolumeLoader:
         options: dict[str, Any] = {}
         if not described[0].has_meta:
             options["transfer_syntax_uid"] = UID(described[0].syntax)
+        without_gdcm_plugin()  # GDCM aborts the process on hostile frames
         try:
             with open_regular(path) as stream:
                 decoded = iter_pixels(stream, indices=frames, **options)

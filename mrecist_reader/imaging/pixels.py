@@ -16,6 +16,7 @@ would blank the image (RescaleSlope 0) is a :class:`VolumeLoadError` naming the 
 the tag, never an internal exception. Only regular files are opened.
 """
 
+import contextlib
 import functools
 import math
 import struct
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -44,6 +46,25 @@ from mrecist_reader.imaging.limits import declared_pixel_bytes, pixel_size_probl
 
 class VolumeLoadError(MrecistError):
     """A series cannot be loaded as a volume; the message names the file and the reason."""
+
+
+HEADER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    NotImplementedError,
+    ArithmeticError,
+    EOFError,
+    OSError,
+    RecursionError,
+    struct.error,
+    BytesLengthException,
+)
+"""What pydicom raises while converting a damaged header value on access (an unknown
+VR, a sequence that is not one, a length that is no multiple of its value size)."""
+_PARSE_ERRORS: tuple[type[BaseException], ...] = (InvalidDicomError, *HEADER_ERRORS)
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, *HEADER_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +137,7 @@ def _value(item: Any, keyword: str, path: Path) -> Any:
     """Return an element's value, or raise VolumeLoadError naming the file and tag."""
     try:
         return item.get(keyword)
-    except (ValueError, TypeError, KeyError, NotImplementedError) as error:
+    except HEADER_ERRORS as error:
         raise VolumeLoadError(
             f"{path}: {keyword} {_TAGS.get(keyword, '')} cannot be read: {error}"
         ) from error
@@ -187,7 +208,6 @@ def _read_header_dataset(path: Path) -> _Header:
 def _cached_header(path: Path, mtime_ns: int, size: int) -> _Header:
     """Parse a header once: multi-frame files are asked for frame after frame."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
     del mtime_ns  # cache key only
     try:
@@ -197,17 +217,7 @@ def _cached_header(path: Path, mtime_ns: int, size: int) -> _Header:
             element = stream.read(12)
     except OSError as error:
         raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
-    except (
-        InvalidDicomError,
-        ValueError,
-        EOFError,
-        struct.error,
-        NotImplementedError,
-        KeyError,
-        TypeError,
-        IndexError,
-        OverflowError,
-    ) as error:
+    except _PARSE_ERRORS as error:
         raise VolumeLoadError(f"{path}: cannot read the header: {error}") from error
     offset = _native_pixel_offset(dataset, stream_offset=element_offset, raw=element)
     return dataset, offset, size
@@ -241,15 +251,7 @@ def _pixels_from_dataset(header: _Header, path: Path, frame: int) -> _Pixels:
         return _describe_frame(header, path, frame)
     except VolumeLoadError:
         raise
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        NotImplementedError,
-        OverflowError,
-    ) as error:
+    except HEADER_ERRORS as error:
         raise VolumeLoadError(f"{path}: unusable DICOM header: {error}") from error
 
 
@@ -383,7 +385,7 @@ def _frame_position(dataset: Any, frame: int) -> tuple[float, float, float] | No
             if plane and plane[0].get("ImagePositionPatient"):
                 return _position(plane[0].ImagePositionPatient)
         return _position(dataset.get("ImagePositionPatient"))
-    except (ValueError, TypeError, KeyError, NotImplementedError):
+    except HEADER_ERRORS:
         return None  # unreadable: the position scan recorded (if any) is used
 
 
@@ -399,10 +401,28 @@ def _position(value: Any) -> tuple[float, float, float] | None:
     return (values[0], values[1], values[2])
 
 
+@functools.cache
+def without_gdcm_plugin() -> None:
+    """Take GDCM out of pydicom's decoders (once per process).
+
+    pydicom tries its GDCM plugin (first, for some syntaxes) when others fail, and GDCM
+    aborts the whole process on a frame that does not match its header (an uncaught C++
+    exception): hostile input could close the application. GDCM is only used through
+    :func:`_decode_with_gdcm`, after its checks.
+    """
+    import pydicom.pixels.decoders.base as decoders
+
+    for decoder in vars(decoders).values():
+        if isinstance(decoder, decoders.Decoder):
+            with contextlib.suppress(ValueError, KeyError):
+                decoder.remove_plugin("gdcm")
+
+
 def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
     from pydicom.pixels.utils import pixel_array
     from pydicom.uid import UID
 
+    without_gdcm_plugin()
     options: dict[str, Any] = {}
     if not pixels.has_meta:
         options["transfer_syntax_uid"] = UID(pixels.syntax)
@@ -422,14 +442,7 @@ def _decode_with_pydicom(pixels: _Pixels) -> npt.NDArray[Any]:
         raise VolumeLoadError(
             f"{pixels.path}: cannot read the file: {error}"
         ) from error
-    except (
-        RuntimeError,
-        NotImplementedError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        KeyError,
-    ) as error:
+    except _DECODE_ERRORS as error:
         try:
             return _decode_with_gdcm(pixels)
         except VolumeLoadError:
@@ -461,13 +474,96 @@ def as_grey(decoded: Any, samples: int) -> npt.NDArray[Any]:
 
 
 def _decode_with_gdcm(pixels: _Pixels) -> npt.NDArray[Any]:
-    """Decode with python-gdcm (12-bit JPEG Extended and other pydicom failures)."""
+    """Decode with python-gdcm (12-bit JPEG Extended and other pydicom failures).
+
+    GDCM aborts the whole process (an uncaught C++ exception) on what it finds
+    inconsistent: an element whose VR is not the one its dictionary expects (e.g.
+    PlanarConfiguration written as FD), a JPEG frame whose size is not the header's. So
+    it only gets the JPEG files pydicom's plugins cannot decode (12-bit JPEG Extended),
+    and only when every frame's JPEG header matches Rows, Columns and Samples.
+    """
+    problem = _gdcm_hazard(pixels.path) or _jpeg_mismatch(pixels)
+    if problem:
+        raise VolumeLoadError(f"{pixels.path}: GDCM not tried: {problem}")
     try:
         return _gdcm_frame(pixels)
     except (RuntimeError, TypeError, ValueError, AttributeError) as error:
         raise VolumeLoadError(
             f"{pixels.path}: GDCM cannot decode it: {error}"
         ) from error
+
+
+def _gdcm_hazard(path: Path) -> str:
+    """Return why GDCM must not read ``path`` ('' when it may).
+
+    Every standard top-level element must carry its dictionary VR (or UN) and a value
+    pydicom can convert; anything else could abort GDCM.
+    """
+    from pydicom.datadict import dictionary_has_tag, dictionary_VR
+
+    try:
+        dataset = _read_header_dataset(path)[0]
+        meta = getattr(dataset, "file_meta", None)
+        for container in (dataset,) if meta is None else (meta, dataset):
+            for element in container.elements():
+                if element.tag.is_private or not dictionary_has_tag(element.tag):
+                    continue
+                expected = dictionary_VR(element.tag)
+                vr = str(element.VR or "")
+                if vr and vr != "UN" and vr not in expected.split(" or "):
+                    return f"{element.tag} has VR {vr}, expected {expected}"
+                _ = container[element.tag].value  # converts it: raises if unreadable
+    except VolumeLoadError as error:
+        return str(error)
+    except HEADER_ERRORS as error:
+        return f"unreadable header element: {error}"
+    return ""
+
+
+GDCM_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2.4.50",  # JPEG Baseline
+        "1.2.840.10008.1.2.4.51",  # JPEG Extended (12-bit): pylibjpeg cannot
+        "1.2.840.10008.1.2.4.57",  # JPEG Lossless
+        "1.2.840.10008.1.2.4.70",  # JPEG Lossless, first-order prediction
+    }
+)
+"""Transfer syntaxes handed to GDCM when pydicom's plugins fail."""
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_MAX_GDCM_FILE = 1 << 30
+
+
+def _jpeg_mismatch(pixels: _Pixels) -> str:
+    """Return why the file's JPEG frames do not match its header ('' when they do).
+
+    Every start-of-frame marker (0xFF 0xC0-0xCF, never found inside entropy-coded data,
+    where 0xFF is always followed by 0x00 or a restart marker) must give Rows, Columns
+    and Samples per Pixel; at least one must be present.
+    """
+    if pixels.syntax not in GDCM_SYNTAXES:
+        return f"{_syntax_name(pixels.syntax)} is not a syntax GDCM is used for"
+    with open_regular(pixels.path) as stream:
+        data = stream.read(_MAX_GDCM_FILE + 1)
+    if len(data) > _MAX_GDCM_FILE:
+        return "file too large for GDCM"
+    start = data.find(b"\xe0\x7f\x10\x00")
+    frames = 0
+    position = data.find(b"\xff", max(start, 0))
+    while 0 <= position < len(data) - 9:
+        marker = data[position + 1]
+        if marker in _SOF_MARKERS:
+            height, width = struct.unpack_from(">HH", data, position + 5)
+            components = data[position + 9]
+            found = (height, width, components)
+            if found != (pixels.rows, pixels.columns, pixels.samples):
+                return (
+                    f"a JPEG frame is {width}x{height} with {components} component(s); "
+                    f"the header says {pixels.columns}x{pixels.rows} with "
+                    f"{pixels.samples}"
+                )
+            frames += 1
+        position = data.find(b"\xff", position + 2)
+    return "" if frames else "no JPEG frame header found"
 
 
 def _gdcm_frame(pixels: _Pixels) -> npt.NDArray[Any]:

@@ -13,6 +13,8 @@ import math
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -521,3 +523,53 @@ def test_dicomdir_records_pointing_outside_its_folder_are_outside_not_missing(
     assert reasons["LINK"] == OUTSIDE_DICOMDIR_REASON
     assert "outside the DICOMDIR's folder" in OUTSIDE_DICOMDIR_REASON
     assert reasons["6278"] == "DICOMDIR record points at a missing file"
+
+
+def _columns_8240(dataset: Dataset) -> None:
+    dataset.Columns = 8240  # the JPEG-LS frame is 64 x 64
+
+
+@pytest.mark.parametrize(
+    ("source", "mutate"),
+    [
+        (
+            Path("pydicom/test_files/JPEG2000.dcm"),
+            lambda d: raw(d, "PlanarConfiguration", b"1e400", "FD"),
+        ),
+        (Path("pydicom/test_files/MR_small_jpeg_ls_lossless.dcm"), _columns_8240),
+    ],
+    ids=["wrong-vr", "frame-not-the-header-size"],
+)
+def test_a_frame_that_would_abort_gdcm_is_a_load_error_not_a_crash(
+    shared_samples: Path,
+    tmp_path: Path,
+    source: Path,
+    mutate: Callable[[Dataset], None],
+) -> None:
+    """GDCM (a decoder of last resort) aborts the process on what it finds inconsistent.
+
+    Run in a child process: on code that hands the file to GDCM the child dies
+    (SIGABRT) instead of the test session.
+    """
+    mutated(shared_samples / source, tmp_path, mutate)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mrecist_reader.core.errors import MrecistError\n"
+        "from mrecist_reader.imaging.load import load_volume\n"
+        "from mrecist_reader.imaging.scan import scan\n"
+        "(series,) = scan(Path(sys.argv[1])).series\n"
+        "try:\n"
+        "    load_volume(series)\n"
+        "except MrecistError as error:\n"
+        "    print(error)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.startswith(f"{tmp_path / 'x.dcm'}: cannot decode pixel data")
