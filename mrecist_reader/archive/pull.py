@@ -1,0 +1,166 @@
+"""Pull studies from an archive into a folder, and say whether everything arrived.
+
+The archive's own announcement (the images an image-level search lists) is the
+reference: a retrieval that ends early without an error (a WADO-RS multipart stream cut
+short, a C-GET sub-operation refused) leaves images missing, and the report names them.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mrecist_reader.archive.errors import ArchiveError, ArchiveRequestFailed
+from mrecist_reader.archive.records import (
+    InstanceRecord,
+    SeriesRecord,
+    StudyQuery,
+    StudyRecord,
+)
+from mrecist_reader.archive.store import LocalStore
+
+logger = logging.getLogger(__name__)
+
+
+class Archive(Protocol):
+    """What :func:`pull` needs of an archive client (DIMSE or DICOMweb)."""
+
+    def check(self) -> str: ...  # noqa: D102
+
+    def find_studies(self, query: StudyQuery) -> list[StudyRecord]: ...  # noqa: D102
+
+    def find_series(  # noqa: D102
+        self, study_uid: str, modality: str | None = None
+    ) -> list[SeriesRecord]: ...
+
+    def find_instances(self, series: SeriesRecord) -> list[InstanceRecord]: ...  # noqa: D102
+
+    def retrieve(  # noqa: D102
+        self, wanted: list[InstanceRecord], store: LocalStore, *, method: str = "auto"
+    ) -> None: ...
+
+
+class PullCancelled(ArchiveError):
+    """The user cancelled a pull; what arrived stays, and a new pull resumes."""
+
+    exit_status = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesOutcome:
+    """What happened to one series: counts of images, and the missing ones' UIDs.
+
+    ``error`` is the archive's refusal of this series' retrieval (e.g. an HTTP 500), if
+    any: the pull goes on with the other series.
+    """
+
+    series: SeriesRecord
+    announced: int
+    already_here: int
+    arrived: int
+    missing: tuple[str, ...]
+    error: str = ""
+
+    @property
+    def is_complete(self) -> bool:
+        """Return whether every announced image is in the folder."""
+        return not self.missing
+
+
+@dataclass(frozen=True, slots=True)
+class PullReport:
+    """The studies found and, series by series, what arrived."""
+
+    studies: tuple[StudyRecord, ...]
+    series: tuple[SeriesOutcome, ...]
+
+    @property
+    def is_complete(self) -> bool:
+        """Return whether every image of every announced series arrived."""
+        return all(outcome.is_complete for outcome in self.series)
+
+    @property
+    def announced(self) -> int:
+        """Return how many images the archive announced."""
+        return sum(outcome.announced for outcome in self.series)
+
+    @property
+    def present(self) -> int:
+        """Return how many announced images are in the folder now."""
+        return sum(outcome.announced - len(outcome.missing) for outcome in self.series)
+
+
+Progress = Callable[[int, int, SeriesRecord], None]
+"""Called with (images done, images announced, series being retrieved)."""
+
+
+def pull(
+    archive: Archive,
+    query: StudyQuery,
+    store: LocalStore,
+    *,
+    method: str = "auto",
+    progress: Progress | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> PullReport:
+    """Find the studies of ``query`` and retrieve their images into ``store``.
+
+    Images already in ``store`` are not retrieved again (resumption). ``progress`` and
+    ``is_cancelled`` let a user interface show a bar and stop between series.
+    """
+    studies = tuple(archive.find_studies(query))
+    plan: list[tuple[SeriesRecord, list[InstanceRecord]]] = []
+    for study in studies:
+        for series in archive.find_series(study.study_uid, query.modality):
+            plan.append((series, archive.find_instances(series)))
+    total = sum(len(images) for _, images in plan)
+    done = 0
+    outcomes: list[SeriesOutcome] = []
+    for series, images in plan:
+        if is_cancelled is not None and is_cancelled():
+            raise PullCancelled(
+                "pull cancelled; what arrived is kept, a new pull resumes"
+            )
+        if progress is not None:
+            progress(done, total, series)
+        outcomes.append(_retrieve_series(archive, series, images, store, method))
+        done += len(images)
+    if progress is not None and plan:
+        progress(done, total, plan[-1][0])
+    return PullReport(studies, tuple(outcomes))
+
+
+def _retrieve_series(
+    archive: Archive,
+    series: SeriesRecord,
+    images: list[InstanceRecord],
+    store: LocalStore,
+    method: str,
+) -> SeriesOutcome:
+    before = store.present(series.study_uid, series.series_uid)
+    wanted = [image for image in images if image.sop_uid not in before]
+    error = ""
+    if wanted:
+        try:
+            archive.retrieve(images, store, method=method)
+        except ArchiveRequestFailed as failure:
+            logger.warning("series %s: %s", series.series_uid, failure)
+            error = str(failure)
+    after = store.present(series.study_uid, series.series_uid)
+    missing = tuple(image.sop_uid for image in images if image.sop_uid not in after)
+    if missing:
+        logger.warning(
+            "series %s: %d of %d images did not arrive",
+            series.series_uid,
+            len(missing),
+            len(images),
+        )
+    announced = {image.sop_uid for image in images}
+    return SeriesOutcome(
+        series=series,
+        announced=len(images),
+        already_here=len(before & announced),
+        arrived=len((after - before) & announced),
+        missing=missing,
+        error=error,
+    )

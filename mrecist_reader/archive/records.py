@@ -1,0 +1,53 @@
+"""What a search asks for and what it finds, without any patient identity.
+
+Records hold UIDs, the trial's subject identifier, modality and counts only: the
+archive's PatientName, PatientID and AccessionNumber are never requested, so a blinded
+read's search results cannot show them.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StudyQuery:
+    """Which studies to look for; ``None`` fields match anything."""
+
+    subject_id: str | None = None
+    study_uid: str | None = None
+    modality: str | None = None
+
+    def is_empty(self) -> bool:
+        """Return whether nothing narrows the search (it would list the archive)."""
+        return self.subject_id is None and self.study_uid is None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyRecord:
+    """A study the archive announced."""
+
+    study_uid: str
+    subject_id: str = ""
+    study_date: str = ""
+    modalities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRecord:
+    """A series the archive announced; ``instance_count`` as the archive said."""
+
+    study_uid: str
+    series_uid: str
+    modality: str = ""
+    description: str = ""
+    number: int | None = None
+    instance_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRecord:
+    """An image the archive announced."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    sop_class_uid: str = ""
