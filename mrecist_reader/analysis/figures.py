@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -111,6 +112,27 @@ def _response_legend(axes: Axes) -> None:
     )  # fmt: skip
 
 
+def _bars(
+    axes: Axes,
+    values: Sequence[float],
+    colours: Sequence[str],
+    *,
+    vertical: bool,
+    alpha: float = 1.0,
+) -> None:
+    """Draw one bar per value (at 0, 1, 2 ...) as a single collection of rectangles."""
+    half = 0.42
+    boxes = [
+        [(n - half, 0.0), (n + half, 0.0), (n + half, v), (n - half, v)]
+        for n, v in enumerate(values)
+    ]
+    if not vertical:
+        boxes = [[(y, x) for x, y in box] for box in boxes]
+    axes.add_collection(
+        PolyCollection(boxes, facecolors=colours, edgecolors="none", alpha=alpha)
+    )
+
+
 def waterfall(tracks: Sequence[SubjectTrack]) -> Figure:
     """Return the waterfall: each subject's best % change of the target sum, sorted."""
     figure = _figure(10, 5)
@@ -119,12 +141,13 @@ def waterfall(tracks: Sequence[SubjectTrack]) -> Figure:
         (t for t in tracks if t.best_change is not None),
         key=lambda t: -(t.best_change or 0.0),
     )
-    axes.bar(
-        range(len(shown)),
+    _bars(
+        axes,
         [t.best_change or 0.0 for t in shown],
-        color=[RESPONSE_COLOURS[t.best_response] for t in shown],
-        width=0.85,
+        [RESPONSE_COLOURS[t.best_response] for t in shown],
+        vertical=True,
     )
+    axes.set_xlim(-1, max(len(shown), 1))
     axes.axhline(PD_LINE_PCT, color="#d73027", linestyle="--", linewidth=0.8)
     axes.axhline(PR_LINE_PCT, color="#1a9850", linestyle="--", linewidth=0.8)
     axes.axhline(0, color="black", linewidth=0.5)
@@ -146,13 +169,15 @@ def spider(tracks: Sequence[SubjectTrack], arms: Sequence[str]) -> Figure:
     axes_list = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for axes, arm in zip(axes_list, panels, strict=True):
         chosen = [t for t in tracks if arm in (ALL_ARMS, t.arm)]
-        for track in chosen:
-            days = [0, *(d for d, _c in track.changes)]
-            values = [0.0, *(c for _d, c in track.changes)]
-            axes.plot(
-                days, values, linewidth=0.7, alpha=0.7,
-                color=RESPONSE_COLOURS[track.best_response],
-            )  # fmt: skip
+        # One collection of every subject's line: one artist to draw, not hundreds.
+        lines = LineCollection(
+            [[(0, 0.0), *track.changes] for track in chosen],
+            colors=[RESPONSE_COLOURS[track.best_response] for track in chosen],
+            linewidths=0.7,
+            alpha=0.7,
+        )
+        axes.add_collection(lines)
+        axes.autoscale_view()
         axes.axhline(PD_LINE_PCT, color="#d73027", linestyle="--", linewidth=0.8)
         axes.axhline(PR_LINE_PCT, color="#1a9850", linestyle="--", linewidth=0.8)
         axes.set_title(f"{arm} ({len(chosen)} subjects)")
@@ -171,13 +196,15 @@ def swimmer(tracks: Sequence[SubjectTrack]) -> Figure:
     axes = figure.add_subplot()
     arms = sorted({t.arm for t in ordered})
     colours = {arm: ARM_COLOURS[i % len(ARM_COLOURS)] for i, arm in enumerate(arms)}
-    axes.barh(
-        range(len(ordered)),
-        [t.last_day for t in ordered],
-        color=[colours[t.arm] for t in ordered],
+    _bars(
+        axes,
+        [float(t.last_day) for t in ordered],
+        [colours[t.arm] for t in ordered],
+        vertical=False,
         alpha=0.35,
-        height=0.8,
     )
+    last = max((max([t.last_day, *t.treatment_days]) for t in ordered), default=1)
+    axes.set_xlim(0, last * 1.03 + 1)
     for response in (Response.CR, Response.PR, Response.SD, Response.PD, Response.NE):
         points = [
             (day, row)
