@@ -35,8 +35,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mrecist_reader.cli.export",
     "mrecist_reader.cli.audit",
     "mrecist_reader.cli.endpoints",
+    "mrecist_reader.cli.pull",
 )
 COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit", "endpoints")
+COMMAND_NAMES += ("pull",)
 
 
 GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"
