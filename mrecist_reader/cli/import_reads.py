@@ -15,11 +15,13 @@ that fails ``audit --verify`` is refused (exit 1).
 import argparse
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mrecist_reader.core.model import Read
+    from mrecist_reader.core.protocol import ProtocolProfile
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,13 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "--db",
         metavar="URL",
         help="SQLAlchemy URL (default: the user's local database)",
+    )
+    parser.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="a protocol profile file (.toml) for reads whose protocol_profile is its "
+        "name; without it only shipped profiles are accepted (a path in the CSV is "
+        "never opened)",
     )
     parser.add_argument(
         "--replace",
@@ -63,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
 
     path: Path = args.measurements
     settings = load_user_settings()
+    chosen = load_profile(args.protocol) if args.protocol else None
     try:
-        reads = read_measurements(path, profile_for=load_profile)
+        reads = read_measurements(path, profile_for=partial(_profile_for, chosen))
     except InvalidRead as invalid:
         for problem in invalid.problems:
             print(format_problem(path, problem), file=sys.stderr)
@@ -96,6 +106,26 @@ def run(args: argparse.Namespace) -> int:
     print(line)
     _note_blinded_dates(path, reads)
     return 0
+
+
+def _profile_for(chosen: "ProtocolProfile | None", name: str) -> "ProtocolProfile":
+    """Return the profile a CSV names: a shipped one, or the one given with --protocol.
+
+    A CSV's ``protocol_profile`` cell is data from elsewhere: a path in it is never
+    opened (``/etc/passwd``, ``/proc/...``; issue 21, item 3).
+    """
+    from mrecist_reader.resources import load_profile, profile_names
+
+    if chosen is not None and name == chosen.name:
+        return chosen
+    if name in profile_names():
+        return load_profile(name)
+    given = f" or {chosen.name} (--protocol)" if chosen is not None else ""
+    raise LookupError(
+        f"not a shipped protocol profile ({', '.join(profile_names())}){given}; "
+        "a profile from a file is given with --protocol FILE, never by a path in "
+        "the CSV"
+    )
 
 
 def _note_blinded_dates(path: Path, reads: "tuple[Read, ...]") -> None:
