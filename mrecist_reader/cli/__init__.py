@@ -37,7 +37,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mrecist_reader.cli.endpoints",
     "mrecist_reader.cli.pull",
 )
-COMMAND_NAMES = ("scan", "measure", "assess", "import", "export", "audit", "endpoints")
+COMMAND_NAMES: tuple[str, ...] = (
+    "scan",
+    "measure",
+    "assess",
+    "import",
+    "export",
+    "audit",
+    "endpoints",
+)
 COMMAND_NAMES += ("pull",)
 
 
