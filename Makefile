@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkb
 	libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1 \
 	libxrender1 libxi6 libsm6 libice6 xvfb xauth postgresql \
-	orthanc orthanc-dicomweb iproute2 util-linux
+	orthanc orthanc-dicomweb iproute2 util-linux dicom3tools dcmtk
 DB ?= sqlite:///$(CURDIR)/.local/reads.db
 PROTOCOL ?= nct06779461
 

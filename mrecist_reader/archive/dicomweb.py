@@ -165,6 +165,18 @@ class DicomwebArchive:
                 if image.sop_uid not in present:
                     _write(store, self._instance(image))
 
+    def store(self, dataset: Dataset) -> None:
+        """STOW-RS one dataset (e.g. an SR); a refusal is an ``ArchiveError``."""
+        with self._translated(f"STOW-RS of {dataset.SOPInstanceUID}"):
+            answer = self.client.store_instances([dataset])
+        failed = answer.get("FailedSOPSequence")
+        if failed:
+            reason = failed[0].get("FailureReason", "?")
+            raise ArchiveRequestFailed(
+                f"{self.node}: STOW-RS refused {dataset.SOPInstanceUID} (reason {reason})"
+            )
+        logger.info("stored %s in %s", dataset.SOPInstanceUID, self.node)
+
     def _instance(self, image: InstanceRecord) -> Dataset:
         dataset: Dataset = self.client.retrieve_instance(
             image.study_uid, image.series_uid, image.sop_uid, media_types=AS_STORED

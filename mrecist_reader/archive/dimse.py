@@ -285,6 +285,20 @@ class DimseArchive:
         finally:
             server.shutdown()
 
+    # ------------------------------------------------------------ storage
+    def store(self, dataset: Dataset) -> None:
+        """C-STORE one dataset (e.g. an SR) in its own transfer syntax."""
+        syntax = dataset.file_meta.TransferSyntaxUID
+        context = build_context(dataset.SOPClassUID, [syntax])
+        with self._association([context]) as assoc:
+            if not assoc.accepted_contexts:
+                raise ArchiveRequestFailed(
+                    f"{self.node}: the archive does not store {dataset.SOPClassUID.name}"
+                )
+            status = assoc.send_c_store(dataset)
+            self._raise_for_status(status, "C-STORE")
+        logger.info("stored %s in %s", dataset.SOPInstanceUID, self.node)
+
     # ------------------------------------------------------------ plumbing
     @contextmanager
     def _association(

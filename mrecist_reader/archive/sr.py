@@ -1,0 +1,359 @@
+"""DICOM SR of a signed timepoint: a TID 1500 Measurement Report written with highdicom.
+
+One SR per timepoint, in the study of that timepoint's images. Each lesion observed at
+the timepoint is one measurement group (TID 1501) with
+
+- its tracking identifier (the lesion ID, "T1") and a tracking UID derived from the
+  read's key and the lesion ID, so it is the same at every timepoint;
+- the finding type (lesion) and finding site (the organ);
+- for a recorded diameter, a "Long axis" length in mm whose caliper end points are
+  spatial coordinates (SCOORD POLYLINE, column/row) on the referenced image;
+- the lesion type and status as qualitative evaluations in the local coding scheme
+  ``99MRECIST`` whose code values are the tokens of the data-transfer spec.
+
+A blinded (central) read's SR carries only the trial's pseudonymous identifiers:
+highdicom copies the patient's name, ID, birth date, the study date, accession number,
+study ID and institution from the images, and :func:`measurement_report` blanks them.
+"""
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from highdicom.spatial import ImageToReferenceTransformer, ReferenceToImageTransformer
+from highdicom.sr import (
+    CodedConcept,
+    Comprehensive3DSR,
+    CoordinatesForMeasurement,
+    FindingSite,
+    GraphicTypeValues,
+    Measurement,
+    MeasurementReport,
+    MeasurementsAndQualitativeEvaluations,
+    ObservationContext,
+    ObserverContext,
+    PersonObserverIdentifyingAttributes,
+    QualitativeEvaluation,
+    SourceImageForRegion,
+    TrackingIdentifier,
+)
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+from pydicom.uid import generate_uid
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.model import (
+    Lesion,
+    Observation,
+    Organ,
+    PointMm,
+    Read,
+    ReadStatus,
+    ReadType,
+)
+
+logger = logging.getLogger(__name__)
+
+SCHEME = "99MRECIST"
+LESION_TYPE = CodedConcept("lesion_type", SCHEME, "mRECIST lesion type")
+LESION_STATUS = CodedConcept("lesion_status", SCHEME, "mRECIST lesion status")
+VIABLE_DIAMETER = codes.SCT.LongAxis
+ORGAN_CODES: dict[Organ, CodedConcept] = {
+    Organ.LIVER: codes.SCT.Liver,
+    Organ.LYMPH_NODE: codes.SCT.LymphNode,
+    Organ.LUNG: codes.SCT.Lung,
+    Organ.PERITONEUM: CodedConcept("15425007", "SCT", "Peritoneum"),
+    Organ.PORTAL_VEIN: codes.SCT.PortalVein,
+}
+PROCEDURES = {
+    "CT": codes.LN.CTUnspecifiedBodyRegion,
+    "MR": codes.LN.MRIUnspecifiedBodyRegion,
+}
+BLANKED_IN_BLINDED = (
+    "PatientBirthDate",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "StudyID",
+    "InstitutionName",
+    "ReferringPhysicianName",
+)
+OFF_PLANE_TOLERANCE_MM = 0.5
+
+
+class SRExportError(MrecistError):
+    """An SR cannot be written (unsigned timepoint, an image that cannot be found)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedLesion:
+    """A lesion read back from a Measurement Report (what :func:`read_report` returns).
+
+    ``diameter_mm`` is ``None`` without a length; ``caliper_px`` holds the end points as
+    (column, row) on the image ``sop_instance_uid``.
+    """
+
+    lesion_id: str
+    tracking_uid: str
+    lesion_type: str
+    status: str
+    organ_code: str = ""
+    diameter_mm: float | None = None
+    sop_instance_uid: str = ""
+    caliper_px: tuple[tuple[float, float], ...] = ()
+
+
+def tracking_uid(read: Read, lesion_id: str) -> str:
+    """Return the lesion's tracking UID: the same at every timepoint of the read.
+
+    A ``2.25`` UID from a hash of the read's key and the lesion ID (no identity in it
+    beyond the pseudonymous subject ID, which the hash does not reveal).
+    """
+    key = read.key
+    text = (
+        f"{key.study_id}|{key.subject_id}|{key.reader_id}|{key.read_type}|{lesion_id}"
+    )
+    digest = hashlib.sha256(text.encode("utf-8")).digest()[:16]
+    return f"2.25.{int.from_bytes(digest, 'big')}"
+
+
+def measurement_report(
+    read: Read,
+    timepoint_index: int,
+    images: Mapping[str, Dataset],
+    *,
+    series_number: int = 901,
+    blinded: bool | None = None,
+) -> Comprehensive3DSR:
+    """Return the Comprehensive 3D SR (TID 1500) of one signed timepoint of ``read``.
+
+    Parameters
+    ----------
+    read
+        The read; only its observations at ``timepoint_index`` are reported.
+    timepoint_index
+        The timepoint (0 is baseline); it must be signed.
+    images
+        Headers of the images, by SOP Instance UID: at least every image an
+        observation's caliper lies on (pixel data is not needed).
+    series_number
+        Series Number of the SR.
+    blinded
+        Blank identity copied from the images; default: for central reads.
+
+    Raises
+    ------
+    SRExportError
+        The timepoint is not signed, or an image an observation refers to is not in
+        ``images`` (its series and SOP Instance UID are named).
+
+    """
+    timepoint = next((t for t in read.timepoints if t.index == timepoint_index), None)
+    if timepoint is None or timepoint.read_status is not ReadStatus.SIGNED:
+        raise SRExportError(
+            f"subject {read.key.subject_id} timepoint {timepoint_index}: only a signed "
+            "timepoint gets an SR"
+        )
+    observations = [
+        o for o in read.observations if o.timepoint_index == timepoint_index
+    ]
+    evidence = _evidence(observations, images, read, timepoint_index)
+    lesions = {lesion.lesion_id: lesion for lesion in read.lesions}
+    groups = [
+        _group(read, lesions[o.lesion_id], o, images.get(o.sop_instance_uid))
+        for o in observations
+        if o.lesion_id in lesions
+    ]
+    modality = str(evidence[0].get("Modality", "CT"))
+    report = MeasurementReport(
+        observation_context=_observation_context(read.key.reader_id),
+        procedure_reported=PROCEDURES.get(modality, codes.LN.CTUnspecifiedBodyRegion),
+        imaging_measurements=groups,
+    )
+    sr = Comprehensive3DSR(
+        evidence=evidence,
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=series_number,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="mrecist_reader",
+        series_description=f"mRECIST {timepoint.label} reader {read.key.reader_id}",
+        is_complete=True,
+        is_final=True,
+    )
+    sr.CodingSchemeIdentificationSequence = [_local_scheme()]
+    is_blinded = read.key.read_type is ReadType.CENTRAL if blinded is None else blinded
+    if is_blinded:
+        _blank_identity(sr, read.key.subject_id)
+    return sr
+
+
+def _evidence(
+    observations: Sequence[Observation],
+    images: Mapping[str, Dataset],
+    read: Read,
+    timepoint_index: int,
+) -> list[Dataset]:
+    referenced = [o for o in observations if o.sop_instance_uid]
+    missing = [o for o in referenced if o.sop_instance_uid not in images]
+    if missing:
+        named = "; ".join(
+            f"lesion {o.lesion_id}: series {o.series_instance_uid or '?'} image "
+            f"{o.sop_instance_uid}"
+            for o in missing
+        )
+        raise SRExportError(
+            f"subject {read.key.subject_id} timepoint {timepoint_index}: images not "
+            f"found ({named}); say where they are (--images)"
+        )
+    uids = list(dict.fromkeys(o.sop_instance_uid for o in referenced))
+    if not uids:
+        raise SRExportError(
+            f"subject {read.key.subject_id} timepoint {timepoint_index}: no observation "
+            "refers to an image; an SR needs the study's images"
+        )
+    return [images[uid] for uid in uids]
+
+
+def _observation_context(reader_id: str) -> ObservationContext:
+    return ObservationContext(
+        observer_person_context=ObserverContext(
+            observer_type=codes.DCM.Person,
+            observer_identifying_attributes=PersonObserverIdentifyingAttributes(
+                name=f"{reader_id}^"  # a one-component person name (PS3.5 §6.2.1.2)
+            ),
+        )
+    )
+
+
+def _group(
+    read: Read, lesion: Lesion, observation: Observation, image: Dataset | None
+) -> MeasurementsAndQualitativeEvaluations:
+    measurements = []
+    if observation.diameter is not None:
+        coordinates = (
+            [_caliper_coordinates(observation, image)]
+            if observation.caliper is not None and image is not None
+            else None
+        )
+        measurements.append(
+            Measurement(
+                name=VIABLE_DIAMETER,
+                value=observation.diameter / 10,
+                unit=codes.UCUM.Millimeter,
+                referenced_coordinates=coordinates,
+            )
+        )
+    site = ORGAN_CODES.get(lesion.organ)
+    return MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(
+            uid=tracking_uid(read, lesion.lesion_id), identifier=lesion.lesion_id
+        ),
+        finding_type=codes.SCT.Lesion,
+        finding_sites=[FindingSite(site)] if site is not None else None,
+        measurements=measurements or None,
+        qualitative_evaluations=[
+            QualitativeEvaluation(LESION_TYPE, _token(str(lesion.lesion_type))),
+            QualitativeEvaluation(LESION_STATUS, _token(str(observation.status))),
+        ],
+    )
+
+
+def _local_scheme() -> Dataset:
+    """Identify the local coding scheme (PS3.3 C.12.1: required for schemes not in PS3.16)."""
+    item = Dataset()
+    item.CodingSchemeDesignator = SCHEME
+    item.CodingSchemeName = "mrecist_reader data-transfer tokens"
+    item.CodingSchemeResponsibleOrganization = "mrecist_reader"
+    return item
+
+
+def _token(value: str) -> CodedConcept:
+    return CodedConcept(value, SCHEME, value.replace("_", " "))
+
+
+def _caliper_coordinates(
+    observation: Observation, image: Dataset
+) -> CoordinatesForMeasurement:
+    assert observation.caliper is not None  # checked by the caller
+    points = np.array([observation.caliper.p1_mm, observation.caliper.p2_mm])
+    transformer = ReferenceToImageTransformer(
+        image_position=[float(v) for v in image.ImagePositionPatient],
+        image_orientation=[float(v) for v in image.ImageOrientationPatient],
+        pixel_spacing=[float(v) for v in image.PixelSpacing],
+    )
+    projected = transformer(points)
+    off_plane = float(np.max(np.abs(projected[:, 2])))
+    if off_plane > OFF_PLANE_TOLERANCE_MM:
+        raise SRExportError(
+            f"lesion {observation.lesion_id}: the caliper lies {off_plane:.1f} mm off "
+            f"the plane of image {observation.sop_instance_uid}"
+        )
+    return CoordinatesForMeasurement(
+        graphic_type=GraphicTypeValues.POLYLINE,
+        graphic_data=projected[:, :2].astype(np.float32),
+        source_image=SourceImageForRegion.from_source_image(image),
+    )
+
+
+def _blank_identity(sr: Dataset, subject_id: str) -> None:
+    sr.PatientName = f"{subject_id}^"  # the pseudonym, as a one-component name
+    sr.PatientID = subject_id
+    for keyword in BLANKED_IN_BLINDED:
+        if keyword in sr:
+            setattr(sr, keyword, "")
+
+
+def read_report(sr: Dataset) -> list[ReportedLesion]:
+    """Return the lesions of a TID 1500 Measurement Report, in the report's order."""
+    parsed = Comprehensive3DSR.from_dataset(sr, copy=True)
+    report = parsed.content
+    if not isinstance(report, MeasurementReport):  # pragma: no cover - from_dataset
+        raise SRExportError("not a TID 1500 Measurement Report")
+    return [_reported(group) for group in report.get_image_measurement_groups()]
+
+
+def _reported(group: MeasurementsAndQualitativeEvaluations) -> ReportedLesion:
+    evaluations = {
+        # highdicom annotates QualitativeEvaluation.value as a number; it is the code
+        str(item.name.value): str(cast("CodedConcept", item.value).value)
+        for item in group.get_qualitative_evaluations()
+    }
+    lengths = group.get_measurements(name=VIABLE_DIAMETER)
+    diameter = float(lengths[0].value) if lengths else None
+    sop_uid, caliper = "", cast("tuple[tuple[float, float], ...]", ())
+    if lengths and lengths[0].referenced_coordinates:
+        scoord = lengths[0].referenced_coordinates[0]
+        sop_uid = str(
+            scoord.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+        )
+        caliper = tuple((float(c), float(r)) for c, r in scoord.value)
+    sites = group.finding_sites
+    return ReportedLesion(
+        lesion_id=str(group.tracking_identifier or ""),
+        tracking_uid=str(group.tracking_uid or ""),
+        lesion_type=evaluations.get(str(LESION_TYPE.value), ""),
+        status=evaluations.get(str(LESION_STATUS.value), ""),
+        organ_code=str(sites[0].value.value) if sites else "",
+        diameter_mm=diameter,
+        sop_instance_uid=sop_uid,
+        caliper_px=caliper,
+    )
+
+
+def caliper_in_patient_mm(
+    lesion: ReportedLesion, image: Dataset
+) -> tuple[PointMm, PointMm]:
+    """Return the caliper end points of ``lesion`` in patient millimetres (x, y, z)."""
+    transformer = ImageToReferenceTransformer(
+        image_position=[float(v) for v in image.ImagePositionPatient],
+        image_orientation=[float(v) for v in image.ImageOrientationPatient],
+        pixel_spacing=[float(v) for v in image.PixelSpacing],
+    )
+    points = transformer(np.array(lesion.caliper_px, dtype=float))
+    p1, p2 = (tuple(float(v) for v in point) for point in points[:2])
+    return (p1[0], p1[1], p1[2]), (p2[0], p2[1], p2[2])
