@@ -7,7 +7,7 @@ atomic: the file is complete or unchanged.
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -172,16 +172,22 @@ def rows_for_responses(
             }
 
 
-def write_rows(stream: TextIO, columns: Sequence[str], rows: Iterable[Row]) -> None:
+def write_rows(
+    stream: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, str]],
+    *,
+    numeric: Collection[str] = NUMERIC_COLUMNS,
+) -> None:
     """Write a header and rows as RFC 4180 CSV with LF line ends.
 
     Text cells that a spreadsheet would run as a formula get one leading apostrophe
-    (:func:`~mrecist_reader.transfer.spreadsheet.neutralise`); numeric columns
-    (``NUMERIC_COLUMNS``) are written as they are.
+    (:func:`~mrecist_reader.transfer.spreadsheet.neutralise`); the ``numeric``
+    columns (by default the reads' ``NUMERIC_COLUMNS``) are written as they are.
     """
     stream.write(_csv_line(columns))
     for row in rows:
-        safe = neutralise_row(row, NUMERIC_COLUMNS)
+        safe = neutralise_row(row, numeric)
         stream.write(_csv_line([safe.get(column, "") for column in columns]))
 
 

@@ -5,15 +5,13 @@ spreadsheet formula character gets one leading apostrophe, numbers never do
 (data-transfer.md §Files, spreadsheet safety).
 """
 
-import csv
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from mrecist_reader.transfer.csv_out import write_rows
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting with one of these is guarded with an apostrophe."""
+logger = logging.getLogger(__name__)
 
 NUMERIC_COLUMNS = frozenset(
     {
@@ -35,13 +33,6 @@ NUMERIC_COLUMNS = frozenset(
 """Columns holding numbers: never prefixed."""
 
 
-def guarded(column: str, value: str) -> str:
-    """Return a cell as written: text starting like a formula gets an apostrophe."""
-    if column in NUMERIC_COLUMNS or not value.startswith(FORMULA_STARTS):
-        return value
-    return "'" + value
-
-
 def write_table(
     path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, str]]
 ) -> int:
@@ -50,12 +41,9 @@ def write_table(
     The caller writes into a temporary folder that replaces the output folder only
     when everything is written (all or nothing).
     """
-    count = 0
+    written = list(rows)
     with Path(path).open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([guarded(c, row.get(c, "")) for c in columns])
-            count += 1
+        write_rows(stream, columns, written, numeric=NUMERIC_COLUMNS)
+    count = len(written)
     logger.debug("wrote %d rows to %s", count, Path(path).name)
     return count

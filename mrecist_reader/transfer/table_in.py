@@ -18,11 +18,11 @@ from pathlib import Path
 
 from mrecist_reader.core.errors import InvalidRead, Problem
 from mrecist_reader.transfer.csv_in import UnreadableFile
+from mrecist_reader.transfer.spreadsheet import restore
 
 logger = logging.getLogger(__name__)
 
 _WHOLE = re.compile(r"-?[0-9]{1,9}")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +46,7 @@ class CellProblems:
 
     def text(self, row: TableRow, column: str, *, required: bool = True) -> str:
         """Return a text cell (one guarding apostrophe removed); note it if empty."""
-        value = row.cells.get(column, "")
-        if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
-            value = value[1:]
+        value = restore(row.cells.get(column, ""))
         if required and not value.strip():
             self.fail(row.line, f"{column} is empty (required)", column=column)
         elif any(unicodedata.category(c) == "Cc" for c in value):

@@ -115,3 +115,13 @@ def test_assess_writes_no_live_formula(tmp_path, capsys):
     stdout = capsys.readouterr().out
     (row, *_) = list(csv.DictReader(io.StringIO(stdout)))
     assert row["subject_id"] == neutralise(PAYLOADS[0])
+
+
+def test_endpoint_tables_are_written_as_safely_as_the_reads(tmp_path: Path) -> None:
+    from mrecist_reader.transfer.endpoints_out import write_table
+
+    path = tmp_path / "endpoint_subjects.csv"
+    rows = [{"subject_id": "=HYPERLINK(1)", "reason": "a\rb", "study_day": "-3"}]
+    write_table(path, ["subject_id", "reason", "study_day"], rows)
+    text = path.read_bytes().decode("utf-8")
+    assert text == 'subject_id,reason,study_day\n\'=HYPERLINK(1),"a\rb",-3\n'
