@@ -58,6 +58,7 @@ HEADER_ERRORS: tuple[type[BaseException], ...] = (
     EOFError,
     OSError,
     RecursionError,
+    MemoryError,  # an element length far beyond the file: pydicom reads it at once
     struct.error,
     BytesLengthException,
 )

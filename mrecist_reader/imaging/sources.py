@@ -35,13 +35,14 @@ link leading elsewhere) is "outside the DICOMDIR's folder", not "missing".
 
 import logging
 import os
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 
 from mrecist_reader.imaging.files import (
     NOT_REGULAR_REASON,
@@ -54,6 +55,7 @@ from mrecist_reader.imaging.zip_cache import (
     CACHE_FILES,
     DEFAULT_CACHE_LIMIT_MB,
     DEFAULT_CACHE_MAX_AGE_DAYS,
+    ZIP_ERRORS,
     InvalidCacheLimit,
     UnsafeZipArchive,
     ZipCache,
@@ -190,7 +192,7 @@ def zip_archive_reason(path: Path) -> str:
         return f"unreadable zip archive: {_bad_zip_detail(path, error)}"
     except NotARegularFile:
         return NOT_REGULAR_REASON
-    except (OSError, EOFError, ValueError) as error:
+    except ZIP_ERRORS as error:
         return f"unreadable zip archive: {error}"
     return NESTED_ZIP_REASON
 
@@ -321,9 +323,23 @@ def read_dicomdir(path: Path) -> CollectedFiles:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable DICOMDIR: {error}"),)
         )
-    except (NotImplementedError, KeyError, TypeError, IndexError) as error:
+    except (
+        NotImplementedError,
+        LookupError,
+        TypeError,
+        ArithmeticError,
+        RecursionError,
+        MemoryError,  # an element length far beyond the file: pydicom reads it at once
+        struct.error,
+        BytesLengthException,
+    ) as error:
         return CollectedFiles(
-            (), (SkippedFile(str(path), f"unreadable DICOMDIR: {error}"),)
+            (),
+            (
+                SkippedFile(
+                    str(path), f"unreadable DICOMDIR: {str(error) or 'damaged'}"
+                ),
+            ),
         )
     root = path.parent
     files: list[Path] = []
@@ -332,7 +348,14 @@ def read_dicomdir(path: Path) -> CollectedFiles:
     for record in records:
         try:
             file_id = record.get("ReferencedFileID")
-        except (ValueError, NotImplementedError, KeyError, TypeError) as error:
+        except (
+            ValueError,
+            NotImplementedError,
+            LookupError,
+            TypeError,
+            OSError,
+            BytesLengthException,
+        ) as error:
             skipped.append(
                 SkippedFile(str(path), f"DICOMDIR record unreadable: {error}")
             )
@@ -470,7 +493,7 @@ def extract_zip(
         return CollectedFiles((), (SkippedFile(str(path), str(error)),))
     except NotARegularFile:
         return CollectedFiles((), (SkippedFile(str(path), NOT_REGULAR_REASON),))
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except ZIP_ERRORS as error:
         return CollectedFiles(
             (), (SkippedFile(str(path), f"unreadable zip archive: {error}"),)
         )

@@ -49,6 +49,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +103,19 @@ class InvalidCacheLimit(MrecistError):
     """The zip cache limit (environment variable or argument) is not a size."""
 
     exit_status = 2
+
+
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    NotImplementedError,  # an unknown compression method or zip version
+    RuntimeError,  # an encrypted member
+    ValueError,  # a name that does not decode, a negative size
+    zlib.error,  # deflated data that does not inflate
+    struct.error,
+)
+"""What reading a damaged archive or member raises (zipfile and zlib)."""
 
 
 class UnsafeZipArchive(MrecistError):
@@ -616,6 +630,13 @@ def _member_reason(error: BaseException) -> str:
         return "cut short inside the zip archive (incomplete download?): not used"
     if isinstance(error, NotImplementedError):
         return f"packed in the zip archive in a way that cannot be unpacked ({text})"
+    if isinstance(error, RuntimeError) and "encrypted" in text:
+        return "encrypted in the zip archive (password protected): not used"
+    if isinstance(error, zlib.error):
+        return (
+            "damaged inside the zip archive (its compressed data cannot be unpacked): "
+            "not used; ask for the archive again"
+        )
     if isinstance(error, OSError):
         return f"could not be extracted from the zip archive: {error.strerror or text}"
     return f"damaged inside the zip archive: {text}"
@@ -652,12 +673,7 @@ def _extract_safely(
         _make_private_folders(root, destination.parent)
         try:
             written += _copy_member(archive, info, destination, budget - written)
-        except (
-            zipfile.BadZipFile,
-            OSError,
-            EOFError,
-            NotImplementedError,
-        ) as error:
+        except ZIP_ERRORS as error:
             destination.unlink(missing_ok=True)  # never leave a partial file
             refused.append(
                 SkippedFile(f"{path}!{info.filename}", _member_reason(error))

@@ -16,6 +16,7 @@ import time
 import zipfile
 import zlib
 from collections import namedtuple
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,61 @@ def test_a_blinded_read_removes_its_extraction_when_it_closes(tmp_path: Path) ->
     with pytest.raises(ValueError, match="not an extraction folder"):
         remove_extraction(source)
     assert source.is_dir()
+
+
+# ---------------------------------------------------------------- 14 damaged archives
+
+
+def _sound_zip(folder: Path) -> tuple[Path, bytearray]:
+    path = folder / "study.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("study/1.dcm", bytes(range(256)) * 64)
+    return path, bytearray(path.read_bytes())
+
+
+def _break_deflate(data: bytearray) -> None:
+    name_length, extra_length = struct.unpack_from("<HH", data, 26)
+    data[30 + name_length + extra_length] = 0x07  # block type 3: reserved, invalid
+
+
+def _unknown_version(data: bytearray) -> None:
+    central = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 6, 172)  # "version needed": 17.2
+
+
+def _encrypted(data: bytearray) -> None:
+    for header, flags_at in (
+        (data.find(b"PK\x03\x04"), 6),
+        (data.rfind(b"PK\x01\x02"), 8),
+    ):
+        data[header + flags_at] |= 0x01
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            _break_deflate,
+            ("study.zip!study/1.dcm", "damaged inside the zip archive (its"),
+        ),
+        (
+            _unknown_version,
+            ("study.zip", "unreadable zip archive: zip file version 17.2"),
+        ),
+        (_encrypted, ("study.zip!study/1.dcm", "encrypted in the zip archive")),
+    ],
+    ids=["deflate-damaged", "unknown-version", "encrypted"],
+)
+def test_a_damaged_zip_archive_is_a_skipped_entry_never_an_internal_error(
+    tmp_path: Path,
+    damage: Callable[[bytearray], None],
+    expected: tuple[str, str],
+) -> None:
+    path, data = _sound_zip(tmp_path)
+    damage(data)
+    path.write_bytes(bytes(data))
+    result = scan(path, cache_dir=tmp_path / "cache")
+    assert result.series == ()
+    ((shown, reason),) = [(s.path, s.reason) for s in result.skipped]
+    assert shown == f"{tmp_path}/{expected[0]}"
+    assert reason.startswith(expected[1])
