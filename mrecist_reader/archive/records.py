@@ -16,10 +16,6 @@ class StudyQuery:
     study_uid: str | None = None
     modality: str | None = None
 
-    def is_empty(self) -> bool:
-        """Return whether nothing narrows the search (it would list the archive)."""
-        return self.subject_id is None and self.study_uid is None
-
 
 @dataclass(frozen=True, slots=True)
 class StudyRecord:

@@ -18,9 +18,12 @@ study ID and institution from the images, and :func:`measurement_report` blanks 
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from highdicom.spatial import ImageToReferenceTransformer, ReferenceToImageTransformer
@@ -40,7 +43,9 @@ from highdicom.sr import (
     SourceImageForRegion,
     TrackingIdentifier,
 )
+from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
@@ -306,6 +311,57 @@ def _blank_identity(sr: Dataset, subject_id: str) -> None:
     for keyword in BLANKED_IN_BLINDED:
         if keyword in sr:
             setattr(sr, keyword, "")
+
+
+def image_headers(files: Iterable[Path]) -> dict[str, Dataset]:
+    """Return the headers (no pixel data) of image files, by SOP Instance UID.
+
+    The caller lists the files, e.g. ``SeriesInfo.files`` of the series a read refers
+    to; a file that is not DICOM is skipped with a warning.
+    """
+    headers: dict[str, Dataset] = {}
+    for path in files:
+        try:
+            header = dcmread(path, stop_before_pixels=True)
+        except (OSError, InvalidDicomError) as error:
+            logger.warning("%s: not read as DICOM (%s)", path, error)
+            continue
+        if header.get("SOPInstanceUID"):
+            headers[str(header.SOPInstanceUID)] = header
+    return headers
+
+
+def write_reports(
+    read: Read, images: Mapping[str, Dataset], folder: Path, **options: Any
+) -> list[Path]:
+    """Write the SR of every signed timepoint of ``read`` into ``folder``; all or nothing.
+
+    Every SR is built before the first is written, so an image that cannot be found
+    leaves the folder as it was. Files are named ``sr_SUBJECT_READER_tpINDEX.dcm``;
+    ``options`` go to :func:`measurement_report`.
+    """
+    signed = [t for t in read.timepoints if t.read_status is ReadStatus.SIGNED]
+    reports = [
+        (t, measurement_report(read, t.index, images, **options)) for t in signed
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    key = read.key
+    written: list[Path] = []
+    for timepoint, report in reports:
+        name = _safe(f"sr_{key.subject_id}_{key.reader_id}_tp{timepoint.index}.dcm")
+        target = folder / name
+        temporary = folder / f".{name}.part"
+        try:
+            report.save_as(temporary, enforce_file_format=True)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(target)
+    return written
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
 def read_report(sr: Dataset) -> list[ReportedLesion]:

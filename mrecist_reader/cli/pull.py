@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mrecist_reader.archive.pull import Archive, PullReport
+    from mrecist_reader.archive.pull import Archive, PullReport, SeriesOutcome
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -115,21 +115,25 @@ def _archive(args: argparse.Namespace) -> "Archive":
 
 def _print(report: "PullReport", output: Path) -> None:
     for study in report.studies:
-        subject = study.subject_id or "-"
-        print(f"study {study.study_uid} subject {subject}")
-    for outcome in report.series:
-        series = outcome.series
-        state = "complete" if outcome.is_complete else f"{len(outcome.missing)} MISSING"
-        print(
-            f"  series {series.series_uid} {series.modality or '-'} "
-            f"{series.description!r}: {outcome.announced} announced, "
-            f"{outcome.arrived} retrieved, {outcome.already_here} already here, {state}"
-        )
-        if outcome.error:
-            print(f"error: {outcome.error}", file=sys.stderr)
-        for sop_uid in outcome.missing:
-            print(
-                f"error: series {series.series_uid}: image {sop_uid} did not arrive",
-                file=sys.stderr,
-            )
+        print(f"study {study.study_uid} subject {study.subject_id or '-'}")
+        for outcome in report.series:
+            if outcome.series.study_uid == study.study_uid:
+                _print_series(outcome)
     print(f"{report.present} of {report.announced} images in {output}")
+
+
+def _print_series(outcome: "SeriesOutcome") -> None:
+    series = outcome.series
+    state = "complete" if outcome.is_complete else f"{len(outcome.missing)} MISSING"
+    print(
+        f"  series {series.series_uid} {series.modality or '-'} "
+        f"{series.description!r}: {outcome.announced} announced, "
+        f"{outcome.arrived} retrieved, {outcome.already_here} already here, {state}"
+    )
+    if outcome.error:
+        print(f"error: {outcome.error}", file=sys.stderr)
+    for sop_uid in outcome.missing:
+        print(
+            f"error: series {series.series_uid}: image {sop_uid} did not arrive",
+            file=sys.stderr,
+        )

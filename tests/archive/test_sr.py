@@ -18,9 +18,11 @@ from mrecist_reader.archive.nodes import DicomwebNode, DimseNode
 from mrecist_reader.archive.sr import (
     SRExportError,
     caliper_in_patient_mm,
+    image_headers,
     measurement_report,
     read_report,
     tracking_uid,
+    write_reports,
 )
 from mrecist_reader.core.model import (
     Caliper,
@@ -265,6 +267,24 @@ def test_a_caliper_off_its_image_plane_is_refused() -> None:
     shifted = replace(read, observations=(replace(t1, caliper=moved), *others))
     with pytest.raises(SRExportError, match="off the plane of image"):
         measurement_report(shifted, 0, IMAGES)
+
+
+def test_every_signed_timepoint_gets_one_file_and_a_draft_none(tmp_path: Path) -> None:
+    read = sample_read()
+    draft = replace(read.timepoints[1], read_status=ReadStatus.DRAFT)
+    read = replace(read, timepoints=(read.timepoints[0], draft))
+    images = image_headers([*BASELINE.files.values(), *FOLLOW_UP.files.values()])
+    written_files = write_reports(read, images, tmp_path / "sr")
+    assert [path.name for path in written_files] == ["sr_S01_R1_tp0.dcm"]
+    assert sorted(p.name for p in (tmp_path / "sr").iterdir()) == ["sr_S01_R1_tp0.dcm"]
+    assert read_report(pydicom.dcmread(written_files[0]))[0].lesion_id == "T1"
+
+
+def test_a_missing_image_writes_no_sr_at_all(tmp_path: Path) -> None:
+    images = image_headers(BASELINE.files.values())  # the follow-up's are missing
+    with pytest.raises(SRExportError, match=f"series {FOLLOW_UP.series_uid}"):
+        write_reports(sample_read(), images, tmp_path / "sr")
+    assert not (tmp_path / "sr").exists()
 
 
 @pytest.fixture
