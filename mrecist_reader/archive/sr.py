@@ -11,6 +11,9 @@ the timepoint is one measurement group (TID 1501) with
 - the lesion type and status as qualitative evaluations in the local coding scheme
   ``99MRECIST`` whose code values are the tokens of the data-transfer spec.
 
+The timepoint's responses (target, non-target, new lesions, overall), when given, are
+TID 1500's "Qualitative Evaluations" container; the reader is the person observer.
+
 A blinded (central) read's SR carries only the trial's pseudonymous identifiers:
 highdicom copies the patient's name, ID, birth date, the study date, accession number,
 study ID and institution from the images, and :func:`measurement_report` blanks them.
@@ -28,8 +31,11 @@ from typing import Any, cast
 import numpy as np
 from highdicom.spatial import ImageToReferenceTransformer, ReferenceToImageTransformer
 from highdicom.sr import (
+    CodeContentItem,
     CodedConcept,
     Comprehensive3DSR,
+    ContainerContentItem,
+    ContentSequence,
     CoordinatesForMeasurement,
     FindingSite,
     GraphicTypeValues,
@@ -40,6 +46,7 @@ from highdicom.sr import (
     ObserverContext,
     PersonObserverIdentifyingAttributes,
     QualitativeEvaluation,
+    RelationshipTypeValues,
     SourceImageForRegion,
     TrackingIdentifier,
 )
@@ -49,6 +56,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from mrecist_reader.core.assess import TimepointAssessment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import (
     Lesion,
@@ -66,6 +74,13 @@ SCHEME = "99MRECIST"
 LESION_TYPE = CodedConcept("lesion_type", SCHEME, "mRECIST lesion type")
 LESION_STATUS = CodedConcept("lesion_status", SCHEME, "mRECIST lesion status")
 VIABLE_DIAMETER = codes.SCT.LongAxis
+QUALITATIVE_EVALUATIONS = CodedConcept("C0034375", "UMLS", "Qualitative Evaluations")
+TARGET_RESPONSE = CodedConcept("target_response", SCHEME, "mRECIST target response")
+NON_TARGET_RESPONSE = CodedConcept(
+    "non_target_resp", SCHEME, "mRECIST non-target response"
+)
+NEW_LESIONS = CodedConcept("new_lesions", SCHEME, "mRECIST new lesions")
+OVERALL_RESPONSE = CodedConcept("overall_response", SCHEME, "mRECIST overall response")
 ORGAN_CODES: dict[Organ, CodedConcept] = {
     Organ.LIVER: codes.SCT.Liver,
     Organ.LYMPH_NODE: codes.SCT.LymphNode,
@@ -132,6 +147,7 @@ def measurement_report(
     *,
     series_number: int = 901,
     blinded: bool | None = None,
+    responses: TimepointAssessment | None = None,
 ) -> Comprehensive3DSR:
     """Return the Comprehensive 3D SR (TID 1500) of one signed timepoint of ``read``.
 
@@ -148,6 +164,9 @@ def measurement_report(
         Series Number of the SR.
     blinded
         Blank identity copied from the images; default: for central reads.
+    responses
+        The timepoint's assessment (``core.assess``): its target, non-target, new
+        lesion and overall responses become the report's qualitative evaluations.
 
     Raises
     ------
@@ -191,6 +210,8 @@ def measurement_report(
         is_final=True,
     )
     sr.CodingSchemeIdentificationSequence = [_local_scheme()]
+    if responses is not None:
+        sr.ContentSequence.append(_responses_container(responses))
     is_blinded = read.key.read_type is ReadType.CENTRAL if blinded is None else blinded
     if is_blinded:
         _blank_identity(sr, read.key.subject_id)
@@ -266,6 +287,52 @@ def _group(
             QualitativeEvaluation(LESION_STATUS, _token(str(observation.status))),
         ],
     )
+
+
+def _responses_container(assessment: TimepointAssessment) -> ContainerContentItem:
+    """Return TID 1500's "Qualitative Evaluations" container of the responses."""
+    container = ContainerContentItem(
+        name=QUALITATIVE_EVALUATIONS, relationship_type=RelationshipTypeValues.CONTAINS
+    )
+    container.ContentSequence = ContentSequence(
+        [
+            CodeContentItem(
+                name=concept,
+                value=_token(str(value)),
+                relationship_type=RelationshipTypeValues.CONTAINS,
+            )
+            for concept, value in (
+                (TARGET_RESPONSE, assessment.target_response),
+                (NON_TARGET_RESPONSE, assessment.non_target_response),
+                (NEW_LESIONS, assessment.new_lesions),
+                (OVERALL_RESPONSE, assessment.overall_response),
+            )
+            if value is not None
+        ]
+    )
+    return container
+
+
+def read_responses(sr: Dataset) -> dict[str, str]:
+    """Return the responses of a report written by :func:`measurement_report`.
+
+    Keys are ``target_response``, ``non_target_response``, ``new_lesions`` and
+    ``overall_response`` (those present); values are the data-transfer tokens.
+    """
+    for item in sr.get("ContentSequence", []):
+        name = item.ConceptNameCodeSequence[0]
+        if (name.CodeValue, name.CodingSchemeDesignator) == (
+            QUALITATIVE_EVALUATIONS.value,
+            QUALITATIVE_EVALUATIONS.scheme_designator,
+        ):
+            return {
+                str(code.ConceptNameCodeSequence[0].CodeValue): str(
+                    code.ConceptCodeSequence[0].CodeValue
+                )
+                for code in item.get("ContentSequence", [])
+                if code.ValueType == "CODE"
+            }
+    return {}
 
 
 def _local_scheme() -> Dataset:

@@ -21,9 +21,11 @@ from mrecist_reader.archive.sr import (
     image_headers,
     measurement_report,
     read_report,
+    read_responses,
     tracking_uid,
     write_reports,
 )
+from mrecist_reader.core.assess import assess
 from mrecist_reader.core.model import (
     Caliper,
     Criteria,
@@ -41,6 +43,7 @@ from mrecist_reader.core.model import (
     TargetStatus,
     Timepoint,
 )
+from mrecist_reader.resources import load_profile
 from tests.archive import orthanc as o
 from tests.archive.orthanc import Orthanc
 from tests.archive.samples import sample_series
@@ -238,6 +241,20 @@ def test_a_blinded_read_sr_carries_no_identity_from_the_images() -> None:
     assert pydicom.dcmread(io.BytesIO(data)).PatientID == "S01"
 
 
+def test_the_timepoint_responses_come_back_from_the_sr() -> None:
+    read = sample_read()
+    assessment = assess(read, load_profile("nct06779461")).timepoints[1]
+    sr = written(measurement_report(read, 1, IMAGES, responses=assessment))
+    assert read_responses(sr) == {
+        "target_response": str(assessment.target_response),
+        "non_target_resp": str(assessment.non_target_response),
+        "new_lesions": str(assessment.new_lesions),
+        "overall_response": str(assessment.overall_response),
+    }
+    assert read_responses(sr)["non_target_resp"] == "PD"  # NT1 progressed
+    assert len(read_report(sr)) == 4  # the container is not a lesion
+
+
 def test_an_unsigned_timepoint_gets_no_sr() -> None:
     with pytest.raises(SRExportError, match="only a signed timepoint gets an SR"):
         measurement_report(sample_read(signed=False), 0, IMAGES)
@@ -290,7 +307,10 @@ def test_a_missing_image_writes_no_sr_at_all(tmp_path: Path) -> None:
 @pytest.fixture
 def sr_file(tmp_path: Path) -> Path:
     path = tmp_path / "sr.dcm"
-    measurement_report(sample_read(), 1, IMAGES).save_as(path, enforce_file_format=True)
+    read = sample_read()
+    assessment = assess(read, load_profile("nct06779461")).timepoints[1]
+    report = measurement_report(read, 1, IMAGES, responses=assessment)
+    report.save_as(path, enforce_file_format=True)
     return path
 
 
