@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import Tag
 from pydicom.uid import (
     CTImageStorage,
     ExplicitVRLittleEndian,
@@ -157,3 +160,12 @@ def write_series(
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+def raw(dataset: Dataset, keyword: str, value: bytes, vr: str | None = None) -> None:
+    """Set an element to raw bytes, as a hostile writer would (no validation)."""
+    tag = Tag(keyword)
+    padded = value if len(value) % 2 == 0 else value + b" "
+    dataset[tag] = RawDataElement(
+        tag, vr or dictionary_VR(tag), len(padded), padded, 0, False, True
+    )

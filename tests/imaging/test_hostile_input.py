@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,10 +23,7 @@ from typing import Any
 import numpy as np
 import pydicom
 import pytest
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.imaging import pixels
@@ -36,7 +32,9 @@ from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import ScanResult, scan
 from mrecist_reader.imaging.sources import OUTSIDE_DICOMDIR_REASON
 from mrecist_reader.imaging.volume import SeriesInfo
+from tests.imaging.dicom_factory import raw
 
+resource = pytest.importorskip("resource", reason="needs POSIX resource limits")
 pytestmark = pytest.mark.shared
 
 MIB = 1 << 20
@@ -46,15 +44,6 @@ DICOMDIR_TESTS = Path("pydicom/test_files/dicomdirtests")
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def raw(dataset: Dataset, keyword: str, value: bytes, vr: str | None = None) -> None:
-    """Set an element to raw bytes, as a hostile writer would (no validation)."""
-    tag = Tag(keyword)
-    padded = value if len(value) % 2 == 0 else value + b" "
-    dataset[tag] = RawDataElement(
-        tag, vr or dictionary_VR(tag), len(padded), padded, 0, False, True
-    )
 
 
 def mutated(
@@ -105,10 +94,14 @@ def address_space_capped(extra: int = 1 << 30) -> Iterator[None]:
     """Cap this process's address space at its current size plus ``extra`` bytes.
 
     A header that makes code allocate gigabytes then fails with MemoryError instead of
-    exhausting the machine (the test fails, the run goes on).
+    exhausting the machine (the test fails, the run goes on). Where the process size
+    cannot be read (not Linux), the allocation peaks are still asserted.
     """
-    with open("/proc/self/statm") as status:
-        current = int(status.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    statm = Path("/proc/self/statm")
+    if not statm.is_file():
+        yield
+        return
+    current = int(statm.read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (current + extra, hard))
     try:
