@@ -189,6 +189,10 @@ def read_header(path: Path) -> FileHeader | Unusable:
         )
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         return Unusable(path, f"malformed DICOM header: {error}")
+    except MemoryError:  # pydicom reads an element's declared length at once
+        return Unusable(
+            path, "malformed DICOM header: an element declares more bytes than exist"
+        )
     except (NotImplementedError, OverflowError, LookupError, RuntimeError) as error:
         return Unusable(path, f"unsupported DICOM header: {error}")
     except Exception as error:  # a bad file must never stop a scan; keep the trace
