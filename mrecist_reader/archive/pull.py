@@ -8,7 +8,7 @@ short, a C-GET sub-operation refused) leaves images missing, and the report name
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mrecist_reader.archive.errors import ArchiveError, ArchiveRequestFailed
 from mrecist_reader.archive.records import (
@@ -20,6 +20,8 @@ from mrecist_reader.archive.records import (
 from mrecist_reader.archive.store import LocalStore
 
 logger = logging.getLogger(__name__)
+
+_R = TypeVar("_R")
 
 
 class Archive(Protocol):
@@ -108,11 +110,15 @@ def pull(
     Images already in ``store`` are not retrieved again (resumption). ``progress`` and
     ``is_cancelled`` let a user interface show a bar and stop between series.
     """
-    studies = tuple(archive.find_studies(query))
+    # An archive may list a study or series twice (Orthanc's QIDO-RS does when the
+    # instances of a study differ in a filtered attribute): each is retrieved once.
+    studies = tuple(_unique(archive.find_studies(query), lambda s: s.study_uid))
     plan: list[tuple[SeriesRecord, list[InstanceRecord]]] = []
     for study in studies:
-        for series in archive.find_series(study.study_uid, query.modality):
-            plan.append((series, archive.find_instances(series)))
+        found = archive.find_series(study.study_uid, query.modality)
+        for series in _unique(found, lambda s: s.series_uid):
+            images = _unique(archive.find_instances(series), lambda i: i.sop_uid)
+            plan.append((series, images))
     total = sum(len(images) for _, images in plan)
     done = 0
     outcomes: list[SeriesOutcome] = []
@@ -128,6 +134,16 @@ def pull(
     if progress is not None and plan:
         progress(done, total, plan[-1][0])
     return PullReport(studies, tuple(outcomes))
+
+
+def _unique(records: list[_R], key: Callable[[_R], str]) -> list[_R]:
+    seen: set[str] = set()
+    kept = []
+    for record in records:
+        if key(record) not in seen:
+            seen.add(key(record))
+            kept.append(record)
+    return kept
 
 
 def _retrieve_series(

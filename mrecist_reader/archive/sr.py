@@ -210,6 +210,7 @@ def measurement_report(
         is_final=True,
     )
     sr.CodingSchemeIdentificationSequence = [_local_scheme()]
+    _copy_clinical_trial(sr, evidence[0], read, timepoint.label)
     if responses is not None:
         sr.ContentSequence.append(_responses_container(responses))
     is_blinded = read.key.read_type is ReadType.CENTRAL if blinded is None else blinded
@@ -333,6 +334,26 @@ def read_responses(sr: Dataset) -> dict[str, str]:
                 if code.ValueType == "CODE"
             }
     return {}
+
+
+def _copy_clinical_trial(sr: Dataset, image: Dataset, read: Read, label: str) -> None:
+    """Give the SR the trial's identifiers (Clinical Trial Subject and Study modules).
+
+    So a search by ClinicalTrialSubjectID finds the SR as it finds the images. Only
+    when the images carry the module (its sponsor name is Type 1).
+    """
+    if not image.get("ClinicalTrialSponsorName"):
+        return
+    for keyword in (
+        "ClinicalTrialSponsorName",
+        "ClinicalTrialProtocolID",
+        "ClinicalTrialProtocolName",
+        "ClinicalTrialSiteID",
+        "ClinicalTrialSiteName",
+    ):
+        setattr(sr, keyword, image.get(keyword, ""))
+    sr.ClinicalTrialSubjectID = read.key.subject_id
+    sr.ClinicalTrialTimePointID = label
 
 
 def _local_scheme() -> Dataset:

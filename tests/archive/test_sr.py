@@ -238,7 +238,8 @@ def test_a_blinded_read_sr_carries_no_identity_from_the_images() -> None:
         image.StudyDate,
     ):
         assert str(identity).encode() not in data
-    assert pydicom.dcmread(io.BytesIO(data)).PatientID == "S01"
+    back = pydicom.dcmread(io.BytesIO(data))
+    assert (back.PatientID, back.ClinicalTrialSubjectID) == ("S01", "S01")
 
 
 def test_the_timepoint_responses_come_back_from_the_sr() -> None:
