@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from mrecist_reader.archive.errors import UnsafeIdentifier
@@ -30,10 +31,18 @@ def check_uid(uid: str, what: str) -> str:
 
 
 class LocalStore:
-    """A folder of retrieved files, one per SOP instance."""
+    """A folder of retrieved files, one per SOP instance.
 
-    def __init__(self, root: Path) -> None:
+    ``on_write`` is called with each file's path as soon as it is in place (from the
+    thread that received it: pynetdicom's for C-GET and C-MOVE), so a viewer can show
+    the first image before the series has arrived and a progress bar can count images.
+    """
+
+    def __init__(
+        self, root: Path, on_write: Callable[[Path], None] | None = None
+    ) -> None:
         self.root = root
+        self.on_write = on_write
 
     def series_dir(self, study_uid: str, series_uid: str) -> Path:
         """Return the folder of one series (not created)."""
@@ -65,4 +74,6 @@ class LocalStore:
             Path(temporary).unlink(missing_ok=True)
             raise
         logger.debug("stored %s", target)
+        if self.on_write is not None:
+            self.on_write(target)
         return target

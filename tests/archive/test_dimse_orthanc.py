@@ -146,3 +146,17 @@ def test_a_port_that_never_answers_is_a_timeout() -> None:
         client = archive(port=silent.getsockname()[1], timeout_s=0.5)
         with pytest.raises(ArchiveTimeout, match=r"no DICOM association within 0\.5 s"):
             client.check()
+
+
+def test_each_image_is_announced_as_soon_as_it_is_in_place(
+    orthanc: Orthanc, out_dir: Path
+) -> None:
+    series = sample_series("S02/BASELINE/ART")
+    arrived: list[Path] = []
+    store = LocalStore(out_dir, on_write=arrived.append)
+    query = StudyQuery(study_uid=series.study_uid, modality="CT")
+    orthanc.in_namespace(lambda: pull(archive(), query, store))
+    assert len(arrived) == len(series.files) + len(
+        sample_series("S02/BASELINE/PV").files
+    )
+    assert all(path.is_file() for path in arrived)
