@@ -47,6 +47,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "endpoints",
 )
 COMMAND_NAMES += ("pull",)
+COMMAND_MODULES += ("mrecist_reader.cli.assign", "mrecist_reader.cli.adjudicate")
+COMMAND_NAMES += ("assign", "adjudicate")
 
 
 GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"

@@ -25,6 +25,14 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from mrecist_reader.core.adjudication import (
+    AdjudicationCase,
+    AdjudicationRefused,
+    Assignment,
+    AssignmentError,
+    Role,
+)
+from mrecist_reader.core.endpoints import Treatment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.field_limits import field_problem
 from mrecist_reader.core.integrity import AuditHead
@@ -68,6 +76,21 @@ from mrecist_reader.storage.mapping import (
     read_key_of,
     to_read,
 )
+from mrecist_reader.storage.review import (
+    AssignOutcome,
+    FinalRead,
+    Judge,
+    all_assignments,
+    all_cases,
+    decide,
+    final_reads,
+    find_assignment,
+    is_primary_reader,
+    primary_reads,
+    store_assignments,
+    trigger,
+    visible_records,
+)
 from mrecist_reader.storage.secrets import pseudonym_key
 from mrecist_reader.storage.tables import ReadRow
 from mrecist_reader.storage.trail import (
@@ -82,7 +105,18 @@ from mrecist_reader.storage.trail import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ImportOutcome", "ReadRepository", "Viewer", "read_ref"]
+__all__ = [
+    "AdjudicationCase",
+    "AdjudicationRefused",
+    "AssignOutcome",
+    "Assignment",
+    "AssignmentError",
+    "FinalRead",
+    "ImportOutcome",
+    "ReadRepository",
+    "Viewer",
+    "read_ref",
+]
 
 T = TypeVar("T")
 
@@ -178,18 +212,32 @@ class ReadRepository:
             When ``viewer`` may not see that read.
 
         """
-        if not viewer.can_see(key):
-            raise ReadNotFound(
-                f"reader {viewer.reader_id} ({viewer.read_type}) may not open the "
-                f"{key.read_type} read of subject {key.subject_id} by {key.reader_id}"
-            )
         stored_key = self.keyed(key)
-        return self._run(lambda session: self._load_in(session, stored_key))
+
+        def load(session: Session) -> Read | None:
+            if not _sees(session, viewer, stored_key):
+                raise ReadNotFound(
+                    f"reader {viewer.reader_id} ({viewer.read_type}) may not open the "
+                    f"{key.read_type} read of subject {key.subject_id} by "
+                    f"{key.reader_id}"
+                )
+            return self._load_in(session, stored_key)
+
+        return self._run(load)
 
     def list_reads(self, viewer: Viewer) -> tuple[ReadKey, ...]:
-        """Return the keys of the reads ``viewer`` may see, sorted by study and subject."""
-        keys = self._run(self._all_keys)
-        return tuple(key for key in keys if viewer.can_see(key))
+        """Return the keys of the reads ``viewer`` may see, sorted by study and subject.
+
+        A primary reader of assigned subjects sees only their own reads, whatever
+        the read type (central-review.md §Independence).
+        """
+
+        def listed(session: Session) -> tuple[ReadKey, ...]:
+            keys = self._all_keys(session)
+            scoped = _scoped(session, viewer)
+            return tuple(key for key in keys if scoped(key))
+
+        return self._run(listed)
 
     def all_reads(self) -> tuple[Read, ...]:
         """Return every read (for export and audit tools, not for a reader's view)."""
@@ -273,6 +321,200 @@ class ReadRepository:
 
         return self._run(write, writes=True)
 
+    # ------------------------------------------------------------------ central review
+    def assign(
+        self,
+        assignments: Sequence[Assignment],
+        *,
+        actor: Actor,
+        source: str,
+        treatments: dict[str, tuple[Treatment, ...]] | None = None,
+    ) -> AssignOutcome:
+        """Store subjects' reader 1, reader 2 and adjudicator (and treatment days).
+
+        All or nothing, each change audited (central-review.md §Roles and
+        assignment). Subject and reader IDs are stored as reads store them.
+
+        Raises
+        ------
+        AssignmentError
+            When a subject's readers are not three distinct IDs, or a change would
+            take a subject from a reader whose read has started (nothing is written).
+
+        """
+        stored = [self._stored_assignment(a) for a in assignments]
+        days = {self._stored_subject(s): t for s, t in (treatments or {}).items()}
+
+        def write(session: Session) -> AssignOutcome:
+            return store_assignments(session, stored, days, actor=actor, source=source)
+
+        return self._run(write, writes=True)
+
+    def assignments(self) -> tuple[Assignment, ...]:
+        """Return every subject's assignment, by subject ID."""
+        return self._run(all_assignments)
+
+    def assignment(self, subject_id: str) -> Assignment | None:
+        """Return one subject's assignment (``None``: not assigned)."""
+        stored = self._stored_subject(subject_id)
+        return self._run(lambda session: find_assignment(session, stored))
+
+    def assigned_subjects(self, reader_id: str) -> tuple[str, ...]:
+        """Return the subjects ``reader_id`` reads as reader 1 or 2 (their worklist)."""
+        return tuple(
+            a.subject_id for a in self.assignments() if a.role_of(reader_id) is not None
+        )
+
+    def is_primary_reader(self, reader_id: str) -> bool:
+        """Return whether ``reader_id`` is a primary reader of any assigned subject."""
+        return self._run(lambda session: is_primary_reader(session, reader_id))
+
+    def trigger_adjudication(
+        self, judge: Judge, *, actor: Actor
+    ) -> tuple[AdjudicationCase, ...]:
+        """Compare both primary reads of every assigned subject at its read cut.
+
+        New cuts are recorded (concordant, or awaiting adjudication with the
+        differences in words) and audited; recorded cuts stay. Returns the new cuts.
+        """
+
+        def write(session: Session) -> tuple[AdjudicationCase, ...]:
+            return tuple(trigger(session, judge, actor=actor))
+
+        return self._run(write, writes=True)
+
+    def adjudication_cases(
+        self, *, viewer: Viewer | None = None
+    ) -> tuple[AdjudicationCase, ...]:
+        """Return every read cut with its outcome (adjudication.csv).
+
+        Raises
+        ------
+        ReadNotFound
+            When ``viewer`` is a primary reader (the cuts compare both reads).
+
+        """
+
+        def cases(session: Session) -> tuple[AdjudicationCase, ...]:
+            if viewer is not None and is_primary_reader(session, viewer.reader_id):
+                raise ReadNotFound(_NOT_FOR_PRIMARY.format(viewer.reader_id))
+            return all_cases(session)
+
+        return self._run(cases)
+
+    def adjudication_queue(self, adjudicator: str) -> tuple[AdjudicationCase, ...]:
+        """Return the cuts awaiting ``adjudicator``'s decision, by subject."""
+        mine = {
+            a.subject_id for a in self.assignments() if a.adjudicator == adjudicator
+        }
+        return tuple(
+            case
+            for case in self.adjudication_cases()
+            if case.subject_id in mine and case.final_reader is None
+        )
+
+    def reads_to_adjudicate(
+        self, subject_id: str, adjudicator: str
+    ) -> tuple[Read, Read]:
+        """Return reader 1's and reader 2's reads for the assigned adjudicator.
+
+        Raises
+        ------
+        AdjudicationRefused
+            When ``adjudicator`` is not the subject's adjudicator or the subject is
+            not awaiting adjudication.
+
+        """
+        queue = {case.subject_id for case in self.adjudication_queue(adjudicator)}
+        stored = self._stored_subject(subject_id)
+        assignment = self.assignment(stored)
+        if stored not in queue or assignment is None:
+            raise AdjudicationRefused(
+                f"subject {subject_id} is not awaiting adjudication by {adjudicator}"
+            )
+
+        def both(session: Session) -> tuple[Read, Read]:
+            one, two = primary_reads(session, assignment)
+            if one is None or two is None:  # pragma: no cover - a cut needs both
+                raise AdjudicationRefused(f"subject {subject_id}: a read is missing")
+            return one, two
+
+        return self._run(both)
+
+    def decide(
+        self,
+        subject_id: str,
+        *,
+        adjudicator: str,
+        choose: Role,
+        reason: str,
+        rationale: str,
+        actor: Actor,
+    ) -> AdjudicationCase:
+        """Record the adjudicator's choice for the subject's open cut (written once).
+
+        Raises
+        ------
+        AdjudicationRefused
+            Naming why: not the assigned adjudicator, not awaiting adjudication
+            (also when decided a moment before), a reason not in the list, no
+            rationale.
+
+        """
+        stored = self._stored_subject(subject_id)
+
+        def write(session: Session) -> AdjudicationCase:
+            return decide(
+                session,
+                stored,
+                adjudicator=adjudicator,
+                choose=choose,
+                reason=reason,
+                rationale=rationale,
+                actor=actor,
+            )
+
+        return self._run(write, writes=True)
+
+    def final_reads(self, *, viewer: Viewer | None = None) -> tuple[FinalRead, ...]:
+        """Return each subject's final read (none while awaiting adjudication).
+
+        Raises
+        ------
+        ReadNotFound
+            When ``viewer`` is a primary reader.
+
+        """
+
+        def finals(session: Session) -> tuple[FinalRead, ...]:
+            if viewer is not None and is_primary_reader(session, viewer.reader_id):
+                raise ReadNotFound(_NOT_FOR_PRIMARY.format(viewer.reader_id))
+            return final_reads(session)
+
+        return self._run(finals)
+
+    def _stored_subject(self, subject_id: str) -> str:
+        return rekeyed(
+            normalise_identifier(subject_id, field="subject_id"), self.pseudonym_key()
+        )
+
+    def _stored_assignment(self, assignment: Assignment) -> Assignment:
+        stored = Assignment(
+            self._stored_subject(assignment.subject_id),
+            *(
+                normalise_identifier(reader, field=name)
+                for reader, name in (
+                    (assignment.reader_1, "reader_id"),
+                    (assignment.reader_2, "reader_id"),
+                    (assignment.adjudicator, "reader_id"),
+                )
+            ),
+        )
+        problem = stored.problem()
+        if problem is not None:
+            raise AssignmentError(f"subject {assignment.subject_id}: {problem}")
+        return stored
+
     # ------------------------------------------------------------------ pseudonyms
     def pseudonym_key(self) -> bytes:
         """Return this database's pseudonym secret (never export, show or log it).
@@ -320,9 +562,23 @@ class ReadRepository:
         return dataclasses.replace(read, key=key, site_id=site_id)
 
     # ------------------------------------------------------------------ audit
-    def audit_trail(self) -> tuple[AuditRecord, ...]:
-        """Return the whole audit trail, oldest entry first."""
-        return self._run(audit_records)
+    def audit_trail(self, *, viewer: Viewer | None = None) -> tuple[AuditRecord, ...]:
+        """Return the audit trail, oldest entry first.
+
+        Given ``viewer``: only the entries about the reads that reader may see (no
+        assignment, trigger or decision entries, no other reader's read); without
+        it, the whole trail (verification, review managers).
+        """
+
+        def trail(session: Session) -> tuple[AuditRecord, ...]:
+            records = audit_records(session)
+            if viewer is None:
+                return records
+            scoped = _scoped(session, viewer)
+            refs = {read_ref(key) for key in self._all_keys(session) if scoped(key)}
+            return visible_records(records, refs)
+
+        return self._run(trail)
 
     def verify_audit_trail(self) -> ChainBreak | None:
         """Return the first entry where the hash chain breaks, or ``None`` if intact."""
@@ -407,6 +663,29 @@ class ReadRepository:
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+_NOT_FOR_PRIMARY = (
+    "reader {} is a primary reader of assigned subjects: the read cuts and final "
+    "reads compare both readers' reads and are not shown to a primary reader"
+)
+
+
+def _scoped(session: Session, viewer: Viewer) -> Callable[[ReadKey], bool]:
+    """Return the visibility test of ``viewer`` (central-review.md §Independence).
+
+    A primary reader of assigned subjects sees only their own reads, of any type;
+    anyone else as :meth:`Viewer.can_see` says.
+    """
+    if is_primary_reader(session, viewer.reader_id):
+        return lambda key: (
+            key.reader_id == viewer.reader_id and key.read_type is viewer.read_type
+        )
+    return viewer.can_see
+
+
+def _sees(session: Session, viewer: Viewer, key: ReadKey) -> bool:
+    return viewer.can_see(key) and _scoped(session, viewer)(key)
 
 
 def _shown_url(url: str) -> str:

@@ -257,3 +257,68 @@ class DatabaseSecretRow(Base):
     __tablename__ = "database_secrets"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+_READER = MAX_LENGTHS["reader_id"]
+_SUBJECT = MAX_LENGTHS["subject_id"]
+
+
+class AssignmentRow(Base):
+    """A subject's reader 1, reader 2 and adjudicator (schema 5, central-review.md)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint(
+            "reader_1 <> reader_2 AND reader_1 <> adjudicator "
+            "AND reader_2 <> adjudicator",
+            name="distinct_readers",
+        ),
+    )
+    subject_id: Mapped[str] = mapped_column(String(_SUBJECT), primary_key=True)
+    reader_1: Mapped[str] = mapped_column(String(_READER))
+    reader_2: Mapped[str] = mapped_column(String(_READER))
+    adjudicator: Mapped[str] = mapped_column(String(_READER))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TreatmentDayRow(Base):
+    """A treatment session of an assigned subject (schema 5; never shown to a reader)."""
+
+    __tablename__ = "treatment_days"
+    __table_args__ = (CheckConstraint("session >= 1", name="session"),)
+    subject_id: Mapped[str] = mapped_column(String(_SUBJECT), primary_key=True)
+    session: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_day: Mapped[int] = mapped_column(Integer)
+    treatment: Mapped[str] = mapped_column(String(64))
+
+
+class AdjudicationRow(Base):
+    """A read cut of a subject and its outcome (schema 5): a row of adjudication.csv.
+
+    A decision is written once: only a row still ``awaiting`` takes one.
+    """
+
+    __tablename__ = "adjudications"
+    __table_args__ = (
+        UniqueConstraint("subject_id", "cut_index"),
+        CheckConstraint(
+            "status IN ('adjudicated', 'awaiting', 'concordant')", name="status"
+        ),
+        CheckConstraint(
+            "(status = 'adjudicated') = (decided_at IS NOT NULL)", name="decided_at"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(_SUBJECT))
+    cut_index: Mapped[int] = mapped_column(Integer)
+    cut: Mapped[str] = mapped_column(String(MAX_LENGTHS["timepoint"]))
+    reader_1: Mapped[str] = mapped_column(String(_READER))
+    reader_2: Mapped[str] = mapped_column(String(_READER))
+    status: Mapped[str] = mapped_column(String(16))
+    discordant_variables: Mapped[str] = mapped_column(Text)
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    adjudicator: Mapped[str] = mapped_column(String(_READER))
+    chosen_reader: Mapped[str] = mapped_column(String(_READER))
+    reason: Mapped[str] = mapped_column(String(32))
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -187,3 +187,35 @@ def test_unkeyed_pseudonyms_are_rekeyed_on_upgrade_and_the_renames_audited(
     (rename,) = [e for e in trail if e.action == "rename_read"]
     assert rename.old_value == f"NCT06779461/{unkeyed}/R1/local"
     assert rename.new_value == f"NCT06779461/{read.key.subject_id}/R1/local"
+
+
+def test_a_schema_4_database_gets_central_review_and_its_read_becomes_primary(
+    shared_db_url,
+):
+    """Issue 17: today's databases (revision 0004) upgrade to assignments (0005)."""
+    from alembic import command
+
+    from mrecist_reader.core.adjudication import Assignment
+    from mrecist_reader.storage.engine import alembic_config
+
+    database_at(shared_db_url, "0002")
+    engine = create_engine(shared_db_url)
+    config = alembic_config()
+    with engine.begin() as connection:  # as today's release leaves it: revision 0004
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    engine.dispose()
+    with ReadRepository(shared_db_url) as repository:
+        assert repository.schema_revision == head_revision() >= "0005"
+        assert repository.assignments() == ()
+        assert repository.integrity_problems() == ()
+        repository.assign(
+            [Assignment("S01", "R1", "R2", "A1")],
+            actor=Actor("PM", "manager"),
+            source="assignments.csv",
+        )
+        # the read stored before the upgrade is reader 1's: R2 sees nothing of it
+        assert repository.list_reads(Viewer("R2", ReadType.LOCAL)) == ()
+        assert repository.list_reads(Viewer("R1", ReadType.LOCAL)) == (KEY,)
+        assert repository.verify_audit_trail() is None
+        assert repository.integrity_problems() == ()
