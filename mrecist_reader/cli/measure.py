@@ -133,7 +133,10 @@ def _find_series(name: str, search_path: str | None) -> "SeriesInfo | str":
         return f"{root}: no such file or folder"
     settings = load_user_settings()  # the zip cache's folder and size limit
     found = scan(
-        root, cache_dir=settings.zip_cache_path, cache_limit_mb=settings.zip_cache_mb
+        root,
+        cache_dir=settings.zip_cache_path,
+        cache_limit_mb=settings.zip_cache_mb,
+        cache_max_age_days=settings.zip_cache_days,
     ).series
     if search_path is not None:
         found = tuple(s for s in found if s.series_instance_uid == name)
@@ -166,7 +169,22 @@ def to_json(result: "ViableMeasurement") -> dict[str, Any]:
         "slice_index": result.slice_index,
         "viable_area_mm2": _tenth(result.viable_area_mm2),
         "non_viable_crossed_mm": _tenth(result.non_viable_crossed_mm),
+        "whole_diameter_mm": _optional_tenth(result.whole_diameter_mm),
+        "viable_perpendicular_mm": _optional_tenth(result.viable_perpendicular_mm),
+        "warnings": list(result.warnings),
+        "viable_outline_mm": _polygons(result.viable_outline_mm),
+        "necrotic_outline_mm": _polygons(result.necrotic_outline_mm),
     }
+
+
+def _optional_tenth(value_mm: float) -> float | None:
+    return None if math.isnan(value_mm) else _tenth(value_mm)
+
+
+def _polygons(
+    contours: tuple[tuple[tuple[float, float, float], ...], ...],
+) -> list[list[list[float]]]:
+    return [[[round(v, 2) for v in point] for point in contour] for contour in contours]
 
 
 def format_text(result: "ViableMeasurement") -> str:
@@ -182,6 +200,15 @@ def format_text(result: "ViableMeasurement") -> str:
         f"p2: {point(result.p2_mm)}",
         f"viable area on that slice: {_tenth(result.viable_area_mm2):.1f} mm²",
     ]
+    if not math.isnan(result.whole_diameter_mm):
+        lines.append(
+            f"whole lesion (viable and necrotic): {_tenth(result.whole_diameter_mm):.1f} mm"
+        )
+    if not math.isnan(result.viable_perpendicular_mm):
+        lines.append(
+            f"viable perpendicular: {_tenth(result.viable_perpendicular_mm):.1f} mm"
+        )
+    lines.extend(f"check: {warning}" for warning in result.warnings)
     if result.non_viable_crossed_mm >= 1.0:
         lines.append(
             f"note: {result.non_viable_crossed_mm:.1f} mm of the caliper crosses "
