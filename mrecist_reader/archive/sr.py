@@ -59,7 +59,10 @@ from pydicom.uid import generate_uid
 from mrecist_reader.core.assess import TimepointAssessment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import (
+    STATUSES_BY_TYPE,
+    Caliper,
     Lesion,
+    LesionType,
     Observation,
     Organ,
     PointMm,
@@ -67,6 +70,7 @@ from mrecist_reader.core.model import (
     ReadStatus,
     ReadType,
 )
+from mrecist_reader.core.units import from_mm
 
 logger = logging.getLogger(__name__)
 
@@ -487,6 +491,53 @@ def _reported(group: MeasurementsAndQualitativeEvaluations) -> ReportedLesion:
         sop_instance_uid=sop_uid,
         caliper_px=caliper,
     )
+
+
+def lesions_and_observations(
+    sr: Dataset, timepoint_index: int, images: Mapping[str, Dataset]
+) -> tuple[tuple[Lesion, ...], tuple[Observation, ...]]:
+    """Return a report's lesions and observations as the core model has them (read only).
+
+    For showing a read made elsewhere (e.g. a site read) on the images: calipers are in
+    patient millimetres when their image is in ``images``, else left out. Lesion types,
+    statuses and organs the report does not name in our terms are refused.
+    """
+    organs = {concept.value: organ for organ, concept in ORGAN_CODES.items()}
+    lesions: list[Lesion] = []
+    observations: list[Observation] = []
+    for reported in read_report(sr):
+        try:
+            lesion_type = LesionType(reported.lesion_type)
+            status = STATUSES_BY_TYPE[lesion_type](reported.status)
+        except ValueError as error:
+            raise SRExportError(
+                f"lesion {reported.lesion_id}: not an mRECIST lesion of this "
+                f"application ({error})"
+            ) from error
+        organ = organs.get(reported.organ_code, Organ.OTHER)
+        lesions.append(Lesion(reported.lesion_id, lesion_type, organ))
+        image = images.get(reported.sop_instance_uid)
+        caliper = (
+            Caliper(*caliper_in_patient_mm(reported, image))
+            if image is not None and len(reported.caliper_px) == 2
+            else None
+        )
+        observations.append(
+            Observation(
+                reported.lesion_id,
+                timepoint_index,
+                status,  # type: ignore[arg-type]
+                diameter=None
+                if reported.diameter_mm is None
+                else from_mm(reported.diameter_mm),
+                caliper=caliper,
+                series_instance_uid=str(image.SeriesInstanceUID)
+                if image is not None
+                else "",
+                sop_instance_uid=reported.sop_instance_uid,
+            )
+        )
+    return tuple(lesions), tuple(observations)
 
 
 def caliper_in_patient_mm(

@@ -19,6 +19,7 @@ from mrecist_reader.archive.sr import (
     SRExportError,
     caliper_in_patient_mm,
     image_headers,
+    lesions_and_observations,
     measurement_report,
     read_report,
     read_responses,
@@ -198,6 +199,24 @@ def test_the_caliper_comes_back_on_its_image_in_patient_mm() -> None:
         back, (original.caliper.p1_mm, original.caliper.p2_mm), strict=True
     ):
         assert math.dist(got, want) < 0.01
+
+
+def test_the_sr_gives_back_the_reads_lesions_and_observations() -> None:
+    read = sample_read()
+    sr = written(measurement_report(read, 1, IMAGES))
+    lesions, observations = lesions_and_observations(sr, 1, IMAGES)
+    assert lesions == tuple(replace(lesion, location="") for lesion in read.lesions)
+    originals = [o for o in read.observations if o.timepoint_index == 1]
+    for got, want in zip(observations, originals, strict=True):
+        assert (got.lesion_id, got.status, got.diameter) == (
+            want.lesion_id,
+            want.status,
+            want.diameter,
+        )
+        assert got.sop_instance_uid == (want.sop_instance_uid if want.caliper else "")
+        if want.caliper is not None:
+            assert got.caliper is not None
+            assert math.dist(got.caliper.p1_mm, want.caliper.p1_mm) < 0.01
 
 
 def test_a_lesion_keeps_its_tracking_uid_across_timepoints() -> None:
