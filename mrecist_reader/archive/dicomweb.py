@@ -87,6 +87,8 @@ class DicomwebArchive:
             filters["StudyInstanceUID"] = query.study_uid
         if query.modality:
             filters["ModalitiesInStudy"] = query.modality
+        if query.date_range():
+            filters["StudyDate"] = query.date_range()
         with self._translated("QIDO-RS study search"):
             found = self.client.search_for_studies(
                 search_filters=filters, fields=STUDY_FIELDS

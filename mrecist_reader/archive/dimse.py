@@ -127,7 +127,7 @@ class DimseArchive:
         identifier.StudyInstanceUID = query.study_uid or ""
         identifier.ClinicalTrialSubjectID = query.subject_id or ""
         identifier.ModalitiesInStudy = query.modality or ""
-        identifier.StudyDate = ""
+        identifier.StudyDate = query.date_range()
         return [
             StudyRecord(
                 study_uid=str(found.StudyInstanceUID),

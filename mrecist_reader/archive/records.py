@@ -6,15 +6,32 @@ read's search results cannot show them.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
 class StudyQuery:
-    """Which studies to look for; ``None`` fields match anything."""
+    """Which studies to look for; ``None`` fields match anything.
+
+    ``dates`` is an inclusive range of study dates (either end may be ``None``): for
+    local reads only, since a blinded read must not see dates.
+    """
 
     subject_id: str | None = None
     study_uid: str | None = None
     modality: str | None = None
+    dates: tuple[date | None, date | None] | None = None
+
+    def date_range(self) -> str:
+        """Return ``dates`` as a DICOM range matching value (``""``: any date)."""
+        if self.dates is None:
+            return ""
+        start, end = self.dates
+        if start is None and end is None:
+            return ""
+        first = start.strftime("%Y%m%d") if start is not None else ""
+        last = end.strftime("%Y%m%d") if end is not None else ""
+        return f"{first}-{last}"
 
 
 @dataclass(frozen=True, slots=True)

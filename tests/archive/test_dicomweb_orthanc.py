@@ -1,6 +1,7 @@
 """DICOMweb against a real Orthanc: QIDO-RS, WADO-RS as stored, and every failure."""
 
 import socket
+from datetime import date
 from pathlib import Path
 
 import pydicom
@@ -173,3 +174,21 @@ def test_a_series_the_archive_cannot_send_is_reported_and_the_pull_goes_on(
     (outcome,) = report.series
     assert "HTTP 500" in outcome.error
     assert set(outcome.missing) == set(series.files)
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ((date(2025, 5, 1), date(2025, 5, 31)), ["FU1"]),
+        ((date(2025, 5, 7), None), ["FU1", "FU2"]),
+        ((None, date(2025, 4, 7)), ["BASELINE"]),
+    ],
+)
+def test_a_local_read_narrows_studies_by_date_range(
+    orthanc: Orthanc, dates: tuple[date | None, date | None], expected: list[str]
+) -> None:
+    client = archive(orthanc.dicomweb_url)
+    query = StudyQuery("S01", dates=dates)
+    studies = orthanc.in_namespace(lambda: client.find_studies(query))
+    wanted = {sample_series(f"S01/{tp}/ART").study_uid for tp in expected}
+    assert {study.study_uid for study in studies} == wanted

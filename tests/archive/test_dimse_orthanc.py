@@ -1,6 +1,7 @@
 """DIMSE against a real Orthanc: C-ECHO, C-FIND, C-GET as stored, C-MOVE, resumption."""
 
 import socket
+from datetime import date
 from pathlib import Path
 
 import pydicom
@@ -160,3 +161,21 @@ def test_each_image_is_announced_as_soon_as_it_is_in_place(
         sample_series("S02/BASELINE/PV").files
     )
     assert all(path.is_file() for path in arrived)
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ((date(2025, 5, 1), date(2025, 5, 31)), ["FU1"]),
+        ((date(2025, 5, 7), None), ["FU1", "FU2"]),
+        ((None, date(2025, 4, 7)), ["BASELINE"]),
+    ],
+)
+def test_a_local_read_narrows_studies_by_date_range(
+    orthanc: Orthanc, dates: tuple[date | None, date | None], expected: list[str]
+) -> None:
+    client = archive()
+    query = StudyQuery("S01", dates=dates)
+    studies = orthanc.in_namespace(lambda: client.find_studies(query))
+    wanted = {sample_series(f"S01/{tp}/ART").study_uid for tp in expected}
+    assert {study.study_uid for study in studies} == wanted
