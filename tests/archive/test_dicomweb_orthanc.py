@@ -18,6 +18,7 @@ from mrecist_reader.archive.nodes import DicomwebNode
 from mrecist_reader.archive.pull import pull
 from mrecist_reader.archive.records import StudyQuery
 from mrecist_reader.archive.store import LocalStore
+from mrecist_reader.imaging.scan import scan
 from tests.archive import orthanc as o
 from tests.archive.orthanc import Orthanc
 from tests.archive.samples import SampleSeries, pulled_files, sample_series
@@ -192,3 +193,14 @@ def test_a_local_read_narrows_studies_by_date_range(
     studies = orthanc.in_namespace(lambda: client.find_studies(query))
     wanted = {sample_series(f"S01/{tp}/ART").study_uid for tp in expected}
     assert {study.study_uid for study in studies} == wanted
+
+
+def test_what_arrived_opens_as_a_folder_does(orthanc: Orthanc, out_dir: Path) -> None:
+    series = sample_series("S01/BASELINE/ART")
+    client = archive(orthanc.dicomweb_url)
+    query = StudyQuery(study_uid=series.study_uid, modality="CT")
+    orthanc.in_namespace(lambda: pull(client, query, LocalStore(out_dir)))
+    result = scan(out_dir, workers=1, use_index=False)
+    found = {info.series_instance_uid: info for info in result.series}
+    assert set(found[series.series_uid].sop_instance_uids) == set(series.files)
+    assert result.skipped == ()
