@@ -8,6 +8,7 @@ command that is refused (``MrecistError``) changes nothing. Signals are psygnal
 signals, emitted synchronously in the caller's thread (the GUI thread).
 """
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -73,7 +74,13 @@ from mrecist_reader.storage.audit import (
     current_os_user,
 )
 from mrecist_reader.storage.errors import DatabaseTampered
-from mrecist_reader.storage.repository import ReadRepository, Viewer, read_ref
+from mrecist_reader.storage.repository import (
+    AdjudicationCase,
+    Assignment,
+    ReadRepository,
+    Viewer,
+    read_ref,
+)
 from mrecist_reader.transfer.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -85,14 +92,19 @@ __all__ = [
     "ReadRepository",
     "ReadSession",
     "TimepointSigned",
+    "adjudication_queue",
     "assess_complete",
+    "assigned_subjects",
     "available_reads",
     "known_audit_head",
     "known_head_path",
     "open_database",
+    "reads_to_adjudicate",
+    "record_decision",
     "remember_audit_head",
     "stored_reads",
     "stored_subject_id",
+    "trigger_adjudication",
     "verify_database",
 ]
 
@@ -230,6 +242,96 @@ def stored_reads(
     )
 
 
+def assigned_subjects(repository: ReadRepository, reader_id: str) -> tuple[str, ...]:
+    """Return the subjects ``reader_id`` reads as reader 1 or 2 (their worklist).
+
+    Empty when nothing is assigned to them (central-review.md §Roles and assignment:
+    a reader's worklist holds only the subjects assigned to them).
+    """
+    return repository.assigned_subjects(reader_id)
+
+
+def trigger_adjudication(
+    repository: ReadRepository, actor: Actor
+) -> tuple[AdjudicationCase, ...]:
+    """Compare both primary reads of every assigned subject at its read cut.
+
+    Concordant cuts get their final read, discordant ones enter the adjudication
+    queue with the differences in words (central-review.md §When adjudication is
+    needed). Each protocol profile is loaded once.
+    """
+    from mrecist_reader.core.adjudication import judge_with
+    from mrecist_reader.resources import load_profile
+
+    return repository.trigger_adjudication(
+        judge_with(functools.cache(load_profile)), actor=actor
+    )
+
+
+def adjudication_queue(
+    repository: ReadRepository, adjudicator: str
+) -> tuple[AdjudicationCase, ...]:
+    """Return the subjects awaiting ``adjudicator``'s decision (their worklist)."""
+    return repository.adjudication_queue(adjudicator)
+
+
+def reads_to_adjudicate(
+    repository: ReadRepository, subject_id: str, adjudicator: str
+) -> tuple[Read, Read]:
+    """Return reader 1's and reader 2's reads for the side-by-side screen.
+
+    Only the assigned adjudicator of a subject awaiting adjudication gets them; no
+    :class:`ReadSession` is opened on them (nothing in either read can be changed).
+    """
+    return repository.reads_to_adjudicate(subject_id, adjudicator)
+
+
+def record_decision(
+    repository: ReadRepository,
+    subject_id: str,
+    *,
+    adjudicator: str,
+    choose: str,
+    reason: str,
+    rationale: str,
+    os_user: str | None = None,
+) -> AdjudicationCase:
+    """Record the adjudicator's choice (``reader_1`` or ``reader_2``), audited, once.
+
+    Raises
+    ------
+    AdjudicationRefused
+        Naming why (not the assigned adjudicator, not awaiting adjudication, a
+        reason not in the list, an empty rationale).
+
+    """
+    from mrecist_reader.core.adjudication import AdjudicationRefused, Role
+
+    if choose not in {str(role) for role in Role}:
+        raise AdjudicationRefused(f"choose {choose!r}: expected reader_1 or reader_2")
+    return repository.decide(
+        subject_id,
+        adjudicator=adjudicator,
+        choose=Role(choose),
+        reason=reason,
+        rationale=rationale,
+        actor=Actor(adjudicator, os_user or current_os_user()),
+    )
+
+
+def _check_may_read(repository: ReadRepository, key: ReadKey) -> None:
+    """Refuse a central read of an assigned subject by anyone but its two readers."""
+    if key.read_type is not ReadType.CENTRAL:
+        return
+    assignment: Assignment | None = repository.assignment(key.subject_id)
+    if assignment is not None and assignment.role_of(key.reader_id) is None:
+        raise MrecistError(
+            f"subject {key.subject_id} is assigned to {assignment.reader_1} and "
+            f"{assignment.reader_2}; {key.reader_id} cannot read it (central-review: "
+            "the adjudicator chooses one of their reads, never makes a third)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     """A snapshot on the undo/redo stacks and the command that left it."""
@@ -317,6 +419,7 @@ class ReadSession:
         if not key.reader_id.strip():
             raise MrecistError("enter your reader ID before opening a read")
         key = repository.keyed(key)  # an unkeyed pseudonym is stored keyed (item 6)
+        _check_may_read(repository, key)
         stored = repository.load(key, viewer=Viewer(key.reader_id, key.read_type))
         if stored is not None:
             if stored.protocol_profile != profile.name:
@@ -405,8 +508,11 @@ class ReadSession:
 
     def audit_trail(self) -> tuple[AuditRecord, ...]:
         """Return the audit entries of this read, oldest first."""
-        ref = read_ref(self._read.key)
-        return tuple(r for r in self._repository.audit_trail() if r.read_ref == ref)
+        key = self._read.key
+        ref = read_ref(key)
+        viewer = Viewer(key.reader_id, key.read_type)
+        trail = self._repository.audit_trail(viewer=viewer)
+        return tuple(r for r in trail if r.read_ref == ref)
 
     # ------------------------------------------------------------------ timepoints
     def add_timepoint(
@@ -506,6 +612,25 @@ class ReadSession:
                 )
             )
         self._commit(read, entries, "", undoable=False)
+        self._trigger_adjudication()
+
+    def _trigger_adjudication(self) -> None:
+        """Run the adjudication trigger after a central read of an assigned subject is signed."""
+        key = self._read.key
+        if key.read_type is not ReadType.CENTRAL:
+            return
+        if self._repository.assignment(key.subject_id) is None:
+            return
+        try:
+            trigger_adjudication(self._repository, self._actor)
+        except MrecistError as error:
+            # The signature is stored; a subject the trigger cannot compare yet (a
+            # profile that does not load here) waits for the next trigger run.
+            logger.warning(
+                "adjudication trigger after signing subject %s: %s",
+                key.subject_id,
+                error,
+            )
 
     def earlier_drafts(self, timepoint_index: int) -> tuple[str, ...]:
         """Return the labels of the draft timepoints before this one, in order.

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ASSIGNMENT_COLUMNS: tuple[str, ...] = ("subject_id", "reader_1", "reader_2", "adjudicator")
+ASSIGNMENT_COLUMNS: tuple[str, ...] = (
+    "subject_id",
+    "reader_1",
+    "reader_2",
+    "adjudicator",
+)
 """assignments.csv's columns (central-review.md §Roles and assignment)."""
 
 

@@ -5,6 +5,11 @@ the one exporter the desktop application uses (:mod:`mrecist_reader.desk.export`
 measurements as recorded, responses for complete timepoints only (the timepoints left
 without one are listed, with the reason), both files or neither. Blinded: no scan
 dates and no site; a central read is always exported blinded.
+
+Independence (central-review.md): the command runs as the reader named by
+``--reader ID``, else by the settings' reader ID; a primary reader of assigned
+subjects gets only their own reads (no final reads, no adjudication.csv); any other
+caller gets everything, with adjudication.csv when the database holds read cuts.
 """
 
 import argparse
@@ -44,6 +49,12 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         help="protocol profile file for reads made with a profile of its name that "
         "is not shipped (default: the shipped profile each read names)",
     )
+    parser.add_argument(
+        "--reader",
+        metavar="ID",
+        help="run as this reader (default: the settings' reader ID); a primary "
+        "reader of assigned subjects exports only their own reads",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     parser.set_defaults(func=run)
 
@@ -69,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, InvalidProfile) as error:
             print(f"error: --protocol: {error}", file=sys.stderr)
             return 2
-    reads = database_reads(database_url(args.db, settings.db_url, must_exist=True))
+    reader_id = settings.reader_id if args.reader is None else args.reader.strip()
+    reads = database_reads(
+        database_url(args.db, settings.db_url, must_exist=True), reader_id=reader_id
+    )
     try:
         result = export_reads(reads, args.output, blinded=blinded, profile=profile)
     except ExportFolderError as error:

@@ -23,24 +23,35 @@ What a read exports, whoever asks:
   step; ``mrecist-reader audit --verify --since audit_head.txt`` later proves that the
   database's trail still extends it (issue 21, item 1).
 
+- **Independence** (central-review.md §Independence): :func:`database_reads` given the
+  caller's reader ID returns only that reader's own reads when they are a primary
+  reader of assigned subjects (no other reader's read, no final reads, no
+  ``adjudication.csv``); any other caller gets everything.
+- **adjudication.csv**: written beside the other files, in the same all-or-nothing
+  step, when the database holds read cuts and the caller is not a primary reader.
+
 The window passes the open read, or the reader's reads of every subject; the command
 line every read in the database. The same reads with the same settings give the same
 bytes.
 """
 
+import io
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from mrecist_reader.core.adjudication import AdjudicationCase
 from mrecist_reader.core.completeness import assess_complete, without_response
 from mrecist_reader.core.errors import InvalidProfile, MrecistError
 from mrecist_reader.core.integrity import AUDIT_HEAD_FILE, AuditHead
-from mrecist_reader.core.model import Read, ReadType
+from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.resources import load_profile
-from mrecist_reader.session import open_database
+from mrecist_reader.session import ReadRepository, open_database
+from mrecist_reader.storage.repository import Viewer
 from mrecist_reader.transfer.csv_out import (
     EXPORT_FILES,
     Row,
@@ -48,11 +59,14 @@ from mrecist_reader.transfer.csv_out import (
     rows_for_measurements,
     rows_for_responses,
     write_export_rows,
+    write_rows,
 )
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ADJUDICATION_COLUMNS",
+    "ADJUDICATION_FILE",
     "AUDIT_HEAD_FILE",
     "EXPORT_FILES",
     "DatabaseReads",
@@ -141,18 +155,46 @@ def existing_export_files(folder: Path) -> tuple[str, ...]:
     return tuple(name for name in EXPORT_FILES if (Path(folder) / name).exists())
 
 
+ADJUDICATION_FILE = "adjudication.csv"
+
+ADJUDICATION_COLUMNS: tuple[str, ...] = (
+    "subject_id",
+    "cut",
+    "reader_1",
+    "reader_2",
+    "status",
+    "discordant_variables",
+    "adjudicator",
+    "chosen_reader",
+    "reason",
+    "rationale",
+    "signed_at",
+)
+"""adjudication.csv's columns (central-review.md §Exports)."""
+
+
 class DatabaseReads(tuple[Read, ...]):
-    """Reads read from a database, with the audit trail's head at that moment."""
+    """Reads read from a database, with the audit trail's head at that moment.
+
+    ``adjudication`` holds the read cuts (empty for a primary reader, or without
+    assignments); :func:`export_reads` writes them as adjudication.csv.
+    """
 
     audit_head: AuditHead | None = None
+    adjudication: tuple[AdjudicationCase, ...] = ()
 
 
-def database_reads(db_url: str, *, subject_id: str | None = None) -> DatabaseReads:
+def database_reads(
+    db_url: str, *, subject_id: str | None = None, reader_id: str | None = None
+) -> DatabaseReads:
     """Return every read in a reads database (or every read of one subject).
 
-    For the command line and audit tools: every reader's reads. A reader's window
-    exports the reads it may see (``session.stored_reads``) instead. The result
-    carries the trail's head (``audit_head``), which :func:`export_reads` writes.
+    For the command line and audit tools: every reader's reads, unless ``reader_id``
+    is a primary reader of assigned subjects; then only that reader's own reads
+    (central-review.md §Independence). A reader's window exports the reads it may
+    see (``session.stored_reads``) instead. The result carries the trail's head
+    (``audit_head``) and the read cuts (``adjudication``), which
+    :func:`export_reads` writes.
 
     Parameters
     ----------
@@ -160,16 +202,67 @@ def database_reads(db_url: str, *, subject_id: str | None = None) -> DatabaseRea
         The database's SQLAlchemy URL.
     subject_id
         Only this subject's reads (``None``: every subject).
+    reader_id
+        Who asks (``--reader``, else the settings' reader ID; empty or ``None``: a
+        caller without a reader ID, who gets everything).
 
     """
+    cases: tuple[AdjudicationCase, ...] = ()
     with open_database(db_url) as repository:
-        reads = repository.all_reads()
+        if reader_id and repository.is_primary_reader(reader_id):
+            reads = _own_reads(repository, reader_id)
+        else:
+            reads = repository.all_reads()
+            cases = repository.adjudication_cases()
         head = repository.audit_head()
     if subject_id is not None:
         reads = tuple(read for read in reads if read.key.subject_id == subject_id)
+        cases = tuple(case for case in cases if case.subject_id == subject_id)
     result = DatabaseReads(reads)
     result.audit_head = head
+    result.adjudication = cases
     return result
+
+
+def _own_reads(repository: ReadRepository, reader_id: str) -> tuple[Read, ...]:
+    """Return a primary reader's own reads of every read type (never another's)."""
+    found: list[Read] = []
+    for read_type in ReadType:
+        viewer = Viewer(reader_id, read_type)
+        keys: tuple[ReadKey, ...] = repository.list_reads(viewer)
+        found += [
+            read
+            for key in keys
+            if (read := repository.load(key, viewer=viewer)) is not None
+        ]
+    return tuple(found)
+
+
+def adjudication_text(cases: Iterable[AdjudicationCase]) -> str:
+    """Return adjudication.csv: one row per read cut, by subject and cut."""
+    rows = [
+        {
+            "subject_id": case.subject_id,
+            "cut": case.cut,
+            "reader_1": case.reader_1,
+            "reader_2": case.reader_2,
+            "status": str(case.status),
+            "discordant_variables": "; ".join(case.discordant_variables),
+            "adjudicator": case.adjudicator,
+            "chosen_reader": case.chosen_reader,
+            "reason": case.reason,
+            "rationale": case.rationale,
+            "signed_at": "" if case.signed_at is None else _utc(case.signed_at),
+        }
+        for case in cases
+    ]
+    stream = io.StringIO()
+    write_rows(stream, ADJUDICATION_COLUMNS, rows, numeric=())
+    return stream.getvalue()
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def export_reads(
@@ -235,6 +328,9 @@ def export_reads(
         ]
     head = audit_head or getattr(reads, "audit_head", None)
     extra = {AUDIT_HEAD_FILE: head.to_text()} if isinstance(head, AuditHead) else {}
+    cases = getattr(reads, "adjudication", ())
+    if cases:
+        extra[ADJUDICATION_FILE] = adjudication_text(cases)
     # A blinded export is readable by its owner only; otherwise the umask decides.
     private = any(is_blinded(read, blinded=blinded) for read in ordered)
     paths = write_export_rows(

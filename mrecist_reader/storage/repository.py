@@ -493,6 +493,30 @@ class ReadRepository:
 
         return self._run(finals)
 
+    def double_reads(
+        self, *, viewer: Viewer | None = None
+    ) -> tuple[tuple[Assignment, Read | None, Read | None], ...]:
+        """Return each assigned subject with reader 1's and reader 2's reads (metrics).
+
+        Raises
+        ------
+        ReadNotFound
+            When ``viewer`` is a primary reader.
+
+        """
+
+        def pairs(
+            session: Session,
+        ) -> tuple[tuple[Assignment, Read | None, Read | None], ...]:
+            if viewer is not None and is_primary_reader(session, viewer.reader_id):
+                raise ReadNotFound(_NOT_FOR_PRIMARY.format(viewer.reader_id))
+            return tuple(
+                (assignment, *primary_reads(session, assignment))
+                for assignment in all_assignments(session)
+            )
+
+        return self._run(pairs)
+
     def _stored_subject(self, subject_id: str) -> str:
         return rekeyed(
             normalise_identifier(subject_id, field="subject_id"), self.pseudonym_key()
