@@ -47,8 +47,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "endpoints",
 )
 COMMAND_NAMES += ("pull",)
-COMMAND_MODULES += ("mrecist_reader.cli.assign", "mrecist_reader.cli.adjudicate")
-COMMAND_NAMES += ("assign", "adjudicate")
+COMMAND_NAMES += ("assign", "adjudicate", "metrics")
+COMMAND_MODULES += tuple(f"mrecist_reader.cli.{n}" for n in COMMAND_NAMES[-3:])
 
 
 GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"

@@ -1,0 +1,296 @@
+"""``mrecist-reader metrics [--db URL] [--reader ID] -o DIR``: reader metrics as CSV.
+
+central-review.md §Reader metrics: writes ``reader_metrics.csv`` (long form: ``scope``,
+``who``, ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``) and
+``adjudication_pchart.csv`` (the monthly adjudication rate with its centre line and
+3-sigma limits, months outside them flagged), both or neither. Refused (exit 1) when
+the caller (``--reader``, else the settings' reader ID) is a primary reader of assigned
+subjects. Rates are fractions with Clopper–Pearson 95 % intervals; Cohen's kappa (the
+fixed 4 × 4 table CR, PR, SD, PD) and its asymptotic 95 % interval come from
+statsmodels' ``cohens_kappa``; Bland–Altman differences are reader 1 − reader 2, limits
+the mean ± 1.96 sample standard deviations. The adjudication trigger runs first.
+"""
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mrecist_reader.core.reader_metrics import (
+        ControlLimits,
+        PairCounts,
+        ReaderCounts,
+        SubjectDoubleRead,
+    )
+    from mrecist_reader.storage.repository import ReadRepository
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "reader_metrics.csv"
+PCHART_FILE = "adjudication_pchart.csv"
+METRIC_COLUMNS: tuple[str, ...] = (
+    "scope",
+    "who",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+)
+PCHART_COLUMNS: tuple[str, ...] = (
+    "month",
+    "n",
+    "discordant",
+    "rate",
+    "centre",
+    "lower_limit",
+    "upper_limit",
+    "out_of_control",
+)
+
+Row = dict[str, str]
+
+
+def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
+    """Register the ``metrics`` command."""
+    parser = subparsers.add_parser(
+        "metrics",
+        help="write the reader metrics of the double read (reader_metrics.csv)",
+        description="Write reader_metrics.csv and adjudication_pchart.csv into DIR: "
+        "adjudication rates, adjudicator agreement, Reader Disagreement Index, "
+        "Cohen's kappa, best-response agreement and Bland-Altman limits.",
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy URL (default: the settings' db_url)"
+    )
+    parser.add_argument(
+        "--reader",
+        metavar="ID",
+        help="run as this reader (default: the settings' reader ID); refused for a "
+        "primary reader of assigned subjects",
+    )
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the metrics; return 0 (1: refused to a primary reader)."""
+    from mrecist_reader.cli import database_url
+    from mrecist_reader.cli.assign import run_trigger
+    from mrecist_reader.settings import load_user_settings
+    from mrecist_reader.storage.audit import current_os_user
+    from mrecist_reader.storage.repository import ReadRepository, Viewer
+    from mrecist_reader.transfer.atomic import atomic_write_all
+
+    settings = load_user_settings()
+    reader_id = settings.reader_id if args.reader is None else args.reader.strip()
+    url = database_url(args.db, settings.db_url, must_exist=True)
+    with ReadRepository(url) as repository:
+        viewer = Viewer(reader_id, settings.read_type) if reader_id else None
+        repository.double_reads(viewer=viewer)  # refused to a primary reader
+        run_trigger(repository, reader_id or "(metrics)", current_os_user())
+        subjects = collect(repository)
+    rows, chart = metric_rows(subjects), pchart_rows(subjects)
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / METRICS_FILE, folder / PCHART_FILE]
+    with atomic_write_all(paths) as (metrics_stream, chart_stream):
+        metrics_stream.write(_csv(METRIC_COLUMNS, rows, METRIC_COLUMNS[3:]))
+        chart_stream.write(_csv(PCHART_COLUMNS, chart, PCHART_COLUMNS[1:-1]))
+    print(
+        f"wrote {len(rows)} metric(s) of {len(subjects)} subject(s) with both reads "
+        f"signed to {folder}"
+    )
+    return 0
+
+
+def collect(repository: "ReadRepository") -> "list[SubjectDoubleRead]":
+    """Return every assigned subject with a read cut, assessed up to it."""
+    from functools import cache
+
+    from mrecist_reader.core.reader_metrics import double_read
+    from mrecist_reader.resources import load_profile
+
+    cases: dict[str, list[Any]] = {}
+    for case in repository.adjudication_cases():
+        cases.setdefault(case.subject_id, []).append(case)
+    profile_of = cache(load_profile)
+    found = []
+    for assignment, read_1, read_2 in repository.double_reads():
+        if read_1 is None or read_2 is None:
+            continue
+        subject = double_read(
+            read_1, read_2, cases.get(assignment.subject_id, []), profile_of
+        )
+        if subject is not None:
+            found.append(subject)
+    return found
+
+
+def metric_rows(subjects: "Sequence[SubjectDoubleRead]") -> list[Row]:
+    """Return reader_metrics.csv's rows: overall, per pair, per reader."""
+    from mrecist_reader.core.reader_metrics import pair_counts, reader_counts
+
+    rows = _pair_rows("overall", "", pair_counts(subjects))
+    for pair in sorted({s.pair for s in subjects}):
+        counts = pair_counts(s for s in subjects if s.pair == pair)
+        rows += _pair_rows("pair", pair, counts)
+    for reader, counts_of_reader in reader_counts(subjects).items():
+        rows += _reader_rows(reader, counts_of_reader)
+    return rows
+
+
+def _row(
+    scope: str,
+    who: str,
+    metric: str,
+    value: float | None,
+    interval: tuple[float, float] | None = None,
+    *,
+    n: int,
+) -> Row:
+    low, high = interval if interval is not None else (None, None)
+    return {
+        "scope": scope,
+        "who": who,
+        "metric": metric,
+        "value": _number(value),
+        "ci_low": _number(low),
+        "ci_high": _number(high),
+        "n": str(n),
+    }
+
+
+def _number(value: float | None) -> str:
+    import math
+
+    if value is None or math.isnan(value):
+        return ""
+    return f"{value:.4f}"
+
+
+def rate(successes: int, n: int) -> tuple[float | None, tuple[float, float] | None]:
+    """Return a rate and its Clopper–Pearson 95 % interval (``None`` when n is 0)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return None, None
+    low, high = proportion_confint(successes, n, alpha=0.05, method="beta")
+    return successes / n, (float(low), float(high))
+
+
+def kappas(
+    table: list[list[int]],
+) -> tuple[tuple[float, tuple[float, float]], tuple[float, tuple[float, float]]] | None:
+    """Return Cohen's kappa, unweighted and linearly weighted, with asymptotic 95 % CIs.
+
+    statsmodels' ``cohens_kappa`` on the fixed 4 × 4 table (``None``: an empty table).
+    """
+    import numpy as np
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    counts = np.asarray(table, dtype=float)
+    if counts.sum() == 0:
+        return None
+    found = []
+    for weights in (None, "linear"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = cohens_kappa(counts, wt=weights)
+        interval = (float(result.kappa_low), float(result.kappa_upp))
+        found.append((float(result.kappa), interval))
+    return found[0], found[1]
+
+
+def bland_altman(pairs: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
+    """Return the mean difference (reader 1 − reader 2) and the 95 % limits of agreement.
+
+    Limits: mean ± 1.96 sample standard deviations (ddof 1); NaN with fewer than two.
+    """
+    import numpy as np
+
+    differences = np.asarray([one - two for one, two in pairs], dtype=float)
+    if differences.size == 0:
+        return (float("nan"),) * 3
+    mean = float(differences.mean())
+    sd = float(differences.std(ddof=1)) if differences.size > 1 else float("nan")
+    return mean, mean - 1.96 * sd, mean + 1.96 * sd
+
+
+def _pair_rows(scope: str, who: str, counts: "PairCounts") -> list[Row]:
+    value, interval = rate(counts.discordant, counts.subjects)
+    rows = [_row(scope, who, "adjudication_rate", value, interval, n=counts.subjects)]
+    pairs = sum(map(sum, counts.kappa_table))
+    found = kappas(counts.kappa_table)
+    for position, metric in enumerate(("kappa_unweighted", "kappa_linear")):
+        kappa, kappa_ci = found[position] if found else (None, None)
+        rows.append(_row(scope, who, metric, kappa, kappa_ci, n=pairs))
+    value, interval = rate(counts.bor_agree, counts.subjects)
+    rows.append(_row(scope, who, "bor_agreement", value, interval, n=counts.subjects))
+    for prefix, values, unit in (
+        ("baseline_sum", counts.baseline_sums_mm, "_mm"),
+        ("change_pct", counts.changes_pct, ""),
+    ):
+        mean, low, high = bland_altman(values)
+        n = len(values)
+        rows += [
+            _row(scope, who, f"{prefix}_mean_difference{unit}", mean, n=n),
+            _row(scope, who, f"{prefix}_loa_low{unit}", low, n=n),
+            _row(scope, who, f"{prefix}_loa_high{unit}", high, n=n),
+        ]
+    return rows
+
+
+def _reader_rows(reader: str, counts: "ReaderCounts") -> list[Row]:
+    agreement, agreement_ci = rate(counts.chosen, counts.adjudicated)
+    index, index_ci = rate(counts.other_chosen_subjects, counts.subjects)
+    return [
+        _row(
+            "reader",
+            reader,
+            "adjudicator_agreement_rate",
+            agreement,
+            agreement_ci,
+            n=counts.adjudicated,
+        ),
+        _row(
+            "reader",
+            reader,
+            "reader_disagreement_index",
+            index,
+            index_ci,
+            n=counts.subjects,
+        ),
+    ]
+
+
+def pchart_rows(subjects: "Sequence[SubjectDoubleRead]") -> list[Row]:
+    """Return adjudication_pchart.csv's rows, one per calendar month of sign-off."""
+    from mrecist_reader.core.reader_metrics import monthly_rates, p_chart
+
+    return [_pchart_row(month) for month in p_chart(monthly_rates(subjects))]
+
+
+def _pchart_row(month: "ControlLimits") -> Row:
+    return {
+        "month": month.month,
+        "n": str(month.subjects),
+        "discordant": str(month.discordant),
+        "rate": _number(month.rate),
+        "centre": _number(month.centre),
+        "lower_limit": _number(month.lower),
+        "upper_limit": _number(month.upper),
+        "out_of_control": "yes" if month.is_out_of_control else "no",
+    }
+
+
+def _csv(columns: Sequence[str], rows: Sequence[Row], numeric: Sequence[str]) -> str:
+    """Return the CSV text; ``numeric`` columns (numbers we wrote) are left as they are."""
+    import io
+
+    from mrecist_reader.transfer.csv_out import write_rows
+
+    stream = io.StringIO()
+    write_rows(stream, columns, rows, numeric=numeric)
+    return stream.getvalue()
