@@ -49,6 +49,7 @@ from mrecist_reader.imaging.identifiers import (
     stand_in_uid,
 )
 from mrecist_reader.imaging.phase import classify_phase
+from mrecist_reader.imaging.scan_index import read_with_index
 from mrecist_reader.imaging.sources import SkippedFile, collect_files
 from mrecist_reader.imaging.volume import PatientIdentity, Phase, SeriesInfo
 
@@ -81,6 +82,10 @@ class ScanResult:
     extracted_to: Path | None = None
     """Where a zip archive was extracted (None otherwise): a blinded read removes it on
     closing with :func:`mrecist_reader.imaging.zip_cache.remove_extraction`."""
+    files_reused: int = 0
+    """Files of a folder taken unchanged from its scan index (not read again)."""
+    files_read: int = 0
+    """Files whose header was read (all of them when there was no index)."""
 
     @property
     def series_warnings(self) -> tuple[SeriesInfo, ...]:
@@ -104,6 +109,8 @@ def scan(
     cache_dir: Path | None = None,
     cache_limit_mb: int | None = None,
     cache_max_age_days: int | None = None,
+    index_dir: Path | None = None,
+    use_index: bool = True,
 ) -> ScanResult:
     """Return the image series under ``path`` and the files that could not be used.
 
@@ -132,6 +139,14 @@ def scan(
         Extractions unused for longer than this many days are removed from that cache
         (the settings' ``zip_cache_days``; default
         :data:`mrecist_reader.imaging.zip_cache.DEFAULT_CACHE_MAX_AGE_DAYS`).
+    index_dir
+        Where folder scan indexes are kept (default: the user's cache folder; see
+        :mod:`mrecist_reader.imaging.scan_index`, which says what an index holds: no
+        patient identity).
+    use_index
+        Whether a folder's scan index is used and updated: a folder scanned again
+        re-reads only the files added or changed since (by size and modification
+        time). Zip archives, DICOMDIRs and single files are always read.
 
     Returns
     -------
@@ -154,7 +169,18 @@ def scan(
     )
     skipped = list(collected.skipped)
     headers: list[FileHeader] = []
-    for result in _read_all(collected.files, workers):
+    reused, results = 0, None
+    if use_index and collected.archive is None and Path(path).is_dir():
+        indexed = read_with_index(
+            Path(path),
+            collected.files,
+            lambda files: _read_all(files, workers),
+            index_dir=index_dir,
+        )
+        reused, results = indexed.reused, list(indexed.results)
+    for result in (
+        results if results is not None else _read_all(collected.files, workers)
+    ):
         if isinstance(result, Unusable):
             shown = collected.display_path(result.path)
             skipped.append(SkippedFile(shown, result.reason))
@@ -167,7 +193,13 @@ def scan(
         display_path=collected.display_path,
     )
     logger.info("scan: %d stacks, %d files skipped", len(stacks), len(skipped))
-    return ScanResult(tuple(stacks), tuple(skipped), collected.extracted_to)
+    return ScanResult(
+        tuple(stacks),
+        tuple(skipped),
+        collected.extracted_to,
+        files_reused=reused,
+        files_read=len(collected.files) - reused,
+    )
 
 
 def _read_all(
