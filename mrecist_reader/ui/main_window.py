@@ -71,7 +71,13 @@ class MainWindow(QMainWindow):
         self._expose_parts()
         self.read_status = ReadStatusView(self, self.desk, self.parts)
         self.links = ViewLinks(self.views)
-        self.measure = MeasureFlow(self, self.desk, self.say, self.baseline_view)
+        self.measure = MeasureFlow(
+            self,
+            self.desk,
+            self.say,
+            self.baseline_view,
+            set_measure_mode=self.set_measure_mode,
+        )
         self.opener = Opener(
             self, self.parts, self.set_worklist, blinded=context.is_blinded
         )
@@ -126,6 +132,9 @@ class MainWindow(QMainWindow):
         )
         viewer.caliper_clicked.connect(self.select_lesion)
         viewer.point_clicked.connect(lambda p, v=view: flow.on_point_clicked(v, p))
+        # the viewer's tool bar button and the window's action stay in step (the
+        # viewer signals only a real change: no loop)
+        viewer.measure_mode_changed.connect(self.set_measure_mode)
 
     def _connect_desk(self) -> None:
         desk = self.desk

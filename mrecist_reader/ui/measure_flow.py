@@ -113,11 +113,14 @@ class MeasureFlow:
         desk: ReadingDesk,
         say: Callable[[str, int], None],
         baseline_view: TimepointView,
+        *,
+        set_measure_mode: Callable[[bool], None],
     ) -> None:
         self.parent = parent
         self.desk = desk
         self.say = say
         self.baseline_view = baseline_view
+        self.set_measure_mode = set_measure_mode
 
     # ------------------------------------------------------------------ gestures
     def on_caliper_drawn(
@@ -196,9 +199,11 @@ class MeasureFlow:
             self.record(drawn)
 
     def reject(self) -> None:
-        """Discard the proposed caliper."""
+        """Discard the proposed caliper; with none, leave measure mode (Esc)."""
         if self.desk.reject_proposal():
             self.say("Proposal discarded", 3000)
+        else:
+            self.set_measure_mode(False)
 
     # ------------------------------------------------------------------ recording
     def record(self, drawn: DrawnCaliper) -> None:

@@ -138,16 +138,26 @@ def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
 
 def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
     flow = window.measure
+    # the menu item toggles; M only enters the mode and Esc leaves it (a reader
+    # pressing M "to measure" never switches it off)
     menu.addAction(
         actions.add(
-            "measure", "&Measure mode", window.on_measure_toggled, "M", checkable=True
+            "measure", "&Measure mode", window.on_measure_toggled, checkable=True
         )
+    )
+    actions.add(
+        "enterMeasure", "Measure mode", partial(window.set_measure_mode, True), "M"
     )
     menu.addAction(
         actions.add("accept", "&Accept proposed caliper", flow.accept, "Return")
     )
     menu.addAction(
-        actions.add("reject", "&Reject proposed caliper", flow.reject, "Esc")
+        actions.add(
+            "reject",
+            "&Reject proposed caliper (else leave measure mode)",
+            flow.reject,
+            "Esc",
+        )
     )
     menu.addAction(
         actions.add(

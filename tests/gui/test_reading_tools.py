@@ -171,6 +171,8 @@ def test_single_key_shortcuts_work_on_the_image_not_while_typing(
     assert window._actions["measure"].isChecked()
     viewer.setFocus()
     qtbot.keyClick(viewer, Qt.Key.Key_M)
+    assert window._actions["measure"].isChecked()  # M enters, never leaves
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert not window._actions["measure"].isChecked()
 
 

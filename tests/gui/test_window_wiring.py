@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import ReadType
@@ -63,10 +64,14 @@ def _t1(window: MainWindow) -> None:
     window.baseline_view.viewer.caliper_drawn.emit((k, 31.5, 6.5), (k, 31.5, 56.5))
 
 
-def _fu1(qtbot: QtBot, window: MainWindow) -> None:
-    """Open FU1 and measure T1 there (24.0 mm)."""
+def _open_fu1(qtbot: QtBot, window: MainWindow) -> None:
     window.set_current_timepoint(1)
     qtbot.waitUntil(lambda: window.current_view.volume is not None, timeout=10000)
+
+
+def _fu1(qtbot: QtBot, window: MainWindow) -> None:
+    """Open FU1 and measure T1 there (24.0 mm)."""
+    _open_fu1(qtbot, window)
     window.current_view.viewer.set_slice(CENTRE)
     k = float(CENTRE)
     window.current_view.viewer.caliper_drawn.emit((k, 31.5, 16.5), (k, 31.5, 46.5))
@@ -88,3 +93,32 @@ def test_a_follow_up_shows_the_pd_line_where_the_reads_profile_puts_it(
     assert panel._pd_line.isVisible()
     assert panel._pd_line.value() == pytest.approx(expected)
     assert expected == pytest.approx(row.nadir_sum / 10 + 20.0)  # the profile's
+
+
+# ---------------------------------------------------------------- item 2
+def test_the_viewers_measure_button_and_the_window_stay_in_step(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _open_fu1(qtbot, window)
+    baseline, current = window.baseline_view.viewer, window.current_view.viewer
+    qtbot.mouseClick(current.measure_button, Qt.MouseButton.LeftButton)
+    assert window._actions["measure"].isChecked()
+    assert baseline.measure_mode  # both viewers measure
+    qtbot.mouseClick(current.measure_button, Qt.MouseButton.LeftButton)
+    assert not window._actions["measure"].isChecked()
+    assert not baseline.measure_mode
+
+
+def test_m_enters_measure_mode_and_esc_leaves_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    viewer = window.baseline_view.viewer
+    viewer.setFocus()
+    qtbot.keyClick(viewer, Qt.Key.Key_M)
+    qtbot.keyClick(viewer, Qt.Key.Key_M)
+    assert window._actions["measure"].isChecked()
+    assert viewer.measure_mode
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert not window._actions["measure"].isChecked()
+    assert not viewer.measure_mode
+    assert ("M", "Measure mode") in window.shortcuts()
