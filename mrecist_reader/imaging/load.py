@@ -16,8 +16,13 @@ Two ways to read a slice:
   (python-gdcm) directly for what pydicom's plugins cannot decode (12-bit JPEG
   Extended).
 
-Slices are decoded by a thread pool of one thread per core: file reads and the C codecs
-release the GIL. Output dtype: the stored integer dtype when the rescale is the identity;
+Slices are decoded by a thread pool of one thread per core. Uncompressed slices are read
+by these threads (file reads release the GIL). The C codecs do not release it (measured
+and read in their sources: pylibjpeg-openjpeg, CharLS, python-gdcm; see
+``benchmarks/scan_codec_gil.py``), so a series of 16 or more compressed slices (JPEG 2000,
+JPEG-LS, JPEG lossless, RLE) is decoded by worker processes, one per core
+(:mod:`~mrecist_reader.imaging.decode_pool`), each thread waiting on one; a slice asked
+for with ``request_slice`` is still decoded at once in the asking thread. Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
 the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
 rescales. Never a float64 copy of the whole volume.
@@ -45,10 +50,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from mrecist_reader.core.errors import (
     MrecistError,
 )
+from mrecist_reader.imaging.decode_pool import decode_elsewhere, processes_for
 from mrecist_reader.imaging.fastpath import (
     _probe,
     _read_recorded,
@@ -160,6 +172,7 @@ class VolumeLoader:
         self._fill_gaps(first)
         self._first = first
         self._groups = _multi_frame_groups(series)
+        self._elsewhere = not self._groups and processes_for(_compressed_count(series))
         self._stored: set[int] = set()
         n_workers = max(1, workers or min(count, os.cpu_count() or 1))
         # each worker starts on its own stretch of the series: neighbouring slices
@@ -210,10 +223,10 @@ class VolumeLoader:
                 return
             self._run(indices)
 
-    def _run(self, indices: tuple[int, ...]) -> None:
+    def _run(self, indices: tuple[int, ...], *, here: bool = False) -> None:
         try:
             if len(indices) == 1:
-                self._decode(indices[0])
+                self._decode(indices[0], here=here)
             else:
                 self._decode_frames(indices)
         except Exception as error:
@@ -283,10 +296,10 @@ class VolumeLoader:
         self._promoted[index] = wide
         self._stored.add(index)
 
-    def _decode(self, index: int) -> None:
+    def _decode(self, index: int, *, here: bool = False) -> None:
         path, frame = self.series.files[index], self.series.frames[index]
         try:
-            if self._decode_into_volume(index, path, frame):
+            if self._decode_into_volume(index, path, frame, here=here):
                 return
         except _TooWide:
             logger.debug("slice %d needs a wider dtype than %s", index, self._dtype)
@@ -298,7 +311,9 @@ class VolumeLoader:
         _decode_slice(pixels, wide)
         self._promoted[index] = wide
 
-    def _decode_into_volume(self, index: int, path: Path, frame: int) -> bool:
+    def _decode_into_volume(
+        self, index: int, path: Path, frame: int, *, here: bool = False
+    ) -> bool:
         """Decode slice ``index`` into the volume's array; False if its dtype is too small."""
         native = self._native[index] if self._native else None
         if native is not None:
@@ -321,11 +336,31 @@ class VolumeLoader:
             if done is not None:
                 self._positions[index] = done.position
                 return True
+        if self._elsewhere and not here:
+            return self._decode_in_process(index, path, frame)
         pixels = self._first if index == 0 else _probe(path, frame)[0]
         self._positions[index] = pixels.position
         if not _fits(pixels, self._dtype):
             return False
         _decode_slice(pixels, self._array[self._slot[index]])
+        return True
+
+    def _decode_in_process(self, index: int, path: Path, frame: int) -> bool:
+        """Decode a compressed slice in a worker process; rescale it here."""
+        pixels, stored = decode_elsewhere(path, frame)
+        self._positions[index] = pixels.position
+        if not _fits(pixels, self._dtype):
+            return False
+        target = self._array[self._slot[index]]
+        if stored is None:  # not compressed after all: read directly
+            _decode_slice(pixels, target)
+            return True
+        if stored.shape != target.shape:
+            raise VolumeLoadError(
+                f"{path}: decoded frame has shape {stored.shape}, expected "
+                f"{target.shape}"
+            )
+        _rescale_into(stored, target, pixels)
         return True
 
     def request_slice(self, index: int) -> npt.NDArray[Any]:
@@ -350,7 +385,7 @@ class VolumeLoader:
         with self._lock:
             claimed = self._claim(image, group=False)  # this image only: show it now
         if claimed:
-            self._run(claimed)
+            self._run(claimed, here=True)  # never waits for a process to start
         with self._lock:
             while self._state[image] != 2:
                 self._decoded.wait()
@@ -437,6 +472,25 @@ def _checked_affine(
             "distances could not be measured"
         )
     return affine
+
+
+def _compressed_count(series: SeriesInfo) -> int:
+    """Return how many of the series' images are compressed (0 when any is not)."""
+    if not series.transfer_syntaxes or any(
+        syntax in _NOT_ENCAPSULATED for syntax in series.transfer_syntaxes
+    ):
+        return 0
+    return len(series.files)
+
+
+_NOT_ENCAPSULATED = frozenset(
+    {
+        ImplicitVRLittleEndian,
+        ExplicitVRLittleEndian,
+        ExplicitVRBigEndian,
+        DeflatedExplicitVRLittleEndian,
+    }
+)
 
 
 def _multi_frame_groups(

@@ -1,0 +1,112 @@
+"""Compressed slices decoded in worker processes, because the codecs hold the GIL.
+
+Measured (``benchmarks/scan_codec_gil.py``, and in the sources): pylibjpeg-openjpeg
+calls OpenJPEG's ``Decode`` without releasing the GIL (its ``.pyx`` has no ``nogil``:
+the decoder reads through Python file callbacks), CharLS (pyjpegls) likewise, and
+python-gdcm's SWIG wrappers are not built to release it; pydicom's own work around a
+decoder (parsing the header, finding the fragments) is pure Python. Threads therefore
+decode JPEG 2000, JPEG-LS and RLE one at a time. Worker processes (one per core, started
+once per application with ``forkserver`` and kept) each decode a whole slice to its
+stored values and send them back (a 512 x 512 slice is 0.5 MB: well under a millisecond
+of copying against 5-40 ms of decoding); the loader's threads rescale them into the
+volume.
+
+Processes are used only where they can start without side effects (the application's
+entry points, ``python -m``, interactive sessions: see
+:func:`mrecist_reader.imaging.scan._processes_can_start`) and for series of at least
+:data:`MIN_SLICES` compressed slices; a slice the user asks for (``request_slice``) is
+decoded at once in the asking thread, so the first image never waits for a process to
+start. A worker that dies on a file (a decoder that aborts on hostile data) costs that
+file only: it is reported as a :class:`VolumeLoadError` naming the file, never retried in
+the application's own process, and a new pool is started for the next file.
+"""
+
+import logging
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import numpy.typing as npt
+
+from mrecist_reader.imaging.fastpath import _probe
+from mrecist_reader.imaging.headers import quiet_pydicom
+from mrecist_reader.imaging.pixels import VolumeLoadError, _decode_with_pydicom, _Pixels
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MIN_SLICES", "decode_elsewhere", "processes_for"]
+
+MIN_SLICES = 16
+"""Compressed series with fewer slices are decoded by threads alone."""
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def processes_for(n_compressed: int) -> bool:
+    """Return whether ``n_compressed`` slices should be decoded by worker processes."""
+    from mrecist_reader.imaging.scan import _processes_can_start
+
+    cores = os.cpu_count() or 1
+    return n_compressed >= MIN_SLICES and cores > 1 and _processes_can_start()
+
+
+def _shared_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            import multiprocessing
+
+            _pool = ProcessPoolExecutor(
+                max_workers=os.cpu_count() or 1,
+                mp_context=multiprocessing.get_context("forkserver"),
+            )
+        return _pool
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def decode_elsewhere(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] | None]:
+    """Return one frame's description and stored values, decoded in a worker process.
+
+    The stored values are None when the frame turns out to be uncompressed (read
+    directly by the caller). A pool whose worker died is replaced and the frame tried
+    once more: the file that killed it fails twice, a file decoded alongside does not.
+
+    Raises
+    ------
+    VolumeLoadError
+        When the frame cannot be decoded, or a worker died twice decoding it.
+
+    """
+    for attempt in range(2):
+        pool = _shared_pool()
+        try:
+            return pool.submit(_decode_stored, path, frame).result()
+        except BrokenProcessPool as error:
+            _forget(pool)
+            if attempt:
+                logger.warning("a decoding process stopped on %s", path)
+                raise VolumeLoadError(
+                    f"{path}: the decoder stopped on this file (damaged or hostile "
+                    "compressed pixel data): not loaded"
+                ) from error
+    raise AssertionError("unreachable")
+
+
+def _decode_stored(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] | None]:
+    """In a worker: describe one frame and decode its stored values (None if native)."""
+    quiet_pydicom()
+    pixels = _probe(path, frame)[0]
+    if pixels.offset is not None:
+        return pixels, None
+    return pixels, _decode_with_pydicom(pixels)
