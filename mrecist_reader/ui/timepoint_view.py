@@ -27,6 +27,7 @@ from mrecist_reader.ui.caliper import (
 )
 from mrecist_reader.ui.prefetch import FirstSlice
 from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer, gap_slices
+from mrecist_reader.ui.windowing import series_kind
 from mrecist_reader.ui.workers import run_in_thread
 
 if TYPE_CHECKING:  # imaging.load brings pydicom: imported when a series is opened
@@ -119,6 +120,7 @@ class TimepointView:
             modality=series.modality,
             caption=caption,
             gaps=gap_slices(series),
+            kind=series_kind(series),  # the liver window on arterial CT, at once
         )
         self.viewer.set_stack(stack, slice_index=first.index)
         QTimer.singleShot(LOADER_DELAY_MS, self.viewer, start)

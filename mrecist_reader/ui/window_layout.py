@@ -74,6 +74,11 @@ class WindowParts:
         self.baseline_view = TimepointView(self.window, "baselineViewer")
         self.current_view = TimepointView(self.window, "currentViewer")
         self.views = (self.baseline_view, self.current_view)
+        # one window/level memory per series kind for both viewers: a window chosen
+        # on baseline arterial CT opens the follow-up's arterial CT too
+        self.current_view.viewer.set_window_memory(
+            self.baseline_view.viewer.window_memory
+        )
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("viewerSplitter")
         for view in self.views:

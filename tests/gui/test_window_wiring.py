@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -17,7 +18,11 @@ from mrecist_reader.core.thresholds import response_thresholds
 from mrecist_reader.desk.desk import ReaderContext
 from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.main_window import MainWindow
+from mrecist_reader.ui.prefetch import FirstSlice
+from mrecist_reader.ui.timepoint_view import TimepointView
+from mrecist_reader.ui.windowing import LIVER_WINDOW
 from tests.gui import dicom_study
+from tests.gui.conftest import make_series
 from tests.gui.dicom_study import CENTRE
 from tests.gui.helpers import answer_next_dialog, fill_lesion_dialog, wait_until_ready
 
@@ -122,3 +127,42 @@ def test_m_enters_measure_mode_and_esc_leaves_it(
     assert not window._actions["measure"].isChecked()
     assert not viewer.measure_mode
     assert ("M", "Measure mode") in window.shortcuts()
+
+
+# ---------------------------------------------------------------- item 1
+def test_a_window_set_on_baseline_opens_the_follow_ups_series_of_that_kind(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    baseline = window.baseline_view.viewer
+    assert baseline.window_level == LIVER_WINDOW  # arterial CT
+    baseline.set_window(200.0, 80.0)
+    _open_fu1(qtbot, window)
+    assert window.current_view.viewer.window_level == (200.0, 80.0)
+
+
+def test_the_prefetched_first_slice_opens_with_the_liver_window_on_arterial_ct(
+    qtbot: QtBot,
+) -> None:
+    view = TimepointView(None, "baselineViewer")
+    qtbot.addWidget(view.viewer)
+    series = make_series()
+    errors: list[BaseException] = []
+    first = FirstSlice(
+        series.series_instance_uid,
+        12,
+        np.zeros((series.rows, series.columns), dtype=np.int16),
+        np.eye(4),
+    )
+    view.load(
+        0,
+        series,
+        "S01  BASELINE",
+        on_loaded=lambda _view: None,
+        on_error=errors.append,
+        first=first,
+        subject_id="S01",
+    )
+    assert view.viewer.stack is not None
+    assert view.viewer.stack.window_kind == "CT arterial"
+    assert view.viewer.window_level == LIVER_WINDOW
+    view.cancel()
