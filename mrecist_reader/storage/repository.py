@@ -370,16 +370,18 @@ class ReadRepository:
         return self._run(lambda session: is_primary_reader(session, reader_id))
 
     def trigger_adjudication(
-        self, judge: Judge, *, actor: Actor
+        self, judge: Judge, *, actor: Actor, subject_id: str | None = None
     ) -> tuple[AdjudicationCase, ...]:
         """Compare both primary reads of every assigned subject at its read cut.
 
         New cuts are recorded (concordant, or awaiting adjudication with the
         differences in words) and audited; recorded cuts stay. Returns the new cuts.
+        ``subject_id``: compare that subject only (after a signature).
         """
+        stored = None if subject_id is None else self._stored_subject(subject_id)
 
         def write(session: Session) -> tuple[AdjudicationCase, ...]:
-            return tuple(trigger(session, judge, actor=actor))
+            return tuple(trigger(session, judge, actor=actor, subject_id=stored))
 
         return self._run(write, writes=True)
 

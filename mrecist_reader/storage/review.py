@@ -24,7 +24,7 @@ from mrecist_reader.core.adjudication import (
     decision_problem,
 )
 from mrecist_reader.core.endpoints import Treatment
-from mrecist_reader.core.model import Read, ReadType
+from mrecist_reader.core.model import Read, ReadStatus, ReadType
 from mrecist_reader.core.read_edits import truncated
 from mrecist_reader.storage.audit import Actor, AuditEntry, AuditRecord
 from mrecist_reader.storage.mapping import now_utc, to_read
@@ -33,6 +33,7 @@ from mrecist_reader.storage.tables import (
     AssignmentRow,
     ReadRow,
     SubjectRow,
+    TimepointRow,
     TreatmentDayRow,
 )
 from mrecist_reader.storage.trail import append_audit
@@ -302,15 +303,23 @@ def latest_case(session: Session, subject_id: str) -> AdjudicationCase | None:
     return None if row is None else _to_case(row)
 
 
-def trigger(session: Session, judge: Judge, *, actor: Actor) -> list[AdjudicationCase]:
+def trigger(
+    session: Session, judge: Judge, *, actor: Actor, subject_id: str | None = None
+) -> list[AdjudicationCase]:
     """Compare every assigned subject's two reads at its read cut; record new cuts.
 
     A cut already recorded stays (earlier decisions stay); a later cut is added,
     concordant or awaiting, with one ``trigger`` entry. A later cut replaces an
-    earlier one still awaiting (the adjudicator decides on the newest cut).
+    earlier one still awaiting (the adjudicator decides on the newest cut). Given
+    ``subject_id``, only that subject is compared (after one reader signed).
     """
     added: list[AdjudicationCase] = []
-    for assignment in all_assignments(session):
+    if subject_id is None:
+        assignments = all_assignments(session)
+    else:
+        found = find_assignment(session, subject_id)
+        assignments = () if found is None else (found,)
+    for assignment in assignments:
         case = _trigger_subject(session, assignment, judge, actor=actor)
         if case is not None:
             added.append(case)
@@ -320,14 +329,16 @@ def trigger(session: Session, judge: Judge, *, actor: Actor) -> list[Adjudicatio
 def _trigger_subject(
     session: Session, assignment: Assignment, judge: Judge, *, actor: Actor
 ) -> AdjudicationCase | None:
-    read_1, read_2 = primary_reads(session, assignment)
-    if read_1 is None or read_2 is None:
-        return None
-    comparison = judge(
-        read_1, read_2, subject_treatments(session, assignment.subject_id)
-    )
     latest = latest_case(session, assignment.subject_id)
-    if comparison is None or (latest and latest.cut_index >= comparison.cut_index):
+    cut = _signed_cut(session, assignment)
+    if cut is None or (latest is not None and latest.cut_index >= cut):
+        return None  # nothing newly signed by both: not compared again
+    read_1, read_2 = primary_reads(session, assignment)
+    if read_1 is None or read_2 is None:  # pragma: no cover - a cut needs both
+        return None
+    treatments = subject_treatments(session, assignment.subject_id)
+    comparison = judge(read_1, read_2, treatments)
+    if comparison is None:  # pragma: no cover - the judge finds the same cut
         return None
     replaced = latest if latest and latest.status is CutStatus.AWAITING else None
     if replaced is not None:
@@ -351,6 +362,27 @@ def _trigger_subject(
     )
     append_audit(session, actor, adjudication_ref(assignment.subject_id), [entry])
     return case
+
+
+def _signed_cut(session: Session, assignment: Assignment) -> int | None:
+    """Return the read cut from the timepoint rows alone (no read is loaded)."""
+    rows = session.execute(
+        select(ReadRow.reader_id, TimepointRow.index, TimepointRow.label)
+        .join(SubjectRow, SubjectRow.id == ReadRow.subject_pk)
+        .join(TimepointRow, TimepointRow.read_pk == ReadRow.id)
+        .where(SubjectRow.subject_id == assignment.subject_id)
+        .where(ReadRow.read_type == str(ReadType.CENTRAL))
+        .where(ReadRow.reader_id.in_([assignment.reader_1, assignment.reader_2]))
+        .where(TimepointRow.read_status == str(ReadStatus.SIGNED))
+    ).all()
+    signed = {(reader, index): label for reader, index, label in rows}
+    cut: int | None = None
+    index = 0
+    while (label := signed.get((assignment.reader_1, index))) is not None and (
+        signed.get((assignment.reader_2, index)) == label
+    ):
+        cut, index = index, index + 1
+    return cut
 
 
 def _cut_row(assignment: Assignment, comparison: CutComparison) -> AdjudicationRow:
