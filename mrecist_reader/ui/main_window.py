@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Read
+from mrecist_reader.core.wording import readable, word
 from mrecist_reader.desk.desk import ReaderContext, ReadingDesk, SeriesState
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
@@ -515,10 +516,15 @@ class MainWindow(QMainWindow):
         if row is None or self.current_index == 0:
             count = self.lesion_model.rowCount()
             return f"{count} lesion{'' if count == 1 else 's'} recorded at baseline."
-        return (
-            f"Target {row.target_response}, non-target {row.non_target_response}, "
-            f"new lesions {row.new_lesions}: overall {row.overall_response}."
+        summary = (
+            f"Target {word(row.target_response)}, "
+            f"non-target {word(row.non_target_response)}, "
+            f"new lesions {word(row.new_lesions)}: "
+            f"overall {word(row.overall_response)}."
         )
+        # why: a reappearance after CR, a confirmation... read before signing
+        reasons = [f"• {readable(reason)}" for reason in row.reasons]
+        return "\n".join([summary, *reasons])
 
     def ask_export(self) -> None:
         """Export the open subject's read or every subject's (the reader chooses)."""

@@ -25,6 +25,7 @@ from mrecist_reader.core.model import (
     NewLesionStatus,
     NonTargetStatus,
 )
+from mrecist_reader.core.wording import word
 from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
 from mrecist_reader.desk.intent import Action, Answer, Intent, Question
 from mrecist_reader.imaging.geometry import index_to_patient
@@ -236,7 +237,9 @@ class MeasureFlow:
                 self.say("Caliper not recorded", 5000)
                 return
         value = self.desk.measure(lesion_id, drawn, status=status)
-        self.say(f"{lesion_id}: {value / 10:.1f} mm recorded ({drawn.method})", 5000)
+        self.say(
+            f"{lesion_id}: {value / 10:.1f} mm recorded ({word(drawn.method)})", 5000
+        )
 
     def _designate(self, drawn: DrawnCaliper) -> None:
         length_mm = drawn.caliper.length() / 10
@@ -254,7 +257,9 @@ class MeasureFlow:
                 )
                 self.say(f"Recorded as non-target {lesion_id}", 5000)
             return
-        self.say(f"{lesion_id}: target, {length_mm:.1f} mm ({drawn.method})", 5000)
+        self.say(
+            f"{lesion_id}: target, {length_mm:.1f} mm ({word(drawn.method)})", 5000
+        )
 
     def _add_new_lesion(self, drawn: DrawnCaliper) -> None:
         length_mm = drawn.caliper.length() / 10
@@ -270,7 +275,8 @@ class MeasureFlow:
             answer.organ, answer.location, answer.new_status, drawn
         )
         self.say(
-            f"{lesion_id}: new lesion ({answer.new_status}), {length_mm:.1f} mm", 5000
+            f"{lesion_id}: new lesion ({word(answer.new_status)}), {length_mm:.1f} mm",
+            5000,
         )
 
     # ------------------------------------------------------------------ without caliper

@@ -8,6 +8,7 @@ import logging
 from PySide6.QtWidgets import QMainWindow
 
 from mrecist_reader.core.model import Read, ReadStatus
+from mrecist_reader.core.wording import word
 from mrecist_reader.desk.desk import ReadingDesk
 from mrecist_reader.ui.series_browser import day_text, timepoint_state
 from mrecist_reader.ui.window_layout import WindowParts
@@ -78,7 +79,7 @@ class ReadStatusView:
             parts.append(f"Subject {subject.subject_id}")
             parts.append(f"{label} {day}".strip())
         context = self.desk.context
-        parts.append(f"{context.read_type} read, reader {context.reader_id}")
+        parts.append(f"{word(context.read_type)} read, reader {context.reader_id}")
         self.window.setWindowTitle("  —  ".join(p for p in parts if p))
 
     def update_read_label(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from mrecist_reader.core.model import Read, ReadStatus
+from mrecist_reader.core.wording import word
 from mrecist_reader.desk.worklist import preferred_series
 from mrecist_reader.imaging.volume import Phase, SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry, TimepointEntry
@@ -37,7 +38,7 @@ ROLE_VALUE = Qt.ItemDataRole.UserRole + 1
 
 def status_text(status: ReadStatus | None) -> str:
     """Return how a timepoint's read status reads in the worklist."""
-    return NOT_STARTED if status is None else str(status)
+    return NOT_STARTED if status is None else word(status)
 
 
 def timepoint_state(read: Read, index: int) -> str:

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import ReadType
 from mrecist_reader.core.thresholds import response_thresholds
+from mrecist_reader.core.wording import readable
 from mrecist_reader.desk.desk import ReaderContext
 from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.main_window import MainWindow
@@ -166,3 +167,31 @@ def test_the_prefetched_first_slice_opens_with_the_liver_window_on_arterial_ct(
     assert view.viewer.stack.window_kind == "CT arterial"
     assert view.viewer.window_level == LIVER_WINDOW
     view.cancel()
+
+
+# ---------------------------------------------------------------- item 3
+def test_the_sign_dialog_says_the_responses_in_words_with_their_reasons(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mrecist_reader.ui import dialogs
+
+    asked: list[str] = []
+
+    def ask_sign(_parent: object, _label: str, summary: str) -> bool:
+        asked.append(summary)
+        return False  # the reader reads it and does not sign
+
+    monkeypatch.setattr(dialogs, "ask_sign", ask_sign)
+    _t1(window)
+    _fu1(qtbot, window)
+    window._actions["sign"].trigger()
+    (summary,) = asked
+    row = window.response_panel.current()
+    assert row is not None
+    assert row.reasons
+    assert "non-target none at baseline" in summary  # not the token "NA"
+    for reason in row.reasons:
+        assert readable(reason) in summary
+    for token in ("IR_SD", "non_target", "not_evaluable", "too_small"):
+        assert token not in summary
+    assert "central (blinded) read" in window.windowTitle()
