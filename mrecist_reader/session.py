@@ -253,19 +253,19 @@ def assigned_subjects(repository: ReadRepository, reader_id: str) -> tuple[str, 
 
 
 def trigger_adjudication(
-    repository: ReadRepository, actor: Actor
+    repository: ReadRepository, actor: Actor, *, subject_id: str | None = None
 ) -> tuple[AdjudicationCase, ...]:
     """Compare both primary reads of every assigned subject at its read cut.
 
     Concordant cuts get their final read, discordant ones enter the adjudication
     queue with the differences in words (central-review.md §When adjudication is
-    needed). Each protocol profile is loaded once.
+    needed). Each protocol profile is loaded once; ``subject_id``: that subject only.
     """
     from mrecist_reader.core.adjudication import judge_with
     from mrecist_reader.resources import load_profile
 
     return repository.trigger_adjudication(
-        judge_with(functools.cache(load_profile)), actor=actor
+        judge_with(functools.cache(load_profile)), actor=actor, subject_id=subject_id
     )
 
 
@@ -623,7 +623,9 @@ class ReadSession:
         if self._repository.assignment(key.subject_id) is None:
             return
         try:
-            trigger_adjudication(self._repository, self._actor)
+            trigger_adjudication(
+                self._repository, self._actor, subject_id=key.subject_id
+            )
         except MrecistError as error:
             # The signature is stored; a subject the trigger cannot compare yet (a
             # profile that does not load here) waits for the next trigger run.
