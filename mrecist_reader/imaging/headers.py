@@ -25,10 +25,10 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import (
@@ -40,6 +40,7 @@ from pydicom.uid import (
     SecondaryCaptureImageStorage,
 )
 
+from mrecist_reader.imaging.byte_header import read_byte_header
 from mrecist_reader.imaging.dicom_elements import (
     ITEM,
     PIXEL_DATA,
@@ -210,7 +211,18 @@ def _looks_like_dicom(head: bytes) -> bool:
     return group_le in (0x0002, 0x0008) or group_be in (0x0002, 0x0008)
 
 
-def _read_header(path: Path) -> FileHeader | Unusable:
+BYTE_HEADER_BYTES = 1 << 16
+"""Bytes read for the byte-level header reader (a longer header goes to pydicom)."""
+
+
+def _read_header(path: Path, *, from_bytes: bool = True) -> FileHeader | Unusable:
+    """Read ``path``'s header: from its bytes when it can, else with pydicom.
+
+    The byte-level reader (:mod:`mrecist_reader.imaging.byte_header`) gives the values
+    pydicom would; a file it cannot read with certainty, or whose record would be
+    refused or carry a note, is read again with pydicom (so every message about a bad
+    file has one source).
+    """
     fd, stat = open_regular_fd(path)
     size = stat.st_size
     with open(fd, "rb") as stream:
@@ -224,19 +236,32 @@ def _read_header(path: Path) -> FileHeader | Unusable:
                 path, "not a DICOM file (no DICM marker and no DICOM header)"
             )
         stream.seek(0)
-        dataset = pydicom.dcmread(
-            stream,
-            stop_before_pixels=True,
-            force=True,
-            specific_tags=list(HEADER_KEYWORDS),
+        fast = (
+            read_byte_header(stream.read(BYTE_HEADER_BYTES), HEADER_KEYWORDS)
+            if from_bytes
+            else None
         )
-        element_offset = stream.tell()  # dcmread stops right before Pixel Data
+        if fast is None:
+            stream.seek(0)
+            dataset = pydicom.dcmread(
+                stream,
+                stop_before_pixels=True,
+                force=True,
+                specific_tags=list(HEADER_KEYWORDS),
+            )
+            element_offset = stream.tell()  # dcmread stops right before Pixel Data
+        else:
+            dataset = cast("FileDataset", fast[0])  # answers get/in/attributes alike
+            element_offset = fast[1]
+            stream.seek(element_offset)
         pixel_problem, fragments = _pixel_data_problem(stream, dataset, size)
         stream.seek(element_offset)
         element = stream.read(12)
     reason = _why_not_an_image(dataset, pixel_problem) or _declared_problem(
         dataset, size, fragments
     )
+    if reason and fast is not None:
+        return _read_header(path, from_bytes=False)  # pydicom words every refusal
     if reason:
         return Unusable(path, reason)
     native = _native_slice(
@@ -250,6 +275,8 @@ def _read_header(path: Path) -> FileHeader | Unusable:
         native=native,
         samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
     )
+    if fast is not None and header.notes:
+        return _read_header(path, from_bytes=False)
     if not header.sop_instance_uid:
         header = dataclasses.replace(
             header,

@@ -220,6 +220,19 @@ def _read_all(
         return [read_header(f) for f in files]
 
 
+_main_is_guarded = False
+
+
+def allow_worker_processes() -> None:
+    """Declare that this program's main module may be re-imported by worker processes.
+
+    For scripts whose work runs under ``if __name__ == "__main__":`` (the benchmarks):
+    the application's entry points need not call it.
+    """
+    global _main_is_guarded
+    _main_is_guarded = True
+
+
 def _processes_can_start() -> bool:
     """Return whether worker processes may be started without side effects.
 
@@ -231,6 +244,8 @@ def _processes_can_start() -> bool:
     """
     if getattr(sys, "frozen", False):
         return False
+    if _main_is_guarded:
+        return True
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
     if main_file is None:

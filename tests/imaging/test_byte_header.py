@@ -1,0 +1,88 @@
+"""scan's header values read from the bytes are the values pydicom reads."""
+
+from pathlib import Path
+
+import pydicom
+import pydicom.data
+import pytest
+from pydicom.uid import JPEG2000Lossless, RLELossless
+
+from mrecist_reader.imaging import headers
+from mrecist_reader.imaging.byte_header import read_byte_header
+from mrecist_reader.imaging.headers import HEADER_KEYWORDS
+from tests.imaging.dicom_factory import SeriesSpec, oblique_orientation, write_series
+from tests.imaging.messy_study import write_messy_study
+
+
+def _both(path: Path) -> tuple[object, object]:
+    results: list[object] = []
+    for from_bytes in (True, False):
+        try:
+            results.append(headers._read_header(path, from_bytes=from_bytes))
+        except Exception as error:  # noqa: BLE001 - compared, not hidden
+            results.append(type(error))
+    return results[0], results[1]
+
+
+def _read_from_bytes(path: Path) -> bool:
+    return read_byte_header(path.read_bytes()[: 1 << 16], HEADER_KEYWORDS) is not None
+
+
+def _factory_files(folder: Path) -> list[Path]:
+    identity = {
+        "PatientName": "Doe^Jane",
+        "PatientID": "HOSP-1",
+        "StudyDate": "20240517",
+        "AcquisitionTime": "101010.25",
+        "ImageType": ["ORIGINAL", "PRIMARY", "AXIAL"],
+    }
+    specs = [
+        SeriesSpec(n_slices=3, extra=identity),
+        SeriesSpec(n_slices=3, implicit=True, signed=True, intercept=0.0),
+        SeriesSpec(n_slices=3, orientation=oblique_orientation(20.0), slope=0.5),
+        SeriesSpec(n_slices=2, rows=16, columns=24, bits_stored=16),
+    ]
+    files: list[Path] = []
+    for k, spec in enumerate(specs):
+        files += write_series(folder / f"s{k}", spec)
+    for syntax in (RLELossless, JPEG2000Lossless):
+        path = folder / f"{syntax.name}.dcm"
+        dataset = pydicom.dcmread(files[0])
+        dataset.compress(syntax, encoding_plugin="pylibjpeg")
+        dataset.save_as(path)
+        files.append(path)
+    return files
+
+
+def test_the_files_the_byte_reader_reads_get_the_header_pydicom_gives(
+    tmp_path: Path,
+) -> None:
+    files = _factory_files(tmp_path)
+    assert all(_read_from_bytes(f) for f in files)
+    for path in files:
+        from_bytes, from_pydicom = _both(path)
+        assert isinstance(from_bytes, headers.FileHeader)
+        assert from_bytes == from_pydicom, path
+
+
+def test_a_messy_study_gives_the_same_records_read_either_way(tmp_path: Path) -> None:
+    write_messy_study(tmp_path / "messy")
+    files = sorted(p for p in (tmp_path / "messy").rglob("*") if p.is_file())
+    assert sum(_read_from_bytes(f) for f in files) > len(files) // 2
+    for path in files:
+        from_bytes, from_pydicom = _both(path)
+        assert from_bytes == from_pydicom, path
+
+
+PYDICOM_TEST_FILES = sorted(
+    p
+    for p in (Path(pydicom.data.__file__).parent / "test_files").rglob("*")
+    if p.is_file()
+)
+"""pydicom's own test files shipped with it (odd syntaxes, charsets, damaged files)."""
+
+
+@pytest.mark.parametrize("path", PYDICOM_TEST_FILES, ids=lambda p: p.name)
+def test_pydicom_test_files_give_the_same_record_read_either_way(path: Path) -> None:
+    from_bytes, from_pydicom = _both(path)
+    assert from_bytes == from_pydicom
