@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QShowEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow
 
 from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.context = context
         self.desk = ReadingDesk(context)
+        self.load_report: QDialog | None = None
         self._bound: ReadSession | None = None
         self.parts = WindowParts(self)
         self._expose_parts()
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
         self.lesion_model.location_edited.connect(self.edit_location)
         self.lesion_model.comment_edited.connect(self.edit_comment)
         self.parts.cancel_button.clicked.connect(self.cancel_loading)
+        self.parts.load_link.linkActivated.connect(
+            lambda _link: self.show_load_report()
+        )
 
     def _connect_viewer(self, view: TimepointView) -> None:
         viewer, flow = view.viewer, self.measure
@@ -215,6 +219,23 @@ class MainWindow(QMainWindow):
     ) -> None:
         """Scan a folder, zip or DICOMDIR in the background, then show the worklist."""
         self.opener.open(path, prefetched=prefetched)
+
+    def show_load_report(self) -> None:
+        """Show which files the last scan did not load and why, and series warnings."""
+        from mrecist_reader.ui.load_report import LoadReportDialog
+        from mrecist_reader.ui.opening import report_series, skipped_files
+
+        found = self.opener.found
+        if found is None:
+            self.say("Open a folder, zip or DICOMDIR first", 5000)
+            return
+        self.load_report = LoadReportDialog(
+            skipped_files(found),
+            report_series(found),
+            self,
+            blinded=self.context.is_blinded,
+        )
+        self.load_report.show()
 
     def set_worklist(self, subjects: Sequence[SubjectEntry]) -> None:
         """Show a worklist and open its first subject, ready to read."""
@@ -376,7 +397,12 @@ class MainWindow(QMainWindow):
         label = timepoint.label if timepoint is not None else str(index)
         day = day_text(timepoint.study_day) if timepoint is not None else ""
         subject = self.subject.subject_id if self.subject is not None else ""
-        return f"{subject}   {label}   {day}\n{info.series_description}"
+        # the series' warnings (tilt, uneven spacing, gaps...) stay in sight while
+        # reading it; the load report has them all
+        warnings = [f"\u26a0 {warning}" for warning in info.warnings]
+        return "\n".join(
+            [f"{subject}   {label}   {day}", info.series_description, *warnings]
+        )
 
     def _label(self, index: int | None) -> str:
         timepoint = None if index is None else self.desk.timepoint_entry(index)

@@ -130,6 +130,9 @@ def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             "Ctrl+Shift+O",
         )
     )
+    menu.addAction(
+        actions.add("loadReport", "Load &report...", window.show_load_report)
+    )
     menu.addSeparator()
     menu.addAction(actions.add("export", "&Export CSV...", window.ask_export, "Ctrl+E"))
     menu.addSeparator()  # Quit apart from Export: a slip must not quit a draft

@@ -5,6 +5,7 @@ by :func:`mrecist_reader.ui.prefetch.start_prefetch` is awaited (its first slice
 shown before the pixel decoders are imported).
 """
 
+import html
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from superqt.utils import FunctionWorker
+
+    from mrecist_reader.imaging.volume import SkippedFile
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class Opener:
         self._scan_worker: FunctionWorker[ScanSummary] | None = None
         self._prefetch_timer: QTimer | None = None
         self._first_slice: FirstSlice | None = None
+        self.found: ScanSummary | None = None
+        """What the last scan found (its load report)."""
 
     def open(
         self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
@@ -103,14 +108,37 @@ class Opener:
 
     def _show(self, summary: ScanSummary, subjects: Sequence[SubjectEntry]) -> None:
         logger.info("scan finished: %d series", len(summary.series))
+        self.found = summary
         with error_boundary(self.window, "Open"):
             self.show_worklist(subjects)
-            skipped = len(summary.skipped)
-            files = "file" if skipped == 1 else "files"
-            note = f"; {skipped} {files} skipped" if skipped else ""
-            self.window.statusBar().showMessage(
-                f"{len(summary.series)} series found{note}", 8000
-            )
+            text = found_text(summary)
+            self.window.statusBar().showMessage(text, 8000)
+            # skips or warnings: a link to the load report stays in the status bar
+            link = self.parts.load_link
+            link.setText(f'<a href="report">{html.escape(text)}</a>')
+            link.setVisible(bool(summary.skipped or report_series(summary)))
+
+
+def skipped_files(summary: ScanSummary) -> tuple["SkippedFile", ...]:
+    """Return a scan's skipped files (path as the user knows it, reason)."""
+    from mrecist_reader.imaging.volume import SkippedFile
+
+    return tuple(SkippedFile(path, reason) for path, reason in summary.skipped)
+
+
+def report_series(summary: ScanSummary) -> tuple[SeriesInfo, ...]:
+    """Return the series a load report lists: those with warnings, set-aside ones."""
+    from mrecist_reader.imaging.worklist import set_aside
+
+    warned = tuple(s for s in summary.series if s.warnings)
+    return warned + tuple(s for s in set_aside(summary.series) if s not in warned)
+
+
+def found_text(summary: ScanSummary) -> str:
+    """Return the status bar's line: series found, files not loaded, warnings."""
+    from mrecist_reader.imaging.report import load_summary
+
+    return load_summary(summary.series, skipped_files(summary))
 
 
 def scan_summary(path: Path) -> ScanSummary:

@@ -175,6 +175,15 @@ class WindowParts:
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
+        # what the last scan found, as a link to its load report (skips, warnings)
+        self.load_link = QLabel("")
+        self.load_link.setObjectName("loadReportLink")
+        self.load_link.setTextFormat(Qt.TextFormat.RichText)
+        self.load_link.setToolTip(
+            "Which files were not loaded and why; series warnings"
+        )
+        self.load_link.setVisible(False)
+        bar.addPermanentWidget(self.load_link)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.read_label)
