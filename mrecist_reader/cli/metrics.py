@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     url = database_url(args.db, settings.db_url, must_exist=True)
     with ReadRepository(url) as repository:
         viewer = Viewer(reader_id, settings.read_type) if reader_id else None
-        repository.double_reads(viewer=viewer)  # refused to a primary reader
+        repository.adjudication_cases(viewer=viewer)  # refused to a primary reader
         run_trigger(repository, reader_id or "(metrics)", current_os_user())
         subjects = collect(repository)
     rows, chart = metric_rows(subjects), pchart_rows(subjects)

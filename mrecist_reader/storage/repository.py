@@ -82,6 +82,7 @@ from mrecist_reader.storage.review import (
     Judge,
     all_assignments,
     all_cases,
+    all_double_reads,
     decide,
     final_reads,
     find_assignment,
@@ -512,10 +513,7 @@ class ReadRepository:
         ) -> tuple[tuple[Assignment, Read | None, Read | None], ...]:
             if viewer is not None and is_primary_reader(session, viewer.reader_id):
                 raise ReadNotFound(_NOT_FOR_PRIMARY.format(viewer.reader_id))
-            return tuple(
-                (assignment, *primary_reads(session, assignment))
-                for assignment in all_assignments(session)
-            )
+            return all_double_reads(session)
 
         return self._run(pairs)
 

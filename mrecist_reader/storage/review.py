@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mrecist_reader.core.adjudication import (
     AdjudicationCase,
@@ -31,7 +31,11 @@ from mrecist_reader.storage.mapping import now_utc, to_read
 from mrecist_reader.storage.tables import (
     AdjudicationRow,
     AssignmentRow,
+    LesionRow,
+    ObservationRow,
     ReadRow,
+    SiteRow,
+    StudyRow,
     SubjectRow,
     TimepointRow,
     TreatmentDayRow,
@@ -259,6 +263,43 @@ def primary_reads(
         None if (row := by_reader.get(reader)) is None else to_read(session, row)
         for reader in (assignment.reader_1, assignment.reader_2)
     )
+
+
+def all_double_reads(
+    session: Session,
+) -> tuple[tuple[Assignment, Read | None, Read | None], ...]:
+    """Return every assignment with reader 1's and reader 2's reads, loaded in bulk.
+
+    The rows are loaded with a few queries (eager relationships; studies, sites and
+    subjects in the identity map), not a query per lesion: the metrics of a whole
+    trial need every primary read at once.
+    """
+    for table in (StudyRow, SiteRow, SubjectRow):
+        session.scalars(select(table)).all()
+    rows = session.scalars(
+        select(ReadRow)
+        .where(ReadRow.read_type == str(ReadType.CENTRAL))
+        .options(
+            selectinload(ReadRow.timepoints),
+            selectinload(ReadRow.lesions)
+            .selectinload(LesionRow.observations)
+            .selectinload(ObservationRow.series),
+        )
+    ).all()
+    subject_ids = {
+        row.id: row.subject_id for row in session.scalars(select(SubjectRow))
+    }
+    by_key = {(subject_ids[row.subject_pk], row.reader_id): row for row in rows}
+    found = []
+    for assignment in all_assignments(session):
+        pair = [
+            None
+            if (row := by_key.get((assignment.subject_id, reader))) is None
+            else to_read(session, row)
+            for reader in (assignment.reader_1, assignment.reader_2)
+        ]
+        found.append((assignment, pair[0], pair[1]))
+    return tuple(found)
 
 
 def _to_case(row: AdjudicationRow) -> AdjudicationCase:
