@@ -63,13 +63,19 @@ class WrongImage(MrecistError):
 
 @dataclass(frozen=True, slots=True)
 class ReaderContext:
-    """Who reads, with which rules, in which database (passed down from start-up)."""
+    """Who reads, with which rules, in which database (passed down from start-up).
+
+    ``zip_cache_dir`` and ``zip_cache_mb`` are the settings' zip cache (where scanned
+    archives are unpacked, and its size limit; ``None``: the scanner's defaults).
+    """
 
     reader_id: str
     read_type: ReadType
     profile: ProtocolProfile
     db_url: str
     blinded_export: bool = False
+    zip_cache_dir: Path | None = None
+    zip_cache_mb: int | None = None
 
     @property
     def is_blinded(self) -> bool:

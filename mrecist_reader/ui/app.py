@@ -59,9 +59,13 @@ def run_gui(path: str | None, *, db_url: str | None, protocol: str | None) -> in
     if problem is not None:
         print(problem, file=sys.stderr)  # noqa: T201 - the CLI edge
         return EXIT_NO_DISPLAY
-    from mrecist_reader.ui.prefetch import start_prefetch
+    from mrecist_reader.ui.prefetch import start_prefetch, zip_cache_settings
 
-    prefetched = start_prefetch(path)  # before Qt is imported: the fork stays cheap
+    cache_dir, cache_limit_mb = zip_cache_settings() if path else (None, None)
+    # before Qt is imported: the fork stays cheap
+    prefetched = start_prefetch(
+        path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+    )
     from mrecist_reader.ui.startup import start_application
 
     return start_application(

@@ -81,7 +81,12 @@ class MainWindow(QMainWindow):
             set_measure_mode=self.set_measure_mode,
         )
         self.opener = Opener(
-            self, self.parts, self.set_worklist, blinded=context.is_blinded
+            self,
+            self.parts,
+            self.set_worklist,
+            blinded=context.is_blinded,
+            cache_dir=context.zip_cache_dir,
+            cache_limit_mb=context.zip_cache_mb,
         )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self._actions = Actions(self)

@@ -8,6 +8,7 @@ shown before the pixel decoders are imported).
 import html
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,13 @@ class Opener:
         show_worklist: Callable[[Sequence[SubjectEntry]], None],
         *,
         blinded: bool = False,
+        cache_dir: Path | None = None,
+        cache_limit_mb: int | None = None,
     ) -> None:
         self.window = window
         self.blinded = blinded
+        self.cache_dir = cache_dir
+        self.cache_limit_mb = cache_limit_mb
         self.parts = parts
         self.show_worklist = show_worklist
         self._scan_worker: FunctionWorker[ScanSummary] | None = None
@@ -74,7 +79,11 @@ class Opener:
             )
             return
         self._scan_worker = run_in_thread(
-            scan_summary,
+            partial(
+                scan_summary,
+                cache_dir=self.cache_dir,
+                cache_limit_mb=self.cache_limit_mb,
+            ),
             path,
             on_done=self._on_scanned,
             on_error=self._on_scan_failed,
@@ -141,11 +150,16 @@ def found_text(summary: ScanSummary) -> str:
     return load_summary(summary.series, skipped_files(summary))
 
 
-def scan_summary(path: Path) -> ScanSummary:
-    """Scan ``path`` (headers only) and return its series and skipped files."""
+def scan_summary(
+    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+) -> ScanSummary:
+    """Scan ``path`` (headers only) and return its series and skipped files.
+
+    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
+    """
     from mrecist_reader.imaging.scan import scan
 
-    result = scan(path)
+    result = scan(path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
     return ScanSummary(
         series=tuple(result.series),
         skipped=tuple((skip.path, skip.reason) for skip in result.skipped),

@@ -60,34 +60,63 @@ class Prefetched:
     first: FirstSlice | None
 
 
+def zip_cache_settings() -> tuple[Path | None, int | None]:
+    """Return the user settings' zip cache folder and size limit (MiB).
+
+    Read before Qt is imported, for the start-up prefetch; unreadable settings give
+    the scanner's defaults here (the window reports them when it starts).
+    """
+    from mrecist_reader.settings import load_user_settings
+
+    try:
+        settings = load_user_settings()
+    except (MrecistError, OSError) as error:
+        logger.info("zip cache settings not read: %s", error)
+        return None, None
+    return settings.zip_cache_path, settings.zip_cache_mb
+
+
 def first_shown_slice(series: SeriesInfo) -> int:
     """Return the volume slice a newly opened series shows first (its middle image)."""
     return series.volume_slice_of_image[series.n_images // 2] if series.n_images else 0
 
 
-def start_prefetch(path: str | None) -> "Future[Prefetched] | None":
+def start_prefetch(
+    path: str | None,
+    *,
+    cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
+) -> "Future[Prefetched] | None":
     """Start :func:`prefetch` of ``path`` in a forked process; ``None`` when not possible.
 
     Returns ``None`` (the window scans in a thread instead) without a path, for a
     missing path, or where processes cannot be forked (Windows, macOS default).
+    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
     """
     if not path or "fork" not in multiprocessing.get_all_start_methods():
         return None
     if sys.platform != "linux" or not Path(path).exists():
         return None
     executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future: Future[Prefetched] = executor.submit(prefetch, path)
+    future: Future[Prefetched] = executor.submit(
+        prefetch, path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+    )
     executor.shutdown(wait=False)
     return future
 
 
-def prefetch(path: str) -> Prefetched:
-    """Scan ``path``, build its worklist and decode the first slice the window shows."""
+def prefetch(
+    path: str, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+) -> Prefetched:
+    """Scan ``path``, build its worklist and decode the first slice the window shows.
+
+    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
+    """
     from mrecist_reader.imaging.scan import scan
     from mrecist_reader.imaging.worklist import build_worklist
 
     start = time.perf_counter()
-    result = scan(Path(path))
+    result = scan(Path(path), cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
     subjects = build_worklist(result.series)
     scanned = time.perf_counter()
     first = None

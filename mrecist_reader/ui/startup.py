@@ -88,6 +88,9 @@ def build_window(settings: Settings) -> MainWindow:
         read_type=settings.read_type,
         profile=load_profile(settings.protocol_profile),
         db_url=settings.db_url,
+        blinded_export=settings.blinded_export,
+        zip_cache_dir=settings.zip_cache_path,
+        zip_cache_mb=settings.zip_cache_mb,
     )
     return MainWindow(context, icon=app_icon())
 
