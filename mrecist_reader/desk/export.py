@@ -185,7 +185,11 @@ class DatabaseReads(tuple[Read, ...]):
 
 
 def database_reads(
-    db_url: str, *, subject_id: str | None = None, reader_id: str | None = None
+    db_url: str,
+    *,
+    subject_id: str | None = None,
+    reader_id: str | None = None,
+    final: bool = False,
 ) -> DatabaseReads:
     """Return every read in a reads database (or every read of one subject).
 
@@ -205,6 +209,10 @@ def database_reads(
     reader_id
         Who asks (``--reader``, else the settings' reader ID; empty or ``None``: a
         caller without a reader ID, who gets everything).
+    final
+        For the endpoints (endpoints.md §Inputs): each assigned subject's final read
+        only (none while it awaits adjudication), named by its source reader; the
+        reads of subjects without an assignment as they are.
 
     """
     cases: tuple[AdjudicationCase, ...] = ()
@@ -214,6 +222,8 @@ def database_reads(
         else:
             reads = repository.all_reads()
             cases = repository.adjudication_cases()
+            if final:
+                reads = _final_reads(repository, reads)
         head = repository.audit_head()
     if subject_id is not None:
         reads = tuple(read for read in reads if read.key.subject_id == subject_id)
@@ -222,6 +232,16 @@ def database_reads(
     result.audit_head = head
     result.adjudication = cases
     return result
+
+
+def _final_reads(
+    repository: ReadRepository, reads: tuple[Read, ...]
+) -> tuple[Read, ...]:
+    """Return the final reads of assigned subjects and every read of the others."""
+    assigned = {a.subject_id for a in repository.assignments()}
+    finals = tuple(final.read for final in repository.final_reads())
+    others = tuple(r for r in reads if r.key.subject_id not in assigned)
+    return tuple(sorted((*finals, *others), key=lambda r: read_sort_key(r.key)))
 
 
 def _own_reads(repository: ReadRepository, reader_id: str) -> tuple[Read, ...]:
