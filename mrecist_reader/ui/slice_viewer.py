@@ -433,6 +433,7 @@ class SliceViewer(QWidget):
             label.setProperty("orientation", True)
         self.placeholder = self._overlay("placeholder", Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setText("No series open")
+        self.placeholder.setWordWrap(True)  # a failure's reason can be long
         self._full_text: dict[QLabel, str] = {}
         self.view.sigRangeChanged.connect(self._update_scale_bar)
 
@@ -492,9 +493,22 @@ class SliceViewer(QWidget):
         left = self._fit_label(self.top_left, room)
         self.top_left.setGeometry(margin, margin, left.width(), left.height())
         self._place_bottom_left(width, height)
-        self.placeholder.setGeometry(0, height // 2 - 20, width, 40)
+        self._place_placeholder(width, height)
         self._place_scale_bar()
         self._place_orientation(width, height)
+
+    def show_placeholder(self, text: str) -> None:
+        """Show a text instead of an image (wrapped, centred, as tall as it needs)."""
+        self.placeholder.setText(text)
+        self._place_overlays()
+
+    def _place_placeholder(self, width: int, height: int) -> None:
+        """Centre the placeholder, wrapped to the viewer's width and as tall as its text."""
+        margin = 2 * OVERLAY_MARGIN
+        room = max(width - 2 * margin, 1)
+        tall = max(self.placeholder.heightForWidth(room), 40)
+        top = max((height - tall) // 2, 0)
+        self.placeholder.setGeometry(margin, top, room, min(tall, height))
 
     def _place_bottom_left(self, width: int, height: int) -> None:
         margin = OVERLAY_MARGIN

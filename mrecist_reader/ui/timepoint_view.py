@@ -204,8 +204,7 @@ class TimepointView:
         self.cancel()
         self.volume = None
         self.viewer.set_stack(None)
-        self.viewer.placeholder.setWordWrap(True)
-        self.viewer.placeholder.setText(f"No image shown: {reason}")
+        self.viewer.show_placeholder(f"No image shown: {reason}")
 
     def shows(self, subject_id: str, index: int, series: SeriesInfo) -> bool:
         """Return whether this view shows (or loads) a series of a subject's timepoint."""
