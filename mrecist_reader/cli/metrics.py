@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "reader_metrics.csv"
+FIGURES_DIR = "figures"
 PCHART_FILE = "adjudication_pchart.csv"
 METRIC_COLUMNS: tuple[str, ...] = (
     "scope",
@@ -99,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
     with atomic_write_all(paths) as (metrics_stream, chart_stream):
         metrics_stream.write(_csv(METRIC_COLUMNS, rows, METRIC_COLUMNS[3:]))
         chart_stream.write(_csv(PCHART_COLUMNS, chart, PCHART_COLUMNS[1:-1]))
+    figures = write_figures(folder / FIGURES_DIR, subjects)
     print(
         f"wrote {len(rows)} metric(s) of {len(subjects)} subject(s) with both reads "
-        f"signed to {folder}"
+        f"signed to {folder} (figures: {', '.join(p.name for p in figures)})"
     )
     return 0
 
@@ -283,6 +285,78 @@ def _pchart_row(month: "ControlLimits") -> Row:
         "upper_limit": _number(month.upper),
         "out_of_control": "yes" if month.is_out_of_control else "no",
     }
+
+
+def write_figures(folder: Path, subjects: "Sequence[SubjectDoubleRead]") -> list[Path]:
+    """Write the Bland–Altman plots and the p-chart as PNG into ``folder``.
+
+    Matplotlib without pyplot (no GUI backend, no global state), as the endpoint
+    figures are drawn.
+    """
+    from mrecist_reader.core.reader_metrics import monthly_rates, p_chart, pair_counts
+
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = pair_counts(subjects)
+    drawn = [
+        ("bland_altman_baseline_sum.png", counts.baseline_sums_mm, "baseline sum (mm)"),
+        ("bland_altman_change_pct.png", counts.changes_pct, "change from baseline (%)"),
+    ]
+    paths = []
+    for name, pairs, what in drawn:
+        paths.append(folder / name)
+        _bland_altman_figure(pairs, what).savefig(paths[-1], dpi=100)
+    paths.append(folder / "adjudication_pchart.png")
+    _p_chart_figure(p_chart(monthly_rates(subjects))).savefig(paths[-1], dpi=100)
+    return paths
+
+
+def _new_figure() -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _bland_altman_figure(pairs: Sequence[tuple[float, float]], what: str) -> Any:
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    means = [(one + two) / 2 for one, two in pairs]
+    differences = [one - two for one, two in pairs]
+    axes.scatter(means, differences, s=12, color="tab:blue")
+    mean, low, high = bland_altman(pairs)
+    for value, style in ((mean, "-"), (low, "--"), (high, "--")):
+        if value == value:  # NaN with fewer than two pairs: no line
+            axes.axhline(value, linestyle=style, color="tab:red", linewidth=1)
+    axes.set_xlabel(f"mean of the two readers' {what}")
+    axes.set_ylabel(f"reader 1 - reader 2, {what}")
+    axes.set_title(f"Bland-Altman: {what} (n = {len(pairs)})")
+    return figure
+
+
+def _p_chart_figure(months: "Sequence[ControlLimits]") -> Any:
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    names = [m.month for m in months]
+    axes.plot(names, [m.rate for m in months], marker="o", color="tab:blue")
+    axes.step(names, [m.upper for m in months], where="mid", color="tab:red")
+    axes.step(names, [m.lower for m in months], where="mid", color="tab:red")
+    if months:
+        axes.axhline(months[0].centre, color="grey", linewidth=1)
+    flagged = [m for m in months if m.is_out_of_control]
+    axes.scatter(
+        [m.month for m in flagged],
+        [m.rate for m in flagged],
+        color="red",
+        s=60,
+        zorder=3,
+    )
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("month of sign-off")
+    axes.set_ylabel("adjudication rate")
+    axes.set_title("Adjudication rate per month (p-chart, 3-sigma limits)")
+    return figure
 
 
 def _csv(columns: Sequence[str], rows: Sequence[Row], numeric: Sequence[str]) -> str:

@@ -222,3 +222,16 @@ def test_metrics_run_as_the_settings_reader_id(trial, tmp_path, monkeypatch, cap
     assert main(["metrics", "--db", trial, "-o", str(out)]) == 1
     monkeypatch.setenv("MRECIST_READER_READER_ID", "PM01")
     assert main(["metrics", "--db", trial, "-o", str(out)]) == 0
+
+
+def test_the_bland_altman_plots_and_the_p_chart_go_to_figures(trial, tmp_path):
+    metrics(tmp_path, trial)
+    figures = tmp_path / "metrics" / "figures"
+    names = sorted(p.name for p in figures.iterdir())
+    assert names == [
+        "adjudication_pchart.png",
+        "bland_altman_baseline_sum.png",
+        "bland_altman_change_pct.png",
+    ]
+    for name in names:
+        assert (figures / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
