@@ -30,6 +30,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from mrecist_reader.imaging.byte_header import read_byte_header
 from mrecist_reader.imaging.dicom_elements import (
     LONG_VRS,
     NATIVE_LITTLE_ENDIAN,
@@ -38,12 +39,14 @@ from mrecist_reader.imaging.dicom_elements import (
     meta_syntax,
 )
 from mrecist_reader.imaging.files import open_regular, open_regular_fd
+from mrecist_reader.imaging.headers import HEADER_KEYWORDS
 from mrecist_reader.imaging.pixels import (
     VolumeLoadError,
     _ds_triplet,
     _fits,
     _fix_high_bits,
     _Pixels,
+    _pixels_from_dataset,
     _pydicom_probe,
     _range_fits,
     _read_native,
@@ -476,4 +479,30 @@ def _probe(path: Path, frame: int) -> tuple[_Pixels, _Layout | None]:
         fast = _fast_probe(path, frame)
     except OSError as error:
         raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
-    return fast if fast is not None else (_pydicom_probe(path, frame), None)
+    if fast is not None:
+        return fast
+    try:
+        described = _byte_probe(path, frame)
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    return (described or _pydicom_probe(path, frame)), None
+
+
+def _byte_probe(path: Path, frame: int) -> _Pixels | None:
+    """Describe a compressed frame from its header's bytes; None to ask pydicom.
+
+    The values come from :func:`~mrecist_reader.imaging.byte_header.read_byte_header`,
+    the reader ``scan`` uses, so a compressed file's header is not parsed by pydicom
+    before its decoder parses it again. A header that reader cannot read, or a frame
+    whose description would be refused, goes to pydicom (which words the refusal).
+    """
+    with open_regular(path) as stream:
+        buf = stream.read(_PROBE_BYTES)
+        size = os.fstat(stream.fileno()).st_size
+    found = read_byte_header(buf, HEADER_KEYWORDS)
+    if found is None:
+        return None
+    try:
+        return _pixels_from_dataset((found[0], None, size), path, frame)
+    except VolumeLoadError:
+        return None

@@ -7,7 +7,7 @@ import pydicom.data
 import pytest
 from pydicom.uid import JPEG2000Lossless, RLELossless
 
-from mrecist_reader.imaging import headers
+from mrecist_reader.imaging import fastpath, headers, pixels
 from mrecist_reader.imaging.byte_header import read_byte_header
 from mrecist_reader.imaging.headers import HEADER_KEYWORDS
 from tests.imaging.dicom_factory import SeriesSpec, oblique_orientation, write_series
@@ -86,3 +86,15 @@ PYDICOM_TEST_FILES = sorted(
 def test_pydicom_test_files_give_the_same_record_read_either_way(path: Path) -> None:
     from_bytes, from_pydicom = _both(path)
     assert from_bytes == from_pydicom
+
+
+def test_a_compressed_frame_is_described_from_its_bytes_as_pydicom_describes_it(
+    tmp_path: Path,
+) -> None:
+    compressed = [f for f in _factory_files(tmp_path) if f.suffix == ".dcm"]
+    compressed = [f for f in compressed if f.parent == tmp_path]
+    assert len(compressed) == 2
+    for path in compressed:
+        described = fastpath._byte_probe(path, 0)
+        assert described is not None
+        assert described == pixels._pydicom_probe(path, 0)
