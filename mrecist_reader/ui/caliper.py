@@ -199,6 +199,8 @@ class CaliperItem:
             self.roi.setToolTip(spec.locked_reason or f"{spec.lesion_id}: locked")
         # a proposal's label goes under its line: over a drawn caliper both stay legible
         anchor = (0.5, -0.3) if spec.proposal else (0.5, 1.3)
+        if spec.marker:  # beside its cross, clear of a caliper through the point
+            anchor = (-0.25, 0.5)
         self.label = pg.TextItem(color=colour, anchor=anchor, fill=(0, 0, 0, 150))
         self.roi.sigRegionChanged.connect(self._on_moved)
         self.roi.sigRegionChangeFinished.connect(self._on_finished)
@@ -267,8 +269,9 @@ class CaliperItem:
         first, second = self.handle_positions()
         if self.spec.marker:  # a position: no length to show
             self.label.setText(self.spec.lesion_id)
-        else:
-            self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
+            self.label.setPos(*first)
+            return
+        self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
         top = min(first[1], second[1])
         bottom = max(first[1], second[1])
         y = bottom if self.spec.proposal else top

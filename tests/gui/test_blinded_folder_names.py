@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from mrecist_reader.desk.blinding import HIDDEN_PATH
 from tests.gui.helpers import all_texts, central_read_window, wait_until_ready
+from tests.gui.shots import save_screenshot
 from tests.imaging.dicom_factory import SeriesSpec, write_series
 
 FOLDER = "DOE_JOHN_19570312"
@@ -36,6 +37,7 @@ def test_a_folder_named_after_the_patient_appears_nowhere_in_a_central_read(
         assert not [text for text in texts if FOLDER in text], texts
         assert main.session is not None
         assert FOLDER not in main.session.read.key.subject_id
+        save_screenshot(main, "blinded_folder_named_subject")
     finally:
         main.shutdown()
 
