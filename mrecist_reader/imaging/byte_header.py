@@ -25,7 +25,6 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.multival import MultiValue
-from pydicom.uid import UID
 
 from mrecist_reader.imaging.dicom_elements import (
     PIXEL_DATA,
@@ -71,8 +70,8 @@ class _Meta:
     __slots__ = ("MediaStorageSOPClassUID", "TransferSyntaxUID")
 
     def __init__(self, sop_class: str, syntax: str) -> None:
-        self.MediaStorageSOPClassUID = UID(sop_class)
-        self.TransferSyntaxUID = UID(syntax)
+        self.MediaStorageSOPClassUID = sop_class
+        self.TransferSyntaxUID = syntax
 
     def get(self, keyword: str, default: Any = None) -> Any:
         """Return a File Meta value like ``Dataset.get``."""
@@ -223,13 +222,13 @@ def _numbers(raw: bytes, pattern: re.Pattern[bytes], kind: type) -> Any:
 
 
 def _text(raw: bytes, vr: str) -> Any:
-    if any(byte >= 0x80 or byte == 0x1B for byte in raw):
+    if not raw.isascii() or b"\x1b" in raw:
         raise _Unsure("not ASCII")  # a character set decides: pydicom's job
     text = raw.decode("ascii").rstrip("\0 " if vr == "UI" else " ")
     if "\0" in text:
         raise _Unsure("NUL")
     if "\\" not in text:
-        return UID(text) if vr == "UI" else text
+        return text
     parts = text.split("\\")
     if any(part != part.strip() for part in parts):
         raise _Unsure("spaces around values")

@@ -286,9 +286,18 @@ def _read_header(path: Path, *, from_bytes: bool = True) -> FileHeader | Unusabl
     return header
 
 
+_NO_META = Dataset()
+
+
+def _meta_of(dataset: Dataset) -> Any:
+    """Return the File Meta Information of ``dataset`` (an empty Dataset when none)."""
+    meta = dataset.get("file_meta")
+    return _NO_META if meta is None else meta
+
+
 def _why_not_an_image(dataset: Dataset, pixel_problem: str) -> str:
     """Return why a parsed file is not a usable image ('' when it is one)."""
-    meta = dataset.get("file_meta", Dataset())
+    meta = _meta_of(dataset)
     if meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage:
         return "DICOMDIR (a directory of files, not an image)"
     modality = str(dataset.get("Modality", "") or "")
@@ -414,7 +423,7 @@ def _pixel_data_problem(
     The second value is the number of fragments of encapsulated (compressed) pixel
     data, the Basic Offset Table item not counted; None for native pixel data.
     """
-    syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
+    syntax = str(getattr(_meta_of(dataset), "TransferSyntaxUID", ""))
     if syntax == DeflatedExplicitVRLittleEndian:
         return "", None  # the stream was inflated in memory; the offset says nothing
     offset = stream.tell()
@@ -495,7 +504,7 @@ def _declared_problem(dataset: Dataset, size: int, fragments: int | None) -> str
             f"NumberOfFrames (0028,0008) {frames} but the compressed pixel data holds "
             f"{fragments} fragment(s) (each frame needs at least one)"
         )
-    syntax = str(getattr(dataset.get("file_meta", Dataset()), "TransferSyntaxUID", ""))
+    syntax = str(getattr(_meta_of(dataset), "TransferSyntaxUID", ""))
     bits = _int_or_none(dataset, "BitsAllocated") or 16
     declared = declared_pixel_bytes(
         int(dataset.Rows),
@@ -826,7 +835,7 @@ def _frames(dataset: Dataset) -> tuple[tuple[FrameGeometry, ...], str, tuple[str
 
 
 def _header_from(path: Path, dataset: Dataset) -> FileHeader:
-    meta = dataset.get("file_meta", Dataset())
+    meta = _meta_of(dataset)
     syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     if not syntax:
         syntax = (
