@@ -318,8 +318,9 @@ def _database_reads(
     from mrecist_reader.settings import load_user_settings
 
     try:
-        reads = database_reads(
-            database_url(url, load_user_settings().db_url, must_exist=True)
+        reads = database_reads(  # each double-read subject's final read
+            database_url(url, load_user_settings().db_url, must_exist=True),
+            final=True,
         )
     except MrecistError as error:
         raise UnusableInput(str(error)) from error

@@ -1,5 +1,6 @@
 """central-review.md §Exports and endpoints.md §Inputs: the final read per subject."""
 
+import csv
 from dataclasses import replace
 
 from mrecist_reader.core.adjudication import Assignment
@@ -56,3 +57,26 @@ def test_every_read_stays_exportable_without_final(tmp_path):
     db = f"sqlite:///{tmp_path}/reads.db"
     stored(db)
     assert len(database_reads(db)) == 8
+
+
+def test_the_endpoints_of_a_double_read_database_use_the_final_reads(tmp_path, capsys):
+    from mrecist_reader.cli import main
+
+    db = f"sqlite:///{tmp_path}/reads.db"
+    stored(db)
+    treatments = tmp_path / "treatments.csv"
+    study = primary_read("S01", "R01", [50]).key.study_id
+    treatments.write_text(
+        "schema_version,study_id,subject_id,treatment,session,study_day\n"
+        + "".join(f"1,{study},{s},TACE,1,1\n" for s in ("S01", "S02", "S04")),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code = main(
+        ["endpoints", "--db", db, "--treatments", str(treatments), "-o", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    with (out / "endpoint_subjects.csv").open(encoding="utf-8", newline="") as stream:
+        subjects = {row["subject_id"] for row in csv.DictReader(stream)}
+    assert {"S01", "S02", "S04"} <= subjects
+    assert "S03" not in subjects  # awaiting adjudication: no final read yet

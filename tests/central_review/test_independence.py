@@ -167,3 +167,33 @@ def test_any_other_caller_gets_everything_with_adjudication_csv(double_read, tmp
     assert s02.startswith("S02,FU1,R02,R01,awaiting,")
     assert s02.endswith(",,,,,")
     assert secret("R01") in exported_text(out)
+
+
+def test_audit_as_reader_2_prints_only_reader_2s_entries(double_read, capsys):
+    assert main(["audit", "--db", double_read, "--reader", "DM01"]) == 0
+    assert secret("R01") in capsys.readouterr().out  # the manager sees everything
+    assert main(["audit", "--db", double_read, "--reader", "R02"]) == 0
+    text = capsys.readouterr().out
+    assert secret("R02") in text
+    assert "R01" not in text
+    assert "trigger" not in text
+    assert "adjudicate" not in text
+
+
+def test_audit_verify_as_reader_2_names_no_read_of_reader_1(double_read, capsys):
+    import sqlalchemy
+
+    # tamper outside the application: every diameter changed with SQL
+
+    engine = sqlalchemy.create_engine(double_read)
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text("UPDATE observations SET diameter_tenths = 999")
+        )
+    engine.dispose()
+    assert main(["audit", "--db", double_read, "--verify", "--reader", "DM01"]) == 1
+    assert "R01" in capsys.readouterr().err
+    assert main(["audit", "--db", double_read, "--verify", "--reader", "R02"]) == 1
+    err = capsys.readouterr().err
+    assert "BROKEN" in err
+    assert "R01" not in err
