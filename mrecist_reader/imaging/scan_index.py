@@ -151,13 +151,15 @@ def read_with_index(
     where = index_dir or default_index_dir()
     index_file = where / f"{_digest(str(folder.resolve()))}.json"
     stats = {f: _stat(f) for f in files}
-    keys = {f: _file_key(folder, f) for f in files}
+    prefix = str(folder) + os.sep
+    keys = {f: _file_key(prefix, f) for f in files}
     entries = _load(index_file)
     reused = _reuse(files, stats, keys, entries)
     missing = [f for f in files if f not in reused]
     fresh = dict(zip(missing, read_all(missing), strict=True))
     results = tuple(reused.get(f) or fresh[f] for f in files)
-    _save(index_file, _entries(results, stats, keys))
+    if missing or len(entries) != len(reused):  # unchanged: nothing to write
+        _save(index_file, _entries(results, stats, keys))
     logger.info(
         "scan index: %d of %d files unchanged since the last scan, %d read",
         len(reused),
@@ -171,12 +173,11 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _file_key(folder: Path, file: Path) -> str:
-    try:
-        relative = file.relative_to(folder).as_posix()
-    except ValueError:
-        relative = str(file)
-    return _digest(relative)[:32]
+def _file_key(prefix: str, file: Path) -> str:
+    """Return the key of ``file``: a digest of its path within the folder ``prefix``."""
+    text = str(file)
+    relative = text[len(prefix) :] if text.startswith(prefix) else text
+    return _digest(relative.replace(os.sep, "/"))[:32]
 
 
 def _stat(path: Path) -> _Stat | None:
@@ -198,7 +199,7 @@ def _reuse(
 ) -> dict[Path, FileHeader | Unusable]:
     """Return the records of unchanged files, identity restored from one file each."""
     found: dict[Path, FileHeader | Unusable] = {}
-    by_identity: dict[int, list[Path]] = {}
+    by_identity: dict[int, list[tuple[Path, FileHeader]]] = {}
     for file in files:
         entry = entries.get(keys[file])
         stat = stats[file]
@@ -207,33 +208,33 @@ def _reuse(
         record = entry["record"]
         if isinstance(record, str):
             found[file] = Unusable(file, record)
-            continue
-        found[file] = dataclasses.replace(record, path=file)
-        by_identity.setdefault(entry["identity"], []).append(file)
+        else:
+            by_identity.setdefault(entry["identity"], []).append((file, record))
     for members in by_identity.values():
-        _restore_identity(members, found)
+        found.update(_with_identity(members))
     return found
 
 
-def _restore_identity(
-    members: list[Path], found: dict[Path, FileHeader | Unusable]
-) -> None:
-    """Give ``members`` the identity read again from the first of them (or re-read all)."""
-    first = read_header(members[0])
-    cached = found[members[0]]
-    if not isinstance(first, FileHeader) or not isinstance(cached, FileHeader):
-        for member in members:
-            del found[member]
-        return
+def _with_identity(
+    members: list[tuple[Path, FileHeader]],
+) -> dict[Path, FileHeader | Unusable]:
+    """Return ``members`` with the identity read again from the first of them.
+
+    Empty (every member read again) when that file is no longer a usable image of the
+    recorded series: it changed without its size or time changing.
+    """
+    first_path, cached = members[0]
+    first = read_header(first_path)
+    if (
+        not isinstance(first, FileHeader)
+        or first.series_instance_uid != cached.series_instance_uid
+    ):
+        return {}
     identity = {name: getattr(first, name) for name in IDENTITY_FIELDS}
-    if first.series_instance_uid != cached.series_instance_uid:
-        for member in members:  # the file changed without its size or time changing
-            del found[member]
-        return
-    for member in members:
-        record = found[member]
-        assert isinstance(record, FileHeader)
-        found[member] = dataclasses.replace(record, **identity)
+    return {
+        path: dataclasses.replace(record, path=path, **identity)
+        for path, record in members
+    }
 
 
 # ------------------------------------------------------------------ writing
