@@ -18,9 +18,11 @@ It does hold what the worklist shows in a blinded read anyway: UIDs, the trial s
 ID or the pseudonym of the PatientID (``patient-1a2b3c4d``), timepoint, modality,
 series description, protocol name, acquisition time of day, geometry and pixel layout.
 Each file's identity is replaced by a number shared by the files of one identity; a
-second scan re-reads the identity from one unchanged file per number (ten files for a
-folder of ten series), so an identity never reaches the disk through the index, and a
-blinded read leaves none there.
+second scan re-reads the identity from one unchanged file per number (one file for a
+folder of one patient's study), so an identity never reaches the disk through the
+index, and a blinded read leaves none there. A file rewritten with the same size and
+modification time (to the nanosecond) is not noticed, except when it is the file the
+identity is read from.
 
 Files whose Study or Series Instance UID is empty are never indexed (their stand-in
 UIDs are made from identity values), nor are zip archives (their extraction has its
