@@ -90,6 +90,7 @@ __all__ = [
     "CYTOLOGY_NOTE",
     "CaliperMark",
     "DatabaseTampered",
+    "ReadOnlyDatabase",
     "ReadRepository",
     "ReadSession",
     "TimepointSigned",
@@ -112,6 +113,10 @@ __all__ = [
 
 class TimepointSigned(MrecistError):
     """A command would change a signed (locked) timepoint."""
+
+
+class ReadOnlyDatabase(MrecistError):
+    """A command would change a read in a database that fails verification."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,8 +376,11 @@ class ReadSession:
         profile: ProtocolProfile,
         *,
         os_user: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self._repository = repository
+        self.read_only = read_only
+        """Every command is refused (:class:`ReadOnlyDatabase`): reading only."""
         self._read = read
         self._profile = profile
         self._actor = Actor(read.key.reader_id, os_user or current_os_user())
@@ -392,6 +400,7 @@ class ReadSession:
         profile: ProtocolProfile,
         criteria: Criteria | None = None,
         os_user: str | None = None,
+        read_only: bool = False,
     ) -> "ReadSession":
         """Open the reader's read of a subject, creating (and saving) it when new.
 
@@ -410,6 +419,9 @@ class ReadSession:
             The criteria (default: the profile's).
         os_user
             The operating-system user for the audit trail (default: the current one).
+        read_only
+            The database fails verification (:func:`verify_database`): every command
+            is refused, and a read not stored is shown empty, not created.
 
         Raises
         ------
@@ -428,14 +440,18 @@ class ReadSession:
                     f"the read of subject {key.subject_id} was made with protocol "
                     f"profile {stored.protocol_profile}, not {profile.name}"
                 )
-            return cls(repository, stored, profile, os_user=os_user)
+            return cls(
+                repository, stored, profile, os_user=os_user, read_only=read_only
+            )
         read = Read(
             key=key,
             site_id=site_id,
             criteria=criteria or profile.criteria,
             protocol_profile=profile.name,
         )
-        session = cls(repository, read, profile, os_user=os_user)
+        session = cls(repository, read, profile, os_user=os_user, read_only=read_only)
+        if read_only:
+            return session
         entry = AuditEntry("create_read", "read", "", _describe_read(read))
         repository.save(read, [entry], actor=session._actor)
         logger.info("created %s read of subject %s", key.read_type, key.subject_id)
@@ -1074,6 +1090,12 @@ class ReadSession:
         self._emit_undo_state()
 
     def _save_and_emit(self, read: Read, entries: list[AuditEntry]) -> None:
+        if self.read_only:  # issue 21 item 1: never write to a database changed outside
+            raise ReadOnlyDatabase(
+                "this reads database was changed outside mrecist_reader and is open "
+                "read-only: nothing can be recorded, signed or amended (reading and "
+                "exporting still work); nothing was changed"
+            )
         self._repository.save(read, entries, actor=self._actor)
         for entry in entries:
             logger.info(

@@ -44,7 +44,15 @@ def blinded_subjects(subjects: Sequence[SubjectEntry]) -> tuple[SubjectEntry, ..
 
 
 def _blinded_subject(subject: SubjectEntry) -> SubjectEntry:
-    name = blinded_subject_id(subject.subject_id)
+    return renamed_subject(subject, blinded_subject_id(subject.subject_id))
+
+
+def renamed_subject(subject: SubjectEntry, name: str) -> SubjectEntry:
+    """Return ``subject`` named ``name``, its series and localizers too.
+
+    A caliper names the subject of the series it was drawn on, so every series
+    carries the name the worklist shows.
+    """
     if name == subject.subject_id:
         return subject
     timepoints = tuple(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from psygnal import Signal
 
 from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.integrity import InvalidAuditHead
 from mrecist_reader.core.model import (
     Caliper,
     LesionStatus,
@@ -34,8 +35,13 @@ from mrecist_reader.core.model import (
     ReadType,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.core.pseudonym import LEGACY_PSEUDONYM
 from mrecist_reader.core.units import Tenths
-from mrecist_reader.desk.blinding import blinded_subjects, without_paths
+from mrecist_reader.desk.blinding import (
+    blinded_subjects,
+    renamed_subject,
+    without_paths,
+)
 from mrecist_reader.desk.intent import Intent, caliper_intent
 from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -44,8 +50,13 @@ from mrecist_reader.session import (
     CaliperMark,
     ReadRepository,
     ReadSession,
+    known_audit_head,
+    known_head_path,
     open_database,
+    remember_audit_head,
     stored_reads,
+    stored_subject_id,
+    verify_database,
 )
 
 if TYPE_CHECKING:
@@ -65,8 +76,10 @@ class WrongImage(MrecistError):
 class ReaderContext:
     """Who reads, with which rules, in which database (passed down from start-up).
 
-    ``zip_cache_dir`` and ``zip_cache_mb`` are the settings' zip cache (where scanned
-    archives are unpacked, and its size limit; ``None``: the scanner's defaults).
+    ``zip_cache_dir``, ``zip_cache_mb`` and ``zip_cache_days`` are the settings' zip
+    cache (where scanned archives are unpacked, its size and age limits; ``None``: the
+    scanner's defaults). ``data_dir`` is the user's data folder, where the last audit
+    head seen of each database is kept (``None``: none kept).
     """
 
     reader_id: str
@@ -76,6 +89,8 @@ class ReaderContext:
     blinded_export: bool = False
     zip_cache_dir: Path | None = None
     zip_cache_mb: int | None = None
+    zip_cache_days: int | None = None
+    data_dir: Path | None = None
 
     @property
     def is_blinded(self) -> bool:
@@ -148,6 +163,9 @@ class ReadingDesk:
     proposal_changed(Proposal | None)
     markers_changed()
         A position marker was placed (see :meth:`mark_non_target`).
+    integrity_failed(tuple[str, ...])
+        The reads database, just opened, fails verification (every problem, in
+        words): it is open read-only (:attr:`is_read_only`).
 
     """
 
@@ -159,6 +177,7 @@ class ReadingDesk:
     selection_changed = Signal(object)
     proposal_changed = Signal(object)
     markers_changed = Signal()
+    integrity_failed = Signal(object)
 
     def __init__(
         self,
@@ -178,19 +197,87 @@ class ReadingDesk:
         self._chosen: dict[tuple[str, int], str] = {}
         self._open: dict[int, SeriesState] = {}
         self._markers: dict[str, DrawnCaliper] = {}
+        self._extractions: list[Path] = []
+        self.integrity_problems: tuple[str, ...] = ()
+        """Why the open reads database fails verification (empty: it verifies)."""
 
     # ------------------------------------------------------------------ database
     def repository(self) -> ReadRepository:
-        """Return the reads database, opened on first use (after the first image)."""
+        """Return the reads database, opened on first use (after the first image).
+
+        It is verified on opening (issue 21 item 1): one changed outside the
+        application opens read-only and :attr:`integrity_failed` says why.
+        """
         if self._repository is None:
-            self._repository = self._open_repository(self.context.db_url)
+            repository = self._open_repository(self.context.db_url)
+            self._repository = repository
+            self._verify(repository)
         return self._repository
 
+    @property
+    def is_read_only(self) -> bool:
+        """Return whether the reads database failed verification (read, export only)."""
+        return bool(self.integrity_problems)
+
+    def _head_path(self) -> Path | None:
+        folder = self.context.data_dir
+        return None if folder is None else known_head_path(folder, self.context.db_url)
+
+    def _verify(self, repository: ReadRepository) -> None:
+        """Verify the database against the last audit head seen; remember it if intact."""
+        path = self._head_path()
+        problems: list[str] = []
+        try:
+            known = None if path is None else known_audit_head(path)
+        except InvalidAuditHead as error:
+            known = None
+            problems.append(f"the last audit head seen is unusable: {error}")
+        problems.extend(verify_database(repository, known_head=known))
+        self.integrity_problems = tuple(problems)
+        if problems:
+            logger.warning("reads database fails verification: read-only")
+            self.integrity_failed.emit(self.integrity_problems)
+        elif path is not None:
+            remember_audit_head(repository, path)
+
     def close(self) -> None:
-        """Close the reads database."""
+        """Close the reads database (remembering its audit head when it verified).
+
+        A blinded read removes the zip extractions it scanned
+        (:meth:`remove_extractions`).
+        """
+        self.remove_extractions()
         if self._repository is not None:
+            path = self._head_path()
+            if path is not None and not self.is_read_only:
+                remember_audit_head(self._repository, path)
             self._repository.close()
             self._repository = None
+
+    # ------------------------------------------------------------------ zip cache
+    def keep_extraction(self, folder: Path | None) -> None:
+        """Note where a scanned zip archive was extracted (removed on closing)."""
+        if folder is not None and folder not in self._extractions:
+            self._extractions.append(folder)
+
+    def remove_extractions(self) -> None:
+        """Remove the noted zip extractions in a blinded read (issue 21 item 9).
+
+        The extracted files are identifiable copies of the images; an unblinded
+        read leaves them to the cache's size and age limits.
+        """
+        from mrecist_reader.imaging.zip_cache import remove_extraction
+
+        folders, self._extractions = self._extractions, []
+        if not self.context.is_blinded:
+            return
+        for folder in folders:
+            try:
+                remove_extraction(folder)
+            except (OSError, ValueError) as error:
+                logger.warning(
+                    "zip extraction not removed: %s", without_paths(str(error))
+                )
 
     # ------------------------------------------------------------------ worklist
     def set_worklist(self, subjects: tuple[SubjectEntry, ...]) -> None:
@@ -201,13 +288,30 @@ class ReadingDesk:
         """
         if self.context.is_blinded:
             subjects = blinded_subjects(subjects)
-        self.worklist = Worklist(tuple(subjects))
+        self.worklist = Worklist(self._keyed(tuple(subjects)))
         self._chosen.clear()
         self.worklist_changed.emit(self.worklist)
         if self.worklist.subjects:
             self.open_subject(self.worklist.subjects[0].subject_id)
         else:
             self._close_subject()
+
+    def _keyed(self, subjects: tuple[SubjectEntry, ...]) -> tuple[SubjectEntry, ...]:
+        """Return the subjects with unkeyed pseudonyms in the database's keyed form.
+
+        The scanner names a subject without trial ID ``patient-`` + 8 hex digits of
+        an unsalted hash (reversible: issue 21 item 6); the database stores and
+        exports its keyed form. Renamed here, once, so that the screen, the stored
+        read and the export name the subject alike. The database is opened only
+        when a subject needs it.
+        """
+        if not any(LEGACY_PSEUDONYM.fullmatch(s.subject_id) for s in subjects):
+            return subjects
+        repository = self.repository()
+        return tuple(
+            renamed_subject(s, stored_subject_id(repository, s.subject_id))
+            for s in subjects
+        )
 
     def _close_subject(self) -> None:
         """Show nothing: no subject, no read, no series (an empty worklist)."""
@@ -253,13 +357,16 @@ class ReadingDesk:
             reader_id=self.context.reader_id,
             read_type=self.context.read_type,
         )
+        repository = self.repository()
         session = ReadSession.open(
-            self.repository(),
+            repository,
             key,
             site_id=subject.site_id,
             profile=self.context.profile,
+            read_only=self.is_read_only,
         )
-        _add_missing_timepoints(session, subject)
+        if not self.is_read_only:  # a read-only read shows what is stored
+            _add_missing_timepoints(session, subject)
         self._set_session(session)
         index = self.timepoint_index or _first_draft_index(session.read)
         self.go_to_timepoint(index, force=True)
@@ -697,6 +804,7 @@ class ReadingDesk:
             folder,
             blinded=self.context.blinded_export,
             profile=self.context.profile,
+            audit_head=self.repository().audit_head(),
         )
 
     # ------------------------------------------------------------------ proposal
