@@ -37,10 +37,19 @@ from mrecist_reader.imaging.pixels import VolumeLoadError, _decode_with_pydicom,
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_SLICES", "decode_elsewhere", "processes_for"]
+__all__ = [
+    "MIN_SLICES",
+    "SLICES_PER_TASK",
+    "decode_elsewhere",
+    "decode_many_elsewhere",
+    "processes_for",
+]
 
 MIN_SLICES = 16
 """Compressed series with fewer slices are decoded by threads alone."""
+
+SLICES_PER_TASK = 8
+"""Slices a worker process decodes per task: one round trip (and wake-up) for several."""
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -101,6 +110,41 @@ def decode_elsewhere(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] 
                     "compressed pixel data): not loaded"
                 ) from error
     raise AssertionError("unreachable")
+
+
+def decode_many_elsewhere(
+    slices: list[tuple[Path, int]],
+) -> list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError]:
+    """Decode several frames in one worker task (one round trip for all of them).
+
+    Each result is a frame's description and stored values, or the VolumeLoadError
+    that frame raised. When the pool breaks, each frame is tried on its own with
+    :func:`decode_elsewhere` (so that the file that breaks it is the one named).
+    """
+    pool = _shared_pool()
+    try:
+        return pool.submit(_decode_many, slices).result()
+    except BrokenProcessPool:
+        _forget(pool)
+    results: list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError] = []
+    for path, frame in slices:
+        try:
+            results.append(decode_elsewhere(path, frame))
+        except VolumeLoadError as error:
+            results.append(error)
+    return results
+
+
+def _decode_many(
+    slices: list[tuple[Path, int]],
+) -> list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError]:
+    results: list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError] = []
+    for path, frame in slices:
+        try:
+            results.append(_decode_stored(path, frame))
+        except VolumeLoadError as error:
+            results.append(error)
+    return results
 
 
 def _decode_stored(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] | None]:

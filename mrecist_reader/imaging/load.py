@@ -60,7 +60,12 @@ from pydicom.uid import (
 from mrecist_reader.core.errors import (
     MrecistError,
 )
-from mrecist_reader.imaging.decode_pool import decode_elsewhere, processes_for
+from mrecist_reader.imaging.decode_pool import (
+    SLICES_PER_TASK,
+    decode_elsewhere,
+    decode_many_elsewhere,
+    processes_for,
+)
 from mrecist_reader.imaging.fastpath import (
     _probe,
     _read_recorded,
@@ -173,6 +178,8 @@ class VolumeLoader:
         self._first = first
         self._groups = _multi_frame_groups(series)
         self._elsewhere = not self._groups and processes_for(_compressed_count(series))
+        if self._elsewhere:
+            self._groups = _runs_of(count, SLICES_PER_TASK)
         self._stored: set[int] = set()
         n_workers = max(1, workers or min(count, os.cpu_count() or 1))
         # each worker starts on its own stretch of the series: neighbouring slices
@@ -227,6 +234,8 @@ class VolumeLoader:
         try:
             if len(indices) == 1:
                 self._decode(indices[0], here=here)
+            elif self._elsewhere:
+                self._decode_run_in_process(indices)
             else:
                 self._decode_frames(indices)
         except Exception as error:
@@ -343,6 +352,36 @@ class VolumeLoader:
         if not _fits(pixels, self._dtype):
             return False
         _decode_slice(pixels, self._array[self._slot[index]])
+        return True
+
+    def _decode_run_in_process(self, indices: tuple[int, ...]) -> None:
+        """Decode a run of compressed slices in one worker task; rescale them here."""
+        slices = [(self.series.files[i], self.series.frames[i]) for i in indices]
+        for index, result in zip(indices, decode_many_elsewhere(slices), strict=True):
+            if isinstance(result, VolumeLoadError):
+                raise result
+            pixels, stored = result
+            done = stored is not None and self._rescale_decoded(index, pixels, stored)
+            if not done:
+                self._decode(index, here=True)  # too wide, or not compressed after all
+
+    def _rescale_decoded(
+        self, index: int, pixels: _Pixels, stored: npt.NDArray[Any]
+    ) -> bool:
+        """Put decoded stored values into the volume; False if its dtype is too small."""
+        self._positions[index] = pixels.position
+        if not _fits(pixels, self._dtype):
+            return False
+        target = self._array[self._slot[index]]
+        if stored.shape != target.shape:
+            raise VolumeLoadError(
+                f"{pixels.path}: decoded frame has shape {stored.shape}, expected "
+                f"{target.shape}"
+            )
+        try:
+            _rescale_into(stored, target, pixels)
+        except _TooWide:
+            return False
         return True
 
     def _decode_in_process(self, index: int, path: Path, frame: int) -> bool:
@@ -491,6 +530,15 @@ _NOT_ENCAPSULATED = frozenset(
         DeflatedExplicitVRLittleEndian,
     }
 )
+
+
+def _runs_of(count: int, size: int) -> dict[int, tuple[int, ...]]:
+    """Map each slice to its run of ``size`` consecutive slices (one task each)."""
+    groups: dict[int, tuple[int, ...]] = {}
+    for start in range(0, count, size):
+        members = tuple(range(start, min(start + size, count)))
+        groups.update(dict.fromkeys(members, members))
+    return groups
 
 
 def _multi_frame_groups(
