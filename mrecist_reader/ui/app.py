@@ -61,10 +61,15 @@ def run_gui(path: str | None, *, db_url: str | None, protocol: str | None) -> in
         return EXIT_NO_DISPLAY
     from mrecist_reader.ui.prefetch import start_prefetch, zip_cache_settings
 
-    cache_dir, cache_limit_mb = zip_cache_settings() if path else (None, None)
+    cache_dir, cache_limit_mb, cache_days = (
+        zip_cache_settings() if path else (None, None, None)
+    )
     # before Qt is imported: the fork stays cheap
     prefetched = start_prefetch(
-        path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+        path,
+        cache_dir=cache_dir,
+        cache_limit_mb=cache_limit_mb,
+        cache_max_age_days=cache_days,
     )
     from mrecist_reader.ui.startup import start_application
 

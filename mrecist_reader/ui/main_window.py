@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QShowEvent
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox
 
 from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 OPEN_READ_DELAY_MS = 50
 """After the first image: the read (and the database) opens this much later."""
 
+INTEGRITY_TITLE = "This reads database was changed outside mrecist_reader"
+"""The title of the dialog shown when the reads database fails verification."""
+
 
 class MainWindow(QMainWindow):
     """The reading workstation."""
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.desk = ReadingDesk(context)
         self.load_report: QDialog | None = None
+        self.integrity_dialog: QMessageBox | None = None
         self._bound: ReadSession | None = None
         self.parts = WindowParts(self)
         self._expose_parts()
@@ -87,6 +91,8 @@ class MainWindow(QMainWindow):
             blinded=context.is_blinded,
             cache_dir=context.zip_cache_dir,
             cache_limit_mb=context.zip_cache_mb,
+            cache_max_age_days=context.zip_cache_days,
+            on_extracted=self.desk.keep_extraction,
         )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self._actions = Actions(self)
@@ -156,6 +162,31 @@ class MainWindow(QMainWindow):
         desk.selection_changed.connect(self._on_selection_changed)
         desk.proposal_changed.connect(lambda _p: self._refresh_calipers())
         desk.markers_changed.connect(self._refresh_calipers)
+        desk.integrity_failed.connect(self._on_integrity_failed)
+
+    def _on_integrity_failed(self, problems: tuple[str, ...]) -> None:
+        """Say that the database fails verification and is open read-only (item 1).
+
+        Every problem is listed; the dialog does not block (the worklist and the
+        images keep loading behind it).
+        """
+        lines = [f"• {problem}" for problem in problems]
+        text = "\n".join(lines)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            INTEGRITY_TITLE,
+            "It is open read-only: you can read and export, but nothing can be "
+            "recorded, signed or amended. Tell the trial's data manager.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("integrityDialog")
+        # not passed through without_paths: the lines name reads (study/subject/
+        # reader/type, no file path), which it would take for paths
+        box.setInformativeText(text)
+        self.integrity_dialog = box
+        box.open()
+        self.read_status.update_title()
 
     # ================================================================== state, read-only
     @property
@@ -222,7 +253,14 @@ class MainWindow(QMainWindow):
     def open_path(
         self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
     ) -> None:
-        """Scan a folder, zip or DICOMDIR in the background, then show the worklist."""
+        """Scan a folder, zip or DICOMDIR in the background, then show the worklist.
+
+        A blinded read first removes the zip extractions of what it had open.
+        """
+        if self.context.is_blinded:
+            for view in self.views:
+                view.cancel()  # nothing reads the files about to be removed
+        self.desk.remove_extractions()
         self.opener.open(path, prefetched=prefetched)
 
     def show_load_report(self) -> None:
@@ -622,6 +660,7 @@ class MainWindow(QMainWindow):
         self.parts.save()
         for view in self.views:
             view.cancel()
+        self.desk.remove_extractions()  # a blinded read leaves no identifiable copy
         super().closeEvent(event)
 
     def shutdown(self) -> None:

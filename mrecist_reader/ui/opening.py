@@ -44,8 +44,13 @@ class Opener:
         blinded: bool = False,
         cache_dir: Path | None = None,
         cache_limit_mb: int | None = None,
+        cache_max_age_days: int | None = None,
+        on_extracted: Callable[[Path], None] | None = None,
     ) -> None:
         self.window = window
+        self.cache_max_age_days = cache_max_age_days
+        self.on_extracted = on_extracted
+        """Told where a scanned zip archive was extracted (removed on closing)."""
         self.blinded = blinded
         self.cache_dir = cache_dir
         self.cache_limit_mb = cache_limit_mb
@@ -83,6 +88,7 @@ class Opener:
                 scan_summary,
                 cache_dir=self.cache_dir,
                 cache_limit_mb=self.cache_limit_mb,
+                cache_max_age_days=self.cache_max_age_days,
             ),
             path,
             on_done=self._on_scanned,
@@ -118,6 +124,8 @@ class Opener:
     def _show(self, summary: ScanSummary, subjects: Sequence[SubjectEntry]) -> None:
         logger.info("scan finished: %d series", len(summary.series))
         self.found = summary
+        if summary.extracted_to is not None and self.on_extracted is not None:
+            self.on_extracted(summary.extracted_to)
         with error_boundary(self.window, "Open"):
             self.show_worklist(subjects)
             text = found_text(summary)
@@ -151,16 +159,27 @@ def found_text(summary: ScanSummary) -> str:
 
 
 def scan_summary(
-    path: Path, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> ScanSummary:
-    """Scan ``path`` (headers only) and return its series and skipped files.
+    """Scan ``path`` (headers only) and return its series, skipped files, extraction.
 
-    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
+    ``cache_dir``, ``cache_limit_mb``, ``cache_max_age_days``: the settings' zip
+    cache (``None``: defaults).
     """
     from mrecist_reader.imaging.scan import scan
 
-    result = scan(path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
+    result = scan(
+        path,
+        cache_dir=cache_dir,
+        cache_limit_mb=cache_limit_mb,
+        cache_max_age_days=cache_max_age_days,
+    )
     return ScanSummary(
         series=tuple(result.series),
         skipped=tuple((skip.path, skip.reason) for skip in result.skipped),
+        extracted_to=result.extracted_to,
     )

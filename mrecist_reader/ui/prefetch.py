@@ -49,6 +49,8 @@ class ScanSummary:
 
     series: tuple[SeriesInfo, ...]
     skipped: tuple[tuple[str, str], ...]
+    extracted_to: Path | None = None
+    """Where a zip archive was extracted (a blinded read removes it on closing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,8 @@ class Prefetched:
     first: FirstSlice | None
 
 
-def zip_cache_settings() -> tuple[Path | None, int | None]:
-    """Return the user settings' zip cache folder and size limit (MiB).
+def zip_cache_settings() -> tuple[Path | None, int | None, int | None]:
+    """Return the user settings' zip cache folder, size limit (MiB) and age limit (days).
 
     Read before Qt is imported, for the start-up prefetch; unreadable settings give
     the scanner's defaults here (the window reports them when it starts).
@@ -72,8 +74,8 @@ def zip_cache_settings() -> tuple[Path | None, int | None]:
         settings = load_user_settings()
     except (MrecistError, OSError) as error:
         logger.info("zip cache settings not read: %s", error)
-        return None, None
-    return settings.zip_cache_path, settings.zip_cache_mb
+        return None, None, None
+    return settings.zip_cache_path, settings.zip_cache_mb, settings.zip_cache_days
 
 
 def first_shown_slice(series: SeriesInfo) -> int:
@@ -86,12 +88,14 @@ def start_prefetch(
     *,
     cache_dir: Path | None = None,
     cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> "Future[Prefetched] | None":
     """Start :func:`prefetch` of ``path`` in a forked process; ``None`` when not possible.
 
     Returns ``None`` (the window scans in a thread instead) without a path, for a
     missing path, or where processes cannot be forked (Windows, macOS default).
-    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
+    ``cache_dir``, ``cache_limit_mb``, ``cache_max_age_days``: the settings' zip
+    cache (``None``: defaults).
     """
     if not path or "fork" not in multiprocessing.get_all_start_methods():
         return None
@@ -99,24 +103,38 @@ def start_prefetch(
         return None
     executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     future: Future[Prefetched] = executor.submit(
-        prefetch, path, cache_dir=cache_dir, cache_limit_mb=cache_limit_mb
+        prefetch,
+        path,
+        cache_dir=cache_dir,
+        cache_limit_mb=cache_limit_mb,
+        cache_max_age_days=cache_max_age_days,
     )
     executor.shutdown(wait=False)
     return future
 
 
 def prefetch(
-    path: str, *, cache_dir: Path | None = None, cache_limit_mb: int | None = None
+    path: str,
+    *,
+    cache_dir: Path | None = None,
+    cache_limit_mb: int | None = None,
+    cache_max_age_days: int | None = None,
 ) -> Prefetched:
     """Scan ``path``, build its worklist and decode the first slice the window shows.
 
-    ``cache_dir``, ``cache_limit_mb``: the settings' zip cache (``None``: defaults).
+    ``cache_dir``, ``cache_limit_mb``, ``cache_max_age_days``: the settings' zip
+    cache (``None``: defaults).
     """
     from mrecist_reader.imaging.scan import scan
     from mrecist_reader.imaging.worklist import build_worklist
 
     start = time.perf_counter()
-    result = scan(Path(path), cache_dir=cache_dir, cache_limit_mb=cache_limit_mb)
+    result = scan(
+        Path(path),
+        cache_dir=cache_dir,
+        cache_limit_mb=cache_limit_mb,
+        cache_max_age_days=cache_max_age_days,
+    )
     subjects = build_worklist(result.series)
     scanned = time.perf_counter()
     first = None
@@ -132,6 +150,7 @@ def prefetch(
     summary = ScanSummary(
         series=tuple(result.series),
         skipped=tuple((skip.path, skip.reason) for skip in result.skipped),
+        extracted_to=result.extracted_to,
     )
     return Prefetched(scan=summary, subjects=tuple(subjects), first=first)
 

@@ -80,6 +80,8 @@ class ReadStatusView:
             parts.append(f"{label} {day}".strip())
         context = self.desk.context
         parts.append(f"{word(context.read_type)} read, reader {context.reader_id}")
+        if self.desk.is_read_only:
+            parts.append("read-only: fails verification")
         self.window.setWindowTitle("  —  ".join(p for p in parts if p))
 
     def update_read_label(self) -> None:
@@ -96,4 +98,7 @@ class ReadStatusView:
         state = timepoint_state(session.read, index)
         if timepoint.read_status is ReadStatus.SIGNED:
             state += " (read-only)"
-        label.setText(f"{timepoint.label} {state} · {self.desk.context.profile.name}")
+        text = f"{timepoint.label} {state} · {self.desk.context.profile.name}"
+        if self.desk.is_read_only:
+            text += " · database read-only (fails verification)"
+        label.setText(text)

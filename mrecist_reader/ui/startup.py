@@ -77,6 +77,15 @@ def ensure_reader(settings: Settings) -> Settings | None:
     return replace(settings, reader_id=reader_id, read_type=read_type)
 
 
+def user_data_dir() -> Path:
+    """Return the user's data folder (the last audit head seen of each database)."""
+    import platformdirs
+
+    from mrecist_reader.settings import APP_NAME
+
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
 def build_window(settings: Settings) -> MainWindow:
     """Open the database and profile of the settings and return the main window."""
     if settings.db_url.startswith("sqlite:///"):
@@ -91,6 +100,8 @@ def build_window(settings: Settings) -> MainWindow:
         blinded_export=settings.blinded_export,
         zip_cache_dir=settings.zip_cache_path,
         zip_cache_mb=settings.zip_cache_mb,
+        zip_cache_days=settings.zip_cache_days,
+        data_dir=user_data_dir(),
     )
     return MainWindow(context, icon=app_icon())
 
