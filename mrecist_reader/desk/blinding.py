@@ -15,6 +15,12 @@ from mrecist_reader.imaging.worklist import SubjectEntry
 HIDDEN_PATH = "<file>"
 """What a file path becomes in a message shown in a blinded read."""
 
+FOLDER_NAMED = "subject named after its folder"
+"""The scanner's words for a subject without PatientID (imaging.identifiers)."""
+
+PSEUDONYM_NAMED = "subject shown by a pseudonym"
+"""What a blinded read says instead: the subject is not shown by its folder."""
+
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:;,'\"()]+)+[\\/]?|\S+\.zip!\S*")
 
 
@@ -64,6 +70,15 @@ def renamed_subject(subject: SubjectEntry, name: str) -> SubjectEntry:
         for timepoint in subject.timepoints
     )
     return replace(subject, subject_id=name, timepoints=timepoints)
+
+
+def blinded_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
+    """Return a series' warnings as a blinded read shows them.
+
+    "subject named after its folder" would send the reader looking for the folder
+    (often the patient's name); the subject is shown by a pseudonym instead.
+    """
+    return tuple(warning.replace(FOLDER_NAMED, PSEUDONYM_NAMED) for warning in warnings)
 
 
 def without_paths(text: str) -> str:

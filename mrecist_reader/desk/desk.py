@@ -38,8 +38,8 @@ from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.pseudonym import LEGACY_PSEUDONYM
 from mrecist_reader.core.units import Tenths
 from mrecist_reader.desk.blinding import (
-    blinded_subjects,
-    renamed_subject,
+    blinded_subject_id,
+    blinded_warnings,
     without_paths,
 )
 from mrecist_reader.desk.intent import Intent, caliper_intent
@@ -283,12 +283,9 @@ class ReadingDesk:
     def set_worklist(self, subjects: tuple[SubjectEntry, ...]) -> None:
         """Hold a new worklist and open its first subject (its read opens later).
 
-        In a blinded read, subjects named after their folder get a pseudonym
-        (:func:`~mrecist_reader.desk.blinding.blinded_subject_id`).
+        Each subject and series is named as :meth:`shown_subject_id` says.
         """
-        if self.context.is_blinded:
-            subjects = blinded_subjects(subjects)
-        self.worklist = Worklist(self._keyed(tuple(subjects)))
+        self.worklist = Worklist(tuple(self._shown_subject(s) for s in subjects))
         self._chosen.clear()
         self.worklist_changed.emit(self.worklist)
         if self.worklist.subjects:
@@ -296,22 +293,49 @@ class ReadingDesk:
         else:
             self._close_subject()
 
-    def _keyed(self, subjects: tuple[SubjectEntry, ...]) -> tuple[SubjectEntry, ...]:
-        """Return the subjects with unkeyed pseudonyms in the database's keyed form.
+    def shown_subject_id(self, subject_id: str) -> str:
+        """Return the name a subject of the scan is shown, stored and exported by.
 
-        The scanner names a subject without trial ID ``patient-`` + 8 hex digits of
-        an unsalted hash (reversible: issue 21 item 6); the database stores and
-        exports its keyed form. Renamed here, once, so that the screen, the stored
-        read and the export name the subject alike. The database is opened only
-        when a subject needs it.
+        In a blinded read a subject named after its folder gets a pseudonym
+        (:func:`~mrecist_reader.desk.blinding.blinded_subject_id`). The scanner's
+        pseudonym (``patient-`` + 8 hex digits of an unsalted hash: reversible,
+        issue 21 item 6) becomes the database's keyed form, so that the screen, the
+        stored read and the export name the subject alike. The database is opened
+        only when a subject needs it.
         """
-        if not any(LEGACY_PSEUDONYM.fullmatch(s.subject_id) for s in subjects):
-            return subjects
-        repository = self.repository()
-        return tuple(
-            renamed_subject(s, stored_subject_id(repository, s.subject_id))
-            for s in subjects
+        name = blinded_subject_id(subject_id) if self.context.is_blinded else subject_id
+        if LEGACY_PSEUDONYM.fullmatch(name):
+            name = stored_subject_id(self.repository(), name)
+        return name
+
+    def shown_series(self, series: SeriesInfo) -> SeriesInfo:
+        """Return a series of the scan as the reader sees it (worklist, load report).
+
+        Its subject as :meth:`shown_subject_id` names it; in a blinded read its
+        warnings do not point at the folder
+        (:func:`~mrecist_reader.desk.blinding.blinded_warnings`).
+        """
+        name = self.shown_subject_id(series.subject_id)
+        warnings = (
+            blinded_warnings(series.warnings)
+            if self.context.is_blinded
+            else series.warnings
         )
+        if name == series.subject_id and warnings == series.warnings:
+            return series
+        return replace(series, subject_id=name, warnings=warnings)
+
+    def _shown_subject(self, subject: SubjectEntry) -> SubjectEntry:
+        timepoints = tuple(
+            replace(
+                timepoint,
+                series=tuple(self.shown_series(s) for s in timepoint.series),
+                localizers=tuple(self.shown_series(s) for s in timepoint.localizers),
+            )
+            for timepoint in subject.timepoints
+        )
+        name = self.shown_subject_id(subject.subject_id)
+        return replace(subject, subject_id=name, timepoints=timepoints)
 
     def _close_subject(self) -> None:
         """Show nothing: no subject, no read, no series (an empty worklist)."""

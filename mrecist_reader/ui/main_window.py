@@ -272,9 +272,11 @@ class MainWindow(QMainWindow):
         if found is None:
             self.say("Open a folder, zip or DICOMDIR first", 5000)
             return
+        # named as the worklist names them (a blinded read: no folder, keyed names)
+        series = tuple(self.desk.shown_series(s) for s in report_series(found))
         self.load_report = LoadReportDialog(
             skipped_files(found),
-            report_series(found),
+            series,
             self,
             blinded=self.context.is_blinded,
         )

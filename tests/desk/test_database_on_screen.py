@@ -221,3 +221,49 @@ def test_a_blinded_read_removes_its_zip_extractions_when_it_closes(
     desk.keep_extraction(folder)
     desk.close()
     assert folder.exists() is (read_type is ReadType.LOCAL)
+
+
+def _folder_series_warned(subject_id: str) -> tuple[SubjectEntry, ...]:
+    from dataclasses import replace
+
+    from mrecist_reader.imaging.identifiers import PATIENT, identifier_warnings
+
+    (subject,) = _worklist(subject_id)
+    warnings = identifier_warnings([PATIENT])  # the scanner's own words
+    timepoints = tuple(
+        replace(tp, series=tuple(replace(s, warnings=warnings) for s in tp.series))
+        for tp in subject.timepoints
+    )
+    return (replace(subject, timepoints=timepoints),)
+
+
+def test_a_blinded_read_does_not_point_at_the_folder_in_a_series_warning() -> None:
+    desk = _desk("sqlite://")
+    desk.set_worklist(_folder_series_warned(NO_PATIENT_PREFIX + "DOE_JOHN"))
+    series = desk.worklist.subjects[0].timepoints[0].series[0]
+    (warning,) = series.warnings
+    assert "folder" not in warning
+    assert "pseudonym" in warning
+    assert "never joined to other patients" in warning
+    desk.close()
+
+
+def test_the_load_report_names_series_as_the_worklist_does(tmp_path: Path) -> None:
+    (subject,) = _folder_series_warned(NO_PATIENT_PREFIX + "DOE_JOHN")
+    scanned = subject.timepoints[0].series[0]
+    desk = _desk(f"sqlite:///{tmp_path / 'reads.db'}")
+    desk.set_worklist((subject,))
+    shown = desk.shown_series(scanned)
+    listed = desk.worklist.subjects[0].timepoints[0].series[0]
+    assert shown.subject_id == listed.subject_id
+    assert shown.subject_id.startswith("patient-k")
+    assert shown.warnings == listed.warnings
+    desk.close()
+    local = ReadingDesk(replace_context(desk.context, ReadType.LOCAL))
+    assert local.shown_series(scanned) is scanned  # a local read shows the folder
+
+
+def replace_context(context: ReaderContext, read_type: ReadType) -> ReaderContext:
+    from dataclasses import replace
+
+    return replace(context, read_type=read_type)

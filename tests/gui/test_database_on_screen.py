@@ -201,3 +201,30 @@ def test_a_central_read_removes_its_zip_extraction_when_the_window_closes(
         assert not list(cache.rglob("*.dcm"))
     finally:
         main.shutdown()
+
+
+def test_a_blinded_read_names_no_folder_in_its_warnings_or_load_report(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from tests.imaging.dicom_factory import SeriesSpec, write_series
+
+    folder = "DOE_JOHN_19570312"
+    for path in write_series(tmp_path / folder / "ct", SeriesSpec(n_slices=8)):
+        dataset = pydicom.dcmread(path)
+        dataset.PatientID = ""
+        dataset.save_as(path)
+    main = _window(qtbot, tmp_path)
+    try:
+        main.open_path(tmp_path / folder)
+        wait_until_ready(qtbot, main)
+        main.show_load_report()
+        assert main.load_report is not None
+        texts = [*all_texts(main), *all_texts(main.load_report)]
+        assert not [t for t in texts if folder in t], texts
+        assert not [t for t in texts if "named after its folder" in t], texts
+        assert [t for t in texts if "subject shown by a pseudonym" in t]
+        assert main.subject is not None
+        assert [t for t in all_texts(main.load_report) if main.subject.subject_id in t]
+        main.load_report.close()
+    finally:
+        main.shutdown()
