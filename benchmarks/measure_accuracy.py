@@ -7,14 +7,18 @@ the median and 95th-percentile absolute error and the fraction within max(2 mm, 
 the truth. Then it clicks on N/2 random volumes that hold no lesion (a vessel along the
 slices, a vessel segment, a vessel in the slice plane, a bone block, marrow inside a bone
 cortex, an organ in fat, a small liver in muscle; CT and MR) and counts the false
-lesions (every one should be refused). The last line is JSON. Usage:
-``python benchmarks/measure_accuracy.py [N] [SEED]``.
+lesions (every one should be refused). Last, it measures N held-out phantoms drawn
+differently (``held_out_vessel_spec``): every lesion touches a vessel about as bright as
+itself, running head to foot or in the slice plane, and they are reported separately
+(a refusal counts as a miss). The last line is JSON. Usage:
+``python benchmarks/measure_accuracy.py [N] [SEED] [-v] [--no-vessels]``.
 """
 
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,7 @@ from tests.imaging.test_measure_phantom import (
     anatomy_grid,
     build_phantom,
     click_index,
+    held_out_vessel_spec,
     paint_volume,
     random_spec,
 )
@@ -124,13 +129,25 @@ def make_case(seed: int, i: int) -> tuple[Phantom, tuple[float, float, float]]:
     return phantom, phantom.patient(click_index(phantom, rng))
 
 
-def run(n: int, seed: int, verbose: bool) -> dict[str, float]:
+def make_vessel_case(seed: int, i: int) -> tuple[Phantom, tuple[float, float, float]]:
+    """Return held-out vessel phantom ``i`` of the study ``seed`` and a viable click."""
+    rng = np.random.default_rng([seed, 16, i])
+    phantom = build_phantom(held_out_vessel_spec(rng, seed * 1000 + 500 + i))
+    return phantom, phantom.patient(click_index(phantom, rng))
+
+
+def run(
+    n: int,
+    seed: int,
+    verbose: bool,
+    make: Callable[[int, int], tuple[Phantom, tuple[float, float, float]]] = make_case,
+) -> dict[str, float]:
     errors: list[float] = []
     within = 0
     failures = 0
     started = time.perf_counter()
     for i in range(n):
-        phantom, click = make_case(seed, i)
+        phantom, click = make(seed, i)
         spec = phantom.spec
         try:
             result = longest_viable_diameter(phantom.volume, click)
@@ -147,7 +164,9 @@ def run(n: int, seed: int, verbose: bool) -> dict[str, float]:
             print(
                 f"  #{i}: truth {phantom.truth_mm:6.1f} measured {measured:6.1f} "
                 f"error {measured - phantom.truth_mm:+5.1f} {'' if ok else 'OUT '}"
-                f"necrosis={spec.necrosis} vessel={spec.vessel} edge={spec.liver_edge} "
+                f"necrosis={spec.necrosis} vessel={spec.vessel} "
+                f"r={spec.vessel_radius_mm:.1f} ratio={spec.vessel_ratio:.2f} "
+                f"gap={spec.vessel_gap_mm:+.1f} edge={spec.liver_edge} "
                 f"{spec.modality} noise={spec.noise:.0f} contrast={spec.contrast:.0f} "
                 f"spacing={spec.pixel_spacing_mm[0]:.2f}x{spec.pixel_spacing_mm[1]:.2f} "
                 f"slice={spec.slice_spacing_mm:.1f}"
@@ -165,11 +184,18 @@ def run(n: int, seed: int, verbose: bool) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 2026
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    count = int(args[0]) if args else 100
+    seed = int(args[1]) if len(args) > 1 else 2026
     summary: dict[str, object] = dict(run(count, seed, verbose="-v" in sys.argv))
     false = run_anatomy(max(len(ANATOMY), count // 2), seed)
     summary["anatomy_cases"] = max(len(ANATOMY), count // 2)
     summary["false_lesions"] = sum(false.values())
     summary["false_lesions_by_kind"] = false
+    if "--no-vessels" not in sys.argv:
+        print("held-out phantoms, lesions touching a vessel as bright as themselves:")
+        vessels = run(count, seed, "-v" in sys.argv, make_vessel_case)
+        summary["vessel_touching"] = {
+            k: v for k, v in vessels.items() if k not in ("seed",)
+        }
     print(json.dumps(summary))

@@ -52,6 +52,8 @@ class PhantomSpec:
     vessel: VesselKind = "none"
     vessel_radius_mm: float = 3.0
     vessel_angle: float = 0.0
+    vessel_gap_mm: float = 0.0
+    vessel_tilt: float = 0.0
     liver_edge: bool = False
     edge_angle: float = 0.0
     edge_fraction: float = 0.9
@@ -66,6 +68,7 @@ class PhantomSpec:
     psf_mm: float = 0.5
     modality: Literal["CT", "MR"] = "CT"
     margin_mm: float = 35.0
+    slab_margin_mm: float = 8.0
     seed: int = 0
     supersample: int = 3
     shape: tuple[int, int, int] | None = None
@@ -166,7 +169,7 @@ def _shape(spec: PhantomSpec) -> tuple[int, int, int]:
     a, _, c = spec.semi_axes_mm
     extent = 2 * a + 2 * spec.margin_mm + 20.0
     sr, sc = spec.pixel_spacing_mm
-    n_slices = math.ceil((2 * c + 16.0) / spec.slice_spacing_mm) + 1
+    n_slices = math.ceil((2 * c + 2 * spec.slab_margin_mm) / spec.slice_spacing_mm) + 1
     return (n_slices, math.ceil(extent / sr), math.ceil(extent / sc))
 
 
@@ -222,12 +225,17 @@ def _vessel(
     if spec.vessel == "none":
         return np.zeros(x.shape, dtype=bool)
     nx, ny = math.cos(spec.vessel_angle), math.sin(spec.vessel_angle)
-    distance = _support(frame, nx, ny) + spec.vessel_radius_mm
+    radius = spec.vessel_radius_mm
+    distance = _support(frame, nx, ny) + radius + spec.vessel_gap_mm
     along = x * nx + y * ny - distance
     if spec.vessel == "along_z":
+        # The axis touches the lesion at its centre plane and leans by ``vessel_tilt``
+        # along the tangent: distance to the axis = |q|^2 - (q . direction)^2.
         across = -x * ny + y * nx
-        return np.asarray(along**2 + across**2 <= spec.vessel_radius_mm**2)
-    return np.asarray(along**2 + z**2 <= spec.vessel_radius_mm**2)
+        tilt = spec.vessel_tilt
+        lean = across * math.sin(tilt) + z * math.cos(tilt)
+        return np.asarray(along**2 + across**2 + z**2 - lean**2 <= radius**2)
+    return np.asarray(along**2 + z**2 <= radius**2)
 
 
 def _outside_edge(
@@ -432,6 +440,55 @@ def random_spec(rng: np.random.Generator, seed: int) -> PhantomSpec:
         noise=noise,
         modality=modality,
         seed=seed,
+    )
+
+
+def held_out_vessel_spec(rng: np.random.Generator, seed: int) -> PhantomSpec:
+    """Draw a lesion touching a vessel as bright as itself, unlike :func:`random_spec`.
+
+    Held out from the tuning phantoms (issue 16): the vessel is 0.7-1.6 times the
+    lesion's contrast above the liver (intensity alone cannot separate them when it
+    is about 1), 1.5-5 mm in radius, running head to foot (two thirds; tilted up to
+    30 degrees) or in the slice plane, and it touches the lesion or dents it by up to
+    1 mm (the lesion is painted over it, so the truth is the lesion's own diameter).
+    Lesions are 12-90 mm, axis ratio 0.6-1, with no necrosis, a core or a half; CT or
+    MR; noise sigma 8-20; pixels 0.6-0.9 mm; slices 1-5 mm.
+    """
+    diameter = rng.uniform(12.0, 90.0)
+    a = diameter / 2
+    b = a * rng.uniform(0.6, 1.0)
+    c = a * rng.uniform(0.6, 1.0)
+    necrosis: Necrosis = rng.choice(np.array(["none", "none", "core", "half"])).item()
+    vessel: VesselKind = "in_plane" if rng.random() < 1 / 3 else "along_z"
+    spacing = rng.uniform(0.6, 0.9)
+    modality: Literal["CT", "MR"] = "MR" if rng.random() < 0.3 else "CT"
+    liver = rng.uniform(60.0, 110.0)
+    contrast = rng.uniform(80.0, 180.0)
+    if modality == "CT":
+        contrast = min(contrast, CT_MAX_LESION_HU - liver)
+    slice_spacing = rng.uniform(1.0, 5.0)
+    return PhantomSpec(
+        semi_axes_mm=(a, b, c),
+        angle=rng.uniform(0, math.pi),
+        necrosis=necrosis,
+        necrosis_fraction=rng.uniform(0.3, 0.55),
+        half_angle=rng.uniform(0, 2 * math.pi),
+        half_offset=rng.uniform(-0.15, 0.15),
+        vessel=vessel,
+        vessel_radius_mm=rng.uniform(1.5, 5.0),
+        vessel_angle=rng.uniform(0, 2 * math.pi),
+        vessel_gap_mm=rng.uniform(-1.0, 0.3),
+        vessel_tilt=rng.uniform(-0.5, 0.5),
+        vessel_ratio=rng.uniform(0.7, 1.6),
+        pixel_spacing_mm=(spacing, spacing),
+        slice_spacing_mm=slice_spacing,
+        liver=liver,
+        contrast=contrast,
+        necrosis_drop=rng.uniform(40.0, 80.0),
+        noise=rng.uniform(8.0, 20.0),
+        modality=modality,
+        seed=seed,
+        slab_margin_mm=30.0,  # 30 mm of slices beyond each end: the vessel runs on
     )
 
 

@@ -251,7 +251,7 @@ def _propose(
         raise
     _check_kidney(volume, planes, levels, opts)
     _check_shape(volume, planes, opts)
-    measurement = _measure(volume, planes, levels)
+    measurement = _measure(volume, planes, levels, opts)
     logger.info(
         "viable diameter %.1f mm on slice %d (lesion %.0f, background %.0f, noise %.1f)",
         measurement.diameter_mm,

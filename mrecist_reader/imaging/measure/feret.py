@@ -5,6 +5,7 @@ outlines of the best slices.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -13,9 +14,11 @@ from scipy.spatial import ConvexHull, QhullError
 from skimage import measure as skmeasure
 
 from mrecist_reader.imaging.geometry import index_to_patient
+from mrecist_reader.imaging.measure import outline
 from mrecist_reader.imaging.measure.model import (
     _CROSS,
     Mask,
+    MeasureOptions,
     Points,
     ViableMeasurement,
     _Levels,
@@ -75,20 +78,26 @@ def _pixel_feret(plane: _Plane, spacing: tuple[float, float]) -> float:
     return _feret_pair(points)[2]
 
 
-def _subpixel_outline(plane: _Plane, levels: _Levels) -> Points:
-    """Return the region's outline at the thresholds, (row, column) in window pixels."""
+def _subpixel_contours(plane: _Plane, levels: _Levels) -> list[Points]:
+    """Return the region's outlines at the thresholds, (row, column) in window pixels."""
     image = plane.window.filtered.astype(np.float64)
     field = np.minimum(image - levels.lower, levels.upper - image)
     field = np.where(plane.mask, np.maximum(field, 1e-6), np.minimum(field, -1e-6))
     padded = np.pad(field, 1, constant_values=-1.0)
     contours: list[Points] = _find_contours(padded, 0.0)
+    return [contour - 1.0 for contour in contours]
+
+
+def _subpixel_outline(plane: _Plane, levels: _Levels) -> Points:
+    """Return every point of the region's outlines, (row, column) in window pixels."""
+    contours = _subpixel_contours(plane, levels)
     if not contours:
         return np.argwhere(plane.mask).astype(np.float64)
-    return np.vstack(contours) - 1.0
+    return np.vstack(contours)
 
 
 def _measure(
-    volume: Volume, planes: list[_Plane], levels: _Levels
+    volume: Volume, planes: list[_Plane], levels: _Levels, opts: MeasureOptions
 ) -> ViableMeasurement:
     """Return the caliper on the plane with the longest viable diameter (step 5)."""
     spacing = volume.pixel_spacing_mm
@@ -111,7 +120,42 @@ def _measure(
         if best is None or length > best[0]:
             best = (length, plane, outline[[i, j]])
     assert best is not None
-    return _to_measurement(volume, best[1], best[2], levels)
+    measurement = _to_measurement(volume, best[1], best[2], levels)
+    return _described(volume, measurement, best[1], best[2], levels, planes, opts)
+
+
+def _described(
+    volume: Volume,
+    measurement: ViableMeasurement,
+    plane: _Plane,
+    ends: Points,
+    levels: _Levels,
+    planes: list[_Plane],
+    opts: MeasureOptions,
+) -> ViableMeasurement:
+    """Add the outlines, the whole and perpendicular diameters and the warnings."""
+    k = plane.window.index
+    spacing = volume.pixel_spacing_mm
+    viable_contours = _subpixel_contours(plane, levels)
+    viable, necrotic, origin = outline.necrotic_part(volume, plane, levels, opts)
+    necrotic_contours = outline.mask_contours(necrotic) if necrotic.any() else []
+    whole = measurement.diameter_mm
+    if necrotic.any():
+        points = np.vstack(outline.mask_contours(viable | necrotic))
+        whole = _feret_pair(points * np.asarray(spacing))[2]
+    shift = np.asarray(plane.window.origin, float) - np.asarray(origin, float)
+    return replace(
+        measurement,
+        viable_outline_mm=outline.contours_mm(
+            volume, k, plane.window.origin, viable_contours
+        ),
+        necrotic_outline_mm=outline.contours_mm(volume, k, origin, necrotic_contours),
+        whole_diameter_mm=max(whole, measurement.diameter_mm),
+        viable_perpendicular_mm=outline.perpendicular_span(
+            viable, ends + shift, spacing
+        ),
+        warnings=outline.warnings_for(volume, planes, levels),
+    )
 
 
 def _to_measurement(

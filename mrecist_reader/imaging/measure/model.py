@@ -61,6 +61,23 @@ class ViableMeasurement:
         Length of the caliper lying over non-enhancing tissue (necrosis), mm.
     lesion_level, background_level
         Estimated lesion and surrounding-liver intensities (image units).
+    viable_outline_mm
+        Outline of the segmented viable region on slice ``slice_index``: a tuple of
+        closed polygons (the last point joins the first), each a tuple of (x, y, z)
+        points in DICOM patient coordinates (mm). A rim around necrosis has two (outer
+        and inner); empty when not computed.
+    necrotic_outline_mm
+        Outline, in the same form, of the non-enhancing (necrotic) part of the lesion
+        left out of the viable region on that slice; empty when there is none.
+    whole_diameter_mm
+        Longest diameter of the whole lesion (viable plus necrotic) on that slice, as
+        RECIST 1.1 measures it (mm); NaN when not computed.
+    viable_perpendicular_mm
+        Longest span of the viable region perpendicular to the caliper (mm): with
+        ``diameter_mm`` the EASL bidimensional product; NaN when not computed.
+    warnings
+        What the reader should check: "touches a vessel: check the outline", low
+        contrast to the liver, thick slices.
 
     """
 
@@ -73,6 +90,11 @@ class ViableMeasurement:
     non_viable_crossed_mm: float = 0.0
     lesion_level: float = math.nan
     background_level: float = math.nan
+    viable_outline_mm: tuple[tuple[tuple[float, float, float], ...], ...] = ()
+    necrotic_outline_mm: tuple[tuple[tuple[float, float, float], ...], ...] = ()
+    whole_diameter_mm: float = math.nan
+    viable_perpendicular_mm: float = math.nan
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +120,10 @@ class MeasureOptions:
         Least fraction of the ring within the background band (``background`` plus or
         minus the larger of 3 noise sigmas and a quarter of the contrast): a lesion sits
         in one tissue (liver), a structure between organs does not.
+    max_similar_ring
+        Largest fraction of the ring with the region's own signal (between the lower
+        and upper thresholds; brighter vessels are not counted): a focal lesion is
+        bounded by darker tissue, a region cut out of liver of similar signal is not.
     min_soft_ring_ct
         CT only: least fraction of the ring (bright vessel pixels left out) that is soft
         tissue darker than the threshold, -50 HU or more (not fat, air or lung).
@@ -125,6 +151,7 @@ class MeasureOptions:
     seed_window_mm: float = 60.0
     min_darker_ring: float = 0.5
     min_uniform_ring: float = 0.25
+    max_similar_ring: float = 0.2
     min_soft_ring_ct: float = 0.4
     max_elongation: float = 2.0
     min_width_ratio: float = 0.15
@@ -165,10 +192,14 @@ class _Window:
 
 @dataclass(frozen=True)
 class _Plane:
-    """The viable component on one slice, in the coordinates of ``window``."""
+    """The viable component on one slice, in the coordinates of ``window``.
+
+    ``touches_vessel``: a vessel touching the lesion was cut off this plane's region.
+    """
 
     window: _Window
     mask: Mask
+    touches_vessel: bool = False
 
 
 class _TooLarge(NoEnhancingLesion):
