@@ -228,3 +228,34 @@ def test_a_blinded_read_names_no_folder_in_its_warnings_or_load_report(
         main.load_report.close()
     finally:
         main.shutdown()
+
+
+def test_the_settings_reach_the_window_data_folder_and_zip_cache_age(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from mrecist_reader.settings import Settings
+    from mrecist_reader.ui.startup import build_window
+
+    settings = Settings(
+        reader_id="R01", db_url=f"sqlite:///{tmp_path / 'reads.db'}", zip_cache_days=2
+    )
+    window = build_window(settings)
+    qtbot.addWidget(window)
+    try:
+        assert window.context.data_dir is not None
+        assert window.opener.cache_max_age_days == 2
+    finally:
+        window.shutdown()
+
+
+def test_the_start_up_prefetch_says_where_it_extracted_a_zip(tmp_path: Path) -> None:
+    from mrecist_reader.ui.prefetch import prefetch
+
+    study = dicom_study.write_study(tmp_path / "study", {"BASELINE": 10.0})
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as stream:
+        for path in study.rglob("*.dcm"):
+            stream.write(path, path.relative_to(study))
+    found = prefetch(str(archive), cache_dir=tmp_path / "cache", cache_max_age_days=1)
+    assert found.scan.extracted_to is not None
+    assert found.scan.extracted_to.parent == tmp_path / "cache"
