@@ -105,3 +105,29 @@ def test_the_workstation_warns_when_the_trail_no_longer_extends_its_last_head(
         assert verify_database(repository) == ()
         (problem,) = verify_database(repository, known_head=known_audit_head(kept))
     assert "fewer than the 2 of the earlier head" in problem
+
+
+def test_a_read_only_session_refuses_every_command_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from mrecist_reader.core.model import ReadKey, ReadType
+    from mrecist_reader.resources import load_profile
+    from mrecist_reader.session import ReadOnlyDatabase, ReadSession
+
+    with open_database(f"sqlite:///{tmp_path / 'reads.db'}") as repository:
+        key = ReadKey("NCT06779461", "S01", "R1", ReadType.CENTRAL)
+        session = ReadSession.open(
+            repository,
+            key,
+            site_id="",
+            profile=load_profile("nct06779461"),
+            read_only=True,
+        )
+        assert session.read_only
+        assert repository.all_reads() == ()
+        with pytest.raises(ReadOnlyDatabase, match="read-only"):
+            session.add_timepoint("BASELINE", 0, study_day=0)
+        assert session.read.timepoints == ()
+        assert repository.all_reads() == ()
