@@ -66,7 +66,9 @@ measured on phantoms and on ``sample_dicom/``.
   ``min_darker_ring`` (50 %) of the ring 2.5-7 mm outside it must be darker than the
   threshold (marrow inside a bone cortex, or a piece of a brighter structure, fails);
   at least ``min_uniform_ring`` (25 %) of that ring must lie in one background tissue
-  (a lesion sits in the liver; a whole organ is bordered by several tissues).
+  (a lesion sits in the liver; a whole organ is bordered by several tissues); and,
+  unless a vessel was cut off it, at most ``max_similar_ring`` (20 %) of that ring may
+  have the region's own signal (a region cut out of liver of similar signal).
 * **Focal, not a vessel or an organ** (any modality): at most ``max_diameter_mm`` across
   and along the slices; not reaching the image edge; not cut by the first or last slice
   at more than half its size; not ``max_elongation`` (2) times longer along the slices
@@ -124,8 +126,19 @@ measured on phantoms and on ``sample_dicom/``.
 The MR path uses no intensity value: MR units are arbitrary, so only relative contrast
 and shape decide.
 
-Limits: a vessel as bright as the lesion and touching it cannot be told from it by
-intensity and is included. The kidney test needs Hounsfield units: on MR a kidney is
+Vessels touching the lesion
+---------------------------
+A vessel brighter than the lesion is left out in step 3. One about as bright is left
+out by its shape (``vessels``): a straight band in the slice plane that runs on beyond
+the lesion is cut off along its axis, and a small cross-section that stays the same
+through the slices beyond the lesion's ends (a head-to-foot track) is dropped and
+removed from the lesion's slices where a line through it puts it. The result then
+carries the warning "touches a vessel: check the outline". The result also carries the
+outlines of the viable and necrotic parts, the whole-lesion diameter, the viable
+perpendicular and the warnings (``outline``).
+
+Limits: a vessel wider than the lesion it touches is not separated (refused, or
+measured with it). The kidney test needs Hounsfield units: on MR a kidney is
 not recognised as such (the sample's MR kidney clicks are refused by the other tests,
 not guaranteed). A CT lesion whose enhancing tissue encloses, on one slice, both
 fat (below -30 HU, 10 mm² or more) and non-enhancing tissue (a fat-containing HCC
@@ -142,8 +155,9 @@ Modules
 -------
 ``model`` (options, result, refusals), ``windows`` (step 1: denoised windows, noise),
 ``region`` (steps 2-4: region growing and following), ``checks`` (is it a lesion?),
-``kidney`` (the kidney refusal), ``feret`` (step 5: the diameter and the caliper); this
-package's :func:`longest_viable_diameter` runs them in that order.
+``kidney`` (the kidney refusal), ``vessels`` (a touching vessel separated), ``feret``
+(step 5: the diameter and the caliper), ``outline`` (what the proposal shows besides
+it); this package's :func:`longest_viable_diameter` runs them in that order.
 """
 
 import logging
