@@ -12,6 +12,7 @@ not on screen).
 """
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -61,6 +62,7 @@ from mrecist_reader.session import (
 
 if TYPE_CHECKING:
     from mrecist_reader.desk.export import ExportResult
+    from mrecist_reader.imaging.measure.model import ViableMeasurement
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +131,56 @@ class DrawnCaliper:
         )
 
 
+Outline = tuple[tuple[tuple[float, float, float], ...], ...]
+"""Closed polygons on one slice, each a tuple of (x, y, z) patient-mm points."""
+
+
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    """A semi-automatic caliper waiting for the reader's acceptance."""
+    """A semi-automatic caliper waiting for the reader's acceptance.
+
+    Attributes
+    ----------
+    drawn
+        The proposed caliper (patient mm) and the image it lies on.
+    edited
+        Whether the reader moved its ends.
+    viable_outline_mm, necrotic_outline_mm
+        What the measure segmented on the caliper's slice: the viable (enhancing)
+        region and the necrotic part left out, as closed polygons in patient mm
+        (drawn before Enter so that a leak into liver shows; empty when unknown).
+    diameter_mm, whole_diameter_mm, viable_perpendicular_mm
+        The proposed viable diameter, the whole lesion's (viable plus necrotic) and
+        the viable diameter's perpendicular, mm (NaN when unknown).
+    warnings
+        What the reader should check, in words ("touches a vessel: check the
+        outline", low contrast, thick slices).
+
+    """
 
     drawn: DrawnCaliper
     edited: bool = False
+    viable_outline_mm: Outline = ()
+    necrotic_outline_mm: Outline = ()
+    diameter_mm: float = math.nan
+    whole_diameter_mm: float = math.nan
+    viable_perpendicular_mm: float = math.nan
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_measurement(
+        cls, drawn: DrawnCaliper, found: "ViableMeasurement"
+    ) -> "Proposal":
+        """Return the proposal of a semi-automatic measurement drawn as ``drawn``."""
+        return cls(
+            drawn,
+            viable_outline_mm=found.viable_outline_mm,
+            necrotic_outline_mm=found.necrotic_outline_mm,
+            diameter_mm=found.diameter_mm,
+            whole_diameter_mm=found.whole_diameter_mm,
+            viable_perpendicular_mm=found.viable_perpendicular_mm,
+            warnings=found.warnings,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -832,17 +878,26 @@ class ReadingDesk:
         )
 
     # ------------------------------------------------------------------ proposal
-    def propose(self, drawn: DrawnCaliper) -> None:
-        """Hold a semi-automatic caliper until the reader accepts or rejects it."""
-        self.proposal = Proposal(drawn)
+    def propose(self, proposal: DrawnCaliper | Proposal) -> None:
+        """Hold a semi-automatic caliper until the reader accepts or rejects it.
+
+        A :class:`Proposal` keeps its outlines, diameters and warnings; it replaces
+        any proposal held before.
+        """
+        if isinstance(proposal, DrawnCaliper):
+            proposal = Proposal(proposal)
+        self.proposal = proposal
         self.proposal_changed.emit(self.proposal)
 
     def edit_proposal(self, caliper: Caliper) -> None:
-        """Move the proposal's end points (it is then recorded as edited)."""
+        """Move the proposal's end points (it is then recorded as edited).
+
+        The segmented outlines stay: the reader moved the caliper, not the region.
+        """
         if self.proposal is None:
             return
         drawn = replace(self.proposal.drawn, caliper=caliper)
-        self.proposal = Proposal(drawn, edited=True)
+        self.proposal = replace(self.proposal, drawn=drawn, edited=True)
         self.proposal_changed.emit(self.proposal)
 
     def take_proposal(self) -> DrawnCaliper | None:

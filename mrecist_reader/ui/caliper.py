@@ -141,7 +141,9 @@ class CaliperSpec:
     A caliper that is not ``editable`` is locked: drawn without handles, it cannot be
     dragged and never reports an edit; ``locked_reason`` (see
     :func:`caliper_lock_reason`) is its tooltip. A ``marker`` is a position, not a
-    caliper (a non-target added with N): a cross labelled with the lesion only.
+    caliper (a non-target added with N): a cross labelled with the lesion only. A
+    ``note`` is a second line of the label (a proposal's warnings); ``label_below``
+    (a view ``y``) keeps a proposal's label below it (under its outline).
     """
 
     lesion_id: str
@@ -153,6 +155,8 @@ class CaliperSpec:
     proposal: bool = False
     locked_reason: str = ""
     marker: bool = False
+    note: str = ""
+    label_below: float | None = None
 
 
 class _CaliperSignals(QObject):
@@ -271,10 +275,13 @@ class CaliperItem:
             self.label.setText(self.spec.lesion_id)
             self.label.setPos(*first)
             return
-        self.label.setText(f"{self.spec.lesion_id}  {self.length_mm():.1f} mm")
+        text = f"{self.spec.lesion_id}  {self.length_mm():.1f} mm"
+        self.label.setText(f"{text}\n{self.spec.note}" if self.spec.note else text)
         top = min(first[1], second[1])
         bottom = max(first[1], second[1])
         y = bottom if self.spec.proposal else top
+        if self.spec.proposal and self.spec.label_below is not None:
+            y = max(y, self.spec.label_below)  # the label never hides the outline
         self.label.setPos((first[0] + second[0]) / 2, y)
 
     def _restore(self) -> None:

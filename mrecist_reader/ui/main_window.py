@@ -33,7 +33,12 @@ from mrecist_reader.ui import dialogs
 from mrecist_reader.ui.errors import error_boundary, report_error
 from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.lesion_table import LesionTableModel
-from mrecist_reader.ui.measure_flow import PROPOSAL_ID, MeasureFlow, caliper_specs
+from mrecist_reader.ui.measure_flow import (
+    PROPOSAL_ID,
+    MeasureFlow,
+    caliper_specs,
+    outline_spec,
+)
 from mrecist_reader.ui.menus import Actions, build_menus
 from mrecist_reader.ui.opening import Opener
 from mrecist_reader.ui.read_commands import ReadCommands
@@ -526,6 +531,7 @@ class MainWindow(QMainWindow):
     def _refresh_calipers(self) -> None:
         for view in self.views:
             view.viewer.set_calipers(caliper_specs(self.desk, view))
+            view.viewer.set_outline(outline_spec(self.desk, view))
 
     def on_measure_toggled(self) -> None:
         """Turn measure mode on or off in both viewers (the M key)."""

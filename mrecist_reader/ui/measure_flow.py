@@ -10,6 +10,7 @@ location, a doubtful caliper) and passes the answers back to the desk.
 
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable
 
@@ -26,7 +27,7 @@ from mrecist_reader.core.model import (
     NonTargetStatus,
 )
 from mrecist_reader.core.wording import word
-from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
+from mrecist_reader.desk.desk import DrawnCaliper, Proposal, ReadingDesk
 from mrecist_reader.desk.intent import Action, Answer, Intent, Question
 from mrecist_reader.imaging.geometry import index_to_patient
 from mrecist_reader.imaging.volume import Volume
@@ -38,6 +39,7 @@ from mrecist_reader.ui.caliper import (
     caliper_lock_reason,
 )
 from mrecist_reader.ui.errors import error_boundary
+from mrecist_reader.ui.outline import OutlineSpec
 from mrecist_reader.ui.timepoint_view import TimepointView
 from mrecist_reader.ui.workers import run_in_thread
 
@@ -186,12 +188,9 @@ class MeasureFlow:
         points = view.index_points(drawn.caliper)
         if points is not None:  # show the slice it lies on
             view.viewer.set_slice(round(points[0][0]))
-        self.desk.propose(drawn)
-        self.say(
-            f"Proposed {found.diameter_mm:.1f} mm: Enter accepts, Esc rejects, "
-            "drag its ends to adjust",
-            0,
-        )
+        proposal = Proposal.from_measurement(drawn, found)
+        self.desk.propose(proposal)
+        self.say(proposal_message(proposal), 0)
 
     def accept(self) -> None:
         """Record the proposed semi-automatic caliper."""
@@ -382,6 +381,35 @@ def miss_message(miss: MrecistError) -> str:
     return f"{miss}; draw the caliper instead if a lesion is there"
 
 
+def proposal_message(proposal: Proposal) -> str:
+    """Say what a proposal measured, what to check, and what the keys do.
+
+    "Proposed 34.2 mm viable (whole lesion 42.0 mm, perpendicular 25.1 mm). Enter
+    accepts, Esc rejects, drag its ends to adjust. Check: touches a vessel: check the
+    outline." (The warnings are on the proposal's label too; the outline's legend is
+    its tooltip.)
+    """
+    sizes = [f"{proposal.diameter_mm:.1f} mm viable"]
+    extra = []
+    if math.isfinite(proposal.whole_diameter_mm):
+        extra.append(f"whole lesion {proposal.whole_diameter_mm:.1f} mm")
+    if math.isfinite(proposal.viable_perpendicular_mm):
+        extra.append(f"perpendicular {proposal.viable_perpendicular_mm:.1f} mm")
+    if extra:
+        sizes.append(f"({', '.join(extra)})")
+    text = f"Proposed {' '.join(sizes)}."
+    text += " Enter accepts, Esc rejects, drag its ends to adjust."
+    if proposal.warnings:
+        text += " Check: " + "; ".join(proposal.warnings) + "."
+    return text
+
+
+def outline_spec(desk: ReadingDesk, view: TimepointView) -> OutlineSpec | None:
+    """Return the proposal's outline as a view draws it (``None``: none there)."""
+    proposal = desk.proposal
+    return None if proposal is None else view.outline_spec(proposal)
+
+
 def _point(values: object) -> tuple[float, float, float]:
     x, y, z = (float(v) for v in values)  # type: ignore[attr-defined]
     return (x, y, z)
@@ -418,7 +446,7 @@ def caliper_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
                 locked_reason=reason,
             )
         )
-    return specs + _marker_specs(desk, view) + _proposal_specs(desk, view)
+    return specs + _marker_specs(desk, view) + proposal_specs(desk, view)
 
 
 def _marker_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
@@ -448,7 +476,8 @@ def _marker_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
     return specs
 
 
-def _proposal_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
+def proposal_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]:
+    """Return the proposal's caliper as a view draws it (none when not on it)."""
     proposal = desk.proposal
     if proposal is None:
         return []
@@ -463,4 +492,20 @@ def _proposal_specs(desk: ReadingDesk, view: TimepointView) -> list[CaliperSpec]
     if points is None:
         return []
     p1, p2 = points
-    return [CaliperSpec(PROPOSAL_ID, round(p1[0]), p1, p2, proposal=True)]
+    outline = view.outline_spec(proposal)  # converted once, kept by the view
+    below = None
+    if outline is not None:
+        below = max(
+            y for polygon in outline.viable + outline.necrotic for _, y in polygon
+        )
+    return [
+        CaliperSpec(
+            PROPOSAL_ID,
+            round(p1[0]),
+            p1,
+            p2,
+            proposal=True,
+            note="\n".join(proposal.warnings),
+            label_below=below,
+        )
+    ]

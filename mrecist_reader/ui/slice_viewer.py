@@ -26,6 +26,10 @@ the first / last image. Images are in reading order whatever the order of the fi
 axial series from head to feet, coronal from front to back, sagittal from the patient's
 right to left (so on an axial series "down" moves towards the feet). The slice counter
 ("Slice 1 / 120") counts in that order.
+
+A semi-automatic proposal's outline (:mod:`mrecist_reader.ui.outline`, set with
+:meth:`SliceViewer.set_outline`) is built once per proposal and only shown or hidden as
+the reader scrolls: it appears on its own slice.
 """
 
 import logging
@@ -57,6 +61,7 @@ from mrecist_reader.ui.caliper import (
     IndexPoint,
     specs_on_slice,
 )
+from mrecist_reader.ui.outline import OutlineItem, OutlineSpec
 from mrecist_reader.ui.theme import ACCENT, MUTED, PANEL
 from mrecist_reader.ui.windowing import Window, WindowMemory, kind_of, series_kind
 
@@ -316,6 +321,7 @@ class SliceViewer(QWidget):
         self._specs: list[CaliperSpec] = []
         self._items: list[CaliperItem] = []
         self._drawing: CaliperItem | None = None
+        self._outline: OutlineItem | None = None
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -615,6 +621,7 @@ class SliceViewer(QWidget):
         """Show a stack (``None`` clears the viewer), at a slice and window if given."""
         self.stack = stack
         self._clear_calipers()
+        self.set_outline(None)  # a proposal's outline belongs to the series it was on
         self.placeholder.setVisible(stack is None)
         # another image: the value once under the cursor is not this image's
         self._mouse_scene_pos = None
@@ -696,6 +703,8 @@ class SliceViewer(QWidget):
         low, high = self._levels()
         self.image.setImage(self._current, autoLevels=False, levels=(low, high))
         self._show_calipers()
+        if self._outline is not None:  # shown or hidden, never recomputed
+            self._outline.show_on(index)
         self._update_text()
         self._update_cursor_value()
         self.slice_changed.emit(index)
@@ -911,6 +920,27 @@ class SliceViewer(QWidget):
             item.signals.clicked.connect(self.caliper_clicked)
             item.add_to(self.view)
             self._items.append(item)
+
+    def set_outline(self, spec: OutlineSpec | None) -> None:
+        """Draw a proposal's outline on its slice (``None``: none).
+
+        The same outline set again changes nothing; another replaces it.
+        """
+        if self._outline is not None and self._outline.spec == spec:
+            return
+        if self._outline is not None:
+            self._outline.remove_from(self.view)
+            self._outline = None
+        if spec is None:
+            return
+        self._outline = OutlineItem(spec)
+        self._outline.add_to(self.view)
+        self._outline.show_on(self.slice_index)
+
+    @property
+    def outline(self) -> OutlineItem | None:
+        """Return the proposal's outline on this viewer (shown or not), if any."""
+        return self._outline
 
     def set_measure_mode(self, enabled: bool) -> None:
         """Turn measure mode on (left-drag draws, click proposes) or off (left pans).

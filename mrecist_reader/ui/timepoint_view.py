@@ -18,13 +18,15 @@ from PySide6.QtWidgets import QWidget
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Caliper, Method
-from mrecist_reader.desk.desk import DrawnCaliper
+from mrecist_reader.desk.desk import DrawnCaliper, Outline, Proposal
+from mrecist_reader.imaging.geometry import patient_to_index
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
 from mrecist_reader.ui.caliper import (
     IndexPoint,
     caliper_from_indices,
     indices_from_caliper,
 )
+from mrecist_reader.ui.outline import OutlineSpec, Polygon
 from mrecist_reader.ui.prefetch import FirstSlice
 from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer, gap_slices
 from mrecist_reader.ui.windowing import series_kind
@@ -55,6 +57,9 @@ class TimepointView:
         self._poll = QTimer(self.viewer)
         self._poll.setInterval(100)
         self._on_progress: Callable[[float], None] | None = None
+        # the last outline converted: (its mm outlines, the stack, the result)
+        self._outline_cache: tuple[Outline, Outline, object, OutlineSpec | None] | None
+        self._outline_cache = None
 
     @property
     def series_uid(self) -> str:
@@ -281,6 +286,33 @@ class TimepointView:
         stack = self.viewer.stack
         return None if stack is None else indices_from_caliper(stack.affine, caliper)
 
+    def outline_spec(self, proposal: Proposal) -> OutlineSpec | None:
+        """Return a proposal's outlines as view positions here (``None``: not here).
+
+        ``None`` when the proposal is on another subject, timepoint or series, or has
+        no outline. Converted once per proposal outline and stack (an edited
+        proposal keeps its outlines and is not converted again).
+        """
+        drawn, stack = proposal.drawn, self.viewer.stack
+        if stack is None or (
+            drawn.subject_id,
+            drawn.timepoint_index,
+            drawn.series_instance_uid,
+        ) != (self.subject_id, self.timepoint_index, self.series_uid):
+            return None
+        viable, necrotic = proposal.viable_outline_mm, proposal.necrotic_outline_mm
+        cached = self._outline_cache
+        if (
+            cached is not None
+            and cached[0] is viable
+            and cached[1] is necrotic
+            and cached[2] is stack
+        ):
+            return cached[3]
+        spec = _outline_in_view(stack.affine, viable, necrotic)
+        self._outline_cache = (viable, necrotic, stack, spec)
+        return spec
+
     def image_uid(self, point: IndexPoint) -> str:
         """Return the SOP Instance UID of the image under a voxel index.
 
@@ -300,3 +332,32 @@ class TimepointView:
                 "measure on an acquired slice"
             )
         return uids[k]
+
+
+def _outline_in_view(
+    affine: npt.NDArray[np.float64], viable: Outline, necrotic: Outline
+) -> OutlineSpec | None:
+    """Return outlines in patient mm as view positions on their slice (the one place).
+
+    The slice is the nearest to the viable outline's points (they lie on one slice).
+    """
+    if not viable:
+        return None
+
+    def to_view(polygons: Outline) -> tuple[tuple[Polygon, ...], list[float]]:
+        shapes: list[Polygon] = []
+        slices: list[float] = []
+        for polygon in polygons:
+            if not polygon:
+                continue
+            index = patient_to_index(affine, np.asarray(polygon, dtype=np.float64))
+            index = np.atleast_2d(index)
+            slices.extend(float(k) for k in index[:, 0])
+            shapes.append(tuple((float(col), float(row)) for row, col in index[:, 1:3]))
+        return tuple(shapes), slices
+
+    viable_view, slices = to_view(viable)
+    necrotic_view, _ = to_view(necrotic)
+    if not slices:
+        return None
+    return OutlineSpec(round(float(np.median(slices))), viable_view, necrotic_view)
