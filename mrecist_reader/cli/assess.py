@@ -1,6 +1,9 @@
 """``mrecist-reader assess``: recompute responses.csv from a measurements.csv.
 
-Without ``--protocol`` each read's ``protocol_profile`` column names the profile. Exit
+Without ``--protocol`` each read's ``protocol_profile`` column names the profile. A
+file of the second version may hold final reads (``read_role`` ``final``): each is
+assessed as a read of its own, never mixed with its source read, and its responses
+keep the role. Exit
 status: 0 written; 1 the file is invalid (every problem on stderr as ``FILE:LINE:
 message``, nothing written); 2 usage error or unreadable file.
 """
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from mrecist_reader.core.assess import Assessment
-    from mrecist_reader.core.model import Read
+    from mrecist_reader.transfer.csv_out import RoleRead
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +86,13 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(reads, int):
         return reads
     if fixed is not None:  # protocol_profile names "the rule profile used"
-        reads = tuple(replace(read, protocol_profile=fixed.name) for read in reads)
+        reads = tuple(
+            replace(item, read=replace(item.read, protocol_profile=fixed.name))
+            for item in reads
+        )
     assessed = [
-        (read, assess(read, profile_for(read.protocol_profile))) for read in reads
+        (item, assess(item.read, profile_for(item.read.protocol_profile)))
+        for item in reads
     ]
     code = _write(output, assessed)
     logger.info("assessed %d read(s)", len(reads))
@@ -94,13 +101,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _read(
     source: Path, profile_for: "Callable[[str], ProtocolProfile]"
-) -> "tuple[Read, ...] | int":
+) -> "tuple[RoleRead, ...] | int":
     """Return the reads of a measurements.csv, or the exit status after reporting."""
     from mrecist_reader.core.errors import InvalidRead
     from mrecist_reader.transfer import csv_in
 
     try:
-        return csv_in.read_measurements(source, profile_for=profile_for)
+        return csv_in.read_measurements_with_roles(source, profile_for=profile_for)
     except InvalidRead as invalid:
         for problem in invalid.problems:
             print(csv_in.format_problem(source, problem), file=sys.stderr)
@@ -110,7 +117,9 @@ def _read(
         return 2
 
 
-def _write(output: Path | None, assessed: "Sequence[tuple[Read, Assessment]]") -> int:
+def _write(
+    output: Path | None, assessed: "Sequence[tuple[RoleRead, Assessment]]"
+) -> int:
     """Write responses.csv to ``output`` (stdout when ``None``); return the exit status."""
     from mrecist_reader.transfer import csv_out
     from mrecist_reader.transfer.columns import RESPONSE_COLUMNS

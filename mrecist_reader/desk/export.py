@@ -29,6 +29,13 @@ What a read exports, whoever asks:
   ``adjudication.csv``); any other caller gets everything.
 - **adjudication.csv**: written beside the other files, in the same all-or-nothing
   step, when the database holds read cuts and the caller is not a primary reader.
+- **Read roles** (central-review.md §Exports): every read is written with its
+  ``read_role``: a central read ``primary`` (an assigned subject's primary reader's, or
+  an unassigned subject's), a site's read ``local``. For a caller who is not a primary
+  reader, a database with assignments also gives each subject's final read (reader 1's
+  when concordant, the chosen reader's when adjudicated, none while awaiting), written
+  after its source read with ``read_role`` ``final`` and ``reader_id`` and
+  ``source_reader`` both that reader.
 
 The window passes the open read, or the reader's reads of every subject; the command
 line every read in the database. The same reads with the same settings give the same
@@ -52,10 +59,14 @@ from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.resources import load_profile
 from mrecist_reader.session import ReadRepository, open_database
 from mrecist_reader.storage.repository import Viewer
+from mrecist_reader.storage.review import FinalRead
+from mrecist_reader.transfer.columns import ReadRole
 from mrecist_reader.transfer.csv_out import (
     EXPORT_FILES,
+    RoleRead,
     Row,
     read_sort_key,
+    role_sort_key,
     rows_for_measurements,
     rows_for_responses,
     write_export_rows,
@@ -103,6 +114,8 @@ class ExportResult:
         Each timepoint left without a response row, and why, e.g.
         ``S01 FU2: T2 (target) not assessed`` (subject, timepoint, reason; the reader
         is named too when the export holds more than one read of the subject).
+    final_reads
+        How many final reads were exported besides ``reads`` (``read_role`` ``final``).
 
     """
 
@@ -112,6 +125,7 @@ class ExportResult:
     response_rows: int
     blinded_reads: int
     without_response: tuple[str, ...]
+    final_reads: int = 0
 
     @property
     def folder(self) -> Path:
@@ -126,8 +140,9 @@ class ExportResult:
             blinding = f" ({self.blinded_reads} blinded)"
         else:
             blinding = ""
+        finals = f" and {self.final_reads} final read(s)" if self.final_reads else ""
         lines = [
-            f"exported {self.reads} read(s) to {self.folder}{blinding}: "
+            f"exported {self.reads} read(s){finals} to {self.folder}{blinding}: "
             f"{self.measurement_rows} measurement row(s), "
             f"{self.response_rows} response row(s)"
         ]
@@ -177,11 +192,15 @@ class DatabaseReads(tuple[Read, ...]):
     """Reads read from a database, with the audit trail's head at that moment.
 
     ``adjudication`` holds the read cuts (empty for a primary reader, or without
-    assignments); :func:`export_reads` writes them as adjudication.csv.
+    assignments); :func:`export_reads` writes them as adjudication.csv. ``finals``
+    holds each assigned subject's final read (empty for a primary reader, without
+    assignments, and for the endpoints' ``final=True``, whose reads already are the
+    final ones); :func:`export_reads` writes them with ``read_role`` ``final``.
     """
 
     audit_head: AuditHead | None = None
     adjudication: tuple[AdjudicationCase, ...] = ()
+    finals: tuple[FinalRead, ...] = ()
 
 
 def database_reads(
@@ -216,6 +235,7 @@ def database_reads(
 
     """
     cases: tuple[AdjudicationCase, ...] = ()
+    finals: tuple[FinalRead, ...] = ()
     with open_database(db_url) as repository:
         if reader_id and repository.is_primary_reader(reader_id):
             reads = _own_reads(repository, reader_id)
@@ -224,13 +244,17 @@ def database_reads(
             cases = repository.adjudication_cases()
             if final:
                 reads = _final_reads(repository, reads)
+            else:
+                finals = repository.final_reads()
         head = repository.audit_head()
     if subject_id is not None:
         reads = tuple(read for read in reads if read.key.subject_id == subject_id)
         cases = tuple(case for case in cases if case.subject_id == subject_id)
+        finals = tuple(f for f in finals if f.read.key.subject_id == subject_id)
     result = DatabaseReads(reads)
     result.audit_head = head
     result.adjudication = cases
+    result.finals = finals
     return result
 
 
@@ -298,7 +322,10 @@ def export_reads(
     Parameters
     ----------
     reads
-        The reads to export (the open one, one subject's, or every one).
+        The reads to export (the open one, one subject's, or every one); each is
+        written with its role (``primary`` or ``local``). When they come from
+        :func:`database_reads`, the final reads they carry follow, with their role
+        ``final`` (not counted among :attr:`ExportResult.reads`).
     folder
         The folder; created when missing. Files already there are replaced (ask the
         reader first: :func:`existing_export_files`).
@@ -326,19 +353,30 @@ def export_reads(
         When a read's protocol profile cannot be loaded (nothing written).
 
     """
+    finals: tuple[FinalRead, ...] = getattr(reads, "finals", ())
     ordered = sorted(reads, key=lambda read: read_sort_key(read.key))
-    profiles = _profiles(ordered, profile)
+    items = sorted(
+        (
+            *(RoleRead.of(read) for read in ordered),
+            *(RoleRead(f.read, ReadRole.FINAL, f.source_reader) for f in finals),
+        ),
+        key=role_sort_key,
+    )
+    profiles = _profiles([item.read for item in items], profile)
     twice = Counter(read.key.subject_id for read in ordered)
     measurement_rows: list[Row] = []
     response_rows: list[Row] = []
     gaps: list[str] = []
-    for read in ordered:
+    for item in items:
+        read = item.read
         read_profile = profiles[read.protocol_profile]
         blind = is_blinded(read, blinded=blinded)
-        measurement_rows += rows_for_measurements([read], blinded=blind)
+        measurement_rows += rows_for_measurements([item], blinded=blind)
         assessment = assess_complete(read, read_profile)
         if assessment is not None:
-            response_rows += rows_for_responses([(read, assessment)], blinded=blind)
+            response_rows += rows_for_responses([(item, assessment)], blinded=blind)
+        if item.role is ReadRole.FINAL:
+            continue  # its timepoints are its source read's, already listed
         who = read.key.subject_id
         if twice[who] > 1:
             who += f" ({read.key.reader_id}, {read.key.read_type})"
@@ -352,7 +390,7 @@ def export_reads(
     if cases:
         extra[ADJUDICATION_FILE] = adjudication_text(cases)
     # A blinded export is readable by its owner only; otherwise the umask decides.
-    private = any(is_blinded(read, blinded=blinded) for read in ordered)
+    private = any(is_blinded(item.read, blinded=blinded) for item in items)
     paths = write_export_rows(
         _usable_folder(Path(folder)),
         measurement_rows,
@@ -367,6 +405,7 @@ def export_reads(
         response_rows=len(response_rows),
         blinded_reads=sum(is_blinded(read, blinded=blinded) for read in ordered),
         without_response=tuple(gaps),
+        final_reads=len(finals),
     )
     logger.info(
         "exported %d reads, %d timepoints without a response",

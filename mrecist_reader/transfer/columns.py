@@ -1,6 +1,7 @@
 """The CSV columns of shared/spec/data-transfer.md: the single source of truth."""
 
 import logging
+from enum import StrEnum
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ CALIPER_COLUMNS: tuple[str, ...] = (
 SIGN_COLUMNS: tuple[str, ...] = ("read_status", "signed_at", "software_version")
 """The trailing columns shared by both files."""
 
-MEASUREMENT_COLUMNS: tuple[str, ...] = (
+MEASUREMENT_COLUMNS_V1: tuple[str, ...] = (
     *READ_COLUMNS,
     "lesion_id",
     "lesion_type",
@@ -51,9 +52,10 @@ MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "comment",
     *SIGN_COLUMNS,
 )
-"""measurements.csv: one row per lesion per timepoint per read."""
+"""measurements.csv's columns of the first version of the files (the spec's table): a
+file must have them, first and in this order."""
 
-RESPONSE_COLUMNS: tuple[str, ...] = (
+RESPONSE_COLUMNS_V1: tuple[str, ...] = (
     *READ_COLUMNS,
     "target_sum_mm",
     "baseline_sum_mm",
@@ -68,7 +70,50 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "best_response_to_date",
     *SIGN_COLUMNS,
 )
-"""responses.csv: one row per timepoint per read."""
+"""responses.csv's columns of the first version of the files (the spec's table): a
+file must have them, first and in this order."""
+
+ROLE_COLUMNS: tuple[str, ...] = ("read_role", "source_reader")
+"""Added in the second version of both files (data-transfer.md, central-review.md
+§Exports): what the read is (:class:`ReadRole`) and, for a ``final`` read, the reader
+whose read was chosen or was concordant (empty otherwise)."""
+
+SECOND_DIAMETER_COLUMNS: tuple[str, ...] = (
+    "whole_diameter_mm",
+    "viable_perpendicular_mm",
+)
+"""Added to measurements.csv in the second version: the whole lesion's longest
+diameter (viable and necrotic, RECIST 1.1) and the longest diameter perpendicular to
+the viable one; empty when not measured. Nothing in this release measures them, so
+they are always written empty; mRECIST responses never use them."""
+
+MEASUREMENT_COLUMNS: tuple[str, ...] = (
+    *MEASUREMENT_COLUMNS_V1,
+    *ROLE_COLUMNS,
+    *SECOND_DIAMETER_COLUMNS,
+)
+"""measurements.csv as written: one row per lesion per timepoint per read.
+
+The spec appends the second version's columns in two bullet points without fixing
+their order across them; this release writes them as listed there: ``read_role``,
+``source_reader`` (both files), then ``whole_diameter_mm``,
+``viable_perpendicular_mm`` (measurements.csv only)."""
+
+RESPONSE_COLUMNS: tuple[str, ...] = (*RESPONSE_COLUMNS_V1, *ROLE_COLUMNS)
+"""responses.csv as written: one row per timepoint per read."""
+
+
+class ReadRole(StrEnum):
+    """The ``read_role`` values (central-review.md §Exports).
+
+    :class:`mrecist_reader.core.adjudication.ReadRole` names the review's two (primary,
+    final); a file also holds sites' ``local`` reads.
+    """
+
+    PRIMARY = "primary"
+    FINAL = "final"
+    LOCAL = "local"
+
 
 NUMERIC_COLUMNS: frozenset[str] = frozenset(
     {

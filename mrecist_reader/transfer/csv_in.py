@@ -5,7 +5,18 @@ header, each cell (unknown tokens, text in a number, bad dates), the structure o
 read (missing baseline, duplicated lesion rows, a lesion that changes type, read-level
 values that differ within a read) and finally the rules of the protocol profile
 (:func:`mrecist_reader.core.validate.validate_read`). A file can hold many reads; rows
-are grouped by (study_id, subject_id, reader_id, read_type).
+are grouped by (study_id, subject_id, reader_id, read_type, read_role).
+
+Second version of the files (data-transfer.md §Added in the second version): the
+columns ``read_role``, ``source_reader``, ``whole_diameter_mm`` and
+``viable_perpendicular_mm`` may follow the first version's; a file without them is read
+as before (a central read is ``primary``, a site's read ``local``). An empty
+``read_role`` cell is read the same way. :func:`read_measurements` (``import``) refuses
+``final`` rows: final reads are derived, never imported;
+:func:`read_measurements_with_roles` (``assess``) reads them as reads of their own,
+never mixed with their source read. Nothing stores the second-version diameters yet:
+``import`` refuses a value in them rather than drop it, ``assess`` checks and ignores
+them (mRECIST responses never use them).
 """
 
 import csv
@@ -50,10 +61,18 @@ from mrecist_reader.core.validate import validate_read
 from mrecist_reader.transfer.columns import (
     CALIPER_COLUMNS,
     MEASUREMENT_COLUMNS,
+    MEASUREMENT_COLUMNS_V1,
     NUMERIC_COLUMNS,
     SCHEMA_VERSION,
+    SECOND_DIAMETER_COLUMNS,
+    ReadRole,
 )
-from mrecist_reader.transfer.csv_out import lesion_sort_key, read_sort_key
+from mrecist_reader.transfer.csv_out import (
+    RoleRead,
+    default_role,
+    lesion_sort_key,
+    role_sort_key,
+)
 from mrecist_reader.transfer.spreadsheet import restore_row
 
 logger = logging.getLogger(__name__)
@@ -107,7 +126,33 @@ def read_measurements(
     profile_for: Callable[[str], ProtocolProfile],
     now: datetime | None = None,
 ) -> tuple[Read, ...]:
-    """Read every read of a measurements.csv and check it completely.
+    """Read every read of a measurements.csv to import it, and check it completely.
+
+    As :func:`read_measurements_with_roles`, but a ``final`` row is a problem (final
+    reads are derived, never imported), and so is a value in a second-version diameter
+    column (nothing stores it; it would be lost).
+
+    Raises
+    ------
+    InvalidRead
+        Listing every problem; each carries the ``line`` it was found on.
+    UnreadableFile
+        When the file is not UTF-8 text (an ``OSError``).
+    OSError
+        When the file cannot be opened.
+
+    """
+    found = _read_file(path, profile_for=profile_for, now=now, for_import=True)
+    return tuple(item.read for item in found)
+
+
+def read_measurements_with_roles(
+    path: Path,
+    *,
+    profile_for: Callable[[str], ProtocolProfile],
+    now: datetime | None = None,
+) -> tuple[RoleRead, ...]:
+    """Read every read of a measurements.csv with its role, and check it completely.
 
     Parameters
     ----------
@@ -122,8 +167,9 @@ def read_measurements(
 
     Returns
     -------
-    tuple[Read, ...]
-        The reads, ordered by study, subject, reader and read type.
+    tuple[RoleRead, ...]
+        The reads with their ``read_role`` (a ``final`` read apart from its source
+        read), ordered by study, subject, reader, read type and role.
 
     Raises
     ------
@@ -135,15 +181,28 @@ def read_measurements(
         When the file cannot be opened.
 
     """
+    return _read_file(path, profile_for=profile_for, now=now, for_import=False)
+
+
+def _read_file(
+    path: Path,
+    *,
+    profile_for: Callable[[str], ProtocolProfile],
+    now: datetime | None,
+    for_import: bool,
+) -> tuple[RoleRead, ...]:
     records = _records(_read_text(path))
     header_line, header = records[0]
     problems = list(_header_problems(header, header_line))
     if problems:
         raise InvalidRead(problems)
-    rows = [_parse_row(line, header, record, problems) for line, record in records[1:]]
+    rows = [
+        _parse_row(line, header, record, problems, for_import=for_import)
+        for line, record in records[1:]
+    ]
     # A row that could not be split may be a read's baseline: do not claim it is missing.
     complete = all(row is not None for row in rows)
-    reads: list[Read] = []
+    reads: list[RoleRead] = []
     for group in _group(r for r in rows if r is not None).values():
         read = _build_read(
             group,
@@ -153,11 +212,18 @@ def read_measurements(
             now=now or datetime.now(UTC),
         )
         if read is not None:
-            reads.append(read)
+            role = group[0].values["read_role"]
+            reads.append(
+                RoleRead(
+                    read,
+                    role if isinstance(role, ReadRole) else default_role(read),
+                    group[0].cells.get("source_reader", ""),
+                )
+            )
     if problems:
         raise InvalidRead(sorted(problems, key=lambda p: p.line or 0))
     logger.info("read %d read(s) from %s", len(reads), path.name)
-    return tuple(sorted(reads, key=lambda r: read_sort_key(r.key)))
+    return tuple(sorted(reads, key=role_sort_key))
 
 
 def _read_text(path: Path) -> str:
@@ -203,7 +269,7 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
-    expected = ", ".join(MEASUREMENT_COLUMNS)
+    expected = ", ".join(MEASUREMENT_COLUMNS_V1)
     separator = _other_separator(header)
     if separator is not None:
         yield Problem(
@@ -213,7 +279,7 @@ def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
             line=line,
         )
         return
-    missing = [c for c in MEASUREMENT_COLUMNS if c not in header]
+    missing = [c for c in MEASUREMENT_COLUMNS_V1 if c not in header]
     for column in missing:
         yield Problem(
             f"missing column {column!r} (measurements.csv starts with the columns "
@@ -225,12 +291,12 @@ def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
         yield Problem(
             f"column {column!r} appears more than once", field=column, line=line
         )
-    leading = tuple(header[: len(MEASUREMENT_COLUMNS)])
-    if not missing and leading != MEASUREMENT_COLUMNS:
+    leading = tuple(header[: len(MEASUREMENT_COLUMNS_V1)])
+    if not missing and leading != MEASUREMENT_COLUMNS_V1:
         position, found, wanted = next(
             (i + 1, got, want)
             for i, (got, want) in enumerate(
-                zip(leading, MEASUREMENT_COLUMNS, strict=True)
+                zip(leading, MEASUREMENT_COLUMNS_V1, strict=True)
             )
             if got != want
         )
@@ -401,7 +467,12 @@ class _CellReader:
 
 
 def _parse_row(
-    line: int, header: Sequence[str], record: list[str], problems: list[Problem]
+    line: int,
+    header: Sequence[str],
+    record: list[str],
+    problems: list[Problem],
+    *,
+    for_import: bool,
 ) -> _Row | None:
     if len(record) != len(header):
         problems.append(
@@ -423,6 +494,8 @@ def _parse_row(
             f"(this version reads {SCHEMA_VERSION})",
         )
     row.values = {**_read_values(cells), **_lesion_values(cells)}
+    row.values["read_role"] = _role(cells, for_import=for_import)
+    _second_diameters(cells, for_import=for_import)
     for column in ("series_instance_uid", "sop_instance_uid"):
         cells.text(column)
     cells.text("comment", free_text=True)
@@ -434,6 +507,78 @@ def _parse_row(
         if problem is not None:
             cells.fail(column, problem)
     return row
+
+
+_ROLES_OF_TYPE = {
+    ReadType.CENTRAL: (ReadRole.PRIMARY, ReadRole.FINAL),
+    ReadType.LOCAL: (ReadRole.LOCAL,),
+}
+
+
+def _role(cells: _CellReader, *, for_import: bool) -> ReadRole | None:
+    """Return the row's ``read_role`` (``None``: not given, the read type decides).
+
+    ``source_reader`` is checked with it: the reader_id of a ``final`` row, empty on
+    any other.
+    """
+    row = cells.row
+    source = row.cells.get("source_reader", "")
+    if source:
+        cells.identifier("source_reader")
+        source = row.cells["source_reader"]
+    role = (
+        cells.choice("read_role", ReadRole, required=False)
+        if "read_role" in row.cells
+        else None
+    )
+    if role is ReadRole.FINAL and for_import:
+        cells.fail(
+            "read_role",
+            "read_role 'final': final reads are derived, never imported (they come "
+            "from the primary reads and the adjudication in the database)",
+        )
+        return None
+    read_type = row.values.get("read_type")
+    if (
+        role is not None
+        and isinstance(read_type, ReadType)
+        and role not in _ROLES_OF_TYPE[read_type]
+    ):
+        allowed = " or ".join(map(str, _ROLES_OF_TYPE[read_type]))
+        cells.fail(
+            "read_role",
+            f"read_role {str(role)!r} is not one of a {read_type} read's roles "
+            f"({allowed})",
+        )
+        return None
+    if role is ReadRole.FINAL and source != row.cells["reader_id"]:
+        cells.fail(
+            "source_reader",
+            f"source_reader {source!r} of a final read must be its reader_id "
+            f"{row.cells['reader_id']!r} (the reader whose read was chosen or was "
+            "concordant)",
+        )
+    elif role is not ReadRole.FINAL and source:
+        cells.fail(
+            "source_reader",
+            f"source_reader {source!r} is given for a read that is not final (it names "
+            "the source of a final read only; leave it empty)",
+        )
+    return role
+
+
+def _second_diameters(cells: _CellReader, *, for_import: bool) -> None:
+    """Check the second version's diameters; an import refuses a value (not stored)."""
+    for column in SECOND_DIAMETER_COLUMNS:
+        if not cells.row.cells.get(column, "").strip():
+            continue
+        if cells.length_mm(column) is not None and for_import:
+            cells.fail(
+                column,
+                f"{column} {cells.row.cells[column]!r}: this version does not store "
+                "this diameter and would lose it; leave the column empty to import "
+                "the file",
+            )
 
 
 def _read_values(cells: _CellReader) -> dict[str, object]:
@@ -500,13 +645,18 @@ def _caliper(cells: _CellReader) -> Caliper | None:
 
 
 def _group(rows: Iterator[_Row]) -> dict[tuple[str, ...], list[_Row]]:
-    """Group rows into reads by (study_id, subject_id, reader_id, read_type)."""
+    """Group rows into reads by (study_id, subject_id, reader_id, read_type, role).
+
+    A ``final`` read and its source read are two reads; an empty or absent
+    ``read_role`` is the read type's (``primary`` or ``local``).
+    """
     groups: dict[tuple[str, ...], list[_Row]] = {}
     for row in rows:
         key = tuple(
             row.cells[c] for c in ("study_id", "subject_id", "reader_id", "read_type")
         )
-        groups.setdefault(key, []).append(row)
+        final = row.cells.get("read_role") == ReadRole.FINAL
+        groups.setdefault((*key, "final" if final else ""), []).append(row)
     return groups
 
 

@@ -1,13 +1,14 @@
 """Write measurements.csv and responses.csv (shared/spec/data-transfer.md).
 
-Rows come in a fixed order (read key, timepoint index, lesions T, NT, N by number) so
-that reading a file and writing it again gives back the same bytes. Both writers are
+Rows come in a fixed order (read key, a final read after its source read, timepoint
+index, lesions T, NT, N by number) so that reading a file and writing it again gives back the same bytes. Both writers are
 atomic: the file is complete or unchanged.
 """
 
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ from mrecist_reader.core.model import (
     Observation,
     Read,
     ReadKey,
+    ReadType,
     Timepoint,
 )
 from mrecist_reader.core.units import format_mm, format_percent
@@ -31,6 +33,8 @@ from mrecist_reader.transfer.columns import (
     NUMERIC_COLUMNS,
     RESPONSE_COLUMNS,
     SCHEMA_VERSION,
+    SECOND_DIAMETER_COLUMNS,
+    ReadRole,
 )
 from mrecist_reader.transfer.spreadsheet import neutralise_row
 
@@ -44,6 +48,41 @@ _TYPE_ORDER = {LesionType.TARGET: 0, LesionType.NON_TARGET: 1, LesionType.NEW: 2
 def read_sort_key(key: ReadKey) -> tuple[str, str, str, str]:
     """Return the order of reads in a file: study, subject, reader, read type."""
     return (key.study_id, key.subject_id, key.reader_id, str(key.read_type))
+
+
+def default_role(read: Read) -> ReadRole:
+    """Return the ``read_role`` of a read that is not a final read.
+
+    A central read is a ``primary`` read (of an assigned subject's primary reader, or
+    of a subject without an assignment); a site's read is ``local``.
+    """
+    return ReadRole.LOCAL if read.key.read_type is ReadType.LOCAL else ReadRole.PRIMARY
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRead:
+    """A read with its ``read_role`` and ``source_reader`` (central-review.md §Exports).
+
+    A ``final`` read's ``reader_id`` and ``source_reader`` are both the reader whose
+    read was chosen or was concordant; ``source_reader`` is empty for any other role.
+    """
+
+    read: Read
+    role: ReadRole
+    source_reader: str = ""
+
+    @classmethod
+    def of(cls, read: Read) -> "RoleRead":
+        """Return a read that is not a final read with its role (:func:`default_role`)."""
+        return cls(read, default_role(read))
+
+
+_ROLE_ORDER = {ReadRole.PRIMARY: 0, ReadRole.LOCAL: 0, ReadRole.FINAL: 1}
+
+
+def role_sort_key(item: RoleRead) -> tuple[tuple[str, str, str, str], int]:
+    """Return the order of reads in a file: by read key, a final read after its source."""
+    return (read_sort_key(item.read.key), _ROLE_ORDER[item.role])
 
 
 def lesion_sort_key(lesion: Lesion) -> tuple[int, int, str]:
@@ -86,6 +125,13 @@ def _read_cells(read: Read, timepoint: Timepoint, *, blinded: bool) -> Row:
     }
 
 
+def _role_cells(role: ReadRole, source_reader: str) -> Row:
+    return {
+        "read_role": str(role),
+        "source_reader": source_reader if role is ReadRole.FINAL else "",
+    }
+
+
 def _sign_cells(timepoint: Timepoint) -> Row:
     return {
         "read_status": str(timepoint.read_status),
@@ -113,11 +159,29 @@ def _observation_cells(lesion: Lesion, obs: Observation) -> Row:
     return cells
 
 
+def _with_roles(reads: Iterable[Read | RoleRead]) -> list[RoleRead]:
+    """Return the reads with their roles, in the file's fixed order."""
+    return sorted(
+        (r if isinstance(r, RoleRead) else RoleRead.of(r) for r in reads),
+        key=role_sort_key,
+    )
+
+
+# Second-version diameters: nothing measures them yet, so they are written empty.
+_NOT_MEASURED: Row = dict.fromkeys(SECOND_DIAMETER_COLUMNS, "")
+
+
 def rows_for_measurements(
-    reads: Iterable[Read], *, blinded: bool = False
+    reads: Iterable[Read | RoleRead], *, blinded: bool = False
 ) -> Iterator[Row]:
-    """Yield the measurements.csv rows of reads, in the file's fixed order."""
-    for read in sorted(reads, key=lambda r: read_sort_key(r.key)):
+    """Yield the measurements.csv rows of reads, in the file's fixed order.
+
+    A plain :class:`Read` is written with its :func:`default_role`; a final read is
+    given as a :class:`RoleRead`.
+    """
+    for item in _with_roles(reads):
+        read = item.read
+        roles = _role_cells(item.role, item.source_reader)
         lesions = sorted(read.lesions, key=lesion_sort_key)
         for timepoint in sorted(read.timepoints, key=lambda tp: tp.index):
             common = _read_cells(read, timepoint, blinded=blinded)
@@ -125,7 +189,13 @@ def rows_for_measurements(
             for lesion in lesions:
                 obs = read.observation(lesion.lesion_id, timepoint.index)
                 if obs is not None:
-                    yield {**common, **_observation_cells(lesion, obs), **sign}
+                    yield {
+                        **common,
+                        **_observation_cells(lesion, obs),
+                        **sign,
+                        **roles,
+                        **_NOT_MEASURED,
+                    }
 
 
 def _percent(value: Fraction | None) -> str:
@@ -155,12 +225,20 @@ def _response_cells(row: TimepointAssessment) -> Row:
 
 
 def rows_for_responses(
-    assessed: Sequence[tuple[Read, Assessment]], *, blinded: bool = False
+    assessed: Sequence[tuple[Read | RoleRead, Assessment]], *, blinded: bool = False
 ) -> Iterator[Row]:
-    """Yield the responses.csv rows: one per timepoint per read, reads in fixed order."""
-    for read, assessment in sorted(
-        assessed, key=lambda pair: read_sort_key(pair[0].key)
-    ):
+    """Yield the responses.csv rows: one per timepoint per read, reads in fixed order.
+
+    A plain :class:`Read` is written with its :func:`default_role`; a final read is
+    given as a :class:`RoleRead`.
+    """
+    pairs = [
+        (r if isinstance(r, RoleRead) else RoleRead.of(r), assessment)
+        for r, assessment in assessed
+    ]
+    for item, assessment in sorted(pairs, key=lambda pair: role_sort_key(pair[0])):
+        read = item.read
+        roles = _role_cells(item.role, item.source_reader)
         for row in assessment.timepoints:
             timepoint = read.timepoint(row.timepoint_index)
             if timepoint is None:
@@ -169,6 +247,7 @@ def rows_for_responses(
                 **_read_cells(read, timepoint, blinded=blinded),
                 **_response_cells(row),
                 **_sign_cells(timepoint),
+                **roles,
             }
 
 
@@ -212,7 +291,7 @@ def _csv_line(values: Sequence[str]) -> str:
 
 
 def write_measurements(
-    path: Path, reads: Iterable[Read], *, blinded: bool = False
+    path: Path, reads: Iterable[Read | RoleRead], *, blinded: bool = False
 ) -> None:
     """Write measurements.csv atomically (complete or not at all).
 
@@ -234,7 +313,7 @@ def write_measurements(
 
 def write_responses(
     path: Path,
-    assessed: Sequence[tuple[Read, Assessment]],
+    assessed: Sequence[tuple[Read | RoleRead, Assessment]],
     *,
     blinded: bool = False,
 ) -> None:

@@ -1,7 +1,9 @@
 """Read a responses.csv as the input of the endpoints (endpoints.md §Inputs).
 
-Each subject's final read is used: the ``final`` rows when the file has ``read_role``;
-otherwise the file must hold one read per subject. Every problem is reported at once
+Each subject's final read is used: the ``final`` rows when the file has ``read_role``
+and final rows (an export of a double-read database); otherwise the file must hold one
+read per subject (a file of the first version, or of single reads, whose rows are all
+``primary`` or ``local``). Every problem is reported at once
 with its line, as by the measurements reader.
 """
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from mrecist_reader.core.endpoints import ScanResponse
 from mrecist_reader.core.model import ReadStatus, Response
-from mrecist_reader.transfer.columns import RESPONSE_COLUMNS, SCHEMA_VERSION
+from mrecist_reader.transfer.columns import RESPONSE_COLUMNS_V1, SCHEMA_VERSION
 from mrecist_reader.transfer.table_in import CellProblems, TableRow, read_table
 
 logger = logging.getLogger(__name__)
@@ -48,9 +50,10 @@ def read_responses(path: Path) -> ResponseReads:
         reads where the file has no ``read_role``, a timepoint listed twice.
 
     """
-    header, rows = read_table(path, required=RESPONSE_COLUMNS, what="responses.csv")
-    if "read_role" in header:
-        rows = tuple(r for r in rows if r.cells["read_role"] == FINAL_ROLE)
+    _header, rows = read_table(path, required=RESPONSE_COLUMNS_V1, what="responses.csv")
+    finals = tuple(r for r in rows if r.cells.get("read_role") == FINAL_ROLE)
+    if finals:
+        rows = finals
     cells = CellProblems("responses.csv")
     _check_one_read_per_subject(cells, rows)
     subjects: dict[str, list[ScanResponse]] = {}

@@ -57,9 +57,28 @@ def test_import_then_export_gives_back_the_same_rows(
 
 
 def test_a_shipped_example_round_trips_row_for_row(db: str, tmp_path: Path) -> None:
+    """The example is a first-version file: its rows come back with their role."""
     assert main(["import", str(LOCAL_FILE), "--db", db]) == 0
     assert export(db, tmp_path / "out") == 0
-    assert rows(tmp_path / "out" / "measurements.csv") == rows(LOCAL_FILE)
+    second_version = {
+        "read_role": "local",
+        "source_reader": "",
+        "whole_diameter_mm": "",
+        "viable_perpendicular_mm": "",
+    }
+    assert rows(tmp_path / "out" / "measurements.csv") == [
+        {**row, **second_version} for row in rows(LOCAL_FILE)
+    ]
+
+
+def test_an_exported_file_round_trips_row_for_row(db: str, tmp_path: Path) -> None:
+    assert main(["import", str(LOCAL_FILE), "--db", db]) == 0
+    assert export(db, tmp_path / "first") == 0
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    exported = tmp_path / "first" / "measurements.csv"
+    assert main(["import", str(exported), "--db", other]) == 0
+    assert export(other, tmp_path / "second") == 0
+    assert rows(tmp_path / "second" / "measurements.csv") == rows(exported)
 
 
 def test_exported_responses_equal_assess_on_the_same_measurements(

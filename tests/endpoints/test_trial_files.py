@@ -7,7 +7,9 @@ import pytest
 from mrecist_reader.core.endpoints import ArmAssignment, Treatment
 from mrecist_reader.core.errors import InvalidRead
 from mrecist_reader.core.model import Response
-from mrecist_reader.transfer.columns import RESPONSE_COLUMNS
+
+# First-version files: the tests add read_role where they need it.
+from mrecist_reader.transfer.columns import RESPONSE_COLUMNS_V1 as RESPONSE_COLUMNS
 from mrecist_reader.transfer.csv_in import UnreadableFile, format_problem
 from mrecist_reader.transfer.responses_in import read_responses
 from mrecist_reader.transfer.treatments import read_arms, read_treatments

@@ -65,11 +65,26 @@ def test_write_read_write_gives_back_the_same_reads_and_bytes(tmp_path: Path) ->
 def test_import_then_export_of_an_example_gives_back_the_same_file(
     tmp_path: Path, example: str
 ) -> None:
+    """The examples are first-version files: the export appends the second's columns.
+
+    Every first-version cell comes back unchanged; each row gains its read's role
+    (central: primary, local: local) and empty source_reader and diameters. The
+    export, imported and exported again, gives back the same bytes.
+    """
     reads = read_measurements(EXAMPLES / example, profile_for=load_profile)
     write_measurements(tmp_path / "out.csv", reads)
-    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
-        EXAMPLES / example
-    ).read_text(encoding="utf-8")
+    original = (EXAMPLES / example).read_text(encoding="utf-8").splitlines()
+    exported = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    role = "local" if "local" in example else "primary"
+    assert exported == [
+        original[0]
+        + ",read_role,source_reader,whole_diameter_mm,viable_perpendicular_mm",
+        *(line + f",{role},,," for line in original[1:]),
+    ]
+    again = read_measurements(tmp_path / "out.csv", profile_for=load_profile)
+    assert again == reads
+    write_measurements(tmp_path / "again.csv", again)
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
 
 
 def test_a_missing_header_column_is_named_with_what_was_expected(
