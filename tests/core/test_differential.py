@@ -300,10 +300,11 @@ LABELS = {
 """Timepoint label styles: the label is free text and may need CSV quoting."""
 
 
-def timepoint_cells(draw: Draw, read: Row, index: int, day: int, style: str) -> Row:
+def timepoint_cells(
+    draw: Draw, read: Row, index: int, day: int, style: str, *, signed: bool
+) -> Row:
     baseline_label, pattern = LABELS[style]
     label = baseline_label if index == 0 else pattern.format(n=index, w=4 * index)
-    signed = draw(st.booleans())
     dating = draw(st.sampled_from(["both"] * 6 + ["blinded", "date only", "neither"]))
     return read | {
         "timepoint": label,
@@ -391,8 +392,13 @@ def read_rows(draw: Draw, number: int, scripted: bool | None = None) -> list[Row
     }
     rows: list[Row] = []
     sums: list[int | None] = [sum(baseline)]
+    # timepoints are signed in order: a signed prefix, then drafts (import refuses
+    # a signed timepoint after a draft one)
+    signed_through = draw(st.integers(-1, len(days) - 1))
     for index, day in enumerate(days):
-        common = timepoint_cells(draw, read, index, day, style)
+        common = timepoint_cells(
+            draw, read, index, day, style, signed=index <= signed_through
+        )
         cells: list[tuple[str, int | None]] = [("measured", v) for v in baseline]
         statuses: int | list[str] = non_targets
         if index > 0:
