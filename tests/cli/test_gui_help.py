@@ -26,3 +26,12 @@ def test_the_bare_form_help_gives_each_option_its_meaning(
     assert "--db URL" in out
     assert "--protocol NAME" in out
     assert "default: the settings' db_url" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("command", ["export", "endpoints", "audit"])
+def test_a_commands_help_starts_with_its_own_usage(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: mrecist-reader {command} [-h]"), out[:200]
