@@ -40,6 +40,8 @@ POINTER_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Left drag", "Pan (measure mode: draw a caliper)"),
     ("Click (measure mode)", "Semi-automatic caliper at the point"),
     ("Ctrl+wheel", "Zoom"),
+    ("O (on an image)", "ROI mode: a drag draws an ellipse ROI (mean, SD, area)"),
+    ("Del (ROI selected)", "Remove the selected ROI"),
 )
 
 

@@ -62,6 +62,7 @@ from mrecist_reader.ui.caliper import (
     specs_on_slice,
 )
 from mrecist_reader.ui.outline import OutlineItem, OutlineSpec
+from mrecist_reader.ui.roi_tool import RoiSet
 from mrecist_reader.ui.theme import ACCENT, MUTED, PANEL
 from mrecist_reader.ui.windowing import Window, WindowMemory, kind_of, series_kind
 
@@ -91,6 +92,12 @@ MODE_TIPS = {
     True: "Measure mode: a drag draws a caliper, a click on a lesion proposes one "
     "(Enter accepts it). Shift+drag pans. Esc (or the Measure button) leaves it.",
 }
+ROI_HINT = "ROI: drag draws an ellipse, drag it to move  ·  Del removes  ·  Esc: stop"
+ROI_TIP = (
+    "ROI mode: a drag draws an ellipse; its mean, SD, min, max and area on the shown "
+    "slice are written under it. Drag an ROI to move it, its handles to resize it; "
+    "Delete removes the selected one. O enters ROI mode, Esc leaves it."
+)
 MEASURE_CURSOR = Qt.CursorShape.CrossCursor
 PAN_CURSOR = Qt.CursorShape.OpenHandCursor
 
@@ -254,6 +261,11 @@ class _ReadingViewBox(pg.ViewBox):
             self._viewer.adjust_window(float(delta.x()), float(delta.y()))
             return
         shift = ev.modifiers() & Qt.KeyboardModifier.ShiftModifier  # type: ignore[attr-defined]
+        left = button == Qt.MouseButton.LeftButton
+        if self._viewer.roi_mode and left and not shift:
+            ev.accept()  # type: ignore[attr-defined]
+            self._viewer._on_roi_drag(ev)
+            return
         if self._viewer.measure_mode and not shift:
             ev.accept()  # type: ignore[attr-defined]
             self._viewer._on_measure_drag(ev)
@@ -261,6 +273,7 @@ class _ReadingViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)
 
     def mouseClickEvent(self, ev: object) -> None:
+        self._viewer.rois.select(None)  # a click beside every ROI deselects
         if ev.button() == Qt.MouseButton.LeftButton and self._viewer.measure_mode:  # type: ignore[attr-defined]
             ev.accept()  # type: ignore[attr-defined]
             point = self.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
@@ -316,6 +329,7 @@ class SliceViewer(QWidget):
             window_memory if window_memory is not None else WindowMemory()
         )
         self.measure_mode = False
+        self.roi_mode = False
         self._mouse_scene_pos: QPointF | None = None
         self._current: npt.NDArray[np.generic] | None = None
         self._specs: list[CaliperSpec] = []
@@ -342,6 +356,7 @@ class SliceViewer(QWidget):
         self.canvas.addItem(self.view)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image)
+        self.rois = RoiSet(self.view)
         self.scale_bar = pg.ScaleBar(size=10, width=4, brush="#d0d0d0", suffix="")
         self.scale_bar.setParentItem(self.view)
         self.scale_bar.anchor((1, 1), (1, 1), offset=SCALE_BAR_OFFSET)
@@ -377,6 +392,7 @@ class SliceViewer(QWidget):
         )
         self.measure_button.toggled.connect(self.set_measure_mode)
         row.addWidget(self.measure_button)
+        row.addWidget(self._build_roi_button())
         self.mode_hint = QLabel()
         self.mode_hint.setObjectName("modeHint")
         self.mode_hint.setContentsMargins(8, 0, 4, 0)
@@ -387,13 +403,26 @@ class SliceViewer(QWidget):
         self.tool_bar = bar
         return bar
 
+    def _build_roi_button(self) -> QToolButton:
+        """Build the checkable ROI button beside Measure (same look, O / Esc)."""
+        self.roi_button = QToolButton()
+        self.roi_button.setObjectName("roiButton")
+        self.roi_button.setText("ROI (O)")
+        self.roi_button.setCheckable(True)
+        self.roi_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.roi_button.setToolTip(ROI_TIP)
+        self.roi_button.setStyleSheet(self.measure_button.styleSheet())
+        self.roi_button.toggled.connect(self.set_roi_mode)
+        return self.roi_button
+
     def _fit_mode_hint(self) -> None:
         """Show the mode's hint, elided to the tool bar's room (full text as tooltip)."""
-        text = MEASURE_HINT if self.measure_mode else PAN_HINT
+        text = self.mode_text
         margins = self.mode_hint.contentsMargins()
         room = (
             self.tool_bar.width()
             - self.measure_button.sizeHint().width()
+            - self.roi_button.sizeHint().width()
             - margins.left()
             - margins.right()
             - 16
@@ -409,16 +438,23 @@ class SliceViewer(QWidget):
     @property
     def mode_text(self) -> str:
         """Return the full hint of the current mode (what the tool bar says)."""
+        if self.roi_mode:
+            return ROI_HINT
         return MEASURE_HINT if self.measure_mode else PAN_HINT
 
     def _show_mode(self) -> None:
         """Show the mode in the tool bar and by the cursor."""
         measuring = self.measure_mode
-        self.measure_button.blockSignals(True)
-        self.measure_button.setChecked(measuring)
-        self.measure_button.blockSignals(False)
+        for button, on in (
+            (self.measure_button, measuring),
+            (self.roi_button, self.roi_mode),
+        ):
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
         self._fit_mode_hint()
-        self.mode_hint.setToolTip(MODE_TIPS[measuring])
+        self.mode_hint.setToolTip(ROI_TIP if self.roi_mode else MODE_TIPS[measuring])
+        measuring = measuring or self.roi_mode
         self.mode_hint.setStyleSheet(
             f"color: {ACCENT}; font-weight: bold;" if measuring else f"color: {MUTED};"
         )
@@ -621,6 +657,7 @@ class SliceViewer(QWidget):
         """Show a stack (``None`` clears the viewer), at a slice and window if given."""
         self.stack = stack
         self._clear_calipers()
+        self.rois.clear()  # an ROI belongs to the series it was drawn on
         self.set_outline(None)  # a proposal's outline belongs to the series it was on
         self.placeholder.setVisible(stack is None)
         # another image: the value once under the cursor is not this image's
@@ -653,10 +690,14 @@ class SliceViewer(QWidget):
     def replace_stack(self, stack: ImageStack) -> None:
         """Swap the data source keeping slice, window, zoom and calipers."""
         self.stack = stack
+        self.rois.set_geometry(
+            stack.pixel_spacing_mm, unit="HU" if stack.is_ct else "SI"
+        )
         self.refresh_slice()
 
     def _apply_geometry(self, stack: ImageStack) -> None:
         row_mm, col_mm = stack.pixel_spacing_mm
+        self.rois.set_geometry((row_mm, col_mm), unit="HU" if stack.is_ct else "SI")
         # pixel centres on whole numbers: x = column, y = row (see ui/caliper.py)
         self.image.setTransform(QTransform.fromTranslate(-0.5, -0.5))
         self.view.setAspectLocked(True, ratio=col_mm / row_mm)
@@ -705,6 +746,8 @@ class SliceViewer(QWidget):
         self._show_calipers()
         if self._outline is not None:  # shown or hidden, never recomputed
             self._outline.show_on(index)
+        # ROI statistics follow the shown slice (no ROI: the image is only kept)
+        self.rois.set_image(None if index in self.stack.gaps else self._current)
         self._update_text()
         self._update_cursor_value()
         self.slice_changed.emit(index)
@@ -884,6 +927,8 @@ class SliceViewer(QWidget):
             self.set_measure_mode(True)  # M enters; pressed again it stays on
         elif key == Qt.Key.Key_Escape and self.measure_mode:
             self.set_measure_mode(False)
+        elif self._roi_key(key, event):
+            return
         elif not self._preset_key(event.text()):
             super().keyPressEvent(event)
 
@@ -946,10 +991,12 @@ class SliceViewer(QWidget):
         """Turn measure mode on (left-drag draws, click proposes) or off (left pans).
 
         The tool bar button, its hint and the cursor follow; ``measure_mode_changed``
-        is emitted when the mode changes.
+        is emitted when the mode changes. Measuring leaves ROI mode.
         """
         changed = bool(enabled) != self.measure_mode
         self.measure_mode = bool(enabled)
+        if enabled:
+            self.roi_mode = False
         self._show_mode()
         if changed:
             self.measure_mode_changed.emit(self.measure_mode)
@@ -985,3 +1032,48 @@ class SliceViewer(QWidget):
         drawing.remove_from(self.view)
         if drawing.length_mm() > 0.5:
             self.caliper_drawn.emit(p1, p2)
+
+    # ------------------------------------------------------------------ ROIs
+    def set_roi_mode(self, enabled: bool) -> None:
+        """Turn ROI mode on (left-drag draws an ellipse ROI) or off; it leaves measuring."""
+        self.roi_mode = bool(enabled)
+        if enabled and self.measure_mode:
+            self.set_measure_mode(False)
+        self._show_mode()
+
+    def _on_roi_drag(self, ev: object) -> None:
+        if self.stack is None:
+            return
+        start = self.view.mapSceneToView(ev.buttonDownScenePos())  # type: ignore[attr-defined]
+        here = self.view.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        if ev.isStart():  # type: ignore[attr-defined]
+            self.rois.add(start, here)
+        elif self.rois.rois:
+            self.rois.resize_last(start, here)
+
+    def _roi_key(self, key: Qt.Key, event: QKeyEvent) -> bool:
+        """Handle O (ROI mode), Esc (leave it) and Delete (the selected ROI)."""
+        if key == Qt.Key.Key_O and not event.modifiers():
+            self.set_roi_mode(True)
+        elif key == Qt.Key.Key_Escape and self.roi_mode:
+            self.set_roi_mode(False)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            return self.rois.remove_selected()
+        else:
+            return False
+        return True
+
+    def event(self, event: QEvent) -> bool:  # noqa: D102
+        # Del deletes a lesion and Esc rejects a proposal (window shortcuts); with an
+        # ROI selected, or in ROI mode, the image takes these keys itself
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(
+            event, QKeyEvent
+        ):
+            key = Qt.Key(event.key())
+            deleting = key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            if (deleting and self.rois.selected is not None) or (
+                key == Qt.Key.Key_Escape and self.roi_mode
+            ):
+                event.accept()
+                return True
+        return super().event(event)

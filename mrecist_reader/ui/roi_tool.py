@@ -1,0 +1,217 @@
+"""Enhancement ROIs on a slice viewer: ellipses with their mean, SD, min, max and area.
+
+mRECIST asks whether a lesion enhances in the arterial phase; the reader compares the
+lesion's attenuation with the liver's (issue 15 item 1). An ROI is drawn in ROI mode by a
+left drag (the ellipse inscribed in the dragged box), moved by dragging it and resized by
+its four edge handles; its label, under the ellipse so that it never covers what is
+measured, gives the statistics of the pixels inside on the *shown* slice (HU on CT, signal
+units on MR) and, from the second ROI on, the difference of its mean from ROI 1's (lesion
+minus liver when the liver ROI is drawn first). Clicking an ROI selects it; Delete removes
+the selected one. ROIs are not kept with the read: they belong to the series on screen.
+
+Statistics are computed by :func:`mrecist_reader.imaging.roi_stats.ellipse_stats` only
+when an ROI moves or the shown slice changes, never while nothing changes.
+"""
+
+import logging
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+
+from mrecist_reader.imaging.roi_stats import (
+    PixelEllipse,
+    RoiError,
+    RoiStats,
+    ellipse_stats,
+    mean_difference,
+)
+
+logger = logging.getLogger(__name__)
+
+ROI_COLOUR = "#ff9de2"
+ROI_SELECTED_COLOUR = "#4dd2ff"
+LABEL_GAP_PX = 1.5
+"""Gap between the ellipse's lower edge and its label, in image pixels."""
+MIN_SIZE_PX = 2.0
+
+
+class RoiEllipse(pg.EllipseROI):
+    """An axis-aligned ellipse ROI: moved by a drag, resized by four edge handles.
+
+    pyqtgraph's ellipse has a rotate handle; the statistics are of an axis-aligned
+    ellipse, so this one resizes only.
+    """
+
+    def _addHandles(self) -> None:
+        self.addScaleHandle([1.0, 0.5], [0.0, 0.5])
+        self.addScaleHandle([0.0, 0.5], [1.0, 0.5])
+        self.addScaleHandle([0.5, 1.0], [0.5, 0.0])
+        self.addScaleHandle([0.5, 0.0], [0.5, 1.0])
+
+    def pixel_ellipse(self) -> PixelEllipse:
+        """Return the ellipse in pixel-index units (x = column, y = row)."""
+        x, y = float(self.pos().x()), float(self.pos().y())
+        width, height = float(self.size().x()), float(self.size().y())
+        return PixelEllipse(
+            centre_row=y + height / 2.0,
+            centre_column=x + width / 2.0,
+            radius_rows=abs(height) / 2.0,
+            radius_columns=abs(width) / 2.0,
+        )
+
+
+def format_stats(number: int, stats: RoiStats, unit: str) -> str:
+    """Return an ROI label's first lines: its number, mean ± SD, min-max and area."""
+    return (
+        f"ROI {number}: mean {stats.mean:.0f} ± {stats.sd:.0f} {unit}\n"
+        f"min {stats.minimum:.0f}  max {stats.maximum:.0f}\n"
+        f"area {stats.area_mm2:.0f} mm²"
+    )
+
+
+class RoiSet:
+    """The ROIs drawn on one viewer, their labels and statistics on the shown slice."""
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        self.view = view
+        self.rois: list[RoiEllipse] = []
+        self.labels: list[pg.TextItem] = []
+        self.stats: list[RoiStats | None] = []
+        self.selected: RoiEllipse | None = None
+        self._image: npt.NDArray[np.generic] | None = None
+        self._spacing_mm = (1.0, 1.0)
+        self.unit = "HU"
+
+    def set_geometry(self, spacing_mm: tuple[float, float], *, unit: str) -> None:
+        """Set the series' pixel spacing (row, column; mm) and value unit ("HU")."""
+        self._spacing_mm = spacing_mm
+        self.unit = unit
+
+    def set_image(self, image: npt.NDArray[np.generic] | None) -> None:
+        """Measure the ROIs on another image (the shown slice; ``None``: no image).
+
+        Without ROIs this only keeps the image: scrolling costs nothing more.
+        """
+        self._image = image
+        if self.rois:
+            self.update_all()
+
+    def add(self, corner: QPointF, other: QPointF) -> RoiEllipse:
+        """Add the ellipse inscribed in the box between two view points; select it."""
+        x0, x1 = sorted((float(corner.x()), float(other.x())))
+        y0, y1 = sorted((float(corner.y()), float(other.y())))
+        roi = RoiEllipse(
+            (x0, y0),
+            (max(x1 - x0, MIN_SIZE_PX), max(y1 - y0, MIN_SIZE_PX)),
+            pen=pg.mkPen(ROI_COLOUR, width=2),
+            removable=False,
+        )
+        roi.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.LeftButton)
+        label = pg.TextItem(color=ROI_COLOUR, anchor=(0.5, 0.0), fill=(0, 0, 0, 170))
+        self.view.addItem(roi)
+        self.view.addItem(label)
+        self.rois.append(roi)
+        self.labels.append(label)
+        self.stats.append(None)
+        roi.sigRegionChanged.connect(self._on_changed)
+        roi.sigRegionChangeStarted.connect(self.select)
+        roi.sigClicked.connect(self.select)
+        self.select(roi)
+        self.update_all()
+        return roi
+
+    def resize_last(self, corner: QPointF, other: QPointF) -> None:
+        """Reshape the newest ROI to the box between two view points (while drawing)."""
+        x0, x1 = sorted((float(corner.x()), float(other.x())))
+        y0, y1 = sorted((float(corner.y()), float(other.y())))
+        roi = self.rois[-1]
+        roi.setPos((x0, y0), update=False, finish=False)
+        roi.setSize(
+            (max(x1 - x0, MIN_SIZE_PX), max(y1 - y0, MIN_SIZE_PX)), finish=False
+        )
+
+    def select(self, roi: object = None, *_: object) -> None:
+        """Select an ROI (``None``: none); it is drawn in the selection colour."""
+        self.selected = roi if isinstance(roi, RoiEllipse) else None
+        for each in self.rois:
+            colour = ROI_SELECTED_COLOUR if each is self.selected else ROI_COLOUR
+            each.setPen(pg.mkPen(colour, width=2))
+
+    def remove_selected(self) -> bool:
+        """Remove the selected ROI; return whether one was removed."""
+        if self.selected is None or self.selected not in self.rois:
+            return False
+        index = self.rois.index(self.selected)
+        self._remove(index)
+        self.selected = None
+        self.update_all()
+        return True
+
+    def clear(self) -> None:
+        """Remove every ROI (another series is shown)."""
+        while self.rois:
+            self._remove(len(self.rois) - 1)
+        self.selected = None
+
+    def _remove(self, index: int) -> None:
+        roi = self.rois.pop(index)
+        label = self.labels.pop(index)
+        self.stats.pop(index)
+        self.view.removeItem(roi)
+        self.view.removeItem(label)
+
+    def _on_changed(self, roi: object) -> None:
+        # the difference of means of later ROIs depends on ROI 1: update them all
+        if not isinstance(roi, RoiEllipse) or roi not in self.rois:
+            return
+        if roi is self.rois[0]:
+            self.update_all()
+        else:
+            self._update(self.rois.index(roi))
+
+    def update_all(self) -> None:
+        """Recompute every ROI's statistics and label on the current image."""
+        for index in range(len(self.rois)):
+            self._update(index)
+
+    def _place_label(self, index: int) -> None:
+        """Put a label under its ellipse, lowered below earlier labels it would cover."""
+        roi, label = self.rois[index], self.labels[index]
+        bottom = float(roi.pos().y() + roi.size().y()) + LABEL_GAP_PX
+        label.setPos(float(roi.pos().x() + roi.size().x() / 2.0), bottom)
+        for other in self.labels[:index]:
+            mine, theirs = label.sceneBoundingRect(), other.sceneBoundingRect()
+            if mine.intersects(theirs):
+                top = self.view.mapSceneToView(QPointF(0.0, theirs.bottom() + 2.0))
+                label.setPos(label.pos().x(), float(top.y()))
+
+    def _update(self, index: int) -> None:
+        roi, label = self.rois[index], self.labels[index]
+        self.stats[index] = self._measure(roi)
+        label.setText(self.label_text(index))
+        self._place_label(index)
+        # the labels after this one may have been lowered below it
+        for later in range(index + 1, len(self.rois)):
+            self._place_label(later)
+
+    def _measure(self, roi: RoiEllipse) -> RoiStats | None:
+        if self._image is None:
+            return None
+        try:
+            return ellipse_stats(self._image, roi.pixel_ellipse(), self._spacing_mm)
+        except RoiError:  # moved off the image: the label says so
+            return None
+
+    def label_text(self, index: int) -> str:
+        """Return ROI ``index``'s label (its statistics, and its mean minus ROI 1's)."""
+        stats = self.stats[index]
+        if stats is None:
+            return f"ROI {index + 1}: no image pixels inside"
+        text = format_stats(index + 1, stats, self.unit)
+        first = self.stats[0]
+        if index > 0 and first is not None:
+            difference = mean_difference(stats, first)
+            text += f"\nROI {index + 1} − ROI 1: {difference:+.0f} {self.unit}"
+        return text
