@@ -6,6 +6,7 @@ format described in ``resources/README.md``) parsed and validated by
 """
 
 import logging
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ class ProtocolProfile:
         definitions are data), in the profile's order; empty when it has none.
     control_arm
         The arm the others are compared with (``None``: not set).
+    unblinding_words
+        Words that would unblind a reader when a free-text DICOM description shows
+        them (arm and product names, e.g. ``Mg``); matched case-insensitively as whole
+        words (:func:`unblinding_word_in`). Empty when the profile lists none.
 
     """
 
@@ -100,6 +105,44 @@ class ProtocolProfile:
     confirmation_max_ne_between: int = 1
     endpoints: tuple[EndpointDefinition, ...] = ()
     control_arm: str | None = None
+    unblinding_words: tuple[str, ...] = ()
+
+
+MAX_UNBLINDING_WORDS = 200
+"""No profile lists more unblinding words (more is a pasted document, not a list)."""
+
+MAX_UNBLINDING_WORD_LENGTH = 64
+"""No unblinding word is longer (a DICOM description is at most 64 characters)."""
+
+
+def unblinding_word_in(text: str, words: tuple[str, ...]) -> str | None:
+    """Return the first of ``words`` that ``text`` contains as a whole word, else ``None``.
+
+    Case-insensitive; a word is whole when no letter or digit touches it (``Mg`` is
+    in ``TACE+Mg`` and ``ART_Mg`` but not in ``Mgr`` or ``Mg2``).
+    """
+    if not words or not text:
+        return None
+    match = unblinding_pattern(words).search(text)
+    return (
+        None
+        if match is None
+        else next(w for w in words if w.casefold() == match.group(0).casefold())
+    )
+
+
+_PATTERNS: dict[tuple[str, ...], "re.Pattern[str]"] = {}
+
+
+def unblinding_pattern(words: tuple[str, ...]) -> "re.Pattern[str]":
+    """Return the pattern matching any of ``words`` as a whole word, ignoring case."""
+    pattern = _PATTERNS.get(words)
+    if pattern is None:
+        longest_first = sorted(words, key=len, reverse=True)
+        alternatives = "|".join(re.escape(word) for word in longest_first)
+        pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+        _PATTERNS[words] = pattern
+    return pattern
 
 
 class _Checker:
@@ -204,6 +247,7 @@ _KNOWN_KEYS = frozenset(
         "sd_min_days",
         "endpoint",
         "control_arm",
+        "unblinding_words",
     }
 )
 
@@ -284,6 +328,7 @@ def _build(checker: _Checker) -> ProtocolProfile:
         sd_min_days=checker.integer("sd_min_days", low=0, high=365) or 0,
         endpoints=_endpoints(checker),
         control_arm=_control_arm(checker),
+        unblinding_words=_unblinding_words(checker),
     )
     _check_consistency(checker, profile)
     return profile
@@ -345,6 +390,39 @@ def _control_arm(checker: _Checker) -> str | None:
         checker.fail("control_arm", f"{value!r} is not an arm name (non-empty text)")
         return None
     return value
+
+
+def _unblinding_words(checker: _Checker) -> tuple[str, ...]:
+    key = "unblinding_words"
+    value = checker.document.get(key, [])
+    if not isinstance(value, list):
+        checker.fail(key, f"{value!r} is not a list of words")
+        return ()
+    if len(value) > MAX_UNBLINDING_WORDS:
+        checker.fail(key, f"{len(value)} words; at most {MAX_UNBLINDING_WORDS}")
+        return ()
+    words: list[str] = []
+    seen: set[str] = set()
+    for word in value:
+        if (
+            not isinstance(word, str)
+            or not word
+            or len(word) > MAX_UNBLINDING_WORD_LENGTH
+            or not (word[0].isalnum() and word[-1].isalnum())
+            or not word.isprintable()
+        ):
+            checker.fail(
+                key,
+                f"{word!r} is not a word (text of 1 to {MAX_UNBLINDING_WORD_LENGTH} "
+                "printable characters starting and ending with a letter or digit)",
+            )
+            continue
+        if word.casefold() in seen:
+            checker.fail(key, f"{word!r} is listed twice (case does not matter)")
+            continue
+        seen.add(word.casefold())
+        words.append(word)
+    return tuple(words)
 
 
 def _endpoints(checker: _Checker) -> tuple[EndpointDefinition, ...]:

@@ -1,15 +1,22 @@
-"""What a blinded (central) read hides: folder-named subjects and file paths.
+"""What a blinded (central) read hides: folder-named subjects, file paths, arm names.
 
 Qt-free rules the desk and the window apply in a blinded read: a subject named after
-its folder (no PatientID) gets a pseudonym, and messages shown to the reader lose
-their file paths (a folder is often named after the patient).
+its folder (no PatientID) gets a pseudonym, messages shown to the reader lose their
+file paths (a folder is often named after the patient), and a free-text DICOM
+description naming an arm or product (the profile's ``unblinding_words``) is shown as
+its phase instead (issue 21, item 8).
 """
 
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from mrecist_reader.imaging.volume import pseudonymous_subject_id
+from mrecist_reader.core.protocol import (
+    ProtocolProfile,
+    unblinding_pattern,
+    unblinding_word_in,
+)
+from mrecist_reader.imaging.volume import Phase, SeriesInfo, pseudonymous_subject_id
 from mrecist_reader.imaging.worklist import SubjectEntry
 
 HIDDEN_PATH = "<file>"
@@ -89,3 +96,56 @@ def without_paths(text: str) -> str:
     part that has a separator.
     """
     return _PATH.sub(HIDDEN_PATH, text)
+
+
+def phase_label(phase: Phase) -> str:
+    """Return the words a blinded read shows for a series' phase (``portal venous``)."""
+    if phase is Phase.UNKNOWN:
+        return "phase unknown"
+    return str(phase).replace("_", " ")
+
+
+def blinded_description(
+    series: SeriesInfo, profile: ProtocolProfile, *, blinded: bool
+) -> SeriesInfo:
+    """Return ``series`` with an unblinding description replaced by its phase label.
+
+    In a blinded read, a SeriesDescription holding one of the profile's
+    ``unblinding_words`` (case-insensitive, whole words:
+    :func:`~mrecist_reader.core.protocol.unblinding_word_in`), e.g. ``ARTERIAL
+    TACE+Mg ARM B``, becomes the phase label (``arterial``), and so does each place
+    the series' warnings quote it; a warning that itself names such a word loses the
+    word. An unblinded read, or a description without such a word, is kept as it is.
+    """
+    words = profile.unblinding_words
+    if not blinded or not words:
+        return series
+    description = series.series_description
+    label = phase_label(series.phase)
+    changed = unblinding_word_in(description, words) is not None
+    shown = label if changed else description
+    pattern = unblinding_pattern(words)
+    warnings = tuple(
+        pattern.sub(
+            HIDDEN_WORD,
+            warning.replace(description, shown) if changed and description else warning,
+        )
+        for warning in series.warnings
+    )
+    stack_label = pattern.sub(HIDDEN_WORD, series.stack_label)
+    if (
+        not changed
+        and warnings == series.warnings
+        and stack_label == series.stack_label
+    ):
+        return series
+    return replace(
+        series,
+        series_description=shown,
+        warnings=warnings,
+        stack_label=stack_label,
+    )
+
+
+HIDDEN_WORD = "<hidden>"
+"""What an unblinding word becomes inside a message of a blinded read."""

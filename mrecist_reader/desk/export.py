@@ -36,6 +36,16 @@ What a read exports, whoever asks:
   when concordant, the chosen reader's when adjudicated, none while awaiting), written
   after its source read with ``read_role`` ``final`` and ``reader_id`` and
   ``source_reader`` both that reader.
+- **UIDs** (issue 21, item 7): a blinded read's DICOM UIDs (``series_instance_uid``,
+  ``sop_instance_uid``: ``transfer.csv_out.UID_COLUMNS``) are written as keyed
+  pseudonyms (``2.25.`` and 128 bits of an HMAC with the reads database's secret; many
+  scanners put the acquisition date and time in a UID). The database keeps each
+  pseudonym with its UID (``ReadRepository.original_uid`` resolves one a sponsor asks
+  about); the same UID gets the same pseudonym in every export of one database. The
+  database is the one given (``uids``: the window passes its own), or the one the
+  reads of :func:`database_reads` come from; without one (reads from elsewhere) a
+  blinded read's UID cells are left empty rather than exported. An unblinded read
+  keeps its UIDs.
 
 The window passes the open read, or the reader's reads of every subject; the command
 line every read in the database. The same reads with the same settings give the same
@@ -49,6 +59,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from mrecist_reader.core.adjudication import AdjudicationCase
 from mrecist_reader.core.completeness import assess_complete, without_response
@@ -63,6 +74,7 @@ from mrecist_reader.storage.review import FinalRead
 from mrecist_reader.transfer.columns import ReadRole
 from mrecist_reader.transfer.csv_out import (
     EXPORT_FILES,
+    UID_COLUMNS,
     RoleRead,
     Row,
     read_sort_key,
@@ -83,6 +95,7 @@ __all__ = [
     "DatabaseReads",
     "ExportFolderError",
     "ExportResult",
+    "UidPseudonyms",
     "database_reads",
     "existing_export_files",
     "export_reads",
@@ -188,6 +201,17 @@ ADJUDICATION_COLUMNS: tuple[str, ...] = (
 """adjudication.csv's columns (central-review.md §Exports)."""
 
 
+class UidPseudonyms(Protocol):
+    """What gives a blinded export its UID pseudonyms: the reads database.
+
+    :class:`~mrecist_reader.storage.repository.ReadRepository` is one.
+    """
+
+    def pseudonymous_uids(self, uids: Iterable[str]) -> dict[str, str]:
+        """Return each UID's keyed pseudonym, keeping the mapping."""
+        ...  # pragma: no cover - a protocol
+
+
 class DatabaseReads(tuple[Read, ...]):
     """Reads read from a database, with the audit trail's head at that moment.
 
@@ -199,6 +223,7 @@ class DatabaseReads(tuple[Read, ...]):
     """
 
     audit_head: AuditHead | None = None
+    db_url: str | None = None
     adjudication: tuple[AdjudicationCase, ...] = ()
     finals: tuple[FinalRead, ...] = ()
 
@@ -253,6 +278,7 @@ def database_reads(
         finals = tuple(f for f in finals if f.read.key.subject_id == subject_id)
     result = DatabaseReads(reads)
     result.audit_head = head
+    result.db_url = db_url
     result.adjudication = cases
     result.finals = finals
     return result
@@ -316,6 +342,7 @@ def export_reads(
     blinded: bool = False,
     profile: ProtocolProfile | None = None,
     audit_head: AuditHead | None = None,
+    uids: UidPseudonyms | str | None = None,
 ) -> ExportResult:
     """Write measurements.csv and responses.csv of ``reads`` into ``folder``.
 
@@ -339,6 +366,10 @@ def export_reads(
         The database's audit head, written as ``audit_head.txt`` beside the CSV files
         (default: the head ``reads`` carries when they come from
         :func:`database_reads`; none: no ``audit_head.txt``).
+    uids
+        The reads database (an open repository or its URL) that gives blinded reads'
+        UIDs their keyed pseudonyms and keeps the mapping (default: the database
+        ``reads`` come from when they come from :func:`database_reads`).
 
     Returns
     -------
@@ -366,15 +397,21 @@ def export_reads(
     twice = Counter(read.key.subject_id for read in ordered)
     measurement_rows: list[Row] = []
     response_rows: list[Row] = []
+    blinded_rows: list[Row] = []
     gaps: list[str] = []
     for item in items:
         read = item.read
         read_profile = profiles[read.protocol_profile]
         blind = is_blinded(read, blinded=blinded)
-        measurement_rows += rows_for_measurements([item], blinded=blind)
+        measured = list(rows_for_measurements([item], blinded=blind))
+        measurement_rows += measured
         assessment = assess_complete(read, read_profile)
+        responded: list[Row] = []
         if assessment is not None:
-            response_rows += rows_for_responses([(item, assessment)], blinded=blind)
+            responded = list(rows_for_responses([(item, assessment)], blinded=blind))
+            response_rows += responded
+        if blind:
+            blinded_rows += (*measured, *responded)
         if item.role is ReadRole.FINAL:
             continue  # its timepoints are its source read's, already listed
         who = read.key.subject_id
@@ -384,6 +421,7 @@ def export_reads(
             f"{who} {timepoint.label}: {why}"
             for timepoint, why in without_response(read, read_profile)
         ]
+    _pseudonymise_uids(blinded_rows, uids or getattr(reads, "db_url", None))
     head = audit_head or getattr(reads, "audit_head", None)
     extra = {AUDIT_HEAD_FILE: head.to_text()} if isinstance(head, AuditHead) else {}
     cases = getattr(reads, "adjudication", ())
@@ -413,6 +451,37 @@ def export_reads(
         len(gaps),
     )
     return result
+
+
+def _pseudonymise_uids(
+    rows: Sequence[Row], database: UidPseudonyms | str | None
+) -> None:
+    """Replace the UIDs of blinded rows by their keyed pseudonyms (in place).
+
+    Done before anything is written: the mapping is stored first (the same UID always
+    gets the same pseudonym, so a mapping kept for an export that then failed is
+    harmless). Without a database the cells are emptied: a pseudonym nobody can
+    resolve would be of no use, and the UID itself must not leave.
+    """
+    found = {row[c] for row in rows for c in UID_COLUMNS if row.get(c)}
+    if not found:
+        return
+    if database is None:
+        # No database to keep the mapping: a UID nobody could resolve is left out.
+        logger.warning(
+            "blinded export without its reads database: %d UID(s) left empty",
+            len(found),
+        )
+        pseudonyms = dict.fromkeys(found, "")
+    elif isinstance(database, str):
+        with open_database(database) as repository:
+            pseudonyms = repository.pseudonymous_uids(found)
+    else:
+        pseudonyms = database.pseudonymous_uids(found)
+    for row in rows:
+        for column in UID_COLUMNS:
+            if row.get(column):
+                row[column] = pseudonyms[row[column]]
 
 
 def _profiles(

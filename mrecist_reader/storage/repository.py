@@ -9,7 +9,7 @@ another process holds the SQLite write lock.
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -103,6 +103,7 @@ from mrecist_reader.storage.trail import (
     read_ref,
     stored_content,
 )
+from mrecist_reader.storage.uids import original_uid, store_uid_pseudonyms
 
 logger = logging.getLogger(__name__)
 
@@ -549,6 +550,23 @@ class ReadRepository:
         if self._pseudonym_key is None:
             self._pseudonym_key = self._run(pseudonym_key)
         return self._pseudonym_key
+
+    def pseudonymous_uids(self, uids: Iterable[str]) -> dict[str, str]:
+        """Return each UID's keyed ``2.25.`` pseudonym, storing the mapping (item 7).
+
+        For a blinded export: the same UID gets the same pseudonym in every export of
+        this database (another in another database), and :meth:`original_uid`
+        resolves it. Empty UIDs are left out.
+        """
+        key = self.pseudonym_key()
+        wanted = tuple(uids)
+        return self._run(
+            lambda session: store_uid_pseudonyms(session, key, wanted), writes=True
+        )
+
+    def original_uid(self, pseudonym: str) -> str | None:
+        """Return the UID a blinded export's pseudonym stands for (``None``: unknown)."""
+        return self._run(lambda session: original_uid(session, pseudonym))
 
     def keyed(self, key: ReadKey) -> ReadKey:
         """Return ``key`` as stored: identifiers normalised, pseudonyms keyed.

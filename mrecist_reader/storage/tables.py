@@ -259,6 +259,19 @@ class DatabaseSecretRow(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class UidPseudonymRow(Base):
+    """A DICOM UID and the keyed pseudonym blinded exports carry for it (schema 6).
+
+    ``pseudonym`` is ``2.25.`` and 128 bits of an HMAC of ``original_uid`` with the
+    database's pseudonym secret (:mod:`mrecist_reader.storage.uids`); the row lets the
+    site resolve a pseudonym a sponsor asks about. Never exported.
+    """
+
+    __tablename__ = "uid_pseudonyms"
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    original_uid: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 _READER = MAX_LENGTHS["reader_id"]
 _SUBJECT = MAX_LENGTHS["subject_id"]
 

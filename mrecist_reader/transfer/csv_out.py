@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 Row = dict[str, str]
 
+UID_COLUMNS: tuple[str, ...] = ("series_instance_uid", "sop_instance_uid")
+"""The columns holding DICOM UIDs: a blinded export writes keyed pseudonyms there."""
+
 _TYPE_ORDER = {LesionType.TARGET: 0, LesionType.NON_TARGET: 1, LesionType.NEW: 2}
 
 

@@ -163,3 +163,49 @@ def test_the_not_evaluable_allowance_is_a_small_whole_number(
         f"confirmation_max_ne_between = {value}",
     )
     assert problems(text) == [f"confirmation_max_ne_between: {message}"]
+
+
+def test_the_trials_profile_lists_its_unblinding_words() -> None:
+    """Issue 21 item 8: the arm and product names of NCT06779461."""
+    words = load_profile("nct06779461").unblinding_words
+    assert {"Mg", "magnesium", "microsphere", "arm"} <= set(words)
+    assert load_profile("mrecist").unblinding_words == ()
+
+
+def test_unblinding_words_may_be_left_out() -> None:
+    text = re.sub(r"(?m)^unblinding_words = .*\n", "", shipped_text())
+    assert "unblinding_words =" not in text
+    assert parse_profile(text, "old.toml").unblinding_words == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"Mg"', "'Mg' is not a list of words"),
+        ('["Mg", 3]', "3 is not a word"),
+        ('["Mg", ""]', "'' is not a word"),
+        ('["Mg", " arm"]', "' arm' is not a word"),
+        ('["Mg", "arm+"]', "'arm+' is not a word"),
+        ('["Mg", "mg"]', "'mg' is listed twice (case does not matter)"),
+        (f'["{"x" * 65}"]', f"'{'x' * 65}' is not a word"),
+        (
+            "[" + ", ".join(f'"w{k}"' for k in range(201)) + "]",
+            "201 words; at most 200",
+        ),
+    ],
+)
+def test_unblinding_words_are_validated_like_the_other_keys(
+    value: str, message: str
+) -> None:
+    text = replace_line(
+        shipped_text(), "unblinding_words", f"unblinding_words = {value}"
+    )
+    (problem,) = problems(text)
+    assert problem.startswith(f"unblinding_words: {message}")
+
+
+def test_unblinding_words_may_hold_a_phrase() -> None:
+    text = replace_line(
+        shipped_text(), "unblinding_words", 'unblinding_words = ["drug-eluting beads"]'
+    )
+    assert parse_profile(text, "x.toml").unblinding_words == ("drug-eluting beads",)

@@ -219,3 +219,42 @@ def test_a_schema_4_database_gets_central_review_and_its_read_becomes_primary(
         assert repository.list_reads(Viewer("R1", ReadType.LOCAL)) == (KEY,)
         assert repository.verify_audit_trail() is None
         assert repository.integrity_problems() == ()
+
+
+def test_a_schema_5_database_gets_uid_pseudonyms_for_its_blinded_exports(
+    shared_db_url, tmp_path
+):
+    """Issue 21 item 7: a database of revision 0005 upgrades to the UID mapping (0006)."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from mrecist_reader.desk.export import database_reads, export_reads
+    from mrecist_reader.storage.engine import alembic_config
+
+    database_at(shared_db_url, "0002")
+    engine = create_engine(shared_db_url)
+    config = alembic_config()
+    with engine.begin() as connection:  # as the previous release leaves it
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    assert "uid_pseudonyms" not in inspect(engine).get_table_names()
+    engine.dispose()
+    with ReadRepository(shared_db_url) as repository:
+        assert repository.schema_revision == head_revision() >= "0006"
+        (read,) = repository.all_reads()
+    originals = {
+        uid
+        for obs in read.observations
+        for uid in (obs.series_instance_uid, obs.sop_instance_uid)
+        if uid
+    }
+    assert originals  # the first schema's read has UIDs to hide
+    export_reads(database_reads(shared_db_url), tmp_path / "out", blinded=True)
+    text_out = (tmp_path / "out" / "measurements.csv").read_text(encoding="utf-8")
+    assert not [uid for uid in originals if uid in text_out]
+    with ReadRepository(shared_db_url) as repository:
+        for uid in originals:
+            (pseudonym,) = repository.pseudonymous_uids([uid]).values()
+            assert pseudonym in text_out
+            assert repository.original_uid(pseudonym) == uid
+        assert repository.integrity_problems() == ()
