@@ -39,10 +39,12 @@ from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.pseudonym import LEGACY_PSEUDONYM
 from mrecist_reader.core.units import Tenths
 from mrecist_reader.desk.blinding import (
+    blinded_description,
     blinded_subject_id,
     blinded_warnings,
     without_paths,
 )
+from mrecist_reader.desk.comparison import Comparison, comparison_timepoint
 from mrecist_reader.desk.intent import Intent, caliper_intent
 from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -201,7 +203,10 @@ class ReadingDesk:
         Another subject is open (its read opens with :meth:`open_read`).
     session_changed(ReadSession | None)
     timepoint_changed(int)
-        The timepoint being read (baseline stays beside it).
+        The timepoint being read (the comparison timepoint stays beside it).
+    comparison_changed(int)
+        The timepoint shown beside the one being read changed (the reader chose
+        baseline, previous or nadir: :meth:`set_comparison`).
     series_changed(int, SeriesState | None)
         The series the viewer must show for a timepoint (``None``: nothing; a state
         with a ``failure``: no image, and why).
@@ -219,6 +224,7 @@ class ReadingDesk:
     subject_changed = Signal(object)
     session_changed = Signal(object)
     timepoint_changed = Signal(int)
+    comparison_changed = Signal(int)
     series_changed = Signal(int, object)
     selection_changed = Signal(object)
     proposal_changed = Signal(object)
@@ -238,6 +244,9 @@ class ReadingDesk:
         self.subject: SubjectEntry | None = None
         self.session: ReadSession | None = None
         self.timepoint_index = 0
+        self.comparison = Comparison.BASELINE
+        self.comparison_index = 0
+        """The timepoint shown beside the one being read (itself at baseline)."""
         self.selected_lesion: str | None = None
         self.proposal: Proposal | None = None
         self._chosen: dict[tuple[str, int], str] = {}
@@ -361,6 +370,9 @@ class ReadingDesk:
         warnings do not point at the folder
         (:func:`~mrecist_reader.desk.blinding.blinded_warnings`).
         """
+        series = blinded_description(
+            series, self.context.profile, blinded=self.context.is_blinded
+        )
         name = self.shown_subject_id(series.subject_id)
         warnings = (
             blinded_warnings(series.warnings)
@@ -464,20 +476,53 @@ class ReadingDesk:
         return next((t for t in self.subject.timepoints if t.index == wanted), None)
 
     def go_to_timepoint(self, index: int, *, force: bool = False) -> None:
-        """Read timepoint ``index`` (baseline is shown beside a follow-up)."""
+        """Read timepoint ``index`` (the comparison timepoint is shown beside it)."""
         if index not in self.timepoint_indices():
             return
         if index == self.timepoint_index and not force:
             return
         self.reject_proposal()
+        before = self._panes()
         self.timepoint_index = index
-        for shown in [k for k in self._open if k not in (0, index)]:
-            del self._open[shown]  # its viewer shows the new timepoint (or nothing)
+        self.comparison_index = self._comparison_for(index)
+        after = self._panes()
+        for shown in [k for k in self._open if after.get(k) != before.get(k)]:
+            del self._open[shown]  # its pane shows another timepoint (or nothing)
         self.timepoint_changed.emit(index)
-        self._open_timepoint_series(0)
-        if index != 0:
+        self._open_timepoint_series(self.comparison_index)
+        if index != self.comparison_index:
             self._open_timepoint_series(index)
         self.select_default_lesion()
+
+    def _panes(self) -> dict[int, str]:
+        """Return the pane ("comparison" or "current") each shown timepoint is in."""
+        return {
+            self.timepoint_index: "current",
+            self.comparison_index: "comparison",  # the same at baseline: one pane
+        }
+
+    def _comparison_for(self, index: int) -> int:
+        assessment = None if self.session is None else self.session.assessment
+        return comparison_timepoint(
+            self.comparison, index, self.timepoint_indices(), assessment
+        )
+
+    def set_comparison(self, choice: Comparison) -> None:
+        """Show the baseline, previous or nadir timepoint beside the one being read.
+
+        The nadir is taken from the read's assessment of its complete timepoints
+        (:func:`~mrecist_reader.desk.comparison.comparison_timepoint`) when the choice
+        or the timepoint being read changes.
+        """
+        self.comparison = Comparison(choice)
+        wanted = self._comparison_for(self.timepoint_index)
+        if wanted == self.comparison_index:
+            return
+        if self.comparison_index != self.timepoint_index:
+            self._open.pop(self.comparison_index, None)
+        self.comparison_index = wanted
+        self.comparison_changed.emit(wanted)
+        self._open_timepoint_series(wanted)
 
     def next_timepoint(self) -> None:
         """Read the next timepoint of the subject."""
@@ -515,7 +560,9 @@ class ReadingDesk:
         self.worklist.series(subject_id, index, series_uid)  # refuses an unknown one
         self._chosen[(subject_id, index)] = series_uid
         self.open_subject(subject_id, index if index != 0 else self.timepoint_index)
-        if index != 0 and index != self.timepoint_index:
+        if index == 0 and self.comparison_index not in (0, self.timepoint_index):
+            self.set_comparison(Comparison.BASELINE)  # a baseline series: beside
+        elif index not in (self.comparison_index, self.timepoint_index):
             self.go_to_timepoint(index)
         self._open_timepoint_series(index, retry=True)
 
@@ -875,6 +922,7 @@ class ReadingDesk:
             blinded=self.context.blinded_export,
             profile=self.context.profile,
             audit_head=self.repository().audit_head(),
+            uids=self.repository(),
         )
 
     # ------------------------------------------------------------------ proposal

@@ -352,7 +352,9 @@ class MainWindow(QMainWindow):
         self._focus_images()
 
     def _view_for(self, index: int) -> TimepointView:
-        return self.baseline_view if index == 0 else self.current_view
+        # the left pane shows the comparison timepoint (the baseline unless chosen)
+        left = index == self.desk.comparison_index
+        return self.baseline_view if left else self.current_view
 
     def _focus_images(self) -> None:
         """Give the keys back to the image being read (PgDn scrolls it)."""

@@ -10,9 +10,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from mrecist_reader.desk.comparison import COMPARISON_TEXT, Comparison
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.slice_viewer import CT_PRESETS
 
@@ -250,6 +251,7 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             checkable=True,
         )
     )
+    _comparison_actions(menu, window, actions)
     menu.addSeparator()
     docks = window.parts
     menu.addAction(
@@ -269,3 +271,19 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         )
     )
     actions.shortcut_rows.extend(POINTER_SHORTCUTS)
+
+
+def _comparison_actions(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
+    """Add the comparison pane's choices: baseline, previous or nadir timepoint."""
+    menu.addSeparator()
+    group = QActionGroup(menu)
+    for choice, text in COMPARISON_TEXT.items():
+        action = actions.add(
+            f"compare{choice.value.title()}",
+            text,
+            partial(window.desk.set_comparison, choice),
+            checkable=True,
+        )
+        action.setChecked(choice is Comparison.BASELINE)
+        group.addAction(action)
+        menu.addAction(action)
