@@ -41,6 +41,7 @@ from mrecist_reader.ui.measure_flow import (
 )
 from mrecist_reader.ui.menus import Actions, build_menus
 from mrecist_reader.ui.opening import Opener
+from mrecist_reader.ui.pane_grid import PaneGrid
 from mrecist_reader.ui.read_commands import ReadCommands
 from mrecist_reader.ui.read_status import APP_TITLE, ReadStatusView
 from mrecist_reader.ui.series_browser import day_text
@@ -106,6 +107,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._connect_widgets()
         self._connect_desk()
+        self.panes = PaneGrid(
+            self, self.desk, self.views, self.links, caption=self._caption
+        )
         self.read_status.update_title()
         self.parts.restore()
 

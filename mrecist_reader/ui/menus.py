@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from mrecist_reader.desk.comparison import COMPARISON_TEXT, Comparison
+from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.slice_viewer import CT_PRESETS
 
@@ -252,6 +253,7 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         )
     )
     _comparison_actions(menu, window, actions)
+    _layout_actions(menu, window, actions)
     menu.addSeparator()
     docks = window.parts
     menu.addAction(
@@ -282,8 +284,24 @@ def _comparison_actions(menu: QMenu, window: "MainWindow", actions: Actions) -> 
             f"compare{choice.value.title()}",
             text,
             partial(window.desk.set_comparison, choice),
-            checkable=True,
         )
+        action.setCheckable(True)  # the choice runs when triggered, not when unchecked
         action.setChecked(choice is Comparison.BASELINE)
+        group.addAction(action)
+        menu.addAction(action)
+
+
+def _layout_actions(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
+    """Add the layouts: 1×1, 1×2 (comparison | current) and 2×2 (with other phase)."""
+    menu.addSeparator()
+    group = QActionGroup(menu)
+    for layout, text in LAYOUT_TEXT.items():
+        action = actions.add(
+            f"layout{layout.name.title().replace('_', '')}",
+            text,
+            partial(lambda chosen: window.panes.set_layout(chosen), layout),
+        )
+        action.setCheckable(True)  # the choice runs when triggered, not when unchecked
+        action.setChecked(layout is Layout.SIDE_BY_SIDE)
         group.addAction(action)
         menu.addAction(action)
