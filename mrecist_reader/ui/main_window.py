@@ -32,6 +32,7 @@ from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import dialogs
 from mrecist_reader.ui.errors import error_boundary, report_error
 from mrecist_reader.ui.icons import app_icon
+from mrecist_reader.ui.image_stack import WindowPreset
 from mrecist_reader.ui.lesion_table import LesionTableModel
 from mrecist_reader.ui.measure_flow import (
     PROPOSAL_ID,
@@ -46,7 +47,6 @@ from mrecist_reader.ui.read_commands import ReadCommands
 from mrecist_reader.ui.read_status import APP_TITLE, ReadStatusView
 from mrecist_reader.ui.series_browser import day_text
 from mrecist_reader.ui.shortcuts import input_claims_key
-from mrecist_reader.ui.slice_viewer import WindowPreset
 from mrecist_reader.ui.timepoint_view import TimepointView
 from mrecist_reader.ui.view_links import ViewLinks
 from mrecist_reader.ui.window_layout import WindowParts

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from mrecist_reader.desk.comparison import COMPARISON_TEXT, Comparison
 from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
 from mrecist_reader.ui.errors import error_boundary
-from mrecist_reader.ui.slice_viewer import CT_PRESETS
+from mrecist_reader.ui.image_stack import CT_PRESETS
 
 if TYPE_CHECKING:
     from mrecist_reader.ui.main_window import MainWindow

@@ -26,9 +26,10 @@ from mrecist_reader.ui.caliper import (
     caliper_from_indices,
     indices_from_caliper,
 )
+from mrecist_reader.ui.image_stack import ImageStack, gap_slices
 from mrecist_reader.ui.outline import OutlineSpec, Polygon
 from mrecist_reader.ui.prefetch import FirstSlice
-from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer, gap_slices
+from mrecist_reader.ui.slice_viewer import SliceViewer
 from mrecist_reader.ui.windowing import series_kind
 from mrecist_reader.ui.workers import run_in_thread
 

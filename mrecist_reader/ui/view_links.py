@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QApplication
 
-from mrecist_reader.ui.slice_viewer import SliceViewer, WindowPreset
+from mrecist_reader.ui.image_stack import WindowPreset
+from mrecist_reader.ui.slice_viewer import SliceViewer
 from mrecist_reader.ui.timepoint_view import TimepointView
 
 logger = logging.getLogger(__name__)
