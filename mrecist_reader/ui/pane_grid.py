@@ -55,6 +55,8 @@ class PaneGrid:
         memory = top[0].viewer.window_memory
         for view in self.lower:
             view.viewer.set_window_memory(memory)
+            # calipers are drawn on the read series above; an ROI here compares phases
+            view.viewer.measure_button.setVisible(False)
             bottom_row.addWidget(view.viewer)
             self._link(view)
         bottom_row.setVisible(False)

@@ -60,6 +60,8 @@ def test_2x2_shows_both_phases_of_both_timepoints_linked_by_position(
     for view in (lower_left, lower_right, window.baseline_view):
         assert float(view.viewer.slice_centre_mm()[2]) == pytest.approx(z, abs=1.3)
     save_screenshot(window, "layout_2x2_1920x1080")
+    assert not lower_left.viewer.measure_button.isVisible()  # calipers go above
+    assert lower_left.viewer.roi_button.isVisible()  # washout ROIs go here
 
 
 def test_1x1_shows_the_timepoint_read_alone_and_1x2_brings_the_comparison_back(
