@@ -8,8 +8,17 @@ import pytest
 
 from mrecist_reader.imaging.geometry import build_affine
 from mrecist_reader.imaging.volume import Phase, SeriesInfo, Volume
+from tests.gui.helpers import forget_unanswered_dialogs
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _answers_end_with_their_test() -> Iterator[None]:
+    """No dialog answer scheduled by one test may answer the next test's dialog."""
+    forget_unanswered_dialogs()
+    yield
+    forget_unanswered_dialogs()
 
 
 def make_series(

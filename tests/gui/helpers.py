@@ -30,17 +30,39 @@ from mrecist_reader.ui.main_window import MainWindow, ReaderContext
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
+_answers = {"test": 0, "unanswered": 0}
+"""Which test schedules answers, and how many of its answers found no dialog yet."""
+
+
 def answer_next_dialog(handle: Callable[[QWidget], None]) -> None:
-    """Answer the next modal dialog as soon as it opens."""
+    """Answer the next modal dialog of this test as soon as it opens.
+
+    An answer whose dialog never opens stops at the end of its test
+    (:func:`forget_unanswered_dialogs`): polling on, it would answer a later test's
+    first dialog with the wrong handler.
+    """
+    test = _answers["test"]
+    _answers["unanswered"] += 1
 
     def attempt() -> None:
+        if _answers["test"] != test:
+            return
         widget = QApplication.activeModalWidget()
         if widget is None:
             QTimer.singleShot(10, attempt)
             return
+        _answers["unanswered"] -= 1
         handle(widget)
 
     QTimer.singleShot(0, attempt)
+
+
+def forget_unanswered_dialogs() -> int:
+    """End this test's answers that found no dialog; return how many there were."""
+    unanswered = _answers["unanswered"]
+    _answers["test"] += 1
+    _answers["unanswered"] = 0
+    return unanswered
 
 
 def fill_lesion_dialog(
