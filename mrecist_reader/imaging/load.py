@@ -177,7 +177,13 @@ class VolumeLoader:
         self._fill_gaps(first)
         self._first = first
         self._groups = _multi_frame_groups(series)
-        self._elsewhere = not self._groups and processes_for(_compressed_count(series))
+        # one worker asked for (the start-up prefetch's first slice, in a process that
+        # ends at once): no worker processes either, whose start would outlive it
+        self._elsewhere = (
+            workers != 1
+            and not self._groups
+            and processes_for(_compressed_count(series))
+        )
         if self._elsewhere:
             self._groups = _runs_of(count, SLICES_PER_TASK)
         self._stored: set[int] = set()
@@ -571,7 +577,8 @@ def open_volume(series: SeriesInfo, *, workers: int | None = None) -> VolumeLoad
     series
         A stack found by ``scan``.
     workers
-        Decoding threads (default: one per CPU core).
+        Decoding threads (default: one per CPU core). With 1, compressed series are
+        decoded in this process only (no worker processes are started).
 
     Returns
     -------

@@ -71,3 +71,21 @@ def test_a_damaged_compressed_file_decoded_by_a_process_is_named(
     assert damaged in paths
     with pytest.raises(VolumeLoadError, match=damaged.name):
         load_volume(series)
+
+
+def test_one_worker_starts_no_worker_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-up prefetch decodes one slice in a process that ends at once.
+
+    Worker processes started there would still be booting when it exits (a traceback
+    from multiprocessing on every start of the application).
+    """
+    _compressed_series(tmp_path / "series", RLELossless)
+    (series,) = scan(tmp_path / "series", use_index=False).series
+    monkeypatch.setattr(decode_pool, "_pool", None)
+    loader = open_volume(series, workers=1)
+    middle = loader.request_slice(N_SLICES // 2).copy()
+    volume = loader.wait()
+    assert decode_pool._pool is None
+    assert np.array_equal(middle, volume.array[N_SLICES // 2])
