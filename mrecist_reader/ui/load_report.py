@@ -11,7 +11,6 @@ shown from the folder the files share (the folders above it are not shown).
 """
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import PurePath
 
@@ -68,20 +67,15 @@ def series_notes(series: SeriesInfo) -> tuple[str, ...]:
 
 
 def shown_paths(skipped: Sequence[SkippedFile], *, blinded: bool) -> list[str]:
-    """Return each skipped file's path as shown: from the shared folder when blinded."""
+    """Return each skipped file's path as shown: its file name only when blinded.
+
+    Folder names are often the patient's name or hospital number, the opened folder's
+    own included, so a blinded read shows none of them.
+    """
     paths = [s.path for s in skipped]
-    if not blinded or not paths:
+    if not blinded:
         return paths
-    folders = [str(PurePath(p.split("!", 1)[0]).parent) for p in paths]
-    try:
-        common = os.path.commonpath(folders)
-    except ValueError:  # different drives, or relative and absolute paths
-        return [_file_name(p) for p in paths]
-    shared = PurePath(common).name
-    if not shared:  # nothing shared but the root: the files' names only
-        return [_file_name(p) for p in paths]
-    cut = len(common.rstrip("/\\")) + 1
-    return [f"{shared}/{p[cut:]}" for p in paths]
+    return [_file_name(p) for p in paths]
 
 
 def _file_name(path: str) -> str:
