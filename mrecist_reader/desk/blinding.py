@@ -28,7 +28,16 @@ FOLDER_NAMED = "subject named after its folder"
 PSEUDONYM_NAMED = "subject shown by a pseudonym"
 """What a blinded read says instead: the subject is not shown by its folder."""
 
-_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:;,'\"()]+)+[\\/]?|\S+\.zip!\S*")
+_SEGMENT = r"[^\s:;,'\"()\\/]+"
+_PATH = re.compile(
+    r"\S+\.zip!\S*"  # a zip member
+    r"|(?<![\w.])(?:"  # a path starts after a space, quote, bracket or colon
+    r"(?:[A-Za-z]:)?[\\/][^\s:;,'\"()]+"  # absolute: /a/b, C:\a
+    rf"|{_SEGMENT}(?:[\\/]{_SEGMENT}){{2,}}[\\/]?"  # relative, two separators or more
+    rf"|{_SEGMENT}[\\/]{_SEGMENT}\.\w+"  # relative to a file: a/b.dcm
+    r")"
+)
+"""A file path in a message ("I/O" and "and/or" are words, not paths)."""
 
 
 def blinded_subject_id(subject_id: str) -> str:
@@ -91,9 +100,9 @@ def blinded_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
 def without_paths(text: str) -> str:
     r"""Return ``text`` with every file path replaced by :data:`HIDDEN_PATH`.
 
-    Absolute and relative paths with a separator (``/a/b``, ``C:\a``, ``a/b.dcm``)
-    and zip members (``x.zip!member``) are replaced; a path with spaces loses each
-    part that has a separator.
+    Absolute paths (``/a/b``, ``C:\a``), relative ones with two separators or to a
+    file (``a/b/c``, ``a/b.dcm``) and zip members (``x.zip!member``) are replaced; a
+    path with spaces loses each part that has a separator; "I/O" stays a word.
     """
     return _PATH.sub(HIDDEN_PATH, text)
 

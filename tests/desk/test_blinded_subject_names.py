@@ -102,3 +102,13 @@ def test_messages_lose_their_paths() -> None:
     assert FOLDER not in hidden
     assert hidden.count(HIDDEN_PATH) == 3
     assert hidden.startswith("cannot read <file>: truncated")
+
+
+def test_words_with_a_slash_are_not_taken_for_paths() -> None:
+    text = "cannot open the reads database sqlite:////tmp/DOE/x.db: disk I/O error"
+    assert without_paths(text) == (
+        f"cannot open the reads database sqlite:{HIDDEN_PATH}: disk I/O error"
+    )
+    assert without_paths("DOE_JOHN/CT/ART and/or a/b.dcm") == (
+        f"{HIDDEN_PATH} and/or {HIDDEN_PATH}"
+    )
