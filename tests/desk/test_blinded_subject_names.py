@@ -9,11 +9,10 @@ from pathlib import Path
 
 from mrecist_reader.core.model import Organ, ReadType
 from mrecist_reader.desk.blinding import HIDDEN_PATH, blinded_subject_id, without_paths
-from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
 from mrecist_reader.imaging.identifiers import NO_PATIENT_PREFIX
 from mrecist_reader.imaging.worklist import SubjectEntry, build_worklist
-from mrecist_reader.resources import load_profile
 from tests.desk.conftest import caliper_at
+from tests.desk.worklists import desk_over, worklist_texts
 from tests.gui.conftest import make_series
 
 FOLDER = "DOE_JOHN_19570312"
@@ -32,37 +31,12 @@ def _folder_worklist() -> tuple[SubjectEntry, ...]:
     )
 
 
-def _desk(read_type: ReadType) -> ReadingDesk:
-    context = ReaderContext(
-        reader_id="R01",
-        read_type=read_type,
-        profile=load_profile("nct06779461"),
-        db_url="sqlite://",
-    )
-    desk = ReadingDesk(context)
-    desk.set_worklist(_folder_worklist())
-    return desk
-
-
-def _worklist_texts(desk: ReadingDesk) -> list[str]:
-    texts: list[str] = []
-    for subject in desk.worklist.subjects:
-        texts.extend([subject.subject_id, subject.study_id, subject.site_id])
-        for timepoint in subject.timepoints:
-            texts.append(timepoint.label)
-            for series in (*timepoint.series, *timepoint.localizers):
-                texts.extend(
-                    [series.subject_id, series.series_description, *series.warnings]
-                )
-    return texts
-
-
 def test_a_folder_named_subject_is_a_pseudonym_everywhere_in_a_blinded_read(
     tmp_path: Path,
 ) -> None:
-    desk = _desk(ReadType.CENTRAL)
+    desk = desk_over(ReadType.CENTRAL, _folder_worklist())
     try:
-        texts = _worklist_texts(desk)
+        texts = worklist_texts(desk)
         assert not [t for t in texts if FOLDER in t], texts
         assert desk.subject is not None
         assert desk.subject.subject_id.startswith("patient-")
@@ -85,7 +59,7 @@ def test_the_pseudonym_is_the_same_in_every_scan() -> None:
 
 
 def test_a_local_read_keeps_the_folder_name() -> None:
-    desk = _desk(ReadType.LOCAL)
+    desk = desk_over(ReadType.LOCAL, _folder_worklist())
     try:
         assert desk.subject is not None
         assert desk.subject.subject_id == NO_PATIENT_PREFIX + FOLDER

@@ -13,10 +13,11 @@ import pytest
 from mrecist_reader.core.model import ReadType
 from mrecist_reader.core.protocol import unblinding_word_in
 from mrecist_reader.desk.blinding import HIDDEN_WORD, blinded_description
-from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
+from mrecist_reader.desk.desk import ReadingDesk
 from mrecist_reader.imaging.volume import Phase
 from mrecist_reader.imaging.worklist import SubjectEntry, build_worklist
 from mrecist_reader.resources import load_profile
+from tests.desk.worklists import desk_over, worklist_texts
 from tests.gui.conftest import make_series
 
 PLANTED = "ARTERIAL TACE+Mg ARM B"
@@ -43,36 +44,6 @@ def planted_worklist() -> tuple[SubjectEntry, ...]:
     return build_worklist([*series, plain])
 
 
-def desk_of(read_type: ReadType) -> ReadingDesk:
-    context = ReaderContext(
-        reader_id="R01",
-        read_type=read_type,
-        profile=load_profile("nct06779461"),
-        db_url="sqlite://",
-    )
-    desk = ReadingDesk(context)
-    desk.set_worklist(planted_worklist())
-    return desk
-
-
-def worklist_texts(desk: ReadingDesk) -> list[str]:
-    texts: list[str] = []
-    for subject in desk.worklist.subjects:
-        texts.extend([subject.subject_id, subject.study_id, subject.site_id])
-        for timepoint in subject.timepoints:
-            texts.append(timepoint.label)
-            for series in (*timepoint.series, *timepoint.localizers):
-                texts.extend(
-                    [
-                        series.subject_id,
-                        series.series_description,
-                        series.stack_label,
-                        *series.warnings,
-                    ]
-                )
-    return texts
-
-
 def descriptions(desk: ReadingDesk) -> list[str]:
     return [
         series.series_description
@@ -83,7 +54,7 @@ def descriptions(desk: ReadingDesk) -> list[str]:
 
 
 def test_a_central_read_shows_the_phase_instead_of_the_arms_description() -> None:
-    desk = desk_of(ReadType.CENTRAL)
+    desk = desk_over(ReadType.CENTRAL, planted_worklist())
     try:
         texts = worklist_texts(desk)
         assert not [t for t in texts if PLANTED in t]
@@ -98,7 +69,7 @@ def test_a_central_read_shows_the_phase_instead_of_the_arms_description() -> Non
 
 
 def test_a_local_read_shows_the_description_as_written() -> None:
-    desk = desk_of(ReadType.LOCAL)
+    desk = desk_over(ReadType.LOCAL, planted_worklist())
     try:
         assert descriptions(desk) == [PLANTED, PLANTED, "Arterial 1.25mm"]
         assert sum(PLANTED in text for text in worklist_texts(desk)) == 4
