@@ -4,15 +4,15 @@ import dataclasses
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.imaging.volume import Volume
 from mrecist_reader.ui.caliper import CaliperSpec, caliper_lock_reason
-from mrecist_reader.ui.slice_viewer import ImageStack, SliceViewer
+from mrecist_reader.ui.slice_viewer import SliceViewer
 from tests.gui.reads import two_target_read
 from tests.gui.shots import save_screenshot
+from tests.gui.viewers import drag_in_view, shown_viewer
 
 
 def _signed(read: Read, *indices: int) -> Read:
@@ -26,6 +26,11 @@ def _signed(read: Read, *indices: int) -> Read:
 
 
 # ---------------------------------------------------------------- the rule (Qt-free)
+@pytest.fixture
+def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
+    return shown_viewer(qtbot, volume, size=(500, 500), caption="S01  BASELINE")
+
+
 def test_a_target_at_a_draft_timepoint_can_be_moved() -> None:
     assert caliper_lock_reason(two_target_read(), "T1", 1) == ""
 
@@ -48,17 +53,6 @@ def test_a_later_signed_timepoint_locks_the_earlier_drafts() -> None:
 
 
 # ---------------------------------------------------------------- on screen
-@pytest.fixture
-def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
-    widget = SliceViewer()
-    qtbot.addWidget(widget)
-    widget.resize(500, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_stack(ImageStack.from_volume(volume, caption="S01  BASELINE"))
-    return widget
-
-
 LOCKED = CaliperSpec(
     "NT1",
     12,
@@ -67,22 +61,6 @@ LOCKED = CaliperSpec(
     editable=False,
     locked_reason="NT1 is a non-target lesion: its caliper only shows where it is",
 )
-
-
-def _drag(
-    viewer: SliceViewer, start: tuple[float, float], end: tuple[float, float]
-) -> None:
-    port = viewer.canvas.viewport()
-
-    def at(x: float, y: float) -> QPointF:
-        return viewer.canvas.mapFromScene(viewer.view.mapViewToScene(QPointF(x, y)))
-
-    first, last = at(*start), at(*end)
-    left = Qt.MouseButton.LeftButton
-    QTest.mousePress(port, left, Qt.KeyboardModifier.NoModifier, first)
-    for step in range(1, 11):
-        QTest.mouseMove(port, first + (last - first) * (step / 10))
-    QTest.mouseRelease(port, left, Qt.KeyboardModifier.NoModifier, last)
 
 
 def _flat(points: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
@@ -103,7 +81,7 @@ def test_a_locked_caliper_has_no_handles_and_no_hover_light(
     save_screenshot(viewer, "locked_caliper")
 
 
-def test_a_locked_caliper_does_not_follow_a_drag(
+def test_a_locked_caliper_does_not_follow_adrag_in_view(
     qtbot: QtBot, viewer: SliceViewer
 ) -> None:
     viewer.set_calipers([LOCKED])
@@ -111,7 +89,7 @@ def test_a_locked_caliper_does_not_follow_a_drag(
     edited: list[object] = []
     viewer.caliper_edited.connect(lambda *args: edited.append(args))
     for start in ((42.0, 32.0), (32.0, 32.0)):  # an end, then the middle
-        _drag(viewer, start, (50.0, 20.0))
+        drag_in_view(viewer, start, (50.0, 20.0))
         assert _flat(item.handle_positions()) == pytest.approx((22.0, 32.0, 42.0, 32.0))
         assert item.length_mm() == pytest.approx(16.0)
     assert edited == []
@@ -133,7 +111,7 @@ def test_even_a_programmatic_drag_leaves_a_locked_caliper_where_it_was(
     assert edited == []
 
 
-def test_an_editable_caliper_still_reports_its_drag(viewer: SliceViewer) -> None:
+def test_an_editable_caliper_still_reports_itsdrag_in_view(viewer: SliceViewer) -> None:
     viewer.set_calipers([dataclasses.replace(LOCKED, lesion_id="T1", editable=True)])
     item = viewer.caliper_items()[0]
     assert not item.locked

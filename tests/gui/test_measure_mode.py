@@ -1,9 +1,7 @@
 """Measure mode is visible and M is unambiguous: M enters it, Esc leaves it."""
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.volume import Volume
@@ -12,43 +10,19 @@ from mrecist_reader.ui.slice_viewer import (
     MEASURE_HINT,
     PAN_CURSOR,
     PAN_HINT,
-    ImageStack,
     SliceViewer,
 )
 from tests.gui.shots import save_screenshot
-
-
-@pytest.fixture
-def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
-    widget = SliceViewer()
-    qtbot.addWidget(widget)
-    widget.resize(560, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_stack(ImageStack.from_volume(volume, caption="S01  BASELINE  day 0"))
-    return widget
+from tests.gui.viewers import drag_in_view, shown_viewer
 
 
 def _cursor(viewer: SliceViewer) -> Qt.CursorShape:
     return viewer.canvas.viewport().cursor().shape()
 
 
-def _drag(
-    viewer: SliceViewer, start: tuple[float, float], end: tuple[float, float]
-) -> None:
-    port = viewer.canvas.viewport()
-
-    def at(x: float, y: float) -> QPointF:
-        return viewer.canvas.mapFromScene(viewer.view.mapViewToScene(QPointF(x, y)))
-
-    first, last = at(*start), at(*end)
-    left = Qt.MouseButton.LeftButton
-    QTest.mousePress(port, left, Qt.KeyboardModifier.NoModifier, first)
-    for step in range(1, 11):
-        QTest.mouseMove(port, first + (last - first) * (step / 10))
-    QTest.mouseRelease(port, left, Qt.KeyboardModifier.NoModifier, last)
-    # the next press must not make a double click of this one
-    QTest.qWait(QApplication.doubleClickInterval() + 50)
+@pytest.fixture
+def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
+    return shown_viewer(qtbot, volume, size=(560, 520), caption="S01  BASELINE  day 0")
 
 
 def test_pan_mode_is_shown_by_the_tool_bar_and_an_open_hand(
@@ -111,11 +85,11 @@ def test_setting_the_mode_it_is_in_changes_nothing(viewer: SliceViewer) -> None:
 def test_a_drag_draws_only_in_measure_mode(qtbot: QtBot, viewer: SliceViewer) -> None:
     drawn: list[object] = []
     viewer.caliper_drawn.connect(lambda p1, p2: drawn.append((p1, p2)))
-    _drag(viewer, (22.0, 32.0), (42.0, 32.0))
+    drag_in_view(viewer, (22.0, 32.0), (42.0, 32.0))
     assert drawn == []  # pan mode: the drag panned
     qtbot.keyClick(viewer, Qt.Key.Key_M)
-    _drag(viewer, (22.0, 32.0), (42.0, 32.0))
+    drag_in_view(viewer, (22.0, 32.0), (42.0, 32.0))
     assert len(drawn) == 1
     qtbot.keyClick(viewer, Qt.Key.Key_M)  # pressing M again does not switch it off
-    _drag(viewer, (22.0, 40.0), (42.0, 40.0))
+    drag_in_view(viewer, (22.0, 40.0), (42.0, 40.0))
     assert len(drawn) == 2

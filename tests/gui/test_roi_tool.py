@@ -7,9 +7,7 @@ on slice 12, row 32, column 32.
 import math
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.volume import Volume
@@ -20,46 +18,18 @@ from mrecist_reader.ui.slice_viewer import (
     SliceViewer,
 )
 from tests.gui.shots import save_screenshot
-
-
-@pytest.fixture
-def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
-    widget = SliceViewer()
-    qtbot.addWidget(widget)
-    widget.resize(560, 560)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_stack(ImageStack.from_volume(volume, caption="S01  BASELINE  day 0"))
-    return widget
-
-
-def _at(viewer: SliceViewer, x: float, y: float) -> QPoint:
-    return viewer.canvas.mapFromScene(viewer.view.mapViewToScene(QPointF(x, y)))
-
-
-def _drag(
-    viewer: SliceViewer,
-    start: tuple[float, float],
-    end: tuple[float, float],
-    *,
-    hover: bool = False,
-) -> None:
-    port = viewer.canvas.viewport()
-    first, last = _at(viewer, *start), _at(viewer, *end)
-    left = Qt.MouseButton.LeftButton
-    if hover:  # pyqtgraph gives a drag to the item the mouse hovered (an ROI)
-        QTest.mouseMove(port, first)
-    QTest.mousePress(port, left, Qt.KeyboardModifier.NoModifier, first)
-    for step in range(1, 11):
-        QTest.mouseMove(port, first + (last - first) * (step / 10))
-    QTest.mouseRelease(port, left, Qt.KeyboardModifier.NoModifier, last)
-    QTest.qWait(QApplication.doubleClickInterval() + 50)
+from tests.gui.viewers import drag_in_view, shown_viewer
 
 
 def _draw_lesion_and_liver(qtbot: QtBot, viewer: SliceViewer) -> None:
     qtbot.keyClick(viewer, Qt.Key.Key_O)
-    _drag(viewer, (26.0, 26.0), (38.0, 38.0))  # inside the 200 HU sphere
-    _drag(viewer, (44.0, 26.0), (56.0, 38.0))  # 60 HU liver beside it
+    drag_in_view(viewer, (26.0, 26.0), (38.0, 38.0))  # inside the 200 HU sphere
+    drag_in_view(viewer, (44.0, 26.0), (56.0, 38.0))  # 60 HU liver beside it
+
+
+@pytest.fixture
+def viewer(qtbot: QtBot, volume: Volume) -> SliceViewer:
+    return shown_viewer(qtbot, volume, size=(560, 560), caption="S01  BASELINE  day 0")
 
 
 def test_o_enters_roi_mode_esc_leaves_it_and_m_measures_instead(
@@ -85,7 +55,7 @@ def test_o_enters_roi_mode_esc_leaves_it_and_m_measures_instead(
 def test_a_drag_in_roi_mode_gives_the_lesion_mean_sd_and_area(
     qtbot: QtBot, viewer: SliceViewer
 ) -> None:
-    _drag(viewer, (26.0, 26.0), (38.0, 38.0))
+    drag_in_view(viewer, (26.0, 26.0), (38.0, 38.0))
     assert viewer.rois.rois == []  # pan mode: the drag panned
     viewer.reset_view()
     _draw_lesion_and_liver(qtbot, viewer)
