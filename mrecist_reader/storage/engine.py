@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,45 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _seal_reads_stored_before_content_hashes(session: Session) -> None:
+    """Record the content of the reads stored before schema 3."""
+    from mrecist_reader.storage.audit import Actor
+    from mrecist_reader.storage.trail import seal_reads_without_history
+
+    seal_reads_without_history(
+        session,
+        Actor("(schema upgrade)", "(schema upgrade)"),
+        "schema 3: the content of reads stored before it is recorded",
+    )
+
+
+def _key_the_pseudonyms(session: Session) -> None:
+    """Create the pseudonym key of schema 4 and re-key unkeyed subject IDs."""
+    from mrecist_reader.storage.audit import Actor
+    from mrecist_reader.storage.secrets import create_pseudonym_key, rekey_subjects
+
+    key = create_pseudonym_key(session)
+    rekey_subjects(session, key, Actor("(schema upgrade)", "(schema upgrade)"))
+
+
+DATA_STEPS: tuple[tuple[str, Callable[[Session], None]], ...] = (
+    ("0003", _seal_reads_stored_before_content_hashes),
+    ("0004", _key_the_pseudonyms),
+)
+"""Data migrations, run in order once the schema is at its head, for each revision the
+upgrade crossed (a fresh database crosses them all). They use the ORM tables, which
+describe the newest schema only, so they cannot run inside their own revision."""
+
+
+def _run_data_steps(connection: Connection, start: str | None) -> None:
+    session = Session(bind=connection)
+    for revision, step in DATA_STEPS:
+        if start is None or start < revision:
+            step(session)
+            session.flush()
+    session.close()
+
+
 MIGRATION_LOCK_KEY = 0x6D524D47
 """PostgreSQL advisory lock held while the schema is upgraded ("mRMG")."""
 
@@ -122,5 +163,7 @@ def upgrade_schema(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
+        start = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(config, "head")
+        _run_data_steps(connection, start)
     logger.debug("reads database schema at revision %s", head_revision())

@@ -217,6 +217,90 @@ class ObservationRow(Base):
     timepoint: Mapped[TimepointRow] = relationship()
 
 
+class ProtocolProfileRow(Base):
+    """The content of a protocol profile a read was assessed with (schema 7).
+
+    Keyed by the SHA-256 of ``content`` (the profile's TOML text), so a signed response
+    never depends on a file outside the database (issue 21, item 3).
+    """
+
+    __tablename__ = "protocol_profiles"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_LENGTHS["protocol_profile"]))
+    content: Mapped[str] = mapped_column(Text)
+
+
+class ReadProfileRow(Base):
+    """The stored profile a read is assessed with (schema 7; one per read)."""
+
+    __tablename__ = "read_profiles"
+    read_pk: Mapped[int] = mapped_column(
+        ForeignKey("reads.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_sha256: Mapped[str] = mapped_column(ForeignKey("protocol_profiles.sha256"))
+
+
+class MeasurementEvidenceRow(Base):
+    """What the click that proposed a measurement also found (schema 7, issue 16).
+
+    ``checks`` is the proposal's checks and warnings, one per line.
+    """
+
+    __tablename__ = "measurement_evidence"
+    __table_args__ = (
+        CheckConstraint(
+            "(whole_diameter_tenths IS NULL OR whole_diameter_tenths >= 0) AND "
+            "(perpendicular_tenths IS NULL OR perpendicular_tenths >= 0)",
+            name="diameters",
+        ),
+    )
+    observation_pk: Mapped[int] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
+    )
+    whole_diameter_tenths: Mapped[int | None] = mapped_column(Integer)
+    perpendicular_tenths: Mapped[int | None] = mapped_column(Integer)
+    checks: Mapped[str] = mapped_column(Text)
+
+
+class RoiRow(Base):
+    """A region of interest a reader kept as evidence (schema 7, issue 15).
+
+    ``points_mm`` is the outline as JSON ``[[x, y, z], ...]`` in patient millimetres;
+    the statistics are those shown to the reader when it was kept (``unit`` "HU" on
+    CT, empty where the pixel values have no unit).
+    """
+
+    __tablename__ = "rois"
+    __table_args__ = (
+        CheckConstraint("shape IN ('ellipse', 'freehand')", name="shape"),
+        CheckConstraint("pixel_count >= 0 AND area_mm2 >= 0", name="size"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timepoint_pk: Mapped[int] = mapped_column(
+        ForeignKey("timepoints.id", ondelete="CASCADE")
+    )
+    lesion_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("lesions.id", ondelete="CASCADE")
+    )
+    series_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("series_refs.id", ondelete="SET NULL")
+    )
+    sop_instance_uid: Mapped[str] = mapped_column(
+        String(MAX_LENGTHS["sop_instance_uid"])
+    )
+    label: Mapped[str] = mapped_column(String(64))
+    shape: Mapped[str] = mapped_column(String(16))
+    points_mm: Mapped[str] = mapped_column(Text)
+    pixel_count: Mapped[int] = mapped_column(Integer)
+    area_mm2: Mapped[float] = mapped_column(Float)
+    mean: Mapped[float | None] = mapped_column(Float)
+    sd: Mapped[float | None] = mapped_column(Float)
+    minimum: Mapped[float | None] = mapped_column(Float)
+    maximum: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditRow(Base):
     """One entry of the audit trail (21 CFR Part 11), chained by SHA-256 hashes."""
 

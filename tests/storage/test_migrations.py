@@ -153,6 +153,25 @@ def database_at(url: str, revision: str, subject_id: str = "S01") -> None:
     engine.dispose()
 
 
+def database_left_at(url: str, revision: str) -> None:
+    """Bring a database to ``revision`` as the release of that schema left it.
+
+    The data steps of a revision (sealing, re-keying) run with the newest ORM, so an
+    older release's database is made by opening it at the head and downgrading.
+    """
+    from alembic import command
+
+    from mrecist_reader.storage.engine import alembic_config
+
+    ReadRepository(url).close()
+    engine = create_engine(url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    engine.dispose()
+
+
 def test_a_schema_2_database_gets_content_hashes_on_opening(shared_db_url):
     database_at(shared_db_url, "0002")
     with ReadRepository(shared_db_url) as repository:
@@ -193,18 +212,10 @@ def test_a_schema_4_database_gets_central_review_and_its_read_becomes_primary(
     shared_db_url,
 ):
     """Issue 17: today's databases (revision 0004) upgrade to assignments (0005)."""
-    from alembic import command
-
     from mrecist_reader.core.adjudication import Assignment
-    from mrecist_reader.storage.engine import alembic_config
 
     database_at(shared_db_url, "0002")
-    engine = create_engine(shared_db_url)
-    config = alembic_config()
-    with engine.begin() as connection:  # as today's release leaves it: revision 0004
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
-    engine.dispose()
+    database_left_at(shared_db_url, "0004")  # as the release of schema 4 leaves it
     with ReadRepository(shared_db_url) as repository:
         assert repository.schema_revision == head_revision() >= "0005"
         assert repository.assignments() == ()
@@ -225,18 +236,13 @@ def test_a_schema_5_database_gets_uid_pseudonyms_for_its_blinded_exports(
     shared_db_url, tmp_path
 ):
     """Issue 21 item 7: a database of revision 0005 upgrades to the UID mapping (0006)."""
-    from alembic import command
     from sqlalchemy import inspect
 
     from mrecist_reader.desk.export import database_reads, export_reads
-    from mrecist_reader.storage.engine import alembic_config
 
     database_at(shared_db_url, "0002")
+    database_left_at(shared_db_url, "0005")  # as the release of schema 5 leaves it
     engine = create_engine(shared_db_url)
-    config = alembic_config()
-    with engine.begin() as connection:  # as the previous release leaves it
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
     assert "uid_pseudonyms" not in inspect(engine).get_table_names()
     engine.dispose()
     with ReadRepository(shared_db_url) as repository:

@@ -6,14 +6,15 @@ Create Date: 2026-12-06 03:10:00
 
 Every read stored before this revision gets one ``record_content`` entry holding its
 content hashes, so that any later change made outside the application is detected by
-``audit --verify`` (issue 21, item 1).
+``audit --verify`` (issue 21, item 1). The entries are written by
+:func:`mrecist_reader.storage.engine.upgrade_schema` after the last migration, because
+they are built with the ORM tables, which describe the newest schema only.
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -26,17 +27,8 @@ def upgrade() -> None:
         "audit_events",
         sa.Column("content", sa.Text(), server_default="", nullable=False),
     )
-    from mrecist_reader.storage.audit import Actor
-    from mrecist_reader.storage.trail import seal_reads_without_history
-
-    session = Session(bind=op.get_bind())
-    seal_reads_without_history(
-        session,
-        Actor("(schema upgrade)", "(schema upgrade)"),
-        "schema 3: the content of reads stored before it is recorded",
-    )
-    session.flush()
-    session.close()
+    # The reads stored before it are sealed once the schema is at its head
+    # (storage.engine.upgrade_schema): sealing needs the ORM, which follows the head.
 
 
 def downgrade() -> None:

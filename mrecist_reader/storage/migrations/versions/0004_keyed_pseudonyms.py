@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -28,14 +27,8 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_database_secrets")),
     )
-    from mrecist_reader.storage.audit import Actor
-    from mrecist_reader.storage.secrets import create_pseudonym_key, rekey_subjects
-
-    session = Session(bind=op.get_bind())
-    key = create_pseudonym_key(session)
-    rekey_subjects(session, key, Actor("(schema upgrade)", "(schema upgrade)"))
-    session.flush()
-    session.close()
+    # The key is created and the subjects re-keyed once the schema is at its head
+    # (storage.engine.upgrade_schema): both steps use the ORM, which follows the head.
 
 
 def downgrade() -> None:
