@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from mrecist_reader.core.assess import assess
 from mrecist_reader.core.model import Response
-from tests.core.builders import GENERIC, NCT, build_read
+from tests.kit.reads import GENERIC, NCT, build_read
 
 
 def test_percent_changes_are_exact_fractions() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from mrecist_reader.core.assess import assess
 from mrecist_reader.core.model import Response
-from tests.core.builders import GENERIC, NCT, RECIST_LIKE, baseline_dates, build_read
+from tests.kit.reads import GENERIC, NCT, RECIST_LIKE, baseline_dates, build_read
 
 
 def test_early_sd_then_pd_is_pd() -> None:

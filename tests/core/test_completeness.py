@@ -14,7 +14,7 @@ from mrecist_reader.core.completeness import (
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Response
 from mrecist_reader.core.thresholds import response_thresholds
-from tests.core.builders import GENERIC, NCT, build_read
+from tests.kit.reads import GENERIC, NCT, build_read
 
 
 def test_an_equivocal_new_lesion_without_a_status_later_is_missing() -> None:

@@ -23,7 +23,7 @@ from mrecist_reader.core import rules
 from mrecist_reader.core.assess import Assessment, assess
 from mrecist_reader.core.model import NonTargetResponse, NonTargetStatus, Response
 from mrecist_reader.core.protocol import ProtocolProfile
-from tests.core.builders import GENERIC, build_read
+from tests.kit.reads import GENERIC, build_read
 
 CR, PR, SD, PD, NE = (Response.CR, Response.PR, Response.SD, Response.PD, Response.NE)
 

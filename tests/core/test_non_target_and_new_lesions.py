@@ -11,7 +11,7 @@ from mrecist_reader.core.model import (
     Response,
 )
 from mrecist_reader.core.rules import new_lesions, non_target_response
-from tests.core.builders import NCT, build_read
+from tests.kit.reads import NCT, build_read
 
 P, A, PROG, NE = (
     NonTargetStatus.PRESENT,

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from mrecist_reader.core.model import Caliper, Read
 from mrecist_reader.core.placement import far_from_earlier_caliper
-from tests.core.builders import build_read
+from tests.kit.reads import build_read
 
 
 def _with_caliper(read: Read, lesion_id: str, index: int, caliper: Caliper) -> Read:

@@ -7,7 +7,7 @@ import pytest
 
 from mrecist_reader.core.assess import TimepointAssessment, assess
 from mrecist_reader.core.model import Organ, Response
-from tests.core.builders import GENERIC, NCT, RECIST_LIKE, build_read
+from tests.kit.reads import GENERIC, NCT, RECIST_LIKE, build_read
 
 
 def last(

@@ -16,7 +16,7 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.core.validate import check_target, validate_read
-from tests.core.builders import GENERIC, NCT, RECIST_LIKE, build_read
+from tests.kit.reads import GENERIC, NCT, RECIST_LIKE, build_read
 
 
 def messages(read: object, profile: object = NCT) -> list[str]:
