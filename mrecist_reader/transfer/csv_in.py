@@ -66,6 +66,7 @@ from mrecist_reader.transfer.columns import (
     SCHEMA_VERSION,
     SECOND_DIAMETER_COLUMNS,
     ReadRole,
+    repeated_columns,
 )
 from mrecist_reader.transfer.csv_out import (
     RoleRead,
@@ -279,7 +280,8 @@ def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
             line=line,
         )
         return
-    missing = [c for c in MEASUREMENT_COLUMNS_V1 if c not in header]
+    present = set(header)
+    missing = [c for c in MEASUREMENT_COLUMNS_V1 if c not in present]
     for column in missing:
         yield Problem(
             f"missing column {column!r} (measurements.csv starts with the columns "
@@ -287,7 +289,7 @@ def _header_problems(header: Sequence[str], line: int) -> Iterator[Problem]:
             field=column,
             line=line,
         )
-    for column in sorted({c for c in header if header.count(c) > 1}):
+    for column in repeated_columns(header):
         yield Problem(
             f"column {column!r} appears more than once", field=column, line=line
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mrecist_reader.core.errors import InvalidRead, Problem
+from mrecist_reader.transfer.columns import repeated_columns
 from mrecist_reader.transfer.csv_in import UnreadableFile
 from mrecist_reader.transfer.spreadsheet import restore
 
@@ -174,6 +175,7 @@ def _header_problems(
                 line=line,
             )
         ]
+    present = set(header)
     problems = [
         Problem(
             f"missing column {column!r} ({what} has the columns {expected})",
@@ -181,10 +183,10 @@ def _header_problems(
             line=line,
         )
         for column in required
-        if column not in header
+        if column not in present
     ]
     problems += [
         Problem(f"column {column!r} appears more than once", field=column, line=line)
-        for column in sorted({c for c in header if header.count(c) > 1})
+        for column in repeated_columns(header)
     ]
     return problems
