@@ -44,6 +44,12 @@ def is_known_revision(revision: str) -> bool:
     return any(r.revision == revision for r in script.walk_revisions())
 
 
+READS_ONLY = "mrecist_reads_only"
+"""Execution option of a transaction that only reads: on SQLite it begins deferred, so
+it reads a snapshot (WAL) without waiting for, or holding, the write lock (issue 21,
+item 17: a reader's list and load while an import writes)."""
+
+
 def create_database_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
 
@@ -83,7 +89,8 @@ def _install_sqlite_hooks(
 
     ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe) makes a writer wait for the lock
     at the start of its transaction instead of failing half-way on a lock upgrade, which
-    keeps the audit chain strictly serial between processes.
+    keeps the audit chain strictly serial between processes. A connection with the
+    :data:`READS_ONLY` option begins deferred instead (it never writes).
     """
 
     @event.listens_for(engine, "connect")
@@ -99,7 +106,8 @@ def _install_sqlite_hooks(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def current_revision(engine: Engine) -> str | None:

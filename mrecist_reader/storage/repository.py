@@ -46,6 +46,7 @@ from mrecist_reader.storage.audit import (
     ChainBreak,
 )
 from mrecist_reader.storage.engine import (
+    READS_ONLY,
     create_database_engine,
     current_revision,
     head_revision,
@@ -187,7 +188,15 @@ class ReadRepository:
             ) from error
         self._with_retry(lambda: upgrade_schema(self._engine))
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self._engine.execution_options(**{READS_ONLY: True}),
+            expire_on_commit=False,
+        )
         self._pseudonym_key: bytes | None = None
+        self.on_wait: Callable[[], None] | None = None
+        """Called once when a save has to wait for another program's write (an
+        import, all or nothing and so one transaction): the reading desk shows that
+        it waits for the import until the save returns (issue 21, item 17)."""
 
     def close(self) -> None:
         """Release the database connections."""
@@ -255,6 +264,8 @@ class ReadRepository:
         """Store ``read`` (replacing its stored state) and its audit entries at once.
 
         An unkeyed pseudonym subject ID is stored in its keyed form (:meth:`keyed`).
+        A reader's work is never refused because another program holds the write
+        lock (an import): the save waits for it, calling :attr:`on_wait` once.
         """
         read = self._keyed_read(read)
 
@@ -265,7 +276,7 @@ class ReadRepository:
             content = stored_content(session, row)
             append_audit(session, actor, read_ref(read.key), recorded, content=content)
 
-        self._run(write, writes=True)
+        self._run(write, writes=True, patient=True)
         logger.debug("saved read %s", read_ref(read.key))
 
     def import_reads(
@@ -667,15 +678,29 @@ class ReadRepository:
             sorted(keys, key=lambda k: (k.study_id, k.subject_id, k.reader_id))
         )
 
-    def _run(self, work: Callable[[Session], T], *, writes: bool = False) -> T:
+    def _run(
+        self,
+        work: Callable[[Session], T],
+        *,
+        writes: bool = False,
+        patient: bool = False,
+    ) -> T:
+        """Run ``work`` in one transaction, retried while the database is busy.
+
+        Work that only reads runs without the write lock (:data:`READS_ONLY`: on
+        SQLite a snapshot, so listing and opening reads never wait for an import);
+        a ``patient`` write waits for as long as another writer holds the lock.
+        """
+        sessions = self._sessions if writes else self._read_sessions
+
         def attempt() -> T:
-            with self._sessions() as session, session.begin():
+            with sessions() as session, session.begin():
                 if writes and self._engine.dialect.name == "postgresql":
                     session.execute(select(func.pg_advisory_xact_lock(_AUDIT_LOCK_KEY)))
                 return work(session)
 
         try:
-            return self._with_retry(attempt)
+            return self._with_retry(attempt, patient=patient)
         except DBAPIError as error:
             # Never the statement and its parameters (they hold every row's values).
             raise self._refusal(error) from None
@@ -691,12 +716,14 @@ class ReadRepository:
             f"the reads database refused the change ({reason}); nothing was written"
         )
 
-    def _with_retry(self, attempt: Callable[[], T]) -> T:
+    def _with_retry(self, attempt: Callable[[], T], *, patient: bool = False) -> T:
         delay = self._backoff_s
         for remaining in range(self._retries, -1, -1):
             try:
                 return attempt()
             except OperationalError as error:
+                if patient and _is_busy(error):
+                    return self._wait_for_writer(attempt, delay)
                 if not _is_busy(error) or remaining == 0:
                     if _is_busy(error):
                         raise DatabaseBusy(_busy_message(self._retries)) from error
@@ -705,6 +732,20 @@ class ReadRepository:
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_for_writer(self, attempt: Callable[[], T], delay: float) -> T:
+        """Retry ``attempt`` for as long as another writer holds the lock."""
+        if self.on_wait is not None:
+            self.on_wait()
+        logger.info("waiting for another program's write (an import) to finish")
+        while True:
+            time.sleep(min(delay, _LONGEST_WAIT_S))
+            delay *= 2
+            try:
+                return attempt()
+            except OperationalError as error:
+                if not _is_busy(error):
+                    raise
 
 
 _NOT_FOR_PRIMARY = (
@@ -737,6 +778,10 @@ def _shown_url(url: str) -> str:
     except (ArgumentError, ValueError):
         return repr(url)
 
+
+_LONGEST_WAIT_S = 1.0
+"""Longest pause between a waiting save's attempts, seconds (each attempt also waits
+the busy timeout for the lock)."""
 
 _AUDIT_LOCK_KEY = (
     0x6D524543  # "mREC": serialises writers so the audit chain stays linear
