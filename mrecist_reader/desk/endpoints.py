@@ -8,19 +8,27 @@ command line's: the pure core per subject, the statistics of ``analysis``.
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mrecist_reader.analysis.summary import EndpointAnalysis, analyse
 from mrecist_reader.core.assess import assess
 from mrecist_reader.core.endpoints import (
+    ArmAssignment,
     SubjectCourse,
+    Treatment,
     scans_from_assessment,
     with_sensitivity,
 )
-from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
 from mrecist_reader.core.model import Read, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.session import stored_reads
+from mrecist_reader.transfer.csv_in import format_problem
+
+if TYPE_CHECKING:
+    from mrecist_reader.analysis.summary import EndpointAnalysis
+    from mrecist_reader.desk.desk import ReadingDesk
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +42,77 @@ class DeskEndpoints:
     """Every subject's course and the endpoint analysis of the desk's reads."""
 
     courses: dict[str, SubjectCourse]
-    analysis: EndpointAnalysis
+    analysis: "EndpointAnalysis"
 
 
 def may_show_endpoints(read_type: ReadType) -> bool:
     """Return whether a reader of this read type may see trial endpoints (local only)."""
     return read_type is ReadType.LOCAL
+
+
+def _refuse_blinded(read_type: ReadType) -> None:
+    """Raise :class:`EndpointsHidden` unless this read type may see endpoints."""
+    if not may_show_endpoints(read_type):
+        raise EndpointsHidden(
+            "trial endpoints are shown in local (site) reads only: a blinded central "
+            "read never sees them"
+        )
+
+
+def _sponsor_files(
+    treatments: Path, arms: Path | None
+) -> tuple[dict[str, tuple[Treatment, ...]], dict[str, ArmAssignment] | None]:
+    """Read treatments.csv and arms.csv; every problem of both named FILE:LINE."""
+    from mrecist_reader.transfer.treatments import read_arms, read_treatments
+
+    problems: list[Problem] = []
+    sessions: dict[str, tuple[Treatment, ...]] = {}
+    arm_of: dict[str, ArmAssignment] | None = None
+    try:
+        sessions = read_treatments(treatments)
+    except InvalidRead as invalid:
+        problems += _located(treatments, invalid)
+    if arms is not None:
+        try:
+            arm_of = dict(read_arms(arms))
+        except InvalidRead as invalid:
+            problems += _located(arms, invalid)
+    if problems:
+        raise InvalidRead(problems)
+    return sessions, arm_of
+
+
+def _located(path: Path, invalid: InvalidRead) -> list[Problem]:
+    """Return a file's problems, each message naming the file and line."""
+    return [replace(p, message=format_problem(path, p)) for p in invalid.problems]
+
+
+def endpoints_at_desk(
+    desk: "ReadingDesk", treatments: Path, arms: Path | None
+) -> DeskEndpoints:
+    """Derive the endpoints of the reader's reads in the desk's open database.
+
+    The reads are the reader's own reads of the desk's read type (the open one
+    included, as recorded). A central desk is refused before the database, the
+    treatment days or the arms are opened.
+
+    Raises
+    ------
+    EndpointsHidden
+        For a central (blinded) read.
+    InvalidRead
+        When treatments.csv or arms.csv is invalid (every problem, with its line).
+
+    """
+    context = desk.context
+    _refuse_blinded(context.read_type)
+    if desk.session is not None:
+        reads = desk.reads_to_export(every_subject=True)
+    else:
+        reads = stored_reads(desk.repository(), context.reader_id, context.read_type)
+    return desk_endpoints(
+        reads, treatments, arms, read_type=context.read_type, profile=context.profile
+    )
 
 
 def desk_endpoints(
@@ -71,15 +144,11 @@ def desk_endpoints(
         When treatments.csv or arms.csv is invalid (every problem, with its line).
 
     """
-    if not may_show_endpoints(read_type):
-        raise EndpointsHidden(
-            "trial endpoints are shown in local (site) reads only: a blinded central "
-            "read never sees them"
-        )
-    from mrecist_reader.transfer.treatments import read_arms, read_treatments
+    _refuse_blinded(read_type)
+    # the statistics (scipy) load when asked for, not with the window
+    from mrecist_reader.analysis.summary import analyse
 
-    sessions = read_treatments(treatments)
-    arm_of = dict(read_arms(arms)) if arms is not None else None
+    sessions, arm_of = _sponsor_files(treatments, arms)
     scans = {
         r.key.subject_id: scans_from_assessment(r, assess(r, profile)) for r in reads
     }

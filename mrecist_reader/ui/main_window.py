@@ -30,6 +30,7 @@ from mrecist_reader.desk.desk import ReaderContext, ReadingDesk, SeriesState
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import dialogs
+from mrecist_reader.ui.endpoints_command import EndpointsCommand
 from mrecist_reader.ui.errors import error_boundary, report_error
 from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.image_stack import WindowPreset
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
             on_extracted=self.desk.keep_extraction,
         )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
+        self.endpoints = EndpointsCommand(self, self.desk)
         self._actions = Actions(self)
         build_menus(self, self._actions)
         self.setWindowIcon(icon if icon is not None else app_icon())

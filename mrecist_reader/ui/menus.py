@@ -218,6 +218,12 @@ def _read_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             "amend", "&Amend timepoint...", window.commands.ask_amend, "Ctrl+Shift+A"
         )
     )
+    # a local (site) reader only: a blinded central reader never sees endpoints
+    endpoints = actions.add("endpoints", "Trial &endpoints...", window.endpoints.ask)
+    endpoints.setVisible(window.endpoints.available)
+    endpoints.setEnabled(window.endpoints.available)
+    menu.addSeparator()
+    menu.addAction(endpoints)
 
 
 def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
