@@ -16,6 +16,16 @@ Many files (:data:`POOL_THRESHOLD`) are read by a process pool (two processes on
 two-core machine): reading headers is pure Python and holds the GIL, so threads would
 not help. A folder scanned before is read from its scan index
 (:mod:`mrecist_reader.imaging.scan_index`): only files added or changed are read.
+
+Progress: ``scan(..., on_progress=...)`` is told what was found so far
+(:class:`ScanProgress`) each time a folder has been read to its last file, so that the
+first series can be shown while the rest of a large folder is still being read. A
+stack counts as *complete* once every folder holding one of its files has been read
+entirely (files are read folder by folder): exports put a series in a folder of its
+own, or several series in one folder, which is then complete only when that folder is.
+A series split across folders still being read is not complete; one split across a
+folder not yet *started* cannot be told apart, which is why the final result always
+replaces what progress reported.
 """
 
 import logging
@@ -23,11 +33,12 @@ import math
 import multiprocessing
 import os
 import sys
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +68,7 @@ from mrecist_reader.imaging.volume import PatientIdentity, Phase, SeriesInfo
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ScanResult", "SkippedFile", "scan"]
+__all__ = ["ScanProgress", "ScanResult", "SkippedFile", "scan"]
 
 POOL_THRESHOLD = 8000
 """Files below this count are read in this process: a pool takes ~1 s to start, and
@@ -97,6 +108,92 @@ class ScanResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """What a scan still running has found so far (see :func:`scan`'s ``on_progress``)."""
+
+    series: tuple[SeriesInfo, ...]
+    """The stacks of the files read so far, sorted as :func:`scan` sorts them."""
+    complete: frozenset[tuple[str, str]]
+    """(series UID, stack label) of the stacks whose folders have all been read."""
+    files_seen: int
+    files_total: int
+
+    def is_complete(self, series: SeriesInfo) -> bool:
+        """Return whether every folder holding ``series``' files has been read."""
+        return (series.series_instance_uid, series.stack_label) in self.complete
+
+    @property
+    def complete_series(self) -> tuple[SeriesInfo, ...]:
+        """Return the complete stacks (a worklist of what can be opened already)."""
+        return tuple(s for s in self.series if self.is_complete(s))
+
+
+ProgressCallback = Callable[[ScanProgress], None]
+
+_GROWTH = 1.25
+"""Progress is built (the stacks of every header read so far) only once this many times
+more files have been read than at the last report: in a folder of a thousand
+one-file folders, building at each would cost more than the reading (this way all
+reports together cost about five final builds)."""
+
+
+class _Tracker:
+    """Count the files read per folder; report progress when a folder is finished."""
+
+    def __init__(
+        self,
+        files: Sequence[Path],
+        report: ProgressCallback,
+        build: Callable[[list[FileHeader]], list[SeriesInfo]],
+    ) -> None:
+        self._left = Counter(f.parent for f in files)
+        self._total = len(files)
+        self._report = report
+        self._build = build
+        self._known: dict[Path, FileHeader | Unusable] = {}
+        self._done: set[Path] = set()
+        self._reported = 0
+
+    def add(self, path: Path, record: FileHeader | Unusable) -> None:
+        """Count one file read (or taken from the index)."""
+        if path in self._known:
+            return
+        self._known[path] = record
+        folder = path.parent
+        self._left[folder] -= 1
+        if self._left[folder] == 0:
+            self._done.add(folder)
+            self._maybe_report()
+
+    def add_many(self, records: Mapping[Path, FileHeader | Unusable]) -> None:
+        """Count records taken from a scan index."""
+        for path, record in records.items():
+            self.add(path, record)
+
+    def _maybe_report(self) -> None:
+        seen = len(self._known)
+        if seen < self._reported * _GROWTH or seen == self._total:
+            return  # the final result follows at once when everything was read
+        headers = [r for r in self._known.values() if isinstance(r, FileHeader)]
+        stacks = tuple(self._build(headers))
+        complete = frozenset(
+            (s.series_instance_uid, s.stack_label)
+            for s in stacks
+            if all(f.parent in self._done for f in s.files)
+        )
+        self._reported = seen
+        self._report(ScanProgress(stacks, complete, seen, self._total))
+
+
+def _by_folder(files: Sequence[Path]) -> list[Path]:
+    """Return ``files`` folder after folder (stable), so that folders finish early."""
+    order = {
+        folder: k for k, folder in enumerate(dict.fromkeys(f.parent for f in files))
+    }
+    return sorted(files, key=lambda f: order[f.parent])
+
+
+@dataclass(frozen=True, slots=True)
 class _Image:
     header: FileHeader
     frame: int
@@ -114,6 +211,7 @@ def scan(
     cache_max_age_days: int | None = None,
     index_dir: Path | None = None,
     use_index: bool = True,
+    on_progress: ProgressCallback | None = None,
 ) -> ScanResult:
     """Return the image series under ``path`` and the files that could not be used.
 
@@ -150,6 +248,10 @@ def scan(
         Whether a folder's scan index is used and updated: a folder scanned again
         re-reads only the files added or changed since (by size and modification
         time). Zip archives, DICOMDIRs and single files are always read.
+    on_progress
+        Told what was found so far (:class:`ScanProgress`, called in this thread)
+        each time a folder has been read entirely (once a quarter more files were
+        read than at its last call); not called for the last folder (the result follows).
 
     Returns
     -------
@@ -173,16 +275,31 @@ def scan(
     skipped = list(collected.skipped)
     headers: list[FileHeader] = []
     reused, results = 0, None
+    tracker = (
+        None
+        if on_progress is None
+        else _Tracker(
+            collected.files,
+            on_progress,
+            partial(
+                build_stacks,
+                spacing_tolerance=spacing_tolerance,
+                tilt_tolerance_deg=tilt_tolerance_deg,
+                display_path=collected.display_path,
+            ),
+        )
+    )
     if use_index and collected.archive is None and Path(path).is_dir():
         indexed = read_with_index(
             Path(path),
             collected.files,
-            lambda files: _read_all(files, workers),
+            lambda files: _read_all(files, workers, tracker),
             index_dir=index_dir,
+            on_reused=None if tracker is None else tracker.add_many,
         )
         reused, results = indexed.reused, list(indexed.results)
     for result in (
-        results if results is not None else _read_all(collected.files, workers)
+        results if results is not None else _read_all(collected.files, workers, tracker)
     ):
         if isinstance(result, Unusable):
             shown = collected.display_path(result.path)
@@ -206,21 +323,41 @@ def scan(
 
 
 def _read_all(
-    files: Sequence[Path], workers: int | None
+    files: Sequence[Path], workers: int | None, tracker: _Tracker | None = None
 ) -> list[FileHeader | Unusable]:
+    """Return the header record of each file of ``files``, in that order.
+
+    With a ``tracker`` (a progressive scan) files are read folder after folder and
+    each record is counted as it arrives.
+    """
+    order = files if tracker is None else _by_folder(files)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if len(files) < POOL_THRESHOLD or count <= 1 or not _processes_can_start():
-        return [read_header(f) for f in files]
+        found = dict(_counted(order, map(read_header, order), tracker))
+        return [found[f] for f in files]
     context = multiprocessing.get_context("forkserver")
     chunk = max(16, len(files) // (count * 8))
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            return list(pool.map(read_header, files, chunksize=chunk))
+            records = pool.map(read_header, order, chunksize=chunk)
+            found = dict(_counted(order, records, tracker))
     except (RuntimeError, OSError) as error:  # BrokenProcessPool is a RuntimeError
         logger.warning(
             "header-reading processes failed (%s); reading in-process", error
         )
-        return [read_header(f) for f in files]
+        found = dict(_counted(order, map(read_header, order), tracker))
+    return [found[f] for f in files]
+
+
+def _counted(
+    files: Sequence[Path],
+    records: Iterable[FileHeader | Unusable],
+    tracker: _Tracker | None,
+) -> Iterable[tuple[Path, FileHeader | Unusable]]:
+    for path, record in zip(files, records, strict=True):
+        if tracker is not None:
+            tracker.add(path, record)
+        yield path, record
 
 
 _main_is_guarded = False

@@ -36,7 +36,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,7 @@ def read_with_index(
     read_all: Any,
     *,
     index_dir: Path | None = None,
+    on_reused: Callable[[Mapping[Path, FileHeader | Unusable]], None] | None = None,
 ) -> IndexedRead:
     """Return the header records of ``files``, reading only those the index lacks.
 
@@ -143,6 +144,9 @@ def read_with_index(
         ``read_all(paths) -> list[FileHeader | Unusable]``: reads what changed.
     index_dir
         Where indexes are kept (default :func:`default_index_dir`).
+    on_reused
+        Told the records taken from the index before the changed files are read (a
+        progressive scan counts their folders as seen).
 
     Returns
     -------
@@ -158,6 +162,8 @@ def read_with_index(
     entries = _load(index_file)
     reused = _reuse(files, stats, keys, entries)
     missing = [f for f in files if f not in reused]
+    if on_reused is not None:
+        on_reused(reused)
     fresh = dict(zip(missing, read_all(missing), strict=True))
     results = tuple(reused.get(f) or fresh[f] for f in files)
     if missing or len(entries) != len(reused):  # unchanged: nothing to write

@@ -3,6 +3,13 @@
 One path: the scan runs in a worker thread, or, at start-up, the scan already started
 by :func:`mrecist_reader.ui.prefetch.start_prefetch` is awaited (its first slice is
 shown before the pixel decoders are imported).
+
+A scan in a worker thread reports its progress (folder by folder,
+:class:`~mrecist_reader.imaging.scan.ScanProgress`): as soon as the series the window
+opens first has been read entirely (:func:`mrecist_reader.desk.first_image.show_early`)
+the worklist of what is complete so far is shown, and so its first image, while the
+rest of the folder is still being read; the complete worklist follows at the end (the
+subject already open stays open).
 """
 
 import html
@@ -12,9 +19,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
+from mrecist_reader.desk.first_image import first_series, show_early
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui.errors import error_boundary, report_error
@@ -27,9 +35,16 @@ if TYPE_CHECKING:
 
     from superqt.utils import FunctionWorker
 
+    from mrecist_reader.imaging.scan import ScanProgress
     from mrecist_reader.imaging.volume import SkippedFile
 
 logger = logging.getLogger(__name__)
+
+
+class _ProgressRelay(QObject):
+    """Carries a scan's progress from its worker thread to the GUI thread."""
+
+    found = Signal(int, object)  # scan number, ScanProgress
 
 
 class Opener:
@@ -61,6 +76,13 @@ class Opener:
         self._first_slice: FirstSlice | None = None
         self.found: ScanSummary | None = None
         """What the last scan found (its load report)."""
+        self._relay = _ProgressRelay(window)
+        self._relay.found.connect(self._on_progress)
+        self._scan_number = 0
+        self._shown_early = False
+        self._early_first: SeriesInfo | None = None
+        self.shown_while_scanning = False
+        """Whether the last scan's first series was shown before the scan ended."""
 
     def open(
         self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
@@ -83,12 +105,15 @@ class Opener:
                 on_finished=lambda: self.parts.show_busy(False),
             )
             return
+        self._scan_number += 1
+        self._shown_early = self.shown_while_scanning = False
         self._scan_worker = run_in_thread(
             partial(
                 scan_summary,
                 cache_dir=self.cache_dir,
                 cache_limit_mb=self.cache_limit_mb,
                 cache_max_age_days=self.cache_max_age_days,
+                on_progress=partial(self._relay.found.emit, self._scan_number),
             ),
             path,
             on_done=self._on_scanned,
@@ -108,6 +133,23 @@ class Opener:
             return None
         return first
 
+    def _on_progress(self, number: int, progress: "ScanProgress") -> None:
+        """Show the first series once it is read entirely, while the scan goes on."""
+        if number != self._scan_number or self._scan_worker is None:
+            return  # an earlier scan's, or the scan already ended
+        subjects = show_early(progress.complete_series, shown=self._shown_early)
+        message = (
+            f"Scanning: {progress.files_seen} of {progress.files_total} files read"
+        )
+        if subjects is not None:
+            self._shown_early = True
+            self._early_first = first_series(subjects)
+            with error_boundary(self.window, "Open"):
+                self.show_worklist(subjects)
+                self.shown_while_scanning = True
+                message += "; the first series is shown"
+        self.window.statusBar().showMessage(message)
+
     def _on_prefetched(self, found: Prefetched) -> None:
         self._first_slice = found.first
         self._show(found.scan, found.subjects)
@@ -115,7 +157,15 @@ class Opener:
     def _on_scanned(self, summary: ScanSummary) -> None:
         from mrecist_reader.imaging.worklist import build_worklist
 
-        self._show(summary, build_worklist(summary.series))
+        self._scan_worker = None  # later progress signals are stale
+        subjects = build_worklist(summary.series)
+        if self._shown_early and _files_of(first_series(subjects)) != _files_of(
+            self._early_first
+        ):
+            # the series shown first grew or is no longer the one to read first (an
+            # arterial series found later): it is opened again, never left stale
+            self.show_worklist(())
+        self._show(summary, subjects)
 
     def _on_scan_failed(self, error: BaseException) -> None:
         self.window.statusBar().showMessage("Scan failed", 5000)
@@ -134,6 +184,13 @@ class Opener:
             link = self.parts.load_link
             link.setText(f'<a href="report">{html.escape(text)}</a>')
             link.setVisible(bool(summary.skipped or report_series(summary)))
+
+
+def _files_of(series: SeriesInfo | None) -> tuple[str, str, tuple[Path, ...]] | None:
+    """Return what tells a series shown apart from another or from itself grown."""
+    if series is None:
+        return None
+    return (series.series_instance_uid, series.stack_label, series.files)
 
 
 def skipped_files(summary: ScanSummary) -> tuple["SkippedFile", ...]:
@@ -164,11 +221,13 @@ def scan_summary(
     cache_dir: Path | None = None,
     cache_limit_mb: int | None = None,
     cache_max_age_days: int | None = None,
+    on_progress: "Callable[[ScanProgress], None] | None" = None,
 ) -> ScanSummary:
     """Scan ``path`` (headers only) and return its series, skipped files, extraction.
 
     ``cache_dir``, ``cache_limit_mb``, ``cache_max_age_days``: the settings' zip
-    cache (``None``: defaults).
+    cache (``None``: defaults). ``on_progress``: told what was found so far (in the
+    scanning thread).
     """
     from mrecist_reader.imaging.scan import scan
 
@@ -177,6 +236,7 @@ def scan_summary(
         cache_dir=cache_dir,
         cache_limit_mb=cache_limit_mb,
         cache_max_age_days=cache_max_age_days,
+        on_progress=on_progress,
     )
     return ScanSummary(
         series=tuple(result.series),

@@ -1,0 +1,42 @@
+"""The series shown while a folder is still being scanned (issue 20 item 4, no Qt)."""
+
+from pathlib import Path
+
+from mrecist_reader.desk.first_image import first_series, show_early
+from mrecist_reader.imaging.scan import ScanProgress, scan
+from tests.imaging.dicom_factory import SeriesSpec, write_series
+
+STUDY = "1.2.826.0.1.3680043.8.498.7"
+
+
+def _progress(root: Path) -> list[ScanProgress]:
+    seen: list[ScanProgress] = []
+    scan(root, use_index=False, on_progress=seen.append)
+    return seen
+
+
+def test_nothing_is_shown_before_a_series_is_complete(tmp_path: Path) -> None:
+    assert show_early((), shown=False) is None
+
+
+def test_the_first_complete_series_is_shown_then_an_arterial_one_found_later_is_chosen(
+    tmp_path: Path,
+) -> None:
+    portal = SeriesSpec(n_slices=4, description="LIVER PORTAL", study_uid=STUDY)
+    arterial = SeriesSpec(n_slices=4, description="LIVER ARTERIAL", study_uid=STUDY)
+    write_series(tmp_path / "a_portal", portal)
+    write_series(tmp_path / "b_arterial", arterial)
+    write_series(tmp_path / "c_delayed", SeriesSpec(n_slices=4, study_uid=STUDY))
+    first, second = _progress(tmp_path)
+    early = show_early(first.complete_series, shown=False)
+    assert early is not None
+    chosen = first_series(early)
+    assert chosen is not None
+    assert chosen.series_instance_uid == portal.series_uid
+    later = show_early(second.complete_series, shown=False)
+    assert later is not None
+    chosen = first_series(later)
+    assert chosen is not None
+    assert chosen.series_instance_uid == arterial.series_uid
+    # once shown, later series wait for the end of the scan
+    assert show_early(second.complete_series, shown=True) is None
