@@ -60,6 +60,14 @@ class DecisionReason(StrEnum):
 FINAL_ROLE_WHEN_CONCORDANT = Role.READER_1
 """Whose read is final for a concordant cut (the spec's default: reader 1)."""
 
+REOPENED_PREFIX = "reopened: "
+"""Starts the discordant variables of a reopened cut (an amendment or a withdrawal).
+
+A reopened cut is awaiting again, yet no adjudicator can decide it: one of its two
+reads is no longer signed up to it (amended) or no longer there (withdrawn). It is
+compared again once both readers have signed up to it.
+"""
+
 
 class AssignmentError(MrecistError):
     """An assignment that cannot be stored (exit 1); the message names the subject."""
@@ -138,6 +146,13 @@ class AdjudicationCase:
     rationale: str = ""
     signed_at: datetime | None = None
     signed_off_at: datetime | None = None
+
+    @property
+    def is_reopened(self) -> bool:
+        """Return whether the cut was reopened (amended or withdrawn read): no decision."""
+        return self.status is CutStatus.AWAITING and any(
+            v.startswith(REOPENED_PREFIX) for v in self.discordant_variables
+        )
 
     @property
     def final_reader(self) -> str | None:
@@ -328,12 +343,48 @@ def decision_problem(
     if case is None or case.status is not CutStatus.AWAITING:
         state = "has no read cut yet" if case is None else f"is {case.status}"
         return f"subject {subject_id} is not awaiting adjudication (its cut {state})"
+    if case.is_reopened:
+        why = case.discordant_variables[0].removeprefix(REOPENED_PREFIX)
+        return (
+            f"subject {subject_id} is not awaiting adjudication: its cut {case.cut} "
+            f"was reopened ({why}); both readers sign it again first"
+        )
     if reason not in {str(r) for r in DecisionReason}:
         allowed = ", ".join(str(r) for r in DecisionReason)
         return f"reason {reason!r} is not one of {allowed}"
     if not rationale.strip():
         return "the rationale is empty (required: say in words why that read stands)"
     return None
+
+
+def withdrawal_problem(
+    assignment: Assignment | None, reader_id: str, reason: str, *, subject_id: str
+) -> str | None:
+    """Say why ``reader_id``'s read of the subject cannot be withdrawn (``None``: it can).
+
+    central-review.md §Roles and assignment: a primary reader's read is withdrawn (by
+    the review manager, with a reason, audited) before the subject can be taken from
+    that reader.
+    """
+    if assignment is None:
+        return f"subject {subject_id} is not assigned: there is no primary read to withdraw"
+    if assignment.role_of(reader_id) is None:
+        return (
+            f"{reader_id} is not a primary reader of subject {subject_id} "
+            f"(reader_1 {assignment.reader_1}, reader_2 {assignment.reader_2})"
+        )
+    if not reason.strip():
+        return "the reason is empty (required: say why the read is withdrawn)"
+    return None
+
+
+def withdrawn_reader_id(reader_id: str, number: int) -> str:
+    """Return the reader ID a withdrawn read is kept under (``R02 (withdrawn 1)``).
+
+    The read is kept, never deleted: under this name no reader's worklist and no
+    comparison finds it, and its reader may be reassigned or read the subject again.
+    """
+    return f"{reader_id} (withdrawn {number})"
 
 
 def judge_with(

@@ -81,6 +81,7 @@ from mrecist_reader.storage.review import (
     AssignOutcome,
     FinalRead,
     Judge,
+    Withdrawal,
     all_assignments,
     all_cases,
     all_double_reads,
@@ -89,9 +90,11 @@ from mrecist_reader.storage.review import (
     find_assignment,
     is_primary_reader,
     primary_reads,
+    reopen_after_save,
     store_assignments,
     trigger,
     visible_records,
+    withdraw_read,
 )
 from mrecist_reader.storage.secrets import pseudonym_key
 from mrecist_reader.storage.tables import ReadRow
@@ -275,6 +278,7 @@ class ReadRepository:
             recorded = entries or [AuditEntry("save", "read")]
             content = stored_content(session, row)
             append_audit(session, actor, read_ref(read.key), recorded, content=content)
+            reopen_after_save(session, read, recorded, actor=actor)  # amended cut
 
         self._run(write, writes=True, patient=True)
         logger.debug("saved read %s", read_ref(read.key))
@@ -488,6 +492,22 @@ class ReadRepository:
                 rationale=rationale,
                 actor=actor,
             )
+
+        return self._run(write, writes=True)
+
+    def withdraw_read(
+        self, subject_id: str, reader_id: str, *, reason: str, actor: Actor
+    ) -> Withdrawal:
+        """Withdraw a primary reader's read of a subject (review manager), audited.
+
+        See :func:`mrecist_reader.storage.review.withdraw_read`: the read is kept
+        under ``R02 (withdrawn 1)``, the subject's cuts are reopened.
+        """
+        stored = self._stored_subject(subject_id)
+        reader = normalise_identifier(reader_id, field="reader_id")
+
+        def write(session: Session) -> Withdrawal:
+            return withdraw_read(session, stored, reader, reason=reason, actor=actor)
 
         return self._run(write, writes=True)
 

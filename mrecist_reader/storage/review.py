@@ -8,12 +8,13 @@ every other change"). The entries name ``assignment/SUBJECT`` or
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mrecist_reader.core.adjudication import (
+    REOPENED_PREFIX,
     AdjudicationCase,
     AdjudicationRefused,
     Assignment,
@@ -22,12 +23,14 @@ from mrecist_reader.core.adjudication import (
     CutStatus,
     Role,
     decision_problem,
+    withdrawal_problem,
+    withdrawn_reader_id,
 )
 from mrecist_reader.core.endpoints import Treatment
 from mrecist_reader.core.model import Read, ReadStatus, ReadType
 from mrecist_reader.core.read_edits import truncated
 from mrecist_reader.storage.audit import Actor, AuditEntry, AuditRecord
-from mrecist_reader.storage.mapping import now_utc, to_read
+from mrecist_reader.storage.mapping import now_utc, read_key_of, to_read
 from mrecist_reader.storage.tables import (
     AdjudicationRow,
     AssignmentRow,
@@ -40,7 +43,12 @@ from mrecist_reader.storage.tables import (
     TimepointRow,
     TreatmentDayRow,
 )
-from mrecist_reader.storage.trail import append_audit
+from mrecist_reader.storage.trail import (
+    RENAME_ACTION,
+    append_audit,
+    read_ref,
+    stored_content,
+)
 
 Judge = Callable[[Read, Read, tuple[Treatment, ...]], CutComparison | None]
 """Compares reader 1's and reader 2's reads (``core.adjudication.compare_reads``)."""
@@ -372,7 +380,7 @@ def _trigger_subject(
 ) -> AdjudicationCase | None:
     latest = latest_case(session, assignment.subject_id)
     cut = _signed_cut(session, assignment)
-    if cut is None or (latest is not None and latest.cut_index >= cut):
+    if cut is None or (latest is not None and not _compared_again(latest, cut)):
         return None  # nothing newly signed by both: not compared again
     read_1, read_2 = primary_reads(session, assignment)
     if read_1 is None or read_2 is None:  # pragma: no cover - a cut needs both
@@ -403,6 +411,16 @@ def _trigger_subject(
     )
     append_audit(session, actor, adjudication_ref(assignment.subject_id), [entry])
     return case
+
+
+def _compared_again(latest: AdjudicationCase, cut: int) -> bool:
+    """Return whether the two reads are compared again at ``cut``.
+
+    A later cut is compared; a reopened cut once both have signed up to it again.
+    """
+    if latest.is_reopened:
+        return cut >= latest.cut_index
+    return cut > latest.cut_index
 
 
 def _signed_cut(session: Session, assignment: Assignment) -> int | None:
@@ -556,3 +574,182 @@ def visible_records(
 ) -> tuple[AuditRecord, ...]:
     """Return the entries about the reads named in ``refs`` only."""
     return tuple(record for record in records if record.read_ref in refs)
+
+
+def _signed_prefix(read: Read) -> int:
+    """Return how many timepoints, from the baseline on, the read has signed."""
+    signed = {tp.index for tp in read.timepoints if tp.read_status is ReadStatus.SIGNED}
+    count = 0
+    while count in signed:
+        count += 1
+    return count
+
+
+def reopen_after_save(
+    session: Session, read: Read, entries: Sequence[AuditEntry], *, actor: Actor
+) -> tuple[AdjudicationCase, ...]:
+    """Reopen the subject's cuts the saved primary read no longer signs (amended).
+
+    Called in the transaction that stores ``read``: a cut at or after the first
+    timepoint the read no longer has signed goes back to awaiting (reopened, audited,
+    see :func:`reopen_cuts`). Not a primary read of an assigned subject: nothing.
+    """
+    if read.key.read_type is not ReadType.CENTRAL:
+        return ()
+    assignment = find_assignment(session, read.key.subject_id)
+    if assignment is None or assignment.role_of(read.key.reader_id) is None:
+        return ()
+    first_unsigned = _signed_prefix(read)
+    labels = {tp.index: tp.label for tp in read.timepoints}
+    amended = next((e for e in entries if e.action == "amend"), None)
+    if amended is not None:
+        why = f"{read.key.reader_id} amended {amended.target}: {amended.reason}"
+    else:
+        label = labels.get(first_unsigned, str(first_unsigned))
+        why = f"{read.key.reader_id}'s read is no longer signed at {label}"
+    return reopen_cuts(
+        session, read.key.subject_id, first_unsigned, why=why, actor=actor
+    )
+
+
+def reopen_cuts(
+    session: Session, subject_id: str, from_index: int, *, why: str, actor: Actor
+) -> tuple[AdjudicationCase, ...]:
+    """Put the subject's cuts at or after ``from_index`` back to awaiting, audited.
+
+    The earliest such cut becomes the subject's reopened cut (awaiting, no decision
+    possible, its decision if any cleared: the audit entry keeps it); later cuts are
+    removed (each audited). A cut already reopened stays so. Returns the reopened
+    cut (empty: no cut was affected).
+    """
+    rows = session.scalars(
+        select(AdjudicationRow)
+        .where(AdjudicationRow.subject_id == subject_id)
+        .where(AdjudicationRow.cut_index >= from_index)
+        .order_by(AdjudicationRow.cut_index)
+    ).all()
+    if not rows:
+        return ()
+    kept, *removed = rows
+    entries = [
+        AuditEntry("remove_cut", f"{subject_id} {row.cut}", _state(row), "", why)
+        for row in removed
+    ]
+    for row in removed:
+        session.delete(row)
+    if not _to_case(kept).is_reopened:
+        entries.append(
+            AuditEntry(
+                "reopen", f"{subject_id} {kept.cut}", _state(kept), "awaiting", why
+            )
+        )
+        kept.status = str(CutStatus.AWAITING)
+        kept.discordant_variables = REOPENED_PREFIX + why.replace(
+            VARIABLE_SEPARATOR, ", "
+        )
+        kept.signed_off_at = None
+        kept.adjudicator = kept.chosen_reader = kept.reason = kept.rationale = ""
+        kept.decided_at = None
+    session.flush()
+    if entries:
+        append_audit(session, actor, adjudication_ref(subject_id), entries)
+    return (_to_case(kept),)
+
+
+def _state(row: AdjudicationRow) -> str:
+    """Return a cut's outcome in words (the old value of a reopening's entry)."""
+    text = row.status
+    if row.discordant_variables:
+        text += f": {row.discordant_variables}"
+    if row.status == str(CutStatus.ADJUDICATED):
+        text += (
+            f"; {row.adjudicator} chose {row.chosen_reader} ({row.reason}: "
+            f"{row.rationale})"
+        )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A withdrawn primary read: the name it is kept under and the reopened cut."""
+
+    subject_id: str
+    reader_id: str
+    kept_as: str
+    reopened: tuple[AdjudicationCase, ...]
+
+
+def withdraw_read(
+    session: Session,
+    subject_id: str,
+    reader_id: str,
+    *,
+    reason: str,
+    actor: Actor,
+) -> Withdrawal:
+    """Withdraw a primary reader's read of a subject (the review manager), audited.
+
+    The read is kept, renamed to ``R02 (withdrawn 1)`` (``rename_read`` under its old
+    name, ``withdraw`` with its content under the new one, so verification follows
+    it): no worklist, comparison, final read or export of that reader's reads finds
+    it, and its subject may then be reassigned (central-review.md §Roles and
+    assignment). The subject's cuts are reopened: a decision on a pair holding a
+    withdrawn read no longer stands; the cut is compared again once the subject's
+    readers have both signed up to it.
+
+    Raises
+    ------
+    AssignmentError
+        When the subject is not assigned, ``reader_id`` is not its reader 1 or 2,
+        the reason is empty or the reader has no read of the subject.
+
+    """
+    assignment = find_assignment(session, subject_id)
+    problem = withdrawal_problem(assignment, reader_id, reason, subject_id=subject_id)
+    if problem is not None:
+        raise AssignmentError(problem)
+    rows = session.scalars(
+        select(ReadRow)
+        .join(SubjectRow, SubjectRow.id == ReadRow.subject_pk)
+        .where(SubjectRow.subject_id == subject_id)
+        .where(ReadRow.read_type == str(ReadType.CENTRAL))
+    ).all()
+    row = next((r for r in rows if r.reader_id == reader_id), None)
+    if row is None:
+        raise AssignmentError(
+            f"{reader_id} has no read of subject {subject_id} to withdraw"
+        )
+    taken = {r.reader_id for r in rows}
+    number = 1
+    while withdrawn_reader_id(reader_id, number) in taken:
+        number += 1
+    kept_as = withdrawn_reader_id(reader_id, number)
+    old_key = read_key_of(session, row)[0]
+    row.reader_id = kept_as
+    session.flush()
+    new_key = replace(old_key, reader_id=kept_as)
+    old_ref, new_ref = read_ref(old_key), read_ref(new_key)
+    why = reason.strip()
+    append_audit(
+        session,
+        actor,
+        old_ref,
+        [AuditEntry(RENAME_ACTION, "reader_id", old_ref, new_ref, f"withdrawn: {why}")],
+    )
+    append_audit(
+        session,
+        actor,
+        new_ref,
+        [AuditEntry("withdraw", "read", reader_id, kept_as, why)],
+        content=stored_content(session, row),
+    )
+    entry = AuditEntry("withdraw", reader_id, old_ref, new_ref, why)
+    append_audit(session, actor, assignment_ref(subject_id), [entry])
+    reopened = reopen_cuts(
+        session,
+        subject_id,
+        0,
+        why=f"{reader_id}'s read withdrawn: {why}",
+        actor=actor,
+    )
+    return Withdrawal(subject_id, reader_id, kept_as, reopened)
