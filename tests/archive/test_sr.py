@@ -29,25 +29,16 @@ from mrecist_reader.archive.sr import (
 from mrecist_reader.core.assess import assess
 from mrecist_reader.core.model import (
     Caliper,
-    Criteria,
-    Lesion,
-    LesionType,
-    NewLesionStatus,
-    NonTargetStatus,
-    Observation,
     Organ,
     PointMm,
     Read,
-    ReadKey,
     ReadStatus,
-    ReadType,
-    TargetStatus,
-    Timepoint,
 )
 from mrecist_reader.resources import load_profile
 from tests.archive import orthanc as o
 from tests.archive.orthanc import Orthanc
-from tests.archive.samples import sample_series
+from tests.archive.samples import SampleSeries, sample_series
+from tests.kit.reads import Detail, build_read
 
 BASELINE, FOLLOW_UP = sample_series("S01/BASELINE/ART"), sample_series("S01/FU1/ART")
 SIGNED_AT = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -86,78 +77,47 @@ def caliper_on(
     return Caliper(at_pixel(image, *start), at_pixel(image, *end))
 
 
-def observation(
-    lesion_id: str,
-    index: int,
-    status: object,
-    series: object,
+def on_slice(
+    series: SampleSeries,
     slice_number: int,
-    **kw: object,
-) -> Observation:
-    sop_uid = sorted(series.files)[slice_number]  # type: ignore[attr-defined]
-    caliper = kw.pop("caliper", None)
-    if caliper is not None:
-        caliper = caliper_on(sop_uid, *caliper)  # type: ignore[misc]
-    return Observation(
-        lesion_id,
-        index,
-        status,  # type: ignore[arg-type]
-        diameter=caliper.length() if caliper is not None else kw.pop("diameter", None),  # type: ignore[arg-type]
-        caliper=caliper,
-        series_instance_uid=series.series_uid,  # type: ignore[attr-defined]
-        sop_instance_uid=sop_uid,
-    )
+    caliper: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> Detail:
+    """Return an observation's detail on one slice of ``series`` (a caliper in pixels)."""
+    sop_uid = sorted(series.files)[slice_number]
+    drawn = caliper_on(sop_uid, *caliper) if caliper is not None else None
+    return Detail(drawn, series.series_uid, sop_uid)
+
+
+def mm(detail: Detail) -> float:
+    """Return the length of a detail's caliper in millimetres."""
+    assert detail.caliper is not None
+    return detail.caliper.length() / 10
 
 
 def sample_read(*, signed: bool = True) -> Read:
-    status = ReadStatus.SIGNED if signed else ReadStatus.DRAFT
-    return Read(
-        key=ReadKey("NCT06779461", "S01", "R1", ReadType.CENTRAL),
-        site_id="SITE01",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=(
-            Timepoint(
-                0, "BASELINE", study_day=0, read_status=status, signed_at=SIGNED_AT
-            ),
-            Timepoint(1, "FU1", study_day=30, read_status=status, signed_at=SIGNED_AT),
-        ),
-        lesions=(
-            Lesion("T1", LesionType.TARGET, Organ.LIVER, "segment VIII"),
-            Lesion("T2", LesionType.TARGET, Organ.LIVER, "segment II"),
-            Lesion("NT1", LesionType.NON_TARGET, Organ.PORTAL_VEIN),
-            Lesion("N1", LesionType.NEW, Organ.LUNG),
-        ),
-        observations=(
-            observation(
-                "T1",
-                0,
-                TargetStatus.MEASURED,
-                BASELINE,
-                12,
-                caliper=((30.25, 40.5), (90.75, 52.0)),
-            ),
-            observation(
-                "T2",
-                0,
-                TargetStatus.MEASURED,
-                BASELINE,
-                8,
-                caliper=((100.0, 100.0), (100.0, 131.5)),
-            ),
-            observation("NT1", 0, NonTargetStatus.PRESENT, BASELINE, 10),
-            observation(
-                "T1",
-                1,
-                TargetStatus.MEASURED,
-                FOLLOW_UP,
-                12,
-                caliper=((35.0, 42.0), (80.0, 50.0)),
-            ),
-            observation("T2", 1, TargetStatus.TOO_SMALL, FOLLOW_UP, 8, diameter=50),
-            observation("NT1", 1, NonTargetStatus.PROGRESSION, FOLLOW_UP, 10),
-            observation("N1", 1, NewLesionStatus.EQUIVOCAL, FOLLOW_UP, 14),
-        ),
+    t1_baseline = on_slice(BASELINE, 12, ((30.25, 40.5), (90.75, 52.0)))
+    t2_baseline = on_slice(BASELINE, 8, ((100.0, 100.0), (100.0, 131.5)))
+    t1_follow_up = on_slice(FOLLOW_UP, 12, ((35.0, 42.0), (80.0, 50.0)))
+    return build_read(
+        {
+            "T1": [mm(t1_baseline), mm(t1_follow_up)],
+            "T2": [mm(t2_baseline), "too_small"],
+        },
+        non_targets={"NT1": ["present", "progression"]},
+        new={"N1": [None, "equivocal"]},
+        organs={"NT1": Organ.PORTAL_VEIN, "N1": Organ.LUNG},
+        locations={"T1": "segment VIII", "T2": "segment II"},
+        details={
+            ("T1", 0): t1_baseline,
+            ("T2", 0): t2_baseline,
+            ("NT1", 0): on_slice(BASELINE, 10),
+            ("T1", 1): t1_follow_up,
+            ("T2", 1): on_slice(FOLLOW_UP, 8),
+            ("NT1", 1): on_slice(FOLLOW_UP, 10),
+            ("N1", 1): on_slice(FOLLOW_UP, 14),
+        },
+        signed=2 if signed else 0,
+        signed_at=SIGNED_AT,
     )
 
 

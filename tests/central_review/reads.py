@@ -9,24 +9,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mrecist_reader.core.model import (
-    Caliper,
-    Criteria,
-    Lesion,
-    LesionType,
-    Observation,
-    Organ,
-    Read,
-    ReadKey,
-    ReadStatus,
-    ReadType,
-    TargetStatus,
-    Timepoint,
-)
-from mrecist_reader.core.units import from_mm
+from mrecist_reader.core.model import Caliper, Read
 from mrecist_reader.storage.audit import Actor
+from tests.kit.reads import Detail, build_read
 
-STUDY = "NCT06779461"
 SIGNED_AT = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 MANAGER = Actor("PM01", "manager")
 
@@ -50,44 +36,23 @@ def primary_read(
     after the previous one. 50 → 30 mm is PR, 50 → 45 SD, 50 → 70 PD.
     """
     count = len(sizes_mm)
-    signed = count if signed is None else signed
-    timepoints = tuple(
-        Timepoint(
-            i,
-            "BASELINE" if i == 0 else f"FU{i}",
-            None,
-            30 * i,
-            ReadStatus.SIGNED if i < signed else ReadStatus.DRAFT,
-            signed_at if i < signed else None,
-        )
-        for i in range(count)
-    )
     caliper = Caliper((-10.0, 20.0, -100.0), (30.0, 20.0, -100.0))
-    observations = tuple(
-        Observation(
-            "T1",
-            i,
-            TargetStatus.MEASURED,
-            from_mm(size),
-            caliper,
-            "1.2.826.0.1.1",
-            "1.2.826.0.1.1.7",
-            comment=f"{secret(reader_id)} comment {i}",
-        )
-        for i, size in enumerate(sizes_mm)
-    )
-    return Read(
-        key=ReadKey(STUDY, subject_id, reader_id, ReadType.CENTRAL),
-        site_id="SITE01",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=timepoints,
-        lesions=(
-            Lesion(
-                "T1", LesionType.TARGET, Organ.LIVER, f"{secret(reader_id)} seg VII"
-            ),
-        ),
-        observations=observations,
+    return build_read(
+        {"T1": list(sizes_mm)},
+        locations={"T1": f"{secret(reader_id)} seg VII"},
+        details={
+            ("T1", i): Detail(
+                caliper,
+                "1.2.826.0.1.1",
+                "1.2.826.0.1.1.7",
+                comment=f"{secret(reader_id)} comment {i}",
+            )
+            for i in range(count)
+        },
+        signed=count if signed is None else signed,
+        signed_at=signed_at,
+        subject_id=subject_id,
+        reader_id=reader_id,
     )
 
 

@@ -1,51 +1,23 @@
-"""Hand-built reads for GUI tests (real core types, real rules engine)."""
+"""Named reads for GUI tests, built with the kit's one builder (real core types)."""
 
 from datetime import date
 
-from mrecist_reader.core.model import (
-    Criteria,
-    Lesion,
-    LesionType,
-    Method,
-    NewLesionStatus,
-    NonTargetStatus,
-    Observation,
-    Organ,
-    Read,
-    ReadKey,
-    ReadType,
-    TargetStatus,
-    Timepoint,
-)
+from mrecist_reader.core.model import Method, Organ, Read
+from tests.kit.reads import Detail, build_read
 
 
 def two_target_read(fu1_t1: int = 250, fu1_t2: int = 200) -> Read:
-    """Baseline T1 40.0 mm + T2 35.0 mm + NT1, and FU1 with the given diameters."""
-    key = ReadKey("NCT06779461", "S01", "R01", ReadType.CENTRAL)
-    lesions = (
-        Lesion("T1", LesionType.TARGET, Organ.LIVER, "segment VII"),
-        Lesion("T2", LesionType.TARGET, Organ.LIVER, "segment IVa"),
-        Lesion("NT1", LesionType.NON_TARGET, Organ.PORTAL_VEIN, ""),
-    )
-    observations = (
-        Observation("T1", 0, TargetStatus.MEASURED, 400, method=Method.MANUAL),
-        Observation("T2", 0, TargetStatus.MEASURED, 350, method=Method.SEMI_AUTOMATIC),
-        Observation("NT1", 0, NonTargetStatus.PRESENT),
-        Observation("T1", 1, TargetStatus.MEASURED, fu1_t1, method=Method.MANUAL),
-        Observation("T2", 1, TargetStatus.MEASURED, fu1_t2, method=Method.MANUAL),
-        Observation("NT1", 1, NonTargetStatus.PRESENT),
-    )
-    return Read(
-        key=key,
+    """Baseline T1 40.0 mm + T2 35.0 mm + NT1, and FU1 with the given diameters (tenths)."""
+    return build_read(
+        {"T1": [40.0, fu1_t1 / 10], "T2": [35.0, fu1_t2 / 10]},
+        non_targets={"NT1": ["present", "present"]},
+        organs={"NT1": Organ.PORTAL_VEIN},
+        locations={"T1": "segment VII", "T2": "segment IVa"},
+        methods={"T1": Method.MANUAL, "T2": Method.MANUAL},
+        details={("T2", 0): Detail(method=Method.SEMI_AUTOMATIC)},
+        scan_dates=[date(2026, 1, 1), date(2026, 1, 31)],
+        reader_id="R01",
         site_id="SITE1",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=(
-            Timepoint(0, "BASELINE", date(2026, 1, 1), 0),
-            Timepoint(1, "FU1", date(2026, 1, 31), 30),
-        ),
-        lesions=lesions,
-        observations=observations,
     )
 
 
@@ -63,39 +35,25 @@ def five_target_read(*, t1_fu2_comment: str = "") -> Read:
 
     Long locations and the longest organ names; ``t1_fu2_comment`` is T1's comment at FU2.
     """
-    lesions = [Lesion(i, LesionType.TARGET, organ, loc) for i, organ, loc in TARGETS]
-    lesions += [
-        Lesion("NT1", LesionType.NON_TARGET, Organ.PORTAL_VEIN, "main portal vein"),
-        Lesion("NT2", LesionType.NON_TARGET, Organ.LIVER, "segment II"),
-        Lesion("N1", LesionType.NEW, Organ.LYMPH_NODE, "left para-aortic, renal hilum"),
-    ]
-    observations = [Observation("N1", 2, NewLesionStatus.EQUIVOCAL)]
-    for index in range(3):
-        observations += [
-            Observation(
-                lesion_id,
-                index,
-                TargetStatus.MEASURED,
-                420 - 30 * index - 40 * k,
-                method=Method.MANUAL,
-                comment=t1_fu2_comment if (lesion_id, index) == ("T1", 2) else "",
-            )
+    return build_read(
+        {
+            lesion_id: [42.0 - 3 * index - 4 * k for index in range(3)]
             for k, (lesion_id, _, _) in enumerate(TARGETS)
-        ]
-        observations += [
-            Observation("NT1", index, NonTargetStatus.PRESENT),
-            Observation("NT2", index, NonTargetStatus.PRESENT),
-        ]
-    return Read(
-        key=ReadKey("NCT06779461", "S01", "R01", ReadType.CENTRAL),
+        },
+        non_targets={"NT1": ["present"] * 3, "NT2": ["present"] * 3},
+        new={"N1": [None, None, "equivocal"]},
+        organs={lesion_id: organ for lesion_id, organ, _ in TARGETS}
+        | {"NT1": Organ.PORTAL_VEIN, "N1": Organ.LYMPH_NODE},
+        locations={lesion_id: location for lesion_id, _, location in TARGETS}
+        | {
+            "NT1": "main portal vein",
+            "NT2": "segment II",
+            "N1": "left para-aortic, renal hilum",
+        },
+        methods={lesion_id: Method.MANUAL for lesion_id, _, _ in TARGETS},
+        details={("T1", 2): Detail(method=Method.MANUAL, comment=t1_fu2_comment)},
+        scan_dates=[date(2026, 1, 5), date(2026, 3, 2), date(2026, 4, 27)],
+        days=[0, 56, 112],
+        reader_id="R01",
         site_id="SITE1",
-        criteria=Criteria.MRECIST,
-        protocol_profile="nct06779461",
-        timepoints=(
-            Timepoint(0, "BASELINE", date(2026, 1, 5), 0),
-            Timepoint(1, "FU1", date(2026, 3, 2), 56),
-            Timepoint(2, "FU2", date(2026, 4, 27), 112),
-        ),
-        lesions=tuple(lesions),
-        observations=tuple(observations),
     )
