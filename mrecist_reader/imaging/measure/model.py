@@ -18,6 +18,9 @@ Mask = npt.NDArray[np.bool_]
 Points = npt.NDArray[np.float64]
 _CROSS = ndimage.generate_binary_structure(2, 1)
 _SQUARE = ndimage.generate_binary_structure(2, 2)
+# Pixels brighter than the lesion by more than this fraction of its contrast to the
+# liver are a vessel, left out by intensity; a vessel less bright is left out by shape.
+UPPER_FRACTION = 0.75
 
 
 class NoEnhancingLesion(MrecistError):
@@ -174,7 +177,7 @@ class _Levels:
 
     @property
     def upper(self) -> float:
-        return self.lesion + 0.5 * (self.lesion - self.background)
+        return self.lesion + UPPER_FRACTION * (self.lesion - self.background)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ TRACK_MIN_MM = 10.0
 TRACK_MAX_AREA_MM2 = math.pi * 7.0**2  # a vessel up to 14 mm across
 TRACK_AREA_SPREAD = 1.7
 TRACK_SLACK_MM2 = 15.0  # ... plus this, for the few pixels of a thin or faint track
+TRACK_OFF_LINE_PX = (
+    1.5  # a track plane's centroid this far off the fitted line is not clean
+)
 TRACK_LESION_RATIO = 2.0  # the lesion's widest plane is at least twice the track
 
 
@@ -304,7 +307,14 @@ def separate_track(
     near = sorted(
         clean, key=lambda plane: min(abs(plane.window.index - e) for e in ends)
     )[:12]
+    # A plane next to the lesion may still hold a sliver of its cap, which pulls its
+    # centroid off the track: planes off the fitted line are left out of the fit and
+    # of the templates.
     line = _fit_track(near)
+    on_line = _on_line(near, line)
+    if on_line:
+        near = on_line
+        line = _fit_track(near)
     cleaned = [
         _without_track(plane, line, _nearest(near, plane.window.index))
         for plane in lesion
@@ -324,6 +334,26 @@ def _fit_track(track: list[_Plane]) -> tuple[np.ndarray, np.ndarray]:
     design = np.column_stack([ks, np.ones_like(ks)])
     solution, *_ = np.linalg.lstsq(design, centres, rcond=None)
     return solution[0], solution[1]
+
+
+def _on_line(track: list[_Plane], line: tuple[np.ndarray, np.ndarray]) -> list[_Plane]:
+    """Return the planes of ``track`` whose centroid lies near the fitted line.
+
+    Near: within ``TRACK_OFF_LINE_PX`` pixels, or twice the median distance if larger.
+    """
+    slope, intercept = line
+    distances = np.array(
+        [
+            float(
+                np.hypot(
+                    *(np.asarray(_centroid(p)) - (slope * p.window.index + intercept))
+                )
+            )
+            for p in track
+        ]
+    )
+    limit = max(TRACK_OFF_LINE_PX, 2.0 * float(np.median(distances)))
+    return [p for p, d in zip(track, distances, strict=True) if d <= limit]
 
 
 def _nearest(track: list[_Plane], k: int) -> _Plane:
