@@ -38,9 +38,11 @@ from mrecist_reader.core.integrity import AuditHead, InvalidAuditHead
 from mrecist_reader.core.model import (
     Caliper,
     Criteria,
+    KeptRoi,
     Lesion,
     LesionStatus,
     LesionType,
+    MeasurementEvidence,
     Method,
     NewLesionStatus,
     NonTargetStatus,
@@ -127,6 +129,7 @@ class CaliperMark:
     series_instance_uid: str
     sop_instance_uid: str
     method: Method
+    evidence: MeasurementEvidence | None = None
 
 
 def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
@@ -147,6 +150,9 @@ def _marked(observation: Observation, mark: CaliperMark | None) -> Observation:
         sop_instance_uid=mark.sop_instance_uid,
         method=mark.method,
         diameter=diameter,
+        evidence=None  # a non-target is not measured: no diameters of its own
+        if isinstance(observation.status, NonTargetStatus)
+        else mark.evidence,
     )
 
 
@@ -748,10 +754,12 @@ class ReadSession:
         series_instance_uid: str = "",
         sop_instance_uid: str = "",
         comment: str = "",
+        evidence: MeasurementEvidence | None = None,
     ) -> str:
         """Make a new baseline target lesion from a caliper (or a status); return its id.
 
-        The diameter is derived from the caliper (``Caliper.length()``). The profile's
+        The diameter is derived from the caliper (``Caliper.length()``); ``evidence`` is
+        what the click that proposed it found besides. The profile's
         size range and limits are checked first (``core.validate.check_target``).
 
         Raises
@@ -777,6 +785,7 @@ class ReadSession:
                 "method": method,
                 "series": series_instance_uid,
                 "sop": sop_instance_uid,
+                "evidence": evidence,
             },
             comment=comment,
         )
@@ -873,13 +882,16 @@ class ReadSession:
         sop_instance_uid: str = "",
         comment: str | None = None,
         status: NewLesionStatus | None = None,
+        evidence: MeasurementEvidence | None = None,
     ) -> Tenths:
         """Record a lesion's diameter from a caliper; return it (tenths of a mm).
 
         A target's viable diameter (at baseline the size range is checked again), or a
         new lesion's longest diameter: the new lesion keeps its status at the timepoint
         (``present`` or ``equivocal``), or takes ``status`` when given or when it has
-        none there yet. Non-target lesions are not measured.
+        none there yet. Non-target lesions are not measured. ``evidence`` is what the
+        click that proposed the caliper found besides (``None`` for a manual or edited
+        caliper: a new caliper never keeps the evidence of the one it replaces).
 
         Raises
         ------
@@ -892,7 +904,9 @@ class ReadSession:
         """
         lesion = self._lesion(lesion_id)
         if lesion.lesion_type is LesionType.NEW:
-            mark = CaliperMark(caliper, series_instance_uid, sop_instance_uid, method)
+            mark = CaliperMark(
+                caliper, series_instance_uid, sop_instance_uid, method, evidence
+            )
             return self._measure_new_lesion(
                 lesion, timepoint_index, mark, status=status, comment=comment
             )
@@ -915,6 +929,7 @@ class ReadSession:
                 "method": method,
                 "series": series_instance_uid,
                 "sop": sop_instance_uid,
+                "evidence": evidence,
             },
             comment=self._keep_comment(lesion_id, timepoint_index, comment),
         )
@@ -1044,6 +1059,30 @@ class ReadSession:
         entry = AuditEntry("delete_lesion", lesion_id, old, "")
         self._commit(read, [entry], f"delete {lesion_id}")
 
+    # ------------------------------------------------------------------ ROIs
+    def keep_roi(self, roi: KeptRoi) -> None:
+        """Keep an ROI with the read as evidence (refused on a signed timepoint).
+
+        Its lesion, when named, must be in the read; audited with its statistics.
+        """
+        self._draft_timepoint(roi.timepoint_index)
+        if roi.lesion_id and find_lesion(self._read, roi.lesion_id) is None:
+            raise MrecistError(f"{roi.lesion_id} is not a lesion of this read")
+        target = f"{self._label(roi.timepoint_index)}/{roi.lesion_id or 'timepoint'}"
+        entry = AuditEntry("keep_roi", target, "", describe_roi(roi))
+        read = replace(self._read, rois=(*self._read.rois, roi))
+        self._commit(read, [entry], f"keep ROI {roi.label}")
+
+    def remove_roi(self, roi: KeptRoi) -> None:
+        """Remove a kept ROI (refused on a signed timepoint); audited with its values."""
+        self._draft_timepoint(roi.timepoint_index)
+        if roi not in self._read.rois:
+            raise MrecistError(f"ROI {roi.label} is not kept with this read")
+        target = f"{self._label(roi.timepoint_index)}/{roi.lesion_id or 'timepoint'}"
+        entry = AuditEntry("remove_roi", target, describe_roi(roi), "")
+        read = replace(self._read, rois=tuple(r for r in self._read.rois if r != roi))
+        self._commit(read, [entry], f"remove ROI {roi.label}")
+
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
         """Restore the snapshot before the last command (saved and audited as a change)."""
@@ -1142,6 +1181,7 @@ class ReadSession:
             raise MrecistError(f"{lesion.lesion_id}: give either a caliper or a status")
         if caliper is not None:
             method = details.get("method", Method.MANUAL)
+            evidence = details.get("evidence")
             return Observation(
                 lesion.lesion_id,
                 timepoint_index,
@@ -1152,6 +1192,9 @@ class ReadSession:
                 sop_instance_uid=str(details.get("sop", "")),
                 method=Method(str(method)),
                 comment=comment,
+                evidence=evidence
+                if isinstance(evidence, MeasurementEvidence)
+                else None,
             )
         if status is TargetStatus.MEASURED:
             raise MrecistError(f"{lesion.lesion_id}: a measured target needs a caliper")
@@ -1264,7 +1307,35 @@ def _describe_obs(lesion: Lesion, observation: Observation) -> str:
         parts.append(str(observation.method))
     if observation.sop_instance_uid:
         parts.append(f"SOP {observation.sop_instance_uid}")
+    evidence = observation.evidence
+    if evidence is not None:
+        if evidence.whole_diameter is not None:
+            parts.append(f"whole {format_mm(evidence.whole_diameter)} mm")
+        if evidence.perpendicular is not None:
+            parts.append(f"perpendicular {format_mm(evidence.perpendicular)} mm")
+        if evidence.checks:
+            parts.append("checks: " + "; ".join(evidence.checks))
     return " ".join(parts)
+
+
+def describe_roi(roi: KeptRoi) -> str:
+    """Describe a kept ROI for the audit trail: label, shape, image and statistics."""
+    stats = roi.stats
+    values = ", ".join(
+        f"{name} {value:.1f}"
+        for name, value in (
+            ("mean", stats.mean),
+            ("sd", stats.sd),
+            ("min", stats.minimum),
+            ("max", stats.maximum),
+        )
+        if value is not None
+    )
+    unit = f" {stats.unit}" if stats.unit else ""
+    return (
+        f"ROI {roi.label} ({roi.shape}) SOP {roi.sop_instance_uid}: {values}{unit}; "
+        f"area {stats.area_mm2:.1f} mm2, {stats.pixel_count} pixels"
+    )
 
 
 def _describe_read(read: Read) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.core.model import Lesion, Observation, Read, Timepoint
+from mrecist_reader.core.model import KeptRoi, Lesion, Observation, Read, Timepoint
 
 
 def _canonical(value: object) -> str:
@@ -58,7 +58,7 @@ def canonical_observation(obs: Observation) -> dict[str, object]:
     caliper = None
     if obs.caliper is not None:
         caliper = [float(v) for v in (*obs.caliper.p1_mm, *obs.caliper.p2_mm)]
-    return {
+    content: dict[str, object] = {
         "lesion_id": obs.lesion_id,
         "status": str(obs.status),
         "diameter_tenths": obs.diameter,
@@ -68,6 +68,38 @@ def canonical_observation(obs: Observation) -> dict[str, object]:
         "method": None if obs.method is None else str(obs.method),
         "comment": obs.comment,
     }
+    if obs.evidence is not None:  # only when present: older hashes stay valid
+        content["evidence"] = {
+            "whole_diameter_tenths": obs.evidence.whole_diameter,
+            "perpendicular_tenths": obs.evidence.perpendicular,
+            "checks": list(obs.evidence.checks),
+        }
+    return content
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def canonical_roi(roi: KeptRoi) -> dict[str, object]:
+    """Return the canonical content of one kept ROI (every recorded field)."""
+    stats = roi.stats
+    return {
+        "lesion_id": roi.lesion_id,
+        "label": roi.label,
+        "shape": str(roi.shape),
+        "points_mm": [[float(v) for v in point] for point in roi.points_mm],
+        "series_instance_uid": roi.series_instance_uid,
+        "sop_instance_uid": roi.sop_instance_uid,
+        "pixel_count": stats.pixel_count,
+        "area_mm2": float(stats.area_mm2),
+        "mean": _number(stats.mean),
+        "sd": _number(stats.sd),
+        "minimum": _number(stats.minimum),
+        "maximum": _number(stats.maximum),
+        "unit": stats.unit,
+        "created_at": _utc(roi.created_at),
+    }
 
 
 def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
@@ -75,7 +107,7 @@ def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
     observations = sorted(
         read.observations_at(timepoint.index), key=lambda o: o.lesion_id
     )
-    return {
+    content: dict[str, object] = {
         "index": timepoint.index,
         "label": timepoint.label,
         "scan_date": _day(timepoint.scan_date),
@@ -84,6 +116,10 @@ def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
         "signed_at": _utc(timepoint.signed_at),
         "observations": [canonical_observation(obs) for obs in observations],
     }
+    rois = read.rois_at(timepoint.index)
+    if rois:  # only when present: older hashes stay valid
+        content["rois"] = sorted((canonical_roi(roi) for roi in rois), key=_canonical)
+    return content
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,61 @@ class Caliper:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasurementEvidence:
+    """What the click that proposed a caliper also found (issue 16, items 4 and 5).
+
+    ``whole_diameter`` is the whole lesion's longest diameter (viable and necrotic, as
+    RECIST 1.1 measures it) and ``perpendicular`` the longest viable span perpendicular
+    to the caliper, both in tenths of a mm (``None``: not measured); ``checks`` are the
+    proposal's warnings in words. mRECIST responses never use them.
+    """
+
+    whole_diameter: Tenths | None = None
+    perpendicular: Tenths | None = None
+    checks: tuple[str, ...] = ()
+
+
+class RoiShape(StrEnum):
+    """The outline of a region of interest."""
+
+    ELLIPSE = "ellipse"
+    FREEHAND = "freehand"
+
+
+@dataclass(frozen=True, slots=True)
+class RoiStatistics:
+    """The values inside an ROI when it was kept, in ``unit`` ("HU" on CT, else "")."""
+
+    pixel_count: int
+    area_mm2: float
+    mean: float | None
+    sd: float | None
+    minimum: float | None
+    maximum: float | None
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRoi:
+    """A region of interest kept with a read as evidence (issue 15, item 1).
+
+    ``lesion_id`` is empty for an ROI kept for the timepoint only (a liver reference);
+    ``points_mm`` is the outline in patient millimetres (an ellipse by its outline
+    too); the image is the one it was drawn and measured on.
+    """
+
+    timepoint_index: int
+    lesion_id: str
+    label: str
+    shape: RoiShape
+    points_mm: tuple[PointMm, ...]
+    series_instance_uid: str
+    sop_instance_uid: str
+    stats: RoiStatistics
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Lesion:
     """A lesion followed through a read; ``lesion_id`` is stable across timepoints."""
 
@@ -156,6 +211,8 @@ class Observation:
 
     ``diameter`` is the recorded viable diameter in tenths of a mm for target lesions
     (``absent`` is 0, ``too_small`` the profile's value) and ``None`` for the others.
+    ``evidence`` is what a semi-automatic click found besides (``None``: a manual or
+    edited caliper, or none).
     """
 
     lesion_id: str
@@ -167,6 +224,7 @@ class Observation:
     sop_instance_uid: str = ""
     method: Method | None = None
     comment: str = ""
+    evidence: MeasurementEvidence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +263,7 @@ class Read:
     timepoints: tuple[Timepoint, ...] = ()
     lesions: tuple[Lesion, ...] = ()
     observations: tuple[Observation, ...] = field(default=())
+    rois: tuple[KeptRoi, ...] = ()
 
     def lesions_of_type(self, lesion_type: LesionType) -> tuple[Lesion, ...]:
         """Return the lesions of one type, in the read's order."""
@@ -224,6 +283,10 @@ class Read:
         return tuple(
             o for o in self.observations if o.timepoint_index == timepoint_index
         )
+
+    def rois_at(self, timepoint_index: int) -> tuple[KeptRoi, ...]:
+        """Return the ROIs kept at one timepoint, in the order they were kept."""
+        return tuple(r for r in self.rois if r.timepoint_index == timepoint_index)
 
     def timepoint(self, index: int) -> Timepoint | None:
         """Return the timepoint with this index, if the read has it."""

@@ -40,6 +40,7 @@ def truncated(read: Read, last_index: int) -> Read:
         timepoints=tuple(tp for tp in read.timepoints if tp.index in keep),
         lesions=tuple(lesion for lesion in read.lesions if lesion.lesion_id in seen),
         observations=observations,
+        rois=tuple(r for r in read.rois if r.timepoint_index in keep),
     )
 
 
@@ -76,11 +77,12 @@ def with_observation(read: Read, observation: Observation) -> Read:
 
 
 def without_lesion(read: Read, lesion_id: str) -> Read:
-    """Return the read without the lesion and every observation of it."""
+    """Return the read without the lesion, every observation and ROI kept with it."""
     return replace(
         read,
         lesions=tuple(x for x in read.lesions if x.lesion_id != lesion_id),
         observations=tuple(o for o in read.observations if o.lesion_id != lesion_id),
+        rois=tuple(r for r in read.rois if r.lesion_id != lesion_id),
     )
 
 

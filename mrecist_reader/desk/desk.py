@@ -27,6 +27,7 @@ from mrecist_reader.core.model import (
     Caliper,
     LesionStatus,
     LesionType,
+    MeasurementEvidence,
     Method,
     NewLesionStatus,
     Organ,
@@ -37,7 +38,7 @@ from mrecist_reader.core.model import (
 )
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.pseudonym import LEGACY_PSEUDONYM
-from mrecist_reader.core.units import Tenths
+from mrecist_reader.core.units import Tenths, from_mm
 from mrecist_reader.desk.blinding import (
     blinded_description,
     blinded_subject_id,
@@ -116,6 +117,9 @@ class DrawnCaliper:
         The series shown and the image the caliper was drawn on.
     method
         How it was drawn (manual, semi-automatic...).
+    evidence
+        What the click that proposed it found besides (whole-lesion diameter,
+        perpendicular, checks); ``None`` for a caliper the reader drew or edited.
 
     """
 
@@ -125,11 +129,16 @@ class DrawnCaliper:
     series_instance_uid: str
     sop_instance_uid: str
     method: Method = Method.MANUAL
+    evidence: MeasurementEvidence | None = None
 
     def mark(self) -> CaliperMark:
         """Return the caliper with its image, as the session records it."""
         return CaliperMark(
-            self.caliper, self.series_instance_uid, self.sop_instance_uid, self.method
+            self.caliper,
+            self.series_instance_uid,
+            self.sop_instance_uid,
+            self.method,
+            self.evidence,
         )
 
 
@@ -183,6 +192,25 @@ class Proposal:
             viable_perpendicular_mm=found.viable_perpendicular_mm,
             warnings=found.warnings,
         )
+
+    def evidence(self) -> MeasurementEvidence | None:
+        """Return what is kept with the accepted caliper besides its diameter.
+
+        ``None`` once the reader moved its ends: the whole-lesion diameter and the
+        perpendicular belong to the proposed caliper, not to the edited one.
+        """
+        if self.edited:
+            return None
+        found = MeasurementEvidence(
+            whole_diameter=_tenths(self.whole_diameter_mm),
+            perpendicular=_tenths(self.viable_perpendicular_mm),
+            checks=self.warnings,
+        )
+        return None if found == MeasurementEvidence() else found
+
+
+def _tenths(value_mm: float) -> Tenths | None:
+    return from_mm(value_mm) if math.isfinite(value_mm) and value_mm >= 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -742,6 +770,7 @@ class ReadingDesk:
             series_instance_uid=drawn.series_instance_uid,
             sop_instance_uid=drawn.sop_instance_uid,
             status=status,
+            evidence=drawn.evidence,
         )
         self.select_next_to_measure()
         return value
@@ -773,6 +802,7 @@ class ReadingDesk:
             method=drawn.method,
             series_instance_uid=drawn.series_instance_uid,
             sop_instance_uid=drawn.sop_instance_uid,
+            evidence=drawn.evidence,
         )
         self.select_next_to_measure()  # a caliper elsewhere designates the next one
         return lesion_id
@@ -949,7 +979,11 @@ class ReadingDesk:
         self.proposal_changed.emit(self.proposal)
 
     def take_proposal(self) -> DrawnCaliper | None:
-        """Return the proposal as a caliper to record (with its method) and drop it."""
+        """Return the proposal as a caliper to record and drop it.
+
+        The caliper carries its method and, unless the reader moved its ends, the
+        click's evidence (:meth:`Proposal.evidence`).
+        """
         proposal = self.proposal
         if proposal is None:
             return None
@@ -958,7 +992,7 @@ class ReadingDesk:
         method = (
             Method.SEMI_AUTOMATIC_EDITED if proposal.edited else Method.SEMI_AUTOMATIC
         )
-        return replace(proposal.drawn, method=method)
+        return replace(proposal.drawn, method=method, evidence=proposal.evidence())
 
     def reject_proposal(self) -> bool:
         """Discard the proposal; return whether there was one."""

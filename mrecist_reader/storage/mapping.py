@@ -1,30 +1,39 @@
 """Mapping between ORM rows and ``core.model`` dataclasses (private to storage)."""
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mrecist_reader.core.model import (
     STATUSES_BY_TYPE,
     Caliper,
     Criteria,
+    KeptRoi,
     Lesion,
     LesionType,
+    MeasurementEvidence,
     Method,
     Observation,
     Organ,
+    PointMm,
     Read,
     ReadKey,
     ReadStatus,
     ReadType,
+    RoiShape,
+    RoiStatistics,
     Timepoint,
 )
 from mrecist_reader.storage.tables import (
     LesionRow,
+    MeasurementEvidenceRow,
     ObservationRow,
     ReadRow,
+    RoiRow,
     SeriesRow,
     SiteRow,
     StudyRow,
@@ -66,8 +75,15 @@ def to_read(session: Session, row: ReadRow) -> Read:
     """Build the core :class:`Read` of a stored read."""
     key, site_id = read_key_of(session, row)
     index_of = {tp.id: tp.index for tp in row.timepoints}
+    evidence = _evidence_of(
+        session, [obs.id for lesion in row.lesions for obs in lesion.observations]
+    )
     observations = [
-        (index_of[obs.timepoint_pk], position, _to_observation(lesion, obs, index_of))
+        (
+            index_of[obs.timepoint_pk],
+            position,
+            _to_observation(lesion, obs, index_of, evidence.get(obs.id)),
+        )
         for position, lesion in enumerate(row.lesions)
         for obs in lesion.observations
     ]
@@ -80,7 +96,84 @@ def to_read(session: Session, row: ReadRow) -> Read:
         timepoints=tuple(_to_timepoint(tp) for tp in row.timepoints),
         lesions=tuple(_to_lesion(lesion) for lesion in row.lesions),
         observations=tuple(obs for _, _, obs in observations),
+        rois=_rois_of(session, row, index_of),
     )
+
+
+def _evidence_of(
+    session: Session, observation_pks: Sequence[int]
+) -> dict[int, MeasurementEvidence]:
+    """Return the stored evidence of observations by their row IDs.
+
+    Columns only: nothing enters the session's identity map, so a save may insert the
+    same rows again.
+    """
+    if not observation_pks:
+        return {}
+    table = MeasurementEvidenceRow
+    found = session.execute(
+        select(
+            table.observation_pk,
+            table.whole_diameter_tenths,
+            table.perpendicular_tenths,
+            table.checks,
+        ).where(table.observation_pk.in_(observation_pks))
+    )
+    return {
+        pk: MeasurementEvidence(whole, perpendicular, _lines(checks))
+        for pk, whole, perpendicular, checks in found
+    }
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line for line in text.split("\n") if line)
+
+
+def _rois_of(
+    session: Session, row: ReadRow, index_of: dict[int, int]
+) -> tuple[KeptRoi, ...]:
+    """Return the ROIs kept with a read, in the order they were kept."""
+    if not index_of:
+        return ()
+    lesion_of = {lesion.id: lesion.lesion_id for lesion in row.lesions}
+    series_of = {
+        s.id: s.series_instance_uid for tp in row.timepoints for s in tp.series
+    }
+    found = session.execute(
+        select(RoiRow.__table__)
+        .where(RoiRow.timepoint_pk.in_(list(index_of)))
+        .order_by(RoiRow.id)
+    ).mappings()
+    return tuple(
+        KeptRoi(
+            timepoint_index=index_of[roi["timepoint_pk"]],
+            lesion_id=lesion_of.get(roi["lesion_pk"], ""),
+            label=roi["label"],
+            shape=RoiShape(roi["shape"]),
+            points_mm=_points(roi["points_mm"]),
+            series_instance_uid=series_of.get(roi["series_pk"], ""),
+            sop_instance_uid=roi["sop_instance_uid"],
+            stats=RoiStatistics(
+                pixel_count=roi["pixel_count"],
+                area_mm2=roi["area_mm2"],
+                mean=roi["mean"],
+                sd=roi["sd"],
+                minimum=roi["minimum"],
+                maximum=roi["maximum"],
+                unit=roi["unit"],
+            ),
+            created_at=_aware(roi["created_at"]),
+        )
+        for roi in found
+    )
+
+
+def _points(text: str) -> tuple[PointMm, ...]:
+    return tuple((float(x), float(y), float(z)) for x, y, z in json.loads(text))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _to_timepoint(row: TimepointRow) -> Timepoint:
@@ -107,7 +200,10 @@ def _to_lesion(row: LesionRow) -> Lesion:
 
 
 def _to_observation(
-    lesion: LesionRow, row: ObservationRow, index_of: dict[int, int]
+    lesion: LesionRow,
+    row: ObservationRow,
+    index_of: dict[int, int],
+    evidence: MeasurementEvidence | None,
 ) -> Observation:
     status_enum = STATUSES_BY_TYPE[LesionType(lesion.lesion_type)]
     return Observation(
@@ -120,6 +216,7 @@ def _to_observation(
         sop_instance_uid=row.sop_instance_uid,
         method=Method(row.method) if row.method else None,
         comment=row.comment,
+        evidence=evidence,
     )
 
 
@@ -175,6 +272,8 @@ def fill_read_row(session: Session, row: ReadRow, read: Read) -> None:
         tp.index: _timepoint_row(tp, blinded=is_central) for tp in read.timepoints
     }
     row.timepoints.extend(timepoints.values())
+    evidence: list[tuple[ObservationRow, MeasurementEvidence]] = []
+    lesion_rows: dict[str, LesionRow] = {}
     for position, lesion in enumerate(read.lesions):
         lesion_row = LesionRow(
             position=position,
@@ -186,8 +285,76 @@ def fill_read_row(session: Session, row: ReadRow, read: Read) -> None:
         for obs in read.observations:
             if obs.lesion_id == lesion.lesion_id:
                 tp_row = timepoints[obs.timepoint_index]
-                lesion_row.observations.append(_observation_row(obs, tp_row))
+                obs_row = _observation_row(obs, tp_row)
+                lesion_row.observations.append(obs_row)
+                if obs.evidence is not None:
+                    evidence.append((obs_row, obs.evidence))
         row.lesions.append(lesion_row)
+        lesion_rows[lesion.lesion_id] = lesion_row
+    roi_rows = [(roi, timepoints[roi.timepoint_index]) for roi in read.rois]
+    for roi, tp_row in roi_rows:  # the ROI's series, added before the flush
+        _series_row(tp_row, roi.series_instance_uid)
+    if evidence or roi_rows:
+        session.flush()  # the new rows' IDs
+        _insert_evidence(session, evidence)
+        _insert_rois(session, roi_rows, lesion_rows)
+
+
+def _insert_evidence(
+    session: Session, evidence: list[tuple[ObservationRow, MeasurementEvidence]]
+) -> None:
+    """Store the click's evidence of observations.
+
+    Inserted as rows of values: the old rows went with their observations (the
+    database's cascade).
+    """
+    if evidence:
+        session.execute(
+            insert(MeasurementEvidenceRow),
+            [
+                {
+                    "observation_pk": obs_row.id,
+                    "whole_diameter_tenths": found.whole_diameter,
+                    "perpendicular_tenths": found.perpendicular,
+                    "checks": "\n".join(found.checks),
+                }
+                for obs_row, found in evidence
+            ],
+        )
+
+
+def _insert_rois(
+    session: Session,
+    rois: list[tuple[KeptRoi, TimepointRow]],
+    lesion_rows: dict[str, LesionRow],
+) -> None:
+    """Store the ROIs kept with a read, in their order."""
+    if not rois:
+        return
+    values = []
+    for roi, tp_row in rois:
+        series = _series_row(tp_row, roi.series_instance_uid)
+        lesion = lesion_rows.get(roi.lesion_id) if roi.lesion_id else None
+        values.append(
+            {
+                "timepoint_pk": tp_row.id,
+                "lesion_pk": None if lesion is None else lesion.id,
+                "series_pk": None if series is None else series.id,
+                "sop_instance_uid": roi.sop_instance_uid,
+                "label": roi.label,
+                "shape": str(roi.shape),
+                "points_mm": json.dumps([list(p) for p in roi.points_mm]),
+                "pixel_count": roi.stats.pixel_count,
+                "area_mm2": roi.stats.area_mm2,
+                "mean": roi.stats.mean,
+                "sd": roi.stats.sd,
+                "minimum": roi.stats.minimum,
+                "maximum": roi.stats.maximum,
+                "unit": roi.stats.unit,
+                "created_at": roi.created_at.astimezone(UTC),
+            }
+        )
+    session.execute(insert(RoiRow), values)
 
 
 def _timepoint_row(tp: Timepoint, *, blinded: bool) -> TimepointRow:

@@ -27,10 +27,17 @@ from mrecist_reader.core.adjudication import (
     withdrawn_reader_id,
 )
 from mrecist_reader.core.endpoints import Treatment
-from mrecist_reader.core.model import Read, ReadStatus, ReadType
+from mrecist_reader.core.model import Criteria, Read, ReadStatus, ReadType
 from mrecist_reader.core.read_edits import truncated
 from mrecist_reader.storage.audit import Actor, AuditEntry, AuditRecord
-from mrecist_reader.storage.mapping import now_utc, read_key_of, to_read
+from mrecist_reader.storage.mapping import (
+    _to_lesion,
+    _to_observation,
+    _to_timepoint,
+    now_utc,
+    read_key_of,
+    to_read,
+)
 from mrecist_reader.storage.tables import (
     AdjudicationRow,
     AssignmentRow,
@@ -279,11 +286,12 @@ def all_double_reads(
     """Return every assignment with reader 1's and reader 2's reads, loaded in bulk.
 
     The rows are loaded with a few queries (eager relationships; studies, sites and
-    subjects in the identity map), not a query per lesion: the metrics of a whole
-    trial need every primary read at once.
+    subjects in the identity map), not a query per read: the metrics of a whole trial
+    need every primary read at once. The reads are as the assessment sees them
+    (timepoints, lesions, observations): their measurement evidence and kept ROIs,
+    which no metric uses, are not loaded.
     """
-    for table in (StudyRow, SiteRow, SubjectRow):
-        session.scalars(select(table)).all()
+    _load_subject_keys(session)
     rows = session.scalars(
         select(ReadRow)
         .where(ReadRow.read_type == str(ReadType.CENTRAL))
@@ -303,11 +311,72 @@ def all_double_reads(
         pair = [
             None
             if (row := by_key.get((assignment.subject_id, reader))) is None
-            else to_read(session, row)
+            else _assessed_read(session, row)
             for reader in (assignment.reader_1, assignment.reader_2)
         ]
         found.append((assignment, pair[0], pair[1]))
     return tuple(found)
+
+
+def _load_subject_keys(session: Session) -> None:
+    """Put every study, site and subject row in the identity map (a query each).
+
+    A read's key is then built without a query (:func:`read_key_of`'s lookups).
+    """
+    for table in (StudyRow, SiteRow, SubjectRow):
+        session.scalars(select(table)).all()
+
+
+def _assessed_pair(
+    session: Session, assignment: Assignment
+) -> tuple[Read | None, Read | None]:
+    """Return reader 1's and reader 2's reads as the comparison sees them (few queries)."""
+    rows = session.scalars(
+        select(ReadRow)
+        .join(SubjectRow, SubjectRow.id == ReadRow.subject_pk)
+        .where(SubjectRow.subject_id == assignment.subject_id)
+        .where(ReadRow.read_type == str(ReadType.CENTRAL))
+        .where(ReadRow.reader_id.in_([assignment.reader_1, assignment.reader_2]))
+        .options(
+            selectinload(ReadRow.timepoints),
+            selectinload(ReadRow.lesions)
+            .selectinload(LesionRow.observations)
+            .selectinload(ObservationRow.series),
+        )
+    ).all()
+    by_reader = {row.reader_id: _assessed_read(session, row) for row in rows}
+    return by_reader.get(assignment.reader_1), by_reader.get(assignment.reader_2)
+
+
+def _assessed_read(session: Session, row: ReadRow) -> Read:
+    """Return a loaded read row as the assessment sees it (no query of its own).
+
+    Like :func:`~mrecist_reader.storage.mapping.to_read` without the measurement
+    evidence and kept ROIs (a query each per read).
+    """
+    key, site_id = read_key_of(session, row)
+    index_of = {tp.id: tp.index for tp in row.timepoints}
+    observations = sorted(
+        (
+            (index_of[obs.timepoint_pk], position, obs)
+            for position, lesion in enumerate(row.lesions)
+            for obs in lesion.observations
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    lesions = {lesion.id: lesion for lesion in row.lesions}
+    return Read(
+        key=key,
+        site_id=site_id,
+        criteria=Criteria(row.criteria),
+        protocol_profile=row.protocol_profile,
+        timepoints=tuple(_to_timepoint(tp) for tp in row.timepoints),
+        lesions=tuple(_to_lesion(lesion) for lesion in row.lesions),
+        observations=tuple(
+            _to_observation(lesions[obs.lesion_pk], obs, index_of, None)
+            for _, _, obs in observations
+        ),
+    )
 
 
 def _to_case(row: AdjudicationRow) -> AdjudicationCase:
@@ -365,6 +434,7 @@ def trigger(
     added: list[AdjudicationCase] = []
     if subject_id is None:
         assignments = all_assignments(session)
+        _load_subject_keys(session)
     else:
         found = find_assignment(session, subject_id)
         assignments = () if found is None else (found,)
@@ -382,7 +452,7 @@ def _trigger_subject(
     cut = _signed_cut(session, assignment)
     if cut is None or (latest is not None and not _compared_again(latest, cut)):
         return None  # nothing newly signed by both: not compared again
-    read_1, read_2 = primary_reads(session, assignment)
+    read_1, read_2 = _assessed_pair(session, assignment)
     if read_1 is None or read_2 is None:  # pragma: no cover - a cut needs both
         return None
     treatments = subject_treatments(session, assignment.subject_id)

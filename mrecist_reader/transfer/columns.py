@@ -86,8 +86,9 @@ SECOND_DIAMETER_COLUMNS: tuple[str, ...] = (
 )
 """Added to measurements.csv in the second version: the whole lesion's longest
 diameter (viable and necrotic, RECIST 1.1) and the longest diameter perpendicular to
-the viable one; empty when not measured. Nothing in this release measures them, so
-they are always written empty; mRECIST responses never use them."""
+the viable one; empty when not measured. Written from a semi-automatic click's evidence
+(:class:`~mrecist_reader.core.model.MeasurementEvidence`) and read back into it;
+mRECIST responses never use them."""
 
 MEASUREMENT_COLUMNS: tuple[str, ...] = (
     *MEASUREMENT_COLUMNS_V1,

@@ -14,9 +14,9 @@ as before (a central read is ``primary``, a site's read ``local``). An empty
 ``read_role`` cell is read the same way. :func:`read_measurements` (``import``) refuses
 ``final`` rows: final reads are derived, never imported;
 :func:`read_measurements_with_roles` (``assess``) reads them as reads of their own,
-never mixed with their source read. Nothing stores the second-version diameters yet:
-``import`` refuses a value in them rather than drop it, ``assess`` checks and ignores
-them (mRECIST responses never use them).
+never mixed with their source read. The second-version diameters are read into each
+observation's :class:`~mrecist_reader.core.model.MeasurementEvidence` (``import`` stores
+them with the measurement; mRECIST responses never use them).
 """
 
 import csv
@@ -41,6 +41,7 @@ from mrecist_reader.core.model import (
     Criteria,
     Lesion,
     LesionType,
+    MeasurementEvidence,
     Method,
     NewLesionStatus,
     NonTargetStatus,
@@ -129,8 +130,7 @@ def read_measurements(
     """Read every read of a measurements.csv to import it, and check it completely.
 
     As :func:`read_measurements_with_roles`, but a ``final`` row is a problem (final
-    reads are derived, never imported), and so is a value in a second-version diameter
-    column (nothing stores it; it would be lost).
+    reads are derived, never imported).
 
     Raises
     ------
@@ -523,7 +523,7 @@ def _parse_row(
         )
     row.values = {**_read_values(cells), **_lesion_values(cells)}
     row.values["read_role"] = _role(cells, for_import=for_import)
-    _second_diameters(cells, for_import=for_import)
+    row.values["evidence"] = _second_diameters(cells)
     for column in ("series_instance_uid", "sop_instance_uid"):
         cells.text(column)
     cells.text("comment", free_text=True)
@@ -595,18 +595,19 @@ def _role(cells: _CellReader, *, for_import: bool) -> ReadRole | None:
     return role
 
 
-def _second_diameters(cells: _CellReader, *, for_import: bool) -> None:
-    """Check the second version's diameters; an import refuses a value (not stored)."""
-    for column in SECOND_DIAMETER_COLUMNS:
-        if not cells.row.cells.get(column, "").strip():
-            continue
-        if cells.length_mm(column) is not None and for_import:
-            cells.fail(
-                column,
-                f"{column} {cells.row.cells[column]!r}: this version does not store "
-                "this diameter and would lose it; leave the column empty to import "
-                "the file",
-            )
+def _second_diameters(cells: _CellReader) -> MeasurementEvidence | None:
+    """Return the second version's diameters as the click's evidence (none: None).
+
+    The checks a click found are kept in the read and its audit trail only (the
+    spec has no column for them), so an imported measurement has none.
+    """
+    whole, perpendicular = (
+        cells.length_mm(column) if cells.row.cells.get(column, "").strip() else None
+        for column in SECOND_DIAMETER_COLUMNS
+    )
+    if whole is None and perpendicular is None:
+        return None
+    return MeasurementEvidence(whole_diameter=whole, perpendicular=perpendicular)
 
 
 def _read_values(cells: _CellReader) -> dict[str, object]:
@@ -866,6 +867,7 @@ def _observation(row: _Row, index: int) -> Observation:
         sop_instance_uid=row.cells["sop_instance_uid"],
         method=_optional(v["method"], Method),
         comment=row.cells["comment"],
+        evidence=_optional(v["evidence"], MeasurementEvidence),
     )
 
 

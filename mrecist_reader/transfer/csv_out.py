@@ -170,8 +170,17 @@ def _with_roles(reads: Iterable[Read | RoleRead]) -> list[RoleRead]:
     )
 
 
-# Second-version diameters: nothing measures them yet, so they are written empty.
-_NOT_MEASURED: Row = dict.fromkeys(SECOND_DIAMETER_COLUMNS, "")
+def _evidence_cells(obs: Observation) -> Row:
+    """Return the second version's diameters: the click's evidence, else empty."""
+    evidence = obs.evidence
+    cells: Row = dict.fromkeys(SECOND_DIAMETER_COLUMNS, "")
+    if evidence is not None:
+        whole, perpendicular = evidence.whole_diameter, evidence.perpendicular
+        if whole is not None:
+            cells["whole_diameter_mm"] = format_mm(whole)
+        if perpendicular is not None:
+            cells["viable_perpendicular_mm"] = format_mm(perpendicular)
+    return cells
 
 
 def rows_for_measurements(
@@ -197,7 +206,7 @@ def rows_for_measurements(
                         **_observation_cells(lesion, obs),
                         **sign,
                         **roles,
-                        **_NOT_MEASURED,
+                        **_evidence_cells(obs),
                     }
 
 

@@ -22,10 +22,12 @@ from mrecist_reader.core.errors import MrecistError, RuleViolation
 from mrecist_reader.core.model import (
     Caliper,
     LesionType,
+    MeasurementEvidence,
     Method,
     NewLesionStatus,
     NonTargetStatus,
 )
+from mrecist_reader.core.units import format_mm
 from mrecist_reader.core.wording import word
 from mrecist_reader.desk.desk import DrawnCaliper, Proposal, ReadingDesk
 from mrecist_reader.desk.intent import Action, Answer, Intent, Question
@@ -237,7 +239,9 @@ class MeasureFlow:
                 return
         value = self.desk.measure(lesion_id, drawn, status=status)
         self.say(
-            f"{lesion_id}: {value / 10:.1f} mm recorded ({word(drawn.method)})", 5000
+            f"{lesion_id}: {value / 10:.1f} mm recorded ({word(drawn.method)})"
+            + evidence_note(drawn.evidence),
+            5000,
         )
 
     def _designate(self, drawn: DrawnCaliper) -> None:
@@ -402,6 +406,24 @@ def proposal_message(proposal: Proposal) -> str:
     if proposal.warnings:
         text += " Check: " + "; ".join(proposal.warnings) + "."
     return text
+
+
+def evidence_note(evidence: MeasurementEvidence | None) -> str:
+    """Say what is kept with a recorded caliper besides its diameter ("" for none).
+
+    "; kept: whole lesion 42.0 mm, perpendicular 25.1 mm, 1 check"
+    """
+    if evidence is None:
+        return ""
+    kept = []
+    if evidence.whole_diameter is not None:
+        kept.append(f"whole lesion {format_mm(evidence.whole_diameter)} mm")
+    if evidence.perpendicular is not None:
+        kept.append(f"perpendicular {format_mm(evidence.perpendicular)} mm")
+    if evidence.checks:
+        count = len(evidence.checks)
+        kept.append(f"{count} check{'s' if count > 1 else ''}")
+    return "; kept: " + ", ".join(kept) if kept else ""
 
 
 def outline_spec(desk: ReadingDesk, view: TimepointView) -> OutlineSpec | None:

@@ -11,6 +11,7 @@ import pytest
 
 from mrecist_reader.cli import main
 from mrecist_reader.core.errors import InvalidRead
+from mrecist_reader.core.model import MeasurementEvidence
 from mrecist_reader.resources import load_profile
 from mrecist_reader.transfer.columns import (
     MEASUREMENT_COLUMNS,
@@ -149,15 +150,14 @@ def test_a_final_reads_source_reader_is_its_reader_id(tmp_path: Path) -> None:
     )
 
 
-def test_the_second_version_diameters_are_checked_and_not_silently_dropped(
+def test_the_second_version_diameters_are_checked_and_kept_as_evidence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = edit(second_version(two_subjects()), 2, "whole_diameter_mm", "52.5")
     path = write(tmp_path, text)
-    assert problems(path) == [
-        "measurements.csv:2: whole_diameter_mm '52.5': this version does not store "
-        "this diameter and would lose it; leave the column empty to import the file"
-    ]
+    imported = read_measurements(path, profile_for=load_profile)
+    kept = [o.evidence for r in imported for o in r.observations if o.evidence]
+    assert kept == [MeasurementEvidence(whole_diameter=525)]  # issue 16 item 4
     assert len(read_measurements_with_roles(path, profile_for=load_profile)) == 2
     assert main(["assess", str(path)]) == 0  # mRECIST never uses it
     capsys.readouterr()
