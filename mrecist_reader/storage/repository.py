@@ -74,7 +74,6 @@ from mrecist_reader.storage.mapping import (
     find_read_row,
     new_read_row,
     now_utc,
-    read_key_of,
     to_read,
 )
 from mrecist_reader.storage.review import (
@@ -97,7 +96,7 @@ from mrecist_reader.storage.review import (
     withdraw_read,
 )
 from mrecist_reader.storage.secrets import pseudonym_key
-from mrecist_reader.storage.tables import ReadRow
+from mrecist_reader.storage.tables import ReadRow, StudyRow, SubjectRow
 from mrecist_reader.storage.trail import (
     append_audit,
     audit_head,
@@ -239,15 +238,20 @@ class ReadRepository:
 
         return self._run(load)
 
-    def list_reads(self, viewer: Viewer) -> tuple[ReadKey, ...]:
+    def list_reads(
+        self, viewer: Viewer, *, subject_ids: Iterable[str] | None = None
+    ) -> tuple[ReadKey, ...]:
         """Return the keys of the reads ``viewer`` may see, sorted by study and subject.
 
         A primary reader of assigned subjects sees only their own reads, whatever
-        the read type (central-review.md §Independence).
+        the read type (central-review.md §Independence). Given ``subject_ids``, only
+        the reads of those subjects (found by the database's index, so that opening a
+        study costs what its subjects hold, not what the database holds).
         """
+        wanted = None if subject_ids is None else tuple(subject_ids)
 
         def listed(session: Session) -> tuple[ReadKey, ...]:
-            keys = self._all_keys(session)
+            keys = self._all_keys(session, wanted)
             scoped = _scoped(session, viewer)
             return tuple(key for key in keys if scoped(key))
 
@@ -257,8 +261,13 @@ class ReadRepository:
         """Return every read (for export and audit tools, not for a reader's view)."""
 
         def load_all(session: Session) -> tuple[Read, ...]:
-            rows = session.scalars(select(ReadRow).order_by(ReadRow.id)).all()
-            reads = [to_read(session, row) for row in rows]
+            # Read by read, the rows let go once converted: only the reads are held
+            # (issue 21, item 17: every row and relationship was held at once).
+            ids = session.scalars(select(ReadRow.id).order_by(ReadRow.id)).all()
+            reads = []
+            for pk in ids:
+                reads.append(to_read(session, session.get_one(ReadRow, pk)))
+                session.expunge_all()
             return tuple(sorted(reads, key=_sort_key))
 
         return self._run(load_all)
@@ -691,9 +700,34 @@ class ReadRepository:
         return None if row is None else to_read(session, row)
 
     @staticmethod
-    def _all_keys(session: Session) -> tuple[ReadKey, ...]:
-        rows = session.scalars(select(ReadRow)).all()
-        keys = [read_key_of(session, row)[0] for row in rows]
+    def _all_keys(
+        session: Session, subject_ids: Sequence[str] | None = None
+    ) -> tuple[ReadKey, ...]:
+        """Return the keys of every read (of ``subject_ids``), in one query per batch."""
+        statement = (
+            select(
+                StudyRow.study_id,
+                SubjectRow.subject_id,
+                ReadRow.reader_id,
+                ReadRow.read_type,
+            )
+            .join(SubjectRow, ReadRow.subject_pk == SubjectRow.id)
+            .join(StudyRow, SubjectRow.study_pk == StudyRow.id)
+            .order_by(ReadRow.id)
+        )
+        batches = (
+            [statement]
+            if subject_ids is None
+            else [
+                statement.where(SubjectRow.subject_id.in_(subject_ids[n : n + 500]))
+                for n in range(0, len(subject_ids), 500)
+            ]
+        )
+        keys = [
+            ReadKey(study, subject, reader, ReadType(read_type))
+            for batch in batches
+            for study, subject, reader, read_type in session.execute(batch)
+        ]
         return tuple(
             sorted(keys, key=lambda k: (k.study_id, k.subject_id, k.reader_id))
         )

@@ -49,16 +49,17 @@ class ReadStatusView:
 
     def _show_stored_states(self) -> None:
         """Show in the worklist how far this reader got with every listed subject."""
-        from mrecist_reader.session import stored_reads
+        from mrecist_reader.desk.worklist import stored_reads_of
 
         context = self.desk.context
-        listed = {subject.subject_id for subject in self.desk.worklist.subjects}
-        reads = stored_reads(
-            self.desk.repository(), context.reader_id, context.read_type
+        reads = stored_reads_of(
+            self.desk.repository(),
+            self.desk.worklist,
+            context.reader_id,
+            context.read_type,
         )
         for read in reads:
-            if read.key.subject_id in listed:
-                self._show_states(read)
+            self._show_states(read)
 
     def show_missing(self) -> None:
         """List under the lesions what keeps the current timepoint from being signed."""
