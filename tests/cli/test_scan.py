@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mrecist_reader.cli import main
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 SPEC_KEYS = [
     "series_instance_uid",

@@ -19,7 +19,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from mrecist_reader.cli import main
-from tests.imaging.dicom_factory import SeriesSpec, raw, write_series
+from tests.kit.dicom import SeriesSpec, raw, write_series
 
 EXIT_INTERNAL = 3
 

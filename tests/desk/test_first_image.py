@@ -4,7 +4,7 @@ from pathlib import Path
 
 from mrecist_reader.desk.first_image import first_series, show_early
 from mrecist_reader.imaging.scan import ScanProgress, scan
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 STUDY = "1.2.826.0.1.3680043.8.498.7"
 

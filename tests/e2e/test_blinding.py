@@ -113,7 +113,7 @@ def test_no_identity_anywhere_in_a_central_read(
 def test_a_study_without_trial_tags_shows_a_pseudonym_never_the_patient_id(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    from tests.imaging.dicom_factory import SeriesSpec, write_series
+    from tests.kit.dicom import SeriesSpec, write_series
 
     write_series(tmp_path / "study", SeriesSpec(n_slices=4, rows=64, columns=64))
     main = central_read_window(

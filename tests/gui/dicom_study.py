@@ -1,14 +1,15 @@
-"""Write a tiny two-timepoint CT study as real DICOM files (for GUI tests).
+"""A tiny two-timepoint CT study with an enhancing sphere, written with the kit (GUI tests).
 
 Identity values are deliberately recognisable so the blinding test can look for them.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+import numpy.typing as npt
+
+from tests.kit import dicom
 
 PATIENT_NAME = "Doe^Jane"
 PATIENT_ID = "PID-778899"
@@ -23,8 +24,31 @@ ORIGIN = (-25.6, -25.6, -30.0)
 CENTRE = 12
 """The slice through the lesion's centre (slices 11 and 12 straddle it)."""
 
+SPEC = dicom.SeriesSpec(
+    n_slices=SHAPE[0],
+    rows=SHAPE[1],
+    columns=SHAPE[2],
+    pixel_spacing=SPACING,
+    slice_step=SLICE_MM,
+    origin=ORIGIN,
+    bits_stored=16,
+    shuffle=False,
+    name="{k:03d}.dcm",
+    identity=dicom.Identity(
+        patient_name=PATIENT_NAME,
+        patient_id=PATIENT_ID,
+        birth_date=BIRTH_DATE,
+        institution=INSTITUTION,
+        study_time="101500",
+        protocol_id="NCT06779461",
+        site_id="SITE7",
+        subject_id="S01",
+    ),
+    extra={"AccessionNumber": "", "ReferringPhysicianName": ""},
+)
 
-def lesion_volume(radius_mm: float) -> np.ndarray:
+
+def lesion_volume(radius_mm: float) -> npt.NDArray[np.int16]:
     """Liver background 60 HU with an enhancing 200 HU sphere at the centre (HU)."""
     k, r, c = np.indices(SHAPE, dtype=np.float64)
     centre = (np.asarray(SHAPE) - 1) / 2
@@ -46,60 +70,10 @@ def lesion_centre_mm() -> tuple[float, float, float]:
     )
 
 
-def _slice_dataset(
-    array: np.ndarray,
-    k: int,
-    *,
-    label: str,
-    day: int,
-    series_uid: str,
-    study_uid: str,
-    description: str = "Arterial",
-    number: int = 3,
-) -> Dataset:
-    sop_uid = generate_uid()
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = sop_uid
-    ds.Modality = "CT"
-    ds.PatientName = PATIENT_NAME
-    ds.PatientID = PATIENT_ID
-    ds.PatientBirthDate = BIRTH_DATE
-    ds.InstitutionName = INSTITUTION
-    ds.StudyDate = (BASELINE_DATE + timedelta(days=day)).strftime("%Y%m%d")
-    ds.StudyTime = "101500"
-    ds.StudyID = label
-    ds.AccessionNumber = ""
-    ds.ReferringPhysicianName = ""
-    ds.StudyInstanceUID = study_uid
-    ds.SeriesInstanceUID = series_uid
-    ds.SeriesDescription = description
-    ds.SeriesNumber = number
-    ds.InstanceNumber = k + 1
-    ds.ClinicalTrialProtocolID = "NCT06779461"
-    ds.ClinicalTrialSiteID = "SITE7"
-    ds.ClinicalTrialSubjectID = "S01"
-    ds.ClinicalTrialTimePointID = label
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.ImagePositionPatient = [ORIGIN[0], ORIGIN[1], ORIGIN[2] + k * SLICE_MM]
-    ds.PixelSpacing = list(SPACING)
-    ds.SliceThickness = SLICE_MM
-    ds.Rows, ds.Columns = SHAPE[1], SHAPE[2]
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0
-    ds.RescaleIntercept = -1024
-    ds.RescaleSlope = 1
-    ds.PixelData = (array[k].astype(np.int32) + 1024).astype(np.uint16).tobytes()
-    return ds
+def _stored(radius_mm: float) -> dicom.SliceValues:
+    """Return slice k's stored values of the sphere's volume (HU + 1024)."""
+    stored = lesion_volume(radius_mm).astype(np.int32) + 1024
+    return lambda k: stored[k]
 
 
 def write_study(
@@ -113,35 +87,7 @@ def write_study(
     ``phases`` are series descriptions ("Arterial", "Portal venous"...); each timepoint
     has one series of each, in its own folder.
     """
-    for number, (label, radius) in enumerate(radii_mm.items()):
-        array = lesion_volume(radius)
-        study_uid = generate_uid()
-        for series_number, description in enumerate(phases, start=3):
-            folder = root / label / description.replace(" ", "_")
-            folder.mkdir(parents=True)
-            series_uid = generate_uid()
-            for k in range(SHAPE[0]):
-                ds = _slice_dataset(
-                    array,
-                    k,
-                    label=label,
-                    day=30 * number,
-                    series_uid=series_uid,
-                    study_uid=study_uid,
-                    description=description,
-                    number=series_number,
-                )
-                ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
-    return root
-
-
-def write_dicomdir(study: Path, media: Path) -> Path:
-    """Copy a written study onto "media" with a DICOMDIR (pydicom's FileSet)."""
-    from pydicom.fileset import FileSet
-
-    fileset = FileSet()
-    for path in sorted(study.rglob("*.dcm")):
-        fileset.add(path)
-    fileset.write(media)
-    fileset._stage["t"].cleanup()  # pydicom's staging folder (else a ResourceWarning)
-    return media / "DICOMDIR"
+    volumes = {label: _stored(radius) for label, radius in radii_mm.items()}
+    return dicom.write_study(
+        root, volumes, SPEC, phases=phases, first_date=BASELINE_DATE
+    )

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from mrecist_reader.desk.blinding import HIDDEN_PATH
 from tests.gui.helpers import all_texts, central_read_window, wait_until_ready
 from tests.gui.shots import save_screenshot
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 FOLDER = "DOE_JOHN_19570312"
 

@@ -203,7 +203,7 @@ def test_a_central_read_removes_its_zip_extraction_when_the_window_closes(
 def test_a_blinded_read_names_no_folder_in_its_warnings_or_load_report(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    from tests.imaging.dicom_factory import SeriesSpec, write_series
+    from tests.kit.dicom import SeriesSpec, write_series
 
     folder = "DOE_JOHN_19570312"
     for path in write_series(tmp_path / folder / "ct", SeriesSpec(n_slices=8)):

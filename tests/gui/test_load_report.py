@@ -15,7 +15,7 @@ from mrecist_reader.ui.load_report import (
     SET_ASIDE,
     LoadReportDialog,
 )
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _tree_texts(tree: QTreeWidget) -> list[str]:

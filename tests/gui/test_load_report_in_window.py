@@ -15,7 +15,7 @@ from mrecist_reader.imaging.scan import scan
 from mrecist_reader.ui.load_report import LoadReportDialog
 from tests.gui.helpers import central_read_window, wait_until_ready
 from tests.gui.shots import save_screenshot
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _messy(root: Path) -> Path:

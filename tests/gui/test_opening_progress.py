@@ -4,14 +4,20 @@ The rule (which series, when complete) is tested without Qt in
 ``tests/desk/test_first_image.py`` and ``tests/imaging/test_scan_progress.py``.
 """
 
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import Future
+from multiprocessing.queues import SimpleQueue
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.worklist import SubjectEntry
+from mrecist_reader.ui import prefetch as prefetch_module
+from mrecist_reader.ui.prefetch import Prefetched
 from tests.gui.helpers import central_read_window, wait_until_ready
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 STUDY = "1.2.826.0.1.3680043.8.498.11"
 
@@ -54,5 +60,70 @@ def test_the_first_series_opens_before_the_scan_ends_and_the_worklist_fills_in(
         volume = main.baseline_view.volume
         assert volume is not None
         assert volume.array.shape[0] == 6
+    finally:
+        main.shutdown()
+
+
+def _three_series(root: Path) -> tuple[SeriesSpec, SeriesSpec, SeriesSpec]:
+    arterial = SeriesSpec(n_slices=6, description="LIVER ARTERIAL", study_uid=STUDY)
+    portal = SeriesSpec(n_slices=5, description="LIVER PORTAL", study_uid=STUDY)
+    delayed = SeriesSpec(n_slices=4, description="LIVER DELAYED", study_uid=STUDY)
+    for name, spec in (("a", arterial), ("b", portal), ("c", delayed)):
+        write_series(root / name, spec)
+    return arterial, portal, delayed
+
+
+def _prefetch_with_early(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Prefetched, Prefetched]:
+    """Run the start-up prefetch here; return what it sent ahead and its result."""
+    queue: SimpleQueue[Prefetched] = multiprocessing.get_context("fork").SimpleQueue()
+    monkeypatch.setattr(prefetch_module, "_early", queue)
+    final = prefetch_module.prefetch(str(root))
+    return queue.get(), final
+
+
+def test_the_start_up_prefetch_sends_the_first_series_and_slice_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arterial, portal, delayed = _three_series(tmp_path / "study")
+    early, final = _prefetch_with_early(tmp_path / "study", monkeypatch)
+    assert _series_of(early.subjects) == {arterial.series_uid}
+    assert early.first is not None
+    assert early.first.series_uid == arterial.series_uid
+    assert early.first.array.shape == (arterial.rows, arterial.columns)
+    assert _series_of(final.subjects) == {
+        arterial.series_uid,
+        portal.series_uid,
+        delayed.series_uid,
+    }
+    assert final.first is None  # the same first series: not decoded twice
+
+
+def test_the_window_shows_what_the_prefetch_sent_ahead_then_the_whole_worklist(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arterial, portal, delayed = _three_series(tmp_path / "study")
+    early, final = _prefetch_with_early(tmp_path / "study", monkeypatch)
+    queue: SimpleQueue[Prefetched] = multiprocessing.get_context("fork").SimpleQueue()
+    queue.put(early)
+    future: Future[Prefetched] = Future()
+    monkeypatch.setitem(prefetch_module._early_of, future, queue)
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1200, 800)
+    )
+    try:
+        main.open_path(tmp_path / "study", prefetched=future)
+        qtbot.waitUntil(lambda: main.opener.shown_while_scanning, timeout=10000)
+        assert main.opener.found is None  # the scan has not ended
+        wait_until_ready(qtbot, main)
+        future.set_result(final)
+        qtbot.waitUntil(lambda: main.opener.found is not None, timeout=10000)
+        assert main.desk.worklist is not None
+        listed = _series_of(main.desk.worklist.subjects)
+        assert listed == {arterial.series_uid, portal.series_uid, delayed.series_uid}
+        volume = main.baseline_view.volume
+        assert volume is not None
+        assert volume.array.shape[0] == arterial.n_slices
     finally:
         main.shutdown()

@@ -10,7 +10,7 @@ from mrecist_reader.desk.desk import ReaderContext
 from mrecist_reader.resources import load_profile
 from mrecist_reader.ui import prefetch as prefetch_module
 from mrecist_reader.ui.main_window import MainWindow
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _zipped_series(root: Path) -> Path:

@@ -10,8 +10,8 @@ from pydicom.uid import JPEG2000Lossless, RLELossless
 from mrecist_reader.imaging import fastpath, headers, pixels
 from mrecist_reader.imaging.byte_header import read_byte_header
 from mrecist_reader.imaging.headers import HEADER_KEYWORDS
-from tests.imaging.dicom_factory import SeriesSpec, oblique_orientation, write_series
 from tests.imaging.messy_study import write_messy_study
+from tests.kit.dicom import SeriesSpec, oblique_orientation, write_series
 
 
 def _both(path: Path) -> tuple[object, object]:

@@ -32,7 +32,7 @@ from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import ScanResult, scan
 from mrecist_reader.imaging.sources import OUTSIDE_DICOMDIR_REASON
 from mrecist_reader.imaging.volume import SeriesInfo
-from tests.imaging.dicom_factory import raw
+from tests.kit.dicom import raw
 
 resource = pytest.importorskip("resource", reason="needs POSIX resource limits")
 pytestmark = pytest.mark.shared

@@ -31,7 +31,7 @@ from mrecist_reader.imaging.zip_cache import (
     extraction_folder,
     remove_extraction,
 )
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 MIB = 1 << 20
 DAY_S = 86400.0

@@ -21,7 +21,7 @@ from mrecist_reader.imaging.load import load_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import build_worklist
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 IDENTIFIERS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
 

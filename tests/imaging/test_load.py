@@ -18,7 +18,7 @@ from mrecist_reader.imaging.geometry import index_to_patient, patient_to_index
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume, open_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
-from tests.imaging.dicom_factory import (
+from tests.kit.dicom import (
     SeriesSpec,
     oblique_orientation,
     slice_positions,

@@ -11,7 +11,7 @@ from mrecist_reader.imaging import decode_pool
 from mrecist_reader.imaging import load as load_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume, open_volume
 from mrecist_reader.imaging.scan import scan
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 N_SLICES = decode_pool.MIN_SLICES + 4
 

@@ -16,7 +16,7 @@ from mrecist_reader.imaging.report import (
 )
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.sources import SkippedFile
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _damaged_member_zip(path: Path, images: list[Path]) -> Path:

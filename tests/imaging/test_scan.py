@@ -17,7 +17,7 @@ from mrecist_reader.imaging import scan as scan_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import Phase, SeriesInfo, pseudonymous_subject_id
-from tests.imaging.dicom_factory import (
+from tests.kit.dicom import (
     AXIAL,
     SeriesSpec,
     oblique_orientation,

@@ -11,7 +11,7 @@ from pydicom.uid import generate_uid
 
 from mrecist_reader.imaging import scan_index
 from mrecist_reader.imaging.scan import ScanResult, scan
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 IDENTITY = {
     "PatientName": "Doe^Jane",

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from mrecist_reader.imaging.scan import ScanProgress, scan
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _study(root: Path) -> dict[str, SeriesSpec]:

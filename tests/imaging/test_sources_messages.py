@@ -14,7 +14,7 @@ from mrecist_reader.imaging.sources import (
     collect_files,
     zip_archive_reason,
 )
-from tests.imaging.dicom_factory import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, write_series
 
 
 def _refuse_listing(monkeypatch: pytest.MonkeyPatch, *blocked: Path) -> None:
