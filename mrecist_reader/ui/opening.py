@@ -26,7 +26,12 @@ from mrecist_reader.desk.first_image import first_series, show_early
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui.errors import error_boundary, report_error
-from mrecist_reader.ui.prefetch import FirstSlice, Prefetched, ScanSummary
+from mrecist_reader.ui.prefetch import (
+    FirstSlice,
+    Prefetched,
+    ScanSummary,
+    early_prefetched,
+)
 from mrecist_reader.ui.window_layout import WindowParts
 from mrecist_reader.ui.workers import run_in_thread, when_done
 
@@ -80,7 +85,7 @@ class Opener:
         self._relay.found.connect(self._on_progress)
         self._scan_number = 0
         self._shown_early = False
-        self._early_first: SeriesInfo | None = None
+        self._early_subject: SubjectEntry | None = None
         self.shown_while_scanning = False
         """Whether the last scan's first series was shown before the scan ended."""
 
@@ -96,8 +101,11 @@ class Opener:
         shown = "" if self.blinded else f" {path.name}"
         self.window.statusBar().showMessage(f"Scanning{shown}...")
         self.parts.show_busy(True)
+        self._shown_early = self.shown_while_scanning = False
+        self._early_subject = None
         if prefetched is not None:
             self._scan_worker = None
+            self._watch_early(prefetched)
             self._prefetch_timer = when_done(
                 prefetched,
                 on_done=self._on_prefetched,
@@ -106,7 +114,6 @@ class Opener:
             )
             return
         self._scan_number += 1
-        self._shown_early = self.shown_while_scanning = False
         self._scan_worker = run_in_thread(
             partial(
                 scan_summary,
@@ -137,21 +144,49 @@ class Opener:
         """Show the first series once it is read entirely, while the scan goes on."""
         if number != self._scan_number or self._scan_worker is None:
             return  # an earlier scan's, or the scan already ended
-        subjects = show_early(progress.complete_series, shown=self._shown_early)
+        subjects = show_early(
+            progress.complete_series,
+            shown=self._shown_early,
+            files_left=progress.files_total - progress.files_seen,
+        )
         message = (
             f"Scanning: {progress.files_seen} of {progress.files_total} files read"
         )
-        if subjects is not None:
-            self._shown_early = True
-            self._early_first = first_series(subjects)
-            with error_boundary(self.window, "Open"):
-                self.show_worklist(subjects)
-                self.shown_while_scanning = True
-                message += "; the first series is shown"
+        if subjects is not None and self._show_early(subjects):
+            message += "; the first series is shown"
         self.window.statusBar().showMessage(message)
 
+    def _watch_early(self, prefetched: "Future[Prefetched]") -> None:
+        """Show what the prefetch sends ahead (first series, first slice) on arrival."""
+        timer = QTimer(self.window)
+        timer.setInterval(10)
+
+        def check() -> None:
+            early = early_prefetched(prefetched)
+            if early is None and not prefetched.done():
+                return
+            timer.stop()
+            if early is not None and not prefetched.done():
+                self._show_early(early.subjects, first=early.first)
+
+        timer.timeout.connect(check)
+        timer.start()
+
+    def _show_early(
+        self, subjects: Sequence[SubjectEntry], *, first: FirstSlice | None = None
+    ) -> bool:
+        """Show the worklist so far (the scan goes on); return whether it was shown."""
+        self._shown_early = True
+        self._early_subject = subjects[0] if subjects else None
+        self._first_slice = first
+        with error_boundary(self.window, "Open"):
+            self.show_worklist(subjects)
+            self.shown_while_scanning = True
+        return self.shown_while_scanning
+
     def _on_prefetched(self, found: Prefetched) -> None:
-        self._first_slice = found.first
+        if self._close_if_changed(found.subjects) or not self._shown_early:
+            self._first_slice = found.first
         self._show(found.scan, found.subjects)
 
     def _on_scanned(self, summary: ScanSummary) -> None:
@@ -159,13 +194,26 @@ class Opener:
 
         self._scan_worker = None  # later progress signals are stale
         subjects = build_worklist(summary.series)
-        if self._shown_early and _files_of(first_series(subjects)) != _files_of(
-            self._early_first
-        ):
-            # the series shown first grew or is no longer the one to read first (an
-            # arterial series found later): it is opened again, never left stale
-            self.show_worklist(())
+        self._close_if_changed(subjects)
         self._show(summary, subjects)
+
+    def _close_if_changed(self, subjects: Sequence[SubjectEntry]) -> bool:
+        """Close the subject shown early if the full worklist changed it.
+
+        Its series shown first grew (files in a folder read later), is no longer the
+        one to read first (an arterial series found later), or it has timepoints found
+        later (its read, opened early, would lack them): it is opened again, never
+        left stale. Series added to its timepoints only appear in the worklist.
+        Returns whether it was closed.
+        """
+        early = self._early_subject
+        if early is None or not subjects:
+            return False
+        final = next((s for s in subjects if s.subject_id == early.subject_id), None)
+        if final is not None and _as_read(final) == _as_read(early):
+            return False  # series added beside those open: the worklist shows them
+        self.show_worklist(())
+        return True
 
     def _on_scan_failed(self, error: BaseException) -> None:
         self.window.statusBar().showMessage("Scan failed", 5000)
@@ -186,11 +234,16 @@ class Opener:
             link.setVisible(bool(summary.skipped or report_series(summary)))
 
 
-def _files_of(series: SeriesInfo | None) -> tuple[str, str, tuple[Path, ...]] | None:
-    """Return what tells a series shown apart from another or from itself grown."""
-    if series is None:
-        return None
-    return (series.series_instance_uid, series.stack_label, series.files)
+def _as_read(subject: SubjectEntry) -> tuple[object, ...]:
+    """Return what a subject's open read and panes depend on.
+
+    Its timepoints (a read gets its timepoints when it opens) and the files of the
+    series its first timepoint opens.
+    """
+    timepoints = tuple((t.index, t.label) for t in subject.timepoints)
+    chosen = first_series((subject,))
+    shown = None if chosen is None else (chosen.series_instance_uid, chosen.files)
+    return (timepoints, shown)
 
 
 def skipped_files(summary: ScanSummary) -> tuple["SkippedFile", ...]:

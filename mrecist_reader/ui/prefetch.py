@@ -6,24 +6,36 @@ middle slice of the first subject's baseline arterial series), while the main pr
 imports Qt and builds the window. The main process then shows that slice at once and
 imports the pixel decoders (pydicom) only afterwards, to load the rest of the volume.
 
+A large folder is scanned progressively: as soon as the series the window opens first
+has been read entirely (:func:`mrecist_reader.desk.first_image.show_early`), the
+process sends the worklist so far and that series' first slice ahead of the rest
+(:func:`early_prefetched`), and goes on scanning.
+
 Qt-free: imported before the "no display" check and in the forked process.
 """
 
 import logging
 import multiprocessing
 import sys
+import threading
 import time
+import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.queues import SimpleQueue
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.desk.worklist import preferred_series
+from mrecist_reader.desk.first_image import first_series, show_early
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
+
+if TYPE_CHECKING:
+    from mrecist_reader.imaging.scan import ScanProgress
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +72,26 @@ class Prefetched:
     scan: ScanSummary
     subjects: tuple[SubjectEntry, ...]
     first: FirstSlice | None
+
+
+_early: "SimpleQueue[Prefetched] | None" = None
+"""Where the prefetch process sends its early result (inherited when it is forked)."""
+_early_of: "weakref.WeakKeyDictionary[Future[Prefetched], SimpleQueue[Prefetched]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def early_prefetched(future: "Future[Prefetched]") -> Prefetched | None:
+    """Return the worklist so far and first slice a prefetch sent ahead, once.
+
+    ``None`` until it arrives (and for a folder whose first series is complete only
+    at the end of its scan: the future's result then comes alone).
+    """
+    queue = _early_of.get(future)
+    if queue is None or queue.empty():
+        return None
+    del _early_of[future]
+    return queue.get()
 
 
 def zip_cache_settings() -> tuple[Path | None, int | None, int | None]:
@@ -101,7 +133,10 @@ def start_prefetch(
         return None
     if sys.platform != "linux" or not Path(path).exists():
         return None
-    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    global _early
+    context = multiprocessing.get_context("fork")
+    _early = context.SimpleQueue()
+    executor = ProcessPoolExecutor(1, mp_context=context)
     future: Future[Prefetched] = executor.submit(
         prefetch,
         path,
@@ -110,6 +145,7 @@ def start_prefetch(
         cache_max_age_days=cache_max_age_days,
     )
     executor.shutdown(wait=False)
+    _early_of[future] = _early
     return future
 
 
@@ -129,19 +165,20 @@ def prefetch(
     from mrecist_reader.imaging.worklist import build_worklist
 
     start = time.perf_counter()
+    sender = _EarlySender(_early)
     result = scan(
         Path(path),
         cache_dir=cache_dir,
         cache_limit_mb=cache_limit_mb,
         cache_max_age_days=cache_max_age_days,
+        on_progress=sender.progress if _early is not None else None,
     )
     subjects = build_worklist(result.series)
     scanned = time.perf_counter()
     first = None
-    if subjects and subjects[0].timepoints:
-        chosen = preferred_series(subjects[0].timepoints[0].series)
-        if chosen is not None:
-            first = decode_first_slice(chosen)
+    chosen = first_series(subjects)
+    if chosen is not None and chosen != sender.sent_series:
+        first = decode_first_slice(chosen)
     logger.info(
         "start-up prefetch: scan %.2f s, first slice %.2f s",
         scanned - start,
@@ -153,6 +190,36 @@ def prefetch(
         extracted_to=result.extracted_to,
     )
     return Prefetched(scan=summary, subjects=tuple(subjects), first=first)
+
+
+class _EarlySender:
+    """Sends the worklist so far and its first slice once the first series is read."""
+
+    def __init__(self, queue: "SimpleQueue[Prefetched] | None") -> None:
+        self._queue = queue
+        self.sent_series: SeriesInfo | None = None
+
+    def progress(self, found: "ScanProgress") -> None:
+        """Send ahead once the series opened first is complete (see the module)."""
+        if self._queue is None:
+            return
+        subjects = show_early(
+            found.complete_series,
+            shown=self.sent_series is not None,
+            files_left=found.files_total - found.files_seen,
+        )
+        chosen = None if subjects is None else first_series(subjects)
+        if subjects is None or chosen is None:
+            return
+        self.sent_series = chosen
+        early = Prefetched(
+            scan=ScanSummary(series=found.complete_series, skipped=()),
+            subjects=subjects,
+            first=decode_first_slice(chosen),
+        )
+        queue = self._queue
+        # a daemon thread: a large worklist fills the pipe until the window reads it
+        threading.Thread(target=queue.put, args=(early,), daemon=True).start()
 
 
 def decode_first_slice(series: SeriesInfo) -> FirstSlice | None:

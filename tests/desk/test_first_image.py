@@ -16,7 +16,7 @@ def _progress(root: Path) -> list[ScanProgress]:
 
 
 def test_nothing_is_shown_before_a_series_is_complete(tmp_path: Path) -> None:
-    assert show_early((), shown=False) is None
+    assert show_early((), shown=False, files_left=10, min_files_left=0) is None
 
 
 def test_the_first_complete_series_is_shown_then_an_arterial_one_found_later_is_chosen(
@@ -28,15 +28,31 @@ def test_the_first_complete_series_is_shown_then_an_arterial_one_found_later_is_
     write_series(tmp_path / "b_arterial", arterial)
     write_series(tmp_path / "c_delayed", SeriesSpec(n_slices=4, study_uid=STUDY))
     first, second = _progress(tmp_path)
-    early = show_early(first.complete_series, shown=False)
+    early = show_early(
+        first.complete_series, shown=False, files_left=9, min_files_left=0
+    )
     assert early is not None
     chosen = first_series(early)
     assert chosen is not None
     assert chosen.series_instance_uid == portal.series_uid
-    later = show_early(second.complete_series, shown=False)
+    later = show_early(
+        second.complete_series, shown=False, files_left=4, min_files_left=0
+    )
     assert later is not None
     chosen = first_series(later)
     assert chosen is not None
     assert chosen.series_instance_uid == arterial.series_uid
     # once shown, later series wait for the end of the scan
-    assert show_early(second.complete_series, shown=True) is None
+    assert (
+        show_early(second.complete_series, shown=True, files_left=4, min_files_left=0)
+        is None
+    )
+
+
+def test_nothing_is_shown_early_when_few_files_are_left(tmp_path: Path) -> None:
+    write_series(tmp_path / "a", SeriesSpec(n_slices=4, study_uid=STUDY))
+    write_series(tmp_path / "b", SeriesSpec(n_slices=4, study_uid=STUDY))
+    (step,) = _progress(tmp_path)
+    complete = step.complete_series
+    assert show_early(complete, shown=False, files_left=4, min_files_left=5) is None
+    assert show_early(complete, shown=False, files_left=5, min_files_left=5)

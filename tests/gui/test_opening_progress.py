@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from mrecist_reader.desk import first_image
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import prefetch as prefetch_module
 from mrecist_reader.ui.prefetch import Prefetched
@@ -29,6 +30,12 @@ def _series_of(subjects: Sequence[SubjectEntry]) -> set[str]:
         for timepoint in subject.timepoints
         for series in timepoint.series
     }
+
+
+@pytest.fixture(autouse=True)
+def _small_folders_shown_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Show these small folders early, even with a few files left."""
+    monkeypatch.setattr(first_image, "MIN_FILES_LEFT", 0)
 
 
 def test_the_first_series_opens_before_the_scan_ends_and_the_worklist_fills_in(
