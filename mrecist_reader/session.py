@@ -80,6 +80,7 @@ from mrecist_reader.storage.errors import DatabaseTampered
 from mrecist_reader.storage.repository import (
     AdjudicationCase,
     Assignment,
+    ProfileRecording,
     ReadRepository,
     Viewer,
     read_ref,
@@ -105,6 +106,7 @@ __all__ = [
     "open_database",
     "reads_to_adjudicate",
     "record_decision",
+    "record_read_profiles",
     "remember_audit_head",
     "stored_reads",
     "stored_subject_id",
@@ -176,6 +178,25 @@ def verify_database(
     truncated or rewritten.
     """
     return repository.integrity_problems(since=known_head)
+
+
+def record_read_profiles(
+    repository: ReadRepository, *, actor: Actor
+) -> ProfileRecording:
+    """Record the profile of every read stored before reads kept theirs (schema 7).
+
+    Call on opening a database that verifies: each such read gets the profile text
+    of its name already stored, else the shipped one (an audited "profile recorded");
+    :attr:`ProfileRecording.unknown` names each read whose profile is neither.
+    """
+    from mrecist_reader.resources import shipped_profile
+
+    recording = repository.record_profiles(shipped_profile, actor=actor)
+    if recording.recorded:
+        logger.info("recorded the protocol profile of %d read(s)", recording.recorded)
+    for message in recording.unknown:
+        logger.warning("%s", message)
+    return recording
 
 
 def known_head_path(folder: Path, url: str) -> Path:
@@ -446,9 +467,10 @@ class ReadSession:
                     f"the read of subject {key.subject_id} was made with protocol "
                     f"profile {stored.protocol_profile}, not {profile.name}"
                 )
-            return cls(
-                repository, stored, profile, os_user=os_user, read_only=read_only
-            )
+            # Assessed with the profile text stored with the read (issue 21 item 3),
+            # never a file read again; the given one for a read stored without one.
+            kept = repository.profile_of(key) or profile
+            return cls(repository, stored, kept, os_user=os_user, read_only=read_only)
         read = Read(
             key=key,
             site_id=site_id,
@@ -459,7 +481,7 @@ class ReadSession:
         if read_only:
             return session
         entry = AuditEntry("create_read", "read", "", _describe_read(read))
-        repository.save(read, [entry], actor=session._actor)
+        repository.save(read, [entry], actor=session._actor, profile=profile)
         logger.info("created %s read of subject %s", key.read_type, key.subject_id)
         return session
 
@@ -1135,7 +1157,7 @@ class ReadSession:
                 "read-only: nothing can be recorded, signed or amended (reading and "
                 "exporting still work); nothing was changed"
             )
-        self._repository.save(read, entries, actor=self._actor)
+        self._repository.save(read, entries, actor=self._actor, profile=self._profile)
         for entry in entries:
             logger.info(
                 "%s %s (subject %s)", entry.action, entry.target, read.key.subject_id

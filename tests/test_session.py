@@ -343,7 +343,14 @@ def test_central_and_local_reads_are_kept_apart(
 class BusyRepository(ReadRepository):
     """A repository whose saves fail as if another program held the database."""
 
-    def save(self, read: Read, entries: Sequence[AuditEntry], *, actor: Actor) -> None:
+    def save(
+        self,
+        read: Read,
+        entries: Sequence[AuditEntry],
+        *,
+        actor: Actor,
+        profile: ProtocolProfile | None = None,
+    ) -> None:
         raise DatabaseBusy("the reads database is busy")
 
 

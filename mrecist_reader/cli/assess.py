@@ -1,6 +1,8 @@
 """``mrecist-reader assess``: recompute responses.csv from a measurements.csv.
 
-Without ``--protocol`` each read's ``protocol_profile`` column names the profile. A
+Without ``--protocol`` each read's ``protocol_profile`` column names the profile: a
+shipped profile's name only, never a file (a path in the CSV is refused with its
+``FILE:LINE`` and never opened: issue 21, item 3). A
 file of the second version may hold final reads (``read_role`` ``final``): each is
 assessed as a read of its own, never mixed with its source read, and its responses
 keep the role. Exit
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from mrecist_reader.core.assess import assess
     from mrecist_reader.core.errors import InvalidProfile
-    from mrecist_reader.resources import load_profile
+    from mrecist_reader.resources import ProfileResolver, load_profile
 
     output: Path | None = args.output
     unusable = None if output is None else _output_problem(output, args.measurements)
@@ -73,14 +75,10 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, InvalidProfile) as error:
         print(f"error: --protocol: {error}", file=sys.stderr)
         return 2
-    cache: dict[str, ProtocolProfile] = {}
+    resolver = ProfileResolver(fixed, args.protocol, lambda _name: ())
 
     def profile_for(name: str) -> ProtocolProfile:
-        if fixed is not None:
-            return fixed
-        if name not in cache:
-            cache[name] = load_profile(name)
-        return cache[name]
+        return fixed if fixed is not None else resolver(name)
 
     reads = _read(args.measurements, profile_for)
     if isinstance(reads, int):

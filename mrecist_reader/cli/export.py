@@ -10,6 +10,11 @@ Independence (central-review.md): the command runs as the reader named by
 ``--reader ID``, else by the settings' reader ID; a primary reader of assigned
 subjects gets only their own reads (no final reads, no adjudication.csv); any other
 caller gets everything, with adjudication.csv when the database holds read cuts.
+
+Each read's responses are computed with the profile text stored with it (issue 21,
+item 3), never with a file read again. A database that fails ``audit --verify`` is
+refused (exit 1, every problem named) unless ``--allow-unverified`` is given; its
+``audit_head.txt`` then says that it failed and why.
 """
 
 import argparse
@@ -46,8 +51,15 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument(
         "--protocol",
         metavar="NAME_OR_FILE",
-        help="protocol profile file for reads made with a profile of its name that "
-        "is not shipped (default: the shipped profile each read names)",
+        help="protocol profile file for reads stored without their profile (before "
+        "schema 7) made with a profile of its name that is not shipped (default: "
+        "the profile stored with each read, else the shipped one it names)",
+    )
+    parser.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="export a database that fails audit --verify all the same; its "
+        "audit_head.txt says so and lists every problem (default: refuse, exit 1)",
     )
     parser.add_argument(
         "--reader",
@@ -60,7 +72,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export every read; return 0 (2: the output folder cannot be used)."""
+    """Export every read; return 0, 1 (fails verification) or 2 (unusable folder)."""
     from mrecist_reader.cli import database_url
     from mrecist_reader.core.errors import InvalidProfile
     from mrecist_reader.desk.export import (
@@ -82,8 +94,26 @@ def run(args: argparse.Namespace) -> int:
             return 2
     reader_id = settings.reader_id if args.reader is None else args.reader.strip()
     reads = database_reads(
-        database_url(args.db, settings.db_url, must_exist=True), reader_id=reader_id
+        database_url(args.db, settings.db_url, must_exist=True),
+        reader_id=reader_id,
+        verify=True,
     )
+    if reads.integrity_problems and not args.allow_unverified:
+        for problem in reads.integrity_problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(
+            "error: the reads database fails verification (changed outside the "
+            "application): nothing was exported; export it all the same with "
+            "--allow-unverified (noted in audit_head.txt)",
+            file=sys.stderr,
+        )
+        return 1
+    if reads.integrity_problems:
+        print(
+            f"warning: exported although the database fails verification "
+            f"({len(reads.integrity_problems)} problem(s), listed in audit_head.txt)",
+            file=sys.stderr,
+        )
     try:
         result = export_reads(reads, args.output, blinded=blinded, profile=profile)
     except ExportFolderError as error:

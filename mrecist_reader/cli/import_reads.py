@@ -15,13 +15,11 @@ that fails ``audit --verify`` is refused (exit 1).
 import argparse
 import logging
 import sys
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mrecist_reader.core.model import Read
-    from mrecist_reader.core.protocol import ProtocolProfile
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +43,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "--protocol",
         metavar="FILE",
         help="a protocol profile file (.toml) for reads whose protocol_profile is its "
-        "name; without it only shipped profiles are accepted (a path in the CSV is "
-        "never opened)",
+        "name (or this file's path); its text is copied into the database. Without "
+        "it only shipped profiles and profiles already in the database are accepted "
+        "(a path in the CSV is never opened)",
     )
     parser.add_argument(
         "--replace",
@@ -62,8 +61,8 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
 def run(args: argparse.Namespace) -> int:
     """Import the file; return 0, or 1 when it is invalid or conflicts with signed reads."""
     from mrecist_reader.cli import database_url
-    from mrecist_reader.core.errors import InvalidRead
-    from mrecist_reader.resources import load_profile
+    from mrecist_reader.core.errors import InvalidProfile, InvalidRead
+    from mrecist_reader.resources import ProfileResolver, load_profile
     from mrecist_reader.settings import load_user_settings
     from mrecist_reader.storage.audit import Actor, current_os_user
     from mrecist_reader.storage.errors import SignedReadConflict
@@ -72,18 +71,28 @@ def run(args: argparse.Namespace) -> int:
 
     path: Path = args.measurements
     settings = load_user_settings()
-    chosen = load_profile(args.protocol) if args.protocol else None
     try:
-        reads = read_measurements(path, profile_for=partial(_profile_for, chosen))
-    except InvalidRead as invalid:
-        for problem in invalid.problems:
-            print(format_problem(path, problem), file=sys.stderr)
-        return 1
+        chosen = load_profile(args.protocol) if args.protocol else None
+    except (OSError, InvalidProfile) as error:
+        print(f"error: --protocol: {error}", file=sys.stderr)
+        return 2
     actor = Actor(settings.reader_id or "(import)", current_os_user())
     with ReadRepository(database_url(args.db, settings.db_url)) as repository:
+        resolver = ProfileResolver(chosen, args.protocol, repository.profiles_named)
+        try:
+            reads = read_measurements(path, profile_for=resolver)
+        except InvalidRead as invalid:
+            for problem in invalid.problems:
+                print(format_problem(path, problem), file=sys.stderr)
+            return 1
+        reads = resolver.named(reads)
         try:
             outcome = repository.import_reads(
-                reads, actor=actor, source=path.name, replace_reads=args.replace
+                reads,
+                actor=actor,
+                source=path.name,
+                replace_reads=args.replace,
+                profiles=resolver.used,
             )
         except SignedReadConflict as conflict:
             for message in conflict.conflicts:
@@ -106,26 +115,6 @@ def run(args: argparse.Namespace) -> int:
     print(line)
     _note_blinded_dates(path, reads)
     return 0
-
-
-def _profile_for(chosen: "ProtocolProfile | None", name: str) -> "ProtocolProfile":
-    """Return the profile a CSV names: a shipped one, or the one given with --protocol.
-
-    A CSV's ``protocol_profile`` cell is data from elsewhere: a path in it is never
-    opened (``/etc/passwd``, ``/proc/...``; issue 21, item 3).
-    """
-    from mrecist_reader.resources import load_profile, profile_names
-
-    if chosen is not None and name == chosen.name:
-        return chosen
-    if name in profile_names():
-        return load_profile(name)
-    given = f" or {chosen.name} (--protocol)" if chosen is not None else ""
-    raise LookupError(
-        f"not a shipped protocol profile ({', '.join(profile_names())}){given}; "
-        "a profile from a file is given with --protocol FILE, never by a path in "
-        "the CSV"
-    )
 
 
 def _note_blinded_dates(path: Path, reads: "tuple[Read, ...]") -> None:

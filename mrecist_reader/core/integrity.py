@@ -4,7 +4,8 @@ The audit trail's hash chain proves that its entries were not changed; it says n
 about the reads themselves. Each entry that changes a read therefore records the hash of
 the read's content *after* the change (:func:`content_hashes`): one hash per timepoint
 (its label, dates, lock state, sign-off time and every observation with its lesion) and
-one for the whole read (its key, criteria, profile, lesions and the timepoint hashes).
+one for the whole read (its key, criteria, profile name, the SHA-256 of the stored profile
+text once recorded, lesions and the timepoint hashes).
 Verification recomputes them from the database and names the timepoint that no longer
 matches its last entry.
 
@@ -154,8 +155,14 @@ class ContentHashes:
             return None
 
 
-def content_hashes(read: Read) -> ContentHashes:
-    """Return the content hashes of ``read`` (as stored: see the module docstring)."""
+def content_hashes(read: Read, *, profile_digest: str | None = None) -> ContentHashes:
+    """Return the content hashes of ``read`` (as stored: see the module docstring).
+
+    ``profile_digest`` is the SHA-256 of the stored profile text the read is assessed
+    with (issue 21, item 3), computed from that text; it is part of the whole read's
+    hash only when given, so hashes recorded before reads stored their profile stay
+    valid until the profile is recorded (an audited change).
+    """
     timepoints = {
         str(tp.index): (tp.label, _digest(canonical_timepoint(read, tp)))
         for tp in sorted(read.timepoints, key=lambda tp: tp.index)
@@ -173,6 +180,8 @@ def content_hashes(read: Read) -> ContentHashes:
         ],
         "timepoints": {k: v[1] for k, v in timepoints.items()},
     }
+    if profile_digest is not None:
+        whole["profile_sha256"] = profile_digest
     return ContentHashes(_digest(whole), timepoints)
 
 
@@ -217,6 +226,20 @@ class AuditHead:
             f"audit_entries: {self.entries}\n"
             f"audit_head_sha256: {self.head_hash}\n"
         )
+
+    def to_text_unverified(self, problems: tuple[str, ...]) -> str:
+        """Return ``audit_head.txt`` saying that the database failed verification.
+
+        For an export made all the same (``export --allow-unverified``): every
+        problem is listed and ``verified: no`` added (readers of the file ignore both).
+        """
+        lines = [
+            "# WARNING: exported with --allow-unverified from a database that FAILS",
+            "# verification (changed outside the application):",
+            *(f"#   {' '.join(problem.split())}" for problem in problems),
+            "verified: no",
+        ]
+        return self.to_text() + "\n".join(lines) + "\n"
 
     @classmethod
     def from_text(cls, text: str, *, source: str) -> "AuditHead":

@@ -5,11 +5,12 @@ format described in ``resources/README.md``) parsed and validated by
 :func:`parse_profile`.
 """
 
+import hashlib
 import logging
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -84,6 +85,10 @@ class ProtocolProfile:
         Words that would unblind a reader when a free-text DICOM description shows
         them (arm and product names, e.g. ``Mg``); matched case-insensitively as whole
         words (:func:`unblinding_word_in`). Empty when the profile lists none.
+    text
+        The TOML text it was parsed from, exactly (:func:`parse_profile`): what a read
+        stores so that its responses never depend on a file outside the database
+        (issue 21, item 3). Empty for a profile built in code. Not compared.
 
     """
 
@@ -106,6 +111,17 @@ class ProtocolProfile:
     endpoints: tuple[EndpointDefinition, ...] = ()
     control_arm: str | None = None
     unblinding_words: tuple[str, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """Return the SHA-256 hex digest of :attr:`text` (:func:`profile_sha256`)."""
+        return profile_sha256(self.text)
+
+
+def profile_sha256(text: str) -> str:
+    """Return the SHA-256 hex digest of a profile's TOML text (UTF-8), its stored key."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 MAX_UNBLINDING_WORDS = 200
@@ -285,7 +301,7 @@ def parse_profile(text: str, source: str = "<profile>") -> ProtocolProfile:
     if checker.problems:
         raise InvalidProfile(source, checker.problems)
     logger.debug("parsed protocol profile %s from %s", profile.name, source)
-    return profile
+    return replace(profile, text=text)
 
 
 def _build(checker: _Checker) -> ProtocolProfile:

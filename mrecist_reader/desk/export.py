@@ -55,7 +55,7 @@ bytes.
 import io
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +67,7 @@ from mrecist_reader.core.errors import InvalidProfile, MrecistError
 from mrecist_reader.core.integrity import AUDIT_HEAD_FILE, AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
-from mrecist_reader.resources import load_profile
+from mrecist_reader.resources import shipped_profile
 from mrecist_reader.session import ReadRepository, open_database
 from mrecist_reader.storage.repository import Viewer
 from mrecist_reader.storage.review import FinalRead
@@ -226,6 +226,8 @@ class DatabaseReads(tuple[Read, ...]):
     db_url: str | None = None
     adjudication: tuple[AdjudicationCase, ...] = ()
     finals: tuple[FinalRead, ...] = ()
+    profiles: Mapping[ReadKey, ProtocolProfile] = {}
+    integrity_problems: tuple[str, ...] = ()
 
 
 def database_reads(
@@ -234,6 +236,7 @@ def database_reads(
     subject_id: str | None = None,
     reader_id: str | None = None,
     final: bool = False,
+    verify: bool = False,
 ) -> DatabaseReads:
     """Return every read in a reads database (or every read of one subject).
 
@@ -257,6 +260,9 @@ def database_reads(
         For the endpoints (endpoints.md §Inputs): each assigned subject's final read
         only (none while it awaits adjudication), named by its source reader; the
         reads of subjects without an assignment as they are.
+    verify
+        Also verify the database (the result's ``integrity_problems``: every sign
+        of a change outside the application; empty when it verifies).
 
     """
     cases: tuple[AdjudicationCase, ...] = ()
@@ -272,6 +278,8 @@ def database_reads(
             else:
                 finals = repository.final_reads()
         head = repository.audit_head()
+        profiles = repository.stored_profiles()
+        problems = repository.integrity_problems() if verify else ()
     if subject_id is not None:
         reads = tuple(read for read in reads if read.key.subject_id == subject_id)
         cases = tuple(case for case in cases if case.subject_id == subject_id)
@@ -281,6 +289,8 @@ def database_reads(
     result.db_url = db_url
     result.adjudication = cases
     result.finals = finals
+    result.profiles = profiles
+    result.integrity_problems = problems
     return result
 
 
@@ -343,6 +353,8 @@ def export_reads(
     profile: ProtocolProfile | None = None,
     audit_head: AuditHead | None = None,
     uids: UidPseudonyms | str | None = None,
+    stored_profiles: Mapping[ReadKey, ProtocolProfile] | None = None,
+    unverified: tuple[str, ...] | None = None,
 ) -> ExportResult:
     """Write measurements.csv and responses.csv of ``reads`` into ``folder``.
 
@@ -359,9 +371,18 @@ def export_reads(
     blinded
         Blind local reads too (central reads are always blinded: :func:`is_blinded`).
     profile
-        The profile of reads made with a profile of that name (e.g. one loaded from a
-        file); reads made with another profile are assessed with the shipped profile
-        of their name.
+        The profile of reads stored without their profile text (before schema 7)
+        made with a profile of that name (e.g. one loaded from a file); other such
+        reads are assessed with the shipped profile of their name.
+    stored_profiles
+        The profile text stored with each read (issue 21, item 3): a read is always
+        assessed with it when it has one, never with a file read again (default:
+        the ones ``reads`` carry when they come from :func:`database_reads`).
+    unverified
+        Why the database fails verification when it is exported all the same
+        (``export --allow-unverified``, a read-only window): ``audit_head.txt``
+        then says so with every problem (default: the ``integrity_problems``
+        ``reads`` carry when they come from :func:`database_reads`).
     audit_head
         The database's audit head, written as ``audit_head.txt`` beside the CSV files
         (default: the head ``reads`` carries when they come from
@@ -393,7 +414,14 @@ def export_reads(
         ),
         key=role_sort_key,
     )
-    profiles = _profiles([item.read for item in items], profile)
+    stored = (
+        stored_profiles
+        if stored_profiles is not None
+        else getattr(reads, "profiles", {})
+    )
+    profiles = _profiles(
+        [item.read for item in items if item.read.key not in stored], profile
+    )
     twice = Counter(read.key.subject_id for read in ordered)
     measurement_rows: list[Row] = []
     response_rows: list[Row] = []
@@ -401,7 +429,7 @@ def export_reads(
     gaps: list[str] = []
     for item in items:
         read = item.read
-        read_profile = profiles[read.protocol_profile]
+        read_profile = stored.get(read.key) or profiles[read.protocol_profile]
         blind = is_blinded(read, blinded=blinded)
         measured = list(rows_for_measurements([item], blinded=blind))
         measurement_rows += measured
@@ -423,7 +451,15 @@ def export_reads(
         ]
     _pseudonymise_uids(blinded_rows, uids or getattr(reads, "db_url", None))
     head = audit_head or getattr(reads, "audit_head", None)
-    extra = {AUDIT_HEAD_FILE: head.to_text()} if isinstance(head, AuditHead) else {}
+    problems = (
+        unverified
+        if unverified is not None
+        else getattr(reads, "integrity_problems", ())
+    )
+    extra: dict[str, str] = {}
+    if isinstance(head, AuditHead):
+        text = head.to_text_unverified(problems) if problems else head.to_text()
+        extra[AUDIT_HEAD_FILE] = text
     cases = getattr(reads, "adjudication", ())
     if cases:
         extra[ADJUDICATION_FILE] = adjudication_text(cases)
@@ -487,7 +523,11 @@ def _pseudonymise_uids(
 def _profiles(
     reads: Sequence[Read], given: ProtocolProfile | None
 ) -> dict[str, ProtocolProfile]:
-    """Return the profile of every read's profile name (each loaded once)."""
+    """Return the profile of every read's profile name (each loaded once).
+
+    For reads without a stored profile text: ``given``, else the shipped profile of
+    that name. A name that is a path is never opened (issue 21, item 3).
+    """
     profiles: dict[str, ProtocolProfile] = {}
     if given is not None:
         profiles[given.name] = given
@@ -496,13 +536,18 @@ def _profiles(
         if name in profiles:
             continue
         try:
-            profiles[name] = load_profile(name)
+            found = shipped_profile(name)
         except (OSError, InvalidProfile) as error:
+            found, why = None, f" ({error})"
+        else:
+            why = ""
+        if found is None:
             raise MrecistError(
                 f"the read of subject {read.key.subject_id} by {read.key.reader_id} "
-                f"was made with protocol profile {name}, which cannot be loaded here "
-                f"({error}); nothing was written"
-            ) from None
+                f"was made with protocol profile {name!r}, which is neither stored in "
+                f"the database nor shipped{why}; nothing was written"
+            )
+        profiles[name] = found
     return profiles
 
 

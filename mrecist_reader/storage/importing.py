@@ -3,7 +3,7 @@
 Private to storage; :meth:`ReadRepository.import_reads` is the public surface.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,18 +78,30 @@ def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
 
 
 def store_plans(
-    session: Session, plans: Sequence[_Plan], *, actor: Actor, source: str
+    session: Session,
+    plans: Sequence[_Plan],
+    *,
+    actor: Actor,
+    source: str,
+    link: Callable[..., list[AuditEntry]] | None = None,
 ) -> ImportOutcome:
-    """Write every changed read with its audit entries (removals with old values)."""
+    """Write every changed read with its audit entries (removals with old values).
+
+    ``link(row, new_read=...)`` stores the read's profile text before its content
+    hash is recorded and returns the entries saying so (issue 21, item 3).
+    """
     imported = unchanged = removed = 0
     for plan in plans:
         if plan.stored is not None and plan.result == plan.stored:
             unchanged += 1
             continue
         key = plan.result.key
-        row = find_read_row(session, key) or new_read_row(session, plan.result)
+        found = find_read_row(session, key)
+        row = found or new_read_row(session, plan.result)
         fill_read_row(session, row, plan.result)
         entries = [AuditEntry("import", "read", "", _summary(plan.result), source)]
+        if link is not None:
+            entries += link(row, new_read=found is None)
         if plan.stored is not None:
             changes = read_changes(plan.stored, plan.result)
             removed += sum(change.action.startswith("remove_") for change in changes)

@@ -9,9 +9,10 @@ another process holds the SQLite write lock.
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -37,6 +38,7 @@ from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.field_limits import field_problem
 from mrecist_reader.core.integrity import AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
+from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.pseudonym import rekeyed
 from mrecist_reader.core.subject_ids import normalise_identifier
 from mrecist_reader.storage.audit import (
@@ -74,7 +76,15 @@ from mrecist_reader.storage.mapping import (
     find_read_row,
     new_read_row,
     now_utc,
+    read_key_of,
     to_read,
+)
+from mrecist_reader.storage.profiles import (
+    link_profile,
+    linked_digest,
+    profiles_named,
+    stored_profile,
+    unrecorded_reads,
 )
 from mrecist_reader.storage.review import (
     AssignOutcome,
@@ -118,6 +128,7 @@ __all__ = [
     "AssignmentError",
     "FinalRead",
     "ImportOutcome",
+    "ProfileRecording",
     "ReadRepository",
     "Viewer",
     "read_ref",
@@ -272,19 +283,32 @@ class ReadRepository:
 
         return self._run(load_all)
 
-    def save(self, read: Read, entries: Sequence[AuditEntry], *, actor: Actor) -> None:
+    def save(
+        self,
+        read: Read,
+        entries: Sequence[AuditEntry],
+        *,
+        actor: Actor,
+        profile: ProtocolProfile | None = None,
+    ) -> None:
         """Store ``read`` (replacing its stored state) and its audit entries at once.
 
         An unkeyed pseudonym subject ID is stored in its keyed form (:meth:`keyed`).
         A reader's work is never refused because another program holds the write
         lock (an import): the save waits for it, calling :attr:`on_wait` once.
+        ``profile``: the profile the read is assessed with; its text is stored and
+        linked to the read (issue 21, item 3), the first time as an audited
+        ``record_profile``, a different text as an audited ``change_profile``.
         """
         read = self._keyed_read(read)
 
         def write(session: Session) -> None:
-            row = find_read_row(session, read.key) or new_read_row(session, read)
+            found = find_read_row(session, read.key)
+            row = found or new_read_row(session, read)
             fill_read_row(session, row, read)
-            recorded = entries or [AuditEntry("save", "read")]
+            recorded = list(entries) or [AuditEntry("save", "read")]
+            if profile is not None:
+                recorded += link_profile(session, row, profile, new_read=found is None)
             content = stored_content(session, row)
             append_audit(session, actor, read_ref(read.key), recorded, content=content)
             reopen_after_save(session, read, recorded, actor=actor)  # amended cut
@@ -300,6 +324,7 @@ class ReadRepository:
         source: str,
         replace_reads: bool = False,
         now: datetime | None = None,
+        profiles: Mapping[str, ProtocolProfile] | None = None,
     ) -> ImportOutcome:
         """Store many reads in one transaction, all or nothing.
 
@@ -321,6 +346,11 @@ class ReadRepository:
             observations the file does not mention are removed (and audited).
         now
             The current time (sign-off times after it are refused); default: now.
+        profiles
+            The profile of each ``protocol_profile`` name the reads use (shipped, or
+            a file the user chose): its text is copied into the database and linked
+            to each read, so the file may later change or go (issue 21, item 3). A
+            read with a signed timepoint keeps the profile text it has.
 
         Raises
         ------
@@ -341,9 +371,91 @@ class ReadRepository:
                 raise DatabaseTampered(tuple(tampered))
             plans = plan_imports(session, keyed, replace_reads=replace_reads)
             conflicts = plan_conflicts(plans, now=now or now_utc())
+            conflicts += _profile_conflicts(session, keyed, profiles or {})
             if conflicts:
                 raise SignedReadConflict(tuple(conflicts))
-            return store_plans(session, plans, actor=actor, source=source)
+            link = partial(_link_imported, session, profiles or {}, source)
+            return store_plans(session, plans, actor=actor, source=source, link=link)
+
+        return self._run(write, writes=True)
+
+    # ------------------------------------------------------------------ profiles
+    def profile_of(self, key: ReadKey) -> ProtocolProfile | None:
+        """Return the profile text stored for a read, parsed (``None``: none yet).
+
+        Raises
+        ------
+        StoredProfileUnusable
+            When the stored text no longer parses (changed outside the application).
+
+        """
+        stored_key = self.keyed(key)
+
+        def load(session: Session) -> ProtocolProfile | None:
+            row = find_read_row(session, stored_key)
+            return None if row is None else stored_profile(session, row.id)
+
+        return self._run(load)
+
+    def stored_profiles(self) -> dict[ReadKey, ProtocolProfile]:
+        """Return the stored profile of every read that has one (each text parsed once)."""
+
+        def load(session: Session) -> dict[ReadKey, ProtocolProfile]:
+            parsed: dict[str, ProtocolProfile | None] = {}
+            found: dict[ReadKey, ProtocolProfile] = {}
+            for row in session.scalars(select(ReadRow).order_by(ReadRow.id)).all():
+                digest = linked_digest(session, row.id)
+                if digest is None:
+                    continue
+                if digest not in parsed:
+                    parsed[digest] = stored_profile(session, row.id)
+                profile = parsed[digest]
+                if profile is not None:
+                    found[read_key_of(session, row)[0]] = profile
+            return found
+
+        return self._run(load)
+
+    def profiles_named(self, name: str) -> tuple[ProtocolProfile, ...]:
+        """Return every stored profile text with this name (usually one), parsed."""
+        return self._run(lambda session: profiles_named(session, name))
+
+    def record_profiles(
+        self,
+        shipped: Callable[[str], ProtocolProfile | None],
+        *,
+        actor: Actor,
+    ) -> "ProfileRecording":
+        """Record the profile of every read stored without one (before schema 7).
+
+        Each read gets the one profile text of its name already stored, else the
+        shipped profile of its name (``shipped`` returns ``None`` for a name that is
+        not shipped); each recording is an audited ``record_profile`` ("profile
+        recorded") with the read's new content hash. Reads whose name is neither are
+        left as they are and listed in :attr:`ProfileRecording.unknown`.
+        """
+
+        def write(session: Session) -> ProfileRecording:
+            recorded = 0
+            unknown: list[str] = []
+            for row in unrecorded_reads(session):
+                name = row.protocol_profile
+                candidates = profiles_named(session, name)
+                profile = candidates[0] if len(candidates) == 1 else shipped(name)
+                ref = read_ref(read_key_of(session, row)[0])
+                if profile is None or profile.name != name:
+                    unknown.append(
+                        f"read {ref}: its protocol profile {name!r} is neither shipped "
+                        "nor stored in the database; its responses cannot be computed "
+                        "until it is imported with --protocol FILE"
+                    )
+                    continue
+                entries = link_profile(session, row, profile, reason="profile recorded")
+                if entries:
+                    content = stored_content(session, row)
+                    append_audit(session, actor, ref, entries, content=content)
+                    recorded += 1
+            return ProfileRecording(recorded, tuple(unknown))
 
         return self._run(write, writes=True)
 
@@ -806,6 +918,56 @@ _NOT_FOR_PRIMARY = (
     "reader {} is a primary reader of assigned subjects: the read cuts and final "
     "reads compare both readers' reads and are not shown to a primary reader"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecording:
+    """What :meth:`ReadRepository.record_profiles` did.
+
+    ``recorded``: how many reads got their profile; ``unknown``: one message per read
+    whose profile is neither shipped nor stored.
+    """
+
+    recorded: int
+    unknown: tuple[str, ...]
+
+
+def _profile_conflicts(
+    session: Session, reads: Sequence[Read], profiles: Mapping[str, ProtocolProfile]
+) -> list[str]:
+    """Name each signed read whose stored profile text an import would replace."""
+    conflicts: list[str] = []
+    for read in reads:
+        profile = profiles.get(read.protocol_profile)
+        row = find_read_row(session, read.key)
+        if profile is None or row is None or not profile.text:
+            continue
+        digest = linked_digest(session, row.id)
+        signed = any(tp.read_status == "signed" for tp in row.timepoints)
+        if digest is not None and digest != profile.sha256 and signed:
+            conflicts.append(
+                f"subject {read.key.subject_id}, reader {read.key.reader_id}: the read "
+                f"has signed timepoints assessed with another text of protocol profile "
+                f"{profile.name} (sha256 {digest[:12]}, the file's {profile.sha256[:12]}"
+                "); a signed read keeps the profile it was signed with"
+            )
+    return conflicts
+
+
+def _link_imported(
+    session: Session,
+    profiles: Mapping[str, ProtocolProfile],
+    source: str,
+    row: ReadRow,
+    *,
+    new_read: bool,
+) -> list[AuditEntry]:
+    """Copy an imported read's profile text in and link it (its audit entries)."""
+    profile = profiles.get(row.protocol_profile)
+    if profile is None:
+        return []
+    why = f"imported from {source}"
+    return link_profile(session, row, profile, reason=why, new_read=new_read)
 
 
 def _scoped(session: Session, viewer: Viewer) -> Callable[[ReadKey], bool]:

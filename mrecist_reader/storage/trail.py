@@ -29,6 +29,7 @@ from mrecist_reader.storage.audit import (
     find_chain_break,
 )
 from mrecist_reader.storage.mapping import now_utc, read_key_of, to_read
+from mrecist_reader.storage.profiles import profile_digest
 from mrecist_reader.storage.tables import AuditHeadRow, AuditRow, ReadRow
 
 RENAME_ACTION = "rename_read"
@@ -41,9 +42,14 @@ def read_ref(key: ReadKey) -> str:
 
 
 def stored_content(session: Session, row: ReadRow) -> ContentHashes:
-    """Return the content hashes of a read row as it is in the database now."""
+    """Return the content hashes of a read row as it is in the database now.
+
+    They include the SHA-256 of its stored profile text once one is recorded
+    (:func:`~mrecist_reader.storage.profiles.profile_digest`).
+    """
     session.flush()
-    return content_hashes(to_read(session, row))
+    digest = profile_digest(session, row.id)
+    return content_hashes(to_read(session, row), profile_digest=digest)
 
 
 def append_audit(
