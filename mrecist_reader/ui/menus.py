@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from mrecist_reader.desk.comparison import COMPARISON_TEXT, Comparison
 from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
+from mrecist_reader.ui.adjudication_view import open_adjudication
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
 
@@ -224,6 +225,8 @@ def _read_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
     endpoints.setEnabled(window.endpoints.available)
     menu.addSeparator()
     menu.addAction(endpoints)
+    adjudicate = partial(open_adjudication, window)  # the adjudicator's queue
+    menu.addAction(actions.add("adjudicate", "A&djudicate...", adjudicate))
 
 
 def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
