@@ -1,0 +1,269 @@
+"""Read > Adjudicate: the adjudicator's queue and both reads of a cut side by side.
+
+A thin view of :class:`~mrecist_reader.desk.adjudication.AdjudicationDesk`: the queue
+on the left; for the chosen subject, reader 1's and reader 2's response timelines and
+lesion tables side by side, each under a heading in the reader's colour, the
+discordant timepoints, best response and progression highlighted; below, the choice
+(reader 1 or 2), the reason from the list, the rationale and Sign decision. Nothing
+in either read can be changed here; every check is the desk's and the storage's.
+"""
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mrecist_reader.core.adjudication import Role
+from mrecist_reader.desk.adjudication import (
+    REASON_WORDS,
+    AdjudicationDesk,
+    AdjudicationScreen,
+    QueueItem,
+    ReaderSide,
+)
+from mrecist_reader.ui.errors import error_boundary
+
+if TYPE_CHECKING:
+    from mrecist_reader.ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Adjudication"
+TIMELINE_COLUMNS = (
+    "timepoint",
+    "study day",
+    "target sum (mm)",
+    "change from baseline",
+    "target",
+    "non-target",
+    "new lesions",
+    "overall",
+)
+DISCORDANT = QColor("#ffd6d6")
+"""Background of a discordant timepoint, best response or progression."""
+
+
+class AdjudicationView(QWidget):
+    """The adjudicator's window over one :class:`AdjudicationDesk`."""
+
+    def __init__(self, desk: AdjudicationDesk, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.desk = desk
+        self.setObjectName("adjudicationView")
+        self.setWindowTitle(f"{TITLE}: {desk.adjudicator}")
+        self.queue_list = QListWidget(self)
+        self.queue_list.setObjectName("adjudicationQueue")
+        self.queue_list.itemActivated.connect(self._open_item)
+        self.queue_list.itemClicked.connect(self._open_item)
+        self.heading = QLabel("Choose a subject from the queue.", self)
+        self.heading.setWordWrap(True)
+        self.discordance = QLabel("", self)
+        self.discordance.setObjectName("discordance")
+        self.discordance.setWordWrap(True)
+        self.sides = [_SidePanel(self), _SidePanel(self)]
+        self.choice = QComboBox(self)
+        self.choice.setObjectName("choice")
+        self.reason = QComboBox(self)
+        self.reason.setObjectName("reason")
+        for reason, words in REASON_WORDS.items():
+            self.reason.addItem(words, str(reason))
+        self.rationale = QPlainTextEdit(self)
+        self.rationale.setObjectName("rationale")
+        self.rationale.setPlaceholderText("Why that read stands (required)")
+        self.sign = QPushButton("&Sign decision", self)
+        self.sign.setObjectName("signDecision")
+        self.sign.clicked.connect(self.sign_decision)
+        self._lay_out()
+        desk.queue_changed.connect(self._show_queue)
+        desk.screen_changed.connect(self._show_screen)
+        self._show_screen(None)
+        desk.queue()
+
+    def _lay_out(self) -> None:
+        reads = QHBoxLayout()
+        for side in self.sides:
+            reads.addWidget(side, stretch=1)
+        form = QFormLayout()
+        form.addRow("Choose", self.choice)
+        form.addRow("Reason", self.reason)
+        form.addRow("Rationale", self.rationale)
+        decision = QGroupBox("Decision", self)
+        box = QVBoxLayout(decision)
+        box.addLayout(form)
+        box.addWidget(self.sign, alignment=Qt.AlignmentFlag.AlignRight)
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.addWidget(self.heading)
+        column.addWidget(self.discordance)
+        column.addLayout(reads, stretch=1)
+        column.addWidget(decision)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.queue_list)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 4)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _show_queue(self, items: tuple[QueueItem, ...]) -> None:
+        self.queue_list.clear()
+        for item in items:
+            text = f"{item.subject_id} — {item.cut}"
+            if not item.can_decide:
+                text += " (reopened: waiting for both signatures)"
+            entry = QListWidgetItem(text, self.queue_list)
+            entry.setData(Qt.ItemDataRole.UserRole, item.subject_id)
+        if not items:
+            QListWidgetItem("No subject awaits your decision.", self.queue_list)
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        subject = item.data(Qt.ItemDataRole.UserRole)
+        if subject:
+            with error_boundary(self, TITLE):
+                self.desk.open(str(subject))
+
+    def _show_screen(self, screen: AdjudicationScreen | None) -> None:
+        self.choice.clear()
+        self.rationale.clear()
+        if screen is None:
+            self.heading.setText("Choose a subject from the queue.")
+            self.discordance.setText("")
+            for panel in self.sides:
+                panel.clear()
+            self.sign.setEnabled(False)
+            return
+        self.heading.setText(
+            f"Subject {screen.subject_id}, read cut {screen.cut}: nothing in either "
+            "read can be changed here."
+        )
+        self.discordance.setText(
+            "Discordant: " + "; ".join(screen.discordant_variables)
+        )
+        for panel, side in zip(self.sides, screen.sides, strict=True):
+            panel.show_side(side, screen.timepoint_labels)
+            self.choice.addItem(side.title, str(side.role))
+        self.sign.setEnabled(screen.can_decide)
+
+    def sign_decision(self) -> None:
+        """Record the decision shown (the desk and the storage check it)."""
+        with error_boundary(self, TITLE):
+            self.desk.decide(
+                Role(self.choice.currentData()),
+                str(self.reason.currentData()),
+                self.rationale.toPlainText(),
+            )
+
+
+class _SidePanel(QWidget):
+    """One reader's half: heading in the reader's colour, timeline, lesion table."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.title = QLabel("", self)
+        self.timeline = _table(self, TIMELINE_COLUMNS)
+        self.lesions = _table(self, ())
+        self.summary = QLabel("", self)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.timeline, stretch=1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.lesions, stretch=1)
+
+    def clear(self) -> None:
+        self.title.setText("")
+        self.summary.setText("")
+        self.timeline.setRowCount(0)
+        self.lesions.setRowCount(0)
+
+    def show_side(self, side: ReaderSide, labels: tuple[str, ...]) -> None:
+        self.title.setText(side.title)
+        self.title.setStyleSheet(f"font-weight: bold; color: {side.colour}")
+        self.timeline.setRowCount(0)
+        for line in side.timepoints:
+            _add_row(
+                self.timeline,
+                [
+                    line.label,
+                    line.study_day,
+                    line.target_sum_mm,
+                    line.change_from_baseline,
+                    line.target_response,
+                    line.non_target_response,
+                    line.new_lesions,
+                    line.overall_response,
+                ],
+                highlighted=line.discordant,
+            )
+        best = f"Best overall response: {side.best_response}"
+        progression = f"Progression: {side.progression}"
+        marks = [
+            ("⚠ " if side.best_discordant else "") + best,
+            ("⚠ " if side.progression_discordant else "") + progression,
+        ]
+        self.summary.setText("    ".join(marks))
+        columns = ["lesion", "type", "organ", "location", *labels]
+        self.lesions.setColumnCount(len(columns))
+        self.lesions.setHorizontalHeaderLabels(columns)
+        self.lesions.setRowCount(0)
+        for lesion in side.lesions:
+            _add_row(
+                self.lesions,
+                [
+                    lesion.lesion_id,
+                    lesion.lesion_type,
+                    lesion.organ,
+                    lesion.location,
+                    *lesion.by_timepoint,
+                ],
+                highlighted=False,
+            )
+
+
+def _table(parent: QWidget, columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(
+        QHeaderView.ResizeMode.ResizeToContents
+    )
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def _add_row(table: QTableWidget, values: list[str], *, highlighted: bool) -> None:
+    row = table.rowCount()
+    table.insertRow(row)
+    for column, value in enumerate(values):
+        item = QTableWidgetItem(value)
+        if highlighted:
+            item.setBackground(QBrush(DISCORDANT))
+        table.setItem(row, column, item)
+
+
+def open_adjudication(window: "MainWindow") -> AdjudicationView:
+    """Open the adjudication window of the reader at this desk (Read > Adjudicate)."""
+    desk = window.desk
+    view = AdjudicationView(
+        AdjudicationDesk(desk.repository(), desk.context.reader_id), window
+    )
+    view.resize(1200, 700)
+    view.show()
+    return view
