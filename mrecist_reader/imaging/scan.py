@@ -28,6 +28,7 @@ folder not yet *started* cannot be told apart, which is why the final result alw
 replaces what progress reported.
 """
 
+import functools
 import logging
 import math
 import multiprocessing
@@ -107,16 +108,38 @@ class ScanResult:
         return tuple(s for s in self.series if s.warnings)
 
 
-@dataclass(frozen=True, slots=True)
 class ScanProgress:
-    """What a scan still running has found so far (see :func:`scan`'s ``on_progress``)."""
+    """What a scan still running has found so far (see :func:`scan`'s ``on_progress``).
 
-    series: tuple[SeriesInfo, ...]
-    """The stacks of the files read so far, sorted as :func:`scan` sorts them."""
-    complete: frozenset[tuple[str, str]]
-    """(series UID, stack label) of the stacks whose folders have all been read."""
-    files_seen: int
-    files_total: int
+    Its stacks are built only when asked for (:attr:`series`): once a window shows
+    its first series it only counts files, and the scan does not slow down for it.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], list[SeriesInfo]],
+        folders_done: frozenset[Path],
+        files_seen: int,
+        files_total: int,
+    ) -> None:
+        self._build = build
+        self._done = folders_done
+        self.files_seen = files_seen
+        self.files_total = files_total
+
+    @functools.cached_property
+    def series(self) -> tuple[SeriesInfo, ...]:
+        """Return the stacks of the files read so far, sorted as :func:`scan` does."""
+        return tuple(self._build())
+
+    @functools.cached_property
+    def complete(self) -> frozenset[tuple[str, str]]:
+        """Return (series UID, stack label) of the stacks whose folders were all read."""
+        return frozenset(
+            (s.series_instance_uid, s.stack_label)
+            for s in self.series
+            if all(f.parent in self._done for f in s.files)
+        )
 
     def is_complete(self, series: SeriesInfo) -> bool:
         """Return whether every folder holding ``series``' files has been read."""
@@ -130,11 +153,11 @@ class ScanProgress:
 
 ProgressCallback = Callable[[ScanProgress], None]
 
-_GROWTH = 1.25
-"""Progress is built (the stacks of every header read so far) only once this many times
-more files have been read than at the last report: in a folder of a thousand
-one-file folders, building at each would cost more than the reading (this way all
-reports together cost about five final builds)."""
+_GROWTH = 1.5
+"""Progress is reported only once this many times more files have been read than at
+the last report: in a folder of a thousand one-file folders, building the stacks at
+each would cost more than the reading (this way all builds together cost at most
+about three final builds, and nothing when no one asks for the stacks)."""
 
 
 class _Tracker:
@@ -175,14 +198,15 @@ class _Tracker:
         if seen < self._reported * _GROWTH or seen == self._total:
             return  # the final result follows at once when everything was read
         headers = [r for r in self._known.values() if isinstance(r, FileHeader)]
-        stacks = tuple(self._build(headers))
-        complete = frozenset(
-            (s.series_instance_uid, s.stack_label)
-            for s in stacks
-            if all(f.parent in self._done for f in s.files)
-        )
         self._reported = seen
-        self._report(ScanProgress(stacks, complete, seen, self._total))
+        self._report(
+            ScanProgress(
+                partial(self._build, headers),
+                frozenset(self._done),
+                seen,
+                self._total,
+            )
+        )
 
 
 def _by_folder(files: Sequence[Path]) -> list[Path]:
@@ -250,8 +274,9 @@ def scan(
         time). Zip archives, DICOMDIRs and single files are always read.
     on_progress
         Told what was found so far (:class:`ScanProgress`, called in this thread)
-        each time a folder has been read entirely (once a quarter more files were
-        read than at its last call); not called for the last folder (the result follows).
+        each time a folder has been read entirely, once half as many files again
+        were read as at its last call; not called for the last folder (the result
+        follows).
 
     Returns
     -------

@@ -144,11 +144,13 @@ class Opener:
         """Show the first series once it is read entirely, while the scan goes on."""
         if number != self._scan_number or self._scan_worker is None:
             return  # an earlier scan's, or the scan already ended
-        subjects = show_early(
-            progress.complete_series,
-            shown=self._shown_early,
-            files_left=progress.files_total - progress.files_seen,
-        )
+        subjects = None
+        if not self._shown_early:  # the stacks are built only when asked for
+            subjects = show_early(
+                progress.complete_series,
+                shown=False,
+                files_left=progress.files_total - progress.files_seen,
+            )
         message = (
             f"Scanning: {progress.files_seen} of {progress.files_total} files read"
         )

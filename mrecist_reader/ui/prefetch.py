@@ -201,11 +201,11 @@ class _EarlySender:
 
     def progress(self, found: "ScanProgress") -> None:
         """Send ahead once the series opened first is complete (see the module)."""
-        if self._queue is None:
-            return
+        if self._queue is None or self.sent_series is not None:
+            return  # (the stacks are built only when asked for)
         subjects = show_early(
             found.complete_series,
-            shown=self.sent_series is not None,
+            shown=False,
             files_left=found.files_total - found.files_seen,
         )
         chosen = None if subjects is None else first_series(subjects)
