@@ -245,6 +245,10 @@ class ReadingDesk:
     integrity_failed(tuple[str, ...])
         The reads database, just opened, fails verification (every problem, in
         words): it is open read-only (:attr:`is_read_only`).
+    waiting_for_writer(bool)
+        A save waits for another program's write to the database (an import): the
+        reader's change is kept and saved once it ends (``True``), or the wait is
+        over (``False``) (issue 21, item 17).
 
     """
 
@@ -258,6 +262,7 @@ class ReadingDesk:
     proposal_changed = Signal(object)
     markers_changed = Signal()
     integrity_failed = Signal(object)
+    waiting_for_writer = Signal(bool)
 
     def __init__(
         self,
@@ -293,6 +298,7 @@ class ReadingDesk:
         """
         if self._repository is None:
             repository = self._open_repository(self.context.db_url)
+            repository.on_wait = self.waiting_for_writer.emit
             self._repository = repository
             self._verify(repository)
         return self._repository

@@ -206,10 +206,11 @@ class ReadRepository:
             expire_on_commit=False,
         )
         self._pseudonym_key: bytes | None = None
-        self.on_wait: Callable[[], None] | None = None
-        """Called once when a save has to wait for another program's write (an
-        import, all or nothing and so one transaction): the reading desk shows that
-        it waits for the import until the save returns (issue 21, item 17)."""
+        self.on_wait: Callable[[bool], None] | None = None
+        """Called with ``True`` when a save starts waiting for another program's
+        write (an import, all or nothing and so one transaction), with ``False``
+        when the wait is over: the reading desk shows that it waits for the import
+        meanwhile (issue 21, item 17)."""
 
     def close(self) -> None:
         """Release the database connections."""
@@ -295,7 +296,7 @@ class ReadRepository:
 
         An unkeyed pseudonym subject ID is stored in its keyed form (:meth:`keyed`).
         A reader's work is never refused because another program holds the write
-        lock (an import): the save waits for it, calling :attr:`on_wait` once.
+        lock (an import): the save waits for it, telling :attr:`on_wait`.
         ``profile``: the profile the read is assessed with; its text is stored and
         linked to the read (issue 21, item 3), the first time as an audited
         ``record_profile``, a different text as an audited ``change_profile``.
@@ -902,16 +903,20 @@ class ReadRepository:
     def _wait_for_writer(self, attempt: Callable[[], T], delay: float) -> T:
         """Retry ``attempt`` for as long as another writer holds the lock."""
         if self.on_wait is not None:
-            self.on_wait()
+            self.on_wait(True)
         logger.info("waiting for another program's write (an import) to finish")
-        while True:
-            time.sleep(min(delay, _LONGEST_WAIT_S))
-            delay *= 2
-            try:
-                return attempt()
-            except OperationalError as error:
-                if not _is_busy(error):
-                    raise
+        try:
+            while True:
+                time.sleep(min(delay, _LONGEST_WAIT_S))
+                delay *= 2
+                try:
+                    return attempt()
+                except OperationalError as error:
+                    if not _is_busy(error):
+                        raise
+        finally:
+            if self.on_wait is not None:
+                self.on_wait(False)
 
 
 _NOT_FOR_PRIMARY = (

@@ -16,6 +16,10 @@ from mrecist_reader.ui.window_layout import WindowParts
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "mrecist_reader"
+WAITING_FOR_IMPORT = (
+    "Waiting for another program's import to finish: your change is kept and saved "
+    "as soon as it ends"
+)
 
 
 class ReadStatusView:
@@ -28,6 +32,16 @@ class ReadStatusView:
         self.desk = desk
         self.parts = parts
         self._stored_states_shown = False
+        desk.waiting_for_writer.connect(self.show_waiting)
+
+    def show_waiting(self, waiting: bool) -> None:
+        """Say that a save waits for another program's import (painted at once)."""
+        bar = self.window.statusBar()
+        if waiting:
+            bar.showMessage(WAITING_FOR_IMPORT)
+        elif bar.currentMessage() == WAITING_FOR_IMPORT:
+            bar.clearMessage()
+        bar.repaint()  # the save waits on this thread: no event loop turns meanwhile
 
     def forget_stored_states(self) -> None:
         """Show the stored states again once the next read opens (a new worklist)."""

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 
 from mrecist_reader.core.model import ReadType
+from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
+from mrecist_reader.resources import load_profile
 from mrecist_reader.storage.audit import Actor, AuditEntry
 from mrecist_reader.storage.repository import ReadRepository, Viewer
 from tests.storage.samples import sample_read
@@ -41,7 +43,13 @@ def test_a_readers_save_during_a_long_import_waits_and_succeeds(
     path = tmp_path / "reads.db"
     repository = _impatient(path)
     waiting = threading.Event()
-    repository.on_wait = waiting.set
+    told: list[bool] = []
+
+    def on_wait(now_waiting: bool) -> None:
+        told.append(now_waiting)
+        waiting.set()
+
+    repository.on_wait = on_wait
     read = sample_read()
     failures: list[BaseException] = []
 
@@ -55,11 +63,12 @@ def test_a_readers_save_during_a_long_import_waits_and_succeeds(
     importing = _import_transaction(path)
     saver = threading.Thread(target=save)
     saver.start()
-    told = waiting.wait(_GENEROUS_S)
+    said = waiting.wait(_GENEROUS_S)
     importing.rollback()  # the import ends (all or nothing: here, nothing)
     importing.close()
     saver.join(_GENEROUS_S)
-    assert told, "the save did not say it was waiting for the import"
+    assert said, "the save did not say it was waiting for the import"
+    assert told == [True, False]  # waiting, then no longer
     assert not saver.is_alive()
     assert failures == []
     assert repository.load(read.key, viewer=Viewer("R1", ReadType.LOCAL)) == read
@@ -69,7 +78,7 @@ def test_a_readers_save_during_a_long_import_waits_and_succeeds(
 def test_a_save_that_never_waited_does_not_say_it_waits(tmp_path: Path) -> None:
     repository = _impatient(tmp_path / "reads.db")
     told: list[bool] = []
-    repository.on_wait = lambda: told.append(True)
+    repository.on_wait = told.append
     repository.save(sample_read(), [], actor=Actor("R1", "alice"))
     assert told == []
     repository.close()
@@ -93,3 +102,21 @@ def test_reads_are_listed_and_opened_while_an_import_holds_the_write_lock(
         importing.rollback()
         importing.close()
     repository.close()
+
+
+def test_the_reading_desk_is_told_while_a_save_waits(tmp_path: Path) -> None:
+    context = ReaderContext(
+        reader_id="R1",
+        read_type=ReadType.CENTRAL,
+        profile=load_profile("nct06779461"),
+        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    )
+    desk = ReadingDesk(context)
+    shown: list[bool] = []
+    desk.waiting_for_writer.connect(shown.append)
+    repository = desk.repository()
+    assert repository.on_wait is not None
+    repository.on_wait(True)
+    repository.on_wait(False)
+    assert shown == [True, False]
+    desk.close()
