@@ -118,7 +118,7 @@ class _Row:
     cells: dict[str, str]
     ok: bool = True
     values: dict[str, object] = field(default_factory=dict)
-    bad: set[str] = field(default_factory=set)
+    bad: frozenset[str] = frozenset()  # shared while empty: one per held row adds up
 
 
 def read_measurements(
@@ -202,17 +202,19 @@ def _read_file(
         if problems:
             raise InvalidRead(problems)
         known = _known_positions(header)
+        shared: dict[str, str] = {}
         # One record at a time: only the parsed rows are held (issue 21, item 17).
         rows = [
-            _parse_row(
-                line, header, record, problems, for_import=for_import, known=known
-            )
+            _parse_row(line, header, record, problems, for_import, (known, shared))
             for line, record in records
         ]
     # A row that could not be split may be a read's baseline: do not claim it is missing.
     complete = all(row is not None for row in rows)
+    groups = _group(r for r in rows if r is not None)
+    del rows  # each read's rows go once it is built
     reads: list[RoleRead] = []
-    for group in _group(r for r in rows if r is not None).values():
+    for key in list(groups):
+        group = groups.pop(key)
         read = _build_read(
             group,
             problems,
@@ -283,6 +285,19 @@ def _records(lines: Iterable[str], path: Path) -> Iterator[tuple[int, list[str]]
         raise UnreadableFile(
             f"{path}:{start}: not UTF-8 text; save the file as UTF-8"
         ) from error
+
+
+def _cells(
+    record: list[str], known: Sequence[tuple[str, int]], shared: dict[str, str]
+) -> dict[str, str]:
+    """Return a record's known cells, restored as data-transfer.md §Files says.
+
+    Equal cells of different rows become one string (``shared``): a read's study,
+    reader, dates, labels and UIDs repeat on many rows, and every row is held until
+    the whole file is checked (issue 21, item 17).
+    """
+    cells = restore_row({c: record[n] for c, n in known}, NUMERIC_COLUMNS)
+    return {c: shared.setdefault(v, v) for c, v in cells.items()}
 
 
 def _known_positions(header: Sequence[str]) -> tuple[tuple[str, int], ...]:
@@ -367,7 +382,7 @@ class _CellReader:
 
     def fail(self, column: str, message: str) -> None:
         self.row.ok = False
-        self.row.bad.add(column)
+        self.row.bad |= {column}
         self.problems.append(Problem(message, field=column, line=self.row.line))
 
     def text(
@@ -500,9 +515,8 @@ def _parse_row(
     header: Sequence[str],
     record: list[str],
     problems: list[Problem],
-    *,
     for_import: bool,
-    known: Sequence[tuple[str, int]],
+    cells_of: tuple[Sequence[tuple[str, int]], dict[str, str]],
 ) -> _Row | None:
     if len(record) != len(header):
         problems.append(
@@ -513,7 +527,7 @@ def _parse_row(
         )
         return None
     # data-transfer.md §Files: one apostrophe before a formula character is removed.
-    row = _Row(line, restore_row({c: record[n] for c, n in known}, NUMERIC_COLUMNS))
+    row = _Row(line, _cells(record, *cells_of))
     cells = _CellReader(row, problems)
     if row.cells["schema_version"] != SCHEMA_VERSION:
         cells.fail(
