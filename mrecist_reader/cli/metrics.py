@@ -33,7 +33,6 @@ from mrecist_reader.analysis.reader_metrics import (
 )
 
 if TYPE_CHECKING:
-    from mrecist_reader.core.adjudication import AdjudicationCase
     from mrecist_reader.core.reader_metrics import SubjectDoubleRead
     from mrecist_reader.storage.repository import ReadRepository
 
@@ -113,23 +112,12 @@ def collect(repository: "ReadRepository") -> "list[SubjectDoubleRead]":
     """Return every assigned subject with a read cut, assessed up to it."""
     from functools import cache
 
-    from mrecist_reader.core.reader_metrics import double_read
+    from mrecist_reader.desk.review import subjects_with_cuts
     from mrecist_reader.resources import load_profile
 
-    cases: dict[str, list[AdjudicationCase]] = {}
-    for case in repository.adjudication_cases():
-        cases.setdefault(case.subject_id, []).append(case)
-    profile_of = cache(load_profile)
-    found = []
-    for assignment, read_1, read_2 in repository.double_reads():
-        if read_1 is None or read_2 is None:
-            continue
-        subject = double_read(
-            read_1, read_2, cases.get(assignment.subject_id, []), profile_of
-        )
-        if subject is not None:
-            found.append(subject)
-    return found
+    return subjects_with_cuts(
+        repository.double_reads(), repository.adjudication_cases(), cache(load_profile)
+    )
 
 
 def _csv(columns: Sequence[str], rows: Sequence[Row], numeric: Sequence[str]) -> str:
