@@ -3,7 +3,9 @@
 The audit trail's hash chain proves that its entries were not changed; it says nothing
 about the reads themselves. Each entry that changes a read therefore records the hash of
 the read's content *after* the change (:func:`content_hashes`): one hash per timepoint
-(its label, dates, lock state, sign-off time and every observation with its lesion) and
+(its label, dates, lock state, sign-off time, every observation with its lesion and
+the click's evidence, and the ROIs kept there; the last two only when present, so the
+hashes of reads recorded before them are unchanged) and
 one for the whole read (its key, criteria, profile name, the SHA-256 of the stored profile
 text once recorded, lesions and the timepoint hashes).
 Verification recomputes them from the database and names the timepoint that no longer

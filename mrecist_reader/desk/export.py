@@ -27,6 +27,10 @@ What a read exports, whoever asks:
   caller's reader ID returns only that reader's own reads when they are a primary
   reader of assigned subjects (no other reader's read, no final reads, no
   ``adjudication.csv``); any other caller gets everything.
+- **rois.csv** (issue 15): the ROIs kept with the reads as evidence
+  (``transfer.columns.ROI_COLUMNS``), written beside the other files in the same
+  all-or-nothing step when at least one exported read keeps an ROI; its rows follow
+  measurements.csv's blinding and UID pseudonyms.
 - **adjudication.csv**: written beside the other files, in the same all-or-nothing
   step, when the database holds read cuts and the caller is not a primary reader.
 - **Read roles** (central-review.md §Exports): every read is written with its
@@ -71,16 +75,18 @@ from mrecist_reader.resources import shipped_profile
 from mrecist_reader.session import ReadRepository, open_database
 from mrecist_reader.storage.repository import Viewer
 from mrecist_reader.storage.review import FinalRead
-from mrecist_reader.transfer.columns import ReadRole
+from mrecist_reader.transfer.columns import ROI_FILE, ReadRole
 from mrecist_reader.transfer.csv_out import (
     EXPORT_FILES,
     UID_COLUMNS,
     RoleRead,
     Row,
     read_sort_key,
+    rois_text,
     role_sort_key,
     rows_for_measurements,
     rows_for_responses,
+    rows_for_rois,
     write_export_rows,
     write_rows,
 )
@@ -426,6 +432,7 @@ def export_reads(
     measurement_rows: list[Row] = []
     response_rows: list[Row] = []
     blinded_rows: list[Row] = []
+    roi_rows: list[Row] = []
     gaps: list[str] = []
     for item in items:
         read = item.read
@@ -433,13 +440,15 @@ def export_reads(
         blind = is_blinded(read, blinded=blinded)
         measured = list(rows_for_measurements([item], blinded=blind))
         measurement_rows += measured
+        kept = list(rows_for_rois([item], blinded=blind))
+        roi_rows += kept
         assessment = assess_complete(read, read_profile)
         responded: list[Row] = []
         if assessment is not None:
             responded = list(rows_for_responses([(item, assessment)], blinded=blind))
             response_rows += responded
         if blind:
-            blinded_rows += (*measured, *responded)
+            blinded_rows += (*measured, *responded, *kept)
         if item.role is ReadRole.FINAL:
             continue  # its timepoints are its source read's, already listed
         who = read.key.subject_id
@@ -457,6 +466,8 @@ def export_reads(
         else getattr(reads, "integrity_problems", ())
     )
     extra: dict[str, str] = {}
+    if roi_rows:
+        extra[ROI_FILE] = rois_text(roi_rows)
     if isinstance(head, AuditHead):
         text = head.to_text_unverified(problems) if problems else head.to_text()
         extra[AUDIT_HEAD_FILE] = text
@@ -544,7 +555,7 @@ def _profiles(
         if found is None:
             raise MrecistError(
                 f"the read of subject {read.key.subject_id} by {read.key.reader_id} "
-                f"was made with protocol profile {name!r}, which is neither stored in "
+                f"was made with protocol profile {name}, which is neither stored in "
                 f"the database nor shipped{why}; nothing was written"
             )
         profiles[name] = found

@@ -1,4 +1,4 @@
-"""Statistics of an elliptical region of interest on one image (enhancement ROI).
+"""Statistics of a region of interest on one image (enhancement ROI): ellipse or freehand.
 
 mRECIST turns on whether a lesion enhances in the arterial phase: the reader compares the
 lesion's attenuation with the liver's (issue 15 item 1). These are the numbers a PACS
@@ -6,16 +6,22 @@ ROI shows: mean, standard deviation, minimum, maximum and area of the pixels ins
 ellipse, in the image's units (Hounsfield units on rescaled CT, signal units on MR).
 
 Pixel coordinates follow the viewer: ``row`` and ``column`` indices with pixel centres on
-whole numbers. A pixel is inside when its centre is inside the ellipse (or on it).
+whole numbers. A pixel is inside when its centre is inside the ellipse (or on it), or
+inside a freehand polygon (:func:`polygon_stats`, scikit-image's polygon fill).
 """
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from skimage import draw as skdraw
 
 from mrecist_reader.core.errors import MrecistError
+
+_IndexPair = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+_fill_polygon: Callable[..., _IndexPair] = skdraw.polygon
 
 
 class RoiError(MrecistError):
@@ -108,6 +114,12 @@ def ellipse_stats(
             f"column {ellipse.centre_column:.1f} (radii {ellipse.radius_rows:.1f} x "
             f"{ellipse.radius_columns:.1f} px) on a {image.shape} image"
         )
+    return _stats(values, spacing_mm)
+
+
+def _stats(
+    values: npt.NDArray[np.float64], spacing_mm: tuple[float, float]
+) -> RoiStats:
     return RoiStats(
         mean=float(values.mean()),
         sd=float(values.std()),
@@ -116,6 +128,60 @@ def ellipse_stats(
         area_mm2=float(values.size * spacing_mm[0] * spacing_mm[1]),
         n_pixels=int(values.size),
     )
+
+
+PixelPoint = tuple[float, float]
+"""A point in pixel-index units: (row, column)."""
+
+
+def ellipse_outline(ellipse: PixelEllipse, count: int = 36) -> tuple[PixelPoint, ...]:
+    """Return ``count`` points along an ellipse, (row, column), anticlockwise from 3 o'clock.
+
+    How an ellipse ROI is kept: by its outline, as a freehand one.
+    """
+    return tuple(
+        (
+            ellipse.centre_row
+            + ellipse.radius_rows * math.sin(2 * math.pi * k / count),
+            ellipse.centre_column
+            + ellipse.radius_columns * math.cos(2 * math.pi * k / count),
+        )
+        for k in range(count)
+    )
+
+
+def polygon_stats(
+    image: npt.NDArray[np.generic],
+    vertices: Sequence[PixelPoint],
+    spacing_mm: tuple[float, float],
+) -> RoiStats:
+    """Return the statistics of the pixels of a 2-D image inside a closed polygon.
+
+    ``vertices`` are (row, column) in pixel-index units; the last joins the first.
+
+    Raises
+    ------
+    RoiError
+        When the image is not 2-D, the polygon has fewer than three vertices or no
+        pixel centre lies inside it.
+
+    """
+    if image.ndim != 2:
+        raise RoiError(f"ROI statistics need a 2-D image, got shape {image.shape}")
+    if len(vertices) < 3:
+        raise RoiError(f"a freehand ROI needs 3 points or more, got {len(vertices)}")
+    rows = np.asarray([v[0] for v in vertices], dtype=np.float64)
+    columns = np.asarray([v[1] for v in vertices], dtype=np.float64)
+    inside_rows, inside_columns = _fill_polygon(
+        rows, columns, shape=(image.shape[0], image.shape[1])
+    )
+    values = np.asarray(image[inside_rows, inside_columns], dtype=np.float64)
+    if values.size == 0:
+        raise RoiError(
+            f"no pixel centre inside the freehand ROI around row {rows.mean():.1f}, "
+            f"column {columns.mean():.1f} on a {image.shape} image"
+        )
+    return _stats(values, spacing_mm)
 
 
 def mean_difference(first: RoiStats, second: RoiStats) -> float:

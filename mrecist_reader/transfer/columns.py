@@ -106,6 +106,50 @@ RESPONSE_COLUMNS: tuple[str, ...] = (*RESPONSE_COLUMNS_V1, *ROLE_COLUMNS)
 """responses.csv as written: one row per timepoint per read."""
 
 
+ROI_FILE = "rois.csv"
+"""The file of ROIs kept as evidence, written beside measurements.csv (issue 15)."""
+
+ROI_COLUMNS: tuple[str, ...] = (
+    *READ_COLUMNS,
+    "lesion_id",
+    "roi_label",
+    "shape",
+    "series_instance_uid",
+    "sop_instance_uid",
+    "area_mm2",
+    "pixel_count",
+    "mean",
+    "sd",
+    "min",
+    "max",
+    "unit",
+    "outline_mm",
+    *SIGN_COLUMNS,
+    *ROLE_COLUMNS,
+)
+"""rois.csv as written: one row per ROI kept with a read, in the order kept per
+timepoint. ``lesion_id`` is empty for an ROI kept for its timepoint only (a liver
+reference); ``outline_mm`` is the outline's points in patient millimetres, ``x y z``
+separated by ``;``. Blinded rows follow measurements.csv's rule."""
+
+ROI_NUMERIC_COLUMNS: frozenset[str] = frozenset(
+    {
+        "schema_version",
+        "timepoint_index",
+        "study_day",
+        "area_mm2",
+        "pixel_count",
+        "mean",
+        "sd",
+        "min",
+        "max",
+        "outline_mm",
+    }
+)
+"""rois.csv's columns holding numbers (never prefixed for spreadsheet safety;
+``outline_mm`` holds only numbers the application formats)."""
+
+
 class ReadRole(StrEnum):
     """The ``read_role`` values (central-review.md §Exports).
 

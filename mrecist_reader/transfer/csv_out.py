@@ -5,6 +5,7 @@ index, lesions T, NT, N by number) so that reading a file and writing it again g
 atomic: the file is complete or unchanged.
 """
 
+import io
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import TextIO
 from mrecist_reader import __version__
 from mrecist_reader.core.assess import Assessment, TimepointAssessment
 from mrecist_reader.core.model import (
+    KeptRoi,
     Lesion,
     LesionType,
     Observation,
@@ -32,6 +34,8 @@ from mrecist_reader.transfer.columns import (
     MEASUREMENT_COLUMNS,
     NUMERIC_COLUMNS,
     RESPONSE_COLUMNS,
+    ROI_COLUMNS,
+    ROI_NUMERIC_COLUMNS,
     SCHEMA_VERSION,
     SECOND_DIAMETER_COLUMNS,
     ReadRole,
@@ -208,6 +212,56 @@ def rows_for_measurements(
                         **roles,
                         **_evidence_cells(obs),
                     }
+
+
+def _statistic(value: float | None) -> str:
+    return "" if value is None else format_coordinate(value)
+
+
+def _roi_cells(roi: KeptRoi) -> Row:
+    stats = roi.stats
+    return {
+        "lesion_id": roi.lesion_id,
+        "roi_label": roi.label,
+        "shape": str(roi.shape),
+        "series_instance_uid": roi.series_instance_uid,
+        "sop_instance_uid": roi.sop_instance_uid,
+        "area_mm2": format_coordinate(stats.area_mm2),
+        "pixel_count": str(stats.pixel_count),
+        "mean": _statistic(stats.mean),
+        "sd": _statistic(stats.sd),
+        "min": _statistic(stats.minimum),
+        "max": _statistic(stats.maximum),
+        "unit": stats.unit,
+        "outline_mm": ";".join(
+            " ".join(format_coordinate(v) for v in point) for point in roi.points_mm
+        ),
+    }
+
+
+def rows_for_rois(
+    reads: Iterable[Read | RoleRead], *, blinded: bool = False
+) -> Iterator[Row]:
+    """Yield the rois.csv rows of reads: by read, timepoint, then in the order kept.
+
+    ``blinded`` leaves ``site_id`` and ``scan_date`` empty, as in measurements.csv
+    (the caller gives the UIDs their pseudonyms, as for measurements.csv).
+    """
+    for item in _with_roles(reads):
+        read = item.read
+        roles = _role_cells(item.role, item.source_reader)
+        for timepoint in sorted(read.timepoints, key=lambda tp: tp.index):
+            common = _read_cells(read, timepoint, blinded=blinded)
+            sign = _sign_cells(timepoint)
+            for roi in read.rois_at(timepoint.index):
+                yield {**common, **_roi_cells(roi), **sign, **roles}
+
+
+def rois_text(rows: Iterable[Row]) -> str:
+    """Return rois.csv's text (header and rows) for an all-or-nothing export."""
+    stream = io.StringIO()
+    write_rows(stream, ROI_COLUMNS, rows, numeric=ROI_NUMERIC_COLUMNS)
+    return stream.getvalue()
 
 
 def _percent(value: Fraction | None) -> str:

@@ -46,6 +46,7 @@ from mrecist_reader.ui.opening import Opener
 from mrecist_reader.ui.pane_grid import PaneGrid
 from mrecist_reader.ui.read_commands import ReadCommands
 from mrecist_reader.ui.read_status import APP_TITLE, ReadStatusView
+from mrecist_reader.ui.roi_keeping import connect_roi_keeping
 from mrecist_reader.ui.series_browser import day_text
 from mrecist_reader.ui.shortcuts import input_claims_key
 from mrecist_reader.ui.timepoint_view import TimepointView
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         )
         viewer.caliper_clicked.connect(self.select_lesion)
         viewer.point_clicked.connect(lambda p, v=view: flow.on_point_clicked(v, p))
+        connect_roi_keeping(self, view, self.desk, self.say)  # an ROI's menu keeps it
         # the viewer's tool bar button and the window's action stay in step (the
         # viewer signals only a real change: no loop)
         viewer.measure_mode_changed.connect(self.set_measure_mode)

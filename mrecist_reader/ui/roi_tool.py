@@ -7,23 +7,33 @@ its four edge handles; its label, under the ellipse so that it never covers what
 measured, gives the statistics of the pixels inside on the *shown* slice (HU on CT, signal
 units on MR) and, from the second ROI on, the difference of its mean from ROI 1's (lesion
 minus liver when the liver ROI is drawn first). Clicking an ROI selects it; Delete removes
-the selected one. ROIs are not kept with the read: they belong to the series on screen.
+the selected one. ROIs drawn belong to the series on screen; an ROI's context menu (right
+click) keeps it with the read as evidence, with the selected lesion or as the liver
+reference: :attr:`RoiSet.keep_requested` asks for it and
+:mod:`mrecist_reader.ui.roi_keeping` passes it to the desk
+(:func:`mrecist_reader.desk.rois.keep_roi`), which decides.
 
 Statistics are computed by :func:`mrecist_reader.imaging.roi_stats.ellipse_stats` only
 when an ROI moves or the shown slice changes, never while nothing changes.
 """
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
+from psygnal import Signal
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 
 from mrecist_reader.imaging.roi_stats import (
     PixelEllipse,
+    PixelPoint,
     RoiError,
     RoiStats,
+    ellipse_outline,
     ellipse_stats,
     mean_difference,
 )
@@ -41,8 +51,37 @@ class RoiEllipse(pg.EllipseROI):
     """An axis-aligned ellipse ROI: moved by a drag, resized by four edge handles.
 
     pyqtgraph's ellipse has a rotate handle; the statistics are of an axis-aligned
-    ellipse, so this one resizes only.
+    ellipse, so this one resizes only. Its context menu keeps it with the read (when
+    ``keep`` is set: called with the ROI and whether it is the liver reference).
     """
+
+    keep: Callable[["RoiEllipse", bool], None] | None = None
+    menu: QMenu | None
+
+    def contextMenuEnabled(self) -> bool:
+        """Return whether right-clicking it offers to keep it."""
+        return self.keep is not None
+
+    def getMenu(self) -> QMenu:
+        """Return the menu: keep with the selected lesion, or as the liver reference."""
+        if self.menu is None:
+            menu = QMenu()
+            menu.setObjectName("roiMenu")
+            for text, reference in (
+                ("Keep with the selected lesion", False),
+                ("Keep as liver reference", True),
+            ):
+                action = QAction(text, menu)
+                action.triggered.connect(
+                    lambda _checked=False, r=reference: self._keep(r)
+                )
+                menu.addAction(action)
+            self.menu = menu
+        return self.menu
+
+    def _keep(self, reference: bool) -> None:
+        if self.keep is not None:
+            self.keep(self, reference)
 
     def _addHandles(self) -> None:
         self.addScaleHandle([1.0, 0.5], [0.0, 0.5])
@@ -72,7 +111,13 @@ def format_stats(number: int, stats: RoiStats, unit: str) -> str:
 
 
 class RoiSet:
-    """The ROIs drawn on one viewer, their labels and statistics on the shown slice."""
+    """The ROIs drawn on one viewer, their labels and statistics on the shown slice.
+
+    ``keep_requested(index, reference)``: the reader asked to keep ROI ``index`` with
+    the selected lesion (``reference`` False) or as the liver reference.
+    """
+
+    keep_requested = Signal(int, bool)
 
     def __init__(self, view: pg.ViewBox) -> None:
         self.view = view
@@ -83,6 +128,7 @@ class RoiSet:
         self._image: npt.NDArray[np.generic] | None = None
         self._spacing_mm = (1.0, 1.0)
         self.unit = "HU"
+        self.notes: dict[int, str] = {}  # id(roi) -> what it was kept as
 
     def set_geometry(self, spacing_mm: tuple[float, float], *, unit: str) -> None:
         """Set the series' pixel spacing (row, column; mm) and value unit ("HU")."""
@@ -108,7 +154,9 @@ class RoiSet:
             pen=pg.mkPen(ROI_COLOUR, width=2),
             removable=False,
         )
-        roi.setAcceptedMouseButtons(pg.QtCore.Qt.MouseButton.LeftButton)
+        buttons = pg.QtCore.Qt.MouseButton
+        roi.setAcceptedMouseButtons(buttons.LeftButton | buttons.RightButton)
+        roi.keep = self._request_keep
         label = pg.TextItem(color=ROI_COLOUR, anchor=(0.5, 0.0), fill=(0, 0, 0, 170))
         self.view.addItem(roi)
         self.view.addItem(label)
@@ -139,6 +187,27 @@ class RoiSet:
             colour = ROI_SELECTED_COLOUR if each is self.selected else ROI_COLOUR
             each.setPen(pg.mkPen(colour, width=2))
 
+    def _request_keep(self, roi: RoiEllipse, reference: bool) -> None:
+        if roi in self.rois:
+            self.select(roi)
+            self.keep_requested.emit(self.rois.index(roi), reference)
+
+    def keep_selected(self, *, reference: bool = False) -> bool:
+        """Ask to keep the selected ROI (as from its menu); return whether one is."""
+        if self.selected is None or self.selected not in self.rois:
+            return False
+        self._request_keep(self.selected, reference)
+        return True
+
+    def outline(self, index: int) -> tuple[PixelPoint, ...]:
+        """Return ROI ``index``'s outline, (row, column) pixel-index points."""
+        return ellipse_outline(self.rois[index].pixel_ellipse())
+
+    def note(self, index: int, text: str) -> None:
+        """Add a line to ROI ``index``'s label (what it was kept as)."""
+        self.notes[id(self.rois[index])] = text
+        self._update(index)
+
     def remove_selected(self) -> bool:
         """Remove the selected ROI; return whether one was removed."""
         if self.selected is None or self.selected not in self.rois:
@@ -157,6 +226,7 @@ class RoiSet:
 
     def _remove(self, index: int) -> None:
         roi = self.rois.pop(index)
+        self.notes.pop(id(roi), None)
         label = self.labels.pop(index)
         self.stats.pop(index)
         self.view.removeItem(roi)
@@ -214,4 +284,5 @@ class RoiSet:
         if index > 0 and first is not None:
             difference = mean_difference(stats, first)
             text += f"\nROI {index + 1} − ROI 1: {difference:+.0f} {self.unit}"
-        return text
+        note = self.notes.get(id(self.rois[index]))
+        return text if note is None else f"{text}\n{note}"

@@ -1,0 +1,69 @@
+"""Issue 15 item 1: an ROI's menu keeps it with the read through the desk (wiring only).
+
+The rules (which lesion, which image, signed timepoints) are tested without Qt in
+tests/desk/test_kept_rois.py; here the widget's menu must reach the desk.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.core.model import Organ
+from mrecist_reader.ui.main_window import MainWindow
+from tests.gui import dicom_study
+from tests.gui.dicom_study import CENTRE
+from tests.gui.helpers import central_read_window, save_screenshot, wait_until_ready
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
+    )
+    main.open_path(study)
+    wait_until_ready(qtbot, main)
+    yield main
+    main.shutdown()
+
+
+def keep_from_menu(window: MainWindow, index: int, action: int) -> None:
+    roi = window.baseline_view.viewer.rois.rois[index]
+    roi.getMenu().actions()[action].trigger()
+
+
+def test_an_rois_menu_keeps_it_with_the_selected_lesion_and_the_liver(
+    window: MainWindow,
+) -> None:
+    view = window.baseline_view
+    viewer = view.viewer
+    viewer.set_slice(CENTRE)
+    drawn = view.drawn_caliper((CENTRE, 8.0, 5.0), (CENTRE, 8.0, 50.0))
+    window.desk.designate(drawn, Organ.LIVER, "segment 7")
+    window.desk.select_lesion("T1")
+    viewer.set_roi_mode(True)
+    viewer.rois.add(QPointF(26.0, 26.0), QPointF(37.0, 37.0))  # the lesion
+    viewer.rois.add(QPointF(4.0, 48.0), QPointF(14.0, 58.0))  # liver beside it
+    keep_from_menu(window, 0, 0)  # "Keep with the selected lesion"
+    keep_from_menu(window, 1, 1)  # "Keep as liver reference"
+    session = window.desk.session
+    assert session is not None
+    lesion, liver = session.read.rois
+    assert (lesion.lesion_id, liver.lesion_id) == ("T1", "")
+    assert lesion.sop_instance_uid == view.image_uid((CENTRE, 31.5, 31.5))
+    shown = viewer.rois.stats[0]
+    assert shown is not None
+    assert lesion.stats.mean == shown.mean
+    assert "kept with T1" in viewer.rois.labels[0].toPlainText()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("liver reference ROI kept")
+    assert window.desk.repository().all_reads()[0].rois == (lesion, liver)
+    save_screenshot(window, "roi_kept_with_lesion")
