@@ -65,6 +65,11 @@ class Settings:
     zip_cache_days
         Extractions unused for longer than this many days are removed from the zip
         cache (it holds identifiable copies), 0 or more; ``$MRECIST_READER_ZIP_CACHE_DAYS``.
+    scan_index_dir
+        Folder where each scanned folder's scan index is kept (file sizes, times and
+        what the scan found, no patient identity; a folder opened again re-reads only
+        what changed); empty: the user's cache folder (``scan-index``);
+        ``$MRECIST_READER_SCAN_INDEX_DIR``.
     schema_version
         Version of the settings file format.
 
@@ -78,12 +83,18 @@ class Settings:
     zip_cache_dir: str = ""
     zip_cache_mb: int = DEFAULT_ZIP_CACHE_MB
     zip_cache_days: int = DEFAULT_ZIP_CACHE_DAYS
+    scan_index_dir: str = ""
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @property
     def zip_cache_path(self) -> Path | None:
         """Return the zip cache folder, None for the default (the user's cache)."""
         return Path(self.zip_cache_dir).expanduser() if self.zip_cache_dir else None
+
+    @property
+    def scan_index_path(self) -> Path | None:
+        """Return the scan index folder, None for the default (the user's cache)."""
+        return Path(self.scan_index_dir).expanduser() if self.scan_index_dir else None
 
 
 def default_database_url() -> str:
@@ -236,7 +247,7 @@ def format_settings(settings: Settings) -> str:
         value = getattr(settings, name)
         if name == "db_url" and value == default_database_url():
             continue  # follow the default location rather than pin today's path
-        if name.startswith("zip_cache") and value == _DEFAULTS[name]:
+        if name.startswith(("zip_cache", "scan_index")) and value == _DEFAULTS[name]:
             continue  # unset: keep following the default
         if isinstance(value, bool):
             lines.append(f"{name} = {'true' if value else 'false'}")

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             cache_dir=settings.zip_cache_path,
             cache_limit_mb=settings.zip_cache_mb,
             cache_max_age_days=settings.zip_cache_days,
+            index_dir=settings.scan_index_path,
         )
     except OSError as error:  # e.g. the folder itself cannot be listed
         print(

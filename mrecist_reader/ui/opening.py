@@ -31,6 +31,7 @@ from mrecist_reader.ui.prefetch import (
     Prefetched,
     ScanSummary,
     early_prefetched,
+    scan_index_setting,
 )
 from mrecist_reader.ui.window_layout import WindowParts
 from mrecist_reader.ui.workers import run_in_thread, when_done
@@ -120,6 +121,7 @@ class Opener:
                 cache_dir=self.cache_dir,
                 cache_limit_mb=self.cache_limit_mb,
                 cache_max_age_days=self.cache_max_age_days,
+                index_dir=scan_index_setting(),
                 on_progress=partial(self._relay.found.emit, self._scan_number),
             ),
             path,
@@ -276,12 +278,14 @@ def scan_summary(
     cache_dir: Path | None = None,
     cache_limit_mb: int | None = None,
     cache_max_age_days: int | None = None,
+    index_dir: Path | None = None,
     on_progress: "Callable[[ScanProgress], None] | None" = None,
 ) -> ScanSummary:
     """Scan ``path`` (headers only) and return its series, skipped files, extraction.
 
     ``cache_dir``, ``cache_limit_mb``, ``cache_max_age_days``: the settings' zip
-    cache (``None``: defaults). ``on_progress``: told what was found so far (in the
+    cache (``None``: defaults). ``index_dir``: the settings' scan index folder
+    (``None``: the user's cache). ``on_progress``: told what was found so far (in the
     scanning thread).
     """
     from mrecist_reader.imaging.scan import scan
@@ -291,6 +295,7 @@ def scan_summary(
         cache_dir=cache_dir,
         cache_limit_mb=cache_limit_mb,
         cache_max_age_days=cache_max_age_days,
+        index_dir=index_dir,
         on_progress=on_progress,
     )
     return ScanSummary(

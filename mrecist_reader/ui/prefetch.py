@@ -110,6 +110,21 @@ def zip_cache_settings() -> tuple[Path | None, int | None, int | None]:
     return settings.zip_cache_path, settings.zip_cache_mb, settings.zip_cache_days
 
 
+def scan_index_setting() -> Path | None:
+    """Return the user settings' scan index folder (``None``: the default).
+
+    Read for each scan, before or without Qt; unreadable settings give the default
+    here (the window reports them when it starts).
+    """
+    from mrecist_reader.settings import load_user_settings
+
+    try:
+        return load_user_settings().scan_index_path
+    except (MrecistError, OSError) as error:
+        logger.info("scan index setting not read: %s", error)
+        return None
+
+
 def first_shown_slice(series: SeriesInfo) -> int:
     """Return the volume slice a newly opened series shows first (its middle image)."""
     return series.volume_slice_of_image[series.n_images // 2] if series.n_images else 0
@@ -171,6 +186,7 @@ def prefetch(
         cache_dir=cache_dir,
         cache_limit_mb=cache_limit_mb,
         cache_max_age_days=cache_max_age_days,
+        index_dir=scan_index_setting(),
         on_progress=sender.progress if _early is not None else None,
     )
     subjects = build_worklist(result.series)
