@@ -18,6 +18,7 @@ from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
 from mrecist_reader.ui.adjudication_view import open_adjudication
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
+from mrecist_reader.ui.review_view import open_review
 
 if TYPE_CHECKING:
     from mrecist_reader.ui.main_window import MainWindow
@@ -227,6 +228,8 @@ def _read_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
     menu.addAction(endpoints)
     adjudicate = partial(open_adjudication, window)  # the adjudicator's queue
     menu.addAction(actions.add("adjudicate", "A&djudicate...", adjudicate))
+    review = partial(open_review, window)  # the review manager's screen
+    menu.addAction(actions.add("centralReview", "Central &review...", review))
 
 
 def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:

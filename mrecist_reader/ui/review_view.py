@@ -1,0 +1,180 @@
+"""Read > Central review: the review manager's window (assignments, queue, metrics).
+
+A thin view of :class:`~mrecist_reader.desk.review.ReviewDesk`: three tabs (every
+assigned subject with its readers, progress and cut; the cuts awaiting adjudication;
+the reader metrics) and, under the assignments, the withdrawal of a primary read
+(the chosen subject's reader 1 or 2, a reason, Withdraw read). Every rule and check
+is the desk's and the storage's.
+"""
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.desk.review import ReviewDesk, ReviewOverview
+from mrecist_reader.ui.errors import error_boundary
+
+if TYPE_CHECKING:
+    from mrecist_reader.ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Central review"
+SUBJECT_COLUMNS = (
+    "subject",
+    "reader 1",
+    "reader 2",
+    "adjudicator",
+    "reader 1 progress",
+    "reader 2 progress",
+    "read cut",
+    "status",
+)
+AWAITING_COLUMNS = ("subject", "read cut", "reader 1", "reader 2", "discordant")
+METRIC_COLUMNS = ("scope", "who", "metric", "value", "ci_low", "ci_high", "n")
+
+
+class ReviewView(QWidget):
+    """The review manager's window over one :class:`ReviewDesk`."""
+
+    def __init__(
+        self,
+        desk: ReviewDesk,
+        parent: QWidget | None = None,
+        *,
+        overview: ReviewOverview | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.desk = desk
+        self.setObjectName("reviewView")
+        self.setWindowTitle(f"{TITLE}: {desk.manager}")
+        self.subjects = _table(self, SUBJECT_COLUMNS)
+        self.subjects.setObjectName("subjects")
+        self.subjects.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.awaiting = _table(self, AWAITING_COLUMNS)
+        self.metrics = _table(self, METRIC_COLUMNS)
+        self.reader = QComboBox(self)
+        self.reader.setObjectName("withdrawReader")
+        self.reader.addItem("reader 1", 1)
+        self.reader.addItem("reader 2", 2)
+        self.reason = QLineEdit(self)
+        self.reason.setObjectName("withdrawReason")
+        self.reason.setPlaceholderText("Why the read is withdrawn (required)")
+        self.withdraw_button = QPushButton("&Withdraw read", self)
+        self.withdraw_button.setObjectName("withdrawRead")
+        self.withdraw_button.clicked.connect(self.withdraw)
+        withdrawal = QHBoxLayout()
+        withdrawal.addWidget(self.reader)
+        withdrawal.addWidget(self.reason, stretch=1)
+        withdrawal.addWidget(self.withdraw_button)
+        assignments = QWidget(self)
+        column = QVBoxLayout(assignments)
+        column.addWidget(self.subjects, stretch=1)
+        column.addLayout(withdrawal)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(assignments, "Assignments and progress")
+        self.tabs.addTab(self.awaiting, "Awaiting adjudication")
+        self.tabs.addTab(self.metrics, "Reader metrics")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        desk.overview_changed.connect(self._show)
+        if overview is None:
+            desk.overview()
+        else:
+            self._show(overview)
+
+    def _show(self, overview: ReviewOverview) -> None:
+        _fill(
+            self.subjects,
+            [
+                [
+                    s.subject_id,
+                    s.reader_1,
+                    s.reader_2,
+                    s.adjudicator,
+                    s.progress_1,
+                    s.progress_2,
+                    s.cut,
+                    s.status,
+                ]
+                for s in overview.subjects
+            ],
+        )
+        _fill(
+            self.awaiting,
+            [
+                [
+                    c.subject_id,
+                    c.cut,
+                    c.reader_1,
+                    c.reader_2,
+                    "; ".join(c.discordant_variables),
+                ]
+                for c in overview.awaiting
+            ],
+        )
+        _fill(
+            self.metrics,
+            [[row[column] for column in METRIC_COLUMNS] for row in overview.metrics],
+        )
+
+    def withdraw(self) -> None:
+        """Withdraw the chosen reader's read of the selected subject (with the reason)."""
+        with error_boundary(self, "Withdraw read"):
+            row = self.subjects.currentRow()
+            if row < 0:
+                raise MrecistError("choose a subject in the table first")
+            subject = _text(self.subjects, row, 0)
+            reader = _text(self.subjects, row, int(self.reader.currentData()))
+            self.desk.withdraw(subject, reader, self.reason.text())
+            self.reason.clear()
+
+
+def _table(parent: QWidget, columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(
+        QHeaderView.ResizeMode.ResizeToContents
+    )
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def _text(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return "" if item is None else item.text()
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            table.setItem(row, column, QTableWidgetItem(value))
+
+
+def open_review(window: "MainWindow") -> ReviewView:
+    """Open the review manager's window for the reader at this desk.
+
+    A primary reader is refused before any window is made (the menu shows why).
+    """
+    desk = window.desk
+    review = ReviewDesk(desk.repository(), desk.context.reader_id)
+    view = ReviewView(review, window, overview=review.overview())
+    view.resize(1100, 650)
+    view.show()
+    return view
