@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from mrecist_reader.cli import main
 from tests.imaging.test_measure_phantom import Phantom, PhantomSpec, build_phantom
+from tests.kit import dicom
 
 SPEC = PhantomSpec(semi_axes_mm=(14.0, 9.0, 11.0), angle=0.5, margin_mm=25.0, seed=41)
 SPEC_KEYS = [
@@ -25,45 +24,26 @@ SPEC_KEYS = [
 
 def write_series(phantom: Phantom, folder: Path, description: str) -> str:
     """Write the phantom as one CT series of single-frame files; return its UID."""
-    from pydicom.dataset import Dataset
-
-    folder.mkdir(parents=True)
     volume = phantom.volume
-    series_uid = generate_uid()
-    study_uid = generate_uid()
-    sop_uids = [generate_uid() for _ in range(volume.shape[0])]
-    for k in range(volume.shape[0]):
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
-        ds.file_meta.MediaStorageSOPInstanceUID = sop_uids[k]
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.SOPClassUID = CTImageStorage
-        ds.SOPInstanceUID = sop_uids[k]
-        ds.StudyInstanceUID = study_uid
-        ds.SeriesInstanceUID = series_uid
-        ds.Modality = "CT"
-        ds.SeriesDescription = description
-        ds.SeriesNumber = 3
-        ds.InstanceNumber = k + 1
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.ImagePositionPatient = [
-            float(v) for v in volume.affine[:3, 3] + k * volume.affine[:3, 0]
-        ]
-        ds.PixelSpacing = list(phantom.spec.pixel_spacing_mm)
-        ds.SliceThickness = phantom.spec.slice_spacing_mm
-        ds.Rows, ds.Columns = volume.shape[1:]
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
-        ds.RescaleIntercept = 0
-        ds.RescaleSlope = 1
-        ds.PixelData = np.ascontiguousarray(volume.array[k], dtype="<i2").tobytes()
-        ds.save_as(folder / f"IM{k + 1:04d}.dcm", enforce_file_format=True)
-    return series_uid
+    affine = volume.affine
+    spec = dicom.SeriesSpec(
+        n_slices=volume.shape[0],
+        rows=volume.shape[1],
+        columns=volume.shape[2],
+        pixel_spacing=phantom.spec.pixel_spacing_mm,
+        slice_step=phantom.spec.slice_spacing_mm,
+        origin=(float(affine[0, 3]), float(affine[1, 3]), float(affine[2, 3])),
+        description=description,
+        intercept=0.0,
+        bits_stored=16,
+        signed=True,
+        shuffle=False,
+        pixels=lambda k: np.asarray(volume.array[k]),
+    )
+    expected = [affine[:3, 3] + k * affine[:3, 0] for k in range(volume.shape[0])]
+    assert np.allclose(dicom.slice_positions(spec), expected)  # the phantom's geometry
+    dicom.write_series(folder, spec)
+    return spec.series_uid
 
 
 @pytest.fixture(scope="module")

@@ -14,22 +14,18 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import pydicom
 import pytest
 from pydicom.dataset import Dataset
 
 from mrecist_reader.cli import main
-from tests.kit.dicom import SeriesSpec, raw, write_series
+from tests.kit.dicom import SeriesSpec, raw, rewrite, write_series
 
 EXIT_INTERNAL = 3
 
 
 def _hostile_series(folder: Path, mutate: Callable[[Dataset], None]) -> Path:
     """Write a 3-slice CT series, then change every file with ``mutate``."""
-    for path in write_series(folder, SeriesSpec(n_slices=3)):
-        dataset = pydicom.dcmread(path)
-        mutate(dataset)
-        dataset.save_as(path, enforce_file_format=False)
+    rewrite(write_series(folder, SeriesSpec(n_slices=3)), mutate)
     return folder
 
 

@@ -16,8 +16,15 @@ import pytest
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.integrity import canonical_timepoint, content_hashes
-from mrecist_reader.core.model import KeptRoi, Organ, Read, RoiShape, RoiStatistics
-from mrecist_reader.desk.desk import ReadingDesk, WrongImage
+from mrecist_reader.core.model import (
+    KeptRoi,
+    Method,
+    Organ,
+    Read,
+    RoiShape,
+    RoiStatistics,
+)
+from mrecist_reader.desk.desk import Proposal, ReadingDesk, WrongImage
 from mrecist_reader.desk.rois import MeasuredRoi, enhancement, keep_roi, kept_message
 from mrecist_reader.imaging.roi_stats import (
     PixelEllipse,
@@ -25,9 +32,26 @@ from mrecist_reader.imaging.roi_stats import (
     ellipse_stats,
     polygon_stats,
 )
+from mrecist_reader.resources import load_profile
 from mrecist_reader.session import TimepointSigned
+from mrecist_reader.storage.audit import Actor
 from mrecist_reader.transfer.columns import ROI_COLUMNS
+from mrecist_reader.transfer.csv_in import read_measurements
+from mrecist_reader.transfer.csv_out import write_measurements
 from tests.desk.conftest import caliper_at
+from tests.desk.test_measurement_evidence import found
+
+NCT = load_profile("nct06779461")
+
+
+def propose_and_accept(desk: ReadingDesk) -> None:
+    """Measure T1 at the current timepoint by an accepted click (with its checks)."""
+    drawn = caliper_at(desk, (0.0, 0.0, 0.0), 40.0, method=Method.SEMI_AUTOMATIC)
+    desk.propose(Proposal.from_measurement(drawn, found()))
+    accepted = desk.take_proposal()
+    assert accepted is not None
+    desk.measure("T1", accepted)
+
 
 KEPT_AT = datetime(2026, 3, 1, 14, 3, 22, 123456, tzinfo=UTC)
 OUTLINE = ((-4.0, 0.0, 0.0), (0.0, 4.0, 0.0), (4.0, 0.0, 0.0), (0.0, -4.0, 0.0))
@@ -225,3 +249,29 @@ def test_a_kept_roi_is_plain_data() -> None:
         0, "", "liver", RoiShape.FREEHAND, OUTLINE, "1.2", "1.2.3", stats, KEPT_AT
     )
     assert replace(roi) == roi
+
+
+@pytest.mark.parametrize("replace_reads", [False, True])
+def test_importing_the_exported_read_keeps_its_rois_and_checks(
+    with_target: ReadingDesk, tmp_path: Path, replace_reads: bool
+) -> None:
+    """measurements.csv carries neither ROIs nor checks: an import keeps them."""
+    with_target.go_to_timepoint(1)
+    propose_and_accept(with_target)
+    with_target.select_lesion("T1")
+    keep_roi(with_target, measured(with_target, 142.0, index=1))
+    before = stored(with_target)
+    path = tmp_path / "measurements.csv"
+    write_measurements(path, [before])
+    imported = read_measurements(path, profile_for=lambda _: NCT)
+    outcome = with_target.repository().import_reads(
+        imported,
+        actor=Actor("R01", "tester"),
+        source="measurements.csv",
+        replace_reads=replace_reads,
+    )
+    after = stored(with_target)
+    assert after.rois == before.rois
+    assert after.observations == before.observations  # the checks too
+    if not replace_reads:
+        assert outcome.unchanged == 1  # nothing lost, nothing to write

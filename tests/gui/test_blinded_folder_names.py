@@ -6,13 +6,12 @@ patient's name: the window shows a pseudonym, and no path in its messages.
 
 from pathlib import Path
 
-import pydicom
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.desk.blinding import HIDDEN_PATH
 from tests.gui.helpers import all_texts, central_read_window, wait_until_ready
 from tests.gui.shots import save_screenshot
-from tests.kit.dicom import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, rewrite, set_elements, write_series
 
 FOLDER = "DOE_JOHN_19570312"
 
@@ -20,10 +19,8 @@ FOLDER = "DOE_JOHN_19570312"
 def test_a_folder_named_after_the_patient_appears_nowhere_in_a_central_read(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    for path in write_series(tmp_path / FOLDER / "ct", SeriesSpec(n_slices=8)):
-        dataset = pydicom.dcmread(path)
-        dataset.PatientID = ""
-        dataset.save_as(path)
+    paths = write_series(tmp_path / FOLDER / "ct", SeriesSpec(n_slices=8))
+    rewrite(paths, set_elements(PatientID=""))
     main = central_read_window(
         qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 900)
     )

@@ -9,7 +9,6 @@ central read removes its zip extraction when the window closes.
 import zipfile
 from pathlib import Path
 
-import pydicom
 import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -27,15 +26,15 @@ from tests.gui.helpers import (
     wait_until_ready,
 )
 from tests.gui.shots import SCREENSHOTS
+from tests.kit.dicom import SeriesSpec, rewrite, set_elements, write_series
 
 
 def _study_without_trial_ids(root: Path) -> Path:
     """Write a two-timepoint study named only by its PatientID."""
     study = dicom_study.write_study(root / "study", {"BASELINE": 10.0, "FU1": 8.0})
-    for path in study.rglob("*.dcm"):
-        dataset = pydicom.dcmread(path)
-        del dataset.ClinicalTrialSubjectID
-        dataset.save_as(path)
+    rewrite(
+        study.rglob("*.dcm"), lambda dataset: delattr(dataset, "ClinicalTrialSubjectID")
+    )
     return study
 
 
@@ -203,13 +202,9 @@ def test_a_central_read_removes_its_zip_extraction_when_the_window_closes(
 def test_a_blinded_read_names_no_folder_in_its_warnings_or_load_report(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    from tests.kit.dicom import SeriesSpec, write_series
-
     folder = "DOE_JOHN_19570312"
-    for path in write_series(tmp_path / folder / "ct", SeriesSpec(n_slices=8)):
-        dataset = pydicom.dcmread(path)
-        dataset.PatientID = ""
-        dataset.save_as(path)
+    paths = write_series(tmp_path / folder / "ct", SeriesSpec(n_slices=8))
+    rewrite(paths, set_elements(PatientID=""))
     main = _window(qtbot, tmp_path)
     try:
         main.open_path(tmp_path / folder)

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-import pydicom
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
@@ -25,6 +25,7 @@ from tests.gui.helpers import (
     save_screenshot,
     wait_until_ready,
 )
+from tests.kit.dicom import rewrite
 
 PHASES = ("Arterial", "Portal venous")
 
@@ -43,14 +44,15 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _renumber(folder: Path, subject_id: str) -> None:
     """Make every file in ``folder`` another subject's (new study/series UIDs)."""
     uids: dict[str, str] = {}
-    for path in sorted(folder.rglob("*.dcm")):
-        ds = pydicom.dcmread(path)
+
+    def renumber(ds: Dataset) -> None:
         ds.ClinicalTrialSubjectID = subject_id
         ds.PatientID = f"{dicom_study.PATIENT_ID}-2"
         for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
             old = str(getattr(ds, keyword))
             setattr(ds, keyword, uids.setdefault(old, generate_uid()))
-        ds.save_as(path, enforce_file_format=True)
+
+    rewrite(sorted(folder.rglob("*.dcm")), renumber, enforce_file_format=True)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Write a messy, never-seen CT/MR study the way PACS exports and CDs really look.
 
-Unlike ``dicom_factory`` (one clean series per call), :func:`write_messy_study` writes a
-whole exam in one go, as vendors do: a two-plane scout, pre-contrast, arterial, portal
+Unlike the kit's ``write_series`` (one clean series per call), :func:`write_messy_study`
+writes a whole exam in one go, from the kit's dataset pieces, as vendors do: a two-plane scout, pre-contrast, arterial, portal
 venous and delayed series with GE/Siemens/Philips/Canon description habits, each in a
 different transfer syntax (JPEG 2000 lossless, RLE, deflate, implicit VR without
 preamble, JPEG-LS from pydicom's bundled MR), files named by random UID-like strings
@@ -22,12 +22,11 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.data import get_testdata_file
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
-    UID,
     CTImageStorage,
     DeflatedExplicitVRLittleEndian,
     EnhancedMRImageStorage,
@@ -38,11 +37,19 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from tests.kit.dicom import (
+    AXIAL,
+    CORONAL,
+    SAGITTAL,
+    Identity,
+    new_dataset,
+    save,
+    set_pixels,
+    set_plane,
+)
+
 ROOT = "1.2.826.0.1.3680043.10.1337."
 """UID root of the generated study (fixed, so every run writes the same UIDs)."""
-AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)
-SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
 GRAYSCALE_PR = "1.2.840.10008.5.1.4.1.1.11.1"
 KEY_OBJECT = "1.2.840.10008.5.1.4.1.1.88.59"
@@ -103,56 +110,32 @@ def _uid(counter: list[int]) -> str:
     return f"{ROOT}{counter[0]}"
 
 
+IDENTITY = Identity(
+    patient_name="Unseen^Patient",
+    patient_id="MRN-0042",
+    study_date="20250301",
+    study_time="101000",
+    study_id="4711",
+    subject_id="S-017",
+    timepoint_id="BASELINE",
+)
+
+
 def _base(
     sop_class: str, syntax: str, uids: list[int], study_uid: str, series_uid: str
 ) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UID(sop_class)
-    meta.MediaStorageSOPInstanceUID = UID(_uid(uids))
-    meta.TransferSyntaxUID = UID(syntax)
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.preamble = b"\0" * 128
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = study_uid
-    ds.SeriesInstanceUID = series_uid
-    ds.PatientName = "Unseen^Patient"
-    ds.PatientID = "MRN-0042"
-    ds.ClinicalTrialSubjectID = "S-017"
-    ds.ClinicalTrialTimePointID = "BASELINE"
-    ds.StudyDate = "20250301"
-    ds.StudyTime = "101000"
-    ds.StudyID = "4711"
+    ds = new_dataset(
+        sop_class,
+        syntax,
+        study_uid=study_uid,
+        series_uid=series_uid,
+        sop_uid=_uid(uids),
+        identity=IDENTITY,
+        preamble=True,
+    )
     ds.SeriesNumber = 99
     ds.InstanceNumber = 1
     return ds
-
-
-def _image_pixels(ds: Dataset, stored: npt.NDArray[np.int64], signed: bool) -> None:
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows, ds.Columns = stored.shape
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = ds.BitsStored - 1
-    ds.PixelRepresentation = 1 if signed else 0
-    ds.PixelData = stored.astype(np.int16 if signed else np.uint16).tobytes()
-
-
-def _save(ds: Dataset, path: Path, *, preamble: bool = True) -> None:
-    syntax = ds.file_meta.TransferSyntaxUID
-    if syntax in (JPEG2000Lossless, RLELossless):
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.compress(syntax)
-    if preamble:
-        ds.save_as(path, enforce_file_format=True)
-        return
-    del ds.file_meta
-    ds.preamble = None
-    pydicom.dcmwrite(
-        path, ds, implicit_vr=syntax == ImplicitVRLittleEndian, little_endian=True
-    )
 
 
 @dataclass
@@ -197,17 +180,14 @@ def _ct_series(
         ds.SeriesNumber = plan.number
         ds.InstanceNumber = plan.n - k if k % 3 else k + 1  # deliberately useless
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.ImagePositionPatient = [-81.6, -120.3, z]
-        ds.ImageOrientationPatient = list(AXIAL)
-        ds.PixelSpacing = list(spacing)
-        ds.SliceThickness = plan.step
+        set_plane(ds, [-81.6, -120.3, z], AXIAL, spacing, plan.step)
         ds.RescaleSlope = plan.slope
         ds.RescaleIntercept = plan.intercept
         ds.AcquisitionTime = plan.seconds
         if plan.contrast:
             ds.ContrastBolusAgent = "IOMERON 400"
-        _image_pixels(ds, stored, plan.signed)
-        _save(ds, namer.next(), preamble=plan.preamble)
+        set_pixels(ds, stored, signed=plan.signed)
+        save(ds, namer.next(), preamble=plan.preamble)
         positions.append((-81.6, -120.3, z))
         values.append(stored * plan.slope + plan.intercept)
     order = sorted(range(plan.n), key=lambda i: positions[i][2])
@@ -256,12 +236,10 @@ def _localizer(study_uid: str, uids: list[int], namer: _Namer) -> list[ExpectedS
         ds.SeriesDescription = "Topogram 0.6 T20f"
         ds.SeriesNumber = 1
         ds.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER", "CT_SOM5 TOP"]
-        ds.ImagePositionPatient = list(position)
-        ds.ImageOrientationPatient = list(orientation)
-        ds.PixelSpacing = [1.0, 1.0]
+        set_plane(ds, position, orientation)
         ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        _image_pixels(ds, np.full((32, 16), 1100), False)
-        _save(ds, namer.next())
+        set_pixels(ds, np.full((32, 16), 1100))
+        save(ds, namer.next())
         stacks.append(
             ExpectedStack(
                 series_uid,
@@ -335,11 +313,9 @@ def _multi_echo_mr(study_uid: str, uids: list[int], namer: _Namer) -> ExpectedSt
             ds.SeriesDescription = "t1_fl2d_opp-in_tra"
             ds.SeriesNumber = 11
             ds.EchoTime = echo
-            ds.ImagePositionPatient = [-100.0, -100.0, z]
-            ds.ImageOrientationPatient = list(AXIAL)
-            ds.PixelSpacing = [1.5, 1.5]
-            _image_pixels(ds, np.full((16, 16), 300), False)
-            _save(ds, namer.next())
+            set_plane(ds, [-100.0, -100.0, z], AXIAL, (1.5, 1.5))
+            set_pixels(ds, np.full((16, 16), 300))
+            save(ds, namer.next())
             positions.append((-100.0, -100.0, z))
     return ExpectedStack(
         series_uid, "t1_fl2d_opp-in_tra", "unknown", "MR", positions, None,
@@ -384,9 +360,9 @@ def _enhanced_mr(
         per_frame.append(item)
     ds.PerFrameFunctionalGroupsSequence = DicomSequence(per_frame)
     ds.NumberOfFrames = 5
-    _image_pixels(ds, frames[0], False)
+    set_pixels(ds, frames[0])
     ds.PixelData = frames.astype(np.uint16).tobytes()
-    _save(ds, namer.next())
+    save(ds, namer.next())
     order = sorted(range(5), key=lambda i: z_values[i])
     return ExpectedStack(
         series_uid, "LAVA Flex HBP 20MIN", "delayed", "MR",
@@ -404,9 +380,9 @@ def _non_images(
     dose.Modality = "CT"
     dose.SeriesDescription = "Dose Report"
     dose.ImageType = ["DERIVED", "SECONDARY", "OTHER"]
-    _image_pixels(dose, np.zeros((8, 8), dtype=np.int64), False)
+    set_pixels(dose, np.zeros((8, 8), dtype=np.int64))
     path = namer.next()
-    _save(dose, path)
+    save(dose, path)
     study.skipped[path.relative_to(study.folder).as_posix()] = "dose report"
     for sop_class, modality in (
         (BASIC_TEXT_SR, "SR"),
@@ -417,7 +393,7 @@ def _non_images(
         ds.Modality = modality
         ds.SeriesDescription = f"{modality} object"
         path = namer.next()
-        _save(ds, path)
+        save(ds, path)
         study.skipped[path.relative_to(study.folder).as_posix()] = "not an image"
 
 

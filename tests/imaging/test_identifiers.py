@@ -21,20 +21,20 @@ from mrecist_reader.imaging.load import load_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import build_worklist
-from tests.kit.dicom import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, rewrite, set_elements, write_series
 
 IDENTIFIERS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
 
 
 def _blank(paths: Iterable[Path], keywords: Iterable[str] = IDENTIFIERS) -> None:
     """Set ``keywords`` to empty strings in each file (file meta's SOP UID too)."""
-    for path in paths:
-        dataset = pydicom.dcmread(path)
-        for keyword in keywords:
-            setattr(dataset, keyword, "")
+
+    def blank(dataset: pydicom.Dataset) -> None:
+        set_elements(**dict.fromkeys(keywords, ""))(dataset)
         if "SOPInstanceUID" in keywords:
             dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID("")
-        dataset.save_as(path)
+
+    rewrite(paths, blank)
 
 
 def _copy_blanked(source: Path, target: Path, pattern: str = "*.dcm") -> list[Path]:
@@ -230,11 +230,12 @@ def test_real_files_without_patient_id_are_not_one_subject(
 def test_different_images_sharing_one_sop_uid_are_all_kept(tmp_path: Path) -> None:
     # an anonymiser that wrote one constant SOP Instance UID into every file
     paths = write_series(tmp_path / "ct", SeriesSpec(n_slices=4))
-    for path in paths:
-        dataset = pydicom.dcmread(path)
+
+    def one_uid(dataset: pydicom.Dataset) -> None:
         dataset.SOPInstanceUID = "1.2.3.4"
         dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID("1.2.3.4")
-        dataset.save_as(path)
+
+    rewrite(paths, one_uid)
     copy = tmp_path / "again" / "copy.dcm"
     copy.parent.mkdir()
     shutil.copy(paths[0], copy)  # an exact copy is still one image

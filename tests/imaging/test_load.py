@@ -20,7 +20,9 @@ from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
 from tests.kit.dicom import (
     SeriesSpec,
+    compressed,
     oblique_orientation,
+    rewrite,
     slice_positions,
     stored_values,
     write_series,
@@ -145,10 +147,7 @@ def test_gantry_tilt_shears_the_affine_along_the_positions(tmp_path: Path) -> No
 def test_implicit_and_rle_files_give_the_same_values(tmp_path: Path) -> None:
     spec = SeriesSpec(n_slices=4, implicit=True)
     paths = write_series(tmp_path, spec)
-    for path in paths[:2]:
-        ds = pydicom.dcmread(path)
-        ds.compress(RLELossless)
-        ds.save_as(path)
+    rewrite(paths[:2], compressed(RLELossless))
     (series,) = scan(tmp_path).series
     assert RLELossless in series.transfer_syntaxes
     volume = load_volume(series)

@@ -11,17 +11,14 @@ from mrecist_reader.imaging import decode_pool
 from mrecist_reader.imaging import load as load_module
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume, open_volume
 from mrecist_reader.imaging.scan import scan
-from tests.kit.dicom import SeriesSpec, write_series
+from tests.kit.dicom import SeriesSpec, compressed, rewrite, write_series
 
 N_SLICES = decode_pool.MIN_SLICES + 4
 
 
 def _compressed_series(folder: Path, syntax: str) -> list[Path]:
     paths = write_series(folder, SeriesSpec(n_slices=N_SLICES, rows=48, columns=40))
-    for path in paths:
-        dataset = pydicom.dcmread(path)
-        dataset.compress(syntax, encoding_plugin="pylibjpeg")
-        dataset.save_as(path)
+    rewrite(paths, compressed(syntax, "pylibjpeg"))
     return paths
 
 

@@ -7,12 +7,14 @@ RECIST 1.1) and the viable diameter's longest perpendicular (EASL); the warnings
 
 import math
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pytest
 
 from mrecist_reader.imaging.geometry import patient_to_index
 from mrecist_reader.imaging.measure import ViableMeasurement, longest_viable_diameter
+from mrecist_reader.imaging.measure.outline import EDGE_WARNING
 from tests.imaging.test_measure import BASE, phantom, tolerance
 from tests.imaging.test_measure_phantom import Phantom, PhantomSpec
 
@@ -104,3 +106,28 @@ def test_thick_slices_and_low_contrast_are_warned() -> None:
     assert any(w.startswith("low contrast to the liver") for w in result.warnings)
     _, plain = _measure(replace(BASE, noise=8.0))
     assert plain.warnings == ()
+
+
+@pytest.mark.parametrize("modality", ["CT", "MR"])
+def test_a_lesion_cut_by_the_liver_edge_is_warned(
+    modality: Literal["CT", "MR"],
+) -> None:
+    # The fat outside the liver's edge cuts into the lesion (edge at 0.85 of its reach).
+    spec = replace(
+        BASE,
+        liver_edge=True,
+        edge_angle=0.4,
+        edge_fraction=0.85,
+        noise=12.0,
+        modality=modality,
+    )
+    _, result = _measure(spec)
+    assert EDGE_WARNING in result.warnings
+
+
+def test_a_lesion_far_from_the_liver_edge_is_not_warned() -> None:
+    # The same lesion with the edge about 12 mm beyond it, and with no edge at all.
+    far = replace(BASE, liver_edge=True, edge_angle=0.4, edge_fraction=2.0)
+    for spec in (far, replace(BASE, noise=12.0)):
+        _, result = _measure(spec)
+        assert EDGE_WARNING not in result.warnings

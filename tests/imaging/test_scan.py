@@ -9,7 +9,6 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.fileset import FileSet
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 
@@ -19,8 +18,12 @@ from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import Phase, SeriesInfo, pseudonymous_subject_id
 from tests.kit.dicom import (
     AXIAL,
+    CORONAL,
+    SAGITTAL,
     SeriesSpec,
+    new_dataset,
     oblique_orientation,
+    save,
     write_series,
 )
 
@@ -173,10 +176,6 @@ def test_localizer_and_other_orientations_and_sizes_are_separate_stacks(
     assert localizer_stack.phase is Phase.UNKNOWN
 
 
-CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)
-SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
-
-
 def test_three_plane_survey_without_localizer_image_type_is_a_localizer(
     tmp_path: Path,
 ) -> None:
@@ -229,17 +228,10 @@ def test_missing_position_and_spacing_are_warned_not_fatal(tmp_path: Path) -> No
 
 
 def _sr_file(path: Path) -> None:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = pydicom.uid.UID("1.2.840.10008.5.1.4.1.1.88.22")
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    comprehensive_sr = "1.2.840.10008.5.1.4.1.1.88.22"
+    ds = new_dataset(comprehensive_sr, series_uid=generate_uid())
     ds.Modality = "SR"
-    ds.SeriesInstanceUID = generate_uid()
-    ds.save_as(path, enforce_file_format=True)
+    save(ds, path)
 
 
 def test_junk_files_are_skipped_with_a_reason_and_scan_goes_on(tmp_path: Path) -> None:

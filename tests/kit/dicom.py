@@ -99,13 +99,16 @@ def new_dataset(
     sop_class: str,
     syntax: str = ExplicitVRLittleEndian,
     *,
-    study_uid: str,
+    study_uid: str | None = None,
     series_uid: str,
     sop_uid: str | None = None,
     identity: Identity | None = None,
     preamble: bool = False,
 ) -> Dataset:
-    """Return a dataset with file meta, its UIDs and ``identity`` (no image yet)."""
+    """Return a dataset with file meta, its UIDs and ``identity`` (no image yet).
+
+    A new SOP Instance UID unless ``sop_uid``; no study UID or identity when ``None``.
+    """
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(sop_class)
     meta.MediaStorageSOPInstanceUID = UID(sop_uid or generate_uid())
@@ -116,9 +119,10 @@ def new_dataset(
         ds.preamble = b"\0" * 128
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = study_uid
+    if study_uid is not None:
+        ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
-    for keyword, value in (identity or Identity()).elements().items():
+    for keyword, value in (identity.elements() if identity else {}).items():
         setattr(ds, keyword, value)
     return ds
 
@@ -187,16 +191,42 @@ def save(ds: Dataset, path: Path, *, preamble: bool = True) -> Path:
 
 
 def rewrite(
-    paths: Iterable[Path], mutate: Callable[[Dataset], None], *, strict: bool = True
-) -> None:
-    """Read each file, change it with ``mutate`` and write it back.
+    paths: Iterable[Path],
+    mutate: Callable[[Dataset], None],
+    *,
+    enforce_file_format: bool = False,
+) -> list[Path]:
+    """Read each file, change it with ``mutate``, write it back; return the paths.
 
-    ``strict=False`` writes what the mutation left, even where it breaks the file format.
+    By default the file is written as the mutation left it, even where that breaks the
+    file format (as a hostile or careless writer would).
     """
+    written: list[Path] = []
     for path in paths:
         dataset = pydicom.dcmread(path)
         mutate(dataset)
-        dataset.save_as(path, enforce_file_format=strict)
+        dataset.save_as(path, enforce_file_format=enforce_file_format)
+        written.append(path)
+    return written
+
+
+def set_elements(**values: object) -> Callable[[Dataset], None]:
+    """Return a mutation setting elements by keyword (``PatientID=""`` blanks one)."""
+
+    def mutate(dataset: Dataset) -> None:
+        for keyword, value in values.items():
+            setattr(dataset, keyword, value)
+
+    return mutate
+
+
+def compressed(syntax: str, plugin: str = "") -> Callable[[Dataset], None]:
+    """Return a mutation compressing a dataset's pixels into ``syntax``."""
+
+    def mutate(dataset: Dataset) -> None:
+        dataset.compress(syntax, encoding_plugin=plugin)
+
+    return mutate
 
 
 def raw(dataset: Dataset, keyword: str, value: bytes, vr: str | None = None) -> None:
