@@ -36,7 +36,7 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class ImportPlan:
     """One read's import: the stored read (if any) and what it becomes."""
 
     incoming: Read
@@ -46,7 +46,7 @@ class _Plan:
 
 def plan_imports(
     session: Session, reads: Sequence[Read], *, replace_reads: bool
-) -> list[_Plan]:
+) -> list[ImportPlan]:
     """Return, per read of the file, the stored read and the read the import stores."""
     plans = []
     for read in reads:
@@ -57,11 +57,11 @@ def plan_imports(
             result = incoming
         else:
             result = merge_read(stored, incoming)
-        plans.append(_Plan(incoming, stored, result))
+        plans.append(ImportPlan(incoming, stored, result))
     return plans
 
 
-def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
+def plan_conflicts(plans: Sequence[ImportPlan], *, now: datetime) -> list[str]:
     """Return why the plans cannot be stored (signed timepoints, lock states, labels)."""
     conflicts: list[str] = []
     for plan in plans:
@@ -79,7 +79,7 @@ def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
 
 def store_plans(
     session: Session,
-    plans: Sequence[_Plan],
+    plans: Sequence[ImportPlan],
     *,
     actor: Actor,
     source: str,
