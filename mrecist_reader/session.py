@@ -93,6 +93,7 @@ __all__ = [
     "CYTOLOGY_NOTE",
     "CaliperMark",
     "DatabaseTampered",
+    "OpeningCheck",
     "ReadOnlyDatabase",
     "ReadRepository",
     "ReadSession",
@@ -101,6 +102,7 @@ __all__ = [
     "assess_complete",
     "assigned_subjects",
     "available_reads",
+    "check_on_opening",
     "known_audit_head",
     "known_head_path",
     "open_database",
@@ -121,6 +123,20 @@ class TimepointSigned(MrecistError):
 
 class ReadOnlyDatabase(MrecistError):
     """A command would change a read in a database that fails verification."""
+
+
+READ_ONLY_TAMPERED = (
+    "this reads database was changed outside mrecist_reader and is open "
+    "read-only: nothing can be recorded, signed or amended (reading and "
+    "exporting still work); nothing was changed"
+)
+"""Why a command is refused in a database that fails verification."""
+
+READ_ONLY_VERIFYING = (
+    "the reads database is still being verified (it takes a moment after opening); "
+    "nothing was changed: try again when it is done"
+)
+"""Why a command is refused while the database opened is being verified."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +213,48 @@ def record_read_profiles(
     for message in recording.unknown:
         logger.warning("%s", message)
     return recording
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningCheck:
+    """What :func:`check_on_opening` found.
+
+    ``problems``: every sign that the database was changed outside the application
+    (empty: it verifies; then it may be written); ``unknown_profiles``: one message
+    per read whose protocol profile is neither shipped nor stored; ``recorded``: how
+    many reads got their profile recorded.
+    """
+
+    problems: tuple[str, ...]
+    unknown_profiles: tuple[str, ...] = ()
+    recorded: int = 0
+
+
+def check_on_opening(
+    repository: ReadRepository, *, head_path: Path | None, actor: Actor
+) -> OpeningCheck:
+    """Verify a database just opened; when it verifies, bring it up to date.
+
+    The database is verified against the last audit head this workstation saw
+    (``head_path``, when it keeps one). When it verifies, the profile of every read
+    stored without one is recorded (:func:`record_read_profiles`) and the new audit
+    head remembered; when it does not, nothing is written. It may take a while on a
+    large database: the window runs it off the GUI thread.
+    """
+    problems: list[str] = []
+    try:
+        known = None if head_path is None else known_audit_head(head_path)
+    except InvalidAuditHead as error:
+        known = None
+        problems.append(f"the last audit head seen is unusable: {error}")
+    problems.extend(verify_database(repository, known_head=known))
+    if problems:
+        logger.warning("reads database fails verification: read-only")
+        return OpeningCheck(tuple(problems))
+    recording = record_read_profiles(repository, actor=actor)
+    if head_path is not None:
+        remember_audit_head(repository, head_path)
+    return OpeningCheck((), recording.unknown, recording.recorded)
 
 
 def known_head_path(folder: Path, url: str) -> Path:
@@ -408,6 +466,9 @@ class ReadSession:
         self._repository = repository
         self.read_only = read_only
         """Every command is refused (:class:`ReadOnlyDatabase`): reading only."""
+        self.read_only_reason = READ_ONLY_TAMPERED
+        """What a refused command says (the database fails verification, or is
+        still being verified)."""
         self._read = read
         self._profile = profile
         self._actor = Actor(read.key.reader_id, os_user or current_os_user())
@@ -1152,11 +1213,7 @@ class ReadSession:
 
     def _save_and_emit(self, read: Read, entries: list[AuditEntry]) -> None:
         if self.read_only:  # issue 21 item 1: never write to a database changed outside
-            raise ReadOnlyDatabase(
-                "this reads database was changed outside mrecist_reader and is open "
-                "read-only: nothing can be recorded, signed or amended (reading and "
-                "exporting still work); nothing was changed"
-            )
+            raise ReadOnlyDatabase(self.read_only_reason)
         self._repository.save(read, entries, actor=self._actor, profile=self._profile)
         for entry in entries:
             logger.info(

@@ -13,6 +13,7 @@ not on screen).
 
 import logging
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING
 from psygnal import Signal
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.core.integrity import InvalidAuditHead
 from mrecist_reader.core.model import (
     Caliper,
     LesionStatus,
@@ -51,17 +51,20 @@ from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry, TimepointEntry
 from mrecist_reader.session import (
+    READ_ONLY_TAMPERED,
+    READ_ONLY_VERIFYING,
     CaliperMark,
+    OpeningCheck,
     ReadRepository,
     ReadSession,
-    known_audit_head,
+    check_on_opening,
     known_head_path,
     open_database,
     remember_audit_head,
     stored_reads,
     stored_subject_id,
-    verify_database,
 )
+from mrecist_reader.storage.audit import Actor, current_os_user
 
 if TYPE_CHECKING:
     from mrecist_reader.desk.export import ExportResult
@@ -288,19 +291,29 @@ class ReadingDesk:
         self._extractions: list[Path] = []
         self.integrity_problems: tuple[str, ...] = ()
         """Why the open reads database fails verification (empty: it verifies)."""
+        self.profile_problems: tuple[str, ...] = ()
+        """Reads whose protocol profile is neither shipped nor stored (in words)."""
+        self.is_verifying = False
+        """The database is being verified off the GUI thread (:meth:`start_verification`):
+        until it reports, reads open read-only."""
+        self._opening = threading.RLock()
 
     # ------------------------------------------------------------------ database
     def repository(self) -> ReadRepository:
         """Return the reads database, opened on first use (after the first image).
 
         It is verified on opening (issue 21 item 1): one changed outside the
-        application opens read-only and :attr:`integrity_failed` says why.
+        application opens read-only and :attr:`integrity_failed` says why. The
+        window verifies it off the GUI thread instead (:meth:`start_verification`).
+        Safe to call from a worker thread (it is opened once).
         """
-        if self._repository is None:
-            repository = self._open_repository(self.context.db_url)
-            repository.on_wait = self.waiting_for_writer.emit
-            self._repository = repository
-            self._verify(repository)
+        with self._opening:
+            if self._repository is None:
+                repository = self._open_repository(self.context.db_url)
+                repository.on_wait = self.waiting_for_writer.emit
+                self._repository = repository
+                if not self.is_verifying:
+                    self.finish_verification(self._check(repository))
         return self._repository
 
     @property
@@ -312,22 +325,49 @@ class ReadingDesk:
         folder = self.context.data_dir
         return None if folder is None else known_head_path(folder, self.context.db_url)
 
-    def _verify(self, repository: ReadRepository) -> None:
-        """Verify the database against the last audit head seen; remember it if intact."""
-        path = self._head_path()
-        problems: list[str] = []
-        try:
-            known = None if path is None else known_audit_head(path)
-        except InvalidAuditHead as error:
-            known = None
-            problems.append(f"the last audit head seen is unusable: {error}")
-        problems.extend(verify_database(repository, known_head=known))
-        self.integrity_problems = tuple(problems)
-        if problems:
-            logger.warning("reads database fails verification: read-only")
+    def _check(self, repository: ReadRepository) -> OpeningCheck:
+        """Verify against the last audit head seen; if intact, record and remember."""
+        actor = Actor(self.context.reader_id or "(application)", current_os_user())
+        return check_on_opening(repository, head_path=self._head_path(), actor=actor)
+
+    def start_verification(self) -> Callable[[], OpeningCheck]:
+        """Return the verification on opening, for the window to run in a worker.
+
+        Verifying recomputes every read's content hash: on a large database it takes
+        long enough to freeze a window. From now until :meth:`finish_verification`
+        (or :meth:`verification_failed`) receives its result, reads open read-only
+        (:attr:`is_verifying`); a read opened meanwhile is opened again, writable,
+        when the database verifies.
+        """
+        self.is_verifying = True
+
+        def verify() -> OpeningCheck:
+            return self._check(self.repository())
+
+        return verify
+
+    def finish_verification(self, check: OpeningCheck) -> None:
+        """Take the verification's result (on the GUI thread).
+
+        A database that fails opens read-only and :attr:`integrity_failed` says why;
+        one that verifies makes the read opened meanwhile writable.
+        """
+        self.is_verifying = False
+        self.integrity_problems = check.problems
+        self.profile_problems = check.unknown_profiles
+        if check.problems:
+            if self.session is not None:  # opened while verifying: say why now
+                self.session.read_only_reason = READ_ONLY_TAMPERED
             self.integrity_failed.emit(self.integrity_problems)
-        elif path is not None:
-            remember_audit_head(repository, path)
+        elif self.session is not None and self.session.read_only:
+            self.open_read()  # opened while verifying: now writable
+
+    def verification_failed(self, error: BaseException) -> None:
+        """Take a verification that could not run: the database stays read-only."""
+        logger.warning("reads database could not be verified: %s", error)
+        self.finish_verification(
+            OpeningCheck((f"the reads database could not be verified: {error}",))
+        )
 
     def close(self) -> None:
         """Close the reads database (remembering its audit head when it verified).
@@ -338,7 +378,7 @@ class ReadingDesk:
         self.remove_extractions()
         if self._repository is not None:
             path = self._head_path()
-            if path is not None and not self.is_read_only:
+            if path is not None and not (self.is_read_only or self.is_verifying):
                 remember_audit_head(self._repository, path)
             self._repository.close()
             self._repository = None
@@ -474,14 +514,17 @@ class ReadingDesk:
             read_type=self.context.read_type,
         )
         repository = self.repository()
+        read_only = self.is_read_only or self.is_verifying
         session = ReadSession.open(
             repository,
             key,
             site_id=subject.site_id,
             profile=self.context.profile,
-            read_only=self.is_read_only,
+            read_only=read_only,
         )
-        if not self.is_read_only:  # a read-only read shows what is stored
+        if self.is_verifying and not self.is_read_only:
+            session.read_only_reason = READ_ONLY_VERIFYING
+        if not read_only:  # a read-only read shows what is stored
             _add_missing_timepoints(session, subject)
         self._set_session(session)
         index = self.timepoint_index or _first_draft_index(session.read)
@@ -959,6 +1002,8 @@ class ReadingDesk:
             profile=self.context.profile,
             audit_head=self.repository().audit_head(),
             uids=self.repository(),
+            stored_profiles=self.repository().stored_profiles(),
+            unverified=self.integrity_problems,
         )
 
     # ------------------------------------------------------------------ proposal

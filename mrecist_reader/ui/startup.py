@@ -136,6 +136,7 @@ def start_application(
         return EXIT_FAILED
     window.show()
     clock.log("window shown")
+    verify_in_background(window)
     if path:
         target = Path(path)
         QTimer.singleShot(0, window, lambda: _open_at_start(window, target, prefetched))
@@ -145,6 +146,24 @@ def start_application(
     window.shutdown()
     _destroy(window, app)
     return int(code)
+
+
+def verify_in_background(window: MainWindow) -> None:
+    """Verify the reads database on a worker thread (issue 21 item 1).
+
+    Verifying recomputes every read's content hash; on the GUI thread it froze the
+    window on a large database. Until it reports, reads open read-only; a database
+    that fails stays read-only and the window says why
+    (``ReadingDesk.integrity_failed``).
+    """
+    from mrecist_reader.ui.workers import run_in_thread
+
+    desk = window.desk
+    run_in_thread(
+        desk.start_verification(),
+        on_done=desk.finish_verification,
+        on_error=desk.verification_failed,
+    )
 
 
 def _destroy(window: MainWindow, app: QApplication) -> None:
