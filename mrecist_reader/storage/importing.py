@@ -14,6 +14,7 @@ from mrecist_reader.core.import_merge import (
     lock_state_problems,
     merge_read,
     read_changes,
+    with_stored_evidence,
 )
 from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.storage.audit import Actor, AuditEntry
@@ -36,7 +37,7 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportPlan:
+class _Plan:
     """One read's import: the stored read (if any) and what it becomes."""
 
     incoming: Read
@@ -46,22 +47,24 @@ class ImportPlan:
 
 def plan_imports(
     session: Session, reads: Sequence[Read], *, replace_reads: bool
-) -> list[ImportPlan]:
+) -> list[_Plan]:
     """Return, per read of the file, the stored read and the read the import stores."""
     plans = []
     for read in reads:
         incoming = as_stored(read)
         row = find_read_row(session, incoming.key)
         stored = None if row is None else to_read(session, row)
-        if stored is None or replace_reads:
+        if stored is None:
             result = incoming
+        elif replace_reads:  # what the file cannot carry (ROIs, checks) is kept
+            result = with_stored_evidence(stored, incoming)
         else:
             result = merge_read(stored, incoming)
-        plans.append(ImportPlan(incoming, stored, result))
+        plans.append(_Plan(incoming, stored, result))
     return plans
 
 
-def plan_conflicts(plans: Sequence[ImportPlan], *, now: datetime) -> list[str]:
+def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
     """Return why the plans cannot be stored (signed timepoints, lock states, labels)."""
     conflicts: list[str] = []
     for plan in plans:
@@ -79,7 +82,7 @@ def plan_conflicts(plans: Sequence[ImportPlan], *, now: datetime) -> list[str]:
 
 def store_plans(
     session: Session,
-    plans: Sequence[ImportPlan],
+    plans: Sequence[_Plan],
     *,
     actor: Actor,
     source: str,
