@@ -1,5 +1,11 @@
 """``mrecist-reader assign FILE --db URL [--treatments FILE]``: who reads which subject.
 
+``mrecist-reader assign --withdraw SUBJECT READER --reason TEXT [FILE]`` first
+withdraws that primary reader's read of the subject (kept as ``READER (withdrawn N)``,
+audited, the subject's cuts reopened), so that FILE may then give the subject to
+another reader (central-review.md: a change after a read has started is refused unless
+that read is withdrawn).
+
 Imports ``assignments.csv`` (``subject_id``, ``reader_1``, ``reader_2``,
 ``adjudicator``; three distinct reader IDs per row) into the reads database, creating
 it when there is none (central-review.md §Roles and assignment). ``--treatments``
@@ -40,7 +46,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "when there is none. Every problem is reported with its line; nothing is "
         "stored unless the whole file is valid.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE", help="assignments.csv")
+    parser.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="assignments.csv"
+    )
     parser.add_argument(
         "--db", metavar="URL", help="SQLAlchemy URL (default: the settings' db_url)"
     )
@@ -51,6 +59,13 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         help="treatments.csv: the subjects' treatment days for the adjudication "
         "trigger (never shown to a primary reader)",
     )
+    parser.add_argument(
+        "--withdraw",
+        nargs=2,
+        metavar=("SUBJECT", "READER"),
+        help="first withdraw READER's primary read of SUBJECT (needs --reason)",
+    )
+    parser.add_argument("--reason", metavar="TEXT", help="why the read is withdrawn")
     parser.set_defaults(func=run)
 
 
@@ -65,12 +80,22 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.transfer.treatments import read_treatments
 
     settings = load_user_settings()
+    if args.file is None and args.withdraw is None:
+        print(
+            "error: give assignments.csv, or --withdraw SUBJECT READER", file=sys.stderr
+        )
+        return 2
+    if args.withdraw is not None and not (args.reason or "").strip():
+        print("error: --withdraw needs --reason TEXT (why the read is withdrawn)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     problems: list[str] = []
     assignments: list[Assignment] = []
-    try:
-        assignments = read_assignments(args.file)
-    except InvalidRead as invalid:
-        problems += [format_problem(args.file, p) for p in invalid.problems]
+    if args.file is not None:
+        try:
+            assignments = read_assignments(args.file)
+        except InvalidRead as invalid:
+            problems += [format_problem(args.file, p) for p in invalid.problems]
     treatments = None
     if args.treatments is not None:
         try:
@@ -83,6 +108,17 @@ def run(args: argparse.Namespace) -> int:
     actor = Actor(settings.reader_id or "(review manager)", current_os_user())
     url = database_url(args.db, settings.db_url)
     with ReadRepository(url) as repository:
+        if args.withdraw is not None:
+            subject, reader = args.withdraw
+            withdrawal = repository.withdraw_read(
+                subject, reader, reason=args.reason, actor=actor
+            )
+            print(
+                f"withdrew {reader}'s read of subject {withdrawal.subject_id} (kept as "
+                f"{withdrawal.kept_as!r}); {len(withdrawal.reopened)} cut(s) reopened"
+            )
+            if args.file is None:
+                return 0
         outcome = repository.assign(
             assignments, actor=actor, source=args.file.name, treatments=treatments
         )
