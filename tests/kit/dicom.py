@@ -127,12 +127,16 @@ def new_dataset(
     return ds
 
 
+DS = float | str
+"""A decimal string's value: a number, or the text a writer chose for it."""
+
+
 def set_plane(
     ds: Dataset,
-    position: Sequence[float],
-    orientation: Sequence[float] = AXIAL,
-    pixel_spacing: Sequence[float] = (1.0, 1.0),
-    thickness: float | None = None,
+    position: Sequence[DS],
+    orientation: Sequence[DS] = AXIAL,
+    pixel_spacing: Sequence[DS] = (1.0, 1.0),
+    thickness: DS | None = None,
 ) -> None:
     """Give ``ds`` its plane: position, orientation, spacing (and slice thickness)."""
     ds.ImagePositionPatient = list(position)
@@ -294,12 +298,11 @@ def slice_positions(spec: SeriesSpec) -> list[tuple[float, float, float]]:
         else [k * spec.slice_step for k in range(spec.n_slices)]
     )
     origin = np.asarray(spec.origin)
-    return [
-        tuple(
-            float(v) for v in origin + d * normal + k * spec.tilt_mm_per_slice * column
-        )
+    points = [
+        origin + d * normal + k * spec.tilt_mm_per_slice * column
         for k, d in enumerate(offsets)
     ]
+    return [(float(x), float(y), float(z)) for x, y, z in points]
 
 
 def make_dataset(spec: SeriesSpec, k: int, position: Sequence[float]) -> Dataset:
