@@ -137,7 +137,7 @@ def _described(
     k = plane.window.index
     spacing = volume.pixel_spacing_mm
     viable_contours = _subpixel_contours(plane, levels)
-    viable, necrotic, origin = outline.necrotic_part(volume, plane, levels, opts)
+    viable, necrotic, origin, edge = outline.necrotic_part(volume, plane, levels, opts)
     necrotic_contours = outline.mask_contours(necrotic) if necrotic.any() else []
     whole = measurement.diameter_mm
     if necrotic.any():
@@ -154,7 +154,7 @@ def _described(
         viable_perpendicular_mm=outline.perpendicular_span(
             viable, ends + shift, spacing
         ),
-        warnings=outline.warnings_for(volume, planes, levels),
+        warnings=outline.warnings_for(volume, planes, levels, at_liver_edge=edge),
     )
 
 

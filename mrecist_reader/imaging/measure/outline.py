@@ -12,6 +12,12 @@ wider than the viable region, and is at most ``NECROSIS_MAX_AREA`` times its are
 necrotic half); on CT it must be soft tissue (at least -50 HU), never fat, lung or air.
 Fat or fluid outside the liver runs on beyond the window and is not counted.
 
+**Liver edge.** Tissue clearly darker than the liver (by ``max(3 noise sigmas,
+EDGE_DROP * contrast)``) that runs on beyond that window, within ``EDGE_REACH_MM`` of the
+viable region: the lesion touches the liver's edge (fat, air, or the fat-suppressed fat
+of MR outside it), and the proposal warns "touches the liver edge: check the outline"
+(a lesion there may bulge out of the liver, or be cut by its edge).
+
 **Perpendicular.** The longest span of the viable region along a line perpendicular to
 the caliper (first to last viable point along it), over lines across the whole caliper.
 """
@@ -26,6 +32,7 @@ from skimage import measure as skmeasure
 from mrecist_reader.imaging.geometry import index_to_patient
 from mrecist_reader.imaging.measure.model import (
     _CROSS,
+    FloatImage,
     Mask,
     MeasureOptions,
     Points,
@@ -44,6 +51,10 @@ NECROSIS_MAX_AREA = 2.0  # a bounded dark neighbour larger than this is not necr
 WHOLE_MARGIN_MM = 20.0
 CT_SOFT_TISSUE_HU = -50.0
 VESSEL_WARNING = "touches a vessel: check the outline"
+EDGE_WARNING = "touches the liver edge: check the outline"
+EDGE_DROP = 0.5  # of the lesion-to-liver contrast, below the liver: outside it
+EDGE_REACH_MM = 3.0
+EDGE_MIN_PIXELS = 5
 LOW_CONTRAST_SIGMAS = 8.0
 THICK_SLICE_MM = 5.0
 
@@ -73,8 +84,11 @@ def mask_contours(mask: Mask) -> list[Points]:
 
 def necrotic_part(
     volume: Volume, plane: _Plane, levels: _Levels, opts: MeasureOptions
-) -> tuple[Mask, Mask, tuple[int, int]]:
-    """Return (viable, necrotic) masks in a window around the viable region, its origin."""
+) -> tuple[Mask, Mask, tuple[int, int], bool]:
+    """Return (viable, necrotic) masks in a window around the viable region, its origin.
+
+    The last value says whether the region touches the liver edge (:func:`at_edge`).
+    """
     r0, r1, c0, c1 = _bounding_box(plane.mask)
     pr, pc = plane.window.origin
     centre = (pr + (r0 + r1) // 2, pc + (c0 + c1) // 2)
@@ -95,7 +109,32 @@ def necrotic_part(
         dark &= image >= CT_SOFT_TISSUE_HU
     holes = ndimage.binary_fill_holes(viable) & ~viable
     necrotic = np.asarray(holes | _bounded_neighbours(dark, viable))
-    return viable, necrotic, window.origin
+    edge = at_edge(image, viable, levels, volume.pixel_spacing_mm)
+    return viable, necrotic, window.origin, edge
+
+
+def at_edge(
+    image: FloatImage, viable: Mask, levels: _Levels, spacing: tuple[float, float]
+) -> bool:
+    """Say whether the viable region touches the liver's edge in ``image``.
+
+    Outside the liver is tissue clearly darker than the liver around the lesion (by
+    ``max(3 noise sigmas, EDGE_DROP * contrast)``: fat, air, fat-suppressed fat on MR)
+    that runs on beyond the window (necrosis is bounded, inside the lesion or the
+    liver). It touches the region when at least ``EDGE_MIN_PIXELS`` of it lie within
+    ``EDGE_REACH_MM`` of the viable region.
+    """
+    drop = max(3.0 * levels.noise, EDGE_DROP * (levels.lesion - levels.background))
+    dark = image < levels.background - drop
+    labels, count = ndimage.label(dark, structure=_CROSS)
+    if count == 0:
+        return False
+    border = np.unique(
+        np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    )
+    outside = np.isin(labels, border[border > 0])
+    near = ndimage.distance_transform_edt(~viable, sampling=spacing) <= EDGE_REACH_MM
+    return bool((outside & near).sum() >= EDGE_MIN_PIXELS)
 
 
 def _bounded_neighbours(dark: Mask, viable: Mask) -> Mask:
@@ -154,12 +193,14 @@ def _longest_span(inside: npt.NDArray[np.bool_], step: float) -> float:
 
 
 def warnings_for(
-    volume: Volume, planes: list[_Plane], levels: _Levels
+    volume: Volume, planes: list[_Plane], levels: _Levels, at_liver_edge: bool = False
 ) -> tuple[str, ...]:
     """Return the warnings the reader should see with the proposal."""
     found: list[str] = []
     if any(plane.touches_vessel for plane in planes):
         found.append(VESSEL_WARNING)
+    if at_liver_edge:
+        found.append(EDGE_WARNING)
     contrast = levels.lesion - levels.background
     if levels.noise > 0 and contrast < LOW_CONTRAST_SIGMAS * levels.noise:
         found.append(

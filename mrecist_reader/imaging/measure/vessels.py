@@ -55,6 +55,9 @@ BAND_RADIUS_MM = 6.0  # widest vessel left out in the slice plane: 12 mm across
 # ... or narrower, when a small lesion holds no disk that wide.
 BAND_RADII_MM = (BAND_RADIUS_MM, 4.0, 2.5)
 BAND_BODY_RATIO = 1.8  # the body's inscribed radius over the band's half-width
+# ... or this, for a band that runs straight past the lesion (on both sides of it).
+BAND_THROUGH_RATIO = 1.2
+BAND_THROUGH_WIDTH = 1.25  # two pieces of one straight band: together this much wider
 BAND_REACH_MM = 10.0
 BAND_MAX_CONTACT = 0.25  # of the band's edge joined to the lesion's body
 BAND_MAX_STRIP = 3.0  # region area in a vessel's strip, at most this times the band's
@@ -135,11 +138,14 @@ def _bands(
     sizes = np.bincount(pieces.ravel(), minlength=count + 1)
     removed = np.zeros_like(filled)
     long_left = False
-    for label in range(1, count + 1):
-        if sizes[label] < 10:
-            continue
+    labels = [label for label in range(1, count + 1) if sizes[label] >= 10]
+    through = _through_pieces(pieces, labels, spacing, width_limit)
+    for label in labels:
         piece = pieces == label
-        if _is_band(piece, filled, spacing, width_limit) and _leaves(piece, body):
+        ratio = BAND_THROUGH_RATIO if label in through else BAND_BODY_RATIO
+        if _is_band(piece, filled, spacing, width_limit, ratio) and _leaves(
+            piece, body
+        ):
             strip = _strip(piece, filled.shape, spacing)
             # The strip takes the band and the part of it the opening kept; a strip
             # taking much more runs across a larger region, not beside a lesion.
@@ -153,16 +159,48 @@ def _bands(
     return removed, long_left
 
 
+def _through_pieces(
+    pieces: npt.NDArray[np.int32],
+    labels: list[int],
+    spacing: tuple[float, float],
+    width_limit: float,
+) -> set[int]:
+    """Return the labels of pieces that are two ends of one straight band.
+
+    A vessel running past the lesion leaves the body on both sides along one straight
+    strip: the two pieces together are no wider than the wider of them (plus a quarter).
+    A vessel's branches leave its trunk at an angle, so they are never such a pair.
+    """
+    widths = {}
+    for label in labels:
+        low, high, _, _ = _band_axis(pieces == label, spacing)
+        widths[label] = high - low
+    found: set[int] = set()
+    for n, first in enumerate(labels):
+        for second in labels[n + 1 :]:
+            if widths[first] > width_limit or widths[second] > width_limit:
+                continue
+            low, high, _, _ = _band_axis(np.isin(pieces, (first, second)), spacing)
+            if high - low <= BAND_THROUGH_WIDTH * max(widths[first], widths[second]):
+                found.update((first, second))
+    return found
+
+
 def _is_band(
-    piece: Mask, region: Mask, spacing: tuple[float, float], width_limit: float
+    piece: Mask,
+    region: Mask,
+    spacing: tuple[float, float],
+    width_limit: float,
+    body_ratio: float = BAND_BODY_RATIO,
 ) -> bool:
     low, high, _, _ = _band_axis(piece, spacing)
     if high - low > width_limit:
         return False
     # A lesion is clearly wider than the vessel beside it; a vessel's trunk is not
-    # (its branches are not cut off it).
+    # (its branches are not cut off it). A vessel running straight past the lesion
+    # (a band on both sides) needs a body only a little wider than itself.
     inscribed = float(ndimage.distance_transform_edt(region, sampling=spacing).max())
-    if inscribed < BAND_BODY_RATIO * 0.5 * (high - low):
+    if inscribed < body_ratio * 0.5 * (high - low):
         return False
     if _pixel_feret(_Plane(_dummy_window(piece), piece), spacing) < BAND_REACH_MM:
         return False
