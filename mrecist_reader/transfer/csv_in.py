@@ -537,7 +537,9 @@ def _parse_row(
         )
     row.values = {**_read_values(cells), **_lesion_values(cells)}
     row.values["read_role"] = _role(cells, for_import=for_import)
-    row.values["evidence"] = _second_diameters(cells)
+    row.values["evidence"] = _second_diameters(
+        cells, row.values["lesion_type"] is LesionType.NON_TARGET
+    )
     for column in ("series_instance_uid", "sop_instance_uid"):
         cells.text(column)
     cells.text("comment", free_text=True)
@@ -609,14 +611,25 @@ def _role(cells: _CellReader, *, for_import: bool) -> ReadRole | None:
     return role
 
 
-def _second_diameters(cells: _CellReader) -> MeasurementEvidence | None:
+def _second_diameters(
+    cells: _CellReader, non_target: bool
+) -> MeasurementEvidence | None:
     """Return the second version's diameters as the click's evidence (none: None).
 
     The checks a click found are kept in the read and its audit trail only (the
-    spec has no column for them), so an imported measurement has none.
+    spec has no column for them), so an imported measurement has none. A non-target
+    lesion is not measured: a value there is a problem.
     """
+    given = [c for c in SECOND_DIAMETER_COLUMNS if cells.row.cells.get(c, "").strip()]
+    if given and non_target:
+        cells.fail(
+            given[0],
+            f"{given[0]} {cells.row.cells[given[0]]!r} is given for a non-target "
+            "lesion, which is not measured (leave it empty)",
+        )
+        return None
     whole, perpendicular = (
-        cells.length_mm(column) if cells.row.cells.get(column, "").strip() else None
+        cells.length_mm(column) if column in given else None
         for column in SECOND_DIAMETER_COLUMNS
     )
     if whole is None and perpendicular is None:

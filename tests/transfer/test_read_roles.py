@@ -211,3 +211,18 @@ def test_the_endpoints_read_only_the_final_rows_when_there_are_some(
     rest = [r for r in records(text)[1:] if r[subject] == "S02"]
     out = responses_text(tmp_path, with_finals + render(rest))
     assert sorted(read_responses(out).subjects) == ["S01"]
+
+
+def test_a_second_version_diameter_of_a_non_target_is_refused(tmp_path: Path) -> None:
+    text = second_version(two_subjects())
+    rows = records(text)
+    line = next(
+        n
+        for n, row in enumerate(rows, start=1)
+        if row[rows[0].index("lesion_type")] == "non_target"
+    )
+    path = write(tmp_path, edit(text, line, "viable_perpendicular_mm", "12.0"))
+    assert problems(path) == [
+        f"measurements.csv:{line}: viable_perpendicular_mm '12.0' is given for a "
+        "non-target lesion, which is not measured (leave it empty)"
+    ]
