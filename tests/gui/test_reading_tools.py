@@ -251,7 +251,7 @@ def test_dropping_a_zip_or_a_dicomdir_opens_the_study(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     archive = Path(shutil.make_archive(str(tmp_path / "study"), "zip", study))
-    dicomdir = write_dicomdir(study, tmp_path / "media")
+    dicomdir = write_dicomdir(sorted(study.rglob("*.dcm")), tmp_path / "media")
     for dropped in (archive, dicomdir):
         main = _new_window(qtbot, tmp_path / f"reads_{dropped.suffix or dropped.name}")
         _drop(main, dropped)

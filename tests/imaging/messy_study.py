@@ -23,8 +23,6 @@ import numpy.typing as npt
 import pydicom
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
-from pydicom.fileset import FileSet
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
     CTImageStorage,
@@ -47,6 +45,7 @@ from tests.kit.dicom import (
     set_pixels,
     set_plane,
 )
+from tests.kit.dicom import write_dicomdir as kit_dicomdir
 
 ROOT = "1.2.826.0.1.3680043.10.1337."
 """UID root of the generated study (fixed, so every run writes the same UIDs)."""
@@ -468,14 +467,5 @@ def write_dicomdir(study: MessyStudy, target: Path) -> Path:
     Junk, the file without file meta and the non-image objects pydicom's default
     records cannot describe (no SR flags, no presentation dates) are left out.
     """
-    file_set = FileSet()
-    try:
-        for path in sorted(study.folder.rglob("*")):
-            try:
-                file_set.add(pydicom.dcmread(path))
-            except (InvalidDicomError, ValueError, OSError, EOFError, AttributeError):
-                continue
-        file_set.write(target)
-    finally:
-        file_set._stage["t"].cleanup()  # pydicom has no public close for its stage
-    return target / "DICOMDIR"
+    files = sorted(study.folder.rglob("*"))
+    return kit_dicomdir(files, target, skip_unindexable=True)

@@ -9,7 +9,6 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydicom.fileset import FileSet
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 
 from mrecist_reader.imaging import scan as scan_module
@@ -24,6 +23,7 @@ from tests.kit.dicom import (
     new_dataset,
     oblique_orientation,
     save,
+    write_dicomdir,
     write_series,
 )
 
@@ -335,11 +335,7 @@ def test_zip_slip_members_are_refused_and_never_written(tmp_path: Path) -> None:
 
 def _write_media(paths: list[Path], media: Path) -> Path:
     """Write ``paths`` as a DICOM file set (DICOMDIR and renamed files) into ``media``."""
-    file_set = FileSet()
-    for path in paths:
-        file_set.add(pydicom.dcmread(path))
-    file_set.write(media)
-    file_set._stage["t"].cleanup()  # pydicom leaves its staging folder to the GC
+    write_dicomdir(paths, media)
     return media
 
 

@@ -21,6 +21,8 @@ import pydicom
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.fileset import FileSet
 from pydicom.tag import Tag
 from pydicom.uid import (
     UID,
@@ -401,13 +403,23 @@ def write_study(
     return root
 
 
-def write_dicomdir(study: Path, media: Path) -> Path:
-    """Copy a written study onto "media" with a DICOMDIR (pydicom's FileSet)."""
-    from pydicom.fileset import FileSet
+def write_dicomdir(
+    files: Iterable[Path], media: Path, *, skip_unindexable: bool = False
+) -> Path:
+    """Copy ``files`` onto "media" as a DICOM file set (pydicom's); return its DICOMDIR.
 
-    fileset = FileSet()
-    for path in sorted(study.rglob("*.dcm")):
-        fileset.add(path)
-    fileset.write(media)
-    fileset._stage["t"].cleanup()  # pydicom's staging folder (else a ResourceWarning)
+    With ``skip_unindexable``, files pydicom cannot read or describe in a record (junk,
+    no file meta, non-images without the record's required values) are left out.
+    """
+    file_set = FileSet()
+    try:
+        for path in files:
+            try:
+                file_set.add(pydicom.dcmread(path))
+            except (InvalidDicomError, ValueError, OSError, EOFError, AttributeError):
+                if not skip_unindexable:
+                    raise
+        file_set.write(media)
+    finally:
+        file_set._stage["t"].cleanup()  # pydicom has no public close for its stage
     return media / "DICOMDIR"
