@@ -340,7 +340,9 @@ def _database_reads(
             continue
         read = subject_reads[0]
         try:
-            profile = load_profile(protocol or read.protocol_profile)
+            # the profile text stored with the read (issue 21, item 3), else by name
+            stored = reads.profiles.get(read.key)
+            profile = stored or load_profile(protocol or read.protocol_profile)
             scans[subject_id] = scans_from_assessment(read, assess(read, profile))
         except (OSError, InvalidProfile) as error:
             raise UnusableInput(f"--protocol: {error}") from error

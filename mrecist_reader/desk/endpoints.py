@@ -7,7 +7,7 @@ command line's: the pure core per subject, the statistics of ``analysis``.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from mrecist_reader.core.endpoints import (
     with_sensitivity,
 )
 from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
-from mrecist_reader.core.model import Read, ReadType
+from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.session import stored_reads
 from mrecist_reader.transfer.csv_in import format_problem
@@ -111,7 +111,12 @@ def endpoints_at_desk(
     else:
         reads = stored_reads(desk.repository(), context.reader_id, context.read_type)
     return desk_endpoints(
-        reads, treatments, arms, read_type=context.read_type, profile=context.profile
+        reads,
+        treatments,
+        arms,
+        read_type=context.read_type,
+        profile=context.profile,
+        stored_profiles=desk.repository().stored_profiles(),
     )
 
 
@@ -122,6 +127,7 @@ def desk_endpoints(
     *,
     read_type: ReadType,
     profile: ProtocolProfile,
+    stored_profiles: Mapping[ReadKey, ProtocolProfile] | None = None,
 ) -> DeskEndpoints:
     """Derive the endpoints of the desk's reads with the sponsor's treatment days.
 
@@ -135,6 +141,9 @@ def desk_endpoints(
         The desk's read type: a central read is refused before any file is opened.
     profile
         The protocol profile with the endpoints.
+    stored_profiles
+        The profile text stored with each read (issue 21, item 3): a read's
+        responses are computed with it when it has one (default: ``profile``).
 
     Raises
     ------
@@ -149,8 +158,10 @@ def desk_endpoints(
     from mrecist_reader.analysis.summary import analyse
 
     sessions, arm_of = _sponsor_files(treatments, arms)
+    kept = stored_profiles or {}
     scans = {
-        r.key.subject_id: scans_from_assessment(r, assess(r, profile)) for r in reads
+        r.key.subject_id: scans_from_assessment(r, assess(r, kept.get(r.key, profile)))
+        for r in reads
     }
     courses = {
         s: SubjectCourse(s, scans.get(s, ()), sessions.get(s, ()))
