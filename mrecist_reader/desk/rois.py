@@ -137,6 +137,14 @@ def keep_roi(
     return kept
 
 
+def remove_kept_roi(desk: ReadingDesk, roi: KeptRoi) -> None:
+    """Remove an ROI kept with the open read (refused on a signed timepoint; audited)."""
+    session = desk.session
+    if session is None:
+        raise MrecistError("open a study before removing an ROI")
+    session.remove_roi(roi)
+
+
 def _as_caliper(roi: MeasuredRoi) -> DrawnCaliper:
     """Return the ROI's first point as a caliper of no length (for the image check)."""
     if not roi.points_mm:

@@ -25,7 +25,13 @@ from mrecist_reader.core.model import (
     RoiStatistics,
 )
 from mrecist_reader.desk.desk import Proposal, ReadingDesk, WrongImage
-from mrecist_reader.desk.rois import MeasuredRoi, enhancement, keep_roi, kept_message
+from mrecist_reader.desk.rois import (
+    MeasuredRoi,
+    enhancement,
+    keep_roi,
+    kept_message,
+    remove_kept_roi,
+)
 from mrecist_reader.imaging.roi_stats import (
     PixelEllipse,
     ellipse_outline,
@@ -275,3 +281,21 @@ def test_importing_the_exported_read_keeps_its_rois_and_checks(
     assert after.observations == before.observations  # the checks too
     if not replace_reads:
         assert outcome.unchanged == 1  # nothing lost, nothing to write
+
+
+def test_a_kept_roi_is_removed_audited_but_not_on_a_signed_timepoint(
+    with_target: ReadingDesk,
+) -> None:
+    first = keep_roi(with_target, measured(with_target, 142.0))
+    second = keep_roi(with_target, measured(with_target, 85.0), reference=True)
+    remove_kept_roi(with_target, first)
+    assert stored(with_target).rois == (second,)
+    session = with_target.session
+    assert session is not None
+    entry = session.audit_trail()[-1]
+    assert (entry.action, entry.new_value) == ("remove_roi", "")
+    assert "mean 142.0" in entry.old_value
+    with_target.sign()
+    with pytest.raises(TimepointSigned):
+        remove_kept_roi(with_target, second)
+    assert stored(with_target).rois == (second,)
