@@ -67,3 +67,24 @@ def test_an_rois_menu_keeps_it_with_the_selected_lesion_and_the_liver(
     assert message.startswith("liver reference ROI kept")
     assert window.desk.repository().all_reads()[0].rois == (lesion, liver)
     save_screenshot(window, "roi_kept_with_lesion")
+
+
+def test_a_kept_roi_stays_drawn_on_its_slice_after_the_drawn_one_is_gone(
+    window: MainWindow,
+) -> None:
+    view = window.baseline_view
+    viewer = view.viewer
+    viewer.set_slice(CENTRE)
+    viewer.set_roi_mode(True)
+    viewer.rois.add(QPointF(26.0, 26.0), QPointF(37.0, 37.0))
+    keep_from_menu(window, 0, 1)  # as the liver reference
+    viewer.rois.clear()  # e.g. another series was shown in between
+    overlay = viewer.kept_rois
+    overlay.refresh()
+    texts = [i.toPlainText() for i in overlay.items if hasattr(i, "toPlainText")]
+    assert len(texts) == 1
+    assert texts[0].startswith("kept liver")
+    viewer.set_slice(CENTRE + 3)  # not on another slice
+    assert overlay.items == []
+    viewer.set_slice(CENTRE)
+    assert len(overlay.items) == 2  # its outline and its label
