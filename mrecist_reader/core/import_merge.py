@@ -5,6 +5,11 @@ stored timepoint, lesion and observation the file has no row for, and takes the 
 values for those it has. Only an explicit replace drops them, and :func:`read_changes`
 lists every removal and change with its old value for the audit trail.
 
+measurements.csv carries neither ROIs nor a click's checks, so an import, merging or
+replacing, keeps what the database holds of them (:func:`with_stored_evidence`): the
+ROIs whose timepoint and lesion remain, and the checks of a measurement the file gives
+with the same caliper and diameters.
+
 :func:`lock_state_problems` names the impossible lock states (issue 21, item 5) that a
 file, or a file merged into a stored read, must not create.
 """
@@ -19,6 +24,7 @@ from mrecist_reader.core.errors import Problem
 from mrecist_reader.core.integrity import canonical_observation
 from mrecist_reader.core.model import (
     Lesion,
+    MeasurementEvidence,
     Observation,
     Read,
     ReadStatus,
@@ -67,7 +73,7 @@ def merge_read(stored: Read, incoming: Read) -> Read:
         {(o.lesion_id, o.timepoint_index): o for o in incoming.observations}
     )
     order = {lesion_id: n for n, lesion_id in enumerate(lesions)}
-    return replace(
+    merged = replace(
         incoming,
         timepoints=tuple(timepoints[i] for i in sorted(timepoints)),
         lesions=tuple(lesions.values()),
@@ -78,6 +84,39 @@ def merge_read(stored: Read, incoming: Read) -> Read:
             )
         ),
     )
+    return with_stored_evidence(stored, merged)
+
+
+def with_stored_evidence(stored: Read, result: Read) -> Read:
+    """Return ``result`` keeping the stored evidence its file could not carry.
+
+    The stored ROIs whose timepoint (and lesion, for a lesion's ROI) ``result`` still
+    has; and for each of its measurements recorded with the same caliper, diameter and
+    click diameters as stored, the stored checks.
+    """
+    lesions = {lesion.lesion_id for lesion in result.lesions}
+    indices = {tp.index for tp in result.timepoints}
+    rois = tuple(
+        roi
+        for roi in stored.rois
+        if roi.timepoint_index in indices
+        and (not roi.lesion_id or roi.lesion_id in lesions)
+    )
+    observations = tuple(
+        _with_checks(obs, stored.observation(obs.lesion_id, obs.timepoint_index))
+        for obs in result.observations
+    )
+    return replace(result, observations=observations, rois=(*rois, *result.rois))
+
+
+def _with_checks(obs: Observation, old: Observation | None) -> Observation:
+    found, kept = obs.evidence, None if old is None else old.evidence
+    if found is None or kept is None or found.checks or not kept.checks:
+        return obs
+    same = MeasurementEvidence(found.whole_diameter, found.perpendicular, kept.checks)
+    if replace(obs, evidence=same) == old:
+        return old
+    return obs
 
 
 def _text(value: object) -> str:

@@ -14,6 +14,7 @@ from mrecist_reader.core.import_merge import (
     lock_state_problems,
     merge_read,
     read_changes,
+    with_stored_evidence,
 )
 from mrecist_reader.core.model import Read, ReadStatus
 from mrecist_reader.storage.audit import Actor, AuditEntry
@@ -53,8 +54,10 @@ def plan_imports(
         incoming = as_stored(read)
         row = find_read_row(session, incoming.key)
         stored = None if row is None else to_read(session, row)
-        if stored is None or replace_reads:
+        if stored is None:
             result = incoming
+        elif replace_reads:  # what the file cannot carry (ROIs, checks) is kept
+            result = with_stored_evidence(stored, incoming)
         else:
             result = merge_read(stored, incoming)
         plans.append(_Plan(incoming, stored, result))

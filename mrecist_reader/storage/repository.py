@@ -67,6 +67,7 @@ from mrecist_reader.storage.errors import (
 )
 from mrecist_reader.storage.importing import (
     ImportOutcome,
+    ImportPlan,
     plan_conflicts,
     plan_imports,
     store_plans,
@@ -106,7 +107,7 @@ from mrecist_reader.storage.review import (
     withdraw_read,
 )
 from mrecist_reader.storage.secrets import pseudonym_key
-from mrecist_reader.storage.tables import ReadRow, StudyRow, SubjectRow
+from mrecist_reader.storage.tables import AuditHeadRow, ReadRow, StudyRow, SubjectRow
 from mrecist_reader.storage.trail import (
     append_audit,
     audit_head,
@@ -366,7 +367,7 @@ class ReadRepository:
         """
         keyed = [self._keyed_read(read) for read in reads]
 
-        def write(session: Session) -> ImportOutcome:
+        def plan(session: Session) -> tuple[_HeadMark, list[ImportPlan]]:
             tampered = _integrity_problems(session, None)
             if tampered:
                 raise DatabaseTampered(tuple(tampered))
@@ -375,6 +376,15 @@ class ReadRepository:
             conflicts += _profile_conflicts(session, keyed, profiles or {})
             if conflicts:
                 raise SignedReadConflict(tuple(conflicts))
+            return _head_mark(session), plans
+
+        # Verified and planned on a snapshot, without the write lock (issue 21, item
+        # 17): the lock is held only to write, all or nothing; if anything was
+        # recorded meanwhile, everything is verified and planned again under it.
+        mark, planned = self._run(plan)
+
+        def write(session: Session) -> ImportOutcome:
+            plans = planned if _head_mark(session) == mark else plan(session)[1]
             link = partial(_link_imported, session, profiles or {}, source)
             return store_plans(session, plans, actor=actor, source=source, link=link)
 
@@ -935,6 +945,15 @@ class ProfileRecording:
 
     recorded: int
     unknown: tuple[str, ...]
+
+
+_HeadMark = tuple[int, str] | None
+"""The audit trail's last entry (id, hash): every change to a read appends to it."""
+
+
+def _head_mark(session: Session) -> _HeadMark:
+    head = session.get(AuditHeadRow, 1)
+    return None if head is None else (head.last_event_id, head.last_hash)
 
 
 def _profile_conflicts(

@@ -58,7 +58,8 @@ TIMELINE_COLUMNS = (
     "overall",
 )
 DISCORDANT = QColor("#ffd6d6")
-"""Background of a discordant timepoint, best response or progression."""
+"""Background of a discordant timepoint (dark text on it, in either theme)."""
+DISCORDANT_TEXT = QColor("#000000")
 
 
 class AdjudicationView(QWidget):
@@ -88,6 +89,7 @@ class AdjudicationView(QWidget):
         self.rationale = QPlainTextEdit(self)
         self.rationale.setObjectName("rationale")
         self.rationale.setPlaceholderText("Why that read stands (required)")
+        self.rationale.setMaximumHeight(90)  # the two reads get the height
         self.sign = QPushButton("&Sign decision", self)
         self.sign.setObjectName("signDecision")
         self.sign.clicked.connect(self.sign_decision)
@@ -255,6 +257,7 @@ def _add_row(table: QTableWidget, values: list[str], *, highlighted: bool) -> No
         item = QTableWidgetItem(value)
         if highlighted:
             item.setBackground(QBrush(DISCORDANT))
+            item.setForeground(QBrush(DISCORDANT_TEXT))
         table.setItem(row, column, item)
 
 

@@ -137,7 +137,7 @@ class EndpointsCommand:
         view = EndpointsView(found, self.parent)
         view.setWindowFlag(Qt.WindowType.Window)  # its own window, closed with ours
         view.setObjectName("endpointsView")
-        view.resize(900, 760)
+        view.resize(900, 900)
         view.show()
         self.view = view
         logger.info("endpoints view opened")

@@ -47,6 +47,7 @@ class EndpointsView(QWidget):
             self._add_row(
                 [row.endpoint, cells["n"], cells["responders"], cells["rate"], ci]
             )
+        self._fit_table_to_rows()
         tracks = subject_tracks(endpoints.courses, analysis)
         self.canvas = FigureCanvasQTAgg(waterfall(tracks))  # type: ignore[no-untyped-call]
         layout = QVBoxLayout(self)
@@ -60,6 +61,14 @@ class EndpointsView(QWidget):
             note = QLabel(warning, self)
             note.setWordWrap(True)
             layout.addWidget(note)
+
+    def _fit_table_to_rows(self) -> None:
+        """Show every endpoint's row without scrolling (the waterfall gets the rest)."""
+        rows = self.table.rowCount()
+        header = self.table.horizontalHeader().sizeHint().height()
+        height = header + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(row) for row in range(rows))
+        self.table.setMinimumHeight(height)
 
     def _add_row(self, values: list[str]) -> None:
         row = self.table.rowCount()

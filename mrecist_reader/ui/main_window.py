@@ -3,7 +3,11 @@
 Layout (:mod:`~mrecist_reader.ui.window_layout`): the worklist (left dock), baseline and
 the current timepoint side by side (centre), lesions and response (right dock). Menus
 and shortcuts: :mod:`~mrecist_reader.ui.menus`. Calipers and clicks:
-:mod:`~mrecist_reader.ui.measure_flow`. Where the reader is (subject, timepoint,
+:mod:`~mrecist_reader.ui.measure_flow`. Opening and the load report:
+:mod:`~mrecist_reader.ui.open_commands`; series into the panes:
+:mod:`~mrecist_reader.ui.series_loading`; sign, amend, export:
+:mod:`~mrecist_reader.ui.read_commands`; trial endpoints:
+:mod:`~mrecist_reader.ui.endpoints_command`. Where the reader is (subject, timepoint,
 series, selection, proposal) is held by the Qt-free
 :class:`~mrecist_reader.desk.desk.ReadingDesk`, the read by its
 :class:`~mrecist_reader.session.ReadSession`; the window redraws from their signals and
@@ -20,20 +24,22 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QShowEvent
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox
 
 from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Read
 from mrecist_reader.core.wording import readable, word
-from mrecist_reader.desk.desk import ReaderContext, ReadingDesk, SeriesState
+from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
+from mrecist_reader.desk.lesion_place import lesion_place
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import dialogs
 from mrecist_reader.ui.endpoints_command import EndpointsCommand
-from mrecist_reader.ui.errors import error_boundary, report_error
+from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.icons import app_icon
 from mrecist_reader.ui.image_stack import WindowPreset
+from mrecist_reader.ui.integrity_dialog import INTEGRITY_TITLE, show_integrity_problems
 from mrecist_reader.ui.lesion_table import LesionTableModel
 from mrecist_reader.ui.measure_flow import (
     PROPOSAL_ID,
@@ -42,12 +48,13 @@ from mrecist_reader.ui.measure_flow import (
     outline_spec,
 )
 from mrecist_reader.ui.menus import Actions, build_menus
+from mrecist_reader.ui.open_commands import OpenCommands
 from mrecist_reader.ui.opening import Opener
 from mrecist_reader.ui.pane_grid import PaneGrid
 from mrecist_reader.ui.read_commands import ReadCommands
 from mrecist_reader.ui.read_status import APP_TITLE, ReadStatusView
 from mrecist_reader.ui.roi_keeping import connect_roi_keeping
-from mrecist_reader.ui.series_browser import day_text
+from mrecist_reader.ui.series_loading import SeriesLoading
 from mrecist_reader.ui.shortcuts import input_claims_key
 from mrecist_reader.ui.timepoint_view import TimepointView
 from mrecist_reader.ui.view_links import ViewLinks
@@ -59,15 +66,12 @@ if TYPE_CHECKING:
     from mrecist_reader.session import ReadSession
     from mrecist_reader.ui.prefetch import Prefetched
 
-__all__ = ["APP_TITLE", "MainWindow", "ReaderContext"]
+__all__ = ["APP_TITLE", "INTEGRITY_TITLE", "MainWindow", "ReaderContext"]
 
 logger = logging.getLogger(__name__)
 
 OPEN_READ_DELAY_MS = 50
 """After the first image: the read (and the database) opens this much later."""
-
-INTEGRITY_TITLE = "This reads database was changed outside mrecist_reader"
-"""The title of the dialog shown when the reads database fails verification."""
 
 
 class MainWindow(QMainWindow):
@@ -78,7 +82,6 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.context = context
         self.desk = ReadingDesk(context)
-        self.load_report: QDialog | None = None
         self.integrity_dialog: QMessageBox | None = None
         self._bound: ReadSession | None = None
         self.parts = WindowParts(self)
@@ -102,6 +105,17 @@ class MainWindow(QMainWindow):
             cache_max_age_days=context.zip_cache_days,
             on_extracted=self.desk.keep_extraction,
         )
+        self.opening = OpenCommands(self, self.desk, self.opener, self.views, self.say)
+        self.loading = SeriesLoading(
+            self,
+            self.desk,
+            self.parts,
+            self.opener,
+            self.say,
+            view_for=self._view_for,
+            started=self._refresh_calipers,
+            loaded=self._on_volume_loaded,
+        )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self.endpoints = EndpointsCommand(self, self.desk)
         self._actions = Actions(self)
@@ -111,7 +125,7 @@ class MainWindow(QMainWindow):
         self._connect_widgets()
         self._connect_desk()
         self.panes = PaneGrid(
-            self, self.desk, self.views, self.links, caption=self._caption
+            self, self.desk, self.views, self.links, caption=self.loading.caption
         )
         self.read_status.update_title()
         self.parts.restore()
@@ -171,34 +185,15 @@ class MainWindow(QMainWindow):
         desk.subject_changed.connect(self._on_subject_changed)
         desk.session_changed.connect(self._on_session_changed)
         desk.timepoint_changed.connect(self._on_timepoint_changed)
-        desk.series_changed.connect(self._on_series_changed)
+        desk.series_changed.connect(self.loading.show)
         desk.selection_changed.connect(self._on_selection_changed)
         desk.proposal_changed.connect(lambda _p: self._refresh_calipers())
         desk.markers_changed.connect(self._refresh_calipers)
         desk.integrity_failed.connect(self._on_integrity_failed)
 
     def _on_integrity_failed(self, problems: tuple[str, ...]) -> None:
-        """Say that the database fails verification and is open read-only (item 1).
-
-        Every problem is listed; the dialog does not block (the worklist and the
-        images keep loading behind it).
-        """
-        lines = [f"• {problem}" for problem in problems]
-        text = "\n".join(lines)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            INTEGRITY_TITLE,
-            "It is open read-only: you can read and export, but nothing can be "
-            "recorded, signed or amended. Tell the trial's data manager.",
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("integrityDialog")
-        # not passed through without_paths: the lines name reads (study/subject/
-        # reader/type, no file path), which it would take for paths
-        box.setInformativeText(text)
-        self.integrity_dialog = box
-        box.open()
+        """Say that the database fails verification and is open read-only (item 1)."""
+        self.integrity_dialog = show_integrity_problems(self, problems)
         self.read_status.update_title()
 
     # ================================================================== state, read-only
@@ -240,20 +235,6 @@ class MainWindow(QMainWindow):
         dialogs.ShortcutsDialog(self, self.shortcuts()).exec()
 
     # ================================================================== opening
-    def ask_open_folder(self) -> None:
-        """Ask for a folder of DICOM files and open it."""
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
-        if folder:
-            self.open_path(Path(folder))
-
-    def ask_open_file(self) -> None:
-        """Ask for a zip archive or DICOMDIR and open it."""
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Open zip or DICOMDIR", "", "DICOM (*.zip DICOMDIR *.dcm);;All (*)"
-        )
-        if name:
-            self.open_path(Path(name))
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: D102
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
@@ -266,34 +247,17 @@ class MainWindow(QMainWindow):
     def open_path(
         self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
     ) -> None:
-        """Scan a folder, zip or DICOMDIR in the background, then show the worklist.
-
-        A blinded read first removes the zip extractions of what it had open.
-        """
-        if self.context.is_blinded:
-            for view in self.views:
-                view.cancel()  # nothing reads the files about to be removed
-        self.desk.remove_extractions()
-        self.opener.open(path, prefetched=prefetched)
+        """Scan a folder, zip or DICOMDIR in the background, then show the worklist."""
+        self.opening.open_path(path, prefetched=prefetched)
 
     def show_load_report(self) -> None:
         """Show which files the last scan did not load and why, and series warnings."""
-        from mrecist_reader.ui.load_report import LoadReportDialog
-        from mrecist_reader.ui.opening import report_series, skipped_files
+        self.opening.show_load_report()
 
-        found = self.opener.found
-        if found is None:
-            self.say("Open a folder, zip or DICOMDIR first", 5000)
-            return
-        # named as the worklist names them (a blinded read: no folder, keyed names)
-        series = tuple(self.desk.shown_series(s) for s in report_series(found))
-        self.load_report = LoadReportDialog(
-            skipped_files(found),
-            series,
-            self,
-            blinded=self.context.is_blinded,
-        )
-        self.load_report.show()
+    @property
+    def load_report(self) -> QDialog | None:
+        """Return the load report shown last (``None``: none yet)."""
+        return self.opening.load_report
 
     def set_worklist(self, subjects: Sequence[SubjectEntry]) -> None:
         """Show a worklist and open its first subject, ready to read."""
@@ -391,85 +355,16 @@ class MainWindow(QMainWindow):
             self._show_current_in_worklist()
             self._view_for(index).viewer.setFocus()
 
-    # ================================================================== series
-    def _on_series_changed(self, index: int, state: SeriesState | None) -> None:
-        """Show what the desk has open at a timepoint: its series, or why none."""
-        view = self._view_for(index)
-        subject = self.desk.subject
-        if state is None or subject is None:
-            view.clear()
-            return
-        if state.failure:
-            view.show_failure(state.failure)
-            self.say(f"{self._label(index)}: {state.failure}", 10000)
-            return
-        if not view.shows(subject.subject_id, index, state.series):
-            self._load(view, index, state.series)
-
-    def _load(self, view: TimepointView, index: int, info: SeriesInfo) -> None:
-        subject_id = "" if self.desk.subject is None else self.desk.subject.subject_id
-        uid = info.series_instance_uid
-        view.load(
-            index,
-            info,
-            self._caption(index, info),
-            on_loaded=self._on_volume_loaded,
-            on_error=lambda error: self._on_load_failed(index, uid, error),
-            on_progress=self._on_load_progress,
-            first=self.opener.take_first_slice(index, info),
-            subject_id=subject_id,
-        )
-        if view.is_loading():  # not refused at once
-            self.parts.show_busy(True, indefinite=False)
-        self._refresh_calipers()
-
-    def _on_load_failed(
-        self, index: int, series_uid: str, error: BaseException
-    ) -> None:
-        if not isinstance(error, MrecistError | OSError | ValueError):
-            report_error(self, "Load series", error)
-        self._hide_progress_when_idle()
-        self.desk.series_failed(index, series_uid, str(error) or type(error).__name__)
-
-    def _on_load_progress(self, fraction: float) -> None:
-        self.progress.setValue(int(fraction * 100))
-
     def _on_volume_loaded(self, view: TimepointView) -> None:
-        self._hide_progress_when_idle()
         self._refresh_calipers()
         if self.selected_lesion is not None:
             self._jump_to_lesion(view, self.selected_lesion)
         if view.volume is not None:
             self.measure.warm_up(view.volume)
-        self.say(f"{self._label(view.timepoint_index)} loaded", 3000)
-
-    def _hide_progress_when_idle(self) -> None:
-        if not any(v.is_loading() for v in self.views):
-            self.parts.show_busy(False)
 
     def cancel_loading(self) -> None:
         """Stop scanning or loading (what is shown so far stays)."""
-        self.opener.cancel()
-        for view in self.views:
-            view.cancel()
-        self.parts.show_busy(False)
-        self.say("Loading cancelled", 5000)
-
-    def _caption(self, index: int, info: SeriesInfo) -> str:
-        timepoint = self.desk.timepoint_entry(index)
-        label = timepoint.label if timepoint is not None else str(index)
-        day = day_text(timepoint.study_day) if timepoint is not None else ""
-        subject = self.subject.subject_id if self.subject is not None else ""
-        # the series' warnings (tilt, uneven spacing, gaps...) stay in sight while
-        # reading it; the load report has them all
-        warnings = [f"\u26a0 {warning}" for warning in info.warnings]
-        return "\n".join(
-            [f"{subject}   {label}   {day}", info.series_description, *warnings]
-        )
-
-    def _label(self, index: int | None) -> str:
-        timepoint = None if index is None else self.desk.timepoint_entry(index)
-        return "" if timepoint is None else str(timepoint.label)
+        self.loading.cancel()
 
     # ================================================================== session signals
     def _on_read_changed(self, read: Read) -> None:
@@ -515,30 +410,9 @@ class MainWindow(QMainWindow):
             self.lesion_table.selectRow(row)
 
     def _jump_to_lesion(self, view: TimepointView, lesion_id: str) -> None:
-        earlier = (i for i in self.desk.timepoint_indices() if i < self.current_index)
-        wanted = [view.timepoint_index, 0, *sorted(earlier, reverse=True)]
-        for index in wanted:
-            point = self._lesion_point(index, lesion_id)
-            if point is not None:
-                if view.viewer.stack is not None:
-                    view.viewer.go_to_patient_point(point)
-                return
-
-    def _lesion_point(
-        self, index: int | None, lesion_id: str
-    ) -> tuple[float, ...] | None:
-        session = self.desk.session
-        if session is None or index is None:
-            return None
-        observation = session.read.observation(lesion_id, index)
-        caliper = None if observation is None else observation.caliper
-        if caliper is None:  # a non-target's position marker, if it has one
-            marked = dict(self.desk.markers(index)).get(lesion_id)
-            caliper = None if marked is None else marked.caliper
-        if caliper is None:
-            return None
-        p1, p2 = caliper.p1_mm, caliper.p2_mm
-        return tuple((a + b) / 2 for a, b in zip(p1, p2, strict=True))
+        point = lesion_place(self.desk, lesion_id, view.timepoint_index)
+        if point is not None and view.viewer.stack is not None:
+            view.viewer.go_to_patient_point(point)
 
     # ================================================================== calipers
     def _refresh_calipers(self) -> None:

@@ -126,13 +126,15 @@ def build_menus(window: "MainWindow", actions: Actions) -> None:
 
 def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
     menu.addAction(
-        actions.add("openFolder", "&Open folder...", window.ask_open_folder, "Ctrl+O")
+        actions.add(
+            "openFolder", "&Open folder...", window.opening.ask_folder, "Ctrl+O"
+        )
     )
     menu.addAction(
         actions.add(
             "openFile",
             "Open &zip or DICOMDIR...",
-            window.ask_open_file,
+            window.opening.ask_file,
             "Ctrl+Shift+O",
         )
     )

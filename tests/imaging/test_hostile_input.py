@@ -32,7 +32,7 @@ from mrecist_reader.imaging.load import VolumeLoadError, load_volume
 from mrecist_reader.imaging.scan import ScanResult, scan
 from mrecist_reader.imaging.sources import OUTSIDE_DICOMDIR_REASON
 from mrecist_reader.imaging.volume import SeriesInfo
-from tests.kit.dicom import raw
+from tests.kit.dicom import raw, rewrite
 
 resource = pytest.importorskip("resource", reason="needs POSIX resource limits")
 pytestmark = pytest.mark.shared
@@ -51,10 +51,7 @@ def mutated(
 ) -> Path:
     """Write a copy of ``source`` changed by ``mutate`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    dataset = pydicom.dcmread(source)
-    mutate(dataset)
-    target = folder / name
-    dataset.save_as(target, enforce_file_format=False)
+    (target,) = rewrite([Path(shutil.copyfile(source, folder / name))], mutate)
     return target
 
 
