@@ -130,18 +130,16 @@ def wide_header(folder: Path) -> None:
     )
 
 
-_PEAK = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: print('PEAK_KB', resource.getrusage("
-    "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
-)
+TIME = Path("/usr/bin/time")
+"""GNU time: reports the child's own peak RSS (``ru_maxrss`` read inside a child of
+this process would include this process's peak: Linux carries it over ``exec``)."""
 
 
 def _peak_kb(code: str) -> tuple[int, float]:
     """Run Python ``code`` in a fresh process; its peak RSS (KiB) and wall time."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _PEAK + code],
+        [str(TIME), "-f", "PEAK_KB %M", sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -149,13 +147,13 @@ def _peak_kb(code: str) -> tuple[int, float]:
     )
     wall = time.perf_counter() - start
     peaks = [line for line in done.stderr.splitlines() if line.startswith("PEAK_KB")]
-    if done.returncode not in (0,) or not peaks:
+    if done.returncode != 0 or not peaks:
         raise RuntimeError(f"benchmark step failed:\n{code}\n{done.stderr[-2000:]}")
     return int(peaks[-1].split()[1]), wall
 
 
 def _cli(*argv: str) -> str:
-    return f"from mrecist_reader.cli import main\nsys.exit(main({list(argv)!r}))\n"
+    return f"import sys\nfrom mrecist_reader.cli import main\nsys.exit(main({list(argv)!r}))\n"
 
 
 def _steps(folder: Path, measurements: Path, tag: str) -> dict[str, str]:
@@ -233,6 +231,9 @@ def opening(url: str, factor: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the scale benchmarks."""
+    if not TIME.exists():
+        print(f"skipped: {TIME} (GNU time) measures the peak memory")
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--factor", type=int, action="append")
     parser.add_argument("--skip-wide", action="store_true")

@@ -59,7 +59,7 @@ bytes.
 import io
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -429,36 +429,25 @@ def export_reads(
         [item.read for item in items if item.read.key not in stored], profile
     )
     twice = Counter(read.key.subject_id for read in ordered)
-    measurement_rows: list[Row] = []
-    response_rows: list[Row] = []
-    blinded_rows: list[Row] = []
-    roi_rows: list[Row] = []
-    gaps: list[str] = []
-    for item in items:
-        read = item.read
-        read_profile = stored.get(read.key) or profiles[read.protocol_profile]
-        blind = is_blinded(read, blinded=blinded)
-        measured = list(rows_for_measurements([item], blinded=blind))
-        measurement_rows += measured
-        kept = list(rows_for_rois([item], blinded=blind))
-        roi_rows += kept
-        assessment = assess_complete(read, read_profile)
-        responded: list[Row] = []
-        if assessment is not None:
-            responded = list(rows_for_responses([(item, assessment)], blinded=blind))
-            response_rows += responded
-        if blind:
-            blinded_rows += (*measured, *responded, *kept)
-        if item.role is ReadRole.FINAL:
-            continue  # its timepoints are its source read's, already listed
-        who = read.key.subject_id
-        if twice[who] > 1:
-            who += f" ({read.key.reader_id}, {read.key.read_type})"
-        gaps += [
-            f"{who} {timepoint.label}: {why}"
-            for timepoint, why in without_response(read, read_profile)
-        ]
-    _pseudonymise_uids(blinded_rows, uids or getattr(reads, "db_url", None))
+
+    def profile_of(read: Read) -> ProtocolProfile:
+        return stored.get(read.key) or profiles[read.protocol_profile]
+
+    # Read by read, twice, holding no rows (issue 21, item 17: every row of every
+    # read was held until the end). First the blinded reads' UIDs, whether any ROI
+    # is kept and what has no response; then the rows go straight into the files.
+    survey = _survey(items, profile_of, twice, blinded=blinded)
+    found, has_rois, gaps = survey
+    pseudonyms = _pseudonyms(found, uids or getattr(reads, "db_url", None))
+    counted = Counter[str]()
+
+    def rows(kind: str) -> Iterator[Row]:
+        for item in items:
+            blind = is_blinded(item.read, blinded=blinded)
+            for row in _rows_of(kind, item, profile_of(item.read), blind=blind):
+                counted[kind] += 1
+                yield _with_pseudonyms(row, pseudonyms) if blind else row
+
     head = audit_head or getattr(reads, "audit_head", None)
     problems = (
         unverified
@@ -466,8 +455,8 @@ def export_reads(
         else getattr(reads, "integrity_problems", ())
     )
     extra: dict[str, str] = {}
-    if roi_rows:
-        extra[ROI_FILE] = rois_text(roi_rows)
+    if has_rois:
+        extra[ROI_FILE] = rois_text(rows("rois"))
     if isinstance(head, AuditHead):
         text = head.to_text_unverified(problems) if problems else head.to_text()
         extra[AUDIT_HEAD_FILE] = text
@@ -478,16 +467,16 @@ def export_reads(
     private = any(is_blinded(item.read, blinded=blinded) for item in items)
     paths = write_export_rows(
         _usable_folder(Path(folder)),
-        measurement_rows,
-        response_rows,
+        rows("measurements"),
+        rows("responses"),
         extra=extra,
         private=private,
     )
     result = ExportResult(
         paths=paths,
         reads=len(ordered),
-        measurement_rows=len(measurement_rows),
-        response_rows=len(response_rows),
+        measurement_rows=counted["measurements"],
+        response_rows=counted["responses"],
         blinded_reads=sum(is_blinded(read, blinded=blinded) for read in ordered),
         without_response=tuple(gaps),
         final_reads=len(finals),
@@ -500,35 +489,84 @@ def export_reads(
     return result
 
 
-def _pseudonymise_uids(
-    rows: Sequence[Row], database: UidPseudonyms | str | None
-) -> None:
-    """Replace the UIDs of blinded rows by their keyed pseudonyms (in place).
+def _survey(
+    items: Sequence[RoleRead],
+    profile_of: Callable[[Read], ProtocolProfile],
+    twice: Counter[str],
+    *,
+    blinded: bool,
+) -> tuple[set[str], bool, list[str]]:
+    """Return the blinded reads' UIDs, whether any ROI is kept, and the gaps."""
+    found: set[str] = set()
+    has_rois = False
+    gaps: list[str] = []
+    for item in items:
+        read = item.read
+        kept = list(rows_for_rois([item], blinded=True))
+        has_rois = has_rois or bool(kept)
+        if is_blinded(read, blinded=blinded):
+            found |= _uids_in([*rows_for_measurements([item], blinded=True), *kept])
+        if item.role is ReadRole.FINAL:
+            continue  # its timepoints are its source read's, already listed
+        who = read.key.subject_id
+        if twice[who] > 1:
+            who += f" ({read.key.reader_id}, {read.key.read_type})"
+        gaps += [
+            f"{who} {timepoint.label}: {why}"
+            for timepoint, why in without_response(read, profile_of(read))
+        ]
+    return found, has_rois, gaps
+
+
+def _rows_of(
+    kind: str, item: RoleRead, profile: ProtocolProfile, *, blind: bool
+) -> Iterator[Row]:
+    """Yield one read's rows of measurements.csv, responses.csv or rois.csv."""
+    if kind == "measurements":
+        yield from rows_for_measurements([item], blinded=blind)
+    elif kind == "rois":
+        yield from rows_for_rois([item], blinded=blind)
+    else:
+        assessment = assess_complete(item.read, profile)
+        if assessment is not None:
+            yield from rows_for_responses([(item, assessment)], blinded=blind)
+
+
+def _uids_in(rows: Iterable[Row]) -> set[str]:
+    return {row[c] for row in rows for c in UID_COLUMNS if row.get(c)}
+
+
+def _with_pseudonyms(row: Row, pseudonyms: Mapping[str, str]) -> Row:
+    """Return a blinded read's row with its UIDs replaced by their keyed pseudonyms."""
+    return {
+        column: pseudonyms[value] if column in UID_COLUMNS and value else value
+        for column, value in row.items()
+    }
+
+
+def _pseudonyms(
+    found: set[str], database: UidPseudonyms | str | None
+) -> dict[str, str]:
+    """Return the keyed pseudonym of each UID of the blinded reads.
 
     Done before anything is written: the mapping is stored first (the same UID always
     gets the same pseudonym, so a mapping kept for an export that then failed is
     harmless). Without a database the cells are emptied: a pseudonym nobody can
     resolve would be of no use, and the UID itself must not leave.
     """
-    found = {row[c] for row in rows for c in UID_COLUMNS if row.get(c)}
     if not found:
-        return
+        return {}
     if database is None:
         # No database to keep the mapping: a UID nobody could resolve is left out.
         logger.warning(
             "blinded export without its reads database: %d UID(s) left empty",
             len(found),
         )
-        pseudonyms = dict.fromkeys(found, "")
-    elif isinstance(database, str):
+        return dict.fromkeys(found, "")
+    if isinstance(database, str):
         with open_database(database) as repository:
-            pseudonyms = repository.pseudonymous_uids(found)
-    else:
-        pseudonyms = database.pseudonymous_uids(found)
-    for row in rows:
-        for column in UID_COLUMNS:
-            if row.get(column):
-                row[column] = pseudonyms[row[column]]
+            return repository.pseudonymous_uids(found)
+    return database.pseudonymous_uids(found)
 
 
 def _profiles(

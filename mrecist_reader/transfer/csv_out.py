@@ -440,8 +440,8 @@ def write_export(
 
 def write_export_rows(
     folder: Path,
-    measurement_rows: Sequence[Row],
-    response_rows: Sequence[Row],
+    measurement_rows: Iterable[Row],
+    response_rows: Iterable[Row],
     *,
     extra: Mapping[str, str] | None = None,
     private: bool = False,
@@ -454,7 +454,8 @@ def write_export_rows(
         An existing folder.
     measurement_rows, response_rows
         The rows (:func:`rows_for_measurements`, :func:`rows_for_responses`), in the
-        files' order.
+        files' order; iterators are written as they come, never held whole (issue
+        21, item 17).
     extra
         Further text files written in the same all-or-nothing step (name -> text),
         e.g. ``audit_head.txt``.
@@ -475,9 +476,5 @@ def write_export_rows(
         write_rows(second, RESPONSE_COLUMNS, response_rows)
         for stream, text in zip(rest, others.values(), strict=True):
             stream.write(text)
-    logger.info(
-        "exported %d measurement and %d response rows",
-        len(measurement_rows),
-        len(response_rows),
-    )
+    logger.info("exported %s and %s", measurements.name, responses.name)
     return measurements, responses
