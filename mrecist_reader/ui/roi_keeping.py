@@ -51,7 +51,7 @@ def measured_roi(view: TimepointView, index: int) -> MeasuredRoi:
     )
     first_row, first_column = outline[0]
     return MeasuredRoi(
-        shape=RoiShape.ELLIPSE,
+        shape=RoiShape(rois.shape_of(index)),
         points_mm=tuple((float(x), float(y), float(z)) for x, y, z in patient),
         subject_id=view.subject_id,
         timepoint_index=view.timepoint_index,

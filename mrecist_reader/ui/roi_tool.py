@@ -6,7 +6,10 @@ left drag (the ellipse inscribed in the dragged box), moved by dragging it and r
 its four edge handles; its label, under the ellipse so that it never covers what is
 measured, gives the statistics of the pixels inside on the *shown* slice (HU on CT, signal
 units on MR) and, from the second ROI on, the difference of its mean from ROI 1's (lesion
-minus liver when the liver ROI is drawn first). Clicking an ROI selects it; Delete removes
+minus liver when the liver ROI is drawn first). An ellipse's context menu makes it
+freehand: a closed polygon whose points the reader drags onto the lesion's edge
+(pyqtgraph's ``PolyLineROI``; statistics by
+:func:`~mrecist_reader.imaging.roi_stats.polygon_stats`). Clicking an ROI selects it; Delete removes
 the selected one. ROIs drawn belong to the series on screen; an ROI's context menu (right
 click) keeps it with the read as evidence, with the selected lesion or as the liver
 reference: :attr:`RoiSet.keep_requested` asks for it and
@@ -36,6 +39,7 @@ from mrecist_reader.imaging.roi_stats import (
     ellipse_outline,
     ellipse_stats,
     mean_difference,
+    polygon_stats,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,19 @@ ROI_SELECTED_COLOUR = "#4dd2ff"
 LABEL_GAP_PX = 1.5
 """Gap between the ellipse's lower edge and its label, in image pixels."""
 MIN_SIZE_PX = 2.0
+FREEHAND_POINTS = 12
+"""How many points a freehand ROI made from an ellipse starts with."""
+
+
+def _menu(actions: list[tuple[str, Callable[[], None]]]) -> QMenu:
+    """Return an ROI's context menu with these actions."""
+    menu = QMenu()
+    menu.setObjectName("roiMenu")
+    for text, run in actions:
+        action = QAction(text, menu)
+        action.triggered.connect(lambda _checked=False, r=run: r())
+        menu.addAction(action)
+    return menu
 
 
 class RoiEllipse(pg.EllipseROI):
@@ -55,7 +72,8 @@ class RoiEllipse(pg.EllipseROI):
     ``keep`` is set: called with the ROI and whether it is the liver reference).
     """
 
-    keep: Callable[["RoiEllipse", bool], None] | None = None
+    keep: Callable[[object, bool], None] | None = None
+    freehand: Callable[["RoiEllipse"], object] | None = None
     menu: QMenu | None
 
     def contextMenuEnabled(self) -> bool:
@@ -63,25 +81,24 @@ class RoiEllipse(pg.EllipseROI):
         return self.keep is not None
 
     def getMenu(self) -> QMenu:
-        """Return the menu: keep with the selected lesion, or as the liver reference."""
+        """Return the menu: keep (with the lesion, as the reference), make freehand."""
         if self.menu is None:
-            menu = QMenu()
-            menu.setObjectName("roiMenu")
-            for text, reference in (
-                ("Keep with the selected lesion", False),
-                ("Keep as liver reference", True),
-            ):
-                action = QAction(text, menu)
-                action.triggered.connect(
-                    lambda _checked=False, r=reference: self._keep(r)
-                )
-                menu.addAction(action)
-            self.menu = menu
+            self.menu = _menu(
+                [
+                    ("Keep with the selected lesion", lambda: self._keep(False)),
+                    ("Keep as liver reference", lambda: self._keep(True)),
+                    ("Make freehand (drag its points)", self._make_freehand),
+                ]
+            )
         return self.menu
 
     def _keep(self, reference: bool) -> None:
         if self.keep is not None:
             self.keep(self, reference)
+
+    def _make_freehand(self) -> None:
+        if self.freehand is not None:
+            self.freehand(self)
 
     def _addHandles(self) -> None:
         self.addScaleHandle([1.0, 0.5], [0.0, 0.5])
@@ -99,6 +116,40 @@ class RoiEllipse(pg.EllipseROI):
             radius_rows=abs(height) / 2.0,
             radius_columns=abs(width) / 2.0,
         )
+
+
+class RoiPolygon(pg.PolyLineROI):
+    """A freehand ROI: a closed polygon whose points are dragged; moved by a drag."""
+
+    keep: Callable[[object, bool], None] | None = None
+    menu: QMenu | None
+
+    def contextMenuEnabled(self) -> bool:
+        """Return whether right-clicking it offers to keep it."""
+        return self.keep is not None
+
+    def getMenu(self) -> QMenu:
+        """Return the menu: keep with the selected lesion or as the liver reference."""
+        if self.menu is None:
+            self.menu = _menu(
+                [
+                    ("Keep with the selected lesion", lambda: self._keep(False)),
+                    ("Keep as liver reference", lambda: self._keep(True)),
+                ]
+            )
+        return self.menu
+
+    def _keep(self, reference: bool) -> None:
+        if self.keep is not None:
+            self.keep(self, reference)
+
+    def vertices(self) -> tuple[PixelPoint, ...]:
+        """Return its points in pixel-index units, (row, column)."""
+        points = [self.mapToParent(h.pos()) for h in self.getHandles()]
+        return tuple((float(p.y()), float(p.x())) for p in points)
+
+
+Roi = RoiEllipse | RoiPolygon
 
 
 def format_stats(number: int, stats: RoiStats, unit: str) -> str:
@@ -121,10 +172,10 @@ class RoiSet:
 
     def __init__(self, view: pg.ViewBox) -> None:
         self.view = view
-        self.rois: list[RoiEllipse] = []
+        self.rois: list[Roi] = []
         self.labels: list[pg.TextItem] = []
         self.stats: list[RoiStats | None] = []
-        self.selected: RoiEllipse | None = None
+        self.selected: Roi | None = None
         self._image: npt.NDArray[np.generic] | None = None
         self._spacing_mm = (1.0, 1.0)
         self.unit = "HU"
@@ -154,27 +205,57 @@ class RoiSet:
             pen=pg.mkPen(ROI_COLOUR, width=2),
             removable=False,
         )
-        buttons = pg.QtCore.Qt.MouseButton
-        roi.setAcceptedMouseButtons(buttons.LeftButton | buttons.RightButton)
-        roi.keep = self._request_keep
         label = pg.TextItem(color=ROI_COLOUR, anchor=(0.5, 0.0), fill=(0, 0, 0, 170))
-        self.view.addItem(roi)
+        roi.freehand = self.make_freehand
+        self._wire(roi)
         self.view.addItem(label)
         self.rois.append(roi)
         self.labels.append(label)
         self.stats.append(None)
-        roi.sigRegionChanged.connect(self._on_changed)
-        roi.sigRegionChangeStarted.connect(self.select)
-        roi.sigClicked.connect(self.select)
         self.select(roi)
         self.update_all()
         return roi
+
+    def _wire(self, roi: Roi) -> None:
+        buttons = pg.QtCore.Qt.MouseButton
+        roi.setAcceptedMouseButtons(buttons.LeftButton | buttons.RightButton)
+        roi.keep = self._request_keep
+        self.view.addItem(roi)
+        roi.sigRegionChanged.connect(self._on_changed)
+        roi.sigRegionChangeStarted.connect(self.select)
+        roi.sigClicked.connect(self.select)
+
+    def make_freehand(self, roi: RoiEllipse) -> RoiPolygon | None:
+        """Replace an ellipse by a freehand polygon along it (its points to drag)."""
+        if roi not in self.rois:
+            return None
+        index = self.rois.index(roi)
+        outline = ellipse_outline(roi.pixel_ellipse(), FREEHAND_POINTS)
+        polygon = RoiPolygon(
+            [(column, row) for row, column in outline],
+            closed=True,
+            pen=pg.mkPen(ROI_COLOUR, width=2),
+            removable=False,
+        )
+        self.view.removeItem(roi)
+        self.notes.pop(id(roi), None)
+        self._wire(polygon)
+        self.rois[index] = polygon
+        self.select(polygon)
+        self.update_all()
+        return polygon
+
+    def shape_of(self, index: int) -> str:
+        """Return ROI ``index``'s shape: "ellipse" or "freehand"."""
+        return "freehand" if isinstance(self.rois[index], RoiPolygon) else "ellipse"
 
     def resize_last(self, corner: QPointF, other: QPointF) -> None:
         """Reshape the newest ROI to the box between two view points (while drawing)."""
         x0, x1 = sorted((float(corner.x()), float(other.x())))
         y0, y1 = sorted((float(corner.y()), float(other.y())))
         roi = self.rois[-1]
+        if not isinstance(roi, RoiEllipse):
+            return
         roi.setPos((x0, y0), update=False, finish=False)
         roi.setSize(
             (max(x1 - x0, MIN_SIZE_PX), max(y1 - y0, MIN_SIZE_PX)), finish=False
@@ -182,13 +263,13 @@ class RoiSet:
 
     def select(self, roi: object = None, *_: object) -> None:
         """Select an ROI (``None``: none); it is drawn in the selection colour."""
-        self.selected = roi if isinstance(roi, RoiEllipse) else None
+        self.selected = roi if isinstance(roi, RoiEllipse | RoiPolygon) else None
         for each in self.rois:
             colour = ROI_SELECTED_COLOUR if each is self.selected else ROI_COLOUR
             each.setPen(pg.mkPen(colour, width=2))
 
-    def _request_keep(self, roi: RoiEllipse, reference: bool) -> None:
-        if roi in self.rois:
+    def _request_keep(self, roi: object, reference: bool) -> None:
+        if isinstance(roi, RoiEllipse | RoiPolygon) and roi in self.rois:
             self.select(roi)
             self.keep_requested.emit(self.rois.index(roi), reference)
 
@@ -201,7 +282,10 @@ class RoiSet:
 
     def outline(self, index: int) -> tuple[PixelPoint, ...]:
         """Return ROI ``index``'s outline, (row, column) pixel-index points."""
-        return ellipse_outline(self.rois[index].pixel_ellipse())
+        roi = self.rois[index]
+        if isinstance(roi, RoiPolygon):
+            return roi.vertices()
+        return ellipse_outline(roi.pixel_ellipse())
 
     def note(self, index: int, text: str) -> None:
         """Add a line to ROI ``index``'s label (what it was kept as)."""
@@ -234,7 +318,7 @@ class RoiSet:
 
     def _on_changed(self, roi: object) -> None:
         # the difference of means of later ROIs depends on ROI 1: update them all
-        if not isinstance(roi, RoiEllipse) or roi not in self.rois:
+        if not isinstance(roi, RoiEllipse | RoiPolygon) or roi not in self.rois:
             return
         if roi is self.rois[0]:
             self.update_all()
@@ -247,10 +331,11 @@ class RoiSet:
             self._update(index)
 
     def _place_label(self, index: int) -> None:
-        """Put a label under its ellipse, lowered below earlier labels it would cover."""
-        roi, label = self.rois[index], self.labels[index]
-        bottom = float(roi.pos().y() + roi.size().y()) + LABEL_GAP_PX
-        label.setPos(float(roi.pos().x() + roi.size().x() / 2.0), bottom)
+        """Put a label under its ROI, lowered below earlier labels it would cover."""
+        label = self.labels[index]
+        outline = self.outline(index)
+        bottom = max(row for row, _ in outline) + LABEL_GAP_PX
+        label.setPos(sum(c for _, c in outline) / len(outline), bottom)
         for other in self.labels[:index]:
             mine, theirs = label.sceneBoundingRect(), other.sceneBoundingRect()
             if mine.intersects(theirs):
@@ -266,10 +351,12 @@ class RoiSet:
         for later in range(index + 1, len(self.rois)):
             self._place_label(later)
 
-    def _measure(self, roi: RoiEllipse) -> RoiStats | None:
+    def _measure(self, roi: Roi) -> RoiStats | None:
         if self._image is None:
             return None
         try:
+            if isinstance(roi, RoiPolygon):
+                return polygon_stats(self._image, roi.vertices(), self._spacing_mm)
             return ellipse_stats(self._image, roi.pixel_ellipse(), self._spacing_mm)
         except RoiError:  # moved off the image: the label says so
             return None

@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QPointF
 from pytestqt.qtbot import QtBot
 
-from mrecist_reader.core.model import Organ
+from mrecist_reader.core.model import Organ, RoiShape
+from mrecist_reader.imaging.roi_stats import polygon_stats
 from mrecist_reader.ui.main_window import MainWindow
 from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
@@ -88,3 +89,31 @@ def test_a_kept_roi_stays_drawn_on_its_slice_after_the_drawn_one_is_gone(
     assert overlay.items == []
     viewer.set_slice(CENTRE)
     assert len(overlay.items) == 2  # its outline and its label
+
+
+def test_an_ellipse_made_freehand_is_measured_and_kept_as_freehand(
+    window: MainWindow,
+) -> None:
+    view = window.baseline_view
+    viewer = view.viewer
+    viewer.set_slice(CENTRE)
+    viewer.set_roi_mode(True)
+    viewer.rois.add(QPointF(20.0, 20.0), QPointF(40.0, 40.0))
+    keep_from_menu(window, 0, 2)  # "Make freehand (drag its points)"
+    assert viewer.rois.shape_of(0) == "freehand"
+    polygon = viewer.rois.rois[0]
+    handle = polygon.getHandles()[0]
+    polygon.movePoint(handle, QPointF(44.0, 30.0))  # a point dragged outwards
+    stats = viewer.rois.stats[0]
+    assert stats is not None
+    assert view.volume is not None
+    image = view.volume.array[CENTRE]
+    expected = polygon_stats(image, viewer.rois.outline(0), (0.8, 0.8))
+    assert (stats.n_pixels, stats.mean) == (expected.n_pixels, expected.mean)
+    keep_from_menu(window, 0, 1)
+    session = window.desk.session
+    assert session is not None
+    (kept,) = session.read.rois
+    assert kept.shape is RoiShape.FREEHAND
+    assert len(kept.points_mm) == 12
+    assert kept.stats.pixel_count == expected.n_pixels
