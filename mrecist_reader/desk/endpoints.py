@@ -24,7 +24,6 @@ from mrecist_reader.core.errors import InvalidRead, MrecistError, Problem
 from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.session import stored_reads
-from mrecist_reader.transfer.csv_in import format_problem
 
 if TYPE_CHECKING:
     from mrecist_reader.analysis.summary import EndpointAnalysis
@@ -63,6 +62,7 @@ def _sponsor_files(
     treatments: Path, arms: Path | None
 ) -> tuple[dict[str, tuple[Treatment, ...]], dict[str, ArmAssignment] | None]:
     """Read treatments.csv and arms.csv; every problem of both named FILE:LINE."""
+    # the file readers load when asked for, not with the window
     from mrecist_reader.transfer.treatments import read_arms, read_treatments
 
     problems: list[Problem] = []
@@ -84,6 +84,8 @@ def _sponsor_files(
 
 def _located(path: Path, invalid: InvalidRead) -> list[Problem]:
     """Return a file's problems, each message naming the file and line."""
+    from mrecist_reader.transfer.csv_in import format_problem
+
     return [replace(p, message=format_problem(path, p)) for p in invalid.problems]
 
 
