@@ -1,7 +1,9 @@
 """Check a built bundle: CLI scan and assess, and the GUI starting offscreen.
 
-The bundled CLI scans the sample study and assesses an example; the bundled GUI starts
-offscreen on the sample study, shows the first image and quits cleanly.
+The bundled CLI scans the sample study, assesses an example and writes the endpoints
+report of a synthetic trial (scipy, statsmodels and matplotlib travel with the bundle);
+the bundled GUI starts offscreen on the sample study, shows the first image and quits
+cleanly.
 
 Usage: ``python packaging/smoke_test.py dist/mrecist_reader`` (``make package-test``).
 """
@@ -40,6 +42,23 @@ def check_assess(cli: Path) -> None:
     print(f"  assess: {len(result.stdout.splitlines()) - 1} response rows")
 
 
+def check_endpoints(cli: Path) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        trial, out = Path(work) / "trial", Path(work) / "endpoints"
+        made = run(
+            [sys.executable, "-m", "mrecist_reader.analysis.synthetic", str(trial)]
+        )
+        assert made.returncode == 0, made.stderr
+        files = ("responses", "treatments", "arms")
+        paths = [f"--{name}={trial / f'{name}.csv'}" for name in files]
+        result = run([str(cli), "endpoints", *paths, "-o", str(out)])
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert (out / "report.pdf").stat().st_size > 0
+        svgs = sorted(p.name for p in (out / "figures").glob("*.svg"))
+        assert svgs, "no SVG figures written"
+        print(f"  endpoints: report.pdf and {len(svgs)} SVG figures")
+
+
 def check_gui(gui: Path) -> None:
     with tempfile.TemporaryDirectory() as home:
         env = dict(
@@ -66,6 +85,7 @@ def main() -> int:
     suffix = ".exe" if os.name == "nt" else ""
     check_scan(bundle / f"mrecist-reader{suffix}")
     check_assess(bundle / f"mrecist-reader{suffix}")
+    check_endpoints(bundle / f"mrecist-reader{suffix}")
     check_gui(bundle / f"mrecist-reader-gui{suffix}")
     print("bundle smoke test passed")
     return 0
