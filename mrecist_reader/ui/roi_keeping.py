@@ -127,6 +127,7 @@ class KeptRoiOverlay:
             f"kept {roi.label}{mean} {roi.stats.unit}".rstrip(),
             color=ROI_COLOUR,
             anchor=(0.5, 1.0),
+            fill=(0, 0, 0, 170),  # readable on an enhancing lesion
         )
         label.setPos(sum(columns) / len(columns), min(rows))
         for item in (outline, label):
