@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -70,8 +68,10 @@ class AdjudicationView(QWidget):
         self.desk = desk
         self.setObjectName("adjudicationView")
         self.setWindowTitle(f"{TITLE}: {desk.adjudicator}")
-        self.queue_list = QListWidget(self)
+        # a table, not a list widget: the blinding tests walk its model's cells
+        self.queue_list = _table(self, ("queue",))
         self.queue_list.setObjectName("adjudicationQueue")
+        self.queue_list.horizontalHeader().setStretchLastSection(True)
         self.queue_list.itemActivated.connect(self._open_item)
         self.queue_list.itemClicked.connect(self._open_item)
         self.heading = QLabel("Choose a subject from the queue.", self)
@@ -125,17 +125,21 @@ class AdjudicationView(QWidget):
         layout.addWidget(splitter)
 
     def _show_queue(self, items: tuple[QueueItem, ...]) -> None:
-        self.queue_list.clear()
+        self.queue_list.setRowCount(0)
         for item in items:
             text = f"{item.subject_id} — {item.cut}"
             if not item.can_decide:
                 text += " (reopened: waiting for both signatures)"
-            entry = QListWidgetItem(text, self.queue_list)
-            entry.setData(Qt.ItemDataRole.UserRole, item.subject_id)
+            _add_row(self.queue_list, [text], highlighted=False)
+            entry = self.queue_list.item(self.queue_list.rowCount() - 1, 0)
+            if entry is not None:
+                entry.setData(Qt.ItemDataRole.UserRole, item.subject_id)
         if not items:
-            QListWidgetItem("No subject awaits your decision.", self.queue_list)
+            _add_row(
+                self.queue_list, ["No subject awaits your decision."], highlighted=False
+            )
 
-    def _open_item(self, item: QListWidgetItem) -> None:
+    def _open_item(self, item: QTableWidgetItem) -> None:
         subject = item.data(Qt.ItemDataRole.UserRole)
         if subject:
             with error_boundary(self, TITLE):

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from mrecist_reader.core.adjudication import CutStatus
+from mrecist_reader.core.adjudication import AdjudicationRefused, CutStatus
 from mrecist_reader.desk.adjudication import AdjudicationDesk
 from mrecist_reader.ui import errors
 from mrecist_reader.ui.adjudication_view import (
@@ -25,8 +25,8 @@ def view(qtbot, repository):  # noqa: F811
 
 
 def test_the_queue_lists_the_subject_and_clicking_it_opens_both_reads(view):
-    assert view.queue_list.count() == 1
-    item = view.queue_list.item(0)
+    assert view.queue_list.rowCount() == 1
+    item = view.queue_list.item(0, 0)
     assert item.text() == "S01 — FU1"
     view.queue_list.itemClicked.emit(item)
     assert view.desk.screen is not None
@@ -40,7 +40,7 @@ def test_the_queue_lists_the_subject_and_clicking_it_opens_both_reads(view):
 
 
 def test_sign_decision_records_the_chosen_reader_through_the_desk(view, repository):  # noqa: F811
-    view.queue_list.itemClicked.emit(view.queue_list.item(0))
+    view.queue_list.itemClicked.emit(view.queue_list.item(0, 0))
     view.choice.setCurrentIndex(1)  # reader 2
     view.reason.setCurrentIndex(view.reason.findData("measurement"))
     view.rationale.setPlainText("T1 is 45 mm on the portal phase")
@@ -48,7 +48,7 @@ def test_sign_decision_records_the_chosen_reader_through_the_desk(view, reposito
     case = repository.adjudication_cases()[0]
     assert case.subject_id == "S01"
     assert (case.status, case.chosen_reader) == (CutStatus.ADJUDICATED, "R02")
-    assert view.queue_list.item(0).text() == "No subject awaits your decision."
+    assert view.queue_list.item(0, 0).text() == "No subject awaits your decision."
     assert not view.sign.isEnabled()
 
 
@@ -61,7 +61,7 @@ def test_an_empty_rationale_is_shown_as_a_warning_and_nothing_recorded(
     monkeypatch.setattr(
         errors, "show_message", lambda _p, _t, text, **_k: shown.append(text)
     )
-    view.queue_list.itemClicked.emit(view.queue_list.item(0))
+    view.queue_list.itemClicked.emit(view.queue_list.item(0, 0))
     view.sign.click()
     assert shown
     assert "rationale is empty" in shown[0]
@@ -82,4 +82,27 @@ def test_read_adjudicate_opens_the_window_of_the_reader_at_the_desk(
     opened = open_adjudication(window)  # type: ignore[arg-type]
     assert opened.desk.adjudicator == "A01"
     assert opened.windowFlags() & Qt.WindowType.Window
-    assert opened.queue_list.count() == 1
+    assert opened.queue_list.rowCount() == 1
+
+
+def test_reader_2_opening_the_adjudication_window_sees_nothing_of_reader_1(
+    qtbot,
+    repository,  # noqa: F811
+):
+    from tests.central_review.reads import secret
+    from tests.gui.helpers import all_texts
+
+    adjudicator = AdjudicationView(AdjudicationDesk(repository, "A01"))
+    qtbot.addWidget(adjudicator)
+    adjudicator.queue_list.itemClicked.emit(adjudicator.queue_list.item(0, 0))
+    assert secret("R01") in " ".join(all_texts(adjudicator))  # the search can fail
+    reader_2 = AdjudicationView(AdjudicationDesk(repository, "R02"))
+    qtbot.addWidget(reader_2)
+    for subject in ("S01", "S02", "S03"):
+        reader_2.desk.screen = None
+        with pytest.raises(AdjudicationRefused):
+            reader_2.desk.open(subject)
+    shown = " ".join(all_texts(reader_2))
+    assert secret("R01") not in shown
+    assert "R01" not in shown
+    assert reader_2.queue_list.item(0, 0).text() == "No subject awaits your decision."
