@@ -187,3 +187,27 @@ def test_a_withdrawal_names_why_it_is_refused(repository, reader, reason, messag
         repository.withdraw_read("S01", reader, reason=reason, actor=MANAGER)
     with pytest.raises(AssignmentError, match="subject S09 is not assigned"):
         repository.withdraw_read("S09", "R01", reason="x", actor=MANAGER)
+
+
+def test_amending_through_the_readers_session_reopens_the_cut(repository):
+    from mrecist_reader.core.model import ReadKey
+    from mrecist_reader.resources import load_profile
+    from mrecist_reader.session import ReadSession
+
+    save(repository, primary_read("S01", "R01", [50, 30]))
+    save(repository, primary_read("S01", "R02", [50, 30]))
+    trigger_adjudication(repository, MANAGER)
+    assert repository.adjudication_cases()[0].status is CutStatus.CONCORDANT
+    key = ReadKey("NCT06779461", "S01", "R02", ReadType.CENTRAL)
+    session = ReadSession.open(
+        repository, key, site_id="SITE01", profile=load_profile("nct06779461")
+    )
+    session.amend_timepoint(1, "T1 measured on the arterial phase")
+    (case,) = repository.adjudication_cases()
+    assert case.is_reopened
+    assert case.discordant_variables == (
+        "reopened: R02 amended FU1: T1 measured on the arterial phase",
+    )
+    session.sign_timepoint(1)  # signed again: the trigger compares the cut again
+    (case,) = repository.adjudication_cases()
+    assert (case.cut, case.status) == ("FU1", CutStatus.CONCORDANT)
