@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy.typing as npt
 
+from mrecist_reader.imaging.encoded import RecordedSlice, decode_recorded
 from mrecist_reader.imaging.fastpath import _probe
 from mrecist_reader.imaging.headers import quiet_pydicom
 from mrecist_reader.imaging.pixels import VolumeLoadError, _decode_with_pydicom, _Pixels
@@ -84,12 +85,15 @@ def _forget(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def decode_elsewhere(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] | None]:
+def decode_elsewhere(
+    path: Path, frame: int, recorded: RecordedSlice | None = None
+) -> tuple[_Pixels, npt.NDArray[Any] | None]:
     """Return one frame's description and stored values, decoded in a worker process.
 
     The stored values are None when the frame turns out to be uncompressed (read
     directly by the caller). A pool whose worker died is replaced and the frame tried
     once more: the file that killed it fails twice, a file decoded alongside does not.
+    ``recorded``: the RLE fragment ``scan`` found (decoded without parsing the file).
 
     Raises
     ------
@@ -100,7 +104,7 @@ def decode_elsewhere(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] 
     for attempt in range(2):
         pool = _shared_pool()
         try:
-            return pool.submit(_decode_stored, path, frame).result()
+            return pool.submit(_decode_stored, path, frame, recorded).result()
         except BrokenProcessPool as error:
             _forget(pool)
             if attempt:
@@ -114,22 +118,27 @@ def decode_elsewhere(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] 
 
 def decode_many_elsewhere(
     slices: list[tuple[Path, int]],
+    recorded: list[RecordedSlice | None] | None = None,
 ) -> list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError]:
     """Decode several frames in one worker task (one round trip for all of them).
 
     Each result is a frame's description and stored values, or the VolumeLoadError
     that frame raised. When the pool breaks, each frame is tried on its own with
     :func:`decode_elsewhere` (so that the file that breaks it is the one named).
+    ``recorded``: each frame's RLE fragment found by ``scan``, or None.
     """
+    found: list[RecordedSlice | None] = (
+        recorded if recorded is not None else [None] * len(slices)
+    )
     pool = _shared_pool()
     try:
-        return pool.submit(_decode_many, slices).result()
+        return pool.submit(_decode_many, slices, found).result()
     except BrokenProcessPool:
         _forget(pool)
     results: list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError] = []
-    for path, frame in slices:
+    for (path, frame), known in zip(slices, found, strict=True):
         try:
-            results.append(decode_elsewhere(path, frame))
+            results.append(decode_elsewhere(path, frame, known))
         except VolumeLoadError as error:
             results.append(error)
     return results
@@ -137,18 +146,25 @@ def decode_many_elsewhere(
 
 def _decode_many(
     slices: list[tuple[Path, int]],
+    recorded: list[RecordedSlice | None],
 ) -> list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError]:
     results: list[tuple[_Pixels, npt.NDArray[Any] | None] | VolumeLoadError] = []
-    for path, frame in slices:
+    for (path, frame), known in zip(slices, recorded, strict=True):
         try:
-            results.append(_decode_stored(path, frame))
+            results.append(_decode_stored(path, frame, known))
         except VolumeLoadError as error:
             results.append(error)
     return results
 
 
-def _decode_stored(path: Path, frame: int) -> tuple[_Pixels, npt.NDArray[Any] | None]:
+def _decode_stored(
+    path: Path, frame: int, recorded: RecordedSlice | None = None
+) -> tuple[_Pixels, npt.NDArray[Any] | None]:
     """In a worker: describe one frame and decode its stored values (None if native)."""
+    if recorded is not None:
+        found = decode_recorded(path, recorded)
+        if found is not None:
+            return found
     quiet_pydicom()
     pixels = _probe(path, frame)[0]
     if pixels.offset is not None:

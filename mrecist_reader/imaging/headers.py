@@ -37,6 +37,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     MediaStorageDirectoryStorage,
+    RLELossless,
     SecondaryCaptureImageStorage,
 )
 
@@ -57,7 +58,11 @@ from mrecist_reader.imaging.files import (
 from mrecist_reader.imaging.identifiers import SOP, sop_stand_in
 from mrecist_reader.imaging.limits import declared_pixel_bytes, pixel_size_problem
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
-from mrecist_reader.imaging.volume import NativeSlice, pseudonymous_subject_id
+from mrecist_reader.imaging.volume import (
+    EncodedSlice,
+    NativeSlice,
+    pseudonymous_subject_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +138,7 @@ class FileHeader:
     series_date: date | None = None
     notes: tuple[str, ...] = field(default=())
     native: NativeSlice | None = None  # pixel layout of a plain single-frame image
+    encoded: EncodedSlice | None = None  # the RLE fragment of a single-frame image
     samples_per_pixel: int = 1
     frame_of_reference_uid: str = ""
     study_time: str = ""
@@ -258,7 +264,7 @@ def _read_header(path: Path, *, from_bytes: bool = True) -> FileHeader | Unusabl
         stream.seek(element_offset)
         element = stream.read(12)
     reason = _why_not_an_image(dataset, pixel_problem) or _declared_problem(
-        dataset, size, fragments
+        dataset, size, None if fragments is None else len(fragments)
     )
     if reason and fast is not None:
         return _read_header(path, from_bytes=False)  # pydicom words every refusal
@@ -273,6 +279,9 @@ def _read_header(path: Path, *, from_bytes: bool = True) -> FileHeader | Unusabl
     header = dataclasses.replace(
         _header_from(path, dataset),
         native=native,
+        encoded=_encoded_slice(
+            dataset, fragments or (), file_stat=(size, stat.st_mtime_ns)
+        ),
         samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
     )
     if fast is not None and header.notes:
@@ -415,13 +424,17 @@ _NO_PIXELS = (
 )
 
 
+_Fragments = tuple[tuple[int, int], ...]
+
+
 def _pixel_data_problem(
     stream: Any, dataset: Dataset, size: int
-) -> tuple[str, int | None]:
+) -> tuple[str, _Fragments | None]:
     """Return why the pixel data is unusable ('' when it looks complete).
 
-    The second value is the number of fragments of encapsulated (compressed) pixel
-    data, the Basic Offset Table item not counted; None for native pixel data.
+    The second value gives the fragments of encapsulated (compressed) pixel data,
+    (file offset, length) each, the Basic Offset Table item not counted; None for
+    native pixel data.
     """
     syntax = str(getattr(_meta_of(dataset), "TransferSyntaxUID", ""))
     if syntax == DeflatedExplicitVRLittleEndian:
@@ -456,35 +469,74 @@ def _pixel_data_problem(
     return _native_length_problem(dataset, length), None
 
 
-def _encapsulated_problem(stream: Any, size: int, *, little: bool) -> tuple[str, int]:
+def _encapsulated_problem(
+    stream: Any, size: int, *, little: bool
+) -> tuple[str, _Fragments]:
     """Walk the fragments of encapsulated Pixel Data; '' when they end properly.
 
     Only item headers are read (each fragment is skipped with a seek), so this stays
     cheap; a file cut inside its fragments has no sequence delimiter before its end.
-    Also returns the number of fragments after the Basic Offset Table.
+    Also returns the fragments after the Basic Offset Table: (file offset, length).
     """
     fmt = "<HHI" if little else ">HHI"
-    items = 0
+    items: list[tuple[int, int]] = []
     while True:
         raw = stream.read(8)
         if len(raw) < 8:
             return (
                 "truncated file: the compressed pixel data ends before its last fragment",
-                0,
+                (),
             )
         group, element, length = struct.unpack(fmt, raw)
         tag = (group << 16) | element
         if tag == SEQUENCE_DELIMITER:
-            return "", max(0, items - 1)
+            return "", tuple(items[1:])
         if tag != ITEM:
             return (
                 f"damaged compressed pixel data: unexpected tag {tag:08X} among fragments",
-                0,
+                (),
             )
-        if stream.tell() + length > size:
-            return "truncated file: a compressed pixel data fragment is cut short", 0
-        items += 1
+        start = stream.tell()
+        if start + length > size:
+            return "truncated file: a compressed pixel data fragment is cut short", ()
+        items.append((start, length))
         stream.seek(length, 1)
+
+
+def _encoded_slice(
+    dataset: Dataset, fragments: _Fragments, *, file_stat: tuple[int, int]
+) -> EncodedSlice | None:
+    """Return where a plain RLE image's one fragment lies, or None (see EncodedSlice)."""
+    syntax = str(getattr(_meta_of(dataset), "TransferSyntaxUID", "") or "")
+    if syntax != RLELossless or len(fragments) != 1:
+        return None
+    if (
+        _has_any(dataset, _NOT_PLAIN)
+        or (_int_or_none(dataset, "NumberOfFrames") or 1) > 1
+    ):
+        return None
+    bits = _int_or_none(dataset, "BitsAllocated")
+    if (
+        bits not in (8, 16)
+        or (_int_or_none(dataset, "SamplesPerPixel") or 1) != 1
+        or _text(dataset, "PhotometricInterpretation") != "MONOCHROME2"
+    ):
+        return None
+    rescale = _rescale(dataset)
+    if rescale is None:
+        return None
+    size, mtime_ns = file_stat
+    return EncodedSlice(
+        syntax=syntax,
+        fragments=fragments,
+        bits_allocated=bits,
+        bits_stored=_int_or_none(dataset, "BitsStored") or bits,
+        signed=_int_or_none(dataset, "PixelRepresentation") == 1,
+        slope=rescale[0],
+        intercept=rescale[1],
+        file_size=size,
+        mtime_ns=mtime_ns,
+    )
 
 
 def _declared_problem(dataset: Dataset, size: int, fragments: int | None) -> str:

@@ -66,6 +66,7 @@ from mrecist_reader.imaging.decode_pool import (
     decode_many_elsewhere,
     processes_for,
 )
+from mrecist_reader.imaging.encoded import RecordedSlice, decode_recorded
 from mrecist_reader.imaging.fastpath import (
     _probe,
     _read_recorded,
@@ -151,6 +152,7 @@ class VolumeLoader:
         self._native = (
             series.native_slices if len(series.native_slices) == count else ()
         )
+        self._recorded = _recorded_slices(series, self._positions)
         self._promoted: dict[int, npt.NDArray[Any]] = {}
         self._errors: list[tuple[int, Exception]] = []
         self._cancelled = threading.Event()
@@ -330,15 +332,9 @@ class VolumeLoader:
         self, index: int, path: Path, frame: int, *, here: bool = False
     ) -> bool:
         """Decode slice ``index`` into the volume's array; False if its dtype is too small."""
-        native = self._native[index] if self._native else None
-        if native is not None:
-            try:
-                if _read_recorded(path, native, self._array[self._slot[index]]):
-                    return True
-            except OSError as error:
-                raise VolumeLoadError(
-                    f"{path}: cannot read the file: {error}"
-                ) from error
+        as_scanned = self._read_as_scanned(index, path, here=here)
+        if as_scanned is not None:
+            return as_scanned
         if index and self._layout is not None:
             try:
                 done = _read_with_layout(
@@ -360,10 +356,35 @@ class VolumeLoader:
         _decode_slice(pixels, self._array[self._slot[index]])
         return True
 
+    def _read_as_scanned(self, index: int, path: Path, *, here: bool) -> bool | None:
+        """Read slice ``index`` where ``scan`` recorded it; None if not recorded.
+
+        Native values are read straight into the volume; an RLE fragment is decoded
+        here (unless worker processes decode this series). False: the volume's dtype
+        is too small for the slice.
+        """
+        native = self._native[index] if self._native else None
+        if native is not None:
+            try:
+                if _read_recorded(path, native, self._array[self._slot[index]]):
+                    return True
+            except OSError as error:
+                raise VolumeLoadError(
+                    f"{path}: cannot read the file: {error}"
+                ) from error
+        recorded = self._recorded[index] if self._recorded else None
+        if recorded is not None and (here or not self._elsewhere):
+            found = decode_recorded(path, recorded)
+            if found is not None:
+                return self._rescale_decoded(index, *found)
+        return None
+
     def _decode_run_in_process(self, indices: tuple[int, ...]) -> None:
         """Decode a run of compressed slices in one worker task; rescale them here."""
         slices = [(self.series.files[i], self.series.frames[i]) for i in indices]
-        for index, result in zip(indices, decode_many_elsewhere(slices), strict=True):
+        recorded = [self._recorded[i] if self._recorded else None for i in indices]
+        results = decode_many_elsewhere(slices, recorded)
+        for index, result in zip(indices, results, strict=True):
             if isinstance(result, VolumeLoadError):
                 raise result
             pixels, stored = result
@@ -392,7 +413,8 @@ class VolumeLoader:
 
     def _decode_in_process(self, index: int, path: Path, frame: int) -> bool:
         """Decode a compressed slice in a worker process; rescale it here."""
-        pixels, stored = decode_elsewhere(path, frame)
+        recorded = self._recorded[index] if self._recorded else None
+        pixels, stored = decode_elsewhere(path, frame, recorded)
         self._positions[index] = pixels.position
         if not _fits(pixels, self._dtype):
             return False
@@ -495,6 +517,20 @@ class VolumeLoader:
         raise VolumeLoadError(
             f"{self.series.files[index]}: cannot load this image: {error}"
         ) from error
+
+
+def _recorded_slices(
+    series: SeriesInfo, positions: list[tuple[float, float, float] | None]
+) -> tuple[RecordedSlice | None, ...]:
+    """Return each image's RLE fragment recorded by ``scan`` (empty: none recorded)."""
+    if len(series.encoded_slices) != len(series.files):
+        return ()
+    return tuple(
+        None
+        if encoded is None
+        else RecordedSlice(encoded, series.rows, series.columns, positions[k])
+        for k, encoded in enumerate(series.encoded_slices)
+    )
 
 
 def _checked_affine(

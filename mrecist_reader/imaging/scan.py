@@ -65,7 +65,12 @@ from mrecist_reader.imaging.identifiers import (
 from mrecist_reader.imaging.phase import classify_phase
 from mrecist_reader.imaging.scan_index import read_with_index
 from mrecist_reader.imaging.sources import SkippedFile, collect_files
-from mrecist_reader.imaging.volume import PatientIdentity, Phase, SeriesInfo
+from mrecist_reader.imaging.volume import (
+    EncodedSlice,
+    PatientIdentity,
+    Phase,
+    SeriesInfo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -778,6 +783,7 @@ def _describe(
         native_slices=tuple(
             i.header.native if len(i.header.frames) == 1 else None for i in ordered
         ),
+        encoded_slices=_encoded_slices(ordered),
         frame_of_reference_uid=header.frame_of_reference_uid,
         substituted_identifiers=substituted,
         identity=PatientIdentity(
@@ -789,6 +795,14 @@ def _describe(
             series_date=header.series_date,
         ),
     )
+
+
+def _encoded_slices(ordered: list[_Image]) -> tuple[EncodedSlice | None, ...]:
+    """Return each image's recorded RLE fragment; empty when none was recorded."""
+    encoded = tuple(
+        i.header.encoded if len(i.header.frames) == 1 else None for i in ordered
+    )
+    return encoded if any(e is not None for e in encoded) else ()
 
 
 MAX_NOTES = 3

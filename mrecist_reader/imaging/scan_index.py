@@ -51,7 +51,7 @@ from mrecist_reader.imaging.headers import (
     Unusable,
     read_header,
 )
-from mrecist_reader.imaging.volume import NativeSlice
+from mrecist_reader.imaging.volume import EncodedSlice, NativeSlice
 from mrecist_reader.imaging.zip_cache import APP_NAME
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "frame_of_reference_uid": (str,),
 }
 _TEXTS = ("image_type", "notes", "substituted_identifiers")
-_STORED = frozenset(_SCALARS) | frozenset(_TEXTS) | {"frames", "native"}
+_STORED = frozenset(_SCALARS) | frozenset(_TEXTS) | {"frames", "native", "encoded"}
 
 
 def default_index_dir() -> Path:
@@ -298,6 +298,8 @@ def _encode(header: FileHeader) -> dict[str, Any]:
         elif field.name == "native" and value is not None:
             value = dataclasses.asdict(value)
             value["element_header"] = value["element_header"].hex()
+        elif field.name == "encoded" and value is not None:
+            value = dataclasses.asdict(value)
         stored[field.name] = value
     return stored
 
@@ -376,6 +378,7 @@ def _decode(stored: dict[str, Any]) -> FileHeader:
     if not values["frames"] or values["rows"] < 1 or values["columns"] < 1:
         raise ValueError("no frames or no size")
     values["native"] = _native(stored["native"])
+    values["encoded"] = _encoded(stored["encoded"])
     return FileHeader(path=Path(), **values)
 
 
@@ -434,3 +437,48 @@ def _native(value: Any) -> NativeSlice | None:
         file_size=value["file_size"],
         mtime_ns=value["mtime_ns"],
     )
+
+
+_ENCODED_KINDS: dict[str, tuple[type, ...]] = {
+    "syntax": (str,),
+    "fragments": (list,),
+    "bits_allocated": (int,),
+    "bits_stored": (int,),
+    "signed": (bool,),
+    "slope": (float, int),
+    "intercept": (float, int),
+    "file_size": (int,),
+    "mtime_ns": (int,),
+}
+
+
+def _encoded(value: Any) -> EncodedSlice | None:
+    if value is None:
+        return None
+    if set(value) != set(_ENCODED_KINDS):
+        raise KeyError("encoded")
+    for name, kinds in _ENCODED_KINDS.items():
+        if type(value[name]) not in kinds:
+            raise TypeError(name)
+    fragments = tuple(_fragment(f) for f in value["fragments"])
+    return EncodedSlice(
+        syntax=value["syntax"],
+        fragments=fragments,
+        bits_allocated=value["bits_allocated"],
+        bits_stored=value["bits_stored"],
+        signed=value["signed"],
+        slope=float(value["slope"]),
+        intercept=float(value["intercept"]),
+        file_size=value["file_size"],
+        mtime_ns=value["mtime_ns"],
+    )
+
+
+def _fragment(value: Any) -> tuple[int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(type(v) is int and v >= 0 for v in value)
+    ):
+        raise TypeError("fragments")
+    return (value[0], value[1])

@@ -79,6 +79,28 @@ class NativeSlice:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedSlice:
+    """Where ``scan`` found one RLE-compressed image's fragment, to decode it unparsed.
+
+    Recorded for single-frame RLE Lossless MONOCHROME2 files of 8 or 16 bits without a
+    Modality LUT Sequence, whose pixel data is one fragment (each frame of RLE is one):
+    ``fragments`` holds its (file offset, length). ``load_volume`` reads those bytes and
+    decodes them (pylibjpeg-rle) after checking that the file still has ``file_size``
+    and ``mtime_ns``; otherwise it parses the file's header again.
+    """
+
+    syntax: str
+    fragments: tuple[tuple[int, int], ...]
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    slope: float
+    intercept: float
+    file_size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesInfo:
     """One stack of images found by ``scan``: one series, one size and one orientation.
 
@@ -126,6 +148,9 @@ class SeriesInfo:
     identity: PatientIdentity = field(default_factory=PatientIdentity)
     slice_positions_mm: tuple[tuple[float, float, float] | None, ...] = ()
     native_slices: tuple[NativeSlice | None, ...] = ()
+    encoded_slices: tuple[EncodedSlice | None, ...] = ()
+    """Each image's recorded RLE fragment (None where it must be parsed); empty when
+    none was recorded."""
     slice_indices: tuple[int, ...] = ()
     frame_of_reference_uid: str = ""
     substituted_identifiers: tuple[str, ...] = ()
