@@ -215,7 +215,8 @@ def measurement_report(
     )
     sr.CodingSchemeIdentificationSequence = [_local_scheme()]
     _copy_clinical_trial(sr, evidence[0], read, timepoint.label)
-    if responses is not None:
+    if responses is not None and _has_responses(responses):
+        # at baseline there is no response: an empty container is invalid (Type 1C)
         sr.ContentSequence.append(_responses_container(responses))
     is_blinded = read.key.read_type is ReadType.CENTRAL if blinded is None else blinded
     if is_blinded:
@@ -291,6 +292,18 @@ def _group(
             QualitativeEvaluation(LESION_TYPE, _token(str(lesion.lesion_type))),
             QualitativeEvaluation(LESION_STATUS, _token(str(observation.status))),
         ],
+    )
+
+
+def _has_responses(assessment: TimepointAssessment) -> bool:
+    return any(
+        value is not None
+        for value in (
+            assessment.target_response,
+            assessment.non_target_response,
+            assessment.new_lesions,
+            assessment.overall_response,
+        )
     )
 
 

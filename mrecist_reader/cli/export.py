@@ -21,7 +21,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mrecist_reader.core.model import Read
+    from mrecist_reader.desk.sr_export import SRFile
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +73,21 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         help="run as this reader (default: the settings' reader ID); a primary "
         "reader of assigned subjects exports only their own reads",
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR")
+    parser.add_argument(
+        "--sr",
+        type=Path,
+        metavar="DIR",
+        help="also write a DICOM SR (TID 1500) of every signed timepoint into DIR "
+        "(all or none; -o is then optional)",
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        metavar="PATH",
+        help="with --sr: folder, zip or DICOMDIR holding the images the reads "
+        "refer to (a series not found is named and nothing is written, exit 1)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.resources import load_profile
     from mrecist_reader.settings import load_user_settings
 
+    if args.output is None and args.sr is None:
+        print("error: say where to write: -o DIR and/or --sr DIR", file=sys.stderr)
+        return 2
     settings = load_user_settings()
     blinded = settings.blinded_export if args.blinded is None else bool(args.blinded)
     profile = None
@@ -114,10 +137,44 @@ def run(args: argparse.Namespace) -> int:
             f"({len(reads.integrity_problems)} problem(s), listed in audit_head.txt)",
             file=sys.stderr,
         )
+    reports = _sr_reports(args, reads, blinded=blinded)
+    if isinstance(reports, int):
+        return reports
+    if args.output is not None:
+        try:
+            result = export_reads(reads, args.output, blinded=blinded, profile=profile)
+        except ExportFolderError as error:
+            print(f"error: -o: {error}", file=sys.stderr)
+            return error.exit_status
+        print(result.summary())
+    return _write_sr(reports, args.sr)
+
+
+def _sr_reports(
+    args: argparse.Namespace, reads: "Sequence[Read]", *, blinded: bool
+) -> "list[SRFile] | int":
+    """Return the SRs ``--sr`` asks for (none without it), or the exit status."""
+    from mrecist_reader.desk.sr_export import SRExportError, reports_for
+
+    if args.sr is None:
+        return []
     try:
-        result = export_reads(reads, args.output, blinded=blinded, profile=profile)
-    except ExportFolderError as error:
-        print(f"error: -o: {error}", file=sys.stderr)
-        return error.exit_status
-    print(result.summary())
+        return reports_for(reads, args.images, blinded=blinded)
+    except SRExportError as error:
+        print(f"error: --sr: {error}; nothing was written", file=sys.stderr)
+        return 1
+
+
+def _write_sr(reports: "list[SRFile]", folder: Path | None) -> int:
+    """Write the SRs built by :func:`_sr_reports` into ``folder``; the exit status."""
+    from mrecist_reader.desk.sr_export import write_atomically
+
+    if folder is None:
+        return 0
+    try:
+        written = write_atomically(reports, folder)
+    except OSError as error:
+        print(f"error: --sr: {folder}: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} SR file(s) (DICOM TID 1500) to {folder}")
     return 0
