@@ -125,3 +125,72 @@ def test_held_out_phantoms_touching_vessels_reach_the_accuracy_goal() -> None:
             measured = 0.0
         within += abs(measured - built.truth_mm) <= tolerance(built.truth_mm)
     assert within >= 18
+
+
+@pytest.mark.parametrize("vessel", ["along_z", "in_plane"])
+def test_a_vessel_somewhat_brighter_than_the_lesion_is_left_out_whole(
+    vessel: str,
+) -> None:
+    # 1.45 times the lesion's contrast: its noisy pixels straddled the old upper
+    # threshold (half the contrast above the lesion), so fragments of it were kept
+    # and measured with the lesion (5-8 mm too long).
+    spec = replace(
+        LESION,
+        vessel=vessel,  # type: ignore[arg-type]
+        vessel_ratio=1.45,
+        vessel_radius_mm=2.5,
+        noise=15.0,
+        semi_axes_mm=(18.0, 14.0, 14.0),
+    )
+    built = phantom(spec)
+    result = longest_viable_diameter(built.volume, built.centre_mm)
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+
+
+def test_a_tilted_vessel_beside_the_lesion_is_removed_where_its_track_runs() -> None:
+    # A wide vessel, tilted, on 3 mm slices: the track's plane next to the lesion holds
+    # a sliver of its cap, which must not be taken for the vessel's cross-section.
+    spec = replace(
+        LESION,
+        vessel="along_z",
+        vessel_radius_mm=4.7,
+        vessel_ratio=1.07,
+        vessel_gap_mm=0.2,
+        vessel_tilt=0.22,
+        vessel_angle=2.8,
+        slice_spacing_mm=3.0,
+        semi_axes_mm=(12.5, 10.0, 11.0),
+        noise=19.0,
+        modality="MR",
+    )
+    built = phantom(spec)
+    result = longest_viable_diameter(built.volume, built.centre_mm)
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+    assert VESSEL_WARNING in result.warnings
+
+
+@pytest.mark.parametrize(("radius", "gap"), [(4.5, -1.0), (3.0, 0.2)])
+def test_a_small_lesion_beside_a_straight_vessel_nearly_as_wide_is_measured(
+    radius: float, gap: float
+) -> None:
+    # The lesion holds a disk barely wider than the vessel: it used to be refused
+    # ("reaches the edge of the image") because the vessel runs on to the image edge.
+    spec = replace(
+        LESION,
+        vessel="in_plane",
+        vessel_radius_mm=radius,
+        vessel_gap_mm=gap,
+        vessel_ratio=0.95,
+        semi_axes_mm=(9.0, 7.4, 7.6),
+        slice_spacing_mm=2.0,
+    )
+    built = phantom(spec)
+    result = longest_viable_diameter(built.volume, built.centre_mm)
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+    assert VESSEL_WARNING in result.warnings

@@ -193,16 +193,39 @@ class _Window:
         return (row - self.origin[0], column - self.origin[1])
 
 
+@dataclass(frozen=True, slots=True)
+class _Strip:
+    """A straight strip (an in-plane vessel cut off), in mm of the whole slice.
+
+    Pixels whose offset along ``normal`` from ``centre`` (row mm, column mm from the
+    slice's first pixel) lies in ``[low, high]``.
+    """
+
+    centre: tuple[float, float]
+    normal: tuple[float, float]
+    low: float
+    high: float
+    slice_index: int = -1  # the slice it was found on
+
+    def reaches(self, index: int, slice_mm: float) -> bool:
+        """Say whether the vessel (round, as wide as the strip) reaches slice ``index``."""
+        distance = abs(index - self.slice_index) * slice_mm
+        return distance <= 0.5 * (self.high - self.low) + slice_mm
+
+
 @dataclass(frozen=True)
 class _Plane:
     """The viable component on one slice, in the coordinates of ``window``.
 
-    ``touches_vessel``: a vessel touching the lesion was cut off this plane's region.
+    ``touches_vessel``: a vessel touching the lesion was cut off this plane's region;
+    ``strips``: the in-plane vessels cut off it (or off the plane it was followed from),
+    cut off the next slices too.
     """
 
     window: _Window
     mask: Mask
     touches_vessel: bool = False
+    strips: tuple[_Strip, ...] = ()
 
 
 class _TooLarge(NoEnhancingLesion):

@@ -26,11 +26,16 @@ from mrecist_reader.imaging.measure.model import (
     _Levels,
     _NotBright,
     _Plane,
+    _Strip,
     _TooLarge,
     _Window,
     _WindowTooSmall,
 )
-from mrecist_reader.imaging.measure.vessels import cut_bands, separate_track
+from mrecist_reader.imaging.measure.vessels import (
+    cut_bands,
+    separate_track,
+    strips_mask,
+)
 from mrecist_reader.imaging.measure.windows import (
     _bounding_box,
     _noise_sigma,
@@ -88,9 +93,9 @@ def _grow_bright(
     region = _component(np.abs(image - value) <= tolerance, seed, None)
     if region is None:
         raise _NotBright("the point is on an edge between tissues")
-    vessel = False
+    strips: tuple[_Strip, ...] = ()
     if _touches_any_border(region):  # perhaps along a vessel running out of the window
-        region, vessel = cut_bands(region, seed, spacing)
+        region, strips = cut_bands(region, seed, spacing, window.origin, window.index)
     levels: _Levels | None = None
     for _ in range(6):
         _check_extent(region, window, spacing, opts)
@@ -99,7 +104,9 @@ def _grow_bright(
         new_region = _component(viable, seed, region)
         if new_region is None:
             raise _NotBright("no enhancing tissue remains at the point")
-        new_region, vessel = cut_bands(new_region, seed, spacing)
+        new_region, strips = cut_bands(
+            new_region, seed, spacing, window.origin, window.index
+        )
         settled = levels is not None and abs(new_levels.lower - levels.lower) < 0.02 * (
             new_levels.lesion - new_levels.background
         )
@@ -108,7 +115,7 @@ def _grow_bright(
             break
     _check_extent(region, window, spacing, opts)
     assert levels is not None
-    return levels, _Plane(window, region, vessel)
+    return levels, _Plane(window, region, bool(strips), strips)
 
 
 def _estimate_levels(
@@ -303,17 +310,29 @@ def _next_plane(
         bounds = (pr + r0 - mr, pr + r1 + mr, pc + c0 - mc, pc + c1 + mc)
         window = _open_window(volume, k, bounds, opts)
         overlap = _shift_mask(previous, window)
-        labels, _ = ndimage.label(
-            _viable_mask(window.filtered, levels), structure=_CROSS
+        # An in-plane vessel cut off the clicked slice is cut off this one too, as
+        # far as it reaches: on a slice where the lesion is smaller it may not hold
+        # the disk that finds it.
+        active = tuple(
+            s for s in previous.strips if s.reaches(k, volume.slice_spacing_mm)
         )
+        viable = _viable_mask(window.filtered, levels) & ~strips_mask(
+            active, window.filtered.shape, window.origin, (sr, sc)
+        )
+        labels, _ = ndimage.label(viable, structure=_CROSS)
         kept = np.unique(labels[overlap & (labels > 0)])
         if kept.size == 0:
             return None
-        mask, vessel = cut_bands(np.isin(labels, kept), None, (sr, sc))
+        mask, strips = cut_bands(
+            np.isin(labels, kept), None, (sr, sc), window.origin, k
+        )
+        # Only the vessels cut off the clicked slice, which touch the lesion there,
+        # are passed on (a vessel's own branches, cut off further slices, are not).
+        plane = _Plane(window, mask, bool(strips) or bool(active), active)
         if not _touches_inner_border(mask, window):
-            return _Plane(window, mask, vessel)
+            return plane
         margin_mm *= 2.0
-    return _Plane(window, mask, vessel)
+    return plane
 
 
 def _shift_mask(previous: _Plane, window: _Window) -> Mask:

@@ -47,6 +47,7 @@ from mrecist_reader.imaging.measure.model import (
     _CROSS,
     Mask,
     _Plane,
+    _Strip,
     _Window,
 )
 
@@ -89,15 +90,20 @@ def _hull_image(mask: Mask) -> Mask:
 
 
 def cut_bands(
-    region: Mask, seed: tuple[int, int] | None, spacing: tuple[float, float]
-) -> tuple[Mask, bool]:
+    region: Mask,
+    seed: tuple[int, int] | None,
+    spacing: tuple[float, float],
+    origin: tuple[int, int] = (0, 0),
+    index: int = -1,
+) -> tuple[Mask, tuple[_Strip, ...]]:
     """Return ``region`` without the vessels running through it in the slice plane.
 
-    The second value says whether a vessel was cut off. ``seed`` (local pixel), when
-    given, picks the part kept; otherwise the largest part is kept.
+    The second value holds the strips of the vessels cut off (none: no vessel), in mm
+    of the whole slice ``index`` (``origin`` is the window's corner). ``seed`` (local pixel),
+    when given, picks the part kept; otherwise the largest part is kept.
     """
     if region.sum() < 30:
-        return region, False
+        return region, ()
     # Holes (noise in a first region, a necrotic core) are filled: the lesion's body is
     # what a disk fits in, necrosis included.
     filled = np.asarray(ndimage.binary_fill_holes(region))
@@ -108,26 +114,56 @@ def cut_bands(
         if _touches_border(body):
             # Not a lesion inside this window (plain liver, an organ): the window
             # grows, or the region is refused for its size, vessel or not.
-            return region, False
-        removed, long_left = _bands(filled, body, spacing, radius_mm)
+            return region, ()
+        removed, long_left, strips = _bands(filled, body, spacing, radius_mm)
         if removed.any():
             kept = _part_at(region & ~removed, seed)
             if kept is None:
-                return region, False
+                return region, ()
             # Cutting a vessel off loses the vessel. Cutting a region in two (a
             # straight edge inside an organ) would lose a large part of it: no cut.
             lost = region & ~removed & ~kept
             if lost.sum() > BAND_MAX_LOST * kept.sum():
-                return region, False
-            return kept, True
+                return region, ()
+            shift = np.asarray(origin, np.float64) * np.asarray(spacing)
+            return kept, tuple(
+                _Strip(
+                    (float(c[0] + shift[0]), float(c[1] + shift[1])),
+                    (float(n[0]), float(n[1])),
+                    low,
+                    high,
+                    index,
+                )
+                for low, high, c, n in strips
+            )
         if not long_left:
             break  # nothing long enough to be a band hidden in a wider piece
-    return region, False
+    return region, ()
+
+
+def strips_mask(
+    strips: tuple[_Strip, ...],
+    shape: tuple[int, ...],
+    origin: tuple[int, int],
+    spacing: tuple[float, float],
+) -> Mask:
+    """Return the pixels of a window (corner ``origin``) lying in any of ``strips``."""
+    rows, columns = np.indices(shape[:2])
+    found = np.zeros(shape[:2], dtype=bool)
+    for strip in strips:
+        offset = ((rows + origin[0]) * spacing[0] - strip.centre[0]) * strip.normal[
+            0
+        ] + ((columns + origin[1]) * spacing[1] - strip.centre[1]) * strip.normal[1]
+        found |= (offset >= strip.low) & (offset <= strip.high)
+    return found
+
+
+_StripAxis = tuple[float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
 def _bands(
     filled: Mask, body: Mask, spacing: tuple[float, float], radius_mm: float
-) -> tuple[Mask, bool]:
+) -> tuple[Mask, bool, list[_StripAxis]]:
     """Return the strips of the bands outside ``body``, and if a long piece was left.
 
     A long piece that is not a band (wider than one) may be a band joined to a thin
@@ -138,6 +174,7 @@ def _bands(
     sizes = np.bincount(pieces.ravel(), minlength=count + 1)
     removed = np.zeros_like(filled)
     long_left = False
+    axes: list[_StripAxis] = []
     labels = [label for label in range(1, count + 1) if sizes[label] >= 10]
     through = _through_pieces(pieces, labels, spacing, width_limit)
     for label in labels:
@@ -151,12 +188,15 @@ def _bands(
             # taking much more runs across a larger region, not beside a lesion.
             if (strip & filled).sum() <= BAND_MAX_STRIP * sizes[label]:
                 removed |= strip
+                low, high, centre, normal = _band_axis(piece, spacing)
+                margin = max(spacing)
+                axes.append((low - margin, high + margin, centre, normal))
         elif (
             _pixel_feret(_Plane(_dummy_window(piece), piece), spacing)
             >= 2 * BAND_REACH_MM
         ):
             long_left = True
-    return removed, long_left
+    return removed, long_left, axes
 
 
 def _through_pieces(
