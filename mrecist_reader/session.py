@@ -8,7 +8,6 @@ command that is refused (``MrecistError``) changes nothing. Signals are psygnal
 signals, emitted synchronously in the caller's thread (the GUI thread).
 """
 
-import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -106,6 +105,7 @@ __all__ = [
     "known_audit_head",
     "known_head_path",
     "open_database",
+    "profile_by_name",
     "reads_to_adjudicate",
     "record_decision",
     "record_read_profiles",
@@ -349,14 +349,26 @@ def trigger_adjudication(
 
     Concordant cuts get their final read, discordant ones enter the adjudication
     queue with the differences in words (central-review.md §When adjudication is
-    needed). Each protocol profile is loaded once; ``subject_id``: that subject only.
+    needed). Each protocol profile is loaded once (:func:`profile_by_name`);
+    ``subject_id``: that subject only.
     """
     from mrecist_reader.core.adjudication import judge_with
-    from mrecist_reader.resources import load_profile
 
     return repository.trigger_adjudication(
-        judge_with(functools.cache(load_profile)), actor=actor, subject_id=subject_id
+        judge_with(profile_by_name(repository)), actor=actor, subject_id=subject_id
     )
+
+
+def profile_by_name(repository: ReadRepository) -> Callable[[str], ProtocolProfile]:
+    """Return a lookup of profiles by name, each loaded once, for the judges.
+
+    A name whose reads all keep the same stored profile text gives that text (what
+    they are assessed with: issue 21, item 3); any other name the shipped profile
+    (or, for a read stored before schema 7, the file it names).
+    """
+    from mrecist_reader.resources import load_profile
+
+    return repository.profile_by_name(load_profile)
 
 
 def adjudication_queue(

@@ -179,14 +179,12 @@ def run_trigger(
 ) -> tuple[object, ...]:
     """Compare every assigned subject's two reads at its read cut (the trigger).
 
-    Each profile is loaded once (``resources.load_profile``).
+    Each profile is loaded once: the text the reads keep, else the shipped one
+    (``ReadRepository.profile_by_name``; issue 21, item 3).
     """
-    from functools import cache
-
     from mrecist_reader.core.adjudication import judge_with
     from mrecist_reader.resources import load_profile
     from mrecist_reader.storage.audit import Actor
 
-    return repository.trigger_adjudication(
-        judge_with(cache(load_profile)), actor=Actor(reader_id, os_user)
-    )
+    judge = judge_with(repository.profile_by_name(load_profile))
+    return repository.trigger_adjudication(judge, actor=Actor(reader_id, os_user))

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mrecist_reader.core.model import Read
+    from mrecist_reader.core.protocol import ProtocolProfile
+    from mrecist_reader.storage.repository import ReadRepository
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +79,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: --protocol: {error}", file=sys.stderr)
         return 2
     actor = Actor(settings.reader_id or "(import)", current_os_user())
-    with ReadRepository(database_url(args.db, settings.db_url)) as repository:
-        resolver = ProfileResolver(chosen, args.protocol, repository.profiles_named)
-        try:
-            reads = read_measurements(path, profile_for=resolver)
-        except InvalidRead as invalid:
-            for problem in invalid.problems:
-                print(format_problem(path, problem), file=sys.stderr)
-            return 1
-        reads = resolver.named(reads)
+    url = database_url(args.db, settings.db_url)
+    stored = _StoredProfiles(url)
+    try:
+        resolver = ProfileResolver(chosen, args.protocol, stored)
+        reads = read_measurements(path, profile_for=resolver)
+    except InvalidRead as invalid:
+        for problem in invalid.problems:
+            print(format_problem(path, problem), file=sys.stderr)
+        return 1
+    finally:
+        stored.close()
+    reads = resolver.named(reads)
+    with ReadRepository(url) as repository:
         try:
             outcome = repository.import_reads(
                 reads,
@@ -115,6 +121,37 @@ def run(args: argparse.Namespace) -> int:
     print(line)
     _note_blinded_dates(path, reads)
     return 0
+
+
+class _StoredProfiles:
+    """The profile texts a database already stores, by name, for the CSV's names.
+
+    The database is opened only when a name needs it and only when it exists: a
+    refused file creates no database (all or nothing).
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._repository: ReadRepository | None = None
+        self._missing = False
+
+    def __call__(self, name: str) -> "tuple[ProtocolProfile, ...]":
+        from mrecist_reader.cli import database_url
+        from mrecist_reader.storage.errors import DatabaseUnavailable
+        from mrecist_reader.storage.repository import ReadRepository
+
+        if self._repository is None and not self._missing:
+            try:
+                database_url(self._url, self._url, must_exist=True)
+            except DatabaseUnavailable:
+                self._missing = True  # a new database stores no profile yet
+            else:
+                self._repository = ReadRepository(self._url)
+        return () if self._repository is None else self._repository.profiles_named(name)
+
+    def close(self) -> None:
+        if self._repository is not None:
+            self._repository.close()
 
 
 def _note_blinded_dates(path: Path, reads: "tuple[Read, ...]") -> None:

@@ -110,13 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
 def collect(repository: "ReadRepository") -> "list[SubjectDoubleRead]":
     """Return every assigned subject with a read cut, assessed up to it."""
-    from functools import cache
-
     from mrecist_reader.desk.review import subjects_with_cuts
     from mrecist_reader.resources import load_profile
 
     return subjects_with_cuts(
-        repository.double_reads(), repository.adjudication_cases(), cache(load_profile)
+        repository.double_reads(),
+        repository.adjudication_cases(),
+        repository.profile_by_name(load_profile),
     )
 
 

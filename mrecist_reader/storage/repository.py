@@ -427,6 +427,32 @@ class ReadRepository:
 
         return self._run(load)
 
+    def profile_by_name(
+        self, fallback: Callable[[str], ProtocolProfile]
+    ) -> Callable[[str], ProtocolProfile]:
+        """Return a lookup of profiles by name for code that has only the name.
+
+        A name whose reads all keep the same stored text gives that text (what they
+        are assessed with: issue 21, item 3); any other name ``fallback(name)``
+        (the shipped profile). The stored texts are read now, so the lookup may run
+        inside another transaction (the adjudication judges do); each name is looked
+        up once.
+        """
+        texts: dict[str, set[str]] = {}
+        parsed: dict[str, ProtocolProfile] = {}
+        for profile in self.stored_profiles().values():
+            texts.setdefault(profile.name, set()).add(profile.sha256)
+            parsed[profile.name] = profile
+        found: dict[str, ProtocolProfile] = {}
+
+        def lookup(name: str) -> ProtocolProfile:
+            if name not in found:
+                single = len(texts.get(name, ())) == 1
+                found[name] = parsed[name] if single else fallback(name)
+            return found[name]
+
+        return lookup
+
     def profiles_named(self, name: str) -> tuple[ProtocolProfile, ...]:
         """Return every stored profile text with this name (usually one), parsed."""
         return self._run(lambda session: profiles_named(session, name))

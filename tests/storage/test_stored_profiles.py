@@ -151,3 +151,12 @@ def test_hashes_recorded_before_profiles_were_stored_stay_valid():
     with_profile = content_hashes(read, profile_digest=profile_sha256(NCT.text))
     assert with_profile.read != content_hashes(read).read
     assert with_profile.timepoints == content_hashes(read).timepoints
+
+
+def test_code_with_only_a_name_gets_the_text_the_reads_keep(db_url):
+    other = parse_profile(edited(NCT.text, "sd_min_days = 28", "sd_min_days = 365"))
+    with ReadRepository(db_url) as repository:
+        repository.save(sample_read(), [], actor=ACTOR, profile=other)
+        lookup = repository.profile_by_name(load_profile)
+    assert lookup("nct06779461").sha256 == other.sha256
+    assert lookup("mrecist").sha256 == load_profile("mrecist").sha256
