@@ -556,12 +556,18 @@ def _checked_affine(
 
 
 def _compressed_count(series: SeriesInfo) -> int:
-    """Return how many of the series' images are compressed (0 when any is not)."""
+    """Return how many of the series' images need a parsing decoder (0 when any is native).
+
+    Images whose RLE fragment ``scan`` recorded do not count: decoded from those bytes
+    in this process they take ~1 ms each, less than a worker process's round trip
+    (measured: 300 RLE slices 0.3 x a plain pydicom loop here, 0.7 x through workers).
+    """
     if not series.transfer_syntaxes or any(
         syntax in _NOT_ENCAPSULATED for syntax in series.transfer_syntaxes
     ):
         return 0
-    return len(series.files)
+    recorded = sum(e is not None for e in series.encoded_slices)
+    return len(series.files) - recorded
 
 
 _NOT_ENCAPSULATED = frozenset(
