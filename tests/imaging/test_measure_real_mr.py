@@ -17,10 +17,22 @@ through the pixels' squares (thresholds 448-454), which overstates it by up to a
 I take 10.3 mm (9.8 to 10.8). The overlay's circle itself is about 25 mm across: it is
 drawn around the nodule, not on its edge.
 
-The same slice holds a larger (about 35-40 mm) hypo-enhancing mass with a bright
-crescent on its anterior side, inside an anterior right lobe that enhances more than the
-posterior part. A click on the crescent proposes the crescent (22.5 mm); clicks on the
-bright lobe propose the lobe (see the last test). The code before issue 16 gave the
+**The larger mass (issue 16: "a lesion of about 4 cm").** The same slice holds a larger
+(about 35-45 mm) hypo-enhancing mass with a bright crescent on its anterior side. Its
+enhancing (viable) part is that crescent. **Manual caliper of the crescent (mine),
+23 mm.** Method: the liver of the lobe west of the mass (rows 190-279, columns 70-104)
+is 401 (IQR 382-418, 99th percentile 468); the crescent is the tissue clearly above
+it, connected to (row 209, column 128): at raw thresholds 490-500 its longest chord
+between pixel centres is 21.9-22.9 mm (rows 202-222, columns 116-142); at 480 (just
+above the liver's 99th percentile) 29.2 mm, as it runs on into the faint lateral rim
+(480-500). I take 23 mm (22-29). The mass's dark core is refused (not brighter than
+its surroundings): mRECIST does not measure it. The core is not outlined as necrosis:
+at the necrosis threshold it runs on, medially, into tissue outside the liver, so
+``whole_diameter_mm`` stays the crescent's (a limit). The mass sits inside an
+anterior right lobe that enhances more than the posterior part. A click on the
+crescent proposes the crescent (22.5 mm); clicks on the bright lobe propose the lobe
+(85-95 mm; see the last test), always with the warning "touches the liver edge". The
+code before issue 16 gave the
 same 10.1 mm on the marked nodule from these clicks: the issue's 94.4 mm came from
 clicks on that lobe.
 """
@@ -39,6 +51,11 @@ from mrecist_reader.imaging.volume import Volume
 pytestmark = pytest.mark.shared
 
 MANUAL_MM = 10.3  # my caliper, see the module docstring
+CRESCENT_MM = 23.0  # my caliper of the larger mass's enhancing crescent (docstring)
+CRESCENT = (210, 128)  # (row, column) near the crescent's middle
+# Clicks on the crescent (raw value >= 540) and on the mass's dark core (<= 250).
+CRESCENT_CLICKS = [(209, 128), (213, 124), (205, 132)]
+CORE_CLICKS = [(233, 140), (225, 150), (237, 136)]
 NODULE = (258, 60)  # (row, column) of the marked nodule's centre
 # Clicks on the nodule's enhancing tissue (raw value >= 475), 0-3 mm from its centre.
 NODULE_CLICKS = [(258, 60), (254, 60), (258, 57), (261, 61), (259, 63), (256, 59)]
@@ -71,6 +88,27 @@ def test_the_marked_nodule_is_proposed_within_5_mm_of_the_manual_caliper(
     assert np.linalg.norm(outline - centre, axis=1).max() <= 10.0
 
 
+@pytest.mark.parametrize("click", CRESCENT_CLICKS)
+def test_the_larger_mass_is_proposed_as_its_enhancing_crescent_with_a_warning(
+    volume: Volume, click: tuple[int, int]
+) -> None:
+    result = longest_viable_diameter(volume, _mm(volume, *click))
+    assert abs(result.diameter_mm - CRESCENT_MM) <= 5.0
+    # The outline is the crescent's, never the lobe around it (85-95 mm).
+    outline = np.vstack([np.asarray(c) for c in result.viable_outline_mm])
+    centre = np.asarray(_mm(volume, *CRESCENT))
+    assert np.linalg.norm(outline - centre, axis=1).max() <= 20.0
+    assert result.warnings  # low contrast to the liver, and the liver edge
+
+
+@pytest.mark.parametrize("click", CORE_CLICKS)
+def test_a_click_on_the_larger_mass_s_dark_core_is_refused(
+    volume: Volume, click: tuple[int, int]
+) -> None:
+    with pytest.raises(NoEnhancingLesion, match="not brighter"):
+        longest_viable_diameter(volume, _mm(volume, *click))
+
+
 @pytest.mark.slow
 def test_few_clicks_on_the_liver_of_this_slice_propose_an_organ_sized_region(
     volume: Volume,
@@ -98,5 +136,7 @@ def test_few_clicks_on_the_liver_of_this_slice_propose_an_organ_sized_region(
             except NoEnhancingLesion:
                 continue
             organ_sized += result.diameter_mm > 60.0
+            # An organ-sized proposal is never offered without a warning.
+            assert result.diameter_mm <= 60.0 or result.warnings, (row, column)
     assert clicks == 135
     assert organ_sized <= 56
