@@ -9,6 +9,9 @@ Two ways to read a slice:
   preallocated output array (``readinto``), then rescaled in place. No pydicom parse,
   no intermediate copy. Native enhanced multi-frame files read each frame at its
   offset after one pydicom header parse.
+- **Recorded RLE** (single-frame RLE Lossless whose fragment ``scan`` recorded): the
+  fragment's bytes are read with one ``pread`` and decoded by pylibjpeg-rle, no header
+  parsed (:mod:`~mrecist_reader.imaging.encoded`).
 - **pydicom path** (everything else: JPEG Lossless, JPEG-LS, JPEG 2000, RLE, deflate, big
   endian, files without preamble, enhanced multi-frame CT/MR with per-frame functional
   groups, Modality LUT Sequence), using the pylibjpeg plugins (a multi-frame file is
@@ -20,7 +23,7 @@ Slices are decoded by a thread pool of one thread per core. Uncompressed slices 
 by these threads (file reads release the GIL). The C codecs do not release it (measured
 and read in their sources: pylibjpeg-openjpeg, CharLS, python-gdcm; see
 ``benchmarks/scan_codec_gil.py``), so a series of 16 or more compressed slices (JPEG 2000,
-JPEG-LS, JPEG lossless, RLE) is decoded by worker processes, one per core
+JPEG-LS, JPEG lossless, RLE not recorded by the scan) is decoded by worker processes, one per core
 (:mod:`~mrecist_reader.imaging.decode_pool`), each thread waiting on one; a slice asked
 for with ``request_slice`` is still decoded at once in the asking thread. Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
