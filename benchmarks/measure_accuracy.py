@@ -10,7 +10,9 @@ cortex, an organ in fat, a small liver in muscle; CT and MR) and counts the fals
 lesions (every one should be refused). Last, it measures N held-out phantoms drawn
 differently (``held_out_vessel_spec``): every lesion touches a vessel about as bright as
 itself, running head to foot or in the slice plane, and they are reported separately
-(a refusal counts as a miss). The last line is JSON. Usage:
+(a refusal counts as a miss). Each part also counts the proposals warned "touches a
+vessel", and the lesions cut by the liver edge warned "touches the liver edge" (and the
+others warned anyway). The last line is JSON. Usage:
 ``python benchmarks/measure_accuracy.py [N] [SEED] [-v] [--no-vessels]``.
 """
 
@@ -27,6 +29,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mrecist_reader.imaging.measure import NoEnhancingLesion, longest_viable_diameter
+from mrecist_reader.imaging.measure.outline import EDGE_WARNING, VESSEL_WARNING
 from mrecist_reader.imaging.volume import Volume
 from tests.imaging.test_measure_phantom import (
     Phantom,
@@ -141,10 +144,11 @@ def run(
     seed: int,
     verbose: bool,
     make: Callable[[int, int], tuple[Phantom, tuple[float, float, float]]] = make_case,
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     errors: list[float] = []
     within = 0
     failures = 0
+    warned = {"vessel": 0, "edge_hit": 0, "edge_cases": 0, "edge_false": 0}
     started = time.perf_counter()
     for i in range(n):
         phantom, click = make(seed, i)
@@ -152,6 +156,11 @@ def run(
         try:
             result = longest_viable_diameter(phantom.volume, click)
             measured = result.diameter_mm
+            edge = EDGE_WARNING in result.warnings
+            warned["vessel"] += VESSEL_WARNING in result.warnings
+            warned["edge_cases"] += spec.liver_edge
+            warned["edge_hit"] += spec.liver_edge and edge
+            warned["edge_false"] += edge and not spec.liver_edge
         except NoEnhancingLesion as error:
             measured = 0.0
             failures += 1
@@ -179,6 +188,12 @@ def run(
         "p95_abs_error_mm": round(float(np.percentile(ordered, 95)), 2),
         "fraction_within_2mm_or_5pct": round(within / n, 3),
         "no_lesion_found": failures,
+        # Proposals carrying "touches a vessel"; lesions cut by the liver edge that
+        # were warned "touches the liver edge" (of those measured), and lesions away
+        # from the edge warned anyway.
+        "vessel_warnings": warned["vessel"],
+        "edge_warned": f"{warned['edge_hit']}/{warned['edge_cases']}",
+        "edge_warnings_away_from_edge": warned["edge_false"],
         "seconds": round(time.perf_counter() - started, 1),
     }
 
