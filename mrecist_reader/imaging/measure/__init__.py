@@ -21,7 +21,9 @@ Method, and why each step
    the lesion, so an upper percentile of the darker pixels finds it even when half of the
    ring is necrosis or fat; bright pixels (vessels) are left out of the ring.
 3. **Threshold midway.** Viable tissue is ``lower <= value <= upper`` with ``lower``
-   midway between liver and lesion and ``upper`` the lesion level plus half the contrast;
+   midway between liver and lesion and ``upper`` the lesion level plus
+   ``model.UPPER_FRACTION`` (three quarters) of the contrast (a vessel less bright is
+   left out by its shape, whole, rather than cut into fragments by the threshold);
    pixels above ``upper`` (arteries) and the pixel ring around them (their partial-volume
    fringe) are excluded, so a vessel that touches the lesion is not measured with it.
    Steps 2-3 repeat until the levels settle (usually 2-3 rounds): the first region is
@@ -132,8 +134,15 @@ A vessel brighter than the lesion is left out in step 3. One about as bright is 
 out by its shape (``vessels``): a straight band in the slice plane that runs on beyond
 the lesion is cut off along its axis, and a small cross-section that stays the same
 through the slices beyond the lesion's ends (a head-to-foot track) is dropped and
-removed from the lesion's slices where a line through it puts it. The result then
-carries the warning "touches a vessel: check the outline". The result also carries the
+removed from the lesion's slices where a line through it puts it (fitted on the
+track's planes that lie on it: a plane next to the lesion holding a sliver of its cap is
+left out). A band that runs straight past the lesion (on both sides of it) is cut off
+even when the lesion is only a little wider than it (a trunk's branches leave it at an
+angle, and still need a clearly wider body), and a band cut off the clicked slice is cut
+off the followed slices too, as far as a round vessel that wide reaches. The result then
+carries the warning "touches a vessel: check the outline"; a lesion touching the
+liver's edge (clearly darker tissue that runs on beyond the lesion) carries "touches
+the liver edge: check the outline". The result also carries the
 outlines of the viable and necrotic parts, the whole-lesion diameter, the viable
 perpendicular and the warnings (``outline``).
 
