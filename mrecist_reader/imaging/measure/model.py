@@ -79,8 +79,9 @@ class ViableMeasurement:
         Longest span of the viable region perpendicular to the caliper (mm): with
         ``diameter_mm`` the EASL bidimensional product; NaN when not computed.
     warnings
-        What the reader should check: "touches a vessel: check the outline", low
-        contrast to the liver, thick slices.
+        What the reader should check: "touches a vessel: check the outline",
+        "touches the liver edge: check the outline", low contrast to the liver, thick
+        slices.
 
     """
 
