@@ -20,15 +20,18 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mrecist_reader.archive.dicomweb import DicomwebArchive
-from mrecist_reader.archive.dimse import DimseArchive
 from mrecist_reader.archive.nodes import (
     DicomwebNode,
     DimseNode,
     InvalidNode,
     parse_dimse_address,
 )
+
+if TYPE_CHECKING:  # the clients (requests, pynetdicom) load when first connected
+    from mrecist_reader.archive.dicomweb import DicomwebArchive
+    from mrecist_reader.archive.dimse import DimseArchive
 
 ARCHIVE_FILE = "archive.toml"
 
@@ -42,8 +45,11 @@ class ArchiveConfig:
     node: DicomwebNode | DimseNode
     send_sr_on_sign: bool = True
 
-    def connect(self) -> DicomwebArchive | DimseArchive:
+    def connect(self) -> "DicomwebArchive | DimseArchive":
         """Return a client of the node (no connection is made yet)."""
+        from mrecist_reader.archive.dicomweb import DicomwebArchive
+        from mrecist_reader.archive.dimse import DimseArchive
+
         if isinstance(self.node, DicomwebNode):
             return DicomwebArchive(self.node)
         return DimseArchive(self.node)

@@ -19,6 +19,7 @@ highdicom copies the patient's name, ID, birth date, the study date, accession n
 study ID and institution from the images, and :func:`measurement_report` blanks them.
 """
 
+import copy
 import hashlib
 import logging
 import os
@@ -248,7 +249,32 @@ def _evidence(
             f"subject {read.key.subject_id} timepoint {timepoint_index}: no observation "
             "refers to an image; an SR needs the study's images"
         )
-    return [images[uid] for uid in uids]
+    return [_with_type2_attributes(images[uid]) for uid in uids]
+
+
+TYPE2_COPIED = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+)
+"""Type 2 attributes highdicom copies from the images: empty when an image has none."""
+
+
+def _with_type2_attributes(image: Dataset) -> Dataset:
+    """Return ``image``, or a copy with the Type 2 attributes it lacks made empty."""
+    missing = [keyword for keyword in TYPE2_COPIED if keyword not in image]
+    if not missing:
+        return image
+    completed = copy.deepcopy(image)
+    for keyword in missing:
+        setattr(completed, keyword, "")
+    return completed
 
 
 def _observation_context(reader_id: str) -> ObservationContext:

@@ -21,10 +21,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from psygnal import Signal
+import platformdirs
+from psygnal import Signal, SignalInstance
 
+from mrecist_reader.archive.config import read_archive_config
 from mrecist_reader.archive.errors import ArchiveError
+from mrecist_reader.archive.nodes import InvalidNode
 from mrecist_reader.archive.outbox import Outbox, Sender, SendReport
 from mrecist_reader.archive.sr import SRExportError, image_headers
 from mrecist_reader.core.errors import MrecistError
@@ -36,6 +40,8 @@ from mrecist_reader.desk.sr_export import (
     write_atomically,
 )
 from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry
+from mrecist_reader.settings import APP_NAME, settings_path
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +96,18 @@ class SignOffArchiver:
         ``series`` are the subject's series (their files give the images' headers).
         Returns the queued files; never raises (a problem goes into the status).
         """
+        new = self.newly_signed(read)
+        return self.queue(read, new, series) if new else []
+
+    def newly_signed(self, read: Read) -> tuple[int, ...]:
+        """Return the timepoints signed since ``read`` was last seen (none at first)."""
         signed = frozenset(signed_indexes(read))
         with self._lock:
             before = self._signed.get(read.key)
             self._signed[read.key] = signed
         if before is None:
-            return []  # first sight: a read opened already signed sends nothing
-        new = tuple(sorted(signed - before))
-        if not new:
-            return []
-        return self.queue(read, new, series)
+            return ()  # first sight: a read opened already signed sends nothing
+        return tuple(sorted(signed - before))
 
     def queue(
         self, read: Read, indexes: tuple[int, ...], series: Iterable[SeriesInfo]
@@ -119,7 +127,8 @@ class SignOffArchiver:
             with tempfile.TemporaryDirectory(prefix="mrecist_sr_") as folder:
                 written = write_atomically(reports, Path(folder))
                 queued = [self.outbox.add(path) for path in written]
-        except (MrecistError, OSError) as error:
+        except (MrecistError, OSError, ValueError, AttributeError, TypeError) as error:
+            # highdicom refuses what it cannot write (ValueError, AttributeError)
             why = "SR not queued for the archive"
             if isinstance(error, SRExportError):
                 why = "SR not written"
@@ -159,14 +168,18 @@ class SignOffArchiver:
         )
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the sender thread (what is queued stays queued for the next start)."""
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop the sender thread (what is queued stays queued for the next start).
+
+        ``wait=False`` does not wait for a send under way (closing the window).
+        """
         thread, self._thread = self._thread, None
         if thread is None:
             return
         self._stop.set()
         self._wake.set()
-        thread.join()
+        if wait:
+            thread.join()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -192,3 +205,92 @@ class SignOffArchiver:
             )
             status = self.status
         self.status_changed.emit(status)
+
+
+# ---------------------------------------------------------------------- the desk
+class _Session(Protocol):
+    @property
+    def read(self) -> Read: ...
+
+    @property
+    def read_changed(self) -> SignalInstance: ...
+
+
+class _Context(Protocol):
+    @property
+    def blinded_export(self) -> bool: ...
+
+
+class WatchedDesk(Protocol):
+    """What the archiver needs of the reading desk (:class:`ReadingDesk` is one)."""
+
+    @property
+    def session_changed(self) -> SignalInstance: ...  # noqa: D102
+
+    @property
+    def subject(self) -> SubjectEntry | None: ...  # noqa: D102
+
+    @property
+    def context(self) -> _Context: ...  # noqa: D102
+
+
+def subject_series(subject: SubjectEntry | None) -> tuple[SeriesInfo, ...]:
+    """Return every series of the open subject (where its images' headers are)."""
+    if subject is None:
+        return ()
+    return tuple(info for tp in subject.timepoints for info in tp.series)
+
+
+def watch(desk: WatchedDesk, archiver: SignOffArchiver) -> None:
+    """Queue the SR of every timepoint signed at ``desk`` (built off the GUI thread)."""
+
+    def on_read(read: Read) -> None:
+        new = archiver.newly_signed(read)
+        if new:
+            series = subject_series(desk.subject)
+            threading.Thread(
+                target=archiver.queue,
+                args=(read, new, series),
+                name="archive-sr",
+                daemon=True,
+            ).start()
+
+    def on_session(session: _Session | None) -> None:
+        if session is None:
+            return
+        archiver.newly_signed(session.read)  # remember what was signed before
+        session.read_changed.connect(on_read)
+
+    desk.session_changed.connect(on_session)
+
+
+def default_outbox() -> Path:
+    """Return the user's outbox folder (beside the reads database)."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "outbox"
+
+
+def archiver_for(
+    desk: WatchedDesk,
+    *,
+    config_folder: Path | None = None,
+    outbox_folder: Path | None = None,
+) -> tuple[SignOffArchiver | None, str]:
+    """Return the archiver of the configured node, watching ``desk``, and a problem.
+
+    ``(None, "")`` when no node is configured (``archive.toml`` beside
+    ``settings.toml``) or it sends nothing on sign-off; ``(None, why)`` when the
+    file is wrong. The sender thread is not started (:meth:`SignOffArchiver.start`).
+    """
+    try:
+        config = read_archive_config(config_folder or settings_path().parent)
+    except InvalidNode as error:
+        return None, f"archive not configured: {error}"
+    if config is None or not config.send_sr_on_sign:
+        return None, ""
+    archiver = SignOffArchiver(
+        Outbox(outbox_folder or default_outbox()),
+        config.connect,
+        blinded=desk.context.blinded_export,
+    )
+    watch(desk, archiver)
+    return archiver, ""

@@ -35,6 +35,7 @@ from mrecist_reader.desk.lesion_place import lesion_place
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import dialogs
+from mrecist_reader.ui.archive_status import ArchiveStatusView
 from mrecist_reader.ui.endpoints_command import EndpointsCommand
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.icons import app_icon
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         )
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self.endpoints = EndpointsCommand(self, self.desk)
+        self.archive_status = ArchiveStatusView(self, self.desk, self.say)
         self._actions = Actions(self)
         build_menus(self, self._actions)
         self.setWindowIcon(icon if icon is not None else app_icon())

@@ -1,11 +1,12 @@
 """Sign-off queues the SR for the archive and sends it in the background (no Qt)."""
 
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pydicom
 import pytest
+from psygnal import Signal
 from pydicom.dataset import Dataset
 
 from mrecist_reader.archive.config import parse_archive_config
@@ -14,9 +15,10 @@ from mrecist_reader.archive.nodes import DicomwebNode, DimseNode, InvalidNode
 from mrecist_reader.archive.outbox import Outbox
 from mrecist_reader.archive.sr import read_report
 from mrecist_reader.core.model import Read, ReadStatus
-from mrecist_reader.desk.sr_outbox import ArchiveStatus, SignOffArchiver
+from mrecist_reader.desk.sr_outbox import ArchiveStatus, SignOffArchiver, archiver_for
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.worklist import SubjectEntry, build_worklist
 from tests.archive.test_sr import FOLLOW_UP, sample_read
 from tests.conftest import SAMPLE_DICOM
 
@@ -165,3 +167,59 @@ def test_the_archive_file_names_a_dicomweb_or_a_dimse_node() -> None:
 def test_a_mistake_in_the_archive_file_is_named(text: str, message: str) -> None:
     with pytest.raises(InvalidNode, match=message):
         parse_archive_config(text, "archive.toml")
+
+
+class FakeSession:
+    read_changed = Signal(object)
+
+    def __init__(self, read: Read) -> None:
+        self.read = read
+
+
+@dataclass
+class FakeContext:
+    blinded_export: bool = False
+
+
+class FakeDesk:
+    """What the archiver watches of the reading desk: the session and the subject."""
+
+    session_changed = Signal(object)
+
+    def __init__(self, subject: SubjectEntry | None) -> None:
+        self.subject = subject
+        self.context = FakeContext()
+
+
+def test_the_desk_sends_the_sr_of_a_timepoint_signed_there(
+    tmp_path: Path, series: tuple[SeriesInfo, ...]
+) -> None:
+    (subject,) = build_worklist(series)
+    desk = FakeDesk(subject)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "archive.toml").write_text(
+        '[node]\ndicomweb = "http://127.0.0.1:9/dicom-web"\n', encoding="utf-8"
+    )
+    hook, problem = archiver_for(
+        desk, config_folder=config, outbox_folder=tmp_path / "outbox"
+    )
+    assert hook is not None
+    assert problem == ""
+    queued = threading.Event()
+    hook.status_changed.connect(lambda status: queued.set() if status.queued else None)
+    read = sample_read()
+    session = FakeSession(signed_through(read, 0))
+    desk.session_changed.emit(session)  # opened with the baseline signed: nothing
+    session.read_changed.emit(read)  # FU1 signed at the desk
+    assert queued.wait(60), "the SR was not queued"
+    (pending,) = hook.outbox.pending()
+    assert pydicom.dcmread(pending.path).StudyInstanceUID == FOLLOW_UP.study_uid
+
+
+def test_without_an_archive_file_nothing_is_watched(tmp_path: Path) -> None:
+    assert archiver_for(FakeDesk(None), config_folder=tmp_path) == (None, "")
+    (tmp_path / "archive.toml").write_text('[node]\ndimse = "x"\n', encoding="utf-8")
+    hook, problem = archiver_for(FakeDesk(None), config_folder=tmp_path)
+    assert hook is None
+    assert "archive.toml" in problem
