@@ -7,14 +7,16 @@ local store. TLS certificates are always verified.
 
 import io
 import logging
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import requests
 from dicomweb_client.api import DICOMwebClient
-from pydicom import dcmwrite
+from pydicom import dcmread, dcmwrite
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 
 from mrecist_reader.archive.errors import (
     ArchiveNotFound,
@@ -23,6 +25,7 @@ from mrecist_reader.archive.errors import (
     ArchiveUnreachable,
     AuthenticationFailed,
 )
+from mrecist_reader.archive.multipart import boundary_of, split_parts
 from mrecist_reader.archive.nodes import DicomwebNode
 from mrecist_reader.archive.records import (
     InstanceRecord,
@@ -30,11 +33,14 @@ from mrecist_reader.archive.records import (
     StudyQuery,
     StudyRecord,
 )
-from mrecist_reader.archive.store import LocalStore
+from mrecist_reader.archive.store import LocalStore, check_uid
 
 logger = logging.getLogger(__name__)
 
 AS_STORED = (("application/dicom", "*"),)
+SERIES_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+CHUNK_BYTES = 1 << 20
+SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), length 0
 STUDY_FIELDS = ["00120040", "00080020", "00080061"]  # subject ID, date, modalities
 SERIES_FIELDS = ["0008103E", "00200011", "00201209"]  # description, number, count
 INSTANCE_FIELDS = ["00080016"]  # SOP Class UID
@@ -56,9 +62,10 @@ class DicomwebArchive:
 
     def __init__(self, node: DicomwebNode) -> None:
         self.node = node
+        self.session = session_for(node)
         self.client = DICOMwebClient(
             node.url,
-            session=session_for(node),
+            session=self.session,
             timeout=(node.connect_timeout_s, node.read_timeout_s),
         )
         # dicomweb-client's default is 5 attempts 2, 4, 8 and 16 s apart, also after
@@ -158,14 +165,40 @@ class DicomwebArchive:
         present = store.present(first.study_uid, first.series_uid)
         with self._translated(f"WADO-RS retrieval of series {first.series_uid}"):
             if not present:
-                for dataset in self.client.iter_series(
-                    first.study_uid, first.series_uid, media_types=AS_STORED
-                ):
-                    _write(store, dataset)
+                self._stream_series(first.study_uid, first.series_uid, store)
                 return
             for image in wanted:
                 if image.sop_uid not in present:
                     _write(store, self._instance(image))
+
+    def _stream_series(self, study_uid: str, series_uid: str, store: LocalStore) -> int:
+        """WADO-RS a whole series, each part written as it arrives; return the count.
+
+        The parts' bytes are the archive's files as stored (``transfer-syntax=*``),
+        written without being decoded (:mod:`~mrecist_reader.archive.multipart`).
+        """
+        url = (
+            f"{self.node.url.rstrip('/')}/studies/{check_uid(study_uid, 'a study UID')}"
+            f"/series/{check_uid(series_uid, 'a series UID')}"
+        )
+        with self.session.get(
+            url,
+            headers={"Accept": SERIES_ACCEPT},
+            stream=True,
+            timeout=(self.node.connect_timeout_s, self.node.read_timeout_s),
+        ) as response:
+            response.raise_for_status()
+            boundary = boundary_of(response.headers.get("Content-Type", ""))
+            count = 0
+            try:
+                chunks = response.iter_content(CHUNK_BYTES)
+                for part in split_parts(boundary, chunks, is_whole_file):
+                    store.write(study_uid, series_uid, _sop_uid(part), part)
+                    count += 1
+            except requests.exceptions.ChunkedEncodingError as error:
+                # cut short: what arrived is kept; the pull names what did not
+                logger.warning("WADO-RS of series %s cut short: %s", series_uid, error)
+        return count
 
     def store(self, dataset: Dataset) -> None:
         """STOW-RS one dataset (e.g. an SR); a refusal is an ``ArchiveError``."""
@@ -239,6 +272,51 @@ def _write(store: LocalStore, dataset: Dataset) -> None:
         str(dataset.SOPInstanceUID),
         buffer.getvalue(),
     )
+
+
+def is_whole_file(data: bytes) -> bool:
+    """Return whether ``data`` is a whole DICOM file (not cut within its pixel data).
+
+    For the last part of a stream that ended without its closing delimiter.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "End of file reached before delimiter"
+        try:
+            dataset = dcmread(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - whatever pydicom finds wrong: not whole
+            return False
+    if "PixelData" not in dataset:
+        return "SOPInstanceUID" in dataset
+    if dataset.file_meta.TransferSyntaxUID.is_encapsulated:
+        return data.endswith(SEQUENCE_DELIMITER)  # the fragments' end, last in the file
+    bits = int(dataset.get("BitsAllocated", 8))
+    expected = (
+        int(dataset.Rows)
+        * int(dataset.Columns)
+        * int(dataset.get("SamplesPerPixel", 1))
+        * int(dataset.get("NumberOfFrames", 1) or 1)
+        * bits
+        + 7
+    ) // 8
+    return len(dataset.PixelData) >= expected
+
+
+def _sop_uid(part: bytes) -> str:
+    """Return the SOP Instance UID of a DICOM file's bytes (its header only is read)."""
+    try:
+        header = dcmread(
+            io.BytesIO(part), stop_before_pixels=True, specific_tags=["SOPInstanceUID"]
+        )
+        uid = header.get("SOPInstanceUID") or header.file_meta.get(
+            "MediaStorageSOPInstanceUID"
+        )
+    except (InvalidDicomError, ValueError, EOFError) as error:
+        raise ArchiveRequestFailed(
+            f"WADO-RS sent a part that is not DICOM: {error}"
+        ) from error
+    if not uid:
+        raise ArchiveRequestFailed("WADO-RS sent an image without SOP Instance UID")
+    return str(uid)
 
 
 def _reason(error: Exception) -> str:
