@@ -40,8 +40,15 @@ class CountingRepository(ReadRepository):
         super().__init__(url)
         self.transactions: list[list[AuditEntry]] = []
 
-    def save(self, read: Read, entries: Sequence[AuditEntry], *, actor: Actor) -> None:
-        super().save(read, entries, actor=actor)
+    def save(
+        self,
+        read: Read,
+        entries: Sequence[AuditEntry],
+        *,
+        actor: Actor,
+        profile: ProtocolProfile | None = None,
+    ) -> None:
+        super().save(read, entries, actor=actor, profile=profile)
         self.transactions.append(list(entries))
 
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mrecist_reader.core.model import Read
     from mrecist_reader.core.protocol import ProtocolProfile
-    from mrecist_reader.storage.repository import ReadRepository
 
 logger = logging.getLogger(__name__)
 
@@ -126,27 +125,24 @@ def run(args: argparse.Namespace) -> int:
 class _StoredProfiles:
     """The profile texts a database already stores, by name, for the CSV's names.
 
-    The database is opened only when a name needs it and only when it exists: a
-    refused file creates no database (all or nothing).
+    The database is opened (before the file is read, so that an unusable one is a
+    usage error) only when it exists: a refused file creates no database (all or
+    nothing), and a new one stores no profile yet.
     """
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._repository: ReadRepository | None = None
-        self._missing = False
-
-    def __call__(self, name: str) -> "tuple[ProtocolProfile, ...]":
         from mrecist_reader.cli import database_url
         from mrecist_reader.storage.errors import DatabaseUnavailable
         from mrecist_reader.storage.repository import ReadRepository
 
-        if self._repository is None and not self._missing:
-            try:
-                database_url(self._url, self._url, must_exist=True)
-            except DatabaseUnavailable:
-                self._missing = True  # a new database stores no profile yet
-            else:
-                self._repository = ReadRepository(self._url)
+        self._repository: ReadRepository | None = None
+        try:
+            database_url(url, url, must_exist=True)
+        except DatabaseUnavailable:
+            return  # a missing SQLite file: created by the import itself
+        self._repository = ReadRepository(url)
+
+    def __call__(self, name: str) -> "tuple[ProtocolProfile, ...]":
         return () if self._repository is None else self._repository.profiles_named(name)
 
     def close(self) -> None:

@@ -99,8 +99,8 @@ def link_profile(
 
     Returns the audit entries describing the change: none when the read already has
     exactly this text, ``record_profile`` the first time, ``change_profile`` (old and
-    new SHA-256) when it had another. A profile without text (built in code) is not
-    stored. For a ``new_read`` (its row created in this transaction) no entry: the
+    new SHA-256) when it had another. A profile without text (built in code), or
+    whose text no longer describes it, is not stored. For a ``new_read`` (its row created in this transaction) no entry: the
     entry creating it names the profile and its content hash covers the text.
 
     Raises
@@ -117,11 +117,15 @@ def link_profile(
             f"{profile.name}: its profile was not recorded"
         )
     digest = profile.sha256
+    link = session.get(ReadProfileRow, row.id)
+    if link is not None and link.profile_sha256 == digest:
+        return []
+    if not _text_describes(profile):
+        return []
     if session.get(ProtocolProfileRow, digest) is None:
         session.add(
             ProtocolProfileRow(sha256=digest, name=profile.name, content=profile.text)
         )
-    link = session.get(ReadProfileRow, row.id)
     described = f"{profile.name} sha256 {digest}"
     if link is None:
         session.add(ReadProfileRow(read_pk=row.id, profile_sha256=digest))
@@ -138,6 +142,18 @@ def link_profile(
     why = reason or "profile changed"
     before = f"{profile.name} sha256 {old}"
     return [AuditEntry(CHANGE_PROFILE_ACTION, "profile", before, described, why)]
+
+
+def _text_describes(profile: ProtocolProfile) -> bool:
+    """Return whether ``profile.text`` parses to ``profile`` itself.
+
+    A profile changed in code after parsing (``dataclasses.replace``) keeps the text
+    it was parsed from, which no longer describes it: such a text is never stored.
+    """
+    try:
+        return parse_profile(profile.text, source=profile.name) == profile
+    except InvalidProfile:
+        return False
 
 
 def linked_digest(session: Session, read_pk: int) -> str | None:

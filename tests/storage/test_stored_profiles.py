@@ -160,3 +160,10 @@ def test_code_with_only_a_name_gets_the_text_the_reads_keep(db_url):
         lookup = repository.profile_by_name(load_profile)
     assert lookup("nct06779461").sha256 == other.sha256
     assert lookup("mrecist").sha256 == load_profile("mrecist").sha256
+
+
+def test_a_profile_changed_in_code_after_parsing_does_not_store_its_old_text(db_url):
+    changed = replace(NCT, sd_min_days=365)  # its text still says 28 days
+    with ReadRepository(db_url) as repository:
+        repository.save(sample_read(), [], actor=ACTOR, profile=changed)
+        assert repository.profile_of(sample_read().key) is None
