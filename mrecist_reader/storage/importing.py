@@ -37,7 +37,7 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class ImportPlan:
     """One read's import: the stored read (if any) and what it becomes."""
 
     incoming: Read
@@ -47,7 +47,7 @@ class _Plan:
 
 def plan_imports(
     session: Session, reads: Sequence[Read], *, replace_reads: bool
-) -> list[_Plan]:
+) -> list[ImportPlan]:
     """Return, per read of the file, the stored read and the read the import stores."""
     plans = []
     for read in reads:
@@ -60,11 +60,11 @@ def plan_imports(
             result = with_stored_evidence(stored, incoming)
         else:
             result = merge_read(stored, incoming)
-        plans.append(_Plan(incoming, stored, result))
+        plans.append(ImportPlan(incoming, stored, result))
     return plans
 
 
-def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
+def plan_conflicts(plans: Sequence[ImportPlan], *, now: datetime) -> list[str]:
     """Return why the plans cannot be stored (signed timepoints, lock states, labels)."""
     conflicts: list[str] = []
     for plan in plans:
@@ -82,7 +82,7 @@ def plan_conflicts(plans: Sequence[_Plan], *, now: datetime) -> list[str]:
 
 def store_plans(
     session: Session,
-    plans: Sequence[_Plan],
+    plans: Sequence[ImportPlan],
     *,
     actor: Actor,
     source: str,
