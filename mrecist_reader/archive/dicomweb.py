@@ -7,8 +7,11 @@ local store. TLS certificates are always verified.
 
 import io
 import logging
+import queue
+import struct
+import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 AS_STORED = (("application/dicom", "*"),)
 SERIES_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 CHUNK_BYTES = 1 << 20
+PARTS_AHEAD = 16
+LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
 SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), length 0
 STUDY_FIELDS = ["00120040", "00080020", "00080061"]  # subject ID, date, modalities
 SERIES_FIELDS = ["0008103E", "00200011", "00201209"]  # description, number, count
@@ -189,15 +194,12 @@ class DicomwebArchive:
         ) as response:
             response.raise_for_status()
             boundary = boundary_of(response.headers.get("Content-Type", ""))
-            count = 0
-            try:
-                chunks = response.iter_content(CHUNK_BYTES)
-                for part in split_parts(boundary, chunks, is_whole_file):
-                    store.write(study_uid, series_uid, _sop_uid(part), part)
-                    count += 1
-            except requests.exceptions.ChunkedEncodingError as error:
-                # cut short: what arrived is kept; the pull names what did not
-                logger.warning("WADO-RS of series %s cut short: %s", series_uid, error)
+            chunks = response.iter_content(CHUNK_BYTES)
+            parts = split_parts(boundary, chunks, is_whole_file)
+            count = _write_behind(
+                parts,
+                lambda part: store.write(study_uid, series_uid, _sop_uid(part), part),
+            )
         return count
 
     def store(self, dataset: Dataset) -> None:
@@ -274,6 +276,71 @@ def _write(store: LocalStore, dataset: Dataset) -> None:
     )
 
 
+def _write_behind(parts: Iterator[bytes], write: Callable[[bytes], object]) -> int:
+    """Write each part in a thread of its own while the next ones arrive; the count.
+
+    Receiving and writing overlap (both release the GIL); at most
+    :data:`PARTS_AHEAD` parts wait. A stream cut short keeps what arrived; an error
+    while writing is raised here once the receiving has stopped.
+    """
+    waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=PARTS_AHEAD)
+    failure: list[BaseException] = []
+    written = 0
+
+    def writer() -> None:
+        nonlocal written
+        while (part := waiting.get()) is not None:
+            if failure:
+                continue  # drain: the receiver stops at its next part
+            try:
+                write(part)
+                written += 1
+            except BaseException as error:  # noqa: BLE001 - raised in the receiver
+                failure.append(error)
+
+    thread = threading.Thread(target=writer, name="wado-rs-writer", daemon=True)
+    thread.start()
+    try:
+        for part in parts:
+            if failure:
+                break
+            waiting.put(part)
+    except requests.exceptions.ChunkedEncodingError as error:
+        # cut short: what arrived is kept; the pull names what did not
+        logger.warning("WADO-RS stream cut short: %s", error)
+    finally:
+        waiting.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+    return written
+
+
+def meta_sop_uid(data: bytes) -> str:
+    """Return MediaStorageSOPInstanceUID from a Part 10 file's meta (else empty).
+
+    The file meta is explicit VR little endian (PS3.10 §7.1): read without pydicom.
+    """
+    if data[128:132] != b"DICM":
+        return ""
+    position = 132
+    while position + 8 <= len(data):
+        group, element = struct.unpack_from("<HH", data, position)
+        if group != 2:
+            return ""
+        if data[position + 4 : position + 6] in LONG_VRS:
+            (length,) = struct.unpack_from("<I", data, position + 8)
+            value = position + 12
+        else:
+            (length,) = struct.unpack_from("<H", data, position + 6)
+            value = position + 8
+        if element == 3:
+            text = data[value : value + length].rstrip(b"\0 ")
+            return text.decode("ascii", errors="replace")
+        position = value + length
+    return ""
+
+
 def is_whole_file(data: bytes) -> bool:
     """Return whether ``data`` is a whole DICOM file (not cut within its pixel data).
 
@@ -303,6 +370,9 @@ def is_whole_file(data: bytes) -> bool:
 
 def _sop_uid(part: bytes) -> str:
     """Return the SOP Instance UID of a DICOM file's bytes (its header only is read)."""
+    uid = meta_sop_uid(part)
+    if uid:
+        return uid
     try:
         header = dcmread(
             io.BytesIO(part), stop_before_pixels=True, specific_tags=["SOPInstanceUID"]

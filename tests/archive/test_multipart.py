@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
+import pydicom
 import pytest
 
-from mrecist_reader.archive.dicomweb import is_whole_file
+from mrecist_reader.archive.dicomweb import is_whole_file, meta_sop_uid
 from mrecist_reader.archive.errors import ArchiveRequestFailed
 from mrecist_reader.archive.multipart import boundary_of, split_parts
 from tests.conftest import SAMPLE_DICOM
@@ -70,3 +71,12 @@ def test_a_dicom_file_cut_within_its_pixels_is_not_whole() -> None:
     assert not is_whole_file(data[:-1])
     assert not is_whole_file(data[: len(data) // 2])
     assert not is_whole_file(b"not dicom at all")
+
+
+def test_the_sop_instance_uid_is_read_from_the_file_meta_as_pydicom_reads_it() -> None:
+    for path in sorted(SAMPLE_DICOM.rglob("*.dcm"))[:40]:
+        data = path.read_bytes()
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        expected = str(header.file_meta.get("MediaStorageSOPInstanceUID", ""))
+        assert meta_sop_uid(data) == expected, path.name
+    assert meta_sop_uid(b"\0" * 200) == ""
