@@ -1,0 +1,63 @@
+"""Open from archive, without Qt: search, pull into the cache, open as a folder."""
+
+from pathlib import Path
+
+import pydicom
+
+from mrecist_reader.archive.dicomweb import DicomwebArchive
+from mrecist_reader.archive.nodes import DicomwebNode
+from mrecist_reader.desk.archive_browser import ArchiveBrowser
+from mrecist_reader.imaging.scan import scan
+from tests.archive import orthanc as o
+from tests.archive.orthanc import Orthanc
+from tests.conftest import SAMPLE_DICOM
+
+
+def browser(orthanc: Orthanc, cache: Path, *, blinded: bool) -> ArchiveBrowser:
+    node = DicomwebNode(
+        orthanc.dicomweb_url, username=o.USER, password=o.PASSWORD, attempts=1
+    )
+    return ArchiveBrowser(DicomwebArchive(node), cache, blinded=blinded)
+
+
+def sample_studies(subject: str) -> set[str]:
+    return {
+        str(pydicom.dcmread(p, stop_before_pixels=True).StudyInstanceUID)
+        for p in (SAMPLE_DICOM / subject).rglob("*.dcm")
+    }
+
+
+def test_a_subjects_studies_are_found_pulled_and_open_as_a_folder(
+    orthanc: Orthanc, tmp_path: Path
+) -> None:
+    model = browser(orthanc, tmp_path / "cache", blinded=False)
+    rows = orthanc.in_namespace(lambda: model.search("S01"))
+    assert model.columns[:2] == ("Subject", "Study date")
+    assert {row[0] for row in rows} == {"S01"}
+    assert {row[-1] for row in rows} == sample_studies("S01") - {""}
+    images: list[Path] = []
+    pulled = orthanc.in_namespace(
+        lambda: model.retrieve(range(len(rows)), on_image=images.append)
+    )
+    assert pulled.folder == tmp_path / "cache" / "S01"
+    assert pulled.report.is_complete
+    assert len(images) == pulled.report.announced
+    found = scan(pulled.folder, use_index=False)
+    assert {s.subject_id for s in found.series} == {"S01"}
+    assert sum(len(s.files) for s in found.series) == pulled.report.announced
+    again = orthanc.in_namespace(lambda: model.retrieve(range(len(rows))))
+    assert sum(o.arrived for o in again.report.series) == 0  # resumed: all here
+    assert f"{again.report.announced} of {again.report.announced}" in again.summary()
+
+
+def test_a_blinded_reads_results_show_no_dates(
+    orthanc: Orthanc, tmp_path: Path
+) -> None:
+    model = browser(orthanc, tmp_path, blinded=True)
+    rows = orthanc.in_namespace(lambda: model.search("S01"))
+    assert "Study date" not in model.columns
+    header = pydicom.dcmread(next((SAMPLE_DICOM / "S01").rglob("*.dcm")))
+    for row in rows:
+        assert len(row) == len(model.columns)
+        for value in (header.StudyDate, header.PatientName, header.PatientID):
+            assert str(value) not in " ".join(row)
