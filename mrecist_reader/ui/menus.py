@@ -139,12 +139,26 @@ def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         )
     )
     menu.addAction(
+        actions.add("openArchive", "Open from &archive...", _archive_opener(window))
+    )
+    menu.addAction(
         actions.add("loadReport", "Load &report...", window.show_load_report)
     )
     menu.addSeparator()
     menu.addAction(actions.add("export", "&Export CSV...", window.ask_export, "Ctrl+E"))
     menu.addSeparator()  # Quit apart from Export: a slip must not quit a draft
     menu.addAction(actions.add("quit", "&Quit", window.ask_quit, "Ctrl+Q"))
+
+
+def _archive_opener(window: "MainWindow") -> Callable[[], object]:
+    def open_archive() -> object:
+        from mrecist_reader.ui.archive_dialog import open_from_archive
+
+        return open_from_archive(
+            window, blinded=window.context.is_blinded, open_folder=window.open_path
+        )
+
+    return open_archive
 
 
 def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:

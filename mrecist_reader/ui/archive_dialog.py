@@ -1,0 +1,212 @@
+"""File > Open from archive...: a thin dialog over :mod:`mrecist_reader.desk.archive_browser`.
+
+Search (subject, modality) and retrieval run off the GUI thread; the retrieval shows
+a progress bar by image and can be cancelled (what arrived stays: a new retrieval
+resumes). When it is done, :attr:`ArchiveDialog.opened` gives the folder to open.
+"""
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mrecist_reader.archive.config import ARCHIVE_FILE
+from mrecist_reader.settings import settings_path
+from mrecist_reader.ui.workers import run_in_thread
+
+if TYPE_CHECKING:
+    from mrecist_reader.archive.records import SeriesRecord
+    from mrecist_reader.desk.archive_browser import ArchiveBrowser, Pulled
+
+MODALITIES = ("", "CT", "MR")
+
+
+class _Progress(QObject):
+    """Carries the pull's progress from its thread to the dialog's."""
+
+    changed = Signal(int, int)
+
+
+class ArchiveDialog(QDialog):
+    """Search the archive, retrieve chosen studies, then say which folder to open."""
+
+    opened = Signal(object)  # Path of the folder that holds what arrived
+
+    def __init__(self, parent: QWidget | None, model: "ArchiveBrowser") -> None:
+        super().__init__(parent)
+        self.setObjectName("archiveDialog")
+        self.setWindowTitle("Open from archive")
+        self.model = model
+        self._cancel = threading.Event()
+        self.subject = QLineEdit()
+        self.subject.setPlaceholderText("trial subject ID (empty: every subject)")
+        self.modality = QComboBox()
+        self.modality.addItems(["any", *MODALITIES[1:]])
+        self.search_button = QPushButton("&Search")
+        self.results = QTableWidget(0, len(model.columns))
+        self.results.setHorizontalHeaderLabels(list(model.columns))
+        self.results.setSelectionBehavior(
+            QAbstractItemView.SelectionBehavior.SelectRows
+        )
+        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.retrieve_button = QPushButton("&Retrieve and open")
+        self.retrieve_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel")
+        self._layout()
+        self._relay = _Progress(self)
+        self._relay.changed.connect(self._show_progress)
+        self.search_button.clicked.connect(self.search)
+        self.subject.returnPressed.connect(self.search)
+        self.retrieve_button.clicked.connect(self.retrieve)
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+        self.results.itemSelectionChanged.connect(
+            lambda: self.retrieve_button.setEnabled(bool(self.chosen_rows()))
+        )
+        self.resize(720, 420)
+
+    def _layout(self) -> None:
+        form = QFormLayout()
+        form.addRow("Subject", self.subject)
+        form.addRow("Modality", self.modality)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.retrieve_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.search_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+    def chosen_rows(self) -> list[int]:
+        """Return the selected result rows, in order."""
+        return sorted({index.row() for index in self.results.selectedIndexes()})
+
+    def search(self) -> None:
+        """Search the archive in the background; the results fill the table."""
+        modality = self.modality.currentText()
+        self._busy("Searching...")
+        run_in_thread(
+            self.model.search,
+            self.subject.text(),
+            "" if modality == "any" else modality,
+            on_done=self._show_results,
+            on_error=self._failed,
+        )
+
+    def _show_results(self, rows: tuple[tuple[str, ...], ...]) -> None:
+        self.results.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.results.setItem(r, c, QTableWidgetItem(text))
+        self.results.resizeColumnsToContents()
+        self._idle(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} found")
+
+    def retrieve(self) -> None:
+        """Pull the chosen studies in the background, with progress and Cancel."""
+        rows = self.chosen_rows()
+        if not rows:
+            return
+        self._cancel.clear()
+        self._busy("Retrieving...")
+        self.progress.setVisible(True)
+        self.progress.setValue(0)
+
+        def progress(done: int, total: int, _series: "SeriesRecord") -> None:
+            self._relay.changed.emit(done, total)
+
+        run_in_thread(
+            lambda: self.model.retrieve(
+                rows, progress=progress, is_cancelled=self._cancel.is_set
+            ),
+            on_done=self._retrieved,
+            on_error=self._failed,
+        )
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _retrieved(self, pulled: "Pulled") -> None:
+        self._idle(pulled.summary())
+        self.opened.emit(pulled.folder)
+        if pulled.report.is_complete:
+            self.accept()
+
+    def _failed(self, error: BaseException) -> None:
+        self._idle(str(error))
+
+    def _cancel_or_close(self) -> None:
+        if self.progress.isVisible() and not self.search_button.isEnabled():
+            self._cancel.set()  # stops between series; what arrived stays
+            self.message.setText("Cancelling after this series...")
+        else:
+            self.reject()
+
+    def _busy(self, text: str) -> None:
+        self.message.setText(text)
+        self.search_button.setEnabled(False)
+        self.retrieve_button.setEnabled(False)
+
+    def _idle(self, text: str) -> None:
+        self.message.setText(text)
+        self.search_button.setEnabled(True)
+        self.retrieve_button.setEnabled(bool(self.chosen_rows()))
+        self.progress.setVisible(False)
+
+
+def open_from_archive(
+    parent: QWidget, *, blinded: bool, open_folder: Callable[[Path], None]
+) -> ArchiveDialog | None:
+    """Show the dialog over the archive named in ``archive.toml`` (else say how).
+
+    Returns the dialog (``None`` when no archive is configured: a message says
+    where to name one).
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    from mrecist_reader.archive.config import read_archive_config
+    from mrecist_reader.archive.nodes import InvalidNode
+    from mrecist_reader.desk.archive_browser import ArchiveBrowser
+
+    folder = settings_path().parent
+    try:
+        config = read_archive_config(folder)
+    except InvalidNode as error:
+        QMessageBox.warning(parent, "Open from archive", str(error))
+        return None
+    if config is None:
+        QMessageBox.information(
+            parent,
+            "Open from archive",
+            f"No archive is configured. Name one in {folder / ARCHIVE_FILE}:\n\n"
+            '[node]\ndicomweb = "https://pacs.example/dicom-web"\n'
+            'or dimse = "AET@host:4242"',
+        )
+        return None
+    dialog = ArchiveDialog(parent, ArchiveBrowser.of(config, blinded=blinded))
+    dialog.opened.connect(open_folder)
+    dialog.show()
+    return dialog

@@ -1,0 +1,123 @@
+"""Wiring of File > Open from archive...: search, retrieve with progress, open the folder."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from pytestqt.qtbot import QtBot
+
+from mrecist_reader.archive.records import (
+    InstanceRecord,
+    SeriesRecord,
+    StudyQuery,
+    StudyRecord,
+)
+from mrecist_reader.archive.store import LocalStore
+from mrecist_reader.desk.archive_browser import ArchiveBrowser
+from mrecist_reader.ui.archive_dialog import ArchiveDialog
+from mrecist_reader.ui.main_window import MainWindow
+from tests.conftest import SAMPLE_DICOM
+from tests.gui.helpers import central_read_window
+
+
+class FolderArchive:
+    """An archive over sample_dicom/S01 (what Orthanc would announce and send)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[InstanceRecord, Path]] = {}
+        for path in sorted((SAMPLE_DICOM / "S01").rglob("*.dcm")):
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            if ds.get("SOPInstanceUID"):
+                record = InstanceRecord(
+                    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID
+                )
+                self.files[ds.SOPInstanceUID] = (record, path)
+
+    def check(self) -> str:
+        return "answered"
+
+    def find_studies(self, query: StudyQuery) -> list[StudyRecord]:
+        studies = {r.study_uid for r, _ in self.files.values()}
+        if query.study_uid:
+            studies &= {query.study_uid}
+        if query.subject_id not in (None, "S01"):
+            return []
+        return [StudyRecord(uid, "S01", "20260203", ("CT",)) for uid in sorted(studies)]
+
+    def find_series(
+        self, study_uid: str, modality: str | None = None
+    ) -> list[SeriesRecord]:
+        series = {
+            r.series_uid for r, _ in self.files.values() if r.study_uid == study_uid
+        }
+        return [SeriesRecord(study_uid, uid, "CT") for uid in sorted(series)]
+
+    def find_instances(self, series: SeriesRecord) -> list[InstanceRecord]:
+        return [r for r, _ in self.files.values() if r.series_uid == series.series_uid]
+
+    def retrieve(
+        self, wanted: list[InstanceRecord], store: LocalStore, *, method: str = "auto"
+    ) -> None:
+        for record in wanted:
+            path = self.files[record.sop_uid][1]
+            store.write(
+                record.study_uid, record.series_uid, record.sop_uid, path.read_bytes()
+            )
+
+
+def test_search_retrieve_and_open(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = ArchiveDialog(
+        None, ArchiveBrowser(FolderArchive(), tmp_path, blinded=True)
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert "Study date" not in [
+        dialog.results.horizontalHeaderItem(c).text()
+        for c in range(dialog.results.columnCount())
+    ]
+    dialog.subject.setText("S01")
+    dialog.search_button.click()
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 3, timeout=10000)
+    assert not dialog.retrieve_button.isEnabled()
+    dialog.results.selectAll()
+    assert dialog.retrieve_button.isEnabled()
+    with qtbot.waitSignal(dialog.opened, timeout=30000) as opened:
+        dialog.retrieve_button.click()
+    assert opened.args == [tmp_path / "S01"]
+    assert len(list((tmp_path / "S01").rglob("*.dcm"))) == len(FolderArchive().files)
+    assert "images from the archive" in dialog.message.text()
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MainWindow]:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    config = tmp_path / "config" / "mrecist_reader"
+    config.mkdir(parents=True)
+    (config / "archive.toml").write_text(
+        '[node]\ndicomweb = "http://127.0.0.1:9/dicom-web"\n'
+        "[sign_off]\nsend_sr = false\n",
+        encoding="utf-8",
+    )
+    main = central_read_window(
+        qtbot, tmp_path / "r.db", reader_id="R1", size=(900, 600)
+    )
+    yield main
+    main.shutdown()
+
+
+def test_the_file_menu_opens_the_dialog_over_the_configured_archive(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window._actions["openArchive"].trigger()
+    dialogs = window.findChildren(ArchiveDialog)
+    assert len(dialogs) == 1
+    assert dialogs[0].isVisible()
+    dialogs[0].subject.setText("S01")
+    dialogs[0].search_button.click()  # the archive is down: said, not raised
+    qtbot.waitUntil(
+        lambda: "cannot connect" in dialogs[0].message.text(), timeout=30000
+    )
+    dialogs[0].reject()
