@@ -142,6 +142,11 @@ def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         actions.add("openArchive", "Open from &archive...", _archive_opener(window))
     )
     menu.addAction(
+        actions.add(
+            "archiveSettings", "Archive se&ttings...", _archive_settings(window)
+        )
+    )
+    menu.addAction(
         actions.add("loadReport", "Load &report...", window.show_load_report)
     )
     menu.addSeparator()
@@ -159,6 +164,18 @@ def _archive_opener(window: "MainWindow") -> Callable[[], object]:
         )
 
     return open_archive
+
+
+def _archive_settings(window: "MainWindow") -> Callable[[], object]:
+    def edit() -> object:
+        from mrecist_reader.settings import settings_path
+        from mrecist_reader.ui.archive_settings_dialog import ArchiveSettingsDialog
+
+        dialog = ArchiveSettingsDialog(window, settings_path().parent)
+        dialog.show()
+        return dialog
+
+    return edit
 
 
 def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:

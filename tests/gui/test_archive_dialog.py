@@ -7,6 +7,7 @@ import pydicom
 import pytest
 from pytestqt.qtbot import QtBot
 
+from mrecist_reader.archive.config import read_archive_config
 from mrecist_reader.archive.records import (
     InstanceRecord,
     SeriesRecord,
@@ -16,7 +17,9 @@ from mrecist_reader.archive.records import (
 from mrecist_reader.archive.store import LocalStore
 from mrecist_reader.desk.archive_browser import ArchiveBrowser
 from mrecist_reader.ui.archive_dialog import ArchiveDialog
+from mrecist_reader.ui.archive_settings_dialog import ArchiveSettingsDialog
 from mrecist_reader.ui.main_window import MainWindow
+from tests.archive.orthanc import free_port
 from tests.conftest import SAMPLE_DICOM
 from tests.gui.helpers import central_read_window
 
@@ -121,3 +124,25 @@ def test_the_file_menu_opens_the_dialog_over_the_configured_archive(
         lambda: "cannot connect" in dialogs[0].message.text(), timeout=30000
     )
     dialogs[0].reject()
+
+
+def test_archive_settings_are_tested_and_saved_from_the_file_menu(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    window._actions["archiveSettings"].trigger()
+    (dialog,) = window.findChildren(ArchiveSettingsDialog)
+    assert dialog.protocol.currentText() == "DICOMweb"  # read from archive.toml
+    assert not dialog.send_sr.isChecked()
+    dialog.protocol.setCurrentText("DIMSE")
+    dialog.address.setText("ORTHANC@pacs")  # no port
+    dialog.save()
+    assert "AET@HOST:PORT" in dialog.message.text()
+    assert dialog.isVisible()
+    dialog.address.setText(f"ORTHANC@127.0.0.1:{free_port()}")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("failed"), timeout=30000)
+    dialog.save()
+    assert not dialog.isVisible()
+    saved = read_archive_config(tmp_path / "config" / "mrecist_reader")
+    assert saved is not None
+    assert str(saved.node).startswith("ORTHANC@127.0.0.1:")
