@@ -297,6 +297,7 @@ class ReadingDesk:
         """The database is being verified off the GUI thread (:meth:`start_verification`):
         until it reports, reads open read-only."""
         self._opening = threading.RLock()
+        self._thread = threading.get_ident()
 
     # ------------------------------------------------------------------ database
     def repository(self) -> ReadRepository:
@@ -310,11 +311,20 @@ class ReadingDesk:
         with self._opening:
             if self._repository is None:
                 repository = self._open_repository(self.context.db_url)
-                repository.on_wait = self.waiting_for_writer.emit
+                repository.on_wait = self._on_wait
                 self._repository = repository
                 if not self.is_verifying:
                     self.finish_verification(self._check(repository))
         return self._repository
+
+    def _on_wait(self, waiting: bool) -> None:
+        """Say that a save waits for another writer, on the desk's own thread only.
+
+        The verification worker's waits are not the reader's, and the window may be
+        painted from its own thread only.
+        """
+        if threading.get_ident() == self._thread:
+            self.waiting_for_writer.emit(waiting)
 
     @property
     def is_read_only(self) -> bool:
