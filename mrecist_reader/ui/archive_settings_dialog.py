@@ -85,6 +85,7 @@ class ArchiveSettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self._load()
+        self.resize(560, self.sizeHint().height())
 
     def _load(self) -> None:
         try:
