@@ -49,6 +49,8 @@ COMMAND_NAMES: tuple[str, ...] = (
 COMMAND_NAMES += ("pull",)
 COMMAND_NAMES += ("assign", "adjudicate", "metrics")
 COMMAND_MODULES += tuple(f"mrecist_reader.cli.{n}" for n in COMMAND_NAMES[-3:])
+COMMAND_NAMES += ("read-sr",)
+COMMAND_MODULES += ("mrecist_reader.cli.read_sr",)
 
 
 GUI_USAGE = "mrecist-reader [PATH] [--db URL] [--protocol NAME] [-v]"

@@ -187,3 +187,35 @@ def test_neither_o_nor_sr_is_refused(
 ) -> None:
     assert main(["export", "--db", db]) == 2
     assert "-o DIR and/or --sr DIR" in capsys.readouterr().err
+
+
+def test_read_sr_prints_every_lesion_and_length_of_the_exported_reports(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sr"
+    assert export_sr(db, out, "--images", str(SUBJECT_IMAGES)) == 0
+    capsys.readouterr()
+    follow_up = out / "sr_S01_R1_central_tp1.dcm"
+    assert main(["read-sr", str(follow_up)]) == 0
+    printed = capsys.readouterr().out
+    read = stored_read()
+    for o in read.observations:
+        if o.timepoint_index != 1:
+            continue
+        line = next(
+            x for x in printed.splitlines() if x.startswith(f"  {o.lesion_id} ")
+        )
+        assert str(o.status) in line
+        if o.diameter is not None:
+            assert f" {o.diameter / 10:g} mm" in line
+    assert "overall_response" in printed
+    image = next(iter(IMAGES.values()))
+    assert str(image.PatientName) not in printed
+
+
+def test_read_sr_names_a_file_that_is_not_a_report(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    image = next(SUBJECT_IMAGES.rglob("*.dcm"))
+    assert main(["read-sr", str(image)]) == 1
+    assert f"{image}: not a TID 1500 measurement report" in capsys.readouterr().err
