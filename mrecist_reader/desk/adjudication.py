@@ -14,7 +14,6 @@ timepoints by label and study day; never a scan date, a sign-off time, a site or
 arm (the treatments are not loaded), and free text with its file paths removed.
 """
 
-import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -168,7 +167,8 @@ class AdjudicationDesk:
         if profile_of is None:
             from mrecist_reader.resources import load_profile
 
-            profile_of = functools.cache(load_profile)
+            # the profile text the reads keep (issue 21 item 3), else the shipped one
+            profile_of = repository.profile_by_name(load_profile)
         self._repository = repository
         self.adjudicator = adjudicator
         self._profile_of = profile_of

@@ -9,7 +9,6 @@ manager withdraws a primary read here (with a reason, audited). A primary reader
 assigned subjects is refused all of it (it compares both reads).
 """
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -72,7 +71,8 @@ class ReviewDesk:
         if profile_of is None:
             from mrecist_reader.resources import load_profile
 
-            profile_of = functools.cache(load_profile)
+            # the profile text the reads keep (issue 21 item 3), else the shipped one
+            profile_of = repository.profile_by_name(load_profile)
         self._repository = repository
         self.manager = manager
         self._profile_of = profile_of
