@@ -22,13 +22,16 @@ first, so the page cache is warm for everyone):
 - ``fresh_volume``: a new int16 array of the volume's shape, every page touched: what
   any loader pays to produce a volume, and the floor (a preallocated buffer) does not.
 
-Why ``ours`` measured alone (0.044 s) was six times faster than in these rounds (0.28
-s): numpy asks the kernel for huge pages on large arrays (``madvise``); right after
-other large arrays were freed (SimpleITK's, the pydicom loop's) the kernel compacts
-memory to find them, and touching a fresh 150 MB volume then takes 0.4-1.0 s instead
-of 0.05 s (0.2 s steady without huge pages). So the volume's allocation, not the
-reading, varies with what ran before; ``fresh_volume`` measures it in the same state,
-and ``load / (floor + fresh volume)`` is the ratio that state cannot flatter.
+Why ``ours`` measured alone (0.044 s) was several times faster than in these rounds
+(0.11-0.28 s): numpy asks the kernel for huge pages on large arrays (``madvise``); right
+after other large arrays were freed (SimpleITK's, the pydicom loop's) the kernel
+compacts memory to find them, and touching a fresh 150 MB volume then takes 0.4-1.0 s
+instead of 0.05 s (0.2 s steady without huge pages; /tmp measurements of 2026-12-06).
+So the volume's allocation, not the reading, varies with what ran before: measured
+alone, back to back, the loader reuses memory in the best state. ``fresh_volume``
+shows that cost in the rounds' state (one thread touching every page; the loader
+touches its volume from several threads, so it can take less), and ``load / (floor +
+fresh volume)`` sets the load against reading plus allocating.
 
 Each figure is the median over the repeats, with its spread (lowest-highest). Every
 volume is compared voxel by voxel with SimpleITK's, and ours' geometry (origin and
