@@ -26,7 +26,7 @@ Why ``ours`` measured alone (0.044 s) was several times faster than in these rou
 (0.11-0.28 s): numpy asks the kernel for huge pages on large arrays (``madvise``); right
 after other large arrays were freed (SimpleITK's, the pydicom loop's) the kernel
 compacts memory to find them, and touching a fresh 150 MB volume then takes 0.4-1.0 s
-instead of 0.05 s (0.2 s steady without huge pages; /tmp measurements of 2026-12-06).
+instead of 0.05 s (0.2 s steady without huge pages; measured on 2026-12-06).
 So the volume's allocation, not the reading, varies with what ran before: measured
 alone, back to back, the loader reuses memory in the best state. ``fresh_volume``
 shows that cost in the rounds' state (one thread touching every page; the loader
