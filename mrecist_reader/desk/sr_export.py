@@ -26,6 +26,7 @@ from mrecist_reader.core.errors import InvalidProfile
 from mrecist_reader.core.model import Read, ReadKey, ReadStatus
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.desk.export import is_blinded
+from mrecist_reader.desk.image_places import folders_for
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.resources import shipped_profile
 
@@ -75,23 +76,26 @@ def referenced_series(reads: Iterable[Read]) -> set[str]:
     return series
 
 
-def images_for(reads: Sequence[Read], images: Path | None) -> dict[str, Dataset]:
+def images_for(
+    reads: Sequence[Read], images: Path | None, *, places: Path | None = None
+) -> dict[str, Dataset]:
     """Return the headers of the images the reads' signed timepoints refer to.
 
     ``images`` is scanned (folder, zip or DICOMDIR) and only the files of the
-    referenced series are read; ``None`` gives no images.
+    referenced series are read; ``None``: the folders the application remembers
+    the series were opened from (:mod:`~mrecist_reader.desk.image_places`, kept in
+    ``places``, default the user's).
     """
-    if images is None:
-        return {}
-    if not images.exists():
+    if images is not None and not images.exists():
         raise SRExportError(f"--images {images}: no such file or folder")
     wanted = referenced_series(reads)
     if not wanted:
         return {}
-    found = scan(images)
+    roots = [images] if images is not None else folders_for(wanted, places)
     files = [
         path
-        for series in found.series
+        for root in roots
+        for series in scan(root).series
         if series.series_instance_uid in wanted
         for path in series.files
     ]
@@ -225,6 +229,7 @@ def reports_for(
     *,
     blinded: bool = False,
     profiles: Mapping[ReadKey, ProtocolProfile] | None = None,
+    places: Path | None = None,
 ) -> list[SRFile]:
     """Return the SR of every signed timepoint of ``reads``, images from ``images``.
 
@@ -234,7 +239,7 @@ def reports_for(
     :class:`SRExportError` when a series cannot be found.
     """
     stored = profiles if profiles is not None else getattr(reads, "profiles", {})
-    headers = images_for(reads, images)
+    headers = images_for(reads, images, places=places)
     return build_reports(reads, headers, blinded=blinded, profiles=stored)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 import platformdirs
-from psygnal import Signal, SignalInstance
+from psygnal import EmitLoopError, Signal, SignalInstance
 
 from mrecist_reader.archive.config import read_archive_config
 from mrecist_reader.archive.errors import ArchiveError
@@ -204,7 +204,10 @@ class SignOffArchiver:
                 queued=queued,
             )
             status = self.status
-        self.status_changed.emit(status)
+        try:
+            self.status_changed.emit(status)
+        except EmitLoopError as error:  # a view gone meanwhile: the status stays here
+            logger.debug("archive status not shown: %s", error)
 
 
 # ---------------------------------------------------------------------- the desk

@@ -18,6 +18,23 @@ from mrecist_reader.settings import settings_path
 if TYPE_CHECKING:  # highdicom and the archive clients load only with an archive file
     from mrecist_reader.desk.desk import ReadingDesk
     from mrecist_reader.desk.sr_outbox import ArchiveStatus, SignOffArchiver
+    from mrecist_reader.desk.worklist import Worklist
+
+
+def _stop(archiver: "SignOffArchiver") -> None:
+    archiver.status_changed.disconnect()  # the view is gone: nobody to tell
+    archiver.stop(wait=False)
+
+
+def _remember_places(worklist: "Worklist") -> None:
+    from mrecist_reader.desk.image_places import remember
+
+    remember(
+        info
+        for subject in worklist.subjects
+        for timepoint in subject.timepoints
+        for info in timepoint.series
+    )
 
 
 class ArchiveStatusView(QObject):
@@ -36,6 +53,8 @@ class ArchiveStatusView(QObject):
     ) -> None:
         super().__init__(parent)
         self._say = say
+        # where each series was opened from: export --sr finds the images there
+        desk.worklist_changed.connect(_remember_places)
         self.archiver: SignOffArchiver | None = None
         folder = config_folder or settings_path().parent
         if not (folder / ARCHIVE_FILE).exists():
@@ -54,7 +73,7 @@ class ArchiveStatusView(QObject):
         self.archiver.status_changed.connect(self.status_changed.emit)
         archiver = self.archiver
         archiver.start()
-        self.destroyed.connect(lambda: archiver.stop(wait=False))
+        self.destroyed.connect(lambda: _stop(archiver))
 
     def _show(self, status: "ArchiveStatus") -> None:
         text = status.text()

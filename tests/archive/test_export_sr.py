@@ -1,6 +1,7 @@
 """`mrecist-reader export --sr DIR [--images PATH]`: one TID 1500 SR per signed timepoint."""
 
 import shutil
+import stat
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from mrecist_reader.archive.sr import read_report, read_responses
 from mrecist_reader.cli import main
 from mrecist_reader.core.model import Read, ReadStatus, ReadType
+from mrecist_reader.desk.image_places import default_places, remember
+from mrecist_reader.imaging.scan import scan
 from mrecist_reader.transfer.csv_out import write_measurements
 from tests.archive.test_sr import BASELINE, FOLLOW_UP, IMAGES, sample_read
 from tests.conftest import SAMPLE_DICOM
@@ -219,3 +222,18 @@ def test_read_sr_names_a_file_that_is_not_a_report(
     image = next(SUBJECT_IMAGES.rglob("*.dcm"))
     assert main(["read-sr", str(image)]) == 1
     assert f"{image}: not a TID 1500 measurement report" in capsys.readouterr().err
+
+
+def test_without_images_the_folders_the_series_were_opened_from_are_used(
+    db: str, tmp_path: Path
+) -> None:
+    copy = tmp_path / "study"
+    shutil.copytree(SUBJECT_IMAGES, copy)
+    remember(scan(copy, use_index=False).series)  # as opening the study does
+    assert export_sr(db, tmp_path / "sr") == 0
+    assert len(list((tmp_path / "sr").iterdir())) == 2
+    places = default_places()
+    assert stat.S_IMODE(places.stat().st_mode) == 0o600
+    shutil.rmtree(copy / "FU1")  # gone since: named again
+    assert export_sr(db, tmp_path / "sr2") == 1
+    assert not (tmp_path / "sr2").exists()

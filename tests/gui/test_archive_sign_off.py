@@ -52,6 +52,8 @@ def test_signing_queues_the_sr_and_the_status_bar_says_the_archive_is_down(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
     assert window.archive_status.archiver is not None
+    places = tmp_path / "data" / "mrecist_reader" / "image_places.json"
+    assert places.is_file()  # where the series were opened from, for export --sr
     answer_next_dialog(fill_lesion_dialog())
     _centre_row_caliper(window, half_px=25.0)
     answer_next_dialog(click_button("Sign BASELINE"))
