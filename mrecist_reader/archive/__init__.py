@@ -8,5 +8,9 @@
 - :mod:`~mrecist_reader.archive.store`: the local folder that receives the files;
 - :mod:`~mrecist_reader.archive.pull`: search, retrieve what is missing, and check that
   every image the archive announced arrived;
+- :mod:`~mrecist_reader.archive.multipart`: WADO-RS multipart bodies split as they arrive;
+- :mod:`~mrecist_reader.archive.sr`: DICOM SR TID 1500 of a signed timepoint, and back;
+- :mod:`~mrecist_reader.archive.outbox`: results queued for the archive, retried;
+- :mod:`~mrecist_reader.archive.config`: the application's node (``archive.toml``);
 - :mod:`~mrecist_reader.archive.errors`: one error class per failure a user can act on.
 """
