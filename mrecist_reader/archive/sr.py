@@ -99,6 +99,7 @@ PROCEDURES = {
 }
 BLANKED_IN_BLINDED = (
     "PatientBirthDate",
+    "PatientSex",
     "StudyDate",
     "StudyTime",
     "AccessionNumber",

@@ -155,6 +155,7 @@ def test_a_blinded_reads_sr_refers_to_the_archives_uids_and_has_no_identity(
     image = next(iter(IMAGES.values()))
     for identity in (image.PatientName, image.PatientID, image.StudyDate):
         assert str(identity).encode() not in data
+    assert pydicom.dcmread(first).PatientSex == ""
     t1 = read.observation("T1", 0)
     assert t1 is not None
     # the images are referenced as the archive holds them, not by pseudonyms
