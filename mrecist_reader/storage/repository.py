@@ -386,7 +386,9 @@ class ReadRepository:
         def write(session: Session) -> ImportOutcome:
             plans = planned if _head_mark(session) == mark else plan(session)[1]
             link = partial(_link_imported, session, profiles or {}, source)
-            return store_plans(session, plans, actor=actor, source=source, link=link)
+            outcome = store_plans(session, plans, actor=actor, source=source, link=link)
+            _link_unchanged(session, keyed, profiles or {}, actor=actor, source=source)
+            return outcome
 
         return self._run(write, writes=True)
 
@@ -1002,6 +1004,31 @@ def _profile_conflicts(
                 "); a signed read keeps the profile it was signed with"
             )
     return conflicts
+
+
+def _link_unchanged(
+    session: Session,
+    reads: Sequence[Read],
+    profiles: Mapping[str, ProtocolProfile],
+    *,
+    actor: Actor,
+    source: str,
+) -> None:
+    """Link the file's profile text to reads the import left unchanged (audited).
+
+    A read stored before schema 7, or a draft read given another text of its
+    profile, gets it with its own entry and content hash; reads just written were
+    linked with their import entry (nothing more happens to them here).
+    """
+    for read in reads:
+        row = find_read_row(session, read.key)
+        profile = profiles.get(read.protocol_profile)
+        if row is None or profile is None:
+            continue
+        entries = link_profile(session, row, profile, reason=f"imported from {source}")
+        if entries:
+            content = stored_content(session, row)
+            append_audit(session, actor, read_ref(read.key), entries, content=content)
 
 
 def _link_imported(

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from mrecist_reader.cli import main
 from mrecist_reader.resources import resource_path
 from mrecist_reader.storage.repository import ReadRepository
-from tests.transfer.csv_edit import edit, two_subjects
+from tests.transfer.csv_edit import edit, records, two_subjects
 
 SHIPPED = resource_path("protocols", "nct06779461.toml")
 
@@ -233,3 +233,43 @@ def test_a_protocol_file_without_the_toml_suffix_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "expected a .toml file" in err
     assert "root:" not in err
+
+
+def test_reimporting_with_an_edited_profile_file_never_changes_a_signed_reads_profile(
+    imported, tmp_path, capsys
+):
+    db, profile = imported
+    profile_file(profile.parent, sd_min_days=365)
+    measurements = str(tmp_path / "measurements.csv")
+    capsys.readouterr()
+    argv = ["import", measurements, "--db", db, "--protocol", str(profile)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "a signed read keeps the profile it was signed with" in err
+    assert "nothing was imported" in err
+
+
+def test_a_draft_read_given_another_profile_text_on_import_is_an_audited_change(
+    tmp_path, capsys
+):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    profile = profile_file(folder)
+    content = csv_naming(tmp_path, "trial").read_text(encoding="utf-8")
+    for line in range(2, len(records(content)) + 1):
+        content = edit(content, line, "read_status", "draft")
+        content = edit(content, line, "signed_at", "")
+    measurements = tmp_path / "drafts.csv"
+    measurements.write_text(content, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'reads.db'}"
+    argv = ["import", str(measurements), "--db", db, "--protocol", str(profile)]
+    assert main(argv) == 0
+    profile_file(folder, sd_min_days=365)
+    assert main(argv) == 0
+    with ReadRepository(db) as repository:
+        changes = [e for e in repository.audit_trail() if e.action == "change_profile"]
+        assert len(changes) == 2  # one per read
+        assert changes[0].reason == "imported from drafts.csv"
+        assert repository.integrity_problems() == ()
+        stored = {repository.profile_of(r.key) for r in repository.all_reads()}
+    assert {p.sd_min_days for p in stored if p is not None} == {365}
