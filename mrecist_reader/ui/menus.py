@@ -146,6 +146,7 @@ def _file_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             "archiveSettings", "Archive se&ttings...", _archive_settings(window)
         )
     )
+    menu.addAction(actions.add("openSr", "Open &SR (read only)...", _sr_opener(window)))
     menu.addAction(
         actions.add("loadReport", "Load &report...", window.show_load_report)
     )
@@ -176,6 +177,15 @@ def _archive_settings(window: "MainWindow") -> Callable[[], object]:
         return dialog
 
     return edit
+
+
+def _sr_opener(window: "MainWindow") -> Callable[[], object]:
+    def open_sr() -> object:
+        from mrecist_reader.ui.sr_dialog import ask_and_open_sr
+
+        return ask_and_open_sr(window)
+
+    return open_sr
 
 
 def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.archive.config import read_archive_config
@@ -14,12 +15,15 @@ from mrecist_reader.archive.records import (
     StudyQuery,
     StudyRecord,
 )
+from mrecist_reader.archive.sr import measurement_report
 from mrecist_reader.archive.store import LocalStore
 from mrecist_reader.desk.archive_browser import ArchiveBrowser
 from mrecist_reader.ui.archive_dialog import ArchiveDialog
 from mrecist_reader.ui.archive_settings_dialog import ArchiveSettingsDialog
 from mrecist_reader.ui.main_window import MainWindow
+from mrecist_reader.ui.sr_dialog import SRDialog
 from tests.archive.orthanc import free_port
+from tests.archive.test_sr import IMAGES, sample_read
 from tests.conftest import SAMPLE_DICOM
 from tests.gui.helpers import central_read_window
 
@@ -146,3 +150,27 @@ def test_archive_settings_are_tested_and_saved_from_the_file_menu(
     saved = read_archive_config(tmp_path / "config" / "mrecist_reader")
     assert saved is not None
     assert str(saved.node).startswith("ORTHANC@127.0.0.1:")
+
+
+def test_an_sr_opens_read_only_with_a_lesions_caliper_on_its_image(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "sr.dcm"
+    measurement_report(sample_read(), 0, IMAGES).save_as(
+        report, enforce_file_format=True
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *_args, **_kw: (str(report), "")
+    )
+    window._actions["openSr"].trigger()
+    (dialog,) = window.findChildren(SRDialog)
+    assert dialog.table.rowCount() == 3
+    assert dialog.table.item(0, 0).text() == "T1"
+    dialog.folders.append(SAMPLE_DICOM / "S01" / "BASELINE")
+    dialog.table.selectRow(0)
+    qtbot.waitUntil(lambda: dialog.image.image is not None, timeout=30000)
+    xs, ys = dialog.caliper.getData()
+    assert xs is not None
+    assert ys is not None
+    assert (float(xs[0]), float(ys[0])) == pytest.approx((29.75, 40.0), abs=0.01)
+    dialog.close()
