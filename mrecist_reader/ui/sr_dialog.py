@@ -44,6 +44,7 @@ class SRDialog(QDialog):
             for c, text in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.responses = QLabel(view.responses_text() or "no responses in the report")
         self.message = QLabel("Choose a lesion to see its caliper on its image.")
         self.message.setWordWrap(True)
@@ -60,11 +61,11 @@ class SRDialog(QDialog):
         left.addWidget(self.message)
         left.addWidget(self.folder_button)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(self.plot, 2)
+        layout.addLayout(left, 2)
+        layout.addWidget(self.plot, 3)
         self.table.itemSelectionChanged.connect(self.show_selected)
         self.folder_button.clicked.connect(self._ask_folder)
-        self.resize(1000, 520)
+        self.resize(1100, 560)
 
     def show_selected(self) -> None:
         """Find the chosen lesion's image in the background and show its caliper."""
