@@ -1,12 +1,15 @@
 """The endpoints of the reads at this desk, for the endpoints view (issue 18 item 6).
 
-Only an unblinded reader sees trial endpoints: a local (site) read. A blinded central
-reader never does, and for a central read nothing is loaded at all, arms.csv least of
-all (endpoints.md §Inputs: arms.csv is unblinded, sponsor only). The derivation is the
+Only an unblinded reader sees trial endpoints: a local (site) read, or the review
+manager of a double read (central-review.md §Independence: any caller who is neither a
+primary reader nor an adjudicator of assigned subjects), who sees those of the final
+reads. A blinded central reader never does, and for a central read nothing is loaded at
+all, arms.csv least of all (endpoints.md §Inputs: arms.csv is unblinded, sponsor only). The derivation is the
 command line's: the pure core per subject, the statistics of ``analysis``.
 """
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,8 +29,11 @@ from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.session import stored_reads
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mrecist_reader.analysis.summary import EndpointAnalysis
     from mrecist_reader.desk.desk import ReadingDesk
+    from mrecist_reader.storage.repository import ReadRepository
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +162,63 @@ def desk_endpoints(
 
     """
     _refuse_blinded(read_type)
+    return _derive(reads, treatments, arms, profile, stored_profiles)
+
+
+def review_manager_endpoints(
+    repository: "ReadRepository",
+    manager: str,
+    treatments: Path,
+    arms: Path | None,
+    *,
+    profile_of: "Callable[[str], ProtocolProfile]",
+) -> DeskEndpoints:
+    """Derive the endpoints of a double read's final reads for its review manager.
+
+    The reads are each assigned subject's final read (none while it awaits
+    adjudication) and the reads of unassigned subjects, as ``mrecist-reader endpoints
+    --db`` takes them; the endpoint definitions are those of the profile the reads name.
+
+    Raises
+    ------
+    EndpointsHidden
+        When no subject is assigned (there is no review manager), or ``manager`` reads
+        or adjudicates an assigned subject: before treatments.csv or arms.csv is opened.
+    MrecistError
+        When there is no final read yet.
+    InvalidRead
+        When treatments.csv or arms.csv is invalid (every problem, with its line).
+
+    """
+    assignments = repository.assignments()
+    if not assignments:
+        raise EndpointsHidden(
+            "no subject is assigned in this database: trial endpoints are shown to "
+            "the review manager of a double read, never to a blinded central reader"
+        )
+    blinded = {r for a in assignments for r in (a.reader_1, a.reader_2, a.adjudicator)}
+    if manager in blinded:
+        raise EndpointsHidden(
+            f"{manager} reads or adjudicates assigned subjects: a blinded reader "
+            "never sees trial endpoints"
+        )
+    from mrecist_reader.desk.export import final_reads
+
+    reads = final_reads(repository, repository.all_reads())
+    if not reads:
+        raise MrecistError("there is no final read yet: no endpoint can be derived")
+    named = Counter(read.protocol_profile for read in reads).most_common(1)[0][0]
+    stored = repository.stored_profiles()
+    return _derive(reads, treatments, arms, profile_of(named), stored)
+
+
+def _derive(
+    reads: Sequence[Read],
+    treatments: Path,
+    arms: Path | None,
+    profile: ProtocolProfile,
+    stored_profiles: Mapping[ReadKey, ProtocolProfile] | None,
+) -> DeskEndpoints:
     # the statistics (scipy) load when asked for, not with the window
     from mrecist_reader.analysis.summary import analyse
 

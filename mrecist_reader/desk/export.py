@@ -280,7 +280,7 @@ def database_reads(
             reads = repository.all_reads()
             cases = repository.adjudication_cases()
             if final:
-                reads = _final_reads(repository, reads)
+                reads = final_reads(repository, reads)
             else:
                 finals = repository.final_reads()
         head = repository.audit_head()
@@ -300,7 +300,7 @@ def database_reads(
     return result
 
 
-def _final_reads(
+def final_reads(
     repository: ReadRepository, reads: tuple[Read, ...]
 ) -> tuple[Read, ...]:
     """Return the final reads of assigned subjects and every read of the others."""

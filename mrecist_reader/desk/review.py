@@ -11,6 +11,7 @@ assigned subjects is refused all of it (it compares both reads).
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from psygnal import Signal
 
@@ -19,6 +20,7 @@ from mrecist_reader.core.adjudication import AdjudicationCase, Assignment
 from mrecist_reader.core.model import Read, ReadStatus, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.reader_metrics import SubjectDoubleRead, double_read
+from mrecist_reader.desk.endpoints import DeskEndpoints, review_manager_endpoints
 from mrecist_reader.storage.audit import Actor, current_os_user
 from mrecist_reader.storage.repository import ReadRepository, Viewer
 from mrecist_reader.storage.review import Withdrawal
@@ -98,6 +100,26 @@ class ReviewDesk:
         )
         self.overview_changed.emit(overview)
         return overview
+
+    def endpoints(self, treatments: Path, arms: Path | None) -> DeskEndpoints:
+        """Return the trial endpoints of the final reads (the review manager's only).
+
+        Raises
+        ------
+        EndpointsHidden
+            When the manager reads or adjudicates assigned subjects, or none is
+            assigned: before treatments.csv or arms.csv is opened.
+        InvalidRead
+            When treatments.csv or arms.csv is invalid (every problem, with its line).
+
+        """
+        return review_manager_endpoints(
+            self._repository,
+            self.manager,
+            treatments,
+            arms,
+            profile_of=self._profile_of,
+        )
 
     def withdraw(self, subject_id: str, reader_id: str, reason: str) -> Withdrawal:
         """Withdraw a primary reader's read of a subject (audited); refresh the screen.

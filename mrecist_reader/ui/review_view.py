@@ -2,12 +2,14 @@
 
 A thin view of :class:`~mrecist_reader.desk.review.ReviewDesk`: three tabs (every
 assigned subject with its readers, progress and cut; the cuts awaiting adjudication;
-the reader metrics) and, under the assignments, the withdrawal of a primary read
-(the chosen subject's reader 1 or 2, a reason, Withdraw read). Every rule and check
+the reader metrics) and, under the assignments, the trial endpoints of the final reads
+(the sponsor's files asked for, then the endpoints view) and the withdrawal of a primary
+read (the chosen subject's reader 1 or 2, a reason, Withdraw read). Every rule and check
 is the desk's and the storage's.
 """
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -26,9 +28,11 @@ from PySide6.QtWidgets import (
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.desk.review import ReviewDesk, ReviewOverview
+from mrecist_reader.ui.endpoints_command import EndpointFilesDialog
 from mrecist_reader.ui.errors import error_boundary
 
 if TYPE_CHECKING:
+    from mrecist_reader.ui.endpoints_view import EndpointsView
     from mrecist_reader.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -77,7 +81,17 @@ class ReviewView(QWidget):
         self.withdraw_button = QPushButton("&Withdraw read", self)
         self.withdraw_button.setObjectName("withdrawRead")
         self.withdraw_button.clicked.connect(self.withdraw)
+        self.endpoints_button = QPushButton("Trial &endpoints...", self)
+        self.endpoints_button.setObjectName("reviewEndpoints")
+        self.endpoints_button.setToolTip(
+            "The endpoints of the final reads, with treatments.csv and arms.csv"
+        )
+        self.endpoints_button.clicked.connect(self.ask_endpoints)
+        self.endpoints_dialog: EndpointFilesDialog | None = None
+        self.endpoints_view: EndpointsView | None = None
         withdrawal = QHBoxLayout()
+        withdrawal.addWidget(self.endpoints_button)
+        withdrawal.addStretch(1)
         withdrawal.addWidget(self.reader)
         withdrawal.addWidget(self.reason, stretch=1)
         withdrawal.addWidget(self.withdraw_button)
@@ -131,6 +145,32 @@ class ReviewView(QWidget):
             self.metrics,
             [[row[column] for column in METRIC_COLUMNS] for row in overview.metrics],
         )
+
+    def ask_endpoints(self) -> None:
+        """Ask for the sponsor's files (not modal); the endpoints open when accepted."""
+        dialog = EndpointFilesDialog(self)
+        dialog.accepted.connect(lambda: self._open_endpoints(*dialog.files()))
+        self.endpoints_dialog = dialog
+        dialog.open()
+
+    def _open_endpoints(self, treatments: Path, arms: Path | None) -> None:
+        with error_boundary(self, "Trial endpoints"):
+            self.show_endpoints(treatments, arms)
+
+    def show_endpoints(self, treatments: Path, arms: Path | None) -> "EndpointsView":
+        """Show the final reads' endpoints (the desk refuses a blinded reader)."""
+        found = self.desk.endpoints(treatments, arms)
+        from mrecist_reader.ui.endpoints_view import EndpointsView
+
+        if self.endpoints_view is not None:
+            self.endpoints_view.close()
+        view = EndpointsView(found, self)
+        view.setWindowFlag(Qt.WindowType.Window)
+        view.setObjectName("endpointsView")
+        view.resize(900, 900)
+        view.show()
+        self.endpoints_view = view
+        return view
 
     def withdraw(self) -> None:
         """Withdraw the chosen reader's read of the selected subject (with the reason)."""

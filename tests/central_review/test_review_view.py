@@ -79,3 +79,19 @@ def _desk(repository, reader):  # noqa: F811
     return SimpleNamespace(
         repository=lambda: repository, context=SimpleNamespace(reader_id=reader)
     )
+
+
+def test_trial_endpoints_opens_the_endpoints_view_of_the_final_reads(view, tmp_path):
+    treatments = tmp_path / "treatments.csv"
+    treatments.write_text(
+        "schema_version,study_id,subject_id,treatment,session,study_day\n"
+        "1,NCT06779461,S02,TACE,1,1\n",
+        encoding="utf-8",
+    )
+    view.endpoints_button.click()
+    dialog = view.endpoints_dialog
+    assert dialog is not None
+    dialog.treatments.setText(str(treatments))
+    dialog.accept()
+    assert view.endpoints_view is not None
+    assert view.endpoints_view.isVisible()
