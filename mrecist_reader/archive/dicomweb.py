@@ -46,7 +46,7 @@ CHUNK_BYTES = 1 << 20
 PARTS_AHEAD = 16
 LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
 SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), length 0
-STUDY_FIELDS = ["00120040", "00080020", "00080061"]  # subject ID, date, modalities
+STUDY_FIELDS = ["00120040", "00080020", "00080061", "00120050"]  # + timepoint ID
 SERIES_FIELDS = ["0008103E", "00200011", "00201209"]  # description, number, count
 INSTANCE_FIELDS = ["00080016"]  # SOP Class UID
 
@@ -101,6 +101,8 @@ class DicomwebArchive:
             filters["ModalitiesInStudy"] = query.modality
         if query.date_range():
             filters["StudyDate"] = query.date_range()
+        if query.timepoint:
+            filters["ClinicalTrialTimePointID"] = query.timepoint
         with self._translated("QIDO-RS study search"):
             found = self.client.search_for_studies(
                 search_filters=filters, fields=STUDY_FIELDS
@@ -111,6 +113,7 @@ class DicomwebArchive:
                 subject_id=_first(item, "00120040"),
                 study_date=_first(item, "00080020"),
                 modalities=tuple(str(v) for v in _all(item, "00080061")),
+                timepoint=_first(item, "00120050"),
             )
             for item in found
             if (uid := _first(item, "0020000D"))

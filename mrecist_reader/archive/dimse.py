@@ -128,12 +128,14 @@ class DimseArchive:
         identifier.ClinicalTrialSubjectID = query.subject_id or ""
         identifier.ModalitiesInStudy = query.modality or ""
         identifier.StudyDate = query.date_range()
+        identifier.ClinicalTrialTimePointID = query.timepoint or ""
         return [
             StudyRecord(
                 study_uid=str(found.StudyInstanceUID),
                 subject_id=str(found.get("ClinicalTrialSubjectID", "")),
                 study_date=str(found.get("StudyDate", "")),
                 modalities=_values(found.get("ModalitiesInStudy")),
+                timepoint=str(found.get("ClinicalTrialTimePointID", "")),
             )
             for found in self._find(identifier)
             if found.get("StudyInstanceUID")

@@ -21,6 +21,7 @@ class StudyQuery:
     study_uid: str | None = None
     modality: str | None = None
     dates: tuple[date | None, date | None] | None = None
+    timepoint: str | None = None  # ClinicalTrialTimePointID, e.g. "FU1"
 
     def date_range(self) -> str:
         """Return ``dates`` as a DICOM range matching value (``""``: any date)."""
@@ -42,6 +43,7 @@ class StudyRecord:
     subject_id: str = ""
     study_date: str = ""
     modalities: tuple[str, ...] = ()
+    timepoint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

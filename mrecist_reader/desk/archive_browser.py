@@ -1,7 +1,7 @@
 """Open from archive: search the configured archive, pull studies, open what arrived.
 
 The Qt-free model of File > Open from archive... (``ui/archive_dialog.py``): a search
-by trial subject, modality and (local reads only) study date range; the chosen
+by trial subject, timepoint, modality and (local reads only) study date range; the chosen
 studies are pulled (:func:`mrecist_reader.archive.pull.pull`) into the cache folder,
 one folder per subject, so a pull interrupted half way resumes there without
 duplicating files; that folder is then opened as any folder is. A blinded read's
@@ -23,8 +23,8 @@ from mrecist_reader.archive.records import StudyQuery, StudyRecord
 from mrecist_reader.archive.store import LocalStore
 from mrecist_reader.settings import APP_NAME
 
-COLUMNS = ("Subject", "Study date", "Modalities", "Study UID")
-BLINDED_COLUMNS = ("Subject", "Modalities", "Study UID")
+COLUMNS = ("Subject", "Timepoint", "Study date", "Modalities", "Study UID")
+BLINDED_COLUMNS = ("Subject", "Timepoint", "Modalities", "Study UID")
 
 
 def default_cache() -> Path:
@@ -81,6 +81,7 @@ class ArchiveBrowser:
         subject_id: str = "",
         modality: str = "",
         dates: tuple[date | None, date | None] | None = None,
+        timepoint: str = "",
     ) -> tuple[tuple[str, ...], ...]:
         """Find the studies; return the result table's rows (see :attr:`columns`).
 
@@ -90,20 +91,25 @@ class ArchiveBrowser:
             subject_id=subject_id.strip() or None,
             modality=modality.strip() or None,
             dates=None if self.blinded else dates,
+            timepoint=timepoint.strip() or None,
         )
         found = self.archive.find_studies(query)
         unique = {record.study_uid: record for record in found}
         self.found = tuple(
-            sorted(unique.values(), key=lambda r: (r.subject_id, r.study_date))
+            sorted(
+                unique.values(),
+                key=lambda r: (r.subject_id, r.study_date, r.timepoint),
+            )
         )
         return tuple(self._row(record) for record in self.found)
 
     def _row(self, record: StudyRecord) -> tuple[str, ...]:
         modalities = "/".join(record.modalities)
         if self.blinded:
-            return (record.subject_id, modalities, record.study_uid)
+            return (record.subject_id, record.timepoint, modalities, record.study_uid)
         return (
             record.subject_id,
+            record.timepoint,
             _iso_date(record.study_date),
             modalities,
             record.study_uid,

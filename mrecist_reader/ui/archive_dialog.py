@@ -1,6 +1,6 @@
 """File > Open from archive...: a thin dialog over :mod:`mrecist_reader.desk.archive_browser`.
 
-Search (subject, modality) and retrieval run off the GUI thread; the retrieval shows
+Search (subject, timepoint, modality) and retrieval run off the GUI thread; the retrieval shows
 a progress bar by image and can be cancelled (what arrived stays: a new retrieval
 resumes). When it is done, :attr:`ArchiveDialog.opened` gives the folder to open.
 """
@@ -57,6 +57,8 @@ class ArchiveDialog(QDialog):
         self._cancel = threading.Event()
         self.subject = QLineEdit()
         self.subject.setPlaceholderText("trial subject ID (empty: every subject)")
+        self.timepoint = QLineEdit()
+        self.timepoint.setPlaceholderText("e.g. BASELINE, FU1 (empty: every one)")
         self.modality = QComboBox()
         self.modality.addItems(["any", *MODALITIES[1:]])
         self.search_button = QPushButton("&Search")
@@ -88,6 +90,7 @@ class ArchiveDialog(QDialog):
     def _layout(self) -> None:
         form = QFormLayout()
         form.addRow("Subject", self.subject)
+        form.addRow("Timepoint", self.timepoint)
         form.addRow("Modality", self.modality)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
@@ -109,9 +112,11 @@ class ArchiveDialog(QDialog):
         modality = self.modality.currentText()
         self._busy("Searching...")
         run_in_thread(
-            self.model.search,
-            self.subject.text(),
-            "" if modality == "any" else modality,
+            lambda: self.model.search(
+                self.subject.text(),
+                "" if modality == "any" else modality,
+                timepoint=self.timepoint.text(),
+            ),
             on_done=self._show_results,
             on_error=self._failed,
         )

@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import pydicom
+import pytest
 
 from mrecist_reader.archive.dicomweb import DicomwebArchive
-from mrecist_reader.archive.nodes import DicomwebNode
+from mrecist_reader.archive.dimse import DimseArchive
+from mrecist_reader.archive.nodes import DicomwebNode, DimseNode
+from mrecist_reader.archive.records import StudyQuery
 from mrecist_reader.desk.archive_browser import ArchiveBrowser
 from mrecist_reader.imaging.scan import scan
 from tests.archive import orthanc as o
@@ -32,7 +35,13 @@ def test_a_subjects_studies_are_found_pulled_and_open_as_a_folder(
 ) -> None:
     model = browser(orthanc, tmp_path / "cache", blinded=False)
     rows = orthanc.in_namespace(lambda: model.search("S01"))
-    assert model.columns[:2] == ("Subject", "Study date")
+    assert model.columns[:3] == ("Subject", "Timepoint", "Study date")
+    assert [row[1] for row in rows] == ["BASELINE", "FU1", "FU2"]
+    assert [
+        row[0]
+        for row in orthanc.in_namespace(lambda: model.search("S01", timepoint="FU2"))
+    ] == ["S01"]
+    rows = orthanc.in_namespace(lambda: model.search("S01"))
     assert {row[0] for row in rows} == {"S01"}
     assert {row[-1] for row in rows} == sample_studies("S01") - {""}
     images: list[Path] = []
@@ -61,3 +70,28 @@ def test_a_blinded_reads_results_show_no_dates(
         assert len(row) == len(model.columns)
         for value in (header.StudyDate, header.PatientName, header.PatientID):
             assert str(value) not in " ".join(row)
+
+
+@pytest.mark.parametrize("protocol", ["dicomweb", "dimse"])
+def test_studies_are_found_by_timepoint_and_show_it(
+    orthanc: Orthanc, protocol: str
+) -> None:
+    client = (
+        DicomwebArchive(
+            DicomwebNode(
+                orthanc.dicomweb_url, username=o.USER, password=o.PASSWORD, attempts=1
+            )
+        )
+        if protocol == "dicomweb"
+        else DimseArchive(
+            DimseNode(o.ARCHIVE_AET, "127.0.0.1", o.DICOM_PORT, our_ae_title=o.OUR_AET)
+        )
+    )
+    found = orthanc.in_namespace(
+        lambda: client.find_studies(StudyQuery(subject_id="S01", timepoint="FU1"))
+    )
+    assert [study.timepoint for study in found] == ["FU1"]
+    everything = orthanc.in_namespace(
+        lambda: client.find_studies(StudyQuery(subject_id="S01"))
+    )
+    assert sorted({s.timepoint for s in everything}) == ["BASELINE", "FU1", "FU2"]
