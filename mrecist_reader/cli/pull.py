@@ -44,6 +44,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument("--subject", metavar="ID", help="ClinicalTrialSubjectID")
     parser.add_argument("--study", metavar="UID", help="StudyInstanceUID")
     parser.add_argument("--modality", metavar="CODE", help="only series of it (CT, MR)")
+    parser.add_argument(
+        "--timepoint", metavar="LABEL", help="ClinicalTrialTimePointID (e.g. FU1)"
+    )
     parser.add_argument("-o", "--output", metavar="DIR", required=True, type=Path)
     parser.add_argument("--user", metavar="NAME", help="DICOMweb basic authentication")
     parser.add_argument("--ca-bundle", metavar="PEM", help="CA certificates (DICOMweb)")
@@ -68,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
         print("error: give --subject, --study or both", file=sys.stderr)
         return EXIT_USAGE
     archive = _archive(args)
-    query = StudyQuery(args.subject, args.study, args.modality)
+    query = StudyQuery(
+        args.subject, args.study, args.modality, timepoint=args.timepoint
+    )
     report = pull(archive, query, LocalStore(args.output), method=args.method)
     _print(report, args.output)
     if not report.studies:
