@@ -105,7 +105,7 @@ def test_the_larger_mass_is_proposed_as_its_enhancing_crescent_with_a_warning(
 def test_a_click_on_the_larger_mass_s_dark_core_is_refused(
     volume: Volume, click: tuple[int, int]
 ) -> None:
-    with pytest.raises(NoEnhancingLesion, match="not brighter"):
+    with pytest.raises(NoEnhancingLesion, match="no enhancing lesion at this point"):
         longest_viable_diameter(volume, _mm(volume, *click))
 
 
