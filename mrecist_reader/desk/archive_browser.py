@@ -85,12 +85,15 @@ class ArchiveBrowser:
     ) -> tuple[tuple[str, ...], ...]:
         """Find the studies; return the result table's rows (see :attr:`columns`).
 
-        ``dates`` is ignored in a blinded read (it must not see dates).
+        ``dates`` (see :func:`study_dates`) is refused in a blinded read: it must
+        not see dates, so it cannot search by them either.
         """
+        if self.blinded and dates is not None and dates != (None, None):
+            raise ValueError("a blinded read cannot search by study date")
         query = StudyQuery(
             subject_id=subject_id.strip() or None,
             modality=modality.strip() or None,
-            dates=None if self.blinded else dates,
+            dates=dates,
             timepoint=timepoint.strip() or None,
         )
         found = self.archive.find_studies(query)
@@ -149,6 +152,36 @@ class ArchiveBrowser:
             tuple(o for r in reports for o in r.series),
         )
         return Pulled(folder, report)
+
+
+def study_dates(first: str, last: str) -> tuple[date | None, date | None] | None:
+    """Return the study date range typed as ``YYYY-MM-DD`` (either end may be empty).
+
+    ``None`` when both are empty; a malformed date, or a range that ends before it
+    starts, is refused with a message naming the field.
+    """
+    start = _typed_date("study date from", first)
+    end = _typed_date("study date to", last)
+    if start is None and end is None:
+        return None
+    if start is not None and end is not None and end < start:
+        raise ValueError(
+            f"study date to ({end.isoformat()}) is before "
+            f"study date from ({start.isoformat()})"
+        )
+    return (start, end)
+
+
+def _typed_date(field: str, text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{field}: {text!r} is not a date written as YYYY-MM-DD"
+        ) from None
 
 
 def _iso_date(text: str) -> str:

@@ -1,6 +1,6 @@
 """File > Open from archive...: a thin dialog over :mod:`mrecist_reader.desk.archive_browser`.
 
-Search (subject, timepoint, modality) and retrieval run off the GUI thread; the retrieval shows
+Search (subject, timepoint, modality, and in a local read study dates) and retrieval run off the GUI thread; the retrieval shows
 a progress bar by image and can be cancelled (what arrived stays: a new retrieval
 resumes). When it is done, :attr:`ArchiveDialog.opened` gives the folder to open.
 """
@@ -61,6 +61,10 @@ class ArchiveDialog(QDialog):
         self.timepoint.setPlaceholderText("e.g. BASELINE, FU1 (empty: every one)")
         self.modality = QComboBox()
         self.modality.addItems(["any", *MODALITIES[1:]])
+        self.date_from = QLineEdit()
+        self.date_from.setPlaceholderText("YYYY-MM-DD (empty: any)")
+        self.date_to = QLineEdit()
+        self.date_to.setPlaceholderText("YYYY-MM-DD (empty: any)")
         self.search_button = QPushButton("&Search")
         self.results = QTableWidget(0, len(model.columns))
         self.results.setHorizontalHeaderLabels(list(model.columns))
@@ -92,6 +96,15 @@ class ArchiveDialog(QDialog):
         form.addRow("Subject", self.subject)
         form.addRow("Timepoint", self.timepoint)
         form.addRow("Modality", self.modality)
+        if not self.model.blinded:  # a blinded read sees no dates
+            dates = QHBoxLayout()
+            dates.addWidget(self.date_from)
+            dates.addWidget(QLabel("to"))
+            dates.addWidget(self.date_to)
+            form.addRow("Study date", dates)
+        else:
+            self.date_from.setVisible(False)
+            self.date_to.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.retrieve_button)
@@ -109,12 +122,17 @@ class ArchiveDialog(QDialog):
 
     def search(self) -> None:
         """Search the archive in the background; the results fill the table."""
+        from mrecist_reader.desk.archive_browser import study_dates
+
         modality = self.modality.currentText()
+        first, last = self.date_from.text(), self.date_to.text()
+        blinded = self.model.blinded
         self._busy("Searching...")
         run_in_thread(
             lambda: self.model.search(
                 self.subject.text(),
                 "" if modality == "any" else modality,
+                dates=None if blinded else study_dates(first, last),
                 timepoint=self.timepoint.text(),
             ),
             on_done=self._show_results,

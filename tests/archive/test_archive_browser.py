@@ -1,5 +1,6 @@
 """Open from archive, without Qt: search, pull into the cache, open as a folder."""
 
+from datetime import date
 from pathlib import Path
 
 import pydicom
@@ -9,7 +10,7 @@ from mrecist_reader.archive.dicomweb import DicomwebArchive
 from mrecist_reader.archive.dimse import DimseArchive
 from mrecist_reader.archive.nodes import DicomwebNode, DimseNode
 from mrecist_reader.archive.records import StudyQuery
-from mrecist_reader.desk.archive_browser import ArchiveBrowser
+from mrecist_reader.desk.archive_browser import ArchiveBrowser, study_dates
 from mrecist_reader.imaging.scan import scan
 from tests.archive import orthanc as o
 from tests.archive.orthanc import Orthanc
@@ -95,3 +96,50 @@ def test_studies_are_found_by_timepoint_and_show_it(
         lambda: client.find_studies(StudyQuery(subject_id="S01"))
     )
     assert sorted({s.timepoint for s in everything}) == ["BASELINE", "FU1", "FU2"]
+
+
+def test_a_local_read_searches_by_study_date_range(
+    orthanc: Orthanc, tmp_path: Path
+) -> None:
+    model = browser(orthanc, tmp_path, blinded=False)
+    rows = orthanc.in_namespace(
+        lambda: model.search(dates=study_dates("2025-05-01", "2025-05-31"))
+    )
+    assert sorted((row[0], row[1]) for row in rows) == [
+        ("S01", "FU1"),
+        ("S02", "FU1"),
+        ("S03", "BASELINE"),
+    ]
+    assert all(row[2].startswith("2025-05-") for row in rows)
+    since = orthanc.in_namespace(
+        lambda: model.search("S03", dates=study_dates("2025-06-01", ""))
+    )
+    assert [row[1] for row in since] == ["FU1", "FU2"]
+
+
+def test_a_blinded_read_cannot_search_by_date(tmp_path: Path) -> None:
+    model = ArchiveBrowser(
+        DicomwebArchive(DicomwebNode("http://127.0.0.1:9/dicom-web", attempts=1)),
+        tmp_path,
+        blinded=True,
+    )
+    with pytest.raises(ValueError, match="blinded read cannot search by study date"):
+        model.search("S01", dates=study_dates("2025-05-01", ""))
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        ("2025-13-01", "", "study date from: '2025-13-01' is not a date"),
+        ("", "May 5", "study date to: 'May 5' is not a date"),
+        ("2025-06-01", "2025-05-01", "is before study date from"),
+    ],
+)
+def test_a_bad_date_range_is_named(first: str, last: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        study_dates(first, last)
+
+
+def test_empty_dates_mean_any_date() -> None:
+    assert study_dates(" ", "") is None
+    assert study_dates("2025-05-01", "") == (date(2025, 5, 1), None)

@@ -33,6 +33,7 @@ class FolderArchive:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[InstanceRecord, Path]] = {}
+        self.queries: list[StudyQuery] = []
         for path in sorted((SAMPLE_DICOM / "S01").rglob("*.dcm")):
             ds = pydicom.dcmread(path, stop_before_pixels=True)
             if ds.get("SOPInstanceUID"):
@@ -45,6 +46,7 @@ class FolderArchive:
         return "answered"
 
     def find_studies(self, query: StudyQuery) -> list[StudyRecord]:
+        self.queries.append(query)
         studies = {r.study_uid for r, _ in self.files.values()}
         if query.study_uid:
             studies &= {query.study_uid}
@@ -174,3 +176,31 @@ def test_an_sr_opens_read_only_with_a_lesions_caliper_on_its_image(
     assert ys is not None
     assert (float(xs[0]), float(ys[0])) == pytest.approx((29.75, 40.0), abs=0.01)
     dialog.close()
+
+
+def test_study_dates_are_asked_in_a_local_read_only(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    blinded = ArchiveDialog(
+        None, ArchiveBrowser(FolderArchive(), tmp_path, blinded=True)
+    )
+    qtbot.addWidget(blinded)
+    blinded.show()
+    assert not blinded.date_from.isVisible()
+    assert not blinded.date_to.isVisible()
+    archive = FolderArchive()
+    local = ArchiveDialog(None, ArchiveBrowser(archive, tmp_path, blinded=False))
+    qtbot.addWidget(local)
+    local.show()
+    assert local.date_from.isVisible()
+    assert local.date_to.isVisible()
+    local.date_from.setText("2026-02-30")
+    local.search_button.click()
+    qtbot.waitUntil(
+        lambda: "study date from: '2026-02-30'" in local.message.text(), timeout=10000
+    )
+    local.date_from.setText("2026-02-01")
+    local.search_button.click()
+    qtbot.waitUntil(lambda: local.results.rowCount() == 3, timeout=10000)
+    assert local.results.item(0, 2).text() == "2026-02-03"
+    assert archive.queries[-1].date_range() == "20260201-"
