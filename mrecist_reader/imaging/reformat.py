@@ -196,21 +196,25 @@ def reformat_slice(
         limits = np.asarray(volume.shape)[:, None, None]
         inside = np.all((whole >= 0) & (whole < limits), axis=0)
         clipped = np.clip(whole, 0, limits - 1)
-        values = volume[clipped[0], clipped[1], clipped[2]]
-        if inside.all():
-            return values
-        out = values.astype(np.float32) if np.isnan(fill) else values.copy()
-        out[~inside] = fill
-        return out
-    return ndimage.map_coordinates(
-        volume.astype(np.float32, copy=False),
-        coords,
-        order=1,
-        mode="constant",
-        cval=fill,
-        output=np.float32,
-        prefilter=False,
+        values: npt.NDArray[np.generic] = np.asarray(
+            volume[clipped[0], clipped[1], clipped[2]]
+        )
+        if not inside.all():
+            values = values.astype(np.float32) if np.isnan(fill) else values.copy()
+            values[~inside] = fill
+        return values
+    resampled: npt.NDArray[np.float32] = np.asarray(
+        ndimage.map_coordinates(
+            volume.astype(np.float32, copy=False),
+            coords,
+            order=1,
+            mode="constant",
+            cval=fill,
+            output=np.float32,
+            prefilter=False,
+        )
     )
+    return resampled
 
 
 def reference_line(
