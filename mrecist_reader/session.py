@@ -38,6 +38,7 @@ from mrecist_reader.core.model import (
     Caliper,
     Criteria,
     KeptRoi,
+    KeyImage,
     Lesion,
     LesionStatus,
     LesionType,
@@ -1178,6 +1179,38 @@ class ReadSession:
         read = replace(self._read, rois=tuple(r for r in self._read.rois if r != roi))
         self._commit(read, [entry], f"remove ROI {roi.label}")
 
+    # ------------------------------------------------------------ key images
+    def mark_key_image(self, key: KeyImage) -> None:
+        """Mark an image as a key image of a lesion (refused on a signed timepoint).
+
+        The lesion must be in the read and the image not marked for it yet; audited.
+        """
+        self._draft_timepoint(key.timepoint_index)
+        if find_lesion(self._read, key.lesion_id) is None:
+            raise MrecistError(f"{key.lesion_id} is not a lesion of this read")
+        if _same_key_image(self._read.key_images, key):
+            raise MrecistError(
+                f"image {key.slice_index + 1} is already a key image of {key.lesion_id}"
+            )
+        target = f"{self._label(key.timepoint_index)}/{key.lesion_id}"
+        entry = AuditEntry("mark_key_image", target, "", describe_key_image(key))
+        read = replace(self._read, key_images=(*self._read.key_images, key))
+        self._commit(read, [entry], f"mark key image of {key.lesion_id}")
+
+    def unmark_key_image(self, key: KeyImage) -> None:
+        """Unmark a key image (refused on a signed timepoint); audited."""
+        self._draft_timepoint(key.timepoint_index)
+        found = _same_key_image(self._read.key_images, key)
+        if found is None:
+            raise MrecistError(
+                f"image {key.slice_index + 1} is not a key image of {key.lesion_id}"
+            )
+        target = f"{self._label(key.timepoint_index)}/{key.lesion_id}"
+        entry = AuditEntry("unmark_key_image", target, describe_key_image(found), "")
+        kept = tuple(k for k in self._read.key_images if k is not found)
+        read = replace(self._read, key_images=kept)
+        self._commit(read, [entry], f"unmark key image of {key.lesion_id}")
+
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
         """Restore the snapshot before the last command (saved and audited as a change)."""
@@ -1407,6 +1440,26 @@ def _describe_obs(lesion: Lesion, observation: Observation) -> str:
         if evidence.checks:
             parts.append("checks: " + "; ".join(evidence.checks))
     return " ".join(parts)
+
+
+def _same_key_image(marked: tuple[KeyImage, ...], key: KeyImage) -> KeyImage | None:
+    """Return the marked key image of the same lesion, timepoint and image, if any."""
+    for found in marked:
+        if (
+            found.lesion_id == key.lesion_id
+            and found.timepoint_index == key.timepoint_index
+            and found.sop_instance_uid == key.sop_instance_uid
+        ):
+            return found
+    return None
+
+
+def describe_key_image(key: KeyImage) -> str:
+    """Describe a key image for the audit trail: the image's place and UIDs."""
+    return (
+        f"image {key.slice_index + 1} series {key.series_instance_uid} "
+        f"SOP {key.sop_instance_uid}"
+    )
 
 
 def describe_roi(roi: KeptRoi) -> str:

@@ -106,7 +106,17 @@ def with_stored_evidence(stored: Read, result: Read) -> Read:
         _with_checks(obs, stored.observation(obs.lesion_id, obs.timepoint_index))
         for obs in result.observations
     )
-    return replace(result, observations=observations, rois=(*rois, *result.rois))
+    keys = tuple(
+        key
+        for key in stored.key_images
+        if key.timepoint_index in indices and key.lesion_id in lesions
+    )
+    return replace(
+        result,
+        observations=observations,
+        rois=(*rois, *result.rois),
+        key_images=(*keys, *result.key_images),
+    )
 
 
 def _with_checks(obs: Observation, old: Observation | None) -> Observation:

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from mrecist_reader.core.errors import MrecistError
-from mrecist_reader.core.model import KeptRoi, Lesion, Observation, Read, Timepoint
+from mrecist_reader.core.model import (
+    KeptRoi,
+    KeyImage,
+    Lesion,
+    Observation,
+    Read,
+    Timepoint,
+)
 
 
 def _canonical(value: object) -> str:
@@ -105,6 +112,17 @@ def canonical_roi(roi: KeptRoi) -> dict[str, object]:
     }
 
 
+def canonical_key_image(key: KeyImage) -> dict[str, object]:
+    """Return the canonical content of one key image (every recorded field)."""
+    return {
+        "lesion_id": key.lesion_id,
+        "series_instance_uid": key.series_instance_uid,
+        "sop_instance_uid": key.sop_instance_uid,
+        "slice_index": key.slice_index,
+        "created_at": _utc(key.created_at),
+    }
+
+
 def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
     """Return the canonical content of one timepoint: its state and its observations."""
     observations = sorted(
@@ -122,6 +140,11 @@ def canonical_timepoint(read: Read, timepoint: Timepoint) -> dict[str, object]:
     rois = read.rois_at(timepoint.index)
     if rois:  # only when present: older hashes stay valid
         content["rois"] = sorted((canonical_roi(roi) for roi in rois), key=_canonical)
+    keys = read.key_images_at(timepoint.index)
+    if keys:  # only when present: older hashes stay valid
+        content["key_images"] = sorted(
+            (canonical_key_image(key) for key in keys), key=_canonical
+        )
     return content
 
 

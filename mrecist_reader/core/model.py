@@ -196,6 +196,22 @@ class KeptRoi:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyImage:
+    """An image the reader marked as a key image of a lesion (issue 15, item 8).
+
+    The image is named by its series and SOP instance UIDs; ``slice_index`` is where
+    it sits in the series as loaded when it was marked (for showing it again).
+    """
+
+    timepoint_index: int
+    lesion_id: str
+    series_instance_uid: str
+    sop_instance_uid: str
+    slice_index: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Lesion:
     """A lesion followed through a read; ``lesion_id`` is stable across timepoints."""
 
@@ -264,6 +280,7 @@ class Read:
     lesions: tuple[Lesion, ...] = ()
     observations: tuple[Observation, ...] = field(default=())
     rois: tuple[KeptRoi, ...] = ()
+    key_images: tuple[KeyImage, ...] = ()
 
     def lesions_of_type(self, lesion_type: LesionType) -> tuple[Lesion, ...]:
         """Return the lesions of one type, in the read's order."""
@@ -287,6 +304,10 @@ class Read:
     def rois_at(self, timepoint_index: int) -> tuple[KeptRoi, ...]:
         """Return the ROIs kept at one timepoint, in the order they were kept."""
         return tuple(r for r in self.rois if r.timepoint_index == timepoint_index)
+
+    def key_images_at(self, timepoint_index: int) -> tuple[KeyImage, ...]:
+        """Return the key images marked at one timepoint, in the order marked."""
+        return tuple(k for k in self.key_images if k.timepoint_index == timepoint_index)
 
     def timepoint(self, index: int) -> Timepoint | None:
         """Return the timepoint with this index, if the read has it."""

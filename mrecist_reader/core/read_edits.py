@@ -41,6 +41,7 @@ def truncated(read: Read, last_index: int) -> Read:
         lesions=tuple(lesion for lesion in read.lesions if lesion.lesion_id in seen),
         observations=observations,
         rois=tuple(r for r in read.rois if r.timepoint_index in keep),
+        key_images=tuple(k for k in read.key_images if k.timepoint_index in keep),
     )
 
 
@@ -83,6 +84,7 @@ def without_lesion(read: Read, lesion_id: str) -> Read:
         lesions=tuple(x for x in read.lesions if x.lesion_id != lesion_id),
         observations=tuple(o for o in read.observations if o.lesion_id != lesion_id),
         rois=tuple(r for r in read.rois if r.lesion_id != lesion_id),
+        key_images=tuple(k for k in read.key_images if k.lesion_id != lesion_id),
     )
 
 

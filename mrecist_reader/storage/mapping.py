@@ -13,6 +13,7 @@ from mrecist_reader.core.model import (
     Caliper,
     Criteria,
     KeptRoi,
+    KeyImage,
     Lesion,
     LesionType,
     MeasurementEvidence,
@@ -29,6 +30,7 @@ from mrecist_reader.core.model import (
     Timepoint,
 )
 from mrecist_reader.storage.tables import (
+    KeyImageRow,
     LesionRow,
     MeasurementEvidenceRow,
     ObservationRow,
@@ -97,6 +99,7 @@ def to_read(session: Session, row: ReadRow) -> Read:
         lesions=tuple(_to_lesion(lesion) for lesion in row.lesions),
         observations=tuple(obs for _, _, obs in observations),
         rois=_rois_of(session, row, index_of),
+        key_images=_key_images_of(session, row, index_of),
     )
 
 
@@ -127,6 +130,35 @@ def _evidence_of(
 
 def _lines(text: str) -> tuple[str, ...]:
     return tuple(line for line in text.split("\n") if line)
+
+
+def _key_images_of(
+    session: Session, row: ReadRow, index_of: dict[int, int]
+) -> tuple[KeyImage, ...]:
+    """Return the key images of a read's lesions, in the order they were marked."""
+    if not index_of:
+        return ()
+    lesion_of = {lesion.id: lesion.lesion_id for lesion in row.lesions}
+    series_of = {
+        s.id: s.series_instance_uid for tp in row.timepoints for s in tp.series
+    }
+    found = session.execute(
+        select(KeyImageRow.__table__)
+        .where(KeyImageRow.timepoint_pk.in_(list(index_of)))
+        .order_by(KeyImageRow.id)
+    ).mappings()
+    return tuple(
+        KeyImage(
+            timepoint_index=index_of[key["timepoint_pk"]],
+            lesion_id=lesion_of[key["lesion_pk"]],
+            series_instance_uid=series_of.get(key["series_pk"], ""),
+            sop_instance_uid=key["sop_instance_uid"],
+            slice_index=key["slice_index"],
+            created_at=_aware(key["created_at"]),
+        )
+        for key in found
+        if key["lesion_pk"] in lesion_of
+    )
 
 
 def _rois_of(
@@ -294,10 +326,38 @@ def fill_read_row(session: Session, row: ReadRow, read: Read) -> None:
     roi_rows = [(roi, timepoints[roi.timepoint_index]) for roi in read.rois]
     for roi, tp_row in roi_rows:  # the ROI's series, added before the flush
         _series_row(tp_row, roi.series_instance_uid)
-    if evidence or roi_rows:
+    key_rows = [(key, timepoints[key.timepoint_index]) for key in read.key_images]
+    for key, tp_row in key_rows:  # the image's series, added before the flush
+        _series_row(tp_row, key.series_instance_uid)
+    if evidence or roi_rows or key_rows:
         session.flush()  # the new rows' IDs
         _insert_evidence(session, evidence)
         _insert_rois(session, roi_rows, lesion_rows)
+        _insert_key_images(session, key_rows, lesion_rows)
+
+
+def _insert_key_images(
+    session: Session,
+    keys: list[tuple[KeyImage, TimepointRow]],
+    lesion_rows: dict[str, LesionRow],
+) -> None:
+    """Store the key images of a read's lesions, in their order."""
+    if not keys:
+        return
+    values = []
+    for key, tp_row in keys:
+        series = _series_row(tp_row, key.series_instance_uid)
+        values.append(
+            {
+                "timepoint_pk": tp_row.id,
+                "lesion_pk": lesion_rows[key.lesion_id].id,
+                "series_pk": None if series is None else series.id,
+                "sop_instance_uid": key.sop_instance_uid,
+                "slice_index": key.slice_index,
+                "created_at": key.created_at.astimezone(UTC),
+            }
+        )
+    session.execute(insert(KeyImageRow), values)
 
 
 def _insert_evidence(

@@ -301,6 +301,29 @@ class RoiRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class KeyImageRow(Base):
+    """An image a reader marked as a key image of a lesion (schema 8, issue 15 item 8).
+
+    ``slice_index`` is the image's place in its series as loaded when it was marked.
+    """
+
+    __tablename__ = "key_images"
+    __table_args__ = (CheckConstraint("slice_index >= 0", name="slice_index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timepoint_pk: Mapped[int] = mapped_column(
+        ForeignKey("timepoints.id", ondelete="CASCADE")
+    )
+    lesion_pk: Mapped[int] = mapped_column(ForeignKey("lesions.id", ondelete="CASCADE"))
+    series_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("series_refs.id", ondelete="SET NULL")
+    )
+    sop_instance_uid: Mapped[str] = mapped_column(
+        String(MAX_LENGTHS["sop_instance_uid"])
+    )
+    slice_index: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditRow(Base):
     """One entry of the audit trail (21 CFR Part 11), chained by SHA-256 hashes."""
 

@@ -1,0 +1,300 @@
+"""Key images of lesions (issue 15, item 8), without Qt.
+
+The reader marks the image shown as a key image of the selected lesion
+(:func:`toggle_key_image`: marked, or unmarked when it already is). The image must be
+one of the series open for that subject and timepoint (as for a caliper), and a signed
+timepoint refuses it. The read stores it (``key_images`` table, schema 8, audited, in
+the content hash).
+
+:func:`render_key_image` draws one as a PNG for the read's report: the image windowed
+to 8 bits, every caliper recorded on that image burned in, and text that is only ever
+the lesion ID, its diameter, the timepoint label and the study day
+(:func:`burned_text`), so a blinded read shows no identity in the pixels; the PNG
+carries no text chunk (no metadata at all beyond the image). Pillow draws it, off
+screen and without Qt, so the command line exports the same pictures.
+:func:`write_key_images` writes a read's key images into a ``key_images/`` folder all
+or nothing.
+"""
+
+import io
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
+
+from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.core.model import Caliper, KeyImage, Read
+from mrecist_reader.core.units import format_mm
+from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
+from mrecist_reader.imaging.geometry import patient_to_index
+from mrecist_reader.imaging.volume import Volume
+
+logger = logging.getLogger(__name__)
+
+KEY_IMAGE_FOLDER = "key_images"
+"""The export folder's subfolder of key-image PNGs."""
+MIN_SIDE = 512
+"""Small images are enlarged (whole pixels) to at least this side, for legible text."""
+CALIPER_COLOUR = (255, 220, 0)
+TEXT_COLOUR = (255, 255, 255)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownImage:
+    """The image a pane shows: subject, timepoint, series, image and its place."""
+
+    subject_id: str
+    timepoint_index: int
+    series_instance_uid: str
+    sop_instance_uid: str
+    slice_index: int
+
+
+def toggle_key_image(
+    desk: ReadingDesk, shown: ShownImage, *, now: datetime | None = None
+) -> KeyImage | None:
+    """Mark the shown image as a key image of the selected lesion, or unmark it.
+
+    Returns the key image marked, or ``None`` when it was a key image and is now
+    unmarked.
+
+    Raises
+    ------
+    MrecistError
+        With no read open, no lesion selected, or an image that is not of the series
+        open for its subject and timepoint; ``TimepointSigned`` when its timepoint is
+        signed. Nothing changes.
+
+    """
+    session = desk.session
+    if session is None:
+        raise MrecistError("open a study before marking a key image")
+    lesion_id = desk.selected_lesion
+    if lesion_id is None:
+        raise MrecistError("select the lesion this key image shows first (L)")
+    origin = (0.0, 0.0, 0.0)
+    desk.check_image(
+        DrawnCaliper(
+            Caliper(origin, origin),
+            subject_id=shown.subject_id,
+            timepoint_index=shown.timepoint_index,
+            series_instance_uid=shown.series_instance_uid,
+            sop_instance_uid=shown.sop_instance_uid,
+        )
+    )
+    key = KeyImage(
+        timepoint_index=shown.timepoint_index,
+        lesion_id=lesion_id,
+        series_instance_uid=shown.series_instance_uid,
+        sop_instance_uid=shown.sop_instance_uid,
+        slice_index=shown.slice_index,
+        created_at=now or datetime.now(UTC),
+    )
+    if is_key_image(session.read, key):
+        session.unmark_key_image(key)
+        logger.info("unmarked key image of %s", lesion_id)
+        return None
+    session.mark_key_image(key)
+    logger.info("marked key image of %s", lesion_id)
+    return key
+
+
+def is_key_image(read: Read, key: KeyImage) -> bool:
+    """Say whether this image is marked for this lesion at this timepoint."""
+    return any(
+        k.lesion_id == key.lesion_id
+        and k.timepoint_index == key.timepoint_index
+        and k.sop_instance_uid == key.sop_instance_uid
+        for k in read.key_images
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BurnedCaliper:
+    """A caliper as drawn on a key image: its ends in (row, column) pixels and label."""
+
+    lesion_id: str
+    start: tuple[float, float]
+    end: tuple[float, float]
+    text: str
+
+
+def burned_text(read: Read, key: KeyImage) -> tuple[str, ...]:
+    """Return the text lines drawn in a key image's corner.
+
+    Only the lesion ID, its recorded diameter, the timepoint label and the study day:
+    never a name, ID, date or path, blinded or not.
+    """
+    timepoint = read.timepoint(key.timepoint_index)
+    label = timepoint.label if timepoint is not None else f"TP{key.timepoint_index}"
+    lines = [key.lesion_id, label]
+    obs = read.observation(key.lesion_id, key.timepoint_index)
+    if obs is not None and obs.diameter is not None:
+        lines[0] = f"{key.lesion_id} {format_mm(obs.diameter)} mm"
+    if timepoint is not None and timepoint.study_day is not None:
+        lines[1] = f"{label} day {timepoint.study_day}"
+    return tuple(lines)
+
+
+def burned_calipers(read: Read, key: KeyImage, volume: Volume) -> list[BurnedCaliper]:
+    """Return every caliper recorded at the key image's timepoint on its image."""
+    found = []
+    for obs in read.observations_at(key.timepoint_index):
+        if obs.caliper is None or obs.sop_instance_uid != key.sop_instance_uid:
+            continue
+        ends = patient_to_index(volume.affine, [obs.caliper.p1_mm, obs.caliper.p2_mm])
+        text = obs.lesion_id
+        if obs.diameter is not None:
+            text = f"{obs.lesion_id} {format_mm(obs.diameter)} mm"
+        found.append(
+            BurnedCaliper(
+                obs.lesion_id,
+                (float(ends[0][1]), float(ends[0][2])),
+                (float(ends[1][1]), float(ends[1][2])),
+                text,
+            )
+        )
+    return found
+
+
+def _slice_of(volume: Volume, key: KeyImage) -> npt.NDArray[np.float64]:
+    uids = volume.sop_instance_uids
+    if key.sop_instance_uid in uids:
+        index = uids.index(key.sop_instance_uid)
+    elif 0 <= key.slice_index < volume.shape[0]:
+        index = key.slice_index
+    else:
+        raise MrecistError(
+            f"key image of {key.lesion_id}: its image is not in the series loaded"
+        )
+    return np.asarray(volume.array[index], dtype=np.float64)
+
+
+def _to_bytes(
+    pixels: npt.NDArray[np.float64], window: tuple[float, float] | None
+) -> npt.NDArray[np.uint8]:
+    """Window the pixels (centre, width; default the 1st-99th percentiles) to 8 bits."""
+    if window is None:
+        low, high = (float(v) for v in np.percentile(pixels, [1.0, 99.0]))
+    else:
+        centre, width = window
+        low, high = centre - width / 2, centre + width / 2
+    span = max(high - low, 1e-6)
+    scaled = np.clip((pixels - low) / span, 0.0, 1.0) * 255.0
+    return np.round(scaled).astype(np.uint8)
+
+
+def render_key_image(
+    read: Read,
+    key: KeyImage,
+    volume: Volume,
+    *,
+    window: tuple[float, float] | None = None,
+    draw_text: Callable[[ImageDraw.ImageDraw, tuple[float, float], str], None]
+    | None = None,
+) -> bytes:
+    """Return the key image as PNG bytes, calipers and labels burned in.
+
+    ``draw_text`` draws each text (tests pass a recorder); every text drawn comes from
+    :func:`burned_text` or a caliper's lesion ID and diameter.
+    """
+    grey = _to_bytes(_slice_of(volume, key), window)
+    scale = max(1, -(-MIN_SIDE // max(grey.shape)))
+    picture = Image.fromarray(grey, mode="L").convert("RGB")
+    if scale > 1:
+        size = (picture.width * scale, picture.height * scale)
+        picture = picture.resize(size, Image.Resampling.NEAREST)
+    draw = ImageDraw.Draw(picture)
+    write = draw_text or _draw_text
+    for caliper in burned_calipers(read, key, volume):
+        start = _point(caliper.start, scale)
+        end = _point(caliper.end, scale)
+        draw.line([start, end], fill=CALIPER_COLOUR, width=2)
+        for x, y in (start, end):
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], outline=CALIPER_COLOUR)
+        write(draw, (end[0] + 6, end[1] + 4), caliper.text)
+    for row, line in enumerate(burned_text(read, key)):
+        write(draw, (8.0, 8.0 + 20.0 * row), line)
+    out = io.BytesIO()
+    picture.save(out, format="PNG")  # no text chunks: Pillow writes none unless asked
+    return out.getvalue()
+
+
+def _point(rc: tuple[float, float], scale: int) -> tuple[float, float]:
+    """(row, column) pixel centre to (x, y) on the enlarged picture."""
+    return ((rc[1] + 0.5) * scale, (rc[0] + 0.5) * scale)
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> None:
+    font = ImageFont.load_default(size=16)
+    draw.text(xy, text, fill=TEXT_COLOUR, font=font, stroke_width=2, stroke_fill=0)
+
+
+def key_image_name(read: Read, key: KeyImage, number: int) -> str:
+    """Return a key image's file name: lesion, timepoint label and its number.
+
+    Made of the same tokens as the burned text (no identity); characters outside
+    letters, digits, ``-`` and ``_`` become ``_``.
+    """
+    timepoint = read.timepoint(key.timepoint_index)
+    label = timepoint.label if timepoint is not None else f"TP{key.timepoint_index}"
+    stem = f"{key.lesion_id}_{label}_{number}"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
+    return f"{safe}.png"
+
+
+def write_key_images(
+    folder: Path,
+    read: Read,
+    volume_of: Callable[[str], Volume],
+    *,
+    window: tuple[float, float] | None = None,
+) -> tuple[Path, ...]:
+    """Write a read's key images as PNGs into ``folder / "key_images"``, all or nothing.
+
+    ``volume_of`` returns the loaded volume of a series instance UID (it raises
+    ``MrecistError`` when the series cannot be loaded). Every PNG is rendered before
+    any is written; they are written into a temporary folder beside it that is then
+    renamed, so a failure leaves no partial folder.
+
+    Raises
+    ------
+    MrecistError
+        When the folder already has a ``key_images`` folder, or an image cannot be
+        rendered (naming the lesion).
+
+    """
+    target = folder / KEY_IMAGE_FOLDER
+    if target.exists():
+        raise MrecistError(f"{target} already exists; choose an empty export folder")
+    rendered: list[tuple[str, bytes]] = []
+    for number, key in enumerate(read.key_images, start=1):
+        volume = volume_of(key.series_instance_uid)
+        rendered.append(
+            (
+                key_image_name(read, key, number),
+                render_key_image(read, key, volume, window=window),
+            )
+        )
+    staging = Path(tempfile.mkdtemp(prefix=".key_images-", dir=folder))
+    try:
+        for name, data in rendered:
+            (staging / name).write_bytes(data)
+        os.replace(staging, target)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise MrecistError(f"{target}: key images not written ({error})") from error
+    return tuple(target / name for name, _ in rendered)
+
+
+def key_images_of(read: Read, lesion_id: str) -> Sequence[KeyImage]:
+    """Return the key images of one lesion, in the order they were marked."""
+    return tuple(k for k in read.key_images if k.lesion_id == lesion_id)
