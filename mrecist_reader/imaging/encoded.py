@@ -1,10 +1,11 @@
-"""RLE slices decoded from the fragment ``scan`` recorded, without parsing the file.
+"""Compressed slices decoded from the fragments ``scan`` recorded, without parsing.
 
-``scan`` records where a single-frame RLE Lossless image's one fragment lies
-(:class:`~mrecist_reader.imaging.volume.EncodedSlice`). The loader reads those bytes
-with one ``pread`` and decodes them with pylibjpeg-rle (Rust), instead of parsing the
-header again and walking the fragments through pydicom. A file whose size or
-modification time changed since the scan is parsed as before.
+``scan`` records where a single-frame compressed image's fragments lie
+(:class:`~mrecist_reader.imaging.volume.EncodedSlice`): RLE Lossless, JPEG 2000,
+JPEG-LS and JPEG Lossless. The loader reads those bytes with one ``pread`` and hands
+them to the codec itself (pylibjpeg-rle, pylibjpeg-openjpeg, pylibjpeg-libjpeg),
+instead of parsing the header again and walking the fragments through pydicom. A file
+whose size or modification time changed since the scan is parsed as before.
 """
 
 import contextlib
@@ -18,7 +19,12 @@ import numpy.typing as npt
 
 from mrecist_reader.imaging.files import open_regular_fd
 from mrecist_reader.imaging.pixels import VolumeLoadError, _fix_high_bits, _Pixels
-from mrecist_reader.imaging.volume import EncodedSlice
+from mrecist_reader.imaging.volume import (
+    J2K_SYNTAXES,
+    LIBJPEG_SYNTAXES,
+    RLE_SYNTAX,
+    EncodedSlice,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,33 +40,20 @@ class RecordedSlice:
 def decode_recorded(
     path: Path, recorded: RecordedSlice
 ) -> tuple[_Pixels, npt.NDArray[Any]] | None:
-    """Return a recorded RLE slice's description and stored values.
+    """Return a recorded slice's description and stored values.
 
     ``None`` when the file is no longer what the scan saw (another size or
-    modification time, or its fragment cut short): the caller parses it again.
+    modification time, or its fragments cut short): the caller parses it again.
 
     Raises
     ------
     VolumeLoadError
-        When the file cannot be read or its fragment is not valid RLE for the size.
+        When the file cannot be read or its fragments do not decode to the image.
 
     """
-    from rle.utils import decode_pixel_data
-
     encoded = recorded.encoded
-    offset, length = encoded.fragments[0]
-    try:
-        fd, status = open_regular_fd(path)
-        with contextlib.closing(os.fdopen(fd, "rb", buffering=0)):
-            if (status.st_size, status.st_mtime_ns) != (
-                encoded.file_size,
-                encoded.mtime_ns,
-            ):
-                return None
-            data = os.pread(fd, length, offset)
-    except OSError as error:
-        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
-    if len(data) != length:
+    data = _read_fragments(path, encoded)
+    if data is None:
         return None
     pixels = _Pixels(
         path=path,
@@ -78,26 +71,92 @@ def decode_recorded(
         position=recorded.position,
     )
     try:
+        stored = _decode(data, recorded, pixels.stored_dtype)
+    except (ValueError, RuntimeError, TypeError) as error:
+        raise VolumeLoadError(
+            f"{path}: cannot decode pixel data ({_codec_name(encoded.syntax)}): "
+            f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        ) from error
+    if stored.shape != (recorded.rows, recorded.columns):
+        raise VolumeLoadError(
+            f"{path}: cannot decode pixel data ({_codec_name(encoded.syntax)}): the "
+            f"frame is {'x'.join(map(str, stored.shape[::-1]))} pixels, the header "
+            f"says {recorded.columns}x{recorded.rows}"
+        )
+    _fix_high_bits(stored, pixels)
+    return pixels, stored
+
+
+def _read_fragments(path: Path, encoded: EncodedSlice) -> bytes | None:
+    """Return the frame's bytes (fragments joined), None if the file changed."""
+    first = encoded.fragments[0][0]
+    last_offset, last_length = encoded.fragments[-1]
+    span = last_offset + last_length - first
+    try:
+        fd, status = open_regular_fd(path)
+        with contextlib.closing(os.fdopen(fd, "rb", buffering=0)):
+            if (status.st_size, status.st_mtime_ns) != (
+                encoded.file_size,
+                encoded.mtime_ns,
+            ):
+                return None
+            data = os.pread(fd, span, first)
+    except OSError as error:
+        raise VolumeLoadError(f"{path}: cannot read the file: {error}") from error
+    if len(data) != span:
+        return None
+    if len(encoded.fragments) == 1:
+        return data
+    view = memoryview(data)
+    return b"".join(
+        view[offset - first : offset - first + length]
+        for offset, length in encoded.fragments
+    )
+
+
+def _decode(
+    data: bytes, recorded: RecordedSlice, dtype: np.dtype[Any]
+) -> npt.NDArray[Any]:
+    """Return the frame's stored values as a writable (rows, columns) array of ``dtype``.
+
+    A codec's own sign or width (a JPEG-LS or JPEG 2000 stream of unsigned samples for
+    signed pixels, 8-bit samples in 16 bits allocated) is brought to ``dtype`` bit for
+    bit or value for value; bits above BitsStored are fixed by the caller.
+    """
+    syntax = recorded.encoded.syntax
+    if syntax == RLE_SYNTAX:
+        from rle.utils import decode_pixel_data
+
         raw = decode_pixel_data(
             data,
             version=2,
             rows=recorded.rows,
             columns=recorded.columns,
-            bits_allocated=encoded.bits_allocated,
+            bits_allocated=recorded.encoded.bits_allocated,
             byteorder="<",
         )
-    except (ValueError, RuntimeError, TypeError) as error:
-        raise VolumeLoadError(
-            f"{path}: cannot decode pixel data (RLE Lossless): "
-            f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
-        ) from error
-    expected = recorded.rows * recorded.columns * encoded.bits_allocated // 8
-    if len(raw) != expected:
-        raise VolumeLoadError(
-            f"{path}: decoded RLE frame has {len(raw)} bytes, expected {expected}"
-        )
-    stored = np.frombuffer(raw, dtype=pixels.stored_dtype).reshape(
-        recorded.rows, recorded.columns
-    )
-    _fix_high_bits(stored, pixels)
-    return pixels, stored
+        expected = recorded.rows * recorded.columns * dtype.itemsize
+        if len(raw) != expected:
+            raise ValueError(f"decoded frame has {len(raw)} bytes, expected {expected}")
+        return np.frombuffer(raw, dtype=dtype).reshape(recorded.rows, recorded.columns)
+    if syntax in J2K_SYNTAXES:
+        from openjpeg.utils import decode as decode_j2k
+
+        decoded: npt.NDArray[Any] = decode_j2k(data)
+    elif syntax in LIBJPEG_SYNTAXES:
+        from libjpeg.utils import decode as decode_jpeg
+
+        decoded = decode_jpeg(data)
+    else:  # pragma: no cover - EncodedSlice is recorded only for the syntaxes above
+        raise ValueError(f"no codec for transfer syntax {syntax}")
+    if decoded.dtype.itemsize == dtype.itemsize:
+        return decoded.view(dtype)
+    return decoded.astype(dtype)
+
+
+def _codec_name(syntax: str) -> str:
+    if syntax == RLE_SYNTAX:
+        return "RLE Lossless"
+    if syntax in J2K_SYNTAXES:
+        return "JPEG 2000"
+    return "JPEG-LS" if syntax.startswith("1.2.840.10008.1.2.4.8") else "JPEG Lossless"

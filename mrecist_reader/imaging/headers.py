@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import pydicom
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -59,6 +59,7 @@ from mrecist_reader.imaging.identifiers import SOP, sop_stand_in
 from mrecist_reader.imaging.limits import declared_pixel_bytes, pixel_size_problem
 from mrecist_reader.imaging.sources import ZIP_SIGNATURES, zip_archive_reason
 from mrecist_reader.imaging.volume import (
+    RECORDED_SYNTAXES,
     EncodedSlice,
     NativeSlice,
     pseudonymous_subject_id,
@@ -82,6 +83,7 @@ HEADER_KEYWORDS = (
     "BitsAllocated", "SamplesPerPixel", "PhotometricInterpretation", "BitsStored",
     "PixelRepresentation", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
     "FrameOfReferenceUID", "StudyTime", "AccessionNumber", "StudyID",
+    "PlanarConfiguration",
 )  # fmt: skip
 """The only elements ``scan`` keeps (others are skipped unread)."""
 _PAGE_WORDS = ("DOSE", "SUMMARY", "REPORT", "PATIENT_INFO", "SCREEN")
@@ -138,7 +140,7 @@ class FileHeader:
     series_date: date | None = None
     notes: tuple[str, ...] = field(default=())
     native: NativeSlice | None = None  # pixel layout of a plain single-frame image
-    encoded: EncodedSlice | None = None  # the RLE fragment of a single-frame image
+    encoded: EncodedSlice | None = None  # a single-frame image's fragments
     samples_per_pixel: int = 1
     frame_of_reference_uid: str = ""
     study_time: str = ""
@@ -506,10 +508,18 @@ def _encapsulated_problem(
 def _encoded_slice(
     dataset: Dataset, fragments: _Fragments, *, file_stat: tuple[int, int]
 ) -> EncodedSlice | None:
-    """Return where a plain RLE image's one fragment lies, or None (see EncodedSlice)."""
+    """Return where a plain compressed image's fragments lie, or None (see EncodedSlice).
+
+    An RLE frame is exactly one fragment; a single frame of the JPEG family may span
+    several, which are joined in order (PS3.5 A.4).
+    """
     syntax = str(getattr(_meta_of(dataset), "TransferSyntaxUID", "") or "")
-    if syntax != RLELossless or len(fragments) != 1:
+    if syntax not in RECORDED_SYNTAXES or not fragments:
         return None
+    if syntax == RLELossless and len(fragments) != 1:
+        return None
+    if not _planar_configuration_plain(dataset):
+        return None  # left to pydicom, which names what is wrong with it
     if (
         _has_any(dataset, _NOT_PLAIN)
         or (_int_or_none(dataset, "NumberOfFrames") or 1) > 1
@@ -537,6 +547,17 @@ def _encoded_slice(
         file_size=size,
         mtime_ns=mtime_ns,
     )
+
+
+def _planar_configuration_plain(dataset: Dataset) -> bool:
+    """Return whether PlanarConfiguration is absent, empty or 0 (readable as such)."""
+    if "PlanarConfiguration" not in dataset:
+        return True
+    try:
+        value = dataset.PlanarConfiguration
+    except (TypeError, ValueError, OverflowError, struct.error, BytesLengthException):
+        return False
+    return value is None or value == "" or (isinstance(value, int) and value == 0)
 
 
 def _declared_problem(dataset: Dataset, size: int, fragments: int | None) -> str:

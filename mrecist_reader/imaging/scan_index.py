@@ -63,7 +63,7 @@ __all__ = [
     "read_with_index",
 ]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: JPEG 2000, JPEG-LS and JPEG Lossless fragments recorded
 """Bump when the index's layout or what ``read_header`` records changes."""
 MAX_INDEX_BYTES = 256 << 20
 """An index larger than this is not read (a folder of 100,000 files needs ~150 MB)."""

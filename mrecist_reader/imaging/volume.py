@@ -78,15 +78,33 @@ class NativeSlice:
     mtime_ns: int
 
 
+RLE_SYNTAX = "1.2.840.10008.1.2.5"
+J2K_SYNTAXES = frozenset(
+    {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"}  # JPEG 2000 (Lossless)
+)
+LIBJPEG_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2.4.57",  # JPEG Lossless, process 14
+        "1.2.840.10008.1.2.4.70",  # JPEG Lossless, first-order prediction (SV1)
+        "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+        "1.2.840.10008.1.2.4.81",  # JPEG-LS Near-Lossless
+    }
+)
+RECORDED_SYNTAXES = frozenset({RLE_SYNTAX, *J2K_SYNTAXES, *LIBJPEG_SYNTAXES})
+"""Transfer syntaxes whose single-frame images ``scan`` records (:class:`EncodedSlice`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class EncodedSlice:
-    """Where ``scan`` found one RLE-compressed image's fragment, to decode it unparsed.
+    """Where ``scan`` found one compressed image's fragments, to decode them unparsed.
 
-    Recorded for single-frame RLE Lossless MONOCHROME2 files of 8 or 16 bits without a
-    Modality LUT Sequence, whose pixel data is one fragment (each frame of RLE is one):
-    ``fragments`` holds its (file offset, length). ``load_volume`` reads those bytes and
-    decodes them (pylibjpeg-rle) after checking that the file still has ``file_size``
-    and ``mtime_ns``; otherwise it parses the file's header again.
+    Recorded for single-frame MONOCHROME2 files of 8 or 16 bits without a Modality LUT
+    Sequence in one of :data:`RECORDED_SYNTAXES` (RLE Lossless: one fragment, as each
+    RLE frame is one; JPEG 2000, JPEG-LS and JPEG Lossless: the frame's fragments, in
+    order). ``fragments`` holds each one's (file offset, length). ``load_volume`` reads
+    those bytes and decodes them (pylibjpeg-rle, -openjpeg, -libjpeg) after checking
+    that the file still has ``file_size`` and ``mtime_ns``; otherwise it parses the
+    file's header again.
     """
 
     syntax: str

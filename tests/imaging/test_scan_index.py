@@ -133,5 +133,5 @@ def test_the_index_of_another_version_is_not_used(
 ) -> None:
     folder = _folder(tmp_path)
     _scan(folder, tmp_path)
-    monkeypatch.setattr(scan_index, "INDEX_FORMAT", 2)
+    monkeypatch.setattr(scan_index, "INDEX_FORMAT", scan_index.INDEX_FORMAT + 1)
     assert _scan(folder, tmp_path).files_reused == 0
