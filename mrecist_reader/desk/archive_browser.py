@@ -122,7 +122,13 @@ class ArchiveBrowser:
         """Return the cache folder the chosen studies go to (one per subject)."""
         subjects = {self.found[i].subject_id for i in rows}
         name = subjects.pop() if len(subjects) == 1 else "several_subjects"
-        return self.cache / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "no_subject")
+        return self.folder_for_subject(name)
+
+    def folder_for_subject(self, subject_id: str) -> Path:
+        """Return the cache folder one subject's studies are pulled into."""
+        return self.cache / (
+            re.sub(r"[^A-Za-z0-9_.-]", "_", subject_id) or "no_subject"
+        )
 
     def retrieve(
         self,

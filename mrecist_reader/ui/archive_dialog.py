@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +34,7 @@ from mrecist_reader.ui.workers import run_in_thread
 if TYPE_CHECKING:
     from mrecist_reader.archive.records import SeriesRecord
     from mrecist_reader.desk.archive_browser import ArchiveBrowser, Pulled
+    from mrecist_reader.ui.archive_reports_dialog import ArchiveReportsDialog
 
 MODALITIES = ("", "CT", "MR")
 
@@ -79,6 +80,8 @@ class ArchiveDialog(QDialog):
         self.retrieve_button = QPushButton("&Retrieve and open")
         self.retrieve_button.setEnabled(False)
         self.cancel_button = QPushButton("Cancel")
+        self.reports_button = QPushButton("S&Rs...")
+        self.reports_button.setToolTip("Find the subject's SRs in the archive")
         self._layout()
         self._relay = _Progress(self)
         self._relay.changed.connect(self._show_progress)
@@ -86,6 +89,7 @@ class ArchiveDialog(QDialog):
         self.subject.returnPressed.connect(self.search)
         self.retrieve_button.clicked.connect(self.retrieve)
         self.cancel_button.clicked.connect(self._cancel_or_close)
+        self.reports_button.clicked.connect(self.show_reports)
         self.results.itemSelectionChanged.connect(
             lambda: self.retrieve_button.setEnabled(bool(self.chosen_rows()))
         )
@@ -111,10 +115,28 @@ class ArchiveDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.search_button, 0, Qt.AlignmentFlag.AlignLeft)
+        searches = QHBoxLayout()
+        searches.addWidget(self.search_button)
+        searches.addWidget(self.reports_button)
+        searches.addStretch(1)
+        layout.addLayout(searches)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
+
+    def show_reports(self) -> "ArchiveReportsDialog":
+        """Open the archive's SRs of the subject typed here (read only)."""
+        from mrecist_reader.desk.archive_reports import ArchiveReports
+        from mrecist_reader.ui.archive_reports_dialog import ArchiveReportsDialog
+
+        model = ArchiveReports(
+            self.model.archive, self.model.cache, blinded=self.model.blinded
+        )
+        dialog = ArchiveReportsDialog(self.parentWidget(), model, self.subject.text())
+        dialog.show()
+        if self.subject.text().strip():
+            dialog.search()
+        return dialog
 
     def chosen_rows(self) -> list[int]:
         """Return the selected result rows, in order."""

@@ -204,3 +204,55 @@ def test_study_dates_are_asked_in_a_local_read_only(
     qtbot.waitUntil(lambda: local.results.rowCount() == 3, timeout=10000)
     assert local.results.item(0, 2).text() == "2026-02-03"
     assert archive.queries[-1].date_range() == "20260201-"
+
+
+class ReportArchive(FolderArchive):
+    """The sample archive with one SR of subject S01 (series of modality SR)."""
+
+    def __init__(self, report: Path) -> None:
+        super().__init__()
+        ds = pydicom.dcmread(report, stop_before_pixels=True)
+        self.report = InstanceRecord(
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID, ds.SOPClassUID
+        )
+        self.files[self.report.sop_uid] = (self.report, report)
+
+    def find_series(
+        self, study_uid: str, modality: str | None = None
+    ) -> list[SeriesRecord]:
+        if modality != "SR":
+            return super().find_series(study_uid, modality)
+        if study_uid != self.report.study_uid:
+            return []
+        return [SeriesRecord(study_uid, self.report.series_uid, "SR", "mRECIST")]
+
+
+def test_the_archives_srs_of_a_subject_open_read_only(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    report = tmp_path / "sr.dcm"
+    measurement_report(sample_read(), 0, IMAGES).save_as(
+        report, enforce_file_format=True
+    )
+    archive = ReportArchive(report)
+    dialog = ArchiveDialog(
+        None, ArchiveBrowser(archive, tmp_path / "cache", blinded=True)
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.subject.setText("S01")
+    reports = dialog.show_reports()
+    qtbot.addWidget(reports)
+    qtbot.waitUntil(lambda: reports.results.rowCount() == 1, timeout=10000)
+    assert reports.results.item(0, 2).text() == "mRECIST"
+    assert reports.results.item(0, 3).text() == archive.report.sop_uid
+    assert not reports.open_button.isEnabled()
+    reports.results.selectRow(0)
+    with qtbot.waitSignal(reports.shown, timeout=30000) as shown:
+        reports.open_button.click()
+    (sr,) = shown.args
+    assert isinstance(sr, SRDialog)
+    qtbot.addWidget(sr)
+    assert sr.table.rowCount() == 3
+    assert sr.table.item(0, 0).text() == "T1"
+    assert list((tmp_path / "cache" / "reports").rglob("*.dcm")) == [sr.view.path]
