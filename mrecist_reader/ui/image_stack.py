@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from mrecist_reader.imaging.overlay_planes import SeriesOverlays, series_overlays
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
 from mrecist_reader.ui.windowing import kind_of, series_kind
 
@@ -64,6 +65,8 @@ class ImageStack:
     kind: str = ""
     """The series kind (modality and phase, :func:`~mrecist_reader.ui.windowing.series_kind`)
     whose window/level the viewer remembers; empty: the modality alone."""
+    overlays: SeriesOverlays | None = None
+    """The DICOM overlay planes (group 6000) of each slice, if the series has any."""
 
     @classmethod
     def from_volume(cls, volume: Volume, caption: str = "") -> "ImageStack":
@@ -78,6 +81,7 @@ class ImageStack:
             sample=array[:: max(1, array.shape[0] // 16), ::4, ::4],
             gaps=gap_slices(volume.series),
             kind=series_kind(volume.series),
+            overlays=series_overlays(volume.series),
         )
 
     @classmethod
@@ -98,6 +102,7 @@ class ImageStack:
             caption=caption,
             gaps=gap_slices(series),
             kind=series_kind(series),
+            overlays=series_overlays(series),
         )
 
     @property

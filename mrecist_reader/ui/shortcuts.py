@@ -9,6 +9,7 @@ the function keys always work.
 """
 
 import logging
+from types import MappingProxyType
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -24,6 +25,21 @@ from PySide6.QtWidgets import (
 )
 
 logger = logging.getLogger(__name__)
+
+VIEWER_TOOL_KEYS = MappingProxyType(
+    {
+        "cine": "C",
+        "cineSlower": "[",
+        "cineFaster": "]",
+        "magnifier": "Z",
+        "invert": "I",
+        "toggleText": "T",
+        "toggleAnnotations": "Shift+T",
+    }
+)
+"""The viewer tools' keys, by action name: the one place they are chosen (the View
+menu binds them; Help > Shortcuts lists them). The reader's window presets take 5-9
+(:data:`mrecist_reader.desk.window_presets.PRESET_KEYS`)."""
 
 TYPING_WIDGETS: tuple[type[QWidget], ...] = (
     QLineEdit,

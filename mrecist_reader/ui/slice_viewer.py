@@ -69,6 +69,7 @@ from mrecist_reader.ui.viewer_tool_bar import (
     ViewerToolBar,
     mode_text,
 )
+from mrecist_reader.ui.viewer_tools import ViewerTools
 from mrecist_reader.ui.windowing import Window, WindowMemory
 
 __all__ = [
@@ -174,6 +175,7 @@ class SliceViewer(QWidget):
         )
         self.overlays = ViewerOverlays(self.canvas, self.view)
         self._expose_overlays()
+        self.tools = ViewerTools(self)  # cine, magnifier, invert, toggles, planes
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.viewport().installEventFilter(self)
         self._show_mode()
@@ -239,6 +241,7 @@ class SliceViewer(QWidget):
             self.image.clear()
             self._current = None
             self.overlays.clear()
+            self.tools.stack_changed()
             return
         self._apply_geometry(stack)
         self.window_level = window or self._window_for(stack)
@@ -246,6 +249,7 @@ class SliceViewer(QWidget):
             self.window_memory.remember(stack.window_kind, self.window_level)
         middle = stack.shape[0] // 2
         self.slice_index = -1
+        self.tools.stack_changed()
         self.set_slice(middle if slice_index is None else slice_index)
         self.reset_view()
         self._emit_window()
@@ -311,6 +315,7 @@ class SliceViewer(QWidget):
         self.rois.set_image(None if index in self.stack.gaps else self._current)
         self._update_text()
         self._update_cursor_value()
+        self.tools.slice_shown()
         self.slice_changed.emit(index)
 
     def scroll_by(self, step: int) -> None:
@@ -371,6 +376,15 @@ class SliceViewer(QWidget):
         width, level = self.window_level
         return (level - width / 2.0, level + width / 2.0)
 
+    def levels(self) -> tuple[float, float]:
+        """Return the window as (lowest, highest) value shown (black to white)."""
+        return self._levels()
+
+    @property
+    def current_image(self) -> npt.NDArray[np.generic] | None:
+        """Return the slice shown now (``None``: no image)."""
+        return self._current
+
     def set_window(self, width: float, level: float) -> None:
         """Set window width and level (values in the image's units, HU on CT)."""
         self.window_level = (max(float(width), 1.0), float(level))
@@ -378,6 +392,7 @@ class SliceViewer(QWidget):
             self.window_memory.remember(self.stack.window_kind, self.window_level)
         self.image.setLevels(self._levels())
         self._update_text()
+        self.tools.refresh_lens()
         self._emit_window()
 
     def _emit_window(self) -> None:
@@ -437,6 +452,7 @@ class SliceViewer(QWidget):
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._mouse_scene_pos = QPointF(scene_pos)
         self._update_cursor_value()
+        self.tools.mouse_moved(scene_pos)
 
     def _update_cursor_value(self) -> None:
         """Show the value under the cursor of the image shown now (or nothing)."""
@@ -459,6 +475,7 @@ class SliceViewer(QWidget):
         ):
             self._mouse_scene_pos = None  # the mouse left the image
             self._update_cursor_value()
+            self.tools.mouse_moved(None)
         return super().eventFilter(watched, event)  # type: ignore[arg-type]
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102
@@ -490,6 +507,7 @@ class SliceViewer(QWidget):
         """Set every caliper of this series; those on the shown slice are drawn."""
         self.calipers.set_specs(specs)
         self._show_calipers()
+        self.tools.apply_annotations()
 
     def caliper_items(self) -> list[CaliperItem]:
         """Return the calipers drawn on the current slice."""
@@ -505,6 +523,7 @@ class SliceViewer(QWidget):
         The same outline set again changes nothing; another replaces it.
         """
         self.calipers.set_outline(spec, self.slice_index)
+        self.tools.apply_annotations()
 
     @property
     def outline(self) -> OutlineItem | None:
@@ -566,6 +585,7 @@ class SliceViewer(QWidget):
         here = self.view.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
         if ev.isStart():  # type: ignore[attr-defined]
             self.rois.add(start, here)
+            self.tools.apply_annotations()
         elif self.rois.rois:
             self.rois.resize_last(start, here)
 

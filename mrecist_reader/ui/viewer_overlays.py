@@ -1,6 +1,7 @@
 """The slice viewer's overlays: corner texts, orientation letters, scale bar, placeholder.
 
-Laid out without overlap on the image canvas. Top left: the caption (elided to leave
+Laid out without overlap on the image canvas. The reader may hide them all (**T**,
+:meth:`ViewerOverlays.set_text_shown`); the placeholder stays. Top left: the caption (elided to leave
 room for the window/level at top right). Bottom left: slice and position, and under
 them the value under the cursor. Bottom right: the scale bar, a round length (1-2-5 mm
 steps) that fits the zoom, hidden when the viewer is too small for it. Orientation
@@ -87,6 +88,8 @@ class ViewerOverlays:
         self.pixel_spacing_mm: tuple[float, float] | None = None
         """The shown image's (row, column) spacing; ``None``: no image shown."""
         self.full_text: dict[QLabel, str] = {}
+        self.text_shown = True
+        """Whether the corner texts, letters and scale bar are shown (T toggles)."""
         self.scale_bar = pg.ScaleBar(size=10, width=4, brush="#d0d0d0", suffix="")
         self.scale_bar.setParentItem(view)
         self.scale_bar.anchor((1, 1), (1, 1), offset=SCALE_BAR_OFFSET)
@@ -155,6 +158,11 @@ class ViewerOverlays:
         self.orient["Bottom"].setText(orientation_letter(row_dir))
         self.orient["Top"].setText(orientation_letter(-row_dir))
 
+    def set_text_shown(self, shown: bool) -> None:
+        """Show or hide the corner texts, orientation letters and scale bar."""
+        self.text_shown = shown
+        self.place()
+
     def show_placeholder(self, text: str) -> None:
         """Show a text instead of an image (wrapped, centred, as tall as it needs)."""
         self.placeholder.setText(text)
@@ -188,6 +196,9 @@ class ViewerOverlays:
         self._place_placeholder(width, height)
         self._place_scale_bar()
         self._place_orientation(width, height)
+        corners = (self.top_left, self.top_right, self.bottom_left, self.cursor_value)
+        for label in corners:
+            label.setVisible(self.text_shown)
 
     def _place_placeholder(self, width: int, height: int) -> None:
         """Centre the placeholder, wrapped to the viewer's width and as tall as its text."""
@@ -222,7 +233,7 @@ class ViewerOverlays:
             label.text() and label.geometry().intersects(bar) for label in corners
         )
         inside = self.canvas.rect().contains(bar)
-        self.scale_bar.setVisible(inside and not blocked)
+        self.scale_bar.setVisible(inside and not blocked and self.text_shown)
 
     def scale_bar_rect(self) -> QRect:
         """Return where the scale bar and its label are drawn (canvas pixels)."""
@@ -265,7 +276,8 @@ class ViewerOverlays:
                 rect.moveBottom(min(other.top() for other in clashes) - 2)
             clear = not any(other.intersects(rect) for other in others)
             label.setGeometry(rect)
-            label.setVisible(clear and self.pixel_spacing_mm is not None)
+            shown = clear and self.pixel_spacing_mm is not None and self.text_shown
+            label.setVisible(shown)
 
     def update_scale_bar(self) -> None:
         """Give the scale bar a round length (1-2-5 mm steps) that fits the zoom."""

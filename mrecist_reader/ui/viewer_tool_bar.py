@@ -72,6 +72,11 @@ class ViewerToolBar(QFrame):
             QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
         row.addWidget(self.mode_hint, stretch=1)
+        self.status = QLabel()  # the reading tools on: cine, magnifier, inverted...
+        self.status.setObjectName("toolStatus")
+        self.status.setContentsMargins(4, 0, 6, 0)
+        self.status.setStyleSheet(f"color: {ACCENT};")
+        row.addWidget(self.status)
         self.text = PAN_HINT
 
     @staticmethod
@@ -100,6 +105,12 @@ class ViewerToolBar(QFrame):
             f"color: {ACCENT}; font-weight: bold;" if active else f"color: {MUTED};"
         )
 
+    def show_status(self, text: str) -> None:
+        """Say which reading tools are on ("Cine 10 fps  ·  Inverted"; "": none)."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+        self.fit_hint()
+
     def fit_hint(self) -> None:
         """Show the mode's hint, elided to the tool bar's room (full text as tooltip)."""
         margins = self.mode_hint.contentsMargins()
@@ -107,6 +118,7 @@ class ViewerToolBar(QFrame):
             self.width()
             - self.measure_button.sizeHint().width()
             - self.roi_button.sizeHint().width()
+            - (self.status.sizeHint().width() if self.status.text() else 0)
             - margins.left()
             - margins.right()
             - HINT_ROOM_PX

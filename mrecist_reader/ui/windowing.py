@@ -7,6 +7,11 @@ default: the liver window (W 150 / L 70) on arterial CT, where mRECIST measures
 enhancing tumour; the abdomen window (W 400 / L 40) on other CT; on MR (no Hounsfield
 units) the image's own percentiles (``None`` here: the viewer computes them).
 
+Inversion (white on black becomes black on white) is kept per kind too: a reader who
+inverts the MR of one timepoint sees the next one inverted.
+
+The reader's own named windows are :mod:`mrecist_reader.desk.window_presets`.
+
 Qt-free: the viewer asks, the memory answers.
 """
 
@@ -49,6 +54,7 @@ class WindowMemory:
 
     def __init__(self) -> None:
         self._windows: dict[str, Window] = {}
+        self._inverted: set[str] = set()
 
     def remember(self, kind: str, window: Window) -> None:
         """Keep ``window`` as the one to open series of ``kind`` with."""
@@ -58,6 +64,18 @@ class WindowMemory:
         """Return the remembered window of a kind, else its default."""
         return self._windows.get(kind, default_window(kind))
 
+    def set_inverted(self, kind: str, inverted: bool) -> None:
+        """Keep whether series of ``kind`` are shown inverted."""
+        if inverted:
+            self._inverted.add(kind)
+        else:
+            self._inverted.discard(kind)
+
+    def inverted(self, kind: str) -> bool:
+        """Return whether series of ``kind`` are shown inverted (default: not)."""
+        return kind in self._inverted
+
     def forget(self) -> None:
-        """Forget every remembered window (defaults apply again)."""
+        """Forget every remembered window and inversion (defaults apply again)."""
         self._windows.clear()
+        self._inverted.clear()

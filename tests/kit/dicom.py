@@ -235,6 +235,25 @@ def compressed(syntax: str, plugin: str = "") -> Callable[[Dataset], None]:
     return mutate
 
 
+def overlay_plane(
+    mask: npt.NDArray[np.bool_], origin: tuple[int, int] = (1, 1), group: int = 0x6000
+) -> Callable[[Dataset], None]:
+    """Return a mutation adding a graphics overlay plane (``group``, 1-based origin)."""
+    from pydicom.pixels import pack_bits
+
+    def mutate(dataset: Dataset) -> None:
+        rows, columns = mask.shape
+        dataset.add_new((group, 0x0010), "US", rows)
+        dataset.add_new((group, 0x0011), "US", columns)
+        dataset.add_new((group, 0x0040), "CS", "G")
+        dataset.add_new((group, 0x0050), "SS", list(origin))
+        dataset.add_new((group, 0x0100), "US", 1)
+        dataset.add_new((group, 0x0102), "US", 0)
+        dataset.add_new((group, 0x3000), "OW", pack_bits(mask.astype(np.uint8).ravel()))
+
+    return mutate
+
+
 def raw(dataset: Dataset, keyword: str, value: bytes, vr: str | None = None) -> None:
     """Set an element to raw bytes, as a hostile writer would (no validation)."""
     tag = Tag(keyword)
