@@ -5,6 +5,9 @@ timepoint beside it; 2×2 adds, under each, the same timepoint's other contrast 
 comparison arterial | current arterial over comparison portal venous | current portal
 venous (mRECIST reads enhancement in the arterial phase and washout in the portal venous
 phase).
+
+2×2 with MPR keeps the top row and shows, under it, coronal and sagittal reformats of
+the series read (:mod:`mrecist_reader.imaging.reformat`), with reference lines.
 """
 
 from collections.abc import Sequence
@@ -19,12 +22,14 @@ class Layout(StrEnum):
     ONE = "1x1"
     SIDE_BY_SIDE = "1x2"
     GRID = "2x2"
+    GRID_MPR = "2x2-mpr"
 
 
 LAYOUT_TEXT: dict[Layout, str] = {
     Layout.ONE: "Layout &1 × 1 (the timepoint read)",
     Layout.SIDE_BY_SIDE: "Layout 1 × &2 (comparison | current)",
     Layout.GRID: "Layout 2 × 2 (&arterial over portal venous)",
+    Layout.GRID_MPR: "Layout 2 × 2 with &MPR (coronal | sagittal under the panes)",
 }
 """The View menu's text of each layout."""
 

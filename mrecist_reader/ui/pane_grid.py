@@ -7,6 +7,10 @@ arterial over comparison portal venous | current portal venous. Every pane is li
 patient position (and window/level when linked) through the window's
 :class:`~mrecist_reader.ui.view_links.ViewLinks`. The lower panes are for looking:
 calipers are drawn on the read series above.
+
+2×2 with MPR shows instead, under the top row, coronal and sagittal reformats of the
+series read (:mod:`mrecist_reader.ui.mpr`), with reference lines on every pane; they
+are not linked by position (each pane's slice is a line on the others).
 """
 
 import logging
@@ -18,7 +22,8 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from mrecist_reader.desk.desk import ReadingDesk, SeriesState
 from mrecist_reader.desk.layout import Layout, companion_series
-from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.imaging.volume import SeriesInfo, Volume
+from mrecist_reader.ui.mpr import MprPanes, MprSource
 from mrecist_reader.ui.timepoint_view import TimepointView
 from mrecist_reader.ui.view_links import ViewLinks
 
@@ -59,6 +64,13 @@ class PaneGrid:
             view.viewer.measure_button.setVisible(False)
             bottom_row.addWidget(view.viewer)
             self._link(view)
+        self.mpr = MprPanes(memory, (top[0].viewer, top[1].viewer))
+        for pane in self.mpr.panes:
+            pane.viewer.setVisible(False)
+            bottom_row.addWidget(pane.viewer)
+        self._mpr_volume: Volume | None = None
+        for view in top:  # a read series finishing its load is then reformatted
+            view.viewer.slice_changed.connect(lambda _k: self._follow_volume())
         bottom_row.setVisible(False)
         self.bottom_row = bottom_row
         links.views = (*links.views, *self.lower)
@@ -85,8 +97,17 @@ class PaneGrid:
         self.top[0].viewer.setVisible(not follow_up or self.layout is not Layout.ONE)
         self.top[1].viewer.setVisible(follow_up)
         grid = self.layout is Layout.GRID
-        self.bottom_row.setVisible(grid)
+        mpr = self.layout is Layout.GRID_MPR
+        self.bottom_row.setVisible(grid or mpr)
+        self.lower[0].viewer.setVisible(grid)
         self.lower[1].viewer.setVisible(grid and follow_up)
+        for pane in self.mpr.panes:
+            pane.viewer.setVisible(mpr)
+        if mpr:
+            self._show_mpr()
+        else:
+            self._mpr_volume = None
+            self.mpr.hide()
         if grid:
             self._fill(self.lower[0], comparison)
             self._fill(self.lower[1], reading if follow_up else None)
@@ -94,6 +115,33 @@ class PaneGrid:
             for view in self.lower:
                 if view.series is not None:
                     view.clear()
+
+    def read_view(self) -> TimepointView:
+        """Return the pane showing the timepoint read (the reformats' source)."""
+        follow_up = self.desk.timepoint_index != self.desk.comparison_index
+        return self.top[1] if follow_up else self.top[0]
+
+    def _follow_volume(self) -> None:
+        """Reformat the read series again when its volume changed (loaded, replaced)."""
+        if self.layout is Layout.GRID_MPR and self.read_view().volume is not (
+            self._mpr_volume
+        ):
+            self._show_mpr()
+
+    def _show_mpr(self) -> None:
+        """Show the read series' reformats (or wait for its volume)."""
+        read = self.read_view()
+        volume, stack = read.volume, read.viewer.stack
+        if volume is not None and volume is self._mpr_volume:
+            self.mpr.update_lines()
+            return
+        self._mpr_volume = volume
+        source = (
+            None
+            if volume is None or stack is None
+            else MprSource(array=volume.array, affine=volume.affine, stack=stack)
+        )
+        self.mpr.show(read.viewer, source)
 
     def _fill(self, view: TimepointView, index: int | None) -> None:
         """Load the other phase of timepoint ``index`` into a lower pane (or clear it)."""
