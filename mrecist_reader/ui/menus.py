@@ -18,6 +18,7 @@ from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
 from mrecist_reader.ui.adjudication_view import open_adjudication
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
+from mrecist_reader.ui.key_images import toggle_from_views
 from mrecist_reader.ui.review_view import open_review
 
 if TYPE_CHECKING:
@@ -234,6 +235,14 @@ def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         )
     menu.addAction(
         actions.add("delete", "&Delete lesion", window.commands.delete_lesion, "Del")
+    )
+    menu.addAction(
+        actions.add(
+            "keyImage",
+            "Mark or unmark &key image",
+            lambda: toggle_from_views(window, window.views, window.desk, window.say),
+            "K",
+        )
     )
 
 
