@@ -21,6 +21,7 @@ from mrecist_reader.archive.config import ArchiveConfig
 from mrecist_reader.archive.pull import Archive, Progress, PullReport, pull
 from mrecist_reader.archive.records import StudyQuery, StudyRecord
 from mrecist_reader.archive.store import LocalStore
+from mrecist_reader.desk.archive_early import EarlyOpening
 from mrecist_reader.settings import APP_NAME
 
 COLUMNS = ("Subject", "Timepoint", "Study date", "Modalities", "Study UID")
@@ -137,22 +138,34 @@ class ArchiveBrowser:
         progress: Progress | None = None,
         is_cancelled: Callable[[], bool] | None = None,
         on_image: Callable[[Path], None] | None = None,
+        on_first_series: Callable[[Path], None] | None = None,
     ) -> Pulled:
-        """Pull the studies of these result rows; what is already here is kept."""
+        """Pull the studies of these result rows; what is already here is kept.
+
+        ``on_first_series`` is called (in this thread, at most once) with the folder
+        of the series to show first as soon as it has arrived, while the rest is
+        still coming (:mod:`mrecist_reader.desk.archive_early`).
+        """
         if not rows:
             raise ValueError("choose at least one study to retrieve")
         folder = self.folder_for(rows)
         store = LocalStore(folder, on_write=on_image)
-        reports = [
-            pull(
-                self.archive,
-                StudyQuery(study_uid=self.found[i].study_uid),
-                store,
-                progress=progress,
-                is_cancelled=is_cancelled,
+        early = (
+            None if on_first_series is None else EarlyOpening(store, on_first_series)
+        )
+        reports = []
+        for n, i in enumerate(rows):
+            if early is not None:
+                early.last_pull = n == len(rows) - 1
+            reports.append(
+                pull(
+                    self.archive,
+                    StudyQuery(study_uid=self.found[i].study_uid),
+                    store,
+                    progress=progress if early is None else early.watch(progress),
+                    is_cancelled=is_cancelled,
+                )
             )
-            for i in rows
-        ]
         report = PullReport(
             tuple(s for r in reports for s in r.studies),
             tuple(o for r in reports for o in r.series),

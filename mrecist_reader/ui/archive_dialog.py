@@ -1,8 +1,11 @@
 """File > Open from archive...: a thin dialog over :mod:`mrecist_reader.desk.archive_browser`.
 
-Search (subject, timepoint, modality, and in a local read study dates) and retrieval run off the GUI thread; the retrieval shows
-a progress bar by image and can be cancelled (what arrived stays: a new retrieval
-resumes). When it is done, :attr:`ArchiveDialog.opened` gives the folder to open.
+Search (subject, timepoint, modality, and in a local read study dates) and retrieval
+run off the GUI thread; the retrieval shows a progress bar by image and can be
+cancelled (what arrived stays: a new retrieval resumes). As soon as the series to read first has arrived,
+:attr:`ArchiveDialog.first_series` gives its folder to open while the rest arrives
+(:mod:`mrecist_reader.desk.archive_early`); when the retrieval is done,
+:attr:`ArchiveDialog.opened` gives the whole folder to open.
 """
 
 import threading
@@ -43,12 +46,14 @@ class _Progress(QObject):
     """Carries the pull's progress from its thread to the dialog's."""
 
     changed = Signal(int, int)
+    first_series = Signal(object)  # Path of the first series' folder
 
 
 class ArchiveDialog(QDialog):
     """Search the archive, retrieve chosen studies, then say which folder to open."""
 
     opened = Signal(object)  # Path of the folder that holds what arrived
+    first_series = Signal(object)  # Path of the series to show while the rest arrives
 
     def __init__(self, parent: QWidget | None, model: "ArchiveBrowser") -> None:
         super().__init__(parent)
@@ -85,6 +90,7 @@ class ArchiveDialog(QDialog):
         self._layout()
         self._relay = _Progress(self)
         self._relay.changed.connect(self._show_progress)
+        self._relay.first_series.connect(self._first_series)
         self.search_button.clicked.connect(self.search)
         self.subject.returnPressed.connect(self.search)
         self.retrieve_button.clicked.connect(self.retrieve)
@@ -184,7 +190,10 @@ class ArchiveDialog(QDialog):
 
         run_in_thread(
             lambda: self.model.retrieve(
-                rows, progress=progress, is_cancelled=self._cancel.is_set
+                rows,
+                progress=progress,
+                is_cancelled=self._cancel.is_set,
+                on_first_series=self._relay.first_series.emit,
             ),
             on_done=self._retrieved,
             on_error=self._failed,
@@ -193,6 +202,10 @@ class ArchiveDialog(QDialog):
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
+
+    def _first_series(self, folder: Path) -> None:
+        self.message.setText("The first series is open; the rest is arriving...")
+        self.first_series.emit(folder)
 
     def _retrieved(self, pulled: "Pulled") -> None:
         self._idle(pulled.summary())
@@ -252,6 +265,7 @@ def open_from_archive(
         )
         return None
     dialog = ArchiveDialog(parent, ArchiveBrowser.of(config, blinded=blinded))
+    dialog.first_series.connect(open_folder)  # the whole folder follows at the end
     dialog.opened.connect(open_folder)
     dialog.show()
     return dialog

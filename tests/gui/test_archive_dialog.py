@@ -18,6 +18,8 @@ from mrecist_reader.archive.records import (
 from mrecist_reader.archive.sr import measurement_report
 from mrecist_reader.archive.store import LocalStore
 from mrecist_reader.desk.archive_browser import ArchiveBrowser
+from mrecist_reader.imaging.scan import scan
+from mrecist_reader.imaging.volume import Phase
 from mrecist_reader.ui.archive_dialog import ArchiveDialog
 from mrecist_reader.ui.archive_settings_dialog import ArchiveSettingsDialog
 from mrecist_reader.ui.main_window import MainWindow
@@ -91,9 +93,15 @@ def test_search_retrieve_and_open(qtbot: QtBot, tmp_path: Path) -> None:
     assert not dialog.retrieve_button.isEnabled()
     dialog.results.selectAll()
     assert dialog.retrieve_button.isEnabled()
+    first: list[Path] = []
+    dialog.first_series.connect(first.append)
     with qtbot.waitSignal(dialog.opened, timeout=30000) as opened:
         dialog.retrieve_button.click()
     assert opened.args == [tmp_path / "S01"]
+    (shown,) = first  # the first study's arterial series, before the others
+    (series,) = scan(shown, use_index=False).series
+    assert series.phase is Phase.ARTERIAL
+    assert len(series.files) == 25
     assert len(list((tmp_path / "S01").rglob("*.dcm"))) == len(FolderArchive().files)
     assert "images from the archive" in dialog.message.text()
 
