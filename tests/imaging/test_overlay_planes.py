@@ -7,9 +7,9 @@ import numpy as np
 import pydicom
 import pytest
 
-import mrecist_reader.imaging.overlay_planes as overlay_module
 from mrecist_reader.imaging.overlay_planes import (
     OverlayPlane,
+    may_have_planes,
     overlay_mask,
     overlay_planes,
     read_overlay_planes,
@@ -74,7 +74,6 @@ def test_a_series_reads_each_slice_s_own_plane(tmp_path: Path) -> None:
         rewrite([path], overlay_plane(_square(16, 16, k, k, 3)))
     (series,) = scan(tmp_path, workers=1, use_index=False).series
     overlays = series_overlays(series)
-    assert overlays.present
     for k in range(3):
         mask = overlays.mask(k)
         assert mask is not None
@@ -83,23 +82,26 @@ def test_a_series_reads_each_slice_s_own_plane(tmp_path: Path) -> None:
     assert overlays.mask(99) is None  # no such slice
 
 
-def test_a_series_without_planes_opens_only_its_first_file_once(
+def test_files_without_overlay_bytes_are_never_parsed_and_masks_are_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_series(tmp_path, SeriesSpec(n_slices=4))
+    spec = SeriesSpec(n_slices=4, shuffle=False)
+    paths = write_series(tmp_path, spec)
+    rewrite(paths[2:3], overlay_plane(np.ones((4, 4), dtype=bool)))
     (series,) = scan(tmp_path, workers=1, use_index=False).series
-    opened: list[Path] = []
-    real = overlay_module.read_overlay_planes
+    assert [may_have_planes(p) for p in series.files] == [False, False, True, False]
+    parsed: list[Path] = []
+    real = pydicom.dcmread
 
-    def counted(path: Path, frame: int = 0) -> list[OverlayPlane]:
-        opened.append(path)
-        return real(path, frame)
+    def counted(path: Path, **kwargs: object) -> pydicom.Dataset:
+        parsed.append(Path(path))
+        return real(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(overlay_module, "read_overlay_planes", counted)
+    monkeypatch.setattr(pydicom, "dcmread", counted)
     overlays = series_overlays(series)
-    assert all(overlays.mask(k) is None for k in range(4))
-    assert not overlays.present
-    assert opened == [series.files[0]]
+    shown = [overlays.mask(k) is not None for k in range(4) for _ in range(2)]
+    assert shown == [False, False, False, False, True, True, False, False]
+    assert parsed == [series.files[2]]  # once, and only the file with a plane
 
 
 def test_the_real_siemens_liver_mr_marks_its_lesion(
