@@ -20,6 +20,7 @@ from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
 from mrecist_reader.ui.key_images import toggle_from_views
 from mrecist_reader.ui.review_view import open_review
+from mrecist_reader.ui.tool_menu import add_tool_actions
 
 if TYPE_CHECKING:
     from mrecist_reader.ui.main_window import MainWindow
@@ -316,6 +317,7 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             checkable=True,
         )
     )
+    add_tool_actions(menu, window, actions)  # cine, magnifier, invert, my windows
     _comparison_actions(menu, window, actions)
     _layout_actions(menu, window, actions)
     menu.addSeparator()
