@@ -71,6 +71,12 @@ from mrecist_reader.core.errors import InvalidProfile, MrecistError
 from mrecist_reader.core.integrity import AUDIT_HEAD_FILE, AuditHead
 from mrecist_reader.core.model import Read, ReadKey, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
+from mrecist_reader.desk.key_images import (
+    KEY_IMAGE_FOLDER,
+    render_for_export,
+    write_png_folder,
+)
+from mrecist_reader.imaging.volume import Volume
 from mrecist_reader.resources import shipped_profile
 from mrecist_reader.session import ReadRepository, open_database
 from mrecist_reader.storage.repository import Viewer
@@ -135,6 +141,10 @@ class ExportResult:
         is named too when the export holds more than one read of the subject).
     final_reads
         How many final reads were exported besides ``reads`` (``read_role`` ``final``).
+    key_images
+        How many key-image PNGs were written into ``key_images/`` (issue 15, item 8).
+    key_images_without_images
+        How many key images were not drawn: their series is not in the worklist.
 
     """
 
@@ -145,6 +155,8 @@ class ExportResult:
     blinded_reads: int
     without_response: tuple[str, ...]
     final_reads: int = 0
+    key_images: int = 0
+    key_images_without_images: int = 0
 
     @property
     def folder(self) -> Path:
@@ -165,6 +177,13 @@ class ExportResult:
             f"{self.measurement_rows} measurement row(s), "
             f"{self.response_rows} response row(s)"
         ]
+        if self.key_images:
+            lines.append(f"{self.key_images} key image(s) in {KEY_IMAGE_FOLDER}/")
+        if self.key_images_without_images:
+            lines.append(
+                f"{self.key_images_without_images} key image(s) not drawn: their "
+                "series is not open in the worklist"
+            )
         if self.without_response:
             lines.append(
                 f"no response for {len(self.without_response)} timepoint(s) that are "
@@ -186,7 +205,8 @@ def is_blinded(read: Read, *, blinded: bool) -> bool:
 
 def existing_export_files(folder: Path) -> tuple[str, ...]:
     """Return the names of the export files already in ``folder`` (ask before replacing)."""
-    return tuple(name for name in EXPORT_FILES if (Path(folder) / name).exists())
+    names = (*EXPORT_FILES, KEY_IMAGE_FOLDER)
+    return tuple(name for name in names if (Path(folder) / name).exists())
 
 
 ADJUDICATION_FILE = "adjudication.csv"
@@ -361,6 +381,7 @@ def export_reads(
     uids: UidPseudonyms | str | None = None,
     stored_profiles: Mapping[ReadKey, ProtocolProfile] | None = None,
     unverified: tuple[str, ...] | None = None,
+    key_image_volumes: Callable[[str], Volume | None] | None = None,
 ) -> ExportResult:
     """Write measurements.csv and responses.csv of ``reads`` into ``folder``.
 
@@ -397,6 +418,10 @@ def export_reads(
         The reads database (an open repository or its URL) that gives blinded reads'
         UIDs their keyed pseudonyms and keeps the mapping (default: the database
         ``reads`` come from when they come from :func:`database_reads`).
+    key_image_volumes
+        The volume of a series by its UID (``None``: not available): the reads' key
+        images are then drawn as PNGs (calipers and labels burned in) into
+        ``key_images/``, all rendered before anything is written (default: none).
 
     Returns
     -------
@@ -465,13 +490,21 @@ def export_reads(
         extra[ADJUDICATION_FILE] = adjudication_text(cases)
     # A blinded export is readable by its owner only; otherwise the umask decides.
     private = any(is_blinded(item.read, blinded=blinded) for item in items)
+    drawn = (
+        None
+        if key_image_volumes is None
+        else render_for_export(ordered, key_image_volumes)
+    )  # before anything is written: a picture that fails stops the export
+    usable = _usable_folder(Path(folder))
     paths = write_export_rows(
-        _usable_folder(Path(folder)),
+        usable,
         rows("measurements"),
         rows("responses"),
         extra=extra,
         private=private,
     )
+    if drawn is not None and (drawn.pngs or (usable / KEY_IMAGE_FOLDER).exists()):
+        write_png_folder(usable, drawn.pngs, private=private)  # none: an older goes
     result = ExportResult(
         paths=paths,
         reads=len(ordered),
@@ -480,6 +513,8 @@ def export_reads(
         blinded_reads=sum(is_blinded(read, blinded=blinded) for read in ordered),
         without_response=tuple(gaps),
         final_reads=len(finals),
+        key_images=0 if drawn is None else len(drawn.pngs),
+        key_images_without_images=0 if drawn is None else drawn.without_images,
     )
     logger.info(
         "exported %d reads, %d timepoints without a response",

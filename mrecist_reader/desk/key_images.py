@@ -35,7 +35,8 @@ from mrecist_reader.core.model import Caliper, KeyImage, Read
 from mrecist_reader.core.units import format_mm
 from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
 from mrecist_reader.imaging.geometry import patient_to_index
-from mrecist_reader.imaging.volume import Volume
+from mrecist_reader.imaging.load import load_volume
+from mrecist_reader.imaging.volume import SeriesInfo, Volume
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def _draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) ->
     draw.text(xy, text, fill=TEXT_COLOUR, font=font, stroke_width=2, stroke_fill=0)
 
 
-def key_image_name(read: Read, key: KeyImage, number: int) -> str:
+def key_image_name(read: Read, key: KeyImage, number: int, *, prefix: str = "") -> str:
     """Return a key image's file name: lesion, timepoint label and its number.
 
     Made of the same tokens as the burned text (no identity); characters outside
@@ -246,7 +247,7 @@ def key_image_name(read: Read, key: KeyImage, number: int) -> str:
     """
     timepoint = read.timepoint(key.timepoint_index)
     label = timepoint.label if timepoint is not None else f"TP{key.timepoint_index}"
-    stem = f"{key.lesion_id}_{label}_{number}"
+    stem = f"{prefix}{key.lesion_id}_{label}_{number}"
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
     return f"{safe}.png"
 
@@ -258,12 +259,11 @@ def write_key_images(
     *,
     window: tuple[float, float] | None = None,
 ) -> tuple[Path, ...]:
-    """Write a read's key images as PNGs into ``folder / "key_images"``, all or nothing.
+    """Write one read's key images as PNGs into ``folder / "key_images"``, all or nothing.
 
     ``volume_of`` returns the loaded volume of a series instance UID (it raises
     ``MrecistError`` when the series cannot be loaded). Every PNG is rendered before
-    any is written; they are written into a temporary folder beside it that is then
-    renamed, so a failure leaves no partial folder.
+    any is written (:func:`write_png_folder`).
 
     Raises
     ------
@@ -275,24 +275,122 @@ def write_key_images(
     target = folder / KEY_IMAGE_FOLDER
     if target.exists():
         raise MrecistError(f"{target} already exists; choose an empty export folder")
-    rendered: list[tuple[str, bytes]] = []
-    for number, key in enumerate(read.key_images, start=1):
-        volume = volume_of(key.series_instance_uid)
-        rendered.append(
-            (
-                key_image_name(read, key, number),
-                render_key_image(read, key, volume, window=window),
-            )
+    rendered = [
+        (
+            key_image_name(read, key, number),
+            render_key_image(
+                read, key, volume_of(key.series_instance_uid), window=window
+            ),
         )
+        for number, key in enumerate(read.key_images, start=1)
+    ]
+    return write_png_folder(folder, rendered)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedKeyImages:
+    """The PNGs of an export's key images (name, bytes) and how many had no images."""
+
+    pngs: tuple[tuple[str, bytes], ...]
+    without_images: int
+
+
+def render_for_export(
+    reads: Sequence[Read], volume_of: Callable[[str], Volume | None]
+) -> RenderedKeyImages:
+    """Render the key images of every read, before anything of the export is written.
+
+    A read's PNGs are named ``<subject>_<reader>_<lesion>_<timepoint>_<n>.png``; a key
+    image whose series ``volume_of`` cannot find (``None``: not in the worklist) is
+    counted, not rendered.
+    """
+    pngs: list[tuple[str, bytes]] = []
+    missing = 0
+    for read in reads:
+        prefix = f"{read.key.subject_id}_{read.key.reader_id}_"
+        for number, key in enumerate(read.key_images, start=1):
+            try:
+                volume = volume_of(key.series_instance_uid)
+            except (MrecistError, OSError, ValueError) as error:
+                logger.warning("key image series not loaded: %s", type(error).__name__)
+                raise MrecistError(
+                    f"key image {number} of {read.key.subject_id} {key.lesion_id}: "
+                    "its series could not be loaded; nothing exported"
+                ) from error
+            if volume is None:
+                missing += 1
+                continue
+            name = key_image_name(read, key, number, prefix=prefix)
+            pngs.append((name, render_key_image(read, key, volume)))
+    return RenderedKeyImages(tuple(pngs), missing)
+
+
+def write_png_folder(
+    folder: Path,
+    pngs: Sequence[tuple[str, bytes]],
+    *,
+    private: bool = False,
+) -> tuple[Path, ...]:
+    """Write PNGs into ``folder / "key_images"``, replacing it whole or not at all.
+
+    They go into a temporary folder beside it that then takes its place (an older
+    ``key_images`` folder is removed only once the new one is complete). ``private``:
+    readable by the owner only (a blinded export).
+
+    Raises
+    ------
+    MrecistError
+        When the folder cannot be written (nothing changed).
+
+    """
+    target = folder / KEY_IMAGE_FOLDER
     staging = Path(tempfile.mkdtemp(prefix=".key_images-", dir=folder))
+    old = folder / f".key_images-old-{os.getpid()}"
     try:
-        for name, data in rendered:
-            (staging / name).write_bytes(data)
+        for name, data in pngs:
+            path = staging / name
+            path.write_bytes(data)
+            if private:
+                path.chmod(0o600)
+        if not private:
+            staging.chmod(0o777 & ~_umask())
+        if target.exists():
+            os.replace(target, old)
         os.replace(staging, target)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)
         raise MrecistError(f"{target}: key images not written ({error})") from error
-    return tuple(target / name for name, _ in rendered)
+    shutil.rmtree(old, ignore_errors=True)
+    return tuple(target / name for name, _ in pngs)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def worklist_volumes(
+    series: Sequence[SeriesInfo],
+) -> Callable[[str], Volume | None]:
+    """Return a loader of the volumes of these series by UID (``None``: not among them).
+
+    Each series is loaded once, when a key image first needs it.
+    """
+    by_uid = {s.series_instance_uid: s for s in series}
+    loaded: dict[str, Volume] = {}
+
+    def volume_of(uid: str) -> Volume | None:
+        found = by_uid.get(uid)
+        if found is None:
+            return None
+        if uid not in loaded:
+            loaded[uid] = load_volume(found)
+        return loaded[uid]
+
+    return volume_of
 
 
 def key_images_of(read: Read, lesion_id: str) -> Sequence[KeyImage]:

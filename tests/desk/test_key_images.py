@@ -20,6 +20,7 @@ from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.integrity import canonical_timepoint
 from mrecist_reader.core.model import Organ, Read
 from mrecist_reader.desk.desk import ReadingDesk, WrongImage
+from mrecist_reader.desk.export import existing_export_files, export_reads
 from mrecist_reader.desk.key_images import (
     CALIPER_COLOUR,
     KEY_IMAGE_FOLDER,
@@ -244,3 +245,33 @@ def test_key_images_are_written_all_or_nothing(
             assert picture.size == (512, 512)
     with pytest.raises(MrecistError, match="already exists"):
         write_key_images(tmp_path, read, lambda uid: volume)
+
+
+def test_the_export_writes_key_images_beside_the_csv_files_or_nothing(
+    with_target: ReadingDesk, tmp_path: Path
+) -> None:
+    toggle_key_image(with_target, shown(with_target))
+    read = stored(with_target)
+    volume = volume_of(with_target)
+
+    def cannot_load(uid: str) -> Volume:
+        raise MrecistError(f"cannot read /secret/{uid}")
+
+    with pytest.raises(MrecistError, match="could not be loaded; nothing exported"):
+        export_reads([read], tmp_path / "failed", key_image_volumes=cannot_load)
+    assert not (tmp_path / "failed").exists() or not any(
+        (tmp_path / "failed").iterdir()
+    )
+    result = export_reads(
+        [read], tmp_path / "out", key_image_volumes=lambda uid: volume
+    )
+    assert result.key_images == 1
+    (png,) = (tmp_path / "out" / KEY_IMAGE_FOLDER).iterdir()
+    assert png.name == "S01_R01_T1_BASELINE_1.png"
+    assert "1 key image(s) in key_images/" in result.summary()
+    assert KEY_IMAGE_FOLDER in existing_export_files(tmp_path / "out")
+    # exported again without the series: counted, and the older pictures go
+    again = export_reads([read], tmp_path / "out", key_image_volumes=lambda uid: None)
+    assert again.key_images_without_images == 1
+    assert list((tmp_path / "out" / KEY_IMAGE_FOLDER).iterdir()) == []
+    assert "not drawn" in again.summary()
