@@ -1004,6 +1004,7 @@ class ReadingDesk:
         always blinded, local ones when the settings ask for it.
         """
         from mrecist_reader.desk.export import export_reads
+        from mrecist_reader.desk.key_images import worklist_volumes
 
         return export_reads(
             self.reads_to_export(every_subject=every_subject),
@@ -1014,6 +1015,14 @@ class ReadingDesk:
             uids=self.repository(),
             stored_profiles=self.repository().stored_profiles(),
             unverified=self.integrity_problems,
+            key_image_volumes=worklist_volumes(
+                [
+                    series
+                    for subject in self.worklist.subjects
+                    for timepoint in subject.timepoints
+                    for series in timepoint.series
+                ]
+            ),
         )
 
     # ------------------------------------------------------------------ proposal
