@@ -180,6 +180,8 @@ def reformat_slice(
     Aligned grids are indexed (values exactly the source's, same dtype); others are
     resampled trilinearly (float32).
     """
+    if grid.aligned:
+        return _indexed_slice(volume, grid, index, fill)
     _, rows, columns = grid.shape
     r = np.arange(rows, dtype=np.float64)
     c = np.arange(columns, dtype=np.float64)
@@ -191,21 +193,9 @@ def reformat_slice(
         + m[:3, 1][:, None, None] * r[None, :, None]
         + m[:3, 2][:, None, None] * c[None, None, :]
     )
-    if grid.aligned:
-        whole = np.rint(coords).astype(np.intp)
-        limits = np.asarray(volume.shape)[:, None, None]
-        inside = np.all((whole >= 0) & (whole < limits), axis=0)
-        clipped = np.clip(whole, 0, limits - 1)
-        values: npt.NDArray[np.generic] = np.asarray(
-            volume[clipped[0], clipped[1], clipped[2]]
-        )
-        if not inside.all():
-            values = values.astype(np.float32) if np.isnan(fill) else values.copy()
-            values[~inside] = fill
-        return values
     resampled: npt.NDArray[np.float32] = np.asarray(
         ndimage.map_coordinates(
-            volume.astype(np.float32, copy=False),
+            volume,  # not converted: a float copy of the volume would cost more
             coords,
             order=1,
             mode="constant",
@@ -215,6 +205,39 @@ def reformat_slice(
         )
     )
     return resampled
+
+
+def _indexed_slice(
+    volume: npt.NDArray[np.generic], grid: Reformat, index: int, fill: float
+) -> npt.NDArray[np.generic]:
+    """Return a slice of an aligned grid by indexing rows and columns of one plane."""
+    m = grid.to_source
+    # the source axis, direction and offset of the reformat's slice, row, column axes
+    axes = [int(np.argmax(np.abs(m[:3, j]))) for j in range(3)]
+    signs = [round(float(m[axes[j], j])) for j in range(3)]
+    offsets = [round(float(m[axes[j], 3])) for j in range(3)]
+    _, rows, columns = grid.shape
+    source_k = offsets[0] + signs[0] * index
+    out_dtype = volume.dtype if float(fill).is_integer() else np.dtype(np.float32)
+    out = np.full((rows, columns), fill, dtype=out_dtype)
+    if not 0 <= source_k < volume.shape[axes[0]]:
+        return out
+    take: list[slice | int] = [slice(None)] * 3
+    take[axes[0]] = source_k
+    plane = volume[tuple(take)]
+    if axes[1] > axes[2]:  # the plane's axes are in source order: make them (row, col)
+        plane = plane.T
+    source_rows = offsets[1] + signs[1] * np.arange(rows)
+    source_columns = offsets[2] + signs[2] * np.arange(columns)
+    row_ok = (source_rows >= 0) & (source_rows < plane.shape[0])
+    column_ok = (source_columns >= 0) & (source_columns < plane.shape[1])
+    values: npt.NDArray[np.generic] = np.asarray(
+        plane.take(source_rows[row_ok], axis=0).take(source_columns[column_ok], axis=1)
+    )
+    if row_ok.all() and column_ok.all() and values.dtype == out_dtype:
+        return values
+    out[np.ix_(row_ok, column_ok)] = values
+    return out
 
 
 def reference_line(

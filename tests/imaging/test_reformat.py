@@ -1,5 +1,6 @@
 """Coronal and sagittal reformats: true spacing, tilt corrected, reference lines."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,23 @@ def test_axis_aligned_coronal_is_indexing_with_true_spacing() -> None:
     sagittal_grid = build_reformat(volume.shape, affine, Plane.SAGITTAL)  # type: ignore[arg-type]
     sagittal = reformat_slice(volume, sagittal_grid, 3, fill=-1.0)
     np.testing.assert_array_equal(sagittal, volume[::-1, :, 3])
+
+
+@pytest.mark.parametrize("plane", [Plane.CORONAL, Plane.SAGITTAL])
+def test_indexed_slices_equal_resampled_ones(plane: Plane) -> None:
+    # feet-first slices, a y flip: every sign of the index path
+    affine = build_affine((1, 0, 0, 0, -1, 0), (3, 40, 90), (0.5, 0.5), (0, 0, -2.0))
+    rng = np.random.default_rng(1)
+    volume = rng.integers(-1000, 1000, (7, 9, 11)).astype(np.int16)
+    grid = build_reformat(volume.shape, affine, plane)  # type: ignore[arg-type]
+    assert grid.aligned
+    resampled = dataclasses.replace(grid, aligned=False)
+    for k in range(grid.shape[0]):
+        indexed = reformat_slice(volume, grid, k, fill=-1024)
+        np.testing.assert_array_equal(
+            indexed, reformat_slice(volume, resampled, k, fill=-1024)
+        )
+    assert np.all(reformat_slice(volume, grid, grid.shape[0] + 3, -1024) == -1024)
 
 
 def test_point_on_reformat_maps_to_patient_mm_and_back() -> None:
