@@ -104,10 +104,16 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{path}: {message}", file=sys.stderr)
             print(f"{path}: nothing was imported", file=sys.stderr)
             return 1
-    if outcome.imported == 0:
+    if outcome.imported == 0 and outcome.profiles_recorded == 0:
         print(
             f"already imported: the {outcome.unchanged} read(s) of {path.name} are "
             "in the database unchanged"
+        )
+        return 0
+    if outcome.imported == 0:
+        print(
+            f"recorded the protocol profile of {outcome.profiles_recorded} read(s) "
+            f"from {path.name} (audited); their lesions and timepoints are unchanged"
         )
         return 0
     line = f"imported {outcome.imported} read(s) from {path.name}"

@@ -248,6 +248,9 @@ class ReadingDesk:
     integrity_failed(tuple[str, ...])
         The reads database, just opened, fails verification (every problem, in
         words): it is open read-only (:attr:`is_read_only`).
+    profiles_unknown(str)
+        Reads of the database, just verified, name a protocol profile that is
+        neither shipped nor stored: what to tell the reader (:func:`unknown_profiles_text`).
     waiting_for_writer(bool)
         A save waits for another program's write to the database (an import): the
         reader's change is kept and saved once it ends (``True``), or the wait is
@@ -265,6 +268,7 @@ class ReadingDesk:
     proposal_changed = Signal(object)
     markers_changed = Signal()
     integrity_failed = Signal(object)
+    profiles_unknown = Signal(str)
     waiting_for_writer = Signal(bool)
 
     def __init__(
@@ -371,6 +375,8 @@ class ReadingDesk:
             self.integrity_failed.emit(self.integrity_problems)
         elif self.session is not None and self.session.read_only:
             self.open_read()  # opened while verifying: now writable
+        if self.profile_problems:
+            self.profiles_unknown.emit(unknown_profiles_text(self.profile_problems))
 
     def verification_failed(self, error: BaseException) -> None:
         """Take a verification that could not run: the database stays read-only."""
@@ -1114,3 +1120,9 @@ def _parse_date(text: str) -> date | None:
     except ValueError:
         logger.warning("ignoring a scan date that is not an ISO date")
         return None
+
+
+def unknown_profiles_text(problems: tuple[str, ...]) -> str:
+    """Return what to tell the reader about reads whose profile cannot be found."""
+    more = f" (and {len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"

@@ -29,11 +29,16 @@ from mrecist_reader.storage.trail import append_audit, read_ref, stored_content
 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
-    """What an import did: reads written, reads already there unchanged, removals."""
+    """What an import did: reads written, reads already there unchanged, removals.
+
+    ``profiles_recorded``: reads otherwise unchanged whose profile text the import
+    recorded or changed (audited; issue 21, item 3).
+    """
 
     imported: int
     unchanged: int
     removed: int
+    profiles_recorded: int = 0
 
 
 @dataclass(frozen=True, slots=True)

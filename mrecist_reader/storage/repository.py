@@ -387,8 +387,10 @@ class ReadRepository:
             plans = planned if _head_mark(session) == mark else plan(session)[1]
             link = partial(_link_imported, session, profiles or {}, source)
             outcome = store_plans(session, plans, actor=actor, source=source, link=link)
-            _link_unchanged(session, keyed, profiles or {}, actor=actor, source=source)
-            return outcome
+            linked = _link_unchanged(
+                session, keyed, profiles or {}, actor=actor, source=source
+            )
+            return dataclasses.replace(outcome, profiles_recorded=linked)
 
         return self._run(write, writes=True)
 
@@ -1013,13 +1015,15 @@ def _link_unchanged(
     *,
     actor: Actor,
     source: str,
-) -> None:
+) -> int:
     """Link the file's profile text to reads the import left unchanged (audited).
 
     A read stored before schema 7, or a draft read given another text of its
     profile, gets it with its own entry and content hash; reads just written were
-    linked with their import entry (nothing more happens to them here).
+    linked with their import entry (nothing more happens to them here). Returns how
+    many reads got a profile text this way.
     """
+    linked = 0
     for read in reads:
         row = find_read_row(session, read.key)
         profile = profiles.get(read.protocol_profile)
@@ -1029,6 +1033,8 @@ def _link_unchanged(
         if entries:
             content = stored_content(session, row)
             append_audit(session, actor, read_ref(read.key), entries, content=content)
+            linked += 1
+    return linked
 
 
 def _link_imported(

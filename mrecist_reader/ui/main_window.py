@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         desk.proposal_changed.connect(lambda _p: self._refresh_calipers())
         desk.markers_changed.connect(self._refresh_calipers)
         desk.integrity_failed.connect(self._on_integrity_failed)
+        desk.profiles_unknown.connect(lambda text: self.say(text, 0))
 
     def _on_integrity_failed(self, problems: tuple[str, ...]) -> None:
         """Say that the database fails verification and is open read-only (item 1)."""

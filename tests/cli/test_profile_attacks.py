@@ -265,7 +265,11 @@ def test_a_draft_read_given_another_profile_text_on_import_is_an_audited_change(
     argv = ["import", str(measurements), "--db", db, "--protocol", str(profile)]
     assert main(argv) == 0
     profile_file(folder, sd_min_days=365)
+    capsys.readouterr()
     assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert "recorded the protocol profile of 2 read(s) from drafts.csv" in said
+    assert "already imported" not in said
     with ReadRepository(db) as repository:
         changes = [e for e in repository.audit_trail() if e.action == "change_profile"]
         assert len(changes) == 2  # one per read

@@ -125,8 +125,11 @@ def test_a_read_whose_profile_is_unknown_is_reported_on_opening(tmp_path: Path) 
     with open_database(url) as repository:
         repository.save(read, [], actor=Actor("R1", "a"))
     desk = _desk(url)
+    told: list[str] = []
+    desk.profiles_unknown.connect(told.append)
     desk.finish_verification(_run_in_a_thread(desk.start_verification()))
     assert not desk.is_read_only
+    assert told == [desk.profile_problems[0]]  # the window's status bar says it
     assert desk.profile_problems == (
         "read NCT06779461/S01/R1/local: its protocol profile 'lost_profile' is "
         "neither shipped nor stored in the database; its responses cannot be "
