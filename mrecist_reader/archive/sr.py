@@ -222,7 +222,7 @@ def measurement_report(
         sr.ContentSequence.append(_responses_container(responses))
     is_blinded = read.key.read_type is ReadType.CENTRAL if blinded is None else blinded
     if is_blinded:
-        _blank_identity(sr, read.key.subject_id)
+        blank_identity(sr, read.key.subject_id)
     return sr
 
 
@@ -437,7 +437,8 @@ def _caliper_coordinates(
     )
 
 
-def _blank_identity(sr: Dataset, subject_id: str) -> None:
+def blank_identity(sr: Dataset, subject_id: str) -> None:
+    """Leave only the trial's pseudonym of what highdicom copied from the images."""
     sr.PatientName = f"{subject_id}^"  # the pseudonym, as a one-component name
     sr.PatientID = subject_id
     for keyword in BLANKED_IN_BLINDED:
