@@ -438,6 +438,27 @@ class ReadingDesk:
         else:
             self._close_subject()
 
+    def grow_worklist(self, subjects: tuple[SubjectEntry, ...]) -> None:
+        """Hold a worklist that grew while a scan went on, leaving the reader in place.
+
+        The open subject stays open at its timepoint, with its new entry (series and
+        timepoints found since); timepoints found for it are added to its open read
+        (audited, as :meth:`open_read` adds them). Without an open subject, or when it
+        is no longer in the worklist, this is :meth:`set_worklist`.
+        """
+        shown = self.subject
+        grown = Worklist(tuple(self._shown_subject(s) for s in subjects))
+        found = None if shown is None else _subject_in(grown, shown.subject_id)
+        if found is None:
+            self.set_worklist(subjects)
+            return
+        self.worklist = grown
+        self.worklist_changed.emit(self.worklist)
+        self.subject = found
+        session = self.session
+        if session is not None and not session.read_only:
+            _add_missing_timepoints(session, found)
+
     def shown_subject_id(self, subject_id: str) -> str:
         """Return the name a subject of the scan is shown, stored and exported by.
 
@@ -1093,6 +1114,10 @@ class ReadingDesk:
 def _midpoint(caliper: Caliper) -> tuple[float, float, float]:
     x, y, z = ((a + b) / 2 for a, b in zip(caliper.p1_mm, caliper.p2_mm, strict=True))
     return (x, y, z)
+
+
+def _subject_in(worklist: Worklist, subject_id: str) -> SubjectEntry | None:
+    return next((s for s in worklist.subjects if s.subject_id == subject_id), None)
 
 
 def _add_missing_timepoints(session: ReadSession, subject: SubjectEntry) -> None:

@@ -7,7 +7,9 @@ being read would open as a volume with slices missing. The series the window ope
 first is the one it opens after the whole scan: the first subject's first timepoint's
 preferred series (arterial first, :func:`~mrecist_reader.desk.worklist.preferred_series`),
 chosen again as series arrive, so an arterial series found later replaces a portal one
-until the first image is on screen; the complete worklist replaces this one at the end.
+until the first image is on screen. Then the worklist fills in as series are found
+(:func:`grown_worklist`) and the complete one follows at the end, the reader left
+where they are (the desk's ``grow_worklist``).
 """
 
 from collections.abc import Sequence
@@ -34,6 +36,21 @@ def first_series(subjects: Sequence[SubjectEntry]) -> SeriesInfo | None:
     return preferred_series(subjects[0].timepoints[0].series)
 
 
+def grown_worklist(
+    complete: Sequence[SeriesInfo], *, shown: int
+) -> tuple[SubjectEntry, ...] | None:
+    """Return the bigger worklist to show as the scan goes on, or ``None`` (no change).
+
+    Once the first image is on screen the worklist fills in as series are found:
+    ``complete`` are the complete stacks so far, ``shown`` how many the worklist on
+    screen holds. The window hands it to the desk's ``grow_worklist``, which leaves the
+    reader's subject, timepoint and read open.
+    """
+    if len(complete) <= shown:
+        return None
+    return worklist_so_far(complete)
+
+
 def show_early(
     complete: Sequence[SeriesInfo],
     *,
@@ -44,8 +61,8 @@ def show_early(
     """Return the worklist to show before the scan ends, or ``None`` to wait.
 
     ``complete``: the complete stacks found so far; ``shown``: whether a worklist was
-    already shown for this scan (the first image is shown once; later series wait for
-    the end of the scan, so the reader is not moved while reading); ``files_left``:
+    already shown for this scan (the first image is shown once; later series join it
+    through :func:`grown_worklist`, which moves no one); ``files_left``:
     files still to read, at least ``min_files_left`` (default :data:`MIN_FILES_LEFT`)
     for an early show to be worth it.
     """

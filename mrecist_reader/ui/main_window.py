@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
             self,
             self.parts,
             self.set_worklist,
+            grow_worklist=self.grow_worklist,
             blinded=context.is_blinded,
             cache_dir=context.zip_cache_dir,
             cache_limit_mb=context.zip_cache_mb,
@@ -268,6 +269,13 @@ class MainWindow(QMainWindow):
         if not subjects:
             self.say("No image series found", 8000)
         self.desk.set_worklist(tuple(subjects))
+
+    def grow_worklist(self, subjects: Sequence[SubjectEntry]) -> None:
+        """Show a worklist that grew while scanning; the reader stays where they are."""
+        self.desk.grow_worklist(tuple(subjects))
+        self.read_status.forget_stored_states()
+        self.read_status.refresh_statuses()
+        self._show_current_in_worklist()
 
     def open_subject(self, subject: SubjectEntry) -> None:
         """Show a subject's baseline at once, then open the read (ready to read)."""

@@ -8,8 +8,12 @@ A scan in a worker thread reports its progress (folder by folder,
 :class:`~mrecist_reader.imaging.scan.ScanProgress`): as soon as the series the window
 opens first has been read entirely (:func:`mrecist_reader.desk.first_image.show_early`)
 the worklist of what is complete so far is shown, and so its first image, while the
-rest of the folder is still being read; the complete worklist follows at the end (the
-subject already open stays open).
+rest of the folder is still being read. The worklist then fills in as series are found
+(:func:`~mrecist_reader.desk.first_image.grown_worklist`) and the complete worklist
+follows at the end, both through ``grow_worklist``: the reader stays on their subject
+and timepoint, and timepoints found later join the read already open. Only a first
+series that changed (another one preferred, or more files) opens the subject again.
+The stacks are built in the scanning thread, never in the GUI's.
 """
 
 import html
@@ -22,7 +26,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from mrecist_reader.desk.first_image import first_series, show_early
+from mrecist_reader.desk import first_image
+from mrecist_reader.desk.first_image import first_series, grown_worklist, show_early
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui.errors import error_boundary, report_error
@@ -62,6 +67,7 @@ class Opener:
         parts: WindowParts,
         show_worklist: Callable[[Sequence[SubjectEntry]], None],
         *,
+        grow_worklist: Callable[[Sequence[SubjectEntry]], None] | None = None,
         blinded: bool = False,
         cache_dir: Path | None = None,
         cache_limit_mb: int | None = None,
@@ -77,6 +83,8 @@ class Opener:
         self.cache_limit_mb = cache_limit_mb
         self.parts = parts
         self.show_worklist = show_worklist
+        self.grow_worklist = grow_worklist
+        """Shows a worklist that grew, leaving the reader in place (None: not grown)."""
         self._scan_worker: FunctionWorker[ScanSummary] | None = None
         self._prefetch_timer: QTimer | None = None
         self._first_slice: FirstSlice | None = None
@@ -86,6 +94,7 @@ class Opener:
         self._relay.found.connect(self._on_progress)
         self._scan_number = 0
         self._shown_early = False
+        self._grown = 0  # complete stacks in the worklist shown while scanning
         self._early_subject: SubjectEntry | None = None
         self.shown_while_scanning = False
         """Whether the last scan's first series was shown before the scan ended."""
@@ -103,6 +112,7 @@ class Opener:
         self.window.statusBar().showMessage(f"Scanning{shown}...")
         self.parts.show_busy(True)
         self._shown_early = self.shown_while_scanning = False
+        self._grown = 0
         self._early_subject = None
         if prefetched is not None:
             self._scan_worker = None
@@ -122,7 +132,7 @@ class Opener:
                 cache_limit_mb=self.cache_limit_mb,
                 cache_max_age_days=self.cache_max_age_days,
                 index_dir=scan_index_setting(),
-                on_progress=partial(self._relay.found.emit, self._scan_number),
+                on_progress=partial(self._found, self._scan_number),
             ),
             path,
             on_done=self._on_scanned,
@@ -142,23 +152,46 @@ class Opener:
             return None
         return first
 
+    def _found(self, number: int, progress: "ScanProgress") -> None:
+        """In the scanning thread: build the stacks the GUI will ask for, then relay."""
+        files_left = progress.files_total - progress.files_seen
+        if (self._shown_early and self.grow_worklist is not None) or (
+            not self._shown_early and files_left >= first_image.MIN_FILES_LEFT
+        ):
+            progress.complete_series  # noqa: B018  (cached: built here, not in the GUI)
+        self._relay.found.emit(number, progress)
+
     def _on_progress(self, number: int, progress: "ScanProgress") -> None:
-        """Show the first series once it is read entirely, while the scan goes on."""
+        """Show the first series once it is read entirely, then the series found."""
         if number != self._scan_number or self._scan_worker is None:
             return  # an earlier scan's, or the scan already ended
-        subjects = None
-        if not self._shown_early:  # the stacks are built only when asked for
+        message = (
+            f"Scanning: {progress.files_seen} of {progress.files_total} files read"
+        )
+        if self._shown_early:
+            self._grow(progress)
+        else:
             subjects = show_early(
                 progress.complete_series,
                 shown=False,
                 files_left=progress.files_total - progress.files_seen,
             )
-        message = (
-            f"Scanning: {progress.files_seen} of {progress.files_total} files read"
-        )
-        if subjects is not None and self._show_early(subjects):
-            message += "; the first series is shown"
+            if subjects is not None and self._show_early(subjects):
+                self._grown = len(progress.complete_series)
+                message += "; the first series is shown"
         self.window.statusBar().showMessage(message)
+
+    def _grow(self, progress: "ScanProgress") -> None:
+        """Add the series found since the worklist was last shown (reader unmoved)."""
+        if self.grow_worklist is None:
+            return
+        complete = progress.complete_series
+        subjects = grown_worklist(complete, shown=self._grown)
+        if subjects is None:
+            return
+        self._grown = len(complete)
+        with error_boundary(self.window, "Open"):
+            self.grow_worklist(subjects)
 
     def _watch_early(self, prefetched: "Future[Prefetched]") -> None:
         """Show what the prefetch sends ahead (first series, first slice) on arrival."""
@@ -189,32 +222,40 @@ class Opener:
         return self.shown_while_scanning
 
     def _on_prefetched(self, found: Prefetched) -> None:
-        if self._close_if_changed(found.subjects) or not self._shown_early:
+        closed = self._close_if_changed(found.subjects)
+        if closed or not self._shown_early:
             self._first_slice = found.first
-        self._show(found.scan, found.subjects)
+        self._show(found.scan, found.subjects, grow=self._grows(closed=closed))
 
     def _on_scanned(self, summary: ScanSummary) -> None:
         from mrecist_reader.imaging.worklist import build_worklist
 
         self._scan_worker = None  # later progress signals are stale
         subjects = build_worklist(summary.series)
-        self._close_if_changed(subjects)
-        self._show(summary, subjects)
+        closed = self._close_if_changed(subjects)
+        self._show(summary, subjects, grow=self._grows(closed=closed))
+
+    def _grows(self, *, closed: bool) -> bool:
+        """Whether the final worklist joins the one shown early (nothing reopened)."""
+        return self._shown_early and not closed and self.grow_worklist is not None
 
     def _close_if_changed(self, subjects: Sequence[SubjectEntry]) -> bool:
         """Close the subject shown early if the full worklist changed it.
 
-        Its series shown first grew (files in a folder read later), is no longer the
-        one to read first (an arterial series found later), or it has timepoints found
-        later (its read, opened early, would lack them): it is opened again, never
-        left stale. Series added to its timepoints only appear in the worklist.
-        Returns whether it was closed.
+        Its series shown first grew (files in a folder read later) or is no longer the
+        one to read first (an arterial series found later): it is opened again, never
+        left stale. Timepoints found later join its open read (``grow_worklist``;
+        without it, they too open it again); series added to its timepoints only
+        appear in the worklist. Returns whether it was closed.
         """
         early = self._early_subject
         if early is None or not subjects:
             return False
         final = next((s for s in subjects if s.subject_id == early.subject_id), None)
-        if final is not None and _as_read(final) == _as_read(early):
+        timepoints = self.grow_worklist is None
+        if final is not None and _as_read(final, timepoints=timepoints) == _as_read(
+            early, timepoints=timepoints
+        ):
             return False  # series added beside those open: the worklist shows them
         self.show_worklist(())
         return True
@@ -223,13 +264,20 @@ class Opener:
         self.window.statusBar().showMessage("Scan failed", 5000)
         report_error(self.window, "Open", error, blinded=self.blinded)
 
-    def _show(self, summary: ScanSummary, subjects: Sequence[SubjectEntry]) -> None:
+    def _show(
+        self,
+        summary: ScanSummary,
+        subjects: Sequence[SubjectEntry],
+        *,
+        grow: bool = False,
+    ) -> None:
         logger.info("scan finished: %d series", len(summary.series))
         self.found = summary
         if summary.extracted_to is not None and self.on_extracted is not None:
             self.on_extracted(summary.extracted_to)
         with error_boundary(self.window, "Open"):
-            self.show_worklist(subjects)
+            show = self.grow_worklist if grow else None
+            (show or self.show_worklist)(subjects)
             text = found_text(summary)
             self.window.statusBar().showMessage(text, 8000)
             # skips or warnings: a link to the load report stays in the status bar
@@ -238,16 +286,16 @@ class Opener:
             link.setVisible(bool(summary.skipped or report_series(summary)))
 
 
-def _as_read(subject: SubjectEntry) -> tuple[object, ...]:
+def _as_read(subject: SubjectEntry, *, timepoints: bool) -> tuple[object, ...]:
     """Return what a subject's open read and panes depend on.
 
-    Its timepoints (a read gets its timepoints when it opens) and the files of the
-    series its first timepoint opens.
+    The files of the series its first timepoint opens, and, with ``timepoints``, its
+    timepoints (when nothing adds those found later to the read already open).
     """
-    timepoints = tuple((t.index, t.label) for t in subject.timepoints)
+    listed = tuple((t.index, t.label) for t in subject.timepoints) if timepoints else ()
     chosen = first_series((subject,))
     shown = None if chosen is None else (chosen.series_instance_uid, chosen.files)
-    return (timepoints, shown)
+    return (listed, shown)
 
 
 def skipped_files(summary: ScanSummary) -> tuple["SkippedFile", ...]:

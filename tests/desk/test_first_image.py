@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mrecist_reader.desk.first_image import first_series, show_early
+from mrecist_reader.desk.first_image import first_series, grown_worklist, show_early
 from mrecist_reader.imaging.scan import ScanProgress, scan
 from tests.kit.dicom import SeriesSpec, write_series
 
@@ -56,3 +56,18 @@ def test_nothing_is_shown_early_when_few_files_are_left(tmp_path: Path) -> None:
     complete = step.complete_series
     assert show_early(complete, shown=False, files_left=4, min_files_left=5) is None
     assert show_early(complete, shown=False, files_left=5, min_files_left=5)
+
+
+def test_once_shown_the_worklist_grows_with_each_series_completed(
+    tmp_path: Path,
+) -> None:
+    for name in ("a", "b", "c"):
+        write_series(tmp_path / name, SeriesSpec(n_slices=4, study_uid=STUDY))
+    first, second = _progress(tmp_path)
+    shown = len(first.complete_series)
+    assert shown == 1
+    assert grown_worklist(first.complete_series, shown=shown) is None  # nothing new
+    grown = grown_worklist(second.complete_series, shown=shown)
+    assert grown is not None
+    (subject,) = grown
+    assert sum(len(t.series) for t in subject.timepoints) == 2

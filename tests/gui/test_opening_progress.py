@@ -18,7 +18,7 @@ from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import prefetch as prefetch_module
 from mrecist_reader.ui.prefetch import Prefetched
 from tests.gui.helpers import central_read_window, wait_until_ready
-from tests.kit.dicom import SeriesSpec, write_series
+from tests.kit.dicom import Identity, SeriesSpec, write_series
 
 STUDY = "1.2.826.0.1.3680043.8.498.11"
 
@@ -50,13 +50,19 @@ def test_the_first_series_opens_before_the_scan_ends_and_the_worklist_fills_in(
         qtbot, tmp_path / "reads.db", reader_id="R01", size=(1200, 800)
     )
     shown: list[set[str]] = []
-    show = main.opener.show_worklist
+    show, grow = main.opener.show_worklist, main.opener.grow_worklist
+    assert grow is not None
 
     def record(subjects: Sequence[SubjectEntry]) -> None:
         shown.append(_series_of(subjects))
         show(subjects)
 
+    def record_growth(subjects: Sequence[SubjectEntry]) -> None:
+        shown.append(_series_of(subjects))
+        grow(subjects)
+
     main.opener.show_worklist = record
+    main.opener.grow_worklist = record_growth
     try:
         main.open_path(tmp_path / "study")
         qtbot.waitUntil(lambda: main.opener.found is not None, timeout=20000)
@@ -132,5 +138,37 @@ def test_the_window_shows_what_the_prefetch_sent_ahead_then_the_whole_worklist(
         volume = main.baseline_view.volume
         assert volume is not None
         assert volume.array.shape[0] == arterial.n_slices
+    finally:
+        main.shutdown()
+
+
+def test_timepoints_found_after_the_first_image_join_the_read_already_open(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The subject shown early is not closed and reopened: its read gains FU1, FU2."""
+    for k, label in enumerate(("BASELINE", "FU1", "FU2")):
+        spec = SeriesSpec(
+            n_slices=4,
+            description="LIVER ARTERIAL",
+            identity=Identity(subject_id="S01", timepoint_id=label),
+        )
+        write_series(tmp_path / "study" / f"{k}_{label}", spec)
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1200, 800)
+    )
+    sessions: list[object] = []
+    main.desk.session_changed.connect(sessions.append)
+    reopened: list[object] = []
+    main.opener.show_worklist = reopened.append  # only the desk's growth may show
+    try:
+        main.open_path(tmp_path / "study")
+        qtbot.waitUntil(lambda: main.opener.found is not None, timeout=20000)
+        qtbot.waitUntil(lambda: main.desk.session is not None, timeout=10000)
+        assert main.opener.shown_while_scanning
+        assert len(reopened) == 1  # the early worklist; the rest grew it
+        session = main.desk.session
+        assert session is not None
+        assert sessions == [session]  # opened once, never closed
+        assert [t.label for t in session.read.timepoints] == ["BASELINE", "FU1", "FU2"]
     finally:
         main.shutdown()
