@@ -60,7 +60,9 @@ def _on_cine(window: "MainWindow", command: str) -> None:
         viewer.tools.cine_faster()
     else:
         viewer.tools.cine_slower()
-    window.say(viewer.tools.status_text() or "Cine paused")
+    window.say(
+        viewer.tools.cine.label() or f"Cine paused ({viewer.tools.cine.fps} fps)"
+    )
 
 
 def _each(window: "MainWindow", tool: str) -> None:

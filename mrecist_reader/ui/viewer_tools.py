@@ -4,7 +4,8 @@ The rules are Qt-free (:mod:`mrecist_reader.desk.cine`, :mod:`~mrecist_reader.de
 :mod:`~mrecist_reader.desk.overlay_toggles`, :mod:`mrecist_reader.imaging.overlay_planes`);
 this module only drives them: a timer for cine, a lens label for the magnifier, an image
 layer for the overlay planes, the tool bar's status for what is on. Cine loops through
-the series and records nothing; it stops when another series is shown.
+the series and records nothing; it stops when another series is shown. A blinded read
+draws no overlay plane (a plane is a bitmap that may hold burned-in identity).
 """
 
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QLabel
 from mrecist_reader.desk.cine import Cine
 from mrecist_reader.desk.magnifier import DEFAULT_FACTOR, magnifier_patch
 from mrecist_reader.desk.overlay_toggles import OverlayToggles
+from mrecist_reader.ui.errors import is_blinded_window
 
 if TYPE_CHECKING:
     from mrecist_reader.ui.slice_viewer import SliceViewer
@@ -29,6 +31,9 @@ INVERTED_LUT: npt.NDArray[np.uint8] = np.arange(255, -1, -1, dtype=np.uint8)
 LENS_OFFSET = 24
 """Distance (px) between the cursor and the magnifier's nearest corner."""
 LENS_STYLE = "border: 2px solid #f0c000; background: #000000;"
+BLINDED_PLANES = "Overlay planes not drawn (blinded read)"
+"""Overlay planes may carry burned-in text (names, dates): a blinded read never draws
+them, and says so on a slice that has some."""
 
 
 def plane_rgba(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
@@ -71,6 +76,8 @@ class ViewerTools:
         self.lens.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.lens.hide()
         self._scene_pos: QPointF | None = None
+        self.planes_withheld = False
+        """Whether the shown slice has overlay planes a blinded read does not draw."""
 
     # ------------------------------------------------------------------ cine
     def toggle_cine(self) -> bool:
@@ -120,6 +127,7 @@ class ViewerTools:
             "Magnifier" if self.magnifying else "",
             "Inverted" if self.inverted else "",
             self.toggles.hidden_note(),
+            BLINDED_PLANES if self.planes_withheld else "",
         ]
         return "  ·  ".join(part for part in parts if part)
 
@@ -189,7 +197,11 @@ class ViewerTools:
         mask = None
         if stack is not None and stack.overlays is not None:
             mask = stack.overlays.mask(index)
-        if mask is None:
+        withheld = mask is not None and is_blinded_window(self.viewer)
+        if withheld != self.planes_withheld:
+            self.planes_withheld = withheld
+            self.show_status()
+        if mask is None or withheld:
             self.planes.clear()
             self.planes.setVisible(False)
         else:

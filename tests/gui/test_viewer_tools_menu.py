@@ -4,16 +4,22 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
+from mrecist_reader.core.model import ReadType
+from mrecist_reader.desk.desk import ReaderContext
 from mrecist_reader.desk.window_presets import PresetBook, presets_path
+from mrecist_reader.resources import load_profile
 from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.shortcuts import VIEWER_TOOL_KEYS
 from mrecist_reader.ui.tool_menu import UserPresetMenu
+from mrecist_reader.ui.viewer_tools import BLINDED_PLANES
 from tests.gui import dicom_study
 from tests.gui.helpers import central_read_window, wait_until_ready
+from tests.kit.dicom import SeriesSpec, overlay_plane, rewrite, write_series
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +118,38 @@ def test_a_saved_preset_takes_key_5_and_lives_in_the_user_s_file(
     _preset_menu(again).remove("Liver narrow")
     assert PresetBook(path).load() == []
     again.shutdown()
+
+
+# ---------------------------------------------------------------- overlay planes
+def _study_with_planes(root: Path) -> Path:
+    mark = np.zeros((32, 32), dtype=bool)
+    mark[10:20, 12:22] = True
+    paths = write_series(root / "S09" / "ART", SeriesSpec())
+    rewrite(paths, overlay_plane(mark))
+    return root
+
+
+@pytest.mark.parametrize("read_type", [ReadType.LOCAL, ReadType.CENTRAL])
+def test_overlay_planes_are_drawn_on_a_local_read_never_on_a_blinded_one(
+    qtbot: QtBot, tmp_path: Path, read_type: ReadType
+) -> None:
+    context = ReaderContext(
+        reader_id="R01",
+        read_type=read_type,
+        profile=load_profile("nct06779461"),
+        db_url=f"sqlite:///{tmp_path / 'reads.db'}",
+    )
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(1200, 800)
+    main.show()
+    main.open_path(_study_with_planes(tmp_path / "study"))
+    wait_until_ready(qtbot, main)
+    tools = main.baseline_view.viewer.tools
+    blinded = read_type is ReadType.CENTRAL
+    assert tools.planes_shown is not blinded
+    assert tools.planes_withheld is blinded
+    assert (
+        BLINDED_PLANES in main.baseline_view.viewer.tool_bar.status.text()
+    ) is blinded
+    main.shutdown()
