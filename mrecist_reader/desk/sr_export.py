@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from mrecist_reader.archive.kos import key_object_selection
 from mrecist_reader.archive.sr import SRExportError, image_headers, measurement_report
 from mrecist_reader.core.assess import TimepointAssessment
 from mrecist_reader.core.completeness import assess_complete
@@ -35,9 +36,11 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "SRExportError",
     "SRFile",
+    "build_key_image_documents",
     "build_reports",
     "export_sr",
     "images_for",
+    "key_image_series",
     "missing_series",
     "referenced_series",
     "reports_for",
@@ -74,6 +77,16 @@ def referenced_series(reads: Iterable[Read]) -> set[str]:
             and o.series_instance_uid
         }
     return series
+
+
+def key_image_series(reads: Iterable[Read]) -> set[str]:
+    """Return the series the signed timepoints' key images are on."""
+    return {
+        k.series_instance_uid
+        for read in reads
+        for k in read.key_images
+        if k.timepoint_index in set(signed_indexes(read))
+    }
 
 
 def images_for(
@@ -199,6 +212,32 @@ def build_reports(
                 read, index, images, blinded=blind, responses=responses.get(index)
             )
             files.append(SRFile(sr_file_name(read.key, index), report, read.key, index))
+    return files
+
+
+def build_key_image_documents(
+    reads: Iterable[Read],
+    images: Mapping[str, Dataset],
+    *,
+    blinded: bool = False,
+    only: tuple[int, ...] | None = None,
+) -> list[SRFile]:
+    """Return the key images of every signed timepoint that has some, as KOS files.
+
+    One Key Object Selection document per timepoint
+    (:func:`mrecist_reader.archive.kos.key_object_selection`), named as its SR with
+    ``ko_`` for ``sr_``; ``blinded`` and ``only`` as for :func:`build_reports`.
+    """
+    files: list[SRFile] = []
+    for read in reads:
+        blind = is_blinded(read, blinded=blinded)
+        for index in signed_indexes(read):
+            if only is not None and index not in only:
+                continue
+            document = key_object_selection(read, index, images, blinded=blind)
+            if document is not None:
+                name = "ko_" + sr_file_name(read.key, index).removeprefix("sr_")
+                files.append(SRFile(name, document, read.key, index))
     return files
 
 

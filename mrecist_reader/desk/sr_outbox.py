@@ -10,6 +10,10 @@ the archive refused or down) is kept in :attr:`SignOffArchiver.status` and annou
 by :attr:`SignOffArchiver.status_changed` (emitted from the sender thread: a view
 moves it to its own thread).
 
+The timepoint's key images (a Key Object Selection document,
+:mod:`mrecist_reader.archive.kos`) are queued beside its SR; key images that cannot be
+written are said, and the SR goes anyway.
+
 It watches the reads rather than the signing code: :meth:`SignOffArchiver.read_changed`
 compares the signed timepoints with the ones seen before (the first sight of a read
 only remembers them), so a read opened already signed sends nothing again.
@@ -34,7 +38,9 @@ from mrecist_reader.archive.sr import SRExportError, image_headers
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Read, ReadKey
 from mrecist_reader.desk.sr_export import (
+    build_key_image_documents,
     build_reports,
+    key_image_series,
     referenced_series,
     signed_indexes,
     write_atomically,
@@ -113,19 +119,28 @@ class SignOffArchiver:
         self, read: Read, indexes: tuple[int, ...], series: Iterable[SeriesInfo]
     ) -> list[Path]:
         """Put the SRs of these signed timepoints into the outbox and wake the sender."""
-        wanted = referenced_series([read])
+        wanted = referenced_series([read]) | key_image_series([read])
         files = [
             path
             for info in series
             if info.series_instance_uid in wanted
             for path in info.files
         ]
+        key_problem = ""
         try:
-            reports = build_reports(
-                [read], image_headers(files), blinded=self.blinded, only=indexes
-            )
+            headers = image_headers(files)
+            reports = build_reports([read], headers, blinded=self.blinded, only=indexes)
+            try:  # key images go beside the SR; a problem with them never stops it
+                keys = build_key_image_documents(
+                    [read], headers, blinded=self.blinded, only=indexes
+                )
+            except (SRExportError, ValueError, AttributeError, TypeError) as error:
+                keys = []
+                key_problem = (
+                    f"subject {read.key.subject_id}: key images not queued: {error}"
+                )
             with tempfile.TemporaryDirectory(prefix="mrecist_sr_") as folder:
-                written = write_atomically(reports, Path(folder))
+                written = write_atomically([*reports, *keys], Path(folder))
                 queued = [self.outbox.add(path) for path in written]
         except (MrecistError, OSError, ValueError, AttributeError, TypeError) as error:
             # highdicom refuses what it cannot write (ValueError, AttributeError)
@@ -135,7 +150,9 @@ class SignOffArchiver:
             self._report(problem=f"subject {read.key.subject_id}: {why}: {error}")
             return []
         logger.info("%d SR(s) queued for the archive", len(queued))
-        self._report(queued=tuple(p.name for p in queued))
+        if key_problem:
+            logger.warning("%s", key_problem)
+        self._report(queued=tuple(p.name for p in queued), problem=key_problem)
         self._wake.set()
         return queued
 

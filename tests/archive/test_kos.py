@@ -10,10 +10,18 @@ from pathlib import Path
 import pydicom
 import pytest
 
+from mrecist_reader.archive.dicomweb import DicomwebArchive
 from mrecist_reader.archive.kos import key_object_selection
+from mrecist_reader.archive.nodes import DicomwebNode
 from mrecist_reader.archive.sr import SRExportError
 from mrecist_reader.core.model import KeyImage, Read, ReadType
+from mrecist_reader.imaging.scan import scan
+from mrecist_reader.imaging.volume import SeriesInfo
+from tests.archive import orthanc as o
+from tests.archive.orthanc import Orthanc
+from tests.archive.test_sign_off_archive import FakeArchive, archiver, signed_through
 from tests.archive.test_sr import BASELINE, FOLLOW_UP, IMAGES, sample_read
+from tests.conftest import SAMPLE_DICOM
 
 MARKED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -99,3 +107,59 @@ def test_the_document_passes_dciodvfy_without_errors(tmp_path: Path) -> None:
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == []
     assert "KeyObjectSelectionDocument" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def series() -> tuple[SeriesInfo, ...]:
+    return scan(SAMPLE_DICOM / "S01", use_index=False).series
+
+
+def test_sign_off_queues_the_key_images_beside_the_sr(
+    tmp_path: Path, series: tuple[SeriesInfo, ...]
+) -> None:
+    archive = FakeArchive()
+    hook = archiver(tmp_path, archive)
+    follow_up = sorted(FOLLOW_UP.files)[12]
+    read = with_keys(sample_read(), key(FOLLOW_UP.series_uid, follow_up, "T1", 1))
+    hook.read_changed(signed_through(read, 0), series)
+    queued = hook.read_changed(read, series)  # FU1 just signed
+    assert sorted(pydicom.dcmread(p).Modality for p in queued) == ["KO", "SR"]
+    assert hook.status.problem == ""
+    assert hook.send_now() is not None
+    kinds = {str(d.Modality): d for d in archive.stored}
+    assert set(kinds) == {"SR", "KO"}
+    evidence = kinds["KO"].CurrentRequestedProcedureEvidenceSequence[0]
+    image = evidence.ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert image.ReferencedSOPInstanceUID == follow_up
+
+
+def test_key_images_not_found_are_said_and_the_sr_goes_anyway(
+    tmp_path: Path, series: tuple[SeriesInfo, ...]
+) -> None:
+    hook = archiver(tmp_path, FakeArchive())
+    read = with_keys(sample_read(), key("9.9.9", "9.9.9.1", "T1", 1))
+    hook.read_changed(signed_through(read, 0), series)
+    queued = hook.read_changed(read, series)
+    assert [pydicom.dcmread(p).Modality for p in queued] == ["SR"]
+    assert "key images not queued" in hook.status.text()
+    assert "9.9.9" in hook.status.text()
+
+
+@pytest.mark.orthanc
+def test_orthanc_takes_the_document_by_stow_rs(orthanc: Orthanc) -> None:
+    document = key_object_selection(
+        with_keys(sample_read(), *baseline_keys()), 0, IMAGES
+    )
+    assert document is not None
+    client = DicomwebArchive(
+        DicomwebNode(
+            orthanc.dicomweb_url, username=o.USER, password=o.PASSWORD, attempts=1
+        )
+    )
+    orthanc.in_namespace(lambda: client.store(document))
+    uid = str(document.SOPInstanceUID)
+    found = orthanc.rest("POST", "/tools/lookup", uid.encode())
+    assert isinstance(found, list)
+    assert [item["Type"] for item in found] == ["Instance"]
+    for item in found:
+        orthanc.rest("DELETE", f"/instances/{item['ID']}")
