@@ -174,7 +174,7 @@ class ViewerTools:
         their own visibility (a caliper's slice, an outline's parts) is left alone.
         """
         shown = self.toggles.annotations
-        for item in self.viewer.view.addedItems:
+        for item in self.viewer.view.childGroup.childItems():  # all, bounds or not
             if item is self.viewer.image:
                 continue
             item.setOpacity(1.0 if shown else 0.0)

@@ -80,7 +80,8 @@ def test_t_hides_the_text_and_shift_t_the_annotations(viewer: SliceViewer) -> No
     view = viewer.view
     viewer.rois.add(QPointF(20, 20), QPointF(40, 40))
     viewer.tools.apply_annotations()
-    drawn = [item for item in view.addedItems if item is not viewer.image]
+    drawn = [item for item in view.childGroup.childItems() if item is not viewer.image]
+    assert viewer.tools.planes in drawn  # added without bounds, hidden all the same
     assert drawn
     assert all(item.opacity() == 1.0 for item in drawn)
     viewer.tools.toggle_annotations()
