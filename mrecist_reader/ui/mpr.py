@@ -4,8 +4,8 @@ Each pane is a :class:`~mrecist_reader.ui.slice_viewer.SliceViewer` over a refor
 (:mod:`mrecist_reader.imaging.reformat`: a patient-aligned grid, so a tilted series is
 shown with its true geometry), chosen in the pane's tool bar (Coronal / Sagittal).
 Reference lines (pyqtgraph ``InfiniteLine``) show where the planes cut each other: on a
-reformat, the axial slice shown by the read pane; on the axial panes, each reformat's
-slice. Calipers stay on the acquired axial images, as mRECIST requires: the Measure
+reformat, the axial slice shown by the read pane and the other reformat's slice; on the
+axial panes, each reformat's slice (one colour per plane on every pane). Calipers stay on the acquired axial images, as mRECIST requires: the Measure
 button of a reformat pane is disabled and its tooltip says why (M does nothing there).
 """
 
@@ -27,6 +27,7 @@ from mrecist_reader.imaging.reformat import (
 )
 from mrecist_reader.ui.image_stack import ImageStack
 from mrecist_reader.ui.slice_viewer import SliceViewer
+from mrecist_reader.ui.viewer_tool_bar import BUTTON_STYLE
 from mrecist_reader.ui.windowing import WindowMemory
 
 NO_CALIPER_TIP = (
@@ -34,6 +35,7 @@ NO_CALIPER_TIP = (
     "this pane shows a reformat, for checking extent and vessels."
 )
 WAITING_TEXT = "The reformat shows when the series has loaded"
+DISABLED_STYLE = " QToolButton:disabled { color: #5c6370; border: 1px dashed #3a404a; }"
 REFORMAT_PLANES = (Plane.CORONAL, Plane.SAGITTAL)
 LINE_COLOURS: dict[Plane, str] = {
     Plane.AXIAL: "#ffd54f",
@@ -101,6 +103,9 @@ class MprPane:
         # M (or a shortcut) may ask for measure mode: a reformat pane leaves it at once
         self.viewer.measure_mode_changed.connect(self._refuse_measuring)
         self.viewer.measure_button.setEnabled(False)
+        self.viewer.measure_button.setStyleSheet(
+            BUTTON_STYLE + DISABLED_STYLE  # dimmed: it is not this pane's tool
+        )
         self.viewer.measure_button.setToolTip(NO_CALIPER_TIP)
         self.plane_choice = QComboBox()
         self.plane_choice.setObjectName("planeChoice")
@@ -197,6 +202,14 @@ class MprPanes:
                 viewer.view.addItem(line, ignoreBounds=True)
                 self.lines[(a, p)] = line
             viewer.slice_changed.connect(lambda _k: self.update_lines())
+        # the line of each reformat pane on the other one
+        self.cross: dict[tuple[int, int], pg.InfiniteLine] = {}
+        for p, pane in enumerate(self.panes):
+            for q, other in enumerate(self.panes):
+                if q != p:
+                    line = reference_line_item(other.plane)
+                    pane.viewer.view.addItem(line, ignoreBounds=True)
+                    self.cross[(p, q)] = line
         for pane in self.panes:
             pane.viewer.slice_changed.connect(lambda _k: self.update_lines())
             pane.plane_choice.currentIndexChanged.connect(
@@ -226,6 +239,12 @@ class MprPanes:
             place_line(line, cut_of(viewer, pane.viewer) if shown else None)
             if shown:
                 line.setPen(pg.mkPen(LINE_COLOURS[pane.plane], width=1))
+        for (p, q), line in self.cross.items():
+            pane, other = self.panes[p], self.panes[q]
+            shown = self.active and pane.grid is not None and other.grid is not None
+            place_line(line, cut_of(pane.viewer, other.viewer) if shown else None)
+            if shown:
+                line.setPen(pg.mkPen(LINE_COLOURS[other.plane], width=1))
         for pane in self.panes:
             read = self.read
             ok = self.active and read is not None and pane.grid is not None

@@ -71,6 +71,8 @@ def test_mpr_layout_reformats_the_read_series_with_reference_lines(
     before = on_current.pos().y()
     coronal.viewer.scroll_by(5)
     assert on_current.pos().y() != before
+    # the coronal slice is a line on the sagittal pane too
+    assert window.panes.mpr.cross[(1, 0)].isVisible()
     save_screenshot(window, "layout_2x2_mpr_1600x1000")
     # the pane's tool bar chooses the plane
     coronal.plane_choice.setCurrentIndex(1)
@@ -87,4 +89,5 @@ def test_leaving_the_mpr_layout_hides_the_panes_and_their_lines(
     qtbot.waitUntil(lambda: coronal.viewer.stack is not None, timeout=10000)
     window._actions["layoutSideBySide"].trigger()
     assert not window.panes.bottom_row.isVisible()
-    assert not any(line.isVisible() for line in window.panes.mpr.lines.values())
+    lines = [*window.panes.mpr.lines.values(), *window.panes.mpr.cross.values()]
+    assert not any(line.isVisible() for line in lines)
