@@ -54,7 +54,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ArchiveStatus:
-    """What the reader sees of the archive: SRs waiting, and the last problem."""
+    """What the reader sees of the archive: files waiting, and the last problem.
+
+    The files are SRs and key-image (Key Object Selection) documents.
+    """
 
     waiting: int = 0
     sent: int = 0
@@ -65,7 +68,7 @@ class ArchiveStatus:
         """Say it in one line for a status bar (empty: nothing to say)."""
         parts = []
         if self.waiting:
-            parts.append(f"{self.waiting} SR(s) waiting for the archive")
+            parts.append(f"{self.waiting} SR file(s) waiting for the archive")
         if self.problem:
             parts.append(self.problem)
         return "; ".join(parts)
