@@ -68,7 +68,9 @@ class ArchiveStatus:
         """Say it in one line for a status bar (empty: nothing to say)."""
         parts = []
         if self.waiting:
-            parts.append(f"{self.waiting} SR file(s) waiting for the archive")
+            parts.append(
+                f"{self.waiting} file(s) (SR, key images) waiting for the archive"
+            )
         if self.problem:
             parts.append(self.problem)
         return "; ".join(parts)
