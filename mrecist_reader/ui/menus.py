@@ -20,6 +20,7 @@ from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
 from mrecist_reader.ui.key_images import toggle_from_views
 from mrecist_reader.ui.review_view import open_review
+from mrecist_reader.ui.thumbnails import show_thumbnails
 from mrecist_reader.ui.tool_menu import add_tool_actions
 
 if TYPE_CHECKING:
@@ -296,6 +297,9 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
             )
         )
     menu.addSeparator()
+    menu.addAction(
+        actions.add("thumbnails", "Series &thumbnails", lambda: show_thumbnails(window))
+    )
     menu.addAction(actions.add("resetView", "&Reset view", window.reset_views, "R"))
     menu.addAction(actions.add("zoomIn", "Zoom &in", lambda: window.zoom(1.25), "+"))
     menu.addAction(actions.add("zoomOut", "Zoom &out", lambda: window.zoom(0.8), "-"))
