@@ -46,6 +46,8 @@ MIN_SIDE = 512
 """Small images are enlarged (whole pixels) to at least this side, for legible text."""
 CALIPER_COLOUR = (255, 220, 0)
 TEXT_COLOUR = (255, 255, 255)
+CT_WINDOW = (60.0, 400.0)
+"""A CT key image's window (centre, width in HU): soft tissue, liver included."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +206,14 @@ def render_key_image(
 ) -> bytes:
     """Return the key image as PNG bytes, calipers and labels burned in.
 
+    ``window`` is (centre, width); by default the CT soft-tissue window on CT, else
+    the image's 1st-99th percentiles.
+
     ``draw_text`` draws each text (tests pass a recorder); every text drawn comes from
     :func:`burned_text` or a caliper's lesion ID and diameter.
     """
+    if window is None and volume.series.modality == "CT":
+        window = CT_WINDOW
     grey = _to_bytes(_slice_of(volume, key), window)
     scale = max(1, -(-MIN_SIDE // max(grey.shape)))
     picture = Image.fromarray(grey, mode="L").convert("RGB")
@@ -235,8 +242,20 @@ def _point(rc: tuple[float, float], scale: int) -> tuple[float, float]:
 
 
 def _draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> None:
+    """Draw a text, moved left or up where it would leave the picture."""
     font = ImageFont.load_default(size=16)
-    draw.text(xy, text, fill=TEXT_COLOUR, font=font, stroke_width=2, stroke_fill=0)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font, stroke_width=2)
+    width, height = draw.im.size
+    x = min(xy[0], width - (right - left) - 4)
+    y = min(xy[1], height - (bottom - top) - 4)
+    draw.text(
+        (max(x, 0), max(y, 0)),
+        text,
+        fill=TEXT_COLOUR,
+        font=font,
+        stroke_width=2,
+        stroke_fill=0,
+    )
 
 
 def key_image_name(read: Read, key: KeyImage, number: int, *, prefix: str = "") -> str:
