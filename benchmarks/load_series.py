@@ -46,6 +46,7 @@ floor; the 3,000-file folder to its first image <= 2.5 s, <= 1 s on a second ope
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import resource
 import statistics
@@ -286,6 +287,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peak-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="CONTENDER",
+        help="time only these contenders (e.g. ours_j2k simpleitk_j2k), still alternated",
+    )
     args = parser.parse_args()
     if args.peak_child:
         peak_child(args.peak_child)
@@ -299,7 +306,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mrecist-bench-") as tmp:
         start = time.perf_counter()
         folders = generate(Path(tmp))
-        big = generate_big_folder(Path(tmp) / "big")
+        wants_big = not args.only or any(c.startswith("big") for c in args.only)
+        big = generate_big_folder(Path(tmp) / "big") if wants_big else Path(tmp)
         print(f"generated in {time.perf_counter() - start:.1f} s")
         index_dir = Path(tmp) / "index"
         series = {
@@ -334,7 +342,7 @@ def main() -> int:
             volume.fill(0)  # every page touched, as a loader writes every voxel
             return volume
 
-        big_files = sorted(big.iterdir())
+        big_files = sorted(big.iterdir()) if wants_big else []
         floor = Floor(files["plain"])
         plain = folders["plain"]
         contenders: dict[str, Callable[[], Any]] = {
@@ -352,22 +360,27 @@ def main() -> int:
             "simpleitk_rle": lambda: read_simpleitk(files["rle"]),
             "pydicom_rle": lambda: read_pydicom(files["rle"]),
             "ours_j2k": lambda: load_volume(series["j2k"]),
+            "ours_j2k_parsed": lambda: load_volume(
+                dataclasses.replace(series["j2k"], encoded_slices=())
+            ),
             "simpleitk_j2k": lambda: read_simpleitk(files["j2k"]),
             "big_first_open": lambda: first_image(big, use_index=False),
             "big_second_open": lambda: first_image(big, use_index=True),
             "big_scan": lambda: scan(big, use_index=False),
             "big_pydicom_headers": lambda: read_pydicom_headers(big_files),
         }
+        if args.only:
+            unknown = set(args.only) - set(contenders)
+            if unknown:
+                parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+            contenders = {k: v for k, v in contenders.items() if k in args.only}
         times = alternated(contenders, args.repeats)
-        child = subprocess.run(
-            [sys.executable, __file__, "--peak-child", str(plain)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        peak = json.loads(child.stdout.strip().splitlines()[-1])
+        peak = {} if args.only else _peak_of(plain)
     medians = {name: statistics.median(t) for name, t in times.items()}
     _print_table(times, medians, peak)
+    if not peak:
+        print(json.dumps({k: round(v, 4) for k, v in medians.items()}))
+        return 0
     print(json.dumps({
         **{k: round(v, 4) for k, v in medians.items()},
         **{f"{k}_spread": [round(min(t), 4), round(max(t), 4)] for k, t in times.items()},
@@ -376,6 +389,18 @@ def main() -> int:
         "repeats": args.repeats,
     }))  # fmt: skip
     return 0
+
+
+def _peak_of(folder: Path) -> dict[str, Any]:
+    """Return the peak memory of ``load_volume`` on ``folder``, from a child process."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--peak-child", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    peak: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return peak
 
 
 RATIOS = (
@@ -387,6 +412,7 @@ RATIOS = (
     ("ours_rle", "pydicom_rle", "RLE, ours / pydicom loop", 0.5),
     ("ours_rle", "simpleitk_rle", "RLE, ours / SimpleITK", None),
     ("ours_j2k", "simpleitk_j2k", "J2K, ours / SimpleITK", 0.6),
+    ("ours_j2k", "ours_j2k_parsed", "J2K, recorded fragments / headers parsed", None),
     ("big_scan", "big_pydicom_headers", "3,000 files: scan / pydicom header loop", 1.0),
 )
 
@@ -394,19 +420,24 @@ RATIOS = (
 def _print_table(
     times: dict[str, list[float]], medians: dict[str, float], peak: dict[str, Any]
 ) -> None:
+    rounds = len(next(iter(times.values())))
     print(
-        f"{'contender':22} {'median s':>9} {'spread s':>15}  (alternated, {len(times['floor'])} rounds)"
+        f"{'contender':22} {'median s':>9} {'spread s':>15}  (alternated, {rounds} rounds)"
     )
     for name, values in times.items():
         print(f"{name:22} {medians[name]:9.3f} {min(values):7.3f}-{max(values):<7.3f}")
     print()
     for ours, reference, label, target in RATIOS:
+        if ours not in times or reference not in times:
+            continue
         ratio = medians[ours] / medians[reference]
         per_round = [a / b for a, b in zip(times[ours], times[reference], strict=True)]
         goal = f"(<= {target})" if target else ""
         print(
             f"{label:42} {ratio:5.2f} x  rounds {min(per_round):.2f}-{max(per_round):.2f} {goal}"
         )
+    if not peak:  # --only: the ratios above are all
+        return
     with_volume = [
         f + v for f, v in zip(times["floor"], times["fresh_volume"], strict=True)
     ]

@@ -32,6 +32,11 @@ _PIXEL_HEADER_LENGTH: dict[str, int] = {
 """Pixel Data element header length in each native little-endian syntax."""
 
 
+_HEAD = {True: struct.Struct("<HH2sH"), False: struct.Struct(">HH2sH")}
+"""Tag, VR and 2-byte length of an explicit-VR element header, in one unpack."""
+_LENGTH = {True: struct.Struct("<I"), False: struct.Struct(">I")}
+
+
 def element_header(
     buf: bytes, pos: int, *, implicit: bool, little: bool = True
 ) -> tuple[int, bytes, int, int]:
@@ -40,17 +45,13 @@ def element_header(
     ``vr`` is empty in implicit VR and for item and delimiter tags (group FFFE), which
     have no VR in any syntax. Raises ``struct.error`` when ``buf`` ends too soon.
     """
-    endian = "<" if little else ">"
-    group, elem = struct.unpack_from(endian + "HH", buf, pos)
+    # one precompiled unpack for tag, VR and short length (scan walks ~40 per file)
+    group, elem, vr, length = _HEAD[little].unpack_from(buf, pos)
     tag = (group << 16) | elem
     if implicit or group == 0xFFFE:
-        (length,) = struct.unpack_from(endian + "I", buf, pos + 4)
-        return tag, b"", length, pos + 8
-    vr = bytes(buf[pos + 4 : pos + 6])
+        return tag, b"", _LENGTH[little].unpack_from(buf, pos + 4)[0], pos + 8
     if vr in LONG_VRS:
-        (length,) = struct.unpack_from(endian + "I", buf, pos + 8)
-        return tag, vr, length, pos + 12
-    (length,) = struct.unpack_from(endian + "H", buf, pos + 6)
+        return tag, vr, _LENGTH[little].unpack_from(buf, pos + 8)[0], pos + 12
     return tag, vr, length, pos + 8
 
 

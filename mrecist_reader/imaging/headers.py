@@ -278,13 +278,13 @@ def _read_header(path: Path, *, from_bytes: bool = True) -> FileHeader | Unusabl
         element=element,
         file_stat=(size, stat.st_mtime_ns),
     )
-    header = dataclasses.replace(
-        _header_from(path, dataset),
+    header = _header_from(
+        path,
+        dataset,
         native=native,
         encoded=_encoded_slice(
             dataset, fragments or (), file_stat=(size, stat.st_mtime_ns)
         ),
-        samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
     )
     if fast is not None and header.notes:
         return _read_header(path, from_bytes=False)
@@ -907,7 +907,13 @@ def _frames(dataset: Dataset) -> tuple[tuple[FrameGeometry, ...], str, tuple[str
     return frames, spacing_source, tuple(dict.fromkeys(notes))
 
 
-def _header_from(path: Path, dataset: Dataset) -> FileHeader:
+def _header_from(
+    path: Path,
+    dataset: Dataset,
+    *,
+    native: NativeSlice | None = None,
+    encoded: EncodedSlice | None = None,
+) -> FileHeader:
     meta = _meta_of(dataset)
     syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     if not syntax:
@@ -959,4 +965,7 @@ def _header_from(path: Path, dataset: Dataset) -> FileHeader:
         accession_number=_text(dataset, "AccessionNumber"),
         study_id=_text(dataset, "StudyID"),
         notes=notes,
+        native=native,
+        encoded=encoded,
+        samples_per_pixel=_int_or_none(dataset, "SamplesPerPixel") or 1,
     )
