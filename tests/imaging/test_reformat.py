@@ -1,6 +1,5 @@
 """Coronal and sagittal reformats: true spacing, tilt corrected, reference lines."""
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -80,13 +79,30 @@ def test_indexed_slices_equal_resampled_ones(plane: Plane) -> None:
     volume = rng.integers(-1000, 1000, (7, 9, 11)).astype(np.int16)
     grid = build_reformat(volume.shape, affine, plane)  # type: ignore[arg-type]
     assert grid.aligned
-    resampled = dataclasses.replace(grid, aligned=False)
     for k in range(grid.shape[0]):
         indexed = reformat_slice(volume, grid, k, fill=-1024)
         np.testing.assert_array_equal(
-            indexed, reformat_slice(volume, resampled, k, fill=-1024)
+            indexed, reformat_slice(volume, grid, k, fill=-1024, fast=False)
         )
     assert np.all(reformat_slice(volume, grid, grid.shape[0] + 3, -1024) == -1024)
+
+
+@pytest.mark.parametrize("plane", [Plane.CORONAL, Plane.SAGITTAL])
+def test_tilted_slices_from_two_planes_equal_the_whole_volume_resampling(
+    plane: Plane,
+) -> None:
+    tilt = np.tan(np.radians(18.5)) * 2.0  # mm along the columns' direction per slice
+    affine = build_affine((1, 0, 0, 0, 1, 0), (3, 40, 90), (0.5, 0.6), (0, tilt, 2.0))
+    rng = np.random.default_rng(2)
+    volume = rng.integers(-1000, 1000, (7, 9, 11)).astype(np.int16)
+    grid = build_reformat(volume.shape, affine, plane)  # type: ignore[arg-type]
+    assert not grid.aligned
+    for k in range(-1, grid.shape[0] + 1):
+        np.testing.assert_allclose(
+            reformat_slice(volume, grid, k, fill=-1024),
+            reformat_slice(volume, grid, k, fill=-1024, fast=False),
+            atol=1e-2,
+        )
 
 
 def test_point_on_reformat_maps_to_patient_mm_and_back() -> None:
