@@ -30,7 +30,9 @@ right to left (so on an axial series "down" moves towards the feet). The slice c
 Its parts: the tool bar (:mod:`~mrecist_reader.ui.viewer_tool_bar`), the overlays
 (:mod:`~mrecist_reader.ui.viewer_overlays`), mouse and keys
 (:mod:`~mrecist_reader.ui.viewer_input`), calipers and the proposal's outline
-(:mod:`~mrecist_reader.ui.viewer_calipers`), ROIs (:mod:`~mrecist_reader.ui.roi_tool`).
+(:mod:`~mrecist_reader.ui.viewer_calipers`), ROIs (:mod:`~mrecist_reader.ui.roi_tool`),
+cine, magnifier, invert, text/annotation toggles and DICOM overlay planes
+(:mod:`~mrecist_reader.ui.viewer_tools`).
 """
 
 import logging

@@ -113,7 +113,7 @@ class ViewerTools:
 
     def _tick(self) -> None:
         stack = self.viewer.stack
-        if stack is None:
+        if stack is None or not self.viewer.isVisible():  # cleared, or laid out away
             self.stop_cine()
             return
         count, step = stack.shape[0], self.viewer.next_step

@@ -48,6 +48,10 @@ def test_cine_steps_through_the_series_loops_and_stops_on_another_series(
     assert not tools.cine.playing
     assert not tools._timer.isActive()
     assert viewer.tool_bar.status.text() == ""
+    tools.toggle_cine()
+    viewer.hide()  # a layout without this pane
+    tools._tick()
+    assert not tools.cine.playing
 
 
 def test_invert_sets_the_lookup_table_and_is_kept_per_series_kind(
