@@ -438,12 +438,18 @@ def _caliper_coordinates(
 
 
 def blank_identity(sr: Dataset, subject_id: str) -> None:
-    """Leave only the trial's pseudonym of what highdicom copied from the images."""
-    sr.PatientName = f"{subject_id}^"  # the pseudonym, as a one-component name
-    sr.PatientID = subject_id
-    for keyword in BLANKED_IN_BLINDED:
+    """Leave only the trial's pseudonym of what highdicom copied from the images.
+
+    Each element is replaced, never changed in place: highdicom's copies may share
+    their element objects with the images' headers, which must stay as they were
+    (another report built from them, e.g. of a local read, keeps its dates).
+    """
+    values = {"PatientName": f"{subject_id}^", "PatientID": subject_id}
+    values |= {keyword: "" for keyword in BLANKED_IN_BLINDED if keyword in sr}
+    for keyword, value in values.items():
         if keyword in sr:
-            setattr(sr, keyword, "")
+            del sr[keyword]
+        setattr(sr, keyword, value)
 
 
 def image_headers(files: Iterable[Path]) -> dict[str, Dataset]:

@@ -13,7 +13,7 @@ import pytest
 from mrecist_reader.archive.dicomweb import DicomwebArchive
 from mrecist_reader.archive.kos import key_object_selection
 from mrecist_reader.archive.nodes import DicomwebNode
-from mrecist_reader.archive.sr import SRExportError
+from mrecist_reader.archive.sr import SRExportError, measurement_report
 from mrecist_reader.core.model import KeyImage, Read, ReadType
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -163,3 +163,16 @@ def test_orthanc_takes_the_document_by_stow_rs(orthanc: Orthanc) -> None:
     assert [item["Type"] for item in found] == ["Instance"]
     for item in found:
         orthanc.rest("DELETE", f"/instances/{item['ID']}")
+
+
+def test_blinding_a_document_leaves_the_images_headers_as_they_were() -> None:
+    image = IMAGES[sorted(BASELINE.files)[12]]
+    before = (str(image.PatientName), str(image.PatientID), str(image.StudyDate))
+    read = with_keys(sample_read(), *baseline_keys())
+    central = replace(read, key=replace(read.key, read_type=ReadType.CENTRAL))
+    for _ in range(2):
+        assert key_object_selection(central, 0, IMAGES) is not None
+        assert measurement_report(central, 0, IMAGES, blinded=True) is not None
+    assert (str(image.PatientName), str(image.PatientID), str(image.StudyDate)) == (
+        before
+    )
