@@ -11,8 +11,9 @@ import pydicom
 import pytest
 
 from mrecist_reader.archive.dicomweb import DicomwebArchive
+from mrecist_reader.archive.dimse import DimseArchive
 from mrecist_reader.archive.kos import key_object_selection
-from mrecist_reader.archive.nodes import DicomwebNode
+from mrecist_reader.archive.nodes import DicomwebNode, DimseNode
 from mrecist_reader.archive.sr import SRExportError, measurement_report
 from mrecist_reader.core.model import KeyImage, Read, ReadType
 from mrecist_reader.imaging.scan import scan
@@ -146,14 +147,21 @@ def test_key_images_not_found_are_said_and_the_sr_goes_anyway(
 
 
 @pytest.mark.orthanc
-def test_orthanc_takes_the_document_by_stow_rs(orthanc: Orthanc) -> None:
+@pytest.mark.parametrize("protocol", ["dicomweb", "dimse"])
+def test_orthanc_takes_the_document(orthanc: Orthanc, protocol: str) -> None:
     document = key_object_selection(
         with_keys(sample_read(), *baseline_keys()), 0, IMAGES
     )
     assert document is not None
-    client = DicomwebArchive(
-        DicomwebNode(
-            orthanc.dicomweb_url, username=o.USER, password=o.PASSWORD, attempts=1
+    client = (
+        DicomwebArchive(
+            DicomwebNode(
+                orthanc.dicomweb_url, username=o.USER, password=o.PASSWORD, attempts=1
+            )
+        )
+        if protocol == "dicomweb"
+        else DimseArchive(
+            DimseNode(o.ARCHIVE_AET, "127.0.0.1", o.DICOM_PORT, our_ae_title=o.OUR_AET)
         )
     )
     orthanc.in_namespace(lambda: client.store(document))
