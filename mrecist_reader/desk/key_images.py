@@ -25,18 +25,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw, ImageFont
 
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Caliper, KeyImage, Read
 from mrecist_reader.core.units import format_mm
-from mrecist_reader.desk.desk import DrawnCaliper, ReadingDesk
 from mrecist_reader.imaging.geometry import patient_to_index
-from mrecist_reader.imaging.load import load_volume
 from mrecist_reader.imaging.volume import SeriesInfo, Volume
+
+if TYPE_CHECKING:  # imported where used: the exporter loads this module at start-up
+    from PIL import ImageDraw
+
+    from mrecist_reader.desk.desk import ReadingDesk
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class ShownImage:
 
 
 def toggle_key_image(
-    desk: ReadingDesk, shown: ShownImage, *, now: datetime | None = None
+    desk: "ReadingDesk", shown: ShownImage, *, now: datetime | None = None
 ) -> KeyImage | None:
     """Mark the shown image as a key image of the selected lesion, or unmark it.
 
@@ -77,6 +80,8 @@ def toggle_key_image(
         signed. Nothing changes.
 
     """
+    from mrecist_reader.desk.desk import DrawnCaliper
+
     session = desk.session
     if session is None:
         raise MrecistError("open a study before marking a key image")
@@ -201,7 +206,7 @@ def render_key_image(
     volume: Volume,
     *,
     window: tuple[float, float] | None = None,
-    draw_text: Callable[[ImageDraw.ImageDraw, tuple[float, float], str], None]
+    draw_text: Callable[["ImageDraw.ImageDraw", tuple[float, float], str], None]
     | None = None,
 ) -> bytes:
     """Return the key image as PNG bytes, calipers and labels burned in.
@@ -214,6 +219,8 @@ def render_key_image(
     """
     if window is None and volume.series.modality == "CT":
         window = CT_WINDOW
+    from PIL import Image, ImageDraw
+
     grey = _to_bytes(_slice_of(volume, key), window)
     scale = max(1, -(-MIN_SIDE // max(grey.shape)))
     picture = Image.fromarray(grey, mode="L").convert("RGB")
@@ -241,8 +248,10 @@ def _point(rc: tuple[float, float], scale: int) -> tuple[float, float]:
     return ((rc[1] + 0.5) * scale, (rc[0] + 0.5) * scale)
 
 
-def _draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> None:
+def _draw_text(draw: "ImageDraw.ImageDraw", xy: tuple[float, float], text: str) -> None:
     """Draw a text, moved left or up where it would leave the picture."""
+    from PIL import ImageFont
+
     font = ImageFont.load_default(size=16)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font, stroke_width=2)
     width, height = draw.im.size
@@ -398,6 +407,8 @@ def worklist_volumes(
 
     Each series is loaded once, when a key image first needs it.
     """
+    from mrecist_reader.imaging.load import load_volume
+
     by_uid = {s.series_instance_uid: s for s in series}
     loaded: dict[str, Volume] = {}
 
