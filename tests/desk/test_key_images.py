@@ -275,3 +275,18 @@ def test_the_export_writes_key_images_beside_the_csv_files_or_nothing(
     assert again.key_images_without_images == 1
     assert list((tmp_path / "out" / KEY_IMAGE_FOLDER).iterdir()) == []
     assert "not drawn" in again.summary()
+
+
+def test_the_worklists_volumes_are_loaded_once_and_only_theirs(tmp_path: Path) -> None:
+    from mrecist_reader.desk.key_images import worklist_volumes
+    from mrecist_reader.imaging.scan import scan
+    from tests.kit.dicom import SeriesSpec, write_series
+
+    write_series(tmp_path / "s", SeriesSpec(n_slices=4))
+    (series,) = scan(tmp_path / "s", use_index=False).series
+    volume_of = worklist_volumes([series])
+    first = volume_of(series.series_instance_uid)
+    assert first is not None
+    assert first.shape == (4, 32, 32)
+    assert volume_of(series.series_instance_uid) is first
+    assert volume_of("1.2.3") is None
