@@ -16,8 +16,10 @@ Qt-free: imported before the "no display" check and in the forked process.
 
 import logging
 import multiprocessing
+import os
+import pickle
 import sys
-import threading
+import tempfile
 import time
 import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -74,9 +76,15 @@ class Prefetched:
     first: FirstSlice | None
 
 
-_early: "SimpleQueue[Prefetched] | None" = None
-"""Where the prefetch process sends its early result (inherited when it is forked)."""
-_early_of: "weakref.WeakKeyDictionary[Future[Prefetched], SimpleQueue[Prefetched]]" = (
+_early: "SimpleQueue[str] | None" = None
+"""Where the prefetch process sends the file of its early result (inherited by fork).
+
+Only the file's path goes through the pipe: a message that small is written whole at
+once, so the prefetch process may end before the window reads it. A large worklist
+sent through the pipe itself would be cut when the process ended mid-write (the
+window waited for the rest for ever: found 2026-12-06 with the reader ID dialog open
+while a 1,200-file folder was scanned)."""
+_early_of: "weakref.WeakKeyDictionary[Future[Prefetched], SimpleQueue[str]]" = (
     weakref.WeakKeyDictionary()
 )
 
@@ -91,7 +99,28 @@ def early_prefetched(future: "Future[Prefetched]") -> Prefetched | None:
     if queue is None or queue.empty():
         return None
     del _early_of[future]
-    return queue.get()
+    return _read_early(Path(queue.get()))
+
+
+def _read_early(path: Path) -> Prefetched | None:
+    """Return the early result the prefetch process wrote to ``path``; remove it."""
+    try:
+        with path.open("rb") as stream:
+            found = pickle.load(stream)  # written by this program's own fork (0600)
+    except (OSError, pickle.UnpicklingError, EOFError) as error:
+        logger.info("early prefetch result not read: %s", error)
+        return None
+    finally:
+        path.unlink(missing_ok=True)
+    return found if isinstance(found, Prefetched) else None
+
+
+def _write_early(early: Prefetched) -> Path:
+    """Write an early result to a new private file (mode 0600); return its path."""
+    fd, name = tempfile.mkstemp(prefix="mrecist-early-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as stream:
+        pickle.dump(early, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    return Path(name)
 
 
 def zip_cache_settings() -> tuple[Path | None, int | None, int | None]:
@@ -211,7 +240,7 @@ def prefetch(
 class _EarlySender:
     """Sends the worklist so far and its first slice once the first series is read."""
 
-    def __init__(self, queue: "SimpleQueue[Prefetched] | None") -> None:
+    def __init__(self, queue: "SimpleQueue[str] | None") -> None:
         self._queue = queue
         self.sent_series: SeriesInfo | None = None
 
@@ -233,9 +262,8 @@ class _EarlySender:
             subjects=subjects,
             first=decode_first_slice(chosen),
         )
-        queue = self._queue
-        # a daemon thread: a large worklist fills the pipe until the window reads it
-        threading.Thread(target=queue.put, args=(early,), daemon=True).start()
+        # the file's path only: written whole, never blocks (see _early)
+        self._queue.put(str(_write_early(early)))
 
 
 def decode_first_slice(series: SeriesInfo) -> FirstSlice | None:

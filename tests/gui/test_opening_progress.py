@@ -90,10 +90,12 @@ def _prefetch_with_early(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Prefetched, Prefetched]:
     """Run the start-up prefetch here; return what it sent ahead and its result."""
-    queue: SimpleQueue[Prefetched] = multiprocessing.get_context("fork").SimpleQueue()
+    queue: SimpleQueue[str] = multiprocessing.get_context("fork").SimpleQueue()
     monkeypatch.setattr(prefetch_module, "_early", queue)
     final = prefetch_module.prefetch(str(root))
-    return queue.get(), final
+    early = prefetch_module._read_early(Path(queue.get()))
+    assert early is not None
+    return early, final
 
 
 def test_the_start_up_prefetch_sends_the_first_series_and_slice_ahead(
@@ -118,8 +120,8 @@ def test_the_window_shows_what_the_prefetch_sent_ahead_then_the_whole_worklist(
 ) -> None:
     arterial, portal, delayed = _three_series(tmp_path / "study")
     early, final = _prefetch_with_early(tmp_path / "study", monkeypatch)
-    queue: SimpleQueue[Prefetched] = multiprocessing.get_context("fork").SimpleQueue()
-    queue.put(early)
+    queue: SimpleQueue[str] = multiprocessing.get_context("fork").SimpleQueue()
+    queue.put(str(prefetch_module._write_early(early)))
     future: Future[Prefetched] = Future()
     monkeypatch.setitem(prefetch_module._early_of, future, queue)
     main = central_read_window(
@@ -172,3 +174,23 @@ def test_timepoints_found_after_the_first_image_join_the_read_already_open(
         assert [t.label for t in session.read.timepoints] == ["BASELINE", "FU1", "FU2"]
     finally:
         main.shutdown()
+
+
+def test_an_early_result_read_after_the_prefetch_process_ended_arrives_whole(
+    tmp_path: Path,
+) -> None:
+    """The window may read late (the reader ID dialog): the prefetch has ended by then.
+
+    A worklist larger than a pipe's buffer used to be cut when the process ended,
+    and the window waited for the rest for ever.
+    """
+    first = SeriesSpec(n_slices=1200, rows=8, columns=8, study_uid=STUDY)
+    write_series(tmp_path / "study" / "a", first)
+    write_series(tmp_path / "study" / "b", SeriesSpec(n_slices=4, study_uid=STUDY))
+    future = prefetch_module.start_prefetch(str(tmp_path / "study"))
+    assert future is not None
+    final = future.result(timeout=120)
+    early = prefetch_module.early_prefetched(future)  # read only now
+    assert early is not None
+    assert _series_of(early.subjects) == {first.series_uid}
+    assert len(final.scan.series) == 2
