@@ -10,7 +10,7 @@ signals, emitted synchronously in the caller's thread (the GUI thread).
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from functools import partial
@@ -634,6 +634,28 @@ class ReadSession:
         return tuple(r for r in trail if r.read_ref == ref)
 
     # ------------------------------------------------------------------ timepoints
+    def show_unstored_timepoints(self, timepoints: Sequence[Timepoint]) -> None:
+        """Show timepoints the read does not have yet, without storing anything.
+
+        For a read-only read (the database is being verified, or fails verification):
+        the worklist's timepoints are shown as empty drafts so that the read can be
+        looked at; nothing is written, and every command is still refused. A central
+        read never keeps a scan date.
+        """
+        known = {tp.index for tp in self._read.timepoints}
+        blinded = self._read.key.read_type is ReadType.CENTRAL
+        shown = [
+            replace(tp, scan_date=None) if blinded else tp
+            for tp in timepoints
+            if tp.index not in known
+        ]
+        if not shown:
+            return
+        timepoints_now = tuple(sorted((*self._read.timepoints, *shown), key=_tp_index))
+        self._read = replace(self._read, timepoints=timepoints_now)
+        self._problems = _problems_of(self._read, self._profile)
+        self._assessment = assess_complete(self._read, self._profile)
+
     def add_timepoint(
         self,
         label: str,

@@ -35,6 +35,7 @@ from mrecist_reader.core.model import (
     ReadKey,
     ReadStatus,
     ReadType,
+    Timepoint,
 )
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.pseudonym import LEGACY_PSEUDONYM
@@ -561,7 +562,9 @@ class ReadingDesk:
         )
         if self.is_verifying and not self.is_read_only:
             session.read_only_reason = READ_ONLY_VERIFYING
-        if not read_only:  # a read-only read shows what is stored
+        if read_only:  # nothing is stored: the worklist's timepoints are only shown
+            session.show_unstored_timepoints(_worklist_timepoints(subject))
+        else:
             _add_missing_timepoints(session, subject)
         self._set_session(session)
         index = self.timepoint_index or _first_draft_index(session.read)
@@ -1130,6 +1133,18 @@ def _add_missing_timepoints(session: ReadSession, subject: SubjectEntry) -> None
                 study_day=timepoint.study_day,
                 scan_date=_parse_date(timepoint.scan_date),
             )
+
+
+def _worklist_timepoints(subject: SubjectEntry) -> list[Timepoint]:
+    return [
+        Timepoint(
+            index=t.index,
+            label=t.label,
+            scan_date=_parse_date(t.scan_date),
+            study_day=t.study_day,
+        )
+        for t in subject.timepoints
+    ]
 
 
 def _first_draft_index(read: Read) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
+from psygnal import EmitLoopError
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mrecist_reader.core.errors import MrecistError
@@ -50,6 +51,7 @@ def report_error(
     In a blinded read (``blinded``, or ``parent``'s window reads blinded) the message
     shows no file paths: a folder is often named after the patient.
     """
+    error = _original(error)
     hidden = blinded or is_blinded_window(parent)
     shown = without_paths(str(error)) if hidden else str(error)
     if isinstance(error, MrecistError):
@@ -62,6 +64,17 @@ def report_error(
         return
     logger.error("%s", title, exc_info=(type(error), error, error.__traceback__))
     show_message(parent, title, _UNEXPECTED.format(error=shown), critical=True)
+
+
+def _original(error: BaseException) -> BaseException:
+    """Return the error a desk callback raised, not psygnal's wrapper around it.
+
+    psygnal wraps an exception raised in a connected callback in an ``EmitLoopError``
+    whose message lists the callback chain and local variables: never for a reader.
+    """
+    while isinstance(error, EmitLoopError) and error.__cause__ is not None:
+        error = error.__cause__
+    return error
 
 
 def is_blinded_window(widget: QWidget | None) -> bool:

@@ -136,3 +136,34 @@ def test_a_read_whose_profile_is_unknown_is_reported_on_opening(tmp_path: Path) 
         "computed until it is imported with --protocol FILE",
     )
     desk.close()
+
+
+def test_a_new_subject_opened_while_verifying_shows_its_timepoints_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    """A first read opened before verification ends shows its timepoints.
+
+    The response panel asks for the current timepoint at once; nothing is stored until
+    the database verifies; then the read is created with them, audited.
+    """
+    url = f"sqlite:///{tmp_path / 'reads.db'}"
+    data = tmp_path / "data"
+    desk = _desk(url, data)
+    job = desk.start_verification()
+    desk.set_worklist(_worklist())
+    session = desk.open_read()
+    assert session.read_only
+    shown = [tp.label for tp in session.read.timepoints]
+    assert shown == [t.label for t in _worklist()[0].timepoints]
+    assert session.missing_statuses(desk.timepoint_index) == ()
+    with open_database(url) as repository:
+        assert repository.all_reads() == ()  # nothing stored while verifying
+    desk.finish_verification(_run_in_a_thread(job))
+    assert desk.session is not None
+    assert not desk.session.read_only
+    with open_database(url) as repository:
+        (stored,) = repository.all_reads()
+        actions = [e.action for e in repository.audit_trail()]
+    assert [tp.label for tp in stored.timepoints] == shown
+    assert actions.count("add_timepoint") == len(shown)
+    desk.close()

@@ -69,3 +69,24 @@ def test_message_box_shows_the_text(qtbot: QtBot) -> None:
     answer_next_dialog(close)
     REAL_SHOW_MESSAGE(None, "Sign FU1", "T2 has no value at FU1")
     assert seen == ["T2 has no value at FU1"]
+
+
+def test_an_error_in_a_desk_callback_shows_its_own_message_not_psygnals_chain(
+    error_messages: list[tuple[str, str, bool]],
+) -> None:
+    from psygnal import Signal
+
+    class Desk:
+        changed = Signal()
+
+    desk = Desk()
+
+    def refuse() -> None:
+        raise RuleViolation("timepoint FU1 is signed; amend it with a reason first")
+
+    desk.changed.connect(refuse)
+    with errors.error_boundary(None, "Open"):
+        desk.changed.emit()
+    assert error_messages == [
+        ("Open", "timepoint FU1 is signed; amend it with a reason first", False)
+    ]
