@@ -3,10 +3,9 @@
 central-review.md §Reader metrics. The counts come from the pure
 :mod:`mrecist_reader.core.reader_metrics`; this module turns them into figures:
 Clopper–Pearson intervals of the rates (the endpoints' own,
-:func:`mrecist_reader.analysis.statistics.clopper_pearson`), Cohen's kappa unweighted
-and linearly weighted over the fixed 4 × 4 table CR, PR, SD, PD with its asymptotic
-95 % interval (statsmodels' ``cohens_kappa`` formulas in numpy, checked against
-statsmodels by the tests: importing it took the command 1.2 s), Bland–Altman limits (reader 1 − reader 2, mean ±
+:func:`mrecist_reader.analysis.statistics.clopper_pearson`, scipy), Cohen's kappa
+unweighted and linearly weighted over the fixed 4 × 4 table CR, PR, SD, PD with its
+asymptotic 95 % interval (statsmodels' ``cohens_kappa``), Bland–Altman limits (reader 1 − reader 2, mean ±
 1.96 sample standard deviations, numpy), the p-chart of the monthly adjudication
 rate, and the figures (matplotlib without pyplot). The heavy libraries are imported
 when first used, so the command line's ``--help`` stays quick.
@@ -15,7 +14,6 @@ when first used, so the command line's ``--help`` stays quick.
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from mrecist_reader.analysis.statistics import clopper_pearson
@@ -31,7 +29,6 @@ from mrecist_reader.core.reader_metrics import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     from matplotlib.figure import Figure
 
 METRICS_FILE = "reader_metrics.csv"
@@ -105,71 +102,26 @@ def rate(successes: int, n: int) -> tuple[float | None, tuple[float, float] | No
     return successes / n, clopper_pearson(successes, n)
 
 
-KAPPA_Z = NormalDist().inv_cdf(0.975)
-"""The normal quantile of the kappas' 95 % intervals (statsmodels' ``norm.isf(0.025)``)."""
-
-
 def kappas(
     table: list[list[int]],
 ) -> tuple[tuple[float, tuple[float, float]], tuple[float, tuple[float, float]]] | None:
     """Return Cohen's kappa, unweighted and linearly weighted, with asymptotic 95 % CIs.
 
-    The estimates and asymptotic variances of statsmodels' ``cohens_kappa`` (Fleiss,
-    Cohen and Everitt 1969; SAS PROC FREQ for the weighted one), computed here with
-    numpy because importing statsmodels costs the command more than a second; the tests
-    check every figure against statsmodels itself. ``None``: an empty table.
+    statsmodels' ``cohens_kappa`` on the fixed 4 × 4 table (``None``: an empty table).
     """
     import numpy as np
+    from statsmodels.stats.inter_rater import cohens_kappa
 
     counts = np.asarray(table, dtype=float)
     if counts.sum() == 0:
         return None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        found = (_simple_kappa(counts), _linear_kappa(counts))
+    found = []
+    for weights in (None, "linear"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = cohens_kappa(counts, wt=weights)
+        interval = (float(result.kappa_low), float(result.kappa_upp))
+        found.append((float(result.kappa), interval))
     return found[0], found[1]
-
-
-def _kappa_interval(kappa: float, variance: float) -> tuple[float, tuple[float, float]]:
-    half = KAPPA_Z * math.sqrt(variance) if variance >= 0 else math.nan
-    return float(kappa), (float(kappa - half), float(kappa + half))
-
-
-def _simple_kappa(counts: "np.ndarray") -> tuple[float, tuple[float, float]]:
-    import numpy as np
-
-    nobs = counts.sum()
-    probs = counts / nobs
-    row = counts.sum(1) / nobs
-    col = counts.sum(0) / nobs
-    agree_exp = float(np.diag(col * row[:, None]).sum())
-    kappa = (np.diag(counts).sum() / nobs - agree_exp) / (1 - agree_exp)
-    term_a = (np.diag(probs) * (1 - (row + col) * (1 - kappa)) ** 2).sum()
-    off = probs * (col[:, None] + row) ** 2
-    np.fill_diagonal(off, 0)
-    term_b = (1 - kappa) ** 2 * off.sum()
-    term_c = (kappa - agree_exp * (1 - kappa)) ** 2
-    variance = (term_a + term_b - term_c) / (1 - agree_exp) ** 2 / nobs
-    return _kappa_interval(kappa, variance)
-
-
-def _linear_kappa(counts: "np.ndarray") -> tuple[float, tuple[float, float]]:
-    import numpy as np
-
-    nobs = counts.sum()
-    row = counts.sum(1) / nobs
-    col = counts.sum(0) / nobs
-    expected = col * row[:, None]
-    ranks = np.arange(counts.shape[0], dtype=float)
-    disagreement = np.abs(ranks[:, None] - ranks) / (ranks[-1] - ranks[0])
-    kappa = 1 - (disagreement * counts).sum() / nobs / (disagreement * expected).sum()
-    agreement = 1.0 - disagreement
-    w_row = (col * agreement).sum(1)
-    w_col = (row[:, None] * agreement).sum(0)
-    agree_wexp = (agreement * expected).sum()
-    term_a = counts / nobs * (agreement - (w_col + w_row[:, None]) * (1 - kappa)) ** 2
-    variance = term_a.sum() - (kappa - agree_wexp * (1 - kappa)) ** 2
-    variance /= (1 - agree_wexp) ** 2 * nobs
-    return _kappa_interval(kappa, variance)
 
 
 def bland_altman(pairs: Sequence[tuple[float, float]]) -> tuple[float, float, float]:

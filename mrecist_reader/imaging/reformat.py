@@ -30,7 +30,6 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from mrecist_reader.imaging.geometry import FloatArray, index_to_patient
 
@@ -199,6 +198,8 @@ def reformat_slice(
         + m[:3, 1][:, None, None] * r[None, :, None]
         + m[:3, 2][:, None, None] * c[None, None, :]
     )
+    from scipy import ndimage  # on first use, not with the window
+
     resampled: npt.NDArray[np.float32] = np.asarray(
         ndimage.map_coordinates(
             volume,  # not converted: a float copy of the volume would cost more
@@ -261,6 +262,8 @@ def _plane_slice(
         + m[others, 1][:, None, None] * r[None, :, None]
         + m[others, 2][:, None, None] * c[None, None, :]
     )
+    from scipy import ndimage  # on first use, not with the window
+
     resampled: npt.NDArray[np.float32] = np.asarray(
         ndimage.map_coordinates(
             plane,

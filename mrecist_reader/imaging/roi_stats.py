@@ -16,12 +16,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from skimage import draw as skdraw
 
 from mrecist_reader.core.errors import MrecistError
 
 _IndexPair = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
-_fill_polygon: Callable[..., _IndexPair] = skdraw.polygon
+
+
+def _fill_polygon(*args: object, **kwargs: object) -> _IndexPair:
+    """scikit-image's polygon fill, imported on first use (not with the window)."""
+    from skimage import draw
+
+    fill: Callable[..., _IndexPair] = draw.polygon
+    return fill(*args, **kwargs)
 
 
 class RoiError(MrecistError):

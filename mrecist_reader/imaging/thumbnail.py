@@ -8,11 +8,17 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from skimage import transform as sktransform
 
 from mrecist_reader.imaging.volume import SeriesInfo
 
-_resize: Callable[..., npt.NDArray[np.float64]] = sktransform.resize
+
+def _resize(*args: object, **kwargs: object) -> npt.NDArray[np.float64]:
+    """scikit-image's resize, imported on first use (off the GUI thread, not at start)."""
+    from skimage import transform
+
+    resize: Callable[..., npt.NDArray[np.float64]] = transform.resize
+    return resize(*args, **kwargs)
+
 
 THUMBNAIL_SIDE = 96
 """The longer side of a thumbnail, in pixels."""

@@ -249,6 +249,14 @@ class RoiSet:
         """Return ROI ``index``'s shape: "ellipse" or "freehand"."""
         return "freehand" if isinstance(self.rois[index], RoiPolygon) else "ellipse"
 
+    def drag(self, start: QPointF, here: QPointF, *, starting: bool) -> bool:
+        """Draw a new ellipse (a drag starting) or reshape the newest; True when new."""
+        if starting:
+            self.add(start, here)
+        elif self.rois:
+            self.resize_last(start, here)
+        return starting
+
     def resize_last(self, corner: QPointF, other: QPointF) -> None:
         """Reshape the newest ROI to the box between two view points (while drawing)."""
         x0, x1 = sorted((float(corner.x()), float(other.x())))

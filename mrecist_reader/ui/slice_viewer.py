@@ -1,38 +1,18 @@
 """The slice viewer: one image series, scrolled, windowed, zoomed and measured.
 
 Composed from pyqtgraph primitives (``GraphicsLayoutWidget`` + ``ViewBox`` + ``ImageItem``)
-rather than ``ImageView``. The image is drawn row-major (``imageAxisOrder`` is set once in
-:mod:`mrecist_reader.ui.app`) in pixel-index units (x = column, y = row, pixel centres on
-whole numbers), the aspect ratio is locked to the true pixel spacing, and window/level is
-applied by ``ImageItem.setLevels`` so scrolling never recomputes arrays.
+rather than ``ImageView``: the image is drawn row-major in pixel-index units (x = column,
+y = row, pixel centres on whole numbers), the aspect ratio locked to the true pixel
+spacing, window/level applied by ``ImageItem.setLevels`` so scrolling never recomputes
+arrays. Images are in reading order whatever the order of the files (axial head to feet,
+coronal front to back, sagittal right to left), as on PACS viewers; window and level are
+kept per series kind (:mod:`~mrecist_reader.ui.windowing`).
 
-Mouse: wheel scrolls slices (Ctrl+wheel zooms), left-drag pans (draws a caliper in measure
-mode, where a click proposes a semi-automatic caliper), right- or middle-drag sets
-window/level. Keys: arrows / Page Up / Page Down / Home / End scroll; 1-4 choose W/L
-presets; R resets the view.
-
-Measure mode is never a hidden toggle: the viewer's tool bar has a checkable *Measure*
-button and says which mode is on, the cursor is a crosshair in measure mode and an open
-hand in pan mode, **M** only ever enters measure mode (pressed again it stays on) and
-**Esc** leaves it. Shift+drag pans in measure mode too.
-
-Window and level are kept per series kind (:mod:`mrecist_reader.ui.windowing`): a new
-series opens with the window last used on a series of its modality and phase, or that
-kind's default (the liver window on arterial CT).
-
-Scrolling follows radiology PACS viewers: wheel down, arrow down (or right) and Page Down
-go to the *next image*, arrow up, wheel up and Page Up to the previous one, Home / End to
-the first / last image. Images are in reading order whatever the order of the files:
-axial series from head to feet, coronal from front to back, sagittal from the patient's
-right to left (so on an axial series "down" moves towards the feet). The slice counter
-("Slice 1 / 120") counts in that order.
-
-Its parts: the tool bar (:mod:`~mrecist_reader.ui.viewer_tool_bar`), the overlays
+Its parts: tool bar (:mod:`~mrecist_reader.ui.viewer_tool_bar`), overlays
 (:mod:`~mrecist_reader.ui.viewer_overlays`), mouse and keys
-(:mod:`~mrecist_reader.ui.viewer_input`), calipers and the proposal's outline
+(:mod:`~mrecist_reader.ui.viewer_input`), calipers and outline
 (:mod:`~mrecist_reader.ui.viewer_calipers`), ROIs (:mod:`~mrecist_reader.ui.roi_tool`),
-cine, magnifier, invert, text/annotation toggles and DICOM overlay planes
-(:mod:`~mrecist_reader.ui.viewer_tools`).
+cine, magnifier, invert, toggles and overlay planes (:mod:`~mrecist_reader.ui.viewer_tools`).
 """
 
 import logging
@@ -58,7 +38,12 @@ from mrecist_reader.ui.image_stack import (
 from mrecist_reader.ui.outline import OutlineItem, OutlineSpec
 from mrecist_reader.ui.roi_tool import RoiSet
 from mrecist_reader.ui.viewer_calipers import CaliperLayer
-from mrecist_reader.ui.viewer_input import IMAGE_KEYS, PAGE_STEP, ReadingViewBox
+from mrecist_reader.ui.viewer_input import (
+    IMAGE_KEYS,
+    PAGE_STEP,
+    ReadingViewBox,
+    image_takes_key,
+)
 from mrecist_reader.ui.viewer_overlays import (
     ViewerOverlays,
     pixel_text,
@@ -585,11 +570,8 @@ class SliceViewer(QWidget):
             return
         start = self.view.mapSceneToView(ev.buttonDownScenePos())  # type: ignore[attr-defined]
         here = self.view.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
-        if ev.isStart():  # type: ignore[attr-defined]
-            self.rois.add(start, here)
+        if self.rois.drag(start, here, starting=ev.isStart()):  # type: ignore[attr-defined]
             self.tools.apply_annotations()
-        elif self.rois.rois:
-            self.rois.resize_last(start, here)
 
     def _roi_key(self, key: Qt.Key, event: QKeyEvent) -> bool:
         """Handle O (ROI mode), Esc (leave it) and Delete (the selected ROI)."""
@@ -604,16 +586,15 @@ class SliceViewer(QWidget):
         return True
 
     def event(self, event: QEvent) -> bool:  # noqa: D102
-        # Del deletes a lesion and Esc rejects a proposal (window shortcuts); with an
-        # ROI selected, or in ROI mode, the image takes these keys itself
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(
-            event, QKeyEvent
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and image_takes_key(
+                event,
+                roi_selected=self.rois.selected is not None,
+                roi_mode=self.roi_mode,
+            )
         ):
-            key = Qt.Key(event.key())
-            deleting = key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
-            if (deleting and self.rois.selected is not None) or (
-                key == Qt.Key.Key_Escape and self.roi_mode
-            ):
-                event.accept()
-                return True
+            event.accept()
+            return True
         return super().event(event)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 
 if TYPE_CHECKING:
     from mrecist_reader.ui.slice_viewer import SliceViewer
@@ -75,3 +76,14 @@ class ReadingViewBox(pg.ViewBox):
             self._viewer._on_measure_click(point)
             return
         ev.accept()  # type: ignore[attr-defined]
+
+
+def image_takes_key(event: QKeyEvent, *, roi_selected: bool, roi_mode: bool) -> bool:
+    """Return whether the image takes a window shortcut's key for itself.
+
+    Del deletes a lesion and Esc rejects a proposal (window shortcuts); with an ROI
+    selected (Del deletes it), or in ROI mode (Esc leaves it), the image takes them.
+    """
+    key = Qt.Key(event.key())
+    deleting = key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+    return (deleting and roi_selected) or (key == Qt.Key.Key_Escape and roi_mode)
