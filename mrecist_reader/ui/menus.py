@@ -15,12 +15,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from mrecist_reader.desk.comparison import COMPARISON_TEXT, Comparison
 from mrecist_reader.desk.layout import LAYOUT_TEXT, Layout
-from mrecist_reader.ui.adjudication_view import open_adjudication
 from mrecist_reader.ui.errors import error_boundary
 from mrecist_reader.ui.image_stack import CT_PRESETS
-from mrecist_reader.ui.key_images import toggle_from_views
-from mrecist_reader.ui.review_view import open_review
-from mrecist_reader.ui.thumbnails import show_thumbnails
 from mrecist_reader.ui.tool_menu import add_tool_actions
 
 if TYPE_CHECKING:
@@ -242,7 +238,7 @@ def _lesion_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         actions.add(
             "keyImage",
             "Mark or unmark &key image",
-            lambda: toggle_from_views(window, window.views, window.desk, window.say),
+            lambda: _toggle_key_image(window),
             "K",
         )
     )
@@ -280,10 +276,35 @@ def _read_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
     endpoints.setEnabled(window.endpoints.available)
     menu.addSeparator()
     menu.addAction(endpoints)
-    adjudicate = partial(open_adjudication, window)  # the adjudicator's queue
+    adjudicate = partial(_open_adjudication, window)  # the adjudicator's queue
     menu.addAction(actions.add("adjudicate", "A&djudicate...", adjudicate))
-    review = partial(open_review, window)  # the review manager's screen
+    review = partial(_open_review, window)  # the review manager's screen
     menu.addAction(actions.add("centralReview", "Central &review...", review))
+
+
+# The windows and tools below load with their first use, not with the window.
+def _toggle_key_image(window: "MainWindow") -> None:
+    from mrecist_reader.ui.key_images import toggle_from_views
+
+    toggle_from_views(window, window.views, window.desk, window.say)
+
+
+def _open_adjudication(window: "MainWindow") -> None:
+    from mrecist_reader.ui.adjudication_view import open_adjudication
+
+    open_adjudication(window)
+
+
+def _open_review(window: "MainWindow") -> None:
+    from mrecist_reader.ui.review_view import open_review
+
+    open_review(window)
+
+
+def _show_thumbnails(window: "MainWindow") -> None:
+    from mrecist_reader.ui.thumbnails import show_thumbnails
+
+    show_thumbnails(window)
 
 
 def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
@@ -298,7 +319,9 @@ def _view_menu(menu: QMenu, window: "MainWindow", actions: Actions) -> None:
         )
     menu.addSeparator()
     menu.addAction(
-        actions.add("thumbnails", "Series &thumbnails", lambda: show_thumbnails(window))
+        actions.add(
+            "thumbnails", "Series &thumbnails", lambda: _show_thumbnails(window)
+        )
     )
     menu.addAction(actions.add("resetView", "&Reset view", window.reset_views, "R"))
     menu.addAction(actions.add("zoomIn", "Zoom &in", lambda: window.zoom(1.25), "+"))
