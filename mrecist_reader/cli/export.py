@@ -85,8 +85,10 @@ def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "--images",
         type=Path,
         metavar="PATH",
-        help="with --sr: folder, zip or DICOMDIR holding the images the reads "
-        "refer to (a series not found is named and nothing is written, exit 1)",
+        help="folder, zip or DICOMDIR holding the images the reads refer to: for "
+        "--sr (a series not found is named and nothing is written, exit 1) and "
+        "for the key images drawn into DIR/key_images (default: where the "
+        "application last opened each series)",
     )
     parser.set_defaults(func=run)
 
@@ -100,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         database_reads,
         export_reads,
     )
+    from mrecist_reader.desk.key_images import volumes_for_export
     from mrecist_reader.resources import load_profile
     from mrecist_reader.settings import load_user_settings
 
@@ -142,7 +145,13 @@ def run(args: argparse.Namespace) -> int:
         return reports
     if args.output is not None:
         try:
-            result = export_reads(reads, args.output, blinded=blinded, profile=profile)
+            result = export_reads(
+                reads,
+                args.output,
+                blinded=blinded,
+                profile=profile,
+                key_image_volumes=volumes_for_export(reads, args.images),
+            )
         except ExportFolderError as error:
             print(f"error: -o: {error}", file=sys.stderr)
             return error.exit_status

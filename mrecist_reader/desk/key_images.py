@@ -423,6 +423,32 @@ def worklist_volumes(
     return volume_of
 
 
+def volumes_for_export(
+    reads: Sequence[Read], images: Path | None, *, places: Path | None = None
+) -> Callable[[str], Volume | None] | None:
+    """Return the loader of the series the reads' key images show, for an export.
+
+    For the command line, which has no worklist: the series are found in ``images``
+    (folder, zip or DICOMDIR), else in the folders the application remembers they
+    were opened from (:mod:`~mrecist_reader.desk.image_places`). ``None``: no read
+    has a key image. A series found nowhere is counted in the export's summary.
+    """
+    wanted = {k.series_instance_uid for read in reads for k in read.key_images}
+    if not wanted:
+        return None
+    from mrecist_reader.desk.image_places import folders_for
+    from mrecist_reader.imaging.scan import scan
+
+    roots = [images] if images is not None else folders_for(wanted, places)
+    found = [
+        series
+        for root in roots
+        for series in scan(root).series
+        if series.series_instance_uid in wanted
+    ]
+    return worklist_volumes(found)
+
+
 def key_images_of(read: Read, lesion_id: str) -> Sequence[KeyImage]:
     """Return the key images of one lesion, in the order they were marked."""
     return tuple(k for k in read.key_images if k.lesion_id == lesion_id)

@@ -290,3 +290,30 @@ def test_the_worklists_volumes_are_loaded_once_and_only_theirs(tmp_path: Path) -
     assert first.shape == (4, 32, 32)
     assert volume_of(series.series_instance_uid) is first
     assert volume_of("1.2.3") is None
+
+
+def test_the_command_lines_export_finds_the_key_images_series_in_images(
+    tmp_path: Path,
+) -> None:
+    """``mrecist-reader export --images PATH`` draws what the window's export draws."""
+    from mrecist_reader.core.model import KeyImage
+    from mrecist_reader.desk.key_images import volumes_for_export
+    from mrecist_reader.imaging.scan import scan
+    from tests.kit.dicom import SeriesSpec, write_series
+    from tests.kit.reads import build_read
+
+    write_series(tmp_path / "images" / "s", SeriesSpec(n_slices=4))
+    (series,) = scan(tmp_path / "images", use_index=False).series
+    mark = KeyImage(
+        0, "T1", series.series_instance_uid, series.sop_instance_uids[2], 2, MARKED_AT
+    )
+    read = replace(build_read({"T1": [40.0]}), key_images=(mark,))
+    assert volumes_for_export([build_read({"T1": [40.0]})], tmp_path) is None
+    found = volumes_for_export([read], tmp_path / "images")
+    assert found is not None
+    volume = found(series.series_instance_uid)
+    assert volume is not None
+    assert volume.shape == (4, 32, 32)
+    nowhere = volumes_for_export([read], None, places=tmp_path / "places.json")
+    assert nowhere is not None
+    assert nowhere(series.series_instance_uid) is None  # counted, not drawn
