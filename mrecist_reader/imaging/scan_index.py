@@ -418,14 +418,19 @@ _NATIVE_KINDS: dict[str, tuple[type, ...]] = {
 }
 
 
+def _check_fields(value: Any, kinds: dict[str, tuple[type, ...]], what: str) -> None:
+    """Raise unless ``value`` has exactly these fields, each of its allowed types."""
+    if set(value) != set(kinds):
+        raise KeyError(what)
+    for name, allowed in kinds.items():
+        if type(value[name]) not in allowed:
+            raise TypeError(name)
+
+
 def _native(value: Any) -> NativeSlice | None:
     if value is None:
         return None
-    if set(value) != set(_NATIVE_KINDS):
-        raise KeyError("native")
-    for name, kinds in _NATIVE_KINDS.items():
-        if type(value[name]) not in kinds:
-            raise TypeError(name)
+    _check_fields(value, _NATIVE_KINDS, "native")
     return NativeSlice(
         value_offset=value["value_offset"],
         element_header=bytes.fromhex(value["element_header"]),
@@ -455,11 +460,7 @@ _ENCODED_KINDS: dict[str, tuple[type, ...]] = {
 def _encoded(value: Any) -> EncodedSlice | None:
     if value is None:
         return None
-    if set(value) != set(_ENCODED_KINDS):
-        raise KeyError("encoded")
-    for name, kinds in _ENCODED_KINDS.items():
-        if type(value[name]) not in kinds:
-            raise TypeError(name)
+    _check_fields(value, _ENCODED_KINDS, "encoded")
     fragments = tuple(_fragment(f) for f in value["fragments"])
     return EncodedSlice(
         syntax=value["syntax"],

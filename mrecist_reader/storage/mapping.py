@@ -1,11 +1,11 @@
 """Mapping between ORM rows and ``core.model`` dataclasses (private to storage)."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.orm import Session
 
 from mrecist_reader.core.model import (
@@ -132,21 +132,34 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(line for line in text.split("\n") if line)
 
 
+def _lesion_and_series_ids(row: ReadRow) -> tuple[dict[int, str], dict[int, str]]:
+    """Return a read's lesion IDs and series UIDs by their row IDs."""
+    lesion_of = {lesion.id: lesion.lesion_id for lesion in row.lesions}
+    series_of = {
+        s.id: s.series_instance_uid for tp in row.timepoints for s in tp.series
+    }
+    return lesion_of, series_of
+
+
+def _rows_at(
+    session: Session, table: type[KeyImageRow] | type[RoiRow], index_of: dict[int, int]
+) -> Iterable[RowMapping]:
+    """Return the rows of ``table`` at these timepoints, in the order they were kept."""
+    return session.execute(
+        select(table.__table__)
+        .where(table.timepoint_pk.in_(list(index_of)))
+        .order_by(table.id)
+    ).mappings()
+
+
 def _key_images_of(
     session: Session, row: ReadRow, index_of: dict[int, int]
 ) -> tuple[KeyImage, ...]:
     """Return the key images of a read's lesions, in the order they were marked."""
     if not index_of:
         return ()
-    lesion_of = {lesion.id: lesion.lesion_id for lesion in row.lesions}
-    series_of = {
-        s.id: s.series_instance_uid for tp in row.timepoints for s in tp.series
-    }
-    found = session.execute(
-        select(KeyImageRow.__table__)
-        .where(KeyImageRow.timepoint_pk.in_(list(index_of)))
-        .order_by(KeyImageRow.id)
-    ).mappings()
+    lesion_of, series_of = _lesion_and_series_ids(row)
+    found = _rows_at(session, KeyImageRow, index_of)
     return tuple(
         KeyImage(
             timepoint_index=index_of[key["timepoint_pk"]],
@@ -167,15 +180,8 @@ def _rois_of(
     """Return the ROIs kept with a read, in the order they were kept."""
     if not index_of:
         return ()
-    lesion_of = {lesion.id: lesion.lesion_id for lesion in row.lesions}
-    series_of = {
-        s.id: s.series_instance_uid for tp in row.timepoints for s in tp.series
-    }
-    found = session.execute(
-        select(RoiRow.__table__)
-        .where(RoiRow.timepoint_pk.in_(list(index_of)))
-        .order_by(RoiRow.id)
-    ).mappings()
+    lesion_of, series_of = _lesion_and_series_ids(row)
+    found = _rows_at(session, RoiRow, index_of)
     return tuple(
         KeptRoi(
             timepoint_index=index_of[roi["timepoint_pk"]],
