@@ -32,7 +32,9 @@ from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.read_edits import truncated
 from mrecist_reader.core.units import format_mm, format_percent
 from mrecist_reader.core.wording import word
+from mrecist_reader.desk.adjudication_images import ImagePane, SeriesChoice, image_pane
 from mrecist_reader.desk.blinding import without_paths
+from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.session import (
     adjudication_queue,
     reads_to_adjudicate,
@@ -174,6 +176,8 @@ class AdjudicationDesk:
         self._profile_of = profile_of
         self._os_user = os_user
         self.screen: AdjudicationScreen | None = None
+        self.reads: tuple[Read, Read] | None = None
+        """The open subject's two primary reads up to the cut (read-only)."""
 
     def queue(self) -> tuple[QueueItem, ...]:
         """Return the subjects awaiting this adjudicator's decision, by subject."""
@@ -203,13 +207,40 @@ class AdjudicationDesk:
             self._repository, subject_id, self.adjudicator
         )
         self.screen = screen_of(case, read_1, read_2, self._profile_of)
+        self.reads = (
+            truncated(read_1, case.cut_index),
+            truncated(read_2, case.cut_index),
+        )
         self.screen_changed.emit(self.screen)
         return self.screen
 
     def close(self) -> None:
         """Close the open subject (nothing is recorded)."""
         self.screen = None
+        self.reads = None
         self.screen_changed.emit(None)
+
+    def timepoints(self) -> tuple[tuple[int, str], ...]:
+        """Return the open cut's timepoints as ``(index, label)`` (none when closed)."""
+        if self.reads is None:
+            return ()
+        return tuple((tp.index, tp.label) for tp in self.reads[0].timepoints)
+
+    def images(
+        self,
+        timepoint_index: int,
+        worklist: Worklist,
+        series_choice: SeriesChoice | None = None,
+    ) -> ImagePane | None:
+        """Return both readers' calipers at a timepoint and the series to show them on.
+
+        ``worklist`` is the images the adjudicator opened (File > Open...);
+        ``series_choice`` the reading desk's series for a timepoint, used when
+        neither reader has a caliper there. ``None`` when no subject is open.
+        """
+        if self.reads is None:
+            return None
+        return image_pane(self.reads, timepoint_index, worklist, series_choice)
 
     def decide(self, choose: Role, reason: str, rationale: str) -> AdjudicationCase:
         """Record the decision on the open subject (signed by this adjudicator).
