@@ -3,12 +3,17 @@
 A thin view of :class:`~mrecist_reader.desk.adjudication.AdjudicationDesk`: the queue
 on the left; for the chosen subject, reader 1's and reader 2's response timelines and
 lesion tables side by side, each under a heading in the reader's colour, the
-discordant timepoints, best response and progression highlighted; below, the choice
-(reader 1 or 2), the reason from the list, the rationale and Sign decision. Nothing
-in either read can be changed here; every check is the desk's and the storage's.
+discordant timepoints, best response and progression highlighted; beside them both
+reads on the same images (ui/adjudication_images.py: each reader's calipers in the
+reader's colour, a timepoint chooser, a lesion row's click shows its caliper's slice);
+below, the choice (reader 1 or 2), the reason from the list, the rationale and Sign
+decision. Nothing in either read can be changed here; every check is the desk's and
+the storage's.
 """
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from mrecist_reader.core.adjudication import Role
+from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.desk.adjudication import (
     REASON_WORDS,
     AdjudicationDesk,
@@ -37,6 +43,9 @@ from mrecist_reader.desk.adjudication import (
     QueueItem,
     ReaderSide,
 )
+from mrecist_reader.desk.worklist import Worklist
+from mrecist_reader.imaging.volume import SeriesInfo
+from mrecist_reader.ui.adjudication_images import AdjudicationImages
 from mrecist_reader.ui.errors import error_boundary
 
 if TYPE_CHECKING:
@@ -58,12 +67,21 @@ TIMELINE_COLUMNS = (
 DISCORDANT = QColor("#ffd6d6")
 """Background of a discordant timepoint (dark text on it, in either theme)."""
 DISCORDANT_TEXT = QColor("#000000")
+FIXED_LESION_COLUMNS = 4
+"""The lesion table's columns before the timepoints (lesion, type, organ, location)."""
 
 
 class AdjudicationView(QWidget):
     """The adjudicator's window over one :class:`AdjudicationDesk`."""
 
-    def __init__(self, desk: AdjudicationDesk, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        desk: AdjudicationDesk,
+        parent: QWidget | None = None,
+        *,
+        worklist_of: Callable[[], Worklist] = Worklist,
+        desk_series: Callable[[str, int], SeriesInfo | None] | None = None,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.desk = desk
         self.setObjectName("adjudicationView")
@@ -80,6 +98,11 @@ class AdjudicationView(QWidget):
         self.discordance.setObjectName("discordance")
         self.discordance.setWordWrap(True)
         self.sides = [_SidePanel(self), _SidePanel(self)]
+        self._worklist_of = worklist_of
+        self._desk_series = desk_series
+        self.images = AdjudicationImages(desk, worklist_of, self._series_choice, self)
+        for panel in self.sides:
+            panel.lesions.itemClicked.connect(partial(self._lesion_clicked, panel))
         self.choice = QComboBox(self)
         self.choice.setObjectName("choice")
         self.reason = QComboBox(self)
@@ -100,9 +123,16 @@ class AdjudicationView(QWidget):
         desk.queue()
 
     def _lay_out(self) -> None:
-        reads = QHBoxLayout()
+        tables = QWidget(self)
+        reads = QHBoxLayout(tables)
+        reads.setContentsMargins(0, 0, 0, 0)
         for side in self.sides:
             reads.addWidget(side, stretch=1)
+        both = QSplitter(self)  # the two reads' tables, then both on the images
+        both.addWidget(tables)
+        both.addWidget(self.images)
+        both.setStretchFactor(0, 3)
+        both.setStretchFactor(1, 2)
         form = QFormLayout()
         form.addRow("Choose", self.choice)
         form.addRow("Reason", self.reason)
@@ -115,7 +145,7 @@ class AdjudicationView(QWidget):
         column = QVBoxLayout(right)
         column.addWidget(self.heading)
         column.addWidget(self.discordance)
-        column.addLayout(reads, stretch=1)
+        column.addWidget(both, stretch=1)
         column.addWidget(decision)
         splitter = QSplitter(self)
         splitter.addWidget(self.queue_list)
@@ -154,6 +184,7 @@ class AdjudicationView(QWidget):
             for panel in self.sides:
                 panel.clear()
             self.sign.setEnabled(False)
+            self.images.show_screen(None)
             return
         self.heading.setText(
             f"Subject {screen.subject_id}, read cut {screen.cut}: nothing in either "
@@ -166,6 +197,31 @@ class AdjudicationView(QWidget):
             panel.show_side(side, screen.timepoint_labels)
             self.choice.addItem(side.title, str(side.role))
         self.sign.setEnabled(screen.can_decide)
+        self.images.show_screen(screen)
+
+    def _lesion_clicked(self, panel: "_SidePanel", item: QTableWidgetItem) -> None:
+        """Show the clicked lesion's caliper (a timepoint column: at that timepoint)."""
+        lesion = panel.lesions.item(item.row(), 0)
+        if lesion is None or panel.role is None:
+            return
+        header = panel.lesions.horizontalHeaderItem(item.column())
+        if item.column() >= FIXED_LESION_COLUMNS and header is not None:
+            self.images.choose_timepoint(header.text())
+        self.images.jump_to(panel.role, lesion.text())
+
+    def _series_choice(self, index: int) -> SeriesInfo | None:
+        """Return the series the reading desk shows for a timepoint of the subject."""
+        screen = self.desk.screen
+        if screen is None:
+            return None
+        if self._desk_series is not None:
+            chosen = self._desk_series(screen.subject_id, index)
+            if chosen is not None:
+                return chosen
+        try:
+            return self._worklist_of().default_series(screen.subject_id, index)
+        except MrecistError:  # the subject's images are not open
+            return None
 
     def sign_decision(self) -> None:
         """Record the decision shown (the desk and the storage check it)."""
@@ -182,6 +238,7 @@ class _SidePanel(QWidget):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
+        self.role: Role | None = None
         self.title = QLabel("", self)
         self.timeline = _table(self, TIMELINE_COLUMNS)
         self.lesions = _table(self, ())
@@ -194,12 +251,15 @@ class _SidePanel(QWidget):
         layout.addWidget(self.lesions, stretch=1)
 
     def clear(self) -> None:
+        self.role = None
         self.title.setText("")
         self.summary.setText("")
         self.timeline.setRowCount(0)
         self.lesions.setRowCount(0)
 
     def show_side(self, side: ReaderSide, labels: tuple[str, ...]) -> None:
+        self.role = side.role
+        self.lesions.setToolTip("Click a lesion to see its caliper on the images.")
         self.title.setText(side.title)
         self.title.setStyleSheet(f"font-weight: bold; color: {side.colour}")
         self.timeline.setRowCount(0)
@@ -268,9 +328,19 @@ def _add_row(table: QTableWidget, values: list[str], *, highlighted: bool) -> No
 def open_adjudication(window: "MainWindow") -> AdjudicationView:
     """Open the adjudication window of the reader at this desk (Read > Adjudicate)."""
     desk = window.desk
+
+    def desk_series(subject_id: str, index: int) -> SeriesInfo | None:
+        """Return the reading desk's series for a timepoint of the subject open there."""
+        if desk.subject is None or desk.subject.subject_id != subject_id:
+            return None
+        return desk.series_for(index)
+
     view = AdjudicationView(
-        AdjudicationDesk(desk.repository(), desk.context.reader_id), window
+        AdjudicationDesk(desk.repository(), desk.context.reader_id),
+        window,
+        worklist_of=lambda: desk.worklist,
+        desk_series=desk_series,
     )
-    view.resize(1200, 700)
+    view.resize(1500, 800)
     view.show()
     return view

@@ -143,7 +143,9 @@ class CaliperSpec:
     :func:`caliper_lock_reason`) is its tooltip. A ``marker`` is a position, not a
     caliper (a non-target added with N): a cross labelled with the lesion only. A
     ``note`` is a second line of the label (a proposal's warnings); ``label_below``
-    (a view ``y``) keeps a proposal's label below it (under its outline).
+    (a view ``y``) keeps a proposal's label below it (under its outline). A
+    ``colour`` (``"#rrggbb"``) draws the caliper in that colour instead of the state's
+    (the adjudicator's screen: each reader's calipers in the reader's colour).
     """
 
     lesion_id: str
@@ -157,6 +159,7 @@ class CaliperSpec:
     marker: bool = False
     note: str = ""
     label_below: float | None = None
+    colour: str = ""
 
 
 class _CaliperSignals(QObject):
@@ -315,6 +318,8 @@ def _same_positions(
 def _colour_of(spec: CaliperSpec) -> str:
     if spec.proposal:
         return PROPOSAL_COLOUR
+    if spec.colour:
+        return spec.colour
     if spec.selected:
         return SELECTED_COLOUR
     if not spec.editable:
