@@ -1,14 +1,26 @@
-"""GUI test fixtures: small synthetic volumes with known geometry."""
+"""GUI test fixtures: small synthetic volumes with known geometry, and a study window.
+
+``study`` (a two-timepoint study, written once per module) and ``window`` (a central
+read of it by R01, first image shown) serve every test module that does not define its
+own.
+"""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.geometry import build_affine
 from mrecist_reader.imaging.volume import Phase, SeriesInfo, Volume
-from tests.gui.helpers import forget_unanswered_dialogs
+from mrecist_reader.ui.main_window import MainWindow
+from tests.gui import dicom_study
+from tests.gui.helpers import (
+    central_read_window,
+    forget_unanswered_dialogs,
+    wait_until_ready,
+)
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -144,3 +156,22 @@ def error_messages(
     yield shown
     unexpected = [message for message in shown if message[2]]
     assert not unexpected, f"unexpected error dialogs: {unexpected}"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Write a study with a 20 mm lesion at BASELINE, 12 mm at FU1 (once per module)."""
+    root = tmp_path_factory.mktemp("study")
+    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
+    """Open a central read of :func:`study` by R01 and show its first image."""
+    main = central_read_window(
+        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
+    )
+    main.open_path(study)
+    wait_until_ready(qtbot, main)
+    yield main
+    main.shutdown()

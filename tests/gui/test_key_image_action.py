@@ -5,35 +5,10 @@ without Qt in tests/desk/test_key_images.py; here the action must reach the desk
 the image the reading pane shows.
 """
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from pytestqt.qtbot import QtBot
-
 from mrecist_reader.core.model import Organ
 from mrecist_reader.ui.key_images import reading_view
 from mrecist_reader.ui.main_window import MainWindow
-from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
-from tests.gui.helpers import central_read_window, wait_until_ready
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    yield main
-    main.shutdown()
 
 
 def test_k_marks_and_unmarks_the_image_shown_for_the_selected_lesion(

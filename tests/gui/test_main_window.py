@@ -1,7 +1,6 @@
 """The main window against a real session, database and DICOM study."""
 
 import csv
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,29 +23,10 @@ from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
 from tests.gui.helpers import (
     answer_next_dialog,
-    central_read_window,
     click_button,
     fill_lesion_dialog,
     save_screenshot,
-    wait_until_ready,
 )
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    yield main
-    main.shutdown()
 
 
 def _centre_row_caliper(window: MainWindow, half_px: float) -> None:

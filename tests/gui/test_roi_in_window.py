@@ -5,7 +5,6 @@ ROI selected on the focused image, Del removes the ROI and never touches the rea
 """
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +15,10 @@ from pytestqt.qtbot import QtBot
 
 from mrecist_reader.imaging.geometry import patient_to_index
 from mrecist_reader.ui.main_window import MainWindow
-from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
 from tests.gui.helpers import central_read_window, save_screenshot, wait_until_ready
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_dicom"
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    yield main
-    main.shutdown()
 
 
 def test_o_then_del_on_the_image_remove_the_roi_not_the_lesion(

@@ -4,36 +4,13 @@ The rules (which lesion, which image, signed timepoints) are tested without Qt i
 tests/desk/test_kept_rois.py; here the widget's menu must reach the desk.
 """
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import QPointF
-from pytestqt.qtbot import QtBot
 
 from mrecist_reader.core.model import Organ, RoiShape
 from mrecist_reader.imaging.roi_stats import polygon_stats
 from mrecist_reader.ui.main_window import MainWindow
-from tests.gui import dicom_study
 from tests.gui.dicom_study import CENTRE
-from tests.gui.helpers import central_read_window, save_screenshot, wait_until_ready
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    yield main
-    main.shutdown()
+from tests.gui.helpers import save_screenshot
 
 
 def keep_from_menu(window: MainWindow, index: int, action: int) -> None:
