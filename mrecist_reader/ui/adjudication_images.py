@@ -86,6 +86,7 @@ class AdjudicationImages(QWidget):
         for button in (viewer.measure_button, viewer.roi_button):
             button.setEnabled(False)
             button.setToolTip("Nothing in either read can be changed here.")
+        viewer.mode_hint.setVisible(False)  # no measuring to hint at
         viewer.measure_mode_changed.connect(self._no_measuring)
 
     def _no_measuring(self, measuring: bool) -> None:
@@ -215,4 +216,5 @@ def _spec(affine: np.ndarray, caliper: ReaderCaliper) -> CaliperSpec:
         editable=False,
         locked_reason=LOCKED.format(label=caliper.label, reader=caliper.reader),
         colour=READER_COLOURS[caliper.role],
+        label_under=caliper.role is Role.READER_2,
     )

@@ -145,7 +145,9 @@ class CaliperSpec:
     ``note`` is a second line of the label (a proposal's warnings); ``label_below``
     (a view ``y``) keeps a proposal's label below it (under its outline). A
     ``colour`` (``"#rrggbb"``) draws the caliper in that colour instead of the state's
-    (the adjudicator's screen: each reader's calipers in the reader's colour).
+    (the adjudicator's screen: each reader's calipers in the reader's colour);
+    ``label_under`` puts the label under the line (reader 2's there, reader 1's above:
+    two readers' calipers of one lesion keep legible labels).
     """
 
     lesion_id: str
@@ -160,6 +162,7 @@ class CaliperSpec:
     note: str = ""
     label_below: float | None = None
     colour: str = ""
+    label_under: bool = False
 
 
 class _CaliperSignals(QObject):
@@ -205,7 +208,7 @@ class CaliperItem:
         if not spec.editable:
             self.roi.setToolTip(spec.locked_reason or f"{spec.lesion_id}: locked")
         # a proposal's label goes under its line: over a drawn caliper both stay legible
-        anchor = (0.5, -0.3) if spec.proposal else (0.5, 1.3)
+        anchor = (0.5, -0.3) if spec.proposal or spec.label_under else (0.5, 1.3)
         if spec.marker:  # beside its cross, clear of a caliper through the point
             anchor = (-0.25, 0.5)
         self.label = pg.TextItem(color=colour, anchor=anchor, fill=(0, 0, 0, 150))
@@ -282,7 +285,7 @@ class CaliperItem:
         self.label.setText(f"{text}\n{self.spec.note}" if self.spec.note else text)
         top = min(first[1], second[1])
         bottom = max(first[1], second[1])
-        y = bottom if self.spec.proposal else top
+        y = bottom if self.spec.proposal or self.spec.label_under else top
         if self.spec.proposal and self.spec.label_below is not None:
             y = max(y, self.spec.label_below)  # the label never hides the outline
         self.label.setPos((first[0] + second[0]) / 2, y)

@@ -81,6 +81,8 @@ def test_a_lesion_row_click_shows_its_calipers_slice_in_the_readers_colour(
     assert view.images.viewer.slice_index == 3  # reader 2's T1 at z 37.5 mm
     item = drawn(view)["R2 T1"]
     assert item.roi.pen.color().name() == READER_COLOURS[Role.READER_2]
+    assert item.label.pos().y() >= max(y for _x, y in item.handle_positions())
+    assert not view.images.viewer.mode_hint.isVisibleTo(view.images.viewer)
     reader_2.itemClicked.emit(reader_2.item(1, 4))  # T2's BASELINE cell
     assert view.images.timepoint.currentText() == "BASELINE"
     assert "R2 T2: no caliper" in view.images.message.text()
