@@ -114,6 +114,11 @@ class AdjudicationImages(QWidget):
         self.timepoint.setCurrentIndex(self.timepoint.count() - 1)  # the cut
         self._on_timepoint(self.timepoint.currentIndex())
 
+    def refresh(self, *_changed: object) -> None:
+        """Show the chosen timepoint again (the adjudicator opened other images)."""
+        if self.timepoint.count():
+            self._on_timepoint(self.timepoint.currentIndex())
+
     def choose_timepoint(self, label: str) -> None:
         """Show a timepoint of the cut by its label."""
         position = self.timepoint.findText(label)

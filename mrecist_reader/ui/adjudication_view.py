@@ -341,6 +341,11 @@ def open_adjudication(window: "MainWindow") -> AdjudicationView:
         worklist_of=lambda: desk.worklist,
         desk_series=desk_series,
     )
+    # images opened (File > Open...) while the window is open: shown at once
+    desk.worklist_changed.connect(view.images.refresh)
+    view.destroyed.connect(
+        lambda: desk.worklist_changed.disconnect(view.images.refresh)
+    )
     view.resize(1500, 800)
     view.show()
     return view

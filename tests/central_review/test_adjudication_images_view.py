@@ -4,7 +4,10 @@ Both reads on the same images (issue 17 item 4): each reader's calipers in the
 reader's colour, labelled R1/R2, locked; a lesion row's click shows its slice.
 """
 
+from types import SimpleNamespace
+
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from mrecist_reader.core.adjudication import Assignment, Role
 from mrecist_reader.desk.adjudication import READER_COLOURS, AdjudicationDesk
@@ -12,13 +15,14 @@ from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.session import trigger_adjudication
 from mrecist_reader.storage.audit import Actor, AuditEntry
 from mrecist_reader.storage.repository import ReadRepository
-from mrecist_reader.ui.adjudication_view import AdjudicationView
+from mrecist_reader.ui.adjudication_view import AdjudicationView, open_adjudication
 from tests.central_review.reads import MANAGER
 from tests.central_review.test_adjudication_images import (  # noqa: F401 (fixture)
     READ_1,
     READ_2,
     worklist,
 )
+from tests.central_review.test_adjudication_view import WorklistSignal
 
 
 @pytest.fixture
@@ -103,3 +107,28 @@ def test_images_not_open_ask_for_file_open(qtbot, repository):
     view = opened(qtbot, repository, Worklist())
     assert view.images.viewer.stack is None
     assert "File > Open..." in view.images.message.text()
+
+
+def test_images_opened_later_in_the_window_are_shown_at_once(
+    qtbot,
+    repository,
+    worklist,  # noqa: F811
+):
+    desk = SimpleNamespace(
+        repository=lambda: repository,
+        context=SimpleNamespace(reader_id="A01"),
+        worklist=Worklist(),
+        worklist_changed=WorklistSignal().changed,
+        subject=None,
+    )
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.desk = desk  # type: ignore[attr-defined]  # what the menu passes
+    view = open_adjudication(window)  # type: ignore[arg-type]
+    view.queue_list.itemClicked.emit(view.queue_list.item(0, 0))
+    assert view.images.viewer.stack is None  # File > Open... not done yet
+    desk.worklist = worklist
+    desk.worklist_changed.emit(worklist)
+    qtbot.waitUntil(lambda: not view.images.loading)
+    assert view.images.viewer.stack is not None
+    assert set(drawn(view)) == {"R1 T1", "R1 T2"}

@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from psygnal import Signal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
@@ -15,6 +16,12 @@ from mrecist_reader.ui.adjudication_view import (
     open_adjudication,
 )
 from tests.central_review.test_adjudication_desk import repository  # noqa: F401
+
+
+class WorklistSignal:
+    """The reading desk's worklist_changed, alone (what the menu's window offers)."""
+
+    changed = Signal(object)
 
 
 @pytest.fixture
@@ -75,6 +82,7 @@ def test_read_adjudicate_opens_the_window_of_the_reader_at_the_desk(
     desk = SimpleNamespace(
         repository=lambda: repository,
         context=SimpleNamespace(reader_id="A01"),
+        worklist_changed=WorklistSignal().changed,
     )
     window = QWidget()
     qtbot.addWidget(window)
