@@ -128,6 +128,9 @@ class AdjudicationImages(QWidget):
     def jump_to(self, role: Role, lesion_id: str) -> None:
         """Show the slice of a reader's caliper of a lesion (at the timepoint shown)."""
         pane, stack = self.pane, self.viewer.stack
+        if pane is not None and pane.series is None:
+            self.message.setText(pane.message)  # why there is no image to go to
+            return
         caliper = None if pane is None else pane.caliper_of(role, lesion_id)
         if caliper is None or stack is None:
             where = "" if pane is None else f" at {pane.timepoint_label}"

@@ -107,6 +107,8 @@ def test_images_not_open_ask_for_file_open(qtbot, repository):
     view = opened(qtbot, repository, Worklist())
     assert view.images.viewer.stack is None
     assert "File > Open..." in view.images.message.text()
+    view.sides[1].lesions.itemClicked.emit(view.sides[1].lesions.item(0, 0))
+    assert "File > Open..." in view.images.message.text()  # still why: not "no caliper"
 
 
 def test_images_opened_later_in_the_window_are_shown_at_once(
