@@ -87,9 +87,15 @@ def test_a_lesion_row_click_shows_its_calipers_slice_in_the_readers_colour(
     assert item.roi.pen.color().name() == READER_COLOURS[Role.READER_2]
     assert item.label.pos().y() >= max(y for _x, y in item.handle_positions())
     assert not view.images.viewer.mode_hint.isVisibleTo(view.images.viewer)
+    reader_2.itemClicked.emit(reader_2.item(1, 0))  # T2: on the venous series
+    assert view.images.message.text() == (
+        "R2 T2: no caliper on the series shown at FU1."
+    )
     reader_2.itemClicked.emit(reader_2.item(1, 4))  # T2's BASELINE cell
     assert view.images.timepoint.currentText() == "BASELINE"
-    assert "R2 T2: no caliper" in view.images.message.text()
+    assert (
+        view.images.message.text() == "Neither reader recorded a caliper at BASELINE."
+    )
 
 
 def test_nothing_can_be_measured_on_the_adjudicators_images(
