@@ -30,6 +30,7 @@ NOT_OPEN = (
     "subject's images (File > Open...) to see the calipers."
 )
 NO_CALIPERS = "Neither reader recorded a caliper at {label}."
+ELSEWHERE = "Not on this series: {labels}."
 
 SeriesChoice = Callable[[int], SeriesInfo | None]
 """The series the reading desk opens for a timepoint index (chosen or default)."""
@@ -151,7 +152,8 @@ def image_pane(
 ) -> ImagePane:
     """Return the image pane of a timepoint: which series, which calipers, or why none.
 
-    The series shown is the one most calipers are on; with no caliper recorded at
+    The series shown is the one most calipers are on (of those the worklist holds:
+    a series not open there is skipped for the next); with no caliper recorded at
     the timepoint, the series ``series_choice`` gives (the reading desk's choice for
     the timepoint, when the subject is open there).
     """
@@ -161,9 +163,17 @@ def image_pane(
     label = timepoint.label if timepoint is not None else str(timepoint_index)
     groups = by_series(calipers_at(reads, timepoint_index))
     if groups:
-        uid = groups[0].series_uid
-        series = find_series(worklist, uid)
-        message = "" if series is not None else NOT_OPEN.format(label=label)
+        # the series most calipers are on, of those open here (else the first)
+        found = [(g.series_uid, find_series(worklist, g.series_uid)) for g in groups]
+        uid, series = next((f for f in found if f[1] is not None), found[0])
+        others = [c.label for g in groups if g.series_uid != uid for c in g.calipers]
+        message = (
+            NOT_OPEN.format(label=label)
+            if series is None
+            else ELSEWHERE.format(labels=", ".join(others))
+            if others
+            else ""
+        )
         return ImagePane(timepoint_index, label, groups, uid, series, message)
     chosen = None if series_choice is None else series_choice(timepoint_index)
     uid = "" if chosen is None else chosen.series_instance_uid

@@ -93,7 +93,7 @@ def test_the_series_most_calipers_are_on_is_found_in_the_open_worklist(worklist)
     pane = image_pane((READ_1, READ_2), 1, worklist)
     assert pane.series is not None
     assert pane.series.series_instance_uid == ARTERIAL
-    assert pane.message == ""
+    assert pane.message == "Not on this series: R2 T2."  # on the venous series
     assert [c.label for c in pane.calipers] == ["R1 T1", "R1 T2", "R2 T1"]
     caliper = pane.caliper_of(Role.READER_2, "T1")
     assert caliper is not None
@@ -107,6 +107,18 @@ def test_a_series_not_in_the_worklist_asks_for_the_subjects_images():
     assert pane.series_uid == ARTERIAL
     assert pane.message == NOT_OPEN.format(label="FU1")
     assert "File > Open..." in pane.message
+
+
+def test_an_open_series_is_shown_before_one_with_more_calipers_not_open(
+    tmp_path,
+):
+    write_series(tmp_path / "ven", SeriesSpec(series_uid=VENOUS))
+    venous_only = Worklist(build_worklist(scan(tmp_path, use_index=False).series))
+    pane = image_pane((READ_1, READ_2), 1, venous_only)
+    assert pane.series is not None
+    assert pane.series.series_instance_uid == VENOUS
+    assert [c.label for c in pane.calipers] == ["R2 T2"]
+    assert pane.message == "Not on this series: R1 T1, R1 T2, R2 T1."
 
 
 def test_without_calipers_the_desks_series_choice_is_shown(worklist):
