@@ -4,10 +4,11 @@ central-review.md §Adjudicating / issue 17 item 4: "both reads on the same imag
 reader's calipers in its own colour". For a timepoint of the open cut this gathers
 the calipers of both reads at that timepoint (reader, lesion, series and SOP Instance
 UIDs, both ends in patient mm), groups them by series, and picks the series to show:
-the one most calipers are on (ties: reader 1's first caliper's), else the series the
-reading desk would open for the timepoint. The images themselves are the adjudicator's
-open worklist (File > Open...), matched by Series Instance UID; a series not there is
-a message saying how to open it, never an error.
+the one most calipers are on (ties: reader 1's first caliper's) of those open, with
+the calipers on other series named; without calipers, the series the reading desk
+would open for the timepoint. The images are the adjudicator's open worklist (File >
+Open...), matched by Series Instance UID; a series not there is a message saying how
+to open it, never an error.
 
 Blinding: nothing here holds a path, a date or an identity; the readers appear as
 ``R1``/``R2`` and by lesion ID.
