@@ -40,8 +40,11 @@ def test_2x2_shows_both_phases_of_both_timepoints_linked_by_position(
 ) -> None:
     window._actions["layoutGrid"].trigger()
     lower_left, lower_right = window.panes.lower
-    qtbot.waitUntil(
-        lambda: lower_left.volume is not None and lower_right.volume is not None,
+    qtbot.waitUntil(  # loaded and captioned (the overlay follows the volume)
+        lambda: all(
+            pane.volume is not None and pane.viewer.top_left.text().strip()
+            for pane in (lower_left, lower_right)
+        ),
         timeout=10000,
     )
     assert lower_left.viewer.isVisible()
