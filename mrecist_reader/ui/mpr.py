@@ -94,6 +94,10 @@ def cut_of(
     )
 
 
+REFORMAT_HINT = "Drag pans  ·  calipers on the axial images"
+"""A reformat pane's hint: M does nothing here (mRECIST measures on acquired slices)."""
+
+
 class MprPane:
     """One reformat pane: its viewer, the plane chosen in its tool bar, its grid."""
 
@@ -107,6 +111,8 @@ class MprPane:
             BUTTON_STYLE + DISABLED_STYLE  # dimmed: it is not this pane's tool
         )
         self.viewer.measure_button.setToolTip(NO_CALIPER_TIP)
+        self.viewer.tool_bar.pan_hint = REFORMAT_HINT
+        self.viewer.tool_bar.show_mode(measuring=False, roi=False)
         self.plane_choice = QComboBox()
         self.plane_choice.setObjectName("planeChoice")
         self.plane_choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -78,6 +78,8 @@ class ViewerToolBar(QFrame):
         self.status.setStyleSheet(f"color: {ACCENT};")
         row.addWidget(self.status)
         self.text = PAN_HINT
+        self.pan_hint = PAN_HINT
+        """What the hint says out of measure and ROI mode (a reformat pane's differs)."""
 
     @staticmethod
     def _button(name: str, text: str, tip: str) -> QToolButton:
@@ -97,10 +99,10 @@ class ViewerToolBar(QFrame):
             button.blockSignals(True)
             button.setChecked(on)
             button.blockSignals(False)
-        self.text = mode_text(measuring=measuring, roi=roi)
+        active = measuring or roi
+        self.text = mode_text(measuring=measuring, roi=roi) if active else self.pan_hint
         self.fit_hint()
         self.mode_hint.setToolTip(ROI_TIP if roi else MODE_TIPS[measuring])
-        active = measuring or roi
         self.mode_hint.setStyleSheet(
             f"color: {ACCENT}; font-weight: bold;" if active else f"color: {MUTED};"
         )
