@@ -6,6 +6,7 @@ adjudication variables up to it (:func:`compare_reads`, §When adjudication is n
 and the checks of an adjudicator's decision (:func:`decision_problem`, §Adjudicating).
 """
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -385,6 +386,14 @@ def withdrawn_reader_id(reader_id: str, number: int) -> str:
     comparison finds it, and its reader may be reassigned or read the subject again.
     """
     return f"{reader_id} (withdrawn {number})"
+
+
+def is_withdrawn_reader_id(reader_id: str) -> bool:
+    """Return whether a read's reader ID is that of a withdrawn read (see above)."""
+    return _WITHDRAWN.search(reader_id) is not None
+
+
+_WITHDRAWN = re.compile(r" \(withdrawn \d+\)$")
 
 
 def judge_with(

@@ -65,7 +65,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from mrecist_reader.core.adjudication import AdjudicationCase
+from mrecist_reader.core.adjudication import AdjudicationCase, is_withdrawn_reader_id
 from mrecist_reader.core.completeness import assess_complete, without_response
 from mrecist_reader.core.errors import InvalidProfile, MrecistError
 from mrecist_reader.core.integrity import AUDIT_HEAD_FILE, AuditHead
@@ -157,6 +157,7 @@ class ExportResult:
     final_reads: int = 0
     key_images: int = 0
     key_images_without_images: int = 0
+    withdrawn_reads: int = 0
 
     @property
     def folder(self) -> Path:
@@ -177,6 +178,11 @@ class ExportResult:
             f"{self.measurement_rows} measurement row(s), "
             f"{self.response_rows} response row(s)"
         ]
+        if self.withdrawn_reads:
+            lines.append(
+                f"{self.withdrawn_reads} withdrawn read(s) not exported (kept in the "
+                "database and its audit trail)"
+            )
         if self.key_images:
             lines.append(f"{self.key_images} key image(s) in {KEY_IMAGE_FOLDER}/")
         if self.key_images_without_images:
@@ -437,7 +443,12 @@ def export_reads(
 
     """
     finals: tuple[FinalRead, ...] = getattr(reads, "finals", ())
-    ordered = sorted(reads, key=lambda read: read_sort_key(read.key))
+    given = list(reads)
+    # a withdrawn read is no trial data (it stays in the database and its audit trail)
+    ordered = sorted(
+        (r for r in given if not is_withdrawn_reader_id(r.key.reader_id)),
+        key=lambda read: read_sort_key(read.key),
+    )
     items = sorted(
         (
             *(RoleRead.of(read) for read in ordered),
@@ -515,6 +526,7 @@ def export_reads(
         final_reads=len(finals),
         key_images=0 if drawn is None else len(drawn.pngs),
         key_images_without_images=0 if drawn is None else drawn.without_images,
+        withdrawn_reads=len(given) - len(ordered),
     )
     logger.info(
         "exported %d reads, %d timepoints without a response",

@@ -51,3 +51,20 @@ def test_a_withdrawal_needs_a_reason_and_an_assigned_primary_reader(tmp_path, ca
     assert main(argv) == 1
     assert "A01 is not a primary reader of subject S01" in capsys.readouterr().err
     assert main(["assign", "--db", db]) == 2
+
+
+def test_a_withdrawn_read_is_not_exported_and_the_export_says_so(tmp_path, capsys):
+    """A withdrawn read is no trial data: no row names it as a primary read."""
+    db = stored(tmp_path)
+    argv = ["assign", "--db", db, "--withdraw", "S01", "R02", "--reason", "wrong"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert (
+        main(["export", "--db", db, "--reader", "PM01", "-o", str(tmp_path / "o")]) == 0
+    )
+    said = capsys.readouterr().out
+    assert "exported 1 read(s)" in said
+    assert "1 withdrawn read(s) not exported" in said
+    rows = (tmp_path / "o" / "measurements.csv").read_text(encoding="utf-8")
+    assert "withdrawn" not in rows
+    assert ",R01," in rows
