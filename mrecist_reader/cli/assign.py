@@ -27,14 +27,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ASSIGNMENT_COLUMNS: tuple[str, ...] = (
-    "subject_id",
-    "reader_1",
-    "reader_2",
-    "adjudicator",
-)
-"""assignments.csv's columns (central-review.md §Roles and assignment)."""
-
 
 def add_parser(subparsers: "argparse._SubParsersAction[Any]") -> None:
     """Register the ``assign`` command."""
@@ -76,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from mrecist_reader.settings import load_user_settings
     from mrecist_reader.storage.audit import Actor, current_os_user
     from mrecist_reader.storage.repository import ReadRepository
+    from mrecist_reader.transfer.assignments import read_assignments
     from mrecist_reader.transfer.csv_in import format_problem
     from mrecist_reader.transfer.treatments import read_treatments
 
@@ -130,48 +123,6 @@ def run(args: argparse.Namespace) -> int:
         + (f"; {len(new_cuts)} read cut(s) compared" if new_cuts else "")
     )
     return 0
-
-
-def read_assignments(path: Path) -> "list[Assignment]":
-    """Return the rows of assignments.csv, checked completely.
-
-    Raises
-    ------
-    InvalidRead
-        Every problem with its line (empty cells, the same reader twice in a row, a
-        subject on two lines); nothing is returned.
-
-    """
-    from mrecist_reader.core.adjudication import Assignment
-    from mrecist_reader.transfer.table_in import CellProblems, read_table
-
-    _header, rows = read_table(
-        path, required=ASSIGNMENT_COLUMNS, what="assignments.csv"
-    )
-    cells = CellProblems("assignments.csv")
-    found: list[Assignment] = []
-    first_line: dict[str, int] = {}
-    for row in rows:
-        values = [cells.text(row, column).strip() for column in ASSIGNMENT_COLUMNS]
-        if not all(values):
-            continue
-        assignment = Assignment(*values)
-        problem = assignment.problem()
-        if problem is not None:
-            cells.fail(row.line, problem, column="adjudicator")
-            continue
-        if assignment.subject_id in first_line:
-            cells.fail(
-                row.line,
-                f"subject_id {assignment.subject_id!r} is assigned on line "
-                f"{first_line[assignment.subject_id]} already",
-                column="subject_id",
-            )
-            continue
-        first_line[assignment.subject_id] = row.line
-        found.append(assignment)
-    cells.check()
-    return found
 
 
 def run_trigger(

@@ -17,13 +17,14 @@ from psygnal import Signal
 
 from mrecist_reader.analysis.reader_metrics import Row, metric_rows
 from mrecist_reader.core.adjudication import AdjudicationCase, Assignment
+from mrecist_reader.core.errors import InvalidRead, Problem
 from mrecist_reader.core.model import Read, ReadStatus, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.reader_metrics import SubjectDoubleRead, double_read
 from mrecist_reader.desk.endpoints import DeskEndpoints, review_manager_endpoints
 from mrecist_reader.storage.audit import Actor, current_os_user
 from mrecist_reader.storage.repository import ReadRepository, Viewer
-from mrecist_reader.storage.review import Withdrawal
+from mrecist_reader.storage.review import AssignOutcome, Withdrawal
 
 DoubleRead = tuple[Assignment, Read | None, Read | None]
 
@@ -120,6 +121,53 @@ class ReviewDesk:
             arms,
             profile_of=self._profile_of,
         )
+
+    def assign_from(
+        self, assignments: Path, treatments: Path | None = None
+    ) -> AssignOutcome:
+        """Import assignments.csv (and treatments.csv) as ``mrecist-reader assign`` does.
+
+        Every subject's readers are stored (audited), the read cuts compared, and the
+        screen refreshed.
+
+        Raises
+        ------
+        InvalidRead
+            Every problem of both files as ``FILE:LINE: message``; nothing stored.
+        AssignmentError
+            When a subject whose read has started would change readers.
+
+        """
+        from mrecist_reader.session import trigger_adjudication
+        from mrecist_reader.transfer.assignments import read_assignments
+        from mrecist_reader.transfer.csv_in import format_problem
+        from mrecist_reader.transfer.treatments import read_treatments
+
+        problems: list[Problem] = []
+        found = []
+        try:
+            found = read_assignments(assignments)
+        except InvalidRead as invalid:
+            problems += [
+                Problem(format_problem(assignments, p)) for p in invalid.problems
+            ]
+        days = None
+        if treatments is not None:
+            try:
+                days = read_treatments(treatments)
+            except InvalidRead as invalid:
+                problems += [
+                    Problem(format_problem(treatments, p)) for p in invalid.problems
+                ]
+        if problems:
+            raise InvalidRead(problems)
+        actor = Actor(self.manager, self._os_user or current_os_user())
+        outcome = self._repository.assign(
+            found, actor=actor, source=assignments.name, treatments=days
+        )
+        trigger_adjudication(self._repository, actor)
+        self.overview()
+        return outcome
 
     def withdraw(self, subject_id: str, reader_id: str, reason: str) -> Withdrawal:
         """Withdraw a primary reader's read of a subject (audited); refresh the screen.

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -89,7 +91,15 @@ class ReviewView(QWidget):
         self.endpoints_button.clicked.connect(self.ask_endpoints)
         self.endpoints_dialog: EndpointFilesDialog | None = None
         self.endpoints_view: EndpointsView | None = None
+        self.assign_button = QPushButton("&Import assignments...", self)
+        self.assign_button.setObjectName("importAssignments")
+        self.assign_button.setToolTip(
+            "assignments.csv (subject_id, reader_1, reader_2, adjudicator), then "
+            "optionally treatments.csv: as mrecist-reader assign"
+        )
+        self.assign_button.clicked.connect(self.ask_assignments)
         withdrawal = QHBoxLayout()
+        withdrawal.addWidget(self.assign_button)
         withdrawal.addWidget(self.endpoints_button)
         withdrawal.addStretch(1)
         withdrawal.addWidget(self.reader)
@@ -103,8 +113,11 @@ class ReviewView(QWidget):
         self.tabs.addTab(assignments, "Assignments and progress")
         self.tabs.addTab(self.awaiting, "Awaiting adjudication")
         self.tabs.addTab(self.metrics, "Reader metrics")
+        self.message = QLabel(self)  # what the last import did
+        self.message.setObjectName("reviewMessage")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
+        layout.addWidget(self.message)
         desk.overview_changed.connect(self._show)
         if overview is None:
             desk.overview()
@@ -145,6 +158,27 @@ class ReviewView(QWidget):
             self.metrics,
             [[row[column] for column in METRIC_COLUMNS] for row in overview.metrics],
         )
+
+    def ask_assignments(self) -> None:
+        """Ask for assignments.csv, then treatments.csv (optional), and import them."""
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open assignments.csv", "", "CSV (*.csv);;All (*)"
+        )
+        if not name:
+            return
+        days, _ = QFileDialog.getOpenFileName(
+            self, "Open treatments.csv (optional: Cancel for none)", "", "CSV (*.csv)"
+        )
+        self.import_assignments(Path(name), Path(days) if days else None)
+
+    def import_assignments(self, assignments: Path, treatments: Path | None) -> None:
+        """Import the files through the desk; say what changed, or every problem."""
+        with error_boundary(self, "Import assignments"):
+            outcome = self.desk.assign_from(assignments, treatments)
+            self.message.setText(
+                f"{assignments.name}: assigned {len(outcome.created)} subject(s), "
+                f"changed {len(outcome.changed)}, {len(outcome.unchanged)} unchanged"
+            )
 
     def ask_endpoints(self) -> None:
         """Ask for the sponsor's files (not modal); the endpoints open when accepted."""

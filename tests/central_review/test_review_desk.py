@@ -81,3 +81,29 @@ def test_the_manager_withdraws_a_read_and_the_screen_shows_the_reopened_cut(
 def test_a_primary_reader_is_refused_the_review_screen(repository, reader):
     with pytest.raises(ReadNotFound, match="not shown to a primary reader"):
         ReviewDesk(repository, reader).overview()
+
+
+def test_the_manager_imports_assignments_and_the_screen_shows_them(tmp_path):
+    from mrecist_reader.core.errors import InvalidRead
+    from tests.central_review.reads import ASSIGNMENTS_HEADER, write_csv
+
+    with ReadRepository(f"sqlite:///{tmp_path}/reads.db") as repository:
+        desk = ReviewDesk(repository, "PM01", os_user="pm")
+        seen = []
+        desk.overview_changed.connect(seen.append)
+        bad = write_csv(tmp_path / "bad.csv", ASSIGNMENTS_HEADER, "S01,R01,R01,A01")
+        with pytest.raises(InvalidRead, match=r"bad\.csv:2: "):
+            desk.assign_from(bad)
+        assert repository.assignments() == ()
+        assert seen == []
+        good = write_csv(
+            tmp_path / "a.csv", ASSIGNMENTS_HEADER, "S01,R01,R02,A01", "S02,R01,R02,A01"
+        )
+        outcome = desk.assign_from(good)
+        assert outcome.created == ("S01", "S02")
+        (overview,) = seen
+        assert [s.subject_id for s in overview.subjects] == ["S01", "S02"]
+        entry = next(
+            e for e in repository.audit_trail() if e.action.startswith("assign")
+        )
+        assert entry.reader_id == "PM01"
