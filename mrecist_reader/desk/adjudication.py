@@ -37,6 +37,7 @@ from mrecist_reader.desk.blinding import without_paths
 from mrecist_reader.desk.worklist import Worklist
 from mrecist_reader.session import (
     adjudication_queue,
+    profile_by_name,
     reads_to_adjudicate,
     record_decision,
 )
@@ -166,14 +167,10 @@ class AdjudicationDesk:
         profile_of: Callable[[str], ProtocolProfile] | None = None,
         os_user: str | None = None,
     ) -> None:
-        if profile_of is None:
-            from mrecist_reader.resources import load_profile
-
-            # the profile text the reads keep (issue 21 item 3), else the shipped one
-            profile_of = repository.profile_by_name(load_profile)
         self._repository = repository
         self.adjudicator = adjudicator
-        self._profile_of = profile_of
+        # the profile text the reads keep (issue 21 item 3), else the shipped one
+        self._profile_of = profile_of or profile_by_name(repository)
         self._os_user = os_user
         self.screen: AdjudicationScreen | None = None
         self.reads: tuple[Read, Read] | None = None

@@ -22,6 +22,7 @@ from mrecist_reader.core.model import Read, ReadStatus, ReadType
 from mrecist_reader.core.protocol import ProtocolProfile
 from mrecist_reader.core.reader_metrics import SubjectDoubleRead, double_read
 from mrecist_reader.desk.endpoints import DeskEndpoints, review_manager_endpoints
+from mrecist_reader.session import profile_by_name, trigger_adjudication
 from mrecist_reader.storage.audit import Actor, current_os_user
 from mrecist_reader.storage.repository import ReadRepository, Viewer
 from mrecist_reader.storage.review import AssignOutcome, Withdrawal
@@ -71,14 +72,10 @@ class ReviewDesk:
         profile_of: Callable[[str], ProtocolProfile] | None = None,
         os_user: str | None = None,
     ) -> None:
-        if profile_of is None:
-            from mrecist_reader.resources import load_profile
-
-            # the profile text the reads keep (issue 21 item 3), else the shipped one
-            profile_of = repository.profile_by_name(load_profile)
         self._repository = repository
         self.manager = manager
-        self._profile_of = profile_of
+        # the profile text the reads keep (issue 21 item 3), else the shipped one
+        self._profile_of = profile_of or profile_by_name(repository)
         self._os_user = os_user
 
     def overview(self) -> ReviewOverview:
@@ -138,7 +135,6 @@ class ReviewDesk:
             When a subject whose read has started would change readers.
 
         """
-        from mrecist_reader.session import trigger_adjudication
         from mrecist_reader.transfer.assignments import read_assignments
         from mrecist_reader.transfer.csv_in import format_problem
         from mrecist_reader.transfer.treatments import read_treatments
