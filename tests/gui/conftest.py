@@ -6,6 +6,7 @@ own.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -165,13 +166,31 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dicom_study.write_study(root / "study", {"BASELINE": 20.0, "FU1": 12.0})
 
 
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    """Open a central read of :func:`study` by R01 and show its first image."""
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
+@pytest.fixture(scope="module")
+def two_phase_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Write :func:`study` with arterial and portal venous series (once per module)."""
+    root = tmp_path_factory.mktemp("study")
+    return dicom_study.write_study(
+        root / "study",
+        {"BASELINE": 20.0, "FU1": 12.0},
+        phases=("Arterial", "Portal venous"),
     )
+
+
+@contextmanager
+def study_window(
+    qtbot: QtBot, tmp_path: Path, study: Path, size: tuple[int, int] = (1400, 850)
+) -> Iterator[MainWindow]:
+    """Open a central read of ``study`` by R01, show its first image; shut it after."""
+    main = central_read_window(qtbot, tmp_path / "reads.db", reader_id="R01", size=size)
     main.open_path(study)
     wait_until_ready(qtbot, main)
     yield main
     main.shutdown()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
+    """Open a central read of :func:`study` by R01 and show its first image."""
+    with study_window(qtbot, tmp_path, study) as main:
+        yield main

@@ -8,31 +8,17 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mrecist_reader.ui.main_window import MainWindow
-from tests.gui import dicom_study
-from tests.gui.helpers import central_read_window, save_screenshot, wait_until_ready
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(
-        root / "study",
-        {"BASELINE": 20.0, "FU1": 12.0},
-        phases=("Arterial", "Portal venous"),
-    )
+from tests.gui.conftest import study_window
+from tests.gui.helpers import save_screenshot
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1920, 1080)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    main.set_current_timepoint(1)
-    qtbot.waitUntil(lambda: main.current_view.volume is not None, timeout=10000)
-    yield main
-    main.shutdown()
+def window(qtbot: QtBot, tmp_path: Path, two_phase_study: Path) -> Iterator[MainWindow]:
+    with study_window(qtbot, tmp_path, two_phase_study, (1920, 1080)) as main:
+        main.set_current_timepoint(1)
+        current = main.current_view
+        qtbot.waitUntil(lambda: current.volume is not None, timeout=10000)
+        yield main
 
 
 def test_2x2_shows_both_phases_of_both_timepoints_linked_by_position(

@@ -16,29 +16,13 @@ from pytestqt.qtbot import QtBot
 
 from mrecist_reader.ui.main_window import MainWindow
 from mrecist_reader.ui.thumbnails import SeriesDrop, ThumbnailStrip, series_mime
-from tests.gui import dicom_study
-from tests.gui.helpers import central_read_window, wait_until_ready
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    return dicom_study.write_study(
-        root / "study",
-        {"BASELINE": 20.0, "FU1": 12.0},
-        phases=("Arterial", "Portal venous"),
-    )
+from tests.gui.conftest import study_window
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, study: Path) -> Iterator[MainWindow]:
-    main = central_read_window(
-        qtbot, tmp_path / "reads.db", reader_id="R01", size=(1400, 850)
-    )
-    main.open_path(study)
-    wait_until_ready(qtbot, main)
-    yield main
-    main.shutdown()
+def window(qtbot: QtBot, tmp_path: Path, two_phase_study: Path) -> Iterator[MainWindow]:
+    with study_window(qtbot, tmp_path, two_phase_study) as main:
+        yield main
 
 
 def test_the_strip_shows_each_timepoints_series_and_a_drop_opens_one(
