@@ -47,6 +47,7 @@ from mrecist_reader.archive.errors import (
     ArchiveTimeout,
     ArchiveUnreachable,
     AssociationRejected,
+    PullCancelled,
 )
 from mrecist_reader.archive.nodes import DimseNode
 from mrecist_reader.archive.records import (
@@ -443,6 +444,10 @@ def _store_handler(store: LocalStore) -> StoreHandler:
                 sop_uid,
                 event.encoded_dataset(include_meta=True),
             )
+        except PullCancelled:  # the file is kept; nothing more is wanted
+            logger.info("retrieval cancelled after %s: aborting", sop_uid)
+            event.assoc.abort()
+            return OUT_OF_RESOURCES
         except Exception:  # a C-STORE status, not a crash of the association
             logger.warning("could not store %s", sop_uid, exc_info=True)
             return OUT_OF_RESOURCES

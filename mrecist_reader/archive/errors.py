@@ -35,3 +35,9 @@ class ArchiveRequestFailed(ArchiveError):
 
 class UnsafeIdentifier(ArchiveError):
     """The archive sent a UID that cannot be a file name (it is not a DICOM UID)."""
+
+
+class PullCancelled(ArchiveError):
+    """The user cancelled a pull; what arrived stays, and a new pull resumes."""
+
+    exit_status = 1

@@ -3,14 +3,26 @@
 The archive's own announcement (the images an image-level search lists) is the
 reference: a retrieval that ends early without an error (a WADO-RS multipart stream cut
 short, a C-GET sub-operation refused) leaves images missing, and the report names them.
+
+Progress comes at two grains: ``progress`` before each series (images done and
+announced), and ``on_image`` with the path of each file as soon as it is written
+(from the thread that received it), so a viewer can show an image of a series that
+is still arriving. Cancel is checked between series and after each image written:
+the file just written stays whole, and a new pull resumes with the missing ones.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TypeVar
 
-from mrecist_reader.archive.errors import ArchiveError, ArchiveRequestFailed
+from mrecist_reader.archive.errors import (
+    ArchiveError,
+    ArchiveRequestFailed,
+    PullCancelled,
+)
 from mrecist_reader.archive.records import (
     InstanceRecord,
     SeriesRecord,
@@ -42,10 +54,7 @@ class Archive(Protocol):
     ) -> None: ...
 
 
-class PullCancelled(ArchiveError):
-    """The user cancelled a pull; what arrived stays, and a new pull resumes."""
-
-    exit_status = 1
+__all__ = ["Archive", "PullCancelled", "PullReport", "SeriesOutcome", "pull"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,15 @@ class PullReport:
 Progress = Callable[[int, int, SeriesRecord], None]
 """Called with (images done, images announced, series being retrieved)."""
 
+ImageWritten = Callable[[Path], None]
+"""Called with each file's path as soon as it is written (in the receiving thread)."""
+
+Planned = tuple[tuple[SeriesRecord, int], ...]
+"""The series a pull is about to retrieve, in order, each with its announced images."""
+
+SeriesOrder = Callable[[Sequence[SeriesRecord]], Sequence[SeriesRecord]]
+"""Puts one study's series in the order they are retrieved (e.g. the one read first)."""
+
 
 def pull(
     archive: Archive,
@@ -104,36 +122,82 @@ def pull(
     method: str = "auto",
     progress: Progress | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    on_image: ImageWritten | None = None,
+    on_plan: Callable[[Planned], None] | None = None,
+    order: SeriesOrder | None = None,
 ) -> PullReport:
     """Find the studies of ``query`` and retrieve their images into ``store``.
 
     Images already in ``store`` are not retrieved again (resumption). ``progress`` and
-    ``is_cancelled`` let a user interface show a bar and stop between series.
+    ``is_cancelled`` let a user interface show a bar and stop (between series, and
+    after any image written); ``on_image`` is told each file written (see the
+    module); ``on_plan`` is told the series about to be retrieved, once, before the
+    first; ``order`` puts each study's series in the order to retrieve them.
     """
     # An archive may list a study or series twice (Orthanc's QIDO-RS does when the
     # instances of a study differ in a filtered attribute): each is retrieved once.
     studies = tuple(_unique(archive.find_studies(query), lambda s: s.study_uid))
     plan: list[tuple[SeriesRecord, list[InstanceRecord]]] = []
     for study in studies:
-        found = archive.find_series(study.study_uid, query.modality)
-        for series in _unique(found, lambda s: s.series_uid):
+        found = _unique(
+            archive.find_series(study.study_uid, query.modality), lambda s: s.series_uid
+        )
+        for series in found if order is None else order(found):
             images = _unique(archive.find_instances(series), lambda i: i.sop_uid)
             plan.append((series, images))
+    if on_plan is not None:
+        on_plan(tuple((series, len(images)) for series, images in plan))
     total = sum(len(images) for _, images in plan)
     done = 0
     outcomes: list[SeriesOutcome] = []
+    cancelled = is_cancelled or (lambda: False)
     for series, images in plan:
-        if is_cancelled is not None and is_cancelled():
-            raise PullCancelled(
-                "pull cancelled; what arrived is kept, a new pull resumes"
-            )
+        if cancelled():
+            raise PullCancelled(CANCELLED)
         if progress is not None:
             progress(done, total, series)
-        outcomes.append(_retrieve_series(archive, series, images, store, method))
+        with _watching(store, on_image, cancelled):
+            outcomes.append(_retrieve_series(archive, series, images, store, method))
         done += len(images)
     if progress is not None and plan:
         progress(done, total, plan[-1][0])
     return PullReport(studies, tuple(outcomes))
+
+
+CANCELLED = "pull cancelled; what arrived is kept, a new pull resumes"
+
+
+@contextmanager
+def _watching(
+    store: LocalStore, on_image: ImageWritten | None, cancelled: Callable[[], bool]
+) -> Iterator[None]:
+    """Tell ``on_image`` of each file written, and stop the retrieval on Cancel.
+
+    The store's own ``on_write`` is still called first. A cancel raises
+    :class:`PullCancelled` after the file just written (whole, kept): the WADO-RS
+    stream stops at its next part, a C-GET or C-MOVE association is aborted.
+    """
+    before = store.on_write
+
+    def written(path: Path) -> None:
+        if before is not None:
+            before(path)
+        if on_image is not None:
+            on_image(path)
+        if cancelled():
+            raise PullCancelled(CANCELLED)
+
+    store.on_write = written
+    try:
+        yield
+        if cancelled():  # e.g. a C-MOVE whose sub-operations failed after a cancel
+            raise PullCancelled(CANCELLED)
+    except ArchiveError:
+        if cancelled():
+            raise PullCancelled(CANCELLED) from None
+        raise
+    finally:
+        store.on_write = before
 
 
 def _unique(records: list[_R], key: Callable[[_R], str]) -> list[_R]:

@@ -21,6 +21,7 @@ from mrecist_reader.archive.config import ArchiveConfig
 from mrecist_reader.archive.pull import Archive, Progress, PullReport, pull
 from mrecist_reader.archive.records import StudyQuery, StudyRecord
 from mrecist_reader.archive.store import LocalStore
+from mrecist_reader.desk.archive_arrival import ArrivalWatch, Arriving, arterial_first
 from mrecist_reader.desk.archive_early import EarlyOpening
 from mrecist_reader.settings import APP_NAME
 
@@ -139,20 +140,40 @@ class ArchiveBrowser:
         is_cancelled: Callable[[], bool] | None = None,
         on_image: Callable[[Path], None] | None = None,
         on_first_series: Callable[[Path], None] | None = None,
+        on_arriving: Callable[[Arriving], None] | None = None,
     ) -> Pulled:
         """Pull the studies of these result rows; what is already here is kept.
 
-        ``on_first_series`` is called (in this thread, at most once) with the folder
-        of the series to show first as soon as it has arrived, while the rest is
-        still coming (:mod:`mrecist_reader.desk.archive_early`).
+        Each study's series come arterial first (as their descriptions read,
+        :func:`~mrecist_reader.desk.archive_arrival.arterial_first`). ``on_image``
+        is told each file as soon as it is written (in the retrieval's thread);
+        ``on_arriving`` the series to show while it is still arriving, after each of
+        its images (:mod:`mrecist_reader.desk.archive_arrival`), until the first
+        series opens; ``on_first_series`` is called (in this thread, at most once)
+        with the folder of the series to show first as soon as it has arrived, while
+        the rest is still coming (:mod:`mrecist_reader.desk.archive_early`).
         """
         if not rows:
             raise ValueError("choose at least one study to retrieve")
         folder = self.folder_for(rows)
-        store = LocalStore(folder, on_write=on_image)
-        early = (
-            None if on_first_series is None else EarlyOpening(store, on_first_series)
-        )
+        store = LocalStore(folder)
+        watch = None
+        if on_arriving is not None:
+            watch = ArrivalWatch(
+                store,
+                on_arriving,
+                blinded=self.blinded,
+                studies={s.study_uid: (s.subject_id, s.timepoint) for s in self.found},
+            )
+        early = None
+        if on_first_series is not None:
+
+            def first_series(opened: Path) -> None:
+                if watch is not None:
+                    watch.stopped = True  # the full series takes the preview's place
+                on_first_series(opened)
+
+            early = EarlyOpening(store, first_series)
         reports = []
         for n, i in enumerate(rows):
             if early is not None:
@@ -164,6 +185,9 @@ class ArchiveBrowser:
                     store,
                     progress=progress if early is None else early.watch(progress),
                     is_cancelled=is_cancelled,
+                    on_image=_both(on_image, None if watch is None else watch.image),
+                    on_plan=None if watch is None else watch.plan,
+                    order=arterial_first,
                 )
             )
         report = PullReport(
@@ -171,6 +195,19 @@ class ArchiveBrowser:
             tuple(o for r in reports for o in r.series),
         )
         return Pulled(folder, report)
+
+
+def _both(
+    first: Callable[[Path], None] | None, second: Callable[[Path], None] | None
+) -> Callable[[Path], None] | None:
+    if first is None or second is None:
+        return first or second
+
+    def both(path: Path) -> None:
+        first(path)
+        second(path)
+
+    return both
 
 
 def study_dates(first: str, last: str) -> tuple[date | None, date | None] | None:

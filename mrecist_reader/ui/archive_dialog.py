@@ -2,10 +2,14 @@
 
 Search (subject, timepoint, modality, and in a local read study dates) and retrieval
 run off the GUI thread; the retrieval shows a progress bar by image and can be
-cancelled (what arrived stays: a new retrieval resumes). As soon as the series to read first has arrived,
+cancelled, also within a series (what arrived stays: a new retrieval resumes). From
+the first image of the series to read first, :attr:`ArchiveDialog.arriving` gives it
+as it arrives (:mod:`mrecist_reader.desk.archive_arrival`, shown by
+:mod:`mrecist_reader.ui.archive_preview`); as soon as the whole series has arrived,
 :attr:`ArchiveDialog.first_series` gives its folder to open while the rest arrives
 (:mod:`mrecist_reader.desk.archive_early`); when the retrieval is done,
-:attr:`ArchiveDialog.opened` gives the whole folder to open.
+:attr:`ArchiveDialog.opened` gives the whole folder to open, and
+:attr:`ArchiveDialog.stopped` says why when it failed or was cancelled.
 """
 
 import threading
@@ -37,6 +41,7 @@ from mrecist_reader.ui.workers import run_in_thread
 if TYPE_CHECKING:
     from mrecist_reader.archive.records import SeriesRecord
     from mrecist_reader.desk.archive_browser import ArchiveBrowser, Pulled
+    from mrecist_reader.ui.archive_preview import ArrivalDisplay
     from mrecist_reader.ui.archive_reports_dialog import ArchiveReportsDialog
 
 MODALITIES = ("", "CT", "MR")
@@ -46,6 +51,8 @@ class _Progress(QObject):
     """Carries the pull's progress from its thread to the dialog's."""
 
     changed = Signal(int, int)
+    image = Signal()  # one more image written
+    arriving = Signal(object)  # Arriving: the series to show while it arrives
     first_series = Signal(object)  # Path of the first series' folder
 
 
@@ -54,6 +61,9 @@ class ArchiveDialog(QDialog):
 
     opened = Signal(object)  # Path of the folder that holds what arrived
     first_series = Signal(object)  # Path of the series to show while the rest arrives
+    arriving = Signal(object)  # Arriving: the series to read first, image by image
+    started = Signal()  # a retrieval started
+    stopped = Signal(str)  # a retrieval failed or was cancelled: why
 
     def __init__(self, parent: QWidget | None, model: "ArchiveBrowser") -> None:
         super().__init__(parent)
@@ -90,7 +100,10 @@ class ArchiveDialog(QDialog):
         self._layout()
         self._relay = _Progress(self)
         self._relay.changed.connect(self._show_progress)
+        self._relay.image.connect(self._one_more_image)
+        self._relay.arriving.connect(self.arriving)
         self._relay.first_series.connect(self._first_series)
+        self._retrieving = False
         self.search_button.clicked.connect(self.search)
         self.subject.returnPressed.connect(self.search)
         self.retrieve_button.clicked.connect(self.retrieve)
@@ -184,6 +197,8 @@ class ArchiveDialog(QDialog):
         self._busy("Retrieving...")
         self.progress.setVisible(True)
         self.progress.setValue(0)
+        self._retrieving = True
+        self.started.emit()
 
         def progress(done: int, total: int, _series: "SeriesRecord") -> None:
             self._relay.changed.emit(done, total)
@@ -193,6 +208,8 @@ class ArchiveDialog(QDialog):
                 rows,
                 progress=progress,
                 is_cancelled=self._cancel.is_set,
+                on_image=lambda _path: self._relay.image.emit(),
+                on_arriving=self._relay.arriving.emit,
                 on_first_series=self._relay.first_series.emit,
             ),
             on_done=self._retrieved,
@@ -203,11 +220,15 @@ class ArchiveDialog(QDialog):
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
 
+    def _one_more_image(self) -> None:
+        self.progress.setValue(min(self.progress.value() + 1, self.progress.maximum()))
+
     def _first_series(self, folder: Path) -> None:
         self.message.setText("The first series is open; the rest is arriving...")
         self.first_series.emit(folder)
 
     def _retrieved(self, pulled: "Pulled") -> None:
+        self._retrieving = False
         self._idle(pulled.summary())
         self.opened.emit(pulled.folder)
         if pulled.report.is_complete:
@@ -215,11 +236,14 @@ class ArchiveDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._idle(str(error))
+        if self._retrieving:
+            self._retrieving = False
+            self.stopped.emit(str(error))
 
     def _cancel_or_close(self) -> None:
         if self.progress.isVisible() and not self.search_button.isEnabled():
-            self._cancel.set()  # stops between series; what arrived stays
-            self.message.setText("Cancelling after this series...")
+            self._cancel.set()  # stops after the image arriving; what arrived stays
+            self.message.setText("Cancelling...")
         else:
             self.reject()
 
@@ -241,7 +265,9 @@ def open_from_archive(
     """Show the dialog over the archive named in ``archive.toml`` (else say how).
 
     Returns the dialog (``None`` when no archive is configured: a message says
-    where to name one).
+    where to name one). A main window's ``arrival``
+    (:class:`~mrecist_reader.ui.archive_preview.ArrivalDisplay`) shows the series
+    still arriving in its panes' place, until the window opens what arrived.
     """
     from PySide6.QtWidgets import QMessageBox
 
@@ -265,7 +291,23 @@ def open_from_archive(
         )
         return None
     dialog = ArchiveDialog(parent, ArchiveBrowser.of(config, blinded=blinded))
+    arrival: ArrivalDisplay | None = getattr(parent, "arrival", None)
+    if arrival is not None:
+        connect_arrival(dialog, arrival)
     dialog.first_series.connect(open_folder)  # the whole folder follows at the end
     dialog.opened.connect(open_folder)
     dialog.show()
     return dialog
+
+
+def connect_arrival(dialog: ArchiveDialog, arrival: "ArrivalDisplay") -> None:
+    """Show the dialog's series arriving in the window (connect before opening).
+
+    The preview ends before the window opens what arrived, so that the full series
+    opens in its place.
+    """
+    dialog.started.connect(arrival.begin)
+    dialog.arriving.connect(arrival.arrive)
+    dialog.first_series.connect(arrival.hand_over)
+    dialog.opened.connect(arrival.hand_over)
+    dialog.stopped.connect(arrival.end)

@@ -30,11 +30,13 @@ from mrecist_reader.core.assess import Assessment
 from mrecist_reader.core.errors import MrecistError
 from mrecist_reader.core.model import Read
 from mrecist_reader.core.wording import readable, word
+from mrecist_reader.desk.archive_arrival import Action
 from mrecist_reader.desk.desk import ReaderContext, ReadingDesk
 from mrecist_reader.desk.lesion_place import lesion_place
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.imaging.worklist import SubjectEntry
 from mrecist_reader.ui import dialogs
+from mrecist_reader.ui.archive_preview import ArrivalDisplay
 from mrecist_reader.ui.archive_status import ArchiveStatusView
 from mrecist_reader.ui.endpoints_command import EndpointsCommand
 from mrecist_reader.ui.errors import error_boundary
@@ -121,8 +123,11 @@ class MainWindow(QMainWindow):
         self.commands = ReadCommands(self, self.desk, self.say, self._sign_summary)
         self.endpoints = EndpointsCommand(self, self.desk)
         self.archive_status = ArchiveStatusView(self, self.desk, self.say)
+        memory = self.baseline_view.viewer.window_memory
+        self.arrival = ArrivalDisplay(self, self.say, self.loading.keep, memory)
         self._actions = Actions(self)
         build_menus(self, self._actions)
+        self.arrival.block([self._actions["addLesion"]])  # while a series arrives
         self.setWindowIcon(icon if icon is not None else app_icon())
         self.setAcceptDrops(True)
         self._connect_widgets()
@@ -434,6 +439,10 @@ class MainWindow(QMainWindow):
     def on_measure_toggled(self) -> None:
         """Turn measure mode on or off in both viewers (the M key)."""
         enabled = self._actions["measure"].isChecked()
+        if enabled and self.arrival.is_showing:  # refused, and said why
+            self._actions["measure"].setChecked(False)
+            self.arrival.refuses(Action.MEASURE)
+            return
         for view in self.views:
             view.viewer.set_measure_mode(enabled)
         self.say(
@@ -484,7 +493,8 @@ class MainWindow(QMainWindow):
 
     def ask_sign(self) -> None:
         """Sign the current timepoint (see :meth:`ReadCommands.ask_sign`)."""
-        self.commands.ask_sign()
+        if not self.arrival.refuses(Action.SIGN):
+            self.commands.ask_sign()
 
     def _sign_summary(self) -> str:
         row = self.response_panel.current()

@@ -4,7 +4,8 @@ The desk decides which series a timepoint shows (:class:`~mrecist_reader.desk.de
 this puts it on screen: the pane showing that timepoint loads it progressively (first
 image at once), the status bar's progress follows, a failure is said in the pane and
 the status bar and handed back to the desk, and Cancel stops scanning and loading
-(what is shown so far stays). Each pane's caption names subject, timepoint, study day
+(what is shown so far stays). A series shown while it arrived from the archive opens
+at the image the reader was looking at (:meth:`SeriesLoading.keep`). Each pane's caption names subject, timepoint, study day
 and series, with the series' warnings (tilt, uneven spacing, gaps...) in sight.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QWidget
 
 from mrecist_reader.core.errors import MrecistError
+from mrecist_reader.desk.archive_arrival import HandOver, kept_slice
 from mrecist_reader.desk.desk import ReadingDesk, SeriesState
 from mrecist_reader.imaging.volume import SeriesInfo
 from mrecist_reader.ui.errors import report_error
@@ -50,6 +52,11 @@ class SeriesLoading:
         self.view_for = view_for
         self.started = started
         self.loaded = loaded
+        self._kept: HandOver | None = None
+
+    def keep(self, hand_over: HandOver | None) -> None:
+        """Open the series shown while it arrived at the image then on screen."""
+        self._kept = hand_over
 
     def show(self, index: int, state: SeriesState | None) -> None:
         """Show what the desk has open at a timepoint: its series, or why none."""
@@ -78,6 +85,10 @@ class SeriesLoading:
             first=self.opener.take_first_slice(index, info),
             subject_id=subject_id,
         )
+        kept = kept_slice(info, self._kept)
+        if kept is not None:  # the image looked at while the series arrived
+            self._kept = None
+            view.viewer.set_slice(kept)
         if view.is_loading():  # not refused at once
             self.parts.show_busy(True, indefinite=False)
         self.started()
