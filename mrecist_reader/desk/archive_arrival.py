@@ -299,6 +299,17 @@ class ArrivedImage:
         """Return the image's SOP Instance UID."""
         return self.series.sop_instance_uids[0]
 
+    def affine_at(self, index: int) -> npt.NDArray[np.float64]:
+        """Return the affine that puts this image at slice ``index`` of a stack.
+
+        The images arrived so far are not an evenly spaced volume: a preview shows
+        each at its own place (its position read out right) by giving the stack this
+        affine while it is on screen.
+        """
+        affine = np.array(self.affine, dtype=np.float64)
+        affine[:3, 3] -= index * affine[:3, 0]
+        return affine
+
 
 def decode_arrived(path: Path) -> ArrivedImage:
     """Decode one arrived file the way any series is loaded (one image, one slice).

@@ -30,7 +30,7 @@ from mrecist_reader.desk.archive_arrival import (
     SeriesStillArriving,
     decode_arrived,
 )
-from mrecist_reader.ui.image_stack import ImageStack
+from mrecist_reader.ui.image_stack import ImageStack, next_image_step
 from mrecist_reader.ui.slice_viewer import SliceViewer
 from mrecist_reader.ui.windowing import WindowMemory, series_kind
 from mrecist_reader.ui.workers import run_in_thread
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 Say = Callable[[str, int], None]
 BLOCKED_TIP = "Lesions are placed once the series has arrived from the archive"
+ARRIVING_HINT = "Arriving from the archive: scroll to look; measuring waits"
 KEPT_IMAGES = 32
 """Arrived images kept decoded while the reader scrolls (the rest decode again)."""
 
@@ -61,17 +62,24 @@ class ArrivalPane(QWidget):
         layout.addWidget(self.viewer)
         self.first: ArrivedImage | None = None
         self._files: tuple[Path, ...] = ()
-        self._decoded: OrderedDict[Path, npt.NDArray[np.generic]] = OrderedDict()
+        self._decoded: OrderedDict[Path, ArrivedImage] = OrderedDict()
         self._decoding = ""  # the series whose first image is being decoded
+        self._reversed = False  # stack index n-1-a shows the a-th image arrived
         self.viewer.measure_mode_changed.connect(self._measure_asked)
         self.viewer.roi_button.toggled.connect(self._roi_asked)
-        self.viewer.slice_changed.connect(self.preview.looked_at)
+        self.viewer.slice_changed.connect(self._looked_at)
+        self._hint()
+
+    def _hint(self) -> None:
+        """Say in the tool bar that measuring waits (its mode hint would invite it)."""
+        self.viewer.tool_bar.text = ARRIVING_HINT
+        self.viewer.tool_bar.fit_hint()
 
     def show_arriving(self, arriving: Arriving) -> None:
         """Show more of the series arriving (its first image decoded in a thread)."""
         uid = arriving.series.series_uid
-        self._files = arriving.files
         if self.first is None or self.first.series.series_instance_uid != uid:
+            self._files = arriving.files
             if self._decoding != uid:
                 self._decoding = uid
                 run_in_thread(
@@ -83,20 +91,40 @@ class ArrivalPane(QWidget):
             return
         self._grow(arriving)
 
+    def arrival_index(self, k: int, count: int | None = None) -> int:
+        """Return which image arrived (0: the first) slice ``k`` shows, and back.
+
+        The viewer numbers slices in reading order from the stack's slice step; the
+        images are kept in the order they arrived and numbered so: "Slice 3 / 37"
+        is the third image arrived of 37.
+        """
+        n = len(self._files) if count is None else count
+        return n - 1 - k if self._reversed else k
+
     def _first_decoded(self, uid: str, image: ArrivedImage) -> None:
         arriving = self.preview.arriving
         if arriving is None or arriving.series.series_uid != uid:
             return  # the preview ended or moved on meanwhile
         self.first, self._decoding = image, ""
+        self._reversed = next_image_step(image.affine) < 0
+        self._files = arriving.files
         self._decoded.clear()
-        self._decoded[arriving.files[0]] = image.array
-        self.viewer.set_stack(self._stack(arriving), slice_index=0)
-        self.preview.looked_at(0)
+        self._decoded[arriving.files[0]] = image
+        self.viewer.set_stack(self._stack(arriving), slice_index=self.arrival_index(0))
 
     def _grow(self, arriving: Arriving) -> None:
+        """Take in more images; the image on screen stays (nothing else is decoded)."""
         stack = self.viewer.stack
-        if stack is not None and stack.shape[0] != arriving.arrived:
-            self.viewer.replace_stack(self._stack(arriving))
+        if stack is None:
+            self._files = arriving.files
+            return
+        looked_at = self.arrival_index(self.viewer.slice_index)
+        self._files = arriving.files
+        stack.shape = (arriving.arrived, *stack.shape[1:])
+        stack.caption = arriving.caption()
+        k = self.arrival_index(looked_at)
+        if k != self.viewer.slice_index:
+            self.viewer.set_slice(k)  # (numbered from the end: its index moved)
         else:
             self.viewer.set_caption(arriving.caption())
 
@@ -105,7 +133,7 @@ class ArrivalPane(QWidget):
         series, array = self.first.series, self.first.array
         return ImageStack(
             shape=(arriving.arrived, *array.shape[:2]),
-            affine=self.first.affine,
+            affine=self.first.affine_at(self.arrival_index(0, arriving.arrived)),
             get_slice=self._slice,
             modality=series.modality,
             caption=arriving.caption(),
@@ -113,19 +141,26 @@ class ArrivalPane(QWidget):
         )
 
     def _slice(self, k: int) -> npt.NDArray[np.generic]:
-        path = self._files[k]
-        array = self._decoded.get(path)
-        if array is None:
+        """Return slice ``k``, and put the stack's geometry at that image's place."""
+        path = self._files[self.arrival_index(k)]
+        image = self._decoded.get(path)
+        if image is None:
             try:
-                array = decode_arrived(path).array
+                image = decode_arrived(path)
             except (MrecistError, OSError, ValueError) as error:
                 self.say(str(error), 5000)
                 assert self.first is not None
                 array = np.zeros_like(self.first.array)
-            self._decoded[path] = array
+                image = ArrivedImage(self.first.series, array, self.first.affine)
+            self._decoded[path] = image
             while len(self._decoded) > KEPT_IMAGES:
                 self._decoded.popitem(last=False)
-        return array
+        if self.viewer.stack is not None:  # its position read out right
+            self.viewer.stack.affine = image.affine_at(k)
+        return image.array
+
+    def _looked_at(self, k: int) -> None:
+        self.preview.looked_at(self.arrival_index(k))
 
     def _failed(self, error: BaseException) -> None:
         self._decoding = ""
@@ -134,10 +169,12 @@ class ArrivalPane(QWidget):
     def _measure_asked(self, enabled: bool) -> None:
         if enabled and self.refused(Action.MEASURE):
             self.viewer.set_measure_mode(False)
+            self._hint()
 
     def _roi_asked(self, enabled: bool) -> None:
         if enabled and self.refused(Action.ROI):
             self.viewer.roi_button.setChecked(False)
+            self._hint()
 
     def refused(self, action: Action) -> bool:
         """Say why ``action`` is refused while the series arrives; ``False``: allowed."""

@@ -21,6 +21,7 @@ from mrecist_reader.desk.archive_arrival import (
     decode_arrived,
     kept_slice,
 )
+from mrecist_reader.imaging.geometry import index_to_patient
 from mrecist_reader.imaging.load import load_volume
 from mrecist_reader.imaging.scan import scan
 from mrecist_reader.imaging.volume import SeriesInfo
@@ -222,6 +223,10 @@ def test_an_arrived_image_decodes_as_the_full_series_loads_it(
     assert image.array.shape == (art.rows, art.columns)
     np.testing.assert_array_equal(image.array, volume.array[k])
     assert image.series.modality == "CT"
+    here = index_to_patient(volume.affine, (k, 0.0, 0.0))
+    for index in (0, 7):  # wherever a preview puts it, it is where it was taken
+        at = index_to_patient(image.affine_at(index), (index, 0.0, 0.0))
+        np.testing.assert_allclose(at, here, atol=1e-3)
 
 
 def test_an_arrived_file_that_is_no_image_is_named_by_its_uid(tmp_path: Path) -> None:

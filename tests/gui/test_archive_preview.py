@@ -124,7 +124,12 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
     assert shown is not None
     np.testing.assert_array_equal(shown, decode_arrived(arriving.files[0]).array)
     assert dialog.progress.value() == HELD_AFTER  # one step per image
-    pane.viewer.set_slice(2)  # the reader scrolls through what arrived
+    assert "Slice 1 / 3" in pane.viewer.bottom_left.text()  # the first arrived
+    pane.viewer.go_to_image(3)  # the reader scrolls through what arrived
+    np.testing.assert_array_equal(
+        pane.viewer.current_image, decode_arrived(arriving.files[2]).array
+    )
+    position = pane.viewer.slice_position_mm()  # that image's own place
 
     window._actions["measure"].trigger()
     assert not window._actions["measure"].isChecked()
@@ -133,6 +138,7 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
     assert not pane.viewer.measure_mode
     pane.viewer.roi_button.click()
     assert not pane.viewer.roi_mode
+    assert "measuring waits" in pane.viewer.tool_bar.text
     window.statusBar().clearMessage()
     window.ask_sign()
     assert window.statusBar().currentMessage().startswith("Signing the timepoint")
@@ -151,5 +157,6 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
     assert view.series.series_instance_uid == arriving.series.series_uid
     image = view.series.sop_instance_uids.index(looked_at)
     assert view.viewer.slice_index == view.series.volume_slice_of_image[image]
+    assert view.viewer.slice_position_mm() == pytest.approx(position, abs=0.01)
     window._actions["measure"].trigger()  # the full series: measuring works
     assert window._actions["measure"].isChecked()
