@@ -323,14 +323,19 @@ def decode_arrived(path: Path) -> ArrivedImage:
     from mrecist_reader.imaging.load import open_volume, series_affine
     from mrecist_reader.imaging.scan import scan
 
-    found = scan(path, use_index=False)
-    if not found.series:
-        reason = found.skipped[0].reason if found.skipped else "not an image"
-        raise MrecistError(f"arrived image {path.stem} cannot be shown: {reason}")
-    series = found.series[0]
-    loader = open_volume(series, workers=1)
     try:
-        array = np.array(loader.request_slice(0))
-    finally:
-        loader.cancel()
+        found = scan(path, use_index=False)
+        if not found.series:
+            reason = found.skipped[0].reason if found.skipped else "not an image"
+            raise MrecistError(f"arrived image {path.stem} cannot be shown: {reason}")
+        series = found.series[0]
+        loader = open_volume(series, workers=1)
+        try:
+            array = np.array(loader.request_slice(0))
+        finally:
+            loader.cancel()
+    except (OSError, ValueError) as error:  # its text may hold the path: not shown
+        raise MrecistError(
+            f"arrived image {path.stem} cannot be shown ({type(error).__name__})"
+        ) from error
     return ArrivedImage(series, array, series_affine(series))

@@ -2,8 +2,10 @@
 
 A retrieval from the archive (:meth:`mrecist_reader.desk.archive_browser.ArchiveBrowser.
 retrieve`) brings series one after another. As soon as the series the window would open
-first has arrived entirely, its folder is opened, and the reader sees its first image
-while the other series are still arriving; the whole folder follows at the end.
+first has arrived entirely, its folder is opened for reading while the other series
+are still arriving; the whole folder follows at the end. (Before that, from its first
+image, the series is shown as it arrives, for looking only:
+:mod:`mrecist_reader.desk.archive_arrival`.)
 
 Which series that is follows :mod:`mrecist_reader.desk.first_image`: the worklist of the
 complete series so far, its first subject's first timepoint's preferred series (the

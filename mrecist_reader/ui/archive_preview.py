@@ -246,10 +246,14 @@ class ArrivalDisplay:
         self.keep(self.preview.hand_over())
         self._restore()
 
-    def end(self, reason: str) -> None:
-        """End the preview of a retrieval that failed or was cancelled."""
+    def end(self, reason: str = "") -> None:
+        """End the preview (the panes come back).
+
+        ``reason``: why the retrieval stopped (failed, cancelled); empty when the
+        reader opened something else meanwhile (nothing to say).
+        """
         self._ended = True
-        if self.preview.hand_over() is not None:
+        if self.preview.hand_over() is not None and reason:
             self.say(f"Retrieval stopped: {reason}", 8000)
         self._restore()
 

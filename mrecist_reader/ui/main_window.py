@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self, path: Path, *, prefetched: "Future[Prefetched] | None" = None
     ) -> None:
         """Scan a folder, zip or DICOMDIR in the background, then show the worklist."""
+        self.arrival.end()  # a series arriving from the archive gives way
         self.opening.open_path(path, prefetched=prefetched)
 
     def show_load_report(self) -> None:

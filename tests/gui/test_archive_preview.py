@@ -81,23 +81,21 @@ def archive() -> Iterator[HeldArchive]:
     held.release.set()  # a failed test leaves no retrieval waiting
 
 
-def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
-    qtbot: QtBot, window: MainWindow, archive: HeldArchive, tmp_path: Path
-) -> None:
-    dialog = ArchiveDialog(
-        window, ArchiveBrowser(archive, tmp_path / "cache", blinded=True)
-    )
+def retrieving(
+    qtbot: QtBot, window: MainWindow, archive: HeldArchive, cache: Path
+) -> ArchiveDialog:
+    """Start retrieving S01's baseline; return once the held images are shown."""
+    dialog = ArchiveDialog(window, ArchiveBrowser(archive, cache, blinded=True))
     qtbot.addWidget(dialog)
     connect_arrival(dialog, window.arrival)
     dialog.first_series.connect(window.open_path)
     dialog.opened.connect(window.open_path)
-    panes = window.centralWidget()
+    dialog.show()
     dialog.subject.setText("S01")
     dialog.search_button.click()
     qtbot.waitUntil(lambda: dialog.results.rowCount() == 3, timeout=10000)
     dialog.results.selectRow(0)  # BASELINE: arterial and portal series
     dialog.retrieve_button.click()
-
     qtbot.waitUntil(
         lambda: (
             window.arrival.pane is not None
@@ -106,6 +104,14 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
         ),
         timeout=20000,
     )
+    return dialog
+
+
+def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
+    qtbot: QtBot, window: MainWindow, archive: HeldArchive, tmp_path: Path
+) -> None:
+    panes = window.centralWidget()
+    dialog = retrieving(qtbot, window, archive, tmp_path / "cache")
     pane = window.arrival.pane
     assert pane is not None
     assert pane.isVisible()  # in the panes' place
@@ -160,3 +166,19 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
     assert view.viewer.slice_position_mm() == pytest.approx(position, abs=0.01)
     window._actions["measure"].trigger()  # the full series: measuring works
     assert window._actions["measure"].isChecked()
+
+
+def test_cancel_within_the_series_brings_the_panes_back(
+    qtbot: QtBot, window: MainWindow, archive: HeldArchive, tmp_path: Path
+) -> None:
+    dialog = retrieving(qtbot, window, archive, tmp_path / "cache")
+    dialog.cancel_button.click()
+    with qtbot.waitSignal(dialog.stopped, timeout=30000):
+        archive.release.set()
+    assert window.arrival.pane is None
+    assert window.baseline_view.viewer.isVisible()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Retrieval stopped: pull cancelled")
+    kept = list((tmp_path / "cache").rglob("*.dcm"))
+    assert HELD_AFTER <= len(kept) < 25  # stopped within the series; kept whole
+    assert not dialog.progress.isVisible()
