@@ -115,7 +115,7 @@ class Arriving:
         Two short lines: a narrow pane's caption is cut at its width.
         """
         if self.is_complete:
-            return f"arrived: all {self.announced} images\nopening for reading..."
+            return f"arrived: all {self.announced} images\n{DASH} opens for reading shortly"
         return (
             f"arriving: {self.arrived} of {self.announced} images\n"
             f"{DASH} measuring waits for the whole series"
