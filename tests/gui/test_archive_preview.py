@@ -126,6 +126,10 @@ def test_the_arriving_series_is_shown_refused_then_replaced_by_the_full_one(
     ]
     arriving = window.arrival.preview.arriving
     assert arriving is not None
+    # blinded: nothing of the files' identity, dates, description or place shows
+    shown_texts = "\n".join(window.visible_texts())
+    for hidden in ("SAMPLE", "MRN", "2025", "1958", "Hospital", "LIVER", "cache"):
+        assert hidden not in shown_texts
     shown = pane.viewer.current_image
     assert shown is not None
     np.testing.assert_array_equal(shown, decode_arrived(arriving.files[0]).array)
