@@ -79,7 +79,8 @@ class ArrivalPane(QWidget):
         """Show more of the series arriving (its first image decoded in a thread)."""
         uid = arriving.series.series_uid
         if self.first is None or self.first.series.series_instance_uid != uid:
-            self._files = arriving.files
+            # the series on screen (if any) keeps its files until this one's first
+            # image is decoded (the preview's latest files are taken then)
             if self._decoding != uid:
                 self._decoding = uid
                 run_in_thread(
