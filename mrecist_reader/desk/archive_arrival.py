@@ -16,8 +16,13 @@ known (modality, description, number of images), so the choice follows
   (:func:`arterial_first`, :func:`~mrecist_reader.imaging.phase.phase_from_text`), so
   that the first image to arrive is usually the one to read;
 - when no record reads arterial, the first series to arrive is shown (captioned with
-  its own description): the reader sees the study's first images at once, and a
-  series whose record reads arterial replaces it when its first image arrives.
+  its own description): the reader sees the study's first images at once; a series
+  whose record reads arterial replaces it when its first image arrives, and so does
+  the next series once it has arrived entirely (a series that does not read arterial
+  opens only when the whole study has arrived: until then the reader sees what is
+  arriving). Which series opens for reading is then decided on the complete series
+  (:mod:`mrecist_reader.desk.archive_early`); when it is another one, it opens at its
+  own first image.
 
 **Reading rules.** Nothing is measured on a series that has not arrived entirely: a
 caliper, a click-measure, an ROI, a lesion placed or a timepoint signed is refused with
@@ -266,10 +271,7 @@ class ArrivalWatch:
             if path in shown.files:
                 return None
             return replace(shown, files=(*shown.files, path))
-        if shown is not None and (
-            record_phase(shown.series) is Phase.ARTERIAL
-            or record_phase(series) is not Phase.ARTERIAL
-        ):
+        if shown is not None and not _takes_over(series, shown):
             return None  # the series shown stays
         here = sorted(
             self.store.series_dir(series.study_uid, series.series_uid) / f"{uid}.dcm"
@@ -284,6 +286,18 @@ class ArrivalWatch:
             timepoint=timepoint,
             blinded=self.blinded,
         )
+
+
+def _takes_over(series: SeriesRecord, shown: Arriving) -> bool:
+    """Return whether ``series``, starting to arrive, replaces the one shown.
+
+    An arterial record replaces one that is not; a series that is not arterial and has
+    arrived entirely gives way to the next one arriving (it would not open before the
+    study has arrived: the reader sees what is arriving instead).
+    """
+    if record_phase(shown.series) is Phase.ARTERIAL:
+        return False
+    return record_phase(series) is Phase.ARTERIAL or shown.is_complete
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,34 @@ def test_without_an_arterial_record_the_first_to_arrive_is_shown_until_one_is(
     assert retrieval.shown[-1].arrived == 1
 
 
+def test_a_series_that_has_arrived_gives_way_to_the_next_one_arriving(
+    s01: dict[str, SeriesInfo], tmp_path: Path
+) -> None:
+    """No record reads arterial: the preview follows what is arriving."""
+    portal, arterial = s01["BASELINE/PV"], s01["BASELINE/ART"]
+    unnamed = record(arterial, description="")
+    retrieval = Retrieval(tmp_path)
+    retrieval.watch.plan(((record(portal), 25), (unnamed, 25)))
+    retrieval.write(portal, 25)
+    assert retrieval.shown[-1].is_complete
+    retrieval.write(arterial, 2)
+    assert retrieval.shown[-1].series == unnamed
+    assert retrieval.shown[-1].arrived == 2
+
+
+def test_an_incomplete_series_stays_while_another_that_is_not_arterial_starts(
+    s01: dict[str, SeriesInfo], tmp_path: Path
+) -> None:
+    portal, arterial = s01["BASELINE/PV"], s01["BASELINE/ART"]
+    retrieval = Retrieval(tmp_path)
+    retrieval.watch.plan(((record(portal), 25), (record(arterial, ""), 25)))
+    retrieval.write(portal, 5)  # (a retrieval of both at once: archives may)
+    retrieval.write(arterial, 1)
+    assert {a.series.series_uid for a in retrieval.shown} == {
+        portal.series_instance_uid
+    }
+
+
 def test_a_later_timepoint_is_never_shown_early(
     s01: dict[str, SeriesInfo], tmp_path: Path
 ) -> None:
