@@ -171,6 +171,10 @@ it); this package's :func:`longest_viable_diameter` runs them in that order.
 
 import logging
 
+from mrecist_reader.imaging.measure.border import (
+    check_holds_no_brighter_lesion,
+    check_smooth_outline,
+)
 from mrecist_reader.imaging.measure.checks import (
     _check_focal,
     _check_shape,
@@ -268,6 +272,10 @@ def _propose(
         raise
     try:
         _check_focal(volume, seed_plane, levels, opts)
+        check_holds_no_brighter_lesion(
+            seed_plane, levels, volume.pixel_spacing_mm, opts
+        )
+        check_smooth_outline(seed_plane, levels, volume.pixel_spacing_mm)
         planes = _follow_lesion(volume, seed_plane, levels, opts)
     except NoEnhancingLesion:
         _refuse_kidney_from(volume, seed_plane, levels, opts)

@@ -233,6 +233,15 @@ class _TooLarge(NoEnhancingLesion):
     """The region at the click exceeds ``max_diameter_mm`` (re-explained if not bright)."""
 
 
+class _LiverRegion(_TooLarge):
+    """The region is liver, not a lesion (re-explained, as a size refusal, if not bright).
+
+    Refused by ``border``: a large region holding lesions brighter than itself, or
+    with a ragged outline. A click there that is not clearly brighter than the tissue
+    around it is said not to enhance more than its surroundings.
+    """
+
+
 class _NotBright(Exception):
     """The clicked region is not brighter than its surroundings (internal signal)."""
 

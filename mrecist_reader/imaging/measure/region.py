@@ -33,6 +33,7 @@ from mrecist_reader.imaging.measure.model import (
 )
 from mrecist_reader.imaging.measure.vessels import (
     cut_bands,
+    separate_beside,
     separate_track,
     strips_mask,
 )
@@ -44,6 +45,10 @@ from mrecist_reader.imaging.measure.windows import (
     _window_around,
 )
 from mrecist_reader.imaging.volume import Volume
+
+# A vessel beside the lesion is sought this far around each of its planes (mm): the
+# widest vessel separated (14 mm) and a little more.
+BESIDE_MARGIN_MM = 16.0
 
 # ------------------------------------------------------------------ seed slice
 
@@ -273,12 +278,42 @@ def _follow_lesion(
             "mm across slices: a vessel, not a focal lesion"
         )
     if not separated:
-        return planes
+        return _without_vessel_beside(planes, levels, volume, opts)
     if not any(plane.window.index == seed_plane.window.index for plane in lesion):
         raise NoEnhancingLesion(
             "the point is on a vessel running along the slices, not on a focal lesion"
         )
     return [replace(plane, touches_vessel=True) for plane in lesion]
+
+
+def _without_vessel_beside(
+    planes: list[_Plane], levels: _Levels, volume: Volume, opts: MeasureOptions
+) -> list[_Plane]:
+    """Return ``planes`` without a vessel seen beside them on other slices.
+
+    :func:`~mrecist_reader.imaging.measure.vessels.separate_beside`: a vessel that
+    touches the lesion on some slices and runs beside it, apart, on the others.
+    """
+    if len(planes) < 3:
+        return planes
+    sr, sc = volume.pixel_spacing_mm
+    mr, mc = math.ceil(BESIDE_MARGIN_MM / sr), math.ceil(BESIDE_MARGIN_MM / sc)
+    around = []
+    for plane in planes:
+        r0, r1, c0, c1 = _bounding_box(plane.mask)
+        pr, pc = plane.window.origin
+        bounds = (pr + r0 - mr, pr + r1 + mr, pc + c0 - mc, pc + c1 + mc)
+        window = _open_window(volume, plane.window.index, bounds, opts)
+        around.append(
+            (
+                _Plane(window, _shift_mask(plane, window)),
+                _viable_mask(window.filtered, levels),
+            )
+        )
+    kept, _ = separate_beside(
+        planes, around, volume.pixel_spacing_mm, volume.slice_spacing_mm
+    )
+    return kept
 
 
 def _spans(planes: list[_Plane], volume: Volume) -> float:

@@ -63,6 +63,8 @@ BAND_REACH_MM = 10.0
 BAND_MAX_CONTACT = 0.25  # of the band's edge joined to the lesion's body
 BAND_MAX_STRIP = 3.0  # region area in a vessel's strip, at most this times the band's
 BAND_MAX_LOST = 0.25  # of the kept region, cut off beyond a vessel's strip  # a vessel runs on at least this far beyond the lesion
+# A small lesion (the lesions no opening separates) lies within this of the click.
+THROUGH_FAR_MM = 25.0
 TRACK_MIN_SLICES = 3
 TRACK_MIN_MM = 10.0
 TRACK_MAX_AREA_MM2 = math.pi * 7.0**2  # a vessel up to 14 mm across
@@ -113,8 +115,9 @@ def cut_bands(
             continue
         if _touches_border(body):
             # Not a lesion inside this window (plain liver, an organ): the window
-            # grows, or the region is refused for its size, vessel or not.
-            return region, ()
+            # grows, or the region is refused for its size, vessel or not. A small
+            # lesion beside a vessel as wide as itself may be one (below).
+            break
         removed, long_left, strips = _bands(filled, body, spacing, radius_mm)
         if removed.any():
             kept = _part_at(region & ~removed, seed)
@@ -138,7 +141,97 @@ def cut_bands(
             )
         if not long_left:
             break  # nothing long enough to be a band hidden in a wider piece
+    if seed is not None and _touches_border(region):
+        return _cut_through(region, seed, spacing, origin, index)
     return region, ()
+
+
+def _cut_through(
+    region: Mask,
+    seed: tuple[int, int],
+    spacing: tuple[float, float],
+    origin: tuple[int, int],
+    index: int,
+) -> tuple[Mask, tuple[_Strip, ...]]:
+    """Cut off a small lesion the straight vessels that run out of the window.
+
+    A lesion holding no disk wider than the vessel beside it is not separated by an
+    opening. Its vessel runs straight on out of the window: the region's pieces
+    further than ``THROUGH_FAR_MM`` from the click (beyond a small lesion) that are
+    straight bands at most ``2 * BAND_RADIUS_MM`` wide are followed back along their
+    axes; where the band runs on without a gap to within ``THROUGH_FAR_MM`` of the
+    click, its strip is cut off. What remains at the click must then lie inside the
+    window (no other structure runs on out of it) and keep most of the region left
+    beyond the strips (``BAND_MAX_LOST``).
+    """
+    rows, columns = np.indices(region.shape)
+    distance = np.hypot((rows - seed[0]) * spacing[0], (columns - seed[1]) * spacing[1])
+    far, count = ndimage.label(region & (distance > THROUGH_FAR_MM), structure=_CROSS)
+    strips: list[_StripAxis] = []
+    cut = np.zeros_like(region)
+    for label in range(1, count + 1):
+        piece = far == label
+        if piece.sum() < 10:
+            continue
+        low, high, centre, normal = _band_axis(piece, spacing)
+        if high - low > 2.0 * BAND_RADIUS_MM + 2.0 * max(spacing):
+            continue
+        if _pixel_feret(_Plane(_dummy_window(piece), piece), spacing) < BAND_REACH_MM:
+            continue
+        margin = 0.5 * max(spacing)
+        offset = (rows * spacing[0] - centre[0]) * normal[0] + (
+            columns * spacing[1] - centre[1]
+        ) * normal[1]
+        strip = (offset >= low - margin) & (offset <= high + margin)
+        if strip[seed] or not _runs_to(region & strip, seed, distance, spacing):
+            continue
+        cut |= strip
+        strips.append((low - margin, high + margin, centre, normal))
+    if not strips:
+        return region, ()
+    rest = region & ~cut
+    # What the partial-volume fringe leaves of the vessel along the cut is a sliver.
+    zone = ndimage.binary_dilation(cut, _CROSS, iterations=3)
+    rest &= ndimage.binary_opening(rest, _CROSS) | ~zone
+    kept = _part_at(rest, seed)
+    if kept is None or not kept[seed] or _touches_border(kept):
+        return region, ()
+    lost = rest & ~kept
+    if lost.sum() > BAND_MAX_LOST * kept.sum():
+        return region, ()
+    shift = np.asarray(origin, np.float64) * np.asarray(spacing)
+    return kept, tuple(
+        _Strip(
+            (float(c[0] + shift[0]), float(c[1] + shift[1])),
+            (float(n[0]), float(n[1])),
+            low,
+            high,
+            index,
+        )
+        for low, high, c, n in strips
+    )
+
+
+def _runs_to(
+    band: Mask,
+    seed: tuple[int, int],
+    distance: npt.NDArray[np.float64],
+    spacing: tuple[float, float],
+) -> bool:
+    """Say whether the band's pixels reach the click's surroundings without a gap.
+
+    The component of ``band`` (the region within the strip) that holds pixels beyond
+    ``THROUGH_FAR_MM`` must also come within ``THROUGH_FAR_MM`` of the click.
+    """
+    labels, count = ndimage.label(band, structure=_CROSS)
+    for label in range(1, count + 1):
+        part = labels == label
+        near = distance[part]
+        if near.max() > THROUGH_FAR_MM and near.min() <= THROUGH_FAR_MM - 2.0 * max(
+            spacing
+        ):
+            return True
+    return False
 
 
 def strips_mask(
@@ -469,3 +562,171 @@ def _without_track(
     if kept is None:
         return None
     return _Plane(plane.window, kept)
+
+
+# ------------------------------------------------------- a track beside the lesion
+
+SATELLITE_MIN_MM2 = 5.0  # a vessel 1.3 mm in radius or more; noise specks are smaller
+SATELLITE_MIN_OVERLAP = 0.25  # of the predicted cross-section lying on the lesion
+
+
+def separate_beside(
+    planes: list[_Plane],
+    around: list[tuple[_Plane, Mask]],
+    spacing: tuple[float, float],
+    slice_mm: float,
+) -> tuple[list[_Plane], bool]:
+    """Return the lesion's planes without a vessel that runs beside it head to foot.
+
+    A vessel touching a large lesion near its widest slices leaves it on the slices
+    above and below, where the lesion tapers: there it is a separate bright
+    cross-section beside the lesion (``around[i]`` holds ``planes[i]``'s region in a
+    wider window and that window's viable mask), small, about the same from slice to slice, on
+    a straight line. Where that line meets the lesion's planes, the vessel's
+    cross-section (the nearest separate one, moved onto the line) is removed, as for
+    a track the lesion was followed into (:func:`separate_track`). The second value
+    says whether anything was removed.
+    """
+    order = sorted(range(len(planes)), key=lambda i: planes[i].window.index)
+    ordered = [planes[i] for i in order]
+    found: dict[int, list[_Plane]] = {}
+    for i in order:
+        found[planes[i].window.index] = _satellites(*around[i], spacing)
+    changed = False
+    for track in _tracks(_chains(found)):
+        if not _is_vessel_chain(track, spacing, slice_mm):
+            continue
+        ordered, removed = _remove_chain(ordered, track)
+        changed |= removed
+    return ordered, changed
+
+
+def _satellites(
+    plane: _Plane, viable: Mask, spacing: tuple[float, float]
+) -> list[_Plane]:
+    """Return the small viable components beside ``plane``'s region, whole in its window."""
+    labels, count = ndimage.label(viable, structure=_CROSS)
+    if count == 0:
+        return []
+    pixel_mm2 = spacing[0] * spacing[1]
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    touching = set(np.unique(labels[plane.mask]).tolist())
+    border = set(
+        np.unique(
+            np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+        ).tolist()
+    )
+    found = []
+    for label in range(1, count + 1):
+        area = sizes[label] * pixel_mm2
+        if label in touching or label in border:
+            continue
+        if not SATELLITE_MIN_MM2 <= area <= TRACK_MAX_AREA_MM2:
+            continue
+        found.append(_Plane(plane.window, np.asarray(labels == label)))
+    return found
+
+
+def _global_pixels(plane: _Plane) -> set[tuple[int, int]]:
+    rows, columns = np.nonzero(plane.mask)
+    origin = plane.window.origin
+    return set(
+        zip((rows + origin[0]).tolist(), (columns + origin[1]).tolist(), strict=True)
+    )
+
+
+def _chains(found: dict[int, list[_Plane]]) -> list[list[_Plane]]:
+    """Link the satellites of consecutive slices that overlap into chains."""
+    chains: list[list[_Plane]] = []
+    open_chains: list[tuple[list[_Plane], set[tuple[int, int]]]] = []
+    for k in sorted(found):
+        next_open = []
+        for satellite in found[k]:
+            pixels = _global_pixels(satellite)
+            for chain, last in open_chains:
+                if chain[-1].window.index == k - 1 and pixels & last:
+                    chain.append(satellite)
+                    next_open.append((chain, pixels))
+                    break
+            else:
+                chain = [satellite]
+                chains.append(chain)
+                next_open.append((chain, pixels))
+        open_chains = next_open
+    return chains
+
+
+def _tracks(chains: list[list[_Plane]]) -> list[list[_Plane]]:
+    """Join the chains that lie on one straight line (a vessel seen on both sides).
+
+    A vessel touching the lesion over its widest slices is apart from it above and
+    below: two chains, perhaps of one or two slices each on thick slices.
+    """
+    tracks: list[list[_Plane]] = []
+    for chain in sorted(chains, key=len, reverse=True):
+        for track in tracks:
+            joined = sorted(track + chain, key=lambda plane: plane.window.index)
+            if _collinear(joined):
+                track[:] = joined
+                break
+        else:
+            tracks.append(list(chain))
+    return tracks
+
+
+def _collinear(planes: list[_Plane]) -> bool:
+    """Say whether the centroids of ``planes`` lie on one line (``TRACK_OFF_LINE_PX``)."""
+    if len({plane.window.index for plane in planes}) < len(planes):
+        return False
+    slope, intercept = _fit_track(planes)
+    return all(
+        float(
+            np.hypot(*(np.asarray(_centroid(p)) - (slope * p.window.index + intercept)))
+        )
+        <= TRACK_OFF_LINE_PX
+        for p in planes
+    )
+
+
+def _is_vessel_chain(
+    chain: list[_Plane], spacing: tuple[float, float], slice_mm: float
+) -> bool:
+    """Say whether a track of satellites is a vessel: long enough and of even size."""
+    indices = [plane.window.index for plane in chain]
+    span_mm = (max(indices) - min(indices) + 1) * slice_mm
+    if len(chain) < TRACK_MIN_SLICES or span_mm < TRACK_MIN_MM:
+        return False
+    areas = np.array([_area_mm2(plane, spacing) for plane in chain])
+    median = float(np.median(areas))
+    return bool(
+        areas.max() <= TRACK_AREA_SPREAD * median + TRACK_SLACK_MM2
+        and areas.min() >= median / TRACK_AREA_SPREAD - TRACK_SLACK_MM2
+    )
+
+
+def _remove_chain(
+    ordered: list[_Plane], chain: list[_Plane]
+) -> tuple[list[_Plane], bool]:
+    """Remove the chain's vessel from the lesion's planes it runs into."""
+    line = _fit_track(chain)
+    on_line = _on_line(chain, line)
+    if len(on_line) >= TRACK_MIN_SLICES:
+        chain = on_line
+        line = _fit_track(chain)
+    by_index = {plane.window.index: n for n, plane in enumerate(ordered)}
+    result = list(ordered)
+    removed = False
+    indices = {p.window.index for p in chain}
+    for k, n in by_index.items():
+        if k in indices:
+            continue  # the vessel is apart from the lesion on this slice
+        plane = result[n]
+        template = _nearest(chain, k)
+        cleaned = _without_track(plane, line, template)
+        if cleaned is None:
+            continue
+        lost = int(plane.mask.sum() - cleaned.mask.sum())
+        if lost >= SATELLITE_MIN_OVERLAP * int(template.mask.sum()):
+            result[n] = _Plane(plane.window, cleaned.mask, True, plane.strips)
+            removed = True
+    return result, removed
