@@ -241,6 +241,13 @@ class ArrivalDisplay:
         """Say why ``action`` waits while a series arrives on screen (else ``False``)."""
         return self.pane is not None and self.pane.refused(action)
 
+    def unchecks(self, action: QAction, what: Action) -> bool:
+        """Uncheck ``action`` and say why while a series arrives (else ``False``)."""
+        if self.pane is None:
+            return False
+        action.setChecked(False)  # (its own slot speaks first: the refusal is last)
+        return self.refuses(what)
+
     def hand_over(self, _folder: object = None) -> None:
         """End the preview: the window opens what arrived, at the image looked at."""
         self._ended = True

@@ -440,9 +440,7 @@ class MainWindow(QMainWindow):
     def on_measure_toggled(self) -> None:
         """Turn measure mode on or off in both viewers (the M key)."""
         enabled = self._actions["measure"].isChecked()
-        if enabled and self.arrival.is_showing:  # refused, and said why
-            self._actions["measure"].setChecked(False)
-            self.arrival.refuses(Action.MEASURE)
+        if enabled and self.arrival.unchecks(self._actions["measure"], Action.MEASURE):
             return
         for view in self.views:
             view.viewer.set_measure_mode(enabled)
