@@ -319,29 +319,74 @@ def _write_behind(parts: Iterator[bytes], write: Callable[[bytes], object]) -> i
     return written
 
 
-def meta_sop_uid(data: bytes) -> str:
-    """Return MediaStorageSOPInstanceUID from a Part 10 file's meta (else empty).
+_SOP_INSTANCE_UID = 0x00080018
+_PLAIN_LITTLE_ENDIAN = {"1.2.840.10008.1.2": True}  # implicit VR; others explicit
+_NOT_LITTLE_ENDIAN_EXPLICIT = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
 
-    The file meta is explicit VR little endian (PS3.10 §7.1): read without pydicom.
+
+def dataset_sop_uid(data: bytes) -> str:
+    """Return the dataset's SOP Instance UID (0008,0018) from a Part 10 file's bytes.
+
+    The dataset's, not the file meta's MediaStorageSOPInstanceUID: the two differ in
+    files pseudonymised without their meta (a real GE CT in ``../shared`` keeps its
+    scanner's UIDs in the meta, ten images sharing them), and the archive announces
+    (QIDO) and indexes the dataset's. Read without pydicom, walking the elements before
+    (0008,0018); empty when the bytes are not plain enough for that (no preamble, a
+    deflated or big-endian syntax, a sequence of undefined length first): the caller
+    asks pydicom then.
     """
-    if data[128:132] != b"DICM":
+    found = _meta_end_and_syntax(data)
+    if found is None:
         return ""
-    position = 132
+    position, syntax = found
+    if syntax in _NOT_LITTLE_ENDIAN_EXPLICIT:
+        return ""
+    implicit = _PLAIN_LITTLE_ENDIAN.get(syntax, False)
+    while position + 8 <= len(data):
+        group, element = struct.unpack_from("<HH", data, position)
+        tag = group << 16 | element
+        if tag > _SOP_INSTANCE_UID:
+            return ""
+        if implicit:
+            (length,) = struct.unpack_from("<I", data, position + 4)
+            value = position + 8
+        elif data[position + 4 : position + 6] in LONG_VRS:
+            (length,) = struct.unpack_from("<I", data, position + 8)
+            value = position + 12
+        else:
+            (length,) = struct.unpack_from("<H", data, position + 6)
+            value = position + 8
+        if length == 0xFFFFFFFF:
+            return ""
+        if tag == _SOP_INSTANCE_UID:
+            return _uid_text(data[value : value + length])
+        position = value + length
+    return ""
+
+
+def _meta_end_and_syntax(data: bytes) -> tuple[int, str] | None:
+    """Return where the dataset starts and its transfer syntax, or None (no meta)."""
+    if data[128:132] != b"DICM":
+        return None
+    position, syntax = 132, ""
     while position + 8 <= len(data):
         group, element = struct.unpack_from("<HH", data, position)
         if group != 2:
-            return ""
+            return (position, syntax) if syntax else None
         if data[position + 4 : position + 6] in LONG_VRS:
             (length,) = struct.unpack_from("<I", data, position + 8)
             value = position + 12
         else:
             (length,) = struct.unpack_from("<H", data, position + 6)
             value = position + 8
-        if element == 3:
-            text = data[value : value + length].rstrip(b"\0 ")
-            return text.decode("ascii", errors="replace")
+        if element == 0x10:
+            syntax = _uid_text(data[value : value + length])
         position = value + length
-    return ""
+    return None
+
+
+def _uid_text(raw: bytes) -> str:
+    return raw.rstrip(b"\0 ").decode("ascii", errors="replace")
 
 
 def is_whole_file(data: bytes) -> bool:
@@ -373,16 +418,14 @@ def is_whole_file(data: bytes) -> bool:
 
 def _sop_uid(part: bytes) -> str:
     """Return the SOP Instance UID of a DICOM file's bytes (its header only is read)."""
-    uid = meta_sop_uid(part)
+    uid = dataset_sop_uid(part)
     if uid:
         return uid
     try:
         header = dcmread(
             io.BytesIO(part), stop_before_pixels=True, specific_tags=["SOPInstanceUID"]
         )
-        uid = header.get("SOPInstanceUID") or header.file_meta.get(
-            "MediaStorageSOPInstanceUID"
-        )
+        uid = header.get("SOPInstanceUID")
     except (InvalidDicomError, ValueError, EOFError) as error:
         raise ArchiveRequestFailed(
             f"WADO-RS sent a part that is not DICOM: {error}"

@@ -5,10 +5,10 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from mrecist_reader.archive.dicomweb import is_whole_file, meta_sop_uid
+from mrecist_reader.archive.dicomweb import dataset_sop_uid, is_whole_file
 from mrecist_reader.archive.errors import ArchiveRequestFailed
 from mrecist_reader.archive.multipart import boundary_of, split_parts
-from tests.conftest import SAMPLE_DICOM
+from tests.conftest import SAMPLE_DICOM, SHARED_SAMPLES
 
 BOUNDARY = b"a1b2c3-boundary"
 
@@ -73,10 +73,41 @@ def test_a_dicom_file_cut_within_its_pixels_is_not_whole() -> None:
     assert not is_whole_file(b"not dicom at all")
 
 
-def test_the_sop_instance_uid_is_read_from_the_file_meta_as_pydicom_reads_it() -> None:
+def test_the_sop_instance_uid_is_the_datasets_as_pydicom_reads_it() -> None:
     for path in sorted(SAMPLE_DICOM.rglob("*.dcm"))[:40]:
-        data = path.read_bytes()
         header = pydicom.dcmread(path, stop_before_pixels=True)
-        expected = str(header.file_meta.get("MediaStorageSOPInstanceUID", ""))
-        assert meta_sop_uid(data) == expected, path.name
-    assert meta_sop_uid(b"\0" * 200) == ""
+        assert dataset_sop_uid(path.read_bytes()) == str(header.SOPInstanceUID), (
+            path.name
+        )
+    assert dataset_sop_uid(b"\0" * 200) == ""
+
+
+def test_a_file_meta_left_from_before_pseudonymisation_does_not_name_the_image() -> (
+    None
+):
+    """Real GE CT: its meta keeps the scanner's UIDs (two images share one)."""
+    folder = SHARED_SAMPLES / "dicom-numpy_dupe-positions"
+    if not folder.is_dir():
+        pytest.skip(f"needs the shared real DICOM samples ({folder} is absent)")
+    named: set[str] = set()
+    for path in sorted(folder.glob("*.dcm")):
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        named.add(dataset_sop_uid(path.read_bytes()))
+        assert dataset_sop_uid(path.read_bytes()) == str(header.SOPInstanceUID)
+    assert len(named) == 11  # one file per image; the meta's UIDs would give 10
+
+
+def test_every_real_sample_gives_pydicoms_uid_or_leaves_it_to_pydicom() -> None:
+    if not SHARED_SAMPLES.is_dir():
+        pytest.skip(f"needs the shared real DICOM samples ({SHARED_SAMPLES} is absent)")
+    checked = 0
+    for path in sorted(SHARED_SAMPLES.rglob("*.dcm"))[:400]:
+        try:
+            header = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - files pydicom cannot read are not the point
+            continue
+        uid = dataset_sop_uid(path.read_bytes())
+        if uid:  # empty: not plain enough, pydicom is asked instead
+            assert uid == str(header.get("SOPInstanceUID", "")), path
+            checked += 1
+    assert checked > 100

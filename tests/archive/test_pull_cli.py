@@ -1,14 +1,19 @@
 """``mrecist-reader pull`` against a real Orthanc: output, exit status, resumption."""
 
+import shutil
 from pathlib import Path
 
+import pydicom
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.uid import UID, generate_uid
 
 from mrecist_reader.archive.dicomweb import DicomwebArchive
 from mrecist_reader.cli import main
 from tests.archive import orthanc as o
 from tests.archive.orthanc import Orthanc
 from tests.archive.samples import sample_series
+from tests.kit.dicom import rewrite
 
 pytestmark = pytest.mark.orthanc
 
@@ -118,3 +123,42 @@ def test_pull_without_subject_or_study_is_a_usage_error(
 ) -> None:
     assert main(["pull", "--dimse", DIMSE, "-o", str(out_dir)]) == 2
     assert "give --subject, --study or both" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("password")
+def test_images_whose_file_meta_names_another_uid_all_arrive_under_their_own(
+    orthanc: Orthanc, out_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the real GE CT in ../shared: pseudonymised without its file meta.
+
+    Every file's meta still carries one stale MediaStorageSOPInstanceUID; the archive
+    announces the datasets' own UIDs, and each image must arrive as itself (named by
+    the first, they were counted missing and overwrote one another).
+    """
+    study_uid, series_uid = generate_uid(), generate_uid()
+    files = []
+    for source in sample_series("S02/FU1/ART").files.values():
+        copy = tmp_path / "stale" / source.name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copyfile(source, copy)
+        files.append(copy)
+
+    def pseudonymised_without_meta(dataset: Dataset) -> None:
+        dataset.StudyInstanceUID, dataset.SeriesInstanceUID = study_uid, series_uid
+        dataset.SOPInstanceUID = generate_uid()
+        dataset.ClinicalTrialSubjectID = "S90"
+        dataset.file_meta.MediaStorageSOPInstanceUID = UID(
+            "1.2.840.113619.2.327.3.44.190"
+        )
+
+    rewrite(files, pseudonymised_without_meta)
+    orthanc.upload(files)
+    args = [*dicomweb_args(orthanc), "--study", study_uid, "-o", str(out_dir)]
+    assert orthanc.in_namespace(lambda: main(args)) == 0
+    assert f"{len(files)} of {len(files)} images" in capsys.readouterr().out
+    arrived = sorted((out_dir / study_uid / series_uid).glob("*.dcm"))
+    assert len(arrived) == len(files)
+    for path in arrived:
+        assert (
+            path.stem == pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID
+        )
