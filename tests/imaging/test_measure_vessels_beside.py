@@ -18,12 +18,18 @@ The specs below are those of development phantoms (seeds 7 and 1 of
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from mrecist_reader.imaging.measure import NoEnhancingLesion, longest_viable_diameter
 from mrecist_reader.imaging.measure.outline import VESSEL_WARNING
 from tests.imaging.test_measure import phantom, tolerance
-from tests.imaging.test_measure_phantom import PhantomSpec
+from tests.imaging.test_measure_phantom import (
+    PhantomSpec,
+    build_phantom,
+    click_index,
+    held_out_vessel_spec,
+)
 
 WIDE_TRACK = PhantomSpec(
     semi_axes_mm=(42.2, 33.0, 27.7),
@@ -127,3 +133,46 @@ def test_a_click_on_that_in_plane_vessel_itself_is_still_refused() -> None:
     point = built.lesion_point_mm(x / a, y / b)
     with pytest.raises(NoEnhancingLesion):
         longest_viable_diameter(built.volume, point)
+
+
+# A vessel a little less bright than the lesion (0.85 of its contrast), in the plane,
+# beside a lesion of 17-25 mm (development phantoms 19#93, 3#38, 11#58, 3#7 of the
+# benchmark's held-out draw; seeds used for development only). Where it touches
+# the lesion it is cut off, but it filled the ring around the lesion that gives the
+# liver's level, and the vessel was taken for the liver ("only 1 % of the ring ...
+# one background tissue"); where it passes just apart from the lesion, it filled a
+# fifth of that ring with the lesion's own signal and was taken for liver of similar
+# signal. The vessels cut off the region are now left out of that ring, and tissue of
+# the lesion's signal counts against it only when joined to it.
+@pytest.mark.parametrize(("seed", "index"), [(19, 93), (3, 38), (11, 58), (3, 7)])
+def test_a_lesion_beside_a_vessel_a_little_less_bright_is_measured(
+    seed: int, index: int
+) -> None:
+    # As benchmarks/measure_accuracy.py draws held-out phantom ``index`` of ``seed``.
+    rng = np.random.default_rng([seed, 16, index])
+    built = build_phantom(held_out_vessel_spec(rng, seed * 1000 + 500 + index))
+    click = built.patient(click_index(built, rng))
+    result = longest_viable_diameter(built.volume, click)
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+
+
+# Development phantoms of the benchmark's held-out draw that read 4-9 mm long beside a
+# vessel 9.6-10 mm wide running head to foot (3#43 and 13#72 on 3 mm slices, where
+# the vessel is apart from the lesion on only two or three slices).
+@pytest.mark.parametrize(
+    ("seed", "index"), [(7, 63), (2026, 78), (3, 8), (3, 43), (3, 46), (13, 72)]
+)
+def test_held_out_lesions_beside_the_widest_vessels_are_measured_without_them(
+    seed: int, index: int
+) -> None:
+    rng = np.random.default_rng([seed, 16, index])
+    built = build_phantom(held_out_vessel_spec(rng, seed * 1000 + 500 + index))
+    result = longest_viable_diameter(
+        built.volume, built.patient(click_index(built, rng))
+    )
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+    assert VESSEL_WARNING in result.warnings

@@ -70,7 +70,10 @@ measured on phantoms and on ``sample_dicom/``.
   at least ``min_uniform_ring`` (25 %) of that ring must lie in one background tissue
   (a lesion sits in the liver; a whole organ is bordered by several tissues); and,
   unless a vessel was cut off it, at most ``max_similar_ring`` (20 %) of that ring may
-  have the region's own signal (a region cut out of liver of similar signal).
+  have the region's own signal *and be joined to the region* (a region cut out of liver
+  of similar signal; a vessel of that signal beside the lesion, apart from it, bounds
+  nothing). The vessels cut off the region are left out of the ring that gives its
+  background level.
 * **Focal, not a vessel or an organ** (any modality): at most ``max_diameter_mm`` across
   and along the slices; not reaching the image edge; not cut by the first or last slice
   at more than half its size; not ``max_elongation`` (2) times longer along the slices
@@ -78,6 +81,13 @@ measured on phantoms and on ``sample_dicom/``.
   plane (a vessel in the plane); and, over ``tube_min_slices`` (4) slices or more, not
   keeping ``tube_end_area`` (85 %) of its largest cross-section at both ends (a vessel
   cut square, or one running through the whole series). A lesion tapers at both ends.
+* **Liver, not a lesion** (any modality, ``border``): a region at least 40 mm across
+  that holds a focal area clearly brighter than itself (by ``min_contrast_sigmas``,
+  20 mm² or more, surrounded by it) is the liver those lesions enhance against (a lobe
+  enhancing more than the rest: the real Siemens MR's bright lobe); a region at least
+  30 mm across whose outline is ragged (convex hull perimeter under 0.8 of its own) is
+  liver enhancing unevenly, not a well-delineated lesion. Both are re-explained like a
+  size refusal: a click no brighter than its surroundings is said not to enhance.
 * **CT only, in Hounsfield units** (``volume.series.modality == "CT"``), after the median
   filter: a click at ``CT_DENSE_HU`` (500 HU) or more is bone, calcification or lipiodol,
   below ``CT_FAT_HU`` (-100 HU) fat, lung or air: never viable tumour. The viable region's
@@ -164,7 +174,8 @@ Modules
 -------
 ``model`` (options, result, refusals), ``windows`` (step 1: denoised windows, noise),
 ``region`` (steps 2-4: region growing and following), ``checks`` (is it a lesion?),
-``kidney`` (the kidney refusal), ``vessels`` (a touching vessel separated), ``feret``
+``kidney`` (the kidney refusal), ``border`` (liver, not a lesion), ``vessels`` (a
+touching vessel separated), ``feret``
 (step 5: the diameter and the caliper), ``outline`` (what the proposal shows besides
 it); this package's :func:`longest_viable_diameter` runs them in that order.
 """

@@ -14,6 +14,7 @@ from mrecist_reader.imaging.measure.feret import (
     _pixel_feret,
 )
 from mrecist_reader.imaging.measure.model import (
+    _CROSS,
     FloatImage,
     Mask,
     MeasureOptions,
@@ -198,7 +199,8 @@ def _check_focal(
     """
     spacing = volume.pixel_spacing_mm
     image = plane.window.filtered
-    ring = image[_ring(plane.mask, spacing, opts.ring_inner_mm, opts.ring_outer_mm)]
+    ring_mask = _ring(plane.mask, spacing, opts.ring_inner_mm, opts.ring_outer_mm)
+    ring = image[ring_mask]
     if _is_ct(volume):
         _check_ct_levels(levels)
     darker = float(np.mean(ring < levels.lower))
@@ -210,6 +212,8 @@ def _check_focal(
             "structure)"
         )
     similar = float(np.mean((ring >= levels.lower) & (ring <= levels.upper)))
+    if similar > opts.max_similar_ring and not plane.touches_vessel:
+        similar = _joined_similar(plane, levels, ring_mask)
     if similar > opts.max_similar_ring and not plane.touches_vessel:
         raise NoEnhancingLesion(
             f"{100 * similar:.0f} % of the ring around the region has its own signal "
@@ -235,6 +239,19 @@ def _check_focal(
                 f"tissue (at least {100 * opts.min_soft_ring_ct:.0f} % needed): it is "
                 "surrounded by fat, lung or air, not by liver"
             )
+
+
+def _joined_similar(plane: _Plane, levels: _Levels, ring: Mask) -> float:
+    """Return the fraction of ``ring`` with the region's signal and joined to it.
+
+    A region cut out of tissue of its own signal continues into it; tissue of that
+    signal apart from the region (a vessel beside it, not touching it) bounds nothing.
+    """
+    image = plane.window.filtered
+    same = (image >= levels.lower) & (image <= levels.upper)
+    labels, _ = ndimage.label(same | plane.mask, structure=_CROSS)
+    joined = np.isin(labels, np.unique(labels[plane.mask]))
+    return float(np.mean((same & joined)[ring]))
 
 
 def _check_ct_levels(levels: _Levels) -> None:

@@ -104,7 +104,9 @@ def _grow_bright(
     levels: _Levels | None = None
     for _ in range(6):
         _check_extent(region, window, spacing, opts)
-        new_levels = _estimate_levels(image, region, spacing, noise, opts)
+        # The vessels cut off the region are no background: left out of its ring.
+        cut = strips_mask(strips, image.shape, window.origin, spacing)
+        new_levels = _estimate_levels(image, region & ~cut, spacing, noise, opts, cut)
         viable = _viable_mask(image, new_levels)
         new_region = _component(viable, seed, region)
         if new_region is None:
@@ -129,10 +131,14 @@ def _estimate_levels(
     spacing: tuple[float, float],
     noise: float,
     opts: MeasureOptions,
+    cut: Mask | None = None,
 ) -> _Levels:
     core = ndimage.binary_erosion(region, _SQUARE)
     lesion = float(np.median(image[core if core.sum() >= 20 else region]))
-    ring = image[_ring(region, spacing, opts.ring_inner_mm, opts.ring_outer_mm)]
+    ring_mask = _ring(region, spacing, opts.ring_inner_mm, opts.ring_outer_mm)
+    if cut is not None and (ring_mask & ~cut).sum() >= 0.5 * ring_mask.sum():
+        ring_mask &= ~cut
+    ring = image[ring_mask]
     if ring.size == 0:
         raise _NotBright("nothing around the region to compare with")
     darker = ring[ring < lesion - 3.0 * noise]

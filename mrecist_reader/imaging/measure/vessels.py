@@ -29,6 +29,13 @@ its shape, which differs from a lesion's in two ways:
   removed where a straight line through the track's centroids puts it (the track's
   nearest cross-section moved there, widened by one pixel for its partial-volume fringe).
 
+A wide vessel touching a large lesion only over its widest slices is apart from it on
+the slices above and below (where the lesion tapers), so the lesion is followed
+without it and no track is found: it is found from those separate cross-sections
+beside the lesion instead (:func:`separate_beside`). A small lesion holding no disk
+wider than the in-plane vessel beside it is cut off the straight band that runs out of
+the window (:func:`cut_bands`, ``_cut_through``).
+
 A region that is all track (a vessel clicked on its own) is left as it is, for the shape
 tests to refuse. Every separation sets ``touches_vessel``, and the proposal says "touches
 a vessel: check the outline".
@@ -566,6 +573,10 @@ def _without_track(
 
 # ------------------------------------------------------- a track beside the lesion
 
+# A vessel beside the lesion is seen apart from it on at least this many slices and mm
+# (its line through them must also meet the lesion's planes).
+BESIDE_MIN_SLICES = 2
+BESIDE_MIN_MM = 5.0
 SATELLITE_MIN_MM2 = 5.0  # a vessel 1.3 mm in radius or more; noise specks are smaller
 SATELLITE_MIN_OVERLAP = 0.25  # of the predicted cross-section lying on the lesion
 
@@ -582,10 +593,13 @@ def separate_beside(
     above and below, where the lesion tapers: there it is a separate bright
     cross-section beside the lesion (``around[i]`` holds ``planes[i]``'s region in a
     wider window and that window's viable mask), small, about the same from slice to slice, on
-    a straight line. Where that line meets the lesion's planes, the vessel's
-    cross-section (the nearest separate one, moved onto the line) is removed, as for
-    a track the lesion was followed into (:func:`separate_track`). The second value
-    says whether anything was removed.
+    a straight line: at least ``BESIDE_MIN_SLICES`` slices and ``BESIDE_MIN_MM`` mm,
+    on one side of the lesion's widest slices or on both (two chains on one line are
+    one vessel). Where that line meets the lesion's planes (the vessel's predicted
+    cross-section takes at least ``SATELLITE_MIN_OVERLAP`` of its own area off them),
+    the vessel's cross-section (the nearest separate one, moved onto the line) is
+    removed, as for a track the lesion was followed into (:func:`separate_track`). The
+    second value says whether anything was removed.
     """
     order = sorted(range(len(planes)), key=lambda i: planes[i].window.index)
     ordered = [planes[i] for i in order]
@@ -694,7 +708,7 @@ def _is_vessel_chain(
     """Say whether a track of satellites is a vessel: long enough and of even size."""
     indices = [plane.window.index for plane in chain]
     span_mm = (max(indices) - min(indices) + 1) * slice_mm
-    if len(chain) < TRACK_MIN_SLICES or span_mm < TRACK_MIN_MM:
+    if len(chain) < BESIDE_MIN_SLICES or span_mm < BESIDE_MIN_MM:
         return False
     areas = np.array([_area_mm2(plane, spacing) for plane in chain])
     median = float(np.median(areas))
