@@ -3,9 +3,19 @@
 ``scan`` records where a single-frame compressed image's fragments lie
 (:class:`~mrecist_reader.imaging.volume.EncodedSlice`): RLE Lossless, JPEG 2000,
 JPEG-LS and JPEG Lossless. The loader reads those bytes with one ``pread`` and hands
-them to the codec itself (pylibjpeg-rle, pylibjpeg-openjpeg, pylibjpeg-libjpeg),
-instead of parsing the header again and walking the fragments through pydicom. A file
-whose size or modification time changed since the scan is parsed as before.
+them to the codec itself instead of parsing the header again and walking the fragments
+through pydicom. A file whose size or modification time changed since the scan is
+parsed as before.
+
+Codecs: RLE by pylibjpeg-rle (about 1 ms a 512 x 512 slice); JPEG 2000, JPEG-LS and
+JPEG Lossless by imagecodecs (OpenJPEG, CharLS, libjpeg-turbo), whose decoders release
+the GIL, so the loader's threads decode them on every core (measured in
+``benchmarks/scan_codec_gil.py``: pylibjpeg-openjpeg and CharLS through pyjpegls hold
+it). Their values are brought to what pydicom's ``pixel_array`` gives, bit for bit:
+the codestream's own sign and precision (read from its SIZ or SOF marker) corrected
+against PixelRepresentation as pydicom 3 does, then the bits above BitsStored. A frame
+imagecodecs cannot decode, or decodes to another size, sample count or width than the
+header's, is decoded by the pylibjpeg codecs as before (never an image of other values).
 """
 
 import contextlib
@@ -24,6 +34,10 @@ from mrecist_reader.imaging.volume import (
     LIBJPEG_SYNTAXES,
     RLE_SYNTAX,
     EncodedSlice,
+)
+
+JPEG_LS_SYNTAXES = frozenset(
+    {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}  # JPEG-LS (Near-)Lossless
 )
 
 
@@ -139,6 +153,9 @@ def _decode(
         if len(raw) != expected:
             raise ValueError(f"decoded frame has {len(raw)} bytes, expected {expected}")
         return np.frombuffer(raw, dtype=dtype).reshape(recorded.rows, recorded.columns)
+    released = _decode_releasing_gil(data, recorded, dtype)
+    if released is not None:
+        return released
     if syntax in J2K_SYNTAXES:
         from openjpeg.utils import decode as decode_j2k
 
@@ -154,9 +171,85 @@ def _decode(
     return decoded.astype(dtype)
 
 
+def _decode_releasing_gil(
+    data: bytes, recorded: RecordedSlice, dtype: np.dtype[Any]
+) -> npt.NDArray[Any] | None:
+    """Decode a JPEG 2000, JPEG-LS or JPEG Lossless frame with imagecodecs.
+
+    Returns the stored values as pydicom gives them (before the bits above BitsStored
+    are fixed), or None when imagecodecs cannot decode the frame to exactly that: an
+    error, another size, more than one sample, another width than ``dtype``'s.
+    """
+    import imagecodecs
+
+    syntax = recorded.encoded.syntax
+    try:
+        if syntax in J2K_SYNTAXES:
+            decoded = imagecodecs.jpeg2k_decode(data, numthreads=1)
+        elif syntax in JPEG_LS_SYNTAXES:
+            decoded = imagecodecs.jpegls_decode(data)
+        else:
+            decoded = imagecodecs.jpeg8_decode(data)
+    except (RuntimeError, ValueError, TypeError, MemoryError):
+        return None  # the pylibjpeg codecs try, and name what is wrong
+    if (
+        decoded.shape != (recorded.rows, recorded.columns)
+        or decoded.dtype.kind not in "iu"
+        or decoded.dtype.itemsize != dtype.itemsize
+    ):
+        return None
+    values: npt.NDArray[Any] = decoded.view(dtype)
+    shift = _sign_correction(data, recorded.encoded, dtype)
+    if shift < 0:
+        return None
+    if shift:
+        values <<= shift
+        values >>= shift
+    return values
+
+
+def _sign_correction(data: bytes, encoded: EncodedSlice, dtype: np.dtype[Any]) -> int:
+    """Return the shift pydicom 3 applies to a codec's values (0: none; <0: unknown).
+
+    JPEG 2000 whose codestream signedness disagrees with PixelRepresentation, and
+    signed JPEG-LS (which has no sign), are sign-extended or masked at the codestream's
+    precision (``pydicom.pixels.decoders.base._apply_sign_correction``).
+    """
+    width = 8 * dtype.itemsize
+    if encoded.syntax in J2K_SYNTAXES:
+        from pydicom.pixels.utils import get_j2k_parameters
+
+        found = get_j2k_parameters(data)
+        signed = bool(found.get("is_signed", encoded.signed))
+        precision = int(found.get("precision", encoded.bits_stored))
+        return width - precision if signed != encoded.signed else 0
+    if encoded.syntax in JPEG_LS_SYNTAXES and encoded.signed:
+        return width - (_jpeg_precision(data) or encoded.bits_stored)
+    return 0
+
+
+_SOF_MARKERS = frozenset({*range(0xC0, 0xD0), 0xF7}) - {0xC4, 0xC8, 0xCC}
+"""JPEG start-of-frame markers (SOF0-SOF15) and JPEG-LS's SOF55."""
+
+
+def _jpeg_precision(data: bytes) -> int | None:
+    """Return the sample precision of a JPEG or JPEG-LS stream's frame header."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    offset = 2
+    while offset + 4 < len(data):
+        if data[offset] != 0xFF:
+            return None
+        marker = data[offset + 1]
+        if marker in _SOF_MARKERS:
+            return data[offset + 4]
+        offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
+    return None
+
+
 def _codec_name(syntax: str) -> str:
     if syntax == RLE_SYNTAX:
         return "RLE Lossless"
     if syntax in J2K_SYNTAXES:
         return "JPEG 2000"
-    return "JPEG-LS" if syntax.startswith("1.2.840.10008.1.2.4.8") else "JPEG Lossless"
+    return "JPEG-LS" if syntax in JPEG_LS_SYNTAXES else "JPEG Lossless"

@@ -9,9 +9,10 @@ Two ways to read a slice:
   preallocated output array (``readinto``), then rescaled in place. No pydicom parse,
   no intermediate copy. Native enhanced multi-frame files read each frame at its
   offset after one pydicom header parse.
-- **Recorded RLE** (single-frame RLE Lossless whose fragment ``scan`` recorded): the
-  fragment's bytes are read with one ``pread`` and decoded by pylibjpeg-rle, no header
-  parsed (:mod:`~mrecist_reader.imaging.encoded`).
+- **Recorded fragments** (single-frame RLE Lossless, JPEG 2000, JPEG-LS and JPEG
+  Lossless images whose fragments ``scan`` recorded): the bytes are read with one
+  ``pread`` and decoded without parsing a header (pylibjpeg-rle; imagecodecs for the
+  others, values brought to pydicom's: :mod:`~mrecist_reader.imaging.encoded`).
 - **pydicom path** (everything else: JPEG Lossless, JPEG-LS, JPEG 2000, RLE, deflate, big
   endian, files without preamble, enhanced multi-frame CT/MR with per-frame functional
   groups, Modality LUT Sequence), using the pylibjpeg plugins (a multi-frame file is
@@ -19,13 +20,14 @@ Two ways to read a slice:
   (python-gdcm) directly for what pydicom's plugins cannot decode (12-bit JPEG
   Extended).
 
-Slices are decoded by a thread pool of one thread per core. Uncompressed slices are read
-by these threads (file reads release the GIL). The C codecs do not release it (measured
-and read in their sources: pylibjpeg-openjpeg, CharLS, python-gdcm; see
-``benchmarks/scan_codec_gil.py``), so a series of 16 or more compressed slices (JPEG 2000,
-JPEG-LS, JPEG lossless, RLE not recorded by the scan) is decoded by worker processes, one per core
-(:mod:`~mrecist_reader.imaging.decode_pool`), each thread waiting on one; a slice asked
-for with ``request_slice`` is still decoded at once in the asking thread. Output dtype: the stored integer dtype when the rescale is the identity;
+Slices are decoded by a thread pool of one thread per core, the requested slice first
+(``request_slice``, in the asking thread). Uncompressed slices are read by these threads
+(file reads release the GIL), and so are recorded compressed slices: imagecodecs'
+decoders release the GIL (``benchmarks/scan_codec_gil.py``). The parsing decoders
+(pydicom with pylibjpeg-openjpeg, CharLS, python-gdcm) hold it, so a series of 16 or
+more compressed slices that ``scan`` could not record is decoded by worker processes,
+one per core (:mod:`~mrecist_reader.imaging.decode_pool`), each thread waiting on one.
+Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
 the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
 rescales. Never a float64 copy of the whole volume.
@@ -98,7 +100,6 @@ from mrecist_reader.imaging.pixels import (
     without_gdcm_plugin,
 )
 from mrecist_reader.imaging.volume import (
-    RLE_SYNTAX,
     SeriesInfo,
     Volume,
 )
@@ -562,19 +563,15 @@ def _checked_affine(
 def _compressed_count(series: SeriesInfo) -> int:
     """Return how many of the series' images need a parsing decoder (0 when any is native).
 
-    Images whose RLE fragment ``scan`` recorded do not count: decoded from those bytes
-    in this process they take ~1 ms each, less than a worker process's round trip
-    (measured: 300 RLE slices 0.3 x a plain pydicom loop here, 0.7 x through workers).
-    Recorded JPEG 2000 / JPEG-LS / JPEG Lossless images do count: their codecs hold the
-    GIL (~50 ms a 512x512 J2K slice), so the workers decode them from the recorded bytes.
+    Images whose fragments ``scan`` recorded do not count: they are decoded in this
+    process's threads from those bytes (RLE ~1 ms a slice; JPEG 2000, JPEG-LS and JPEG
+    Lossless by imagecodecs, whose decoders release the GIL).
     """
     if not series.transfer_syntaxes or any(
         syntax in _NOT_ENCAPSULATED for syntax in series.transfer_syntaxes
     ):
         return 0
-    recorded = sum(
-        e is not None and e.syntax == RLE_SYNTAX for e in series.encoded_slices
-    )
+    recorded = sum(e is not None for e in series.encoded_slices)
     return len(series.files) - recorded
 
 
