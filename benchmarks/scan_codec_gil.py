@@ -76,6 +76,15 @@ def _decode_jpegls(data: bytes) -> np.ndarray:
     )
 
 
+def _decode_imagecodecs(codec: str, data: bytes) -> np.ndarray:
+    """Decode as the loader does (imagecodecs; mrecist_reader/imaging/encoded.py)."""
+    import imagecodecs
+
+    if codec == "j2k":
+        return np.asarray(imagecodecs.jpeg2k_decode(data, numthreads=1))
+    return np.asarray(imagecodecs.jpegls_decode(data)).view(np.int16)
+
+
 _SYNTAX = {
     "j2k": "1.2.840.10008.1.2.4.90",
     "rle": "1.2.840.10008.1.2.5",
@@ -121,12 +130,22 @@ def _via_pydicom(plugin: str) -> Callable[[bytes], np.ndarray]:
 
 DECODERS: dict[str, tuple[str, bool, Callable[[bytes], np.ndarray]]] = {
     "j2k openjpeg (bare codec)": ("j2k", False, _decode_openjpeg),
+    "j2k imagecodecs (loader)": (
+        "j2k",
+        False,
+        functools.partial(_decode_imagecodecs, "j2k"),
+    ),
     "j2k pydicom+pylibjpeg": ("j2k", True, _via_pydicom("pylibjpeg")),
     "j2k pydicom+gdcm": ("j2k", True, _via_pydicom("gdcm")),
     "rle pylibjpeg-rle (bare)": ("rle", False, _decode_rle),
     "rle pydicom+pylibjpeg": ("rle", True, _via_pydicom("pylibjpeg")),
     "rle pydicom+gdcm": ("rle", True, _via_pydicom("gdcm")),
     "jpeg-ls CharLS (bare)": ("jpeg-ls", False, _decode_jpegls),
+    "jpeg-ls imagecodecs (loader)": (
+        "jpeg-ls",
+        False,
+        functools.partial(_decode_imagecodecs, "jpeg-ls"),
+    ),
     "jpeg-ls pydicom+pyjpegls": ("jpeg-ls", True, _via_pydicom("pyjpegls")),
     "jpeg-ls pydicom+gdcm": ("jpeg-ls", True, _via_pydicom("gdcm")),
 }
