@@ -176,3 +176,37 @@ def test_held_out_lesions_beside_the_widest_vessels_are_measured_without_them(
         built.truth_mm, abs=tolerance(built.truth_mm)
     )
     assert VESSEL_WARNING in result.warnings
+
+
+def test_the_strand_of_a_thin_vessel_joined_to_a_large_lesion_is_not_measured() -> None:
+    # Development phantom 17#32: a 4.4 mm vessel in the plane touching a 70 mm lesion,
+    # on 5 mm slices. On the slice of the longest diameter the vessel, off its axis, is
+    # a faint line, and a piece of it two pixels wide stayed joined to the lesion:
+    # 74.0 mm instead of 70.3.
+    rng = np.random.default_rng([17, 16, 32])
+    built = build_phantom(held_out_vessel_spec(rng, 17 * 1000 + 500 + 32))
+    result = longest_viable_diameter(
+        built.volume, built.patient(click_index(built, rng))
+    )
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )
+
+
+# Development phantoms 23#50, 37#56 and 37#64: a lesion with a necrotic half beside a
+# vessel 8-10 mm wide running head to foot read 3-5 mm short. On some slices the
+# vessel's round cross-section, with a sliver of the lesion, was taken for a band in
+# the slice plane, and the strip along its axis cut through the lesion's viable half.
+# A band ending inside the window must now be at least twice as long as it is wide.
+@pytest.mark.parametrize(("seed", "index"), [(23, 50), (37, 56), (37, 64)])
+def test_a_round_vessel_beside_a_lesion_is_not_cut_off_as_a_band_through_it(
+    seed: int, index: int
+) -> None:
+    rng = np.random.default_rng([seed, 16, index])
+    built = build_phantom(held_out_vessel_spec(rng, seed * 1000 + 500 + index))
+    result = longest_viable_diameter(
+        built.volume, built.patient(click_index(built, rng))
+    )
+    assert result.diameter_mm == pytest.approx(
+        built.truth_mm, abs=tolerance(built.truth_mm)
+    )

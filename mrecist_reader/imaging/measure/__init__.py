@@ -210,6 +210,7 @@ from mrecist_reader.imaging.measure.region import (
     _analyse_seed_slice,
     _follow_lesion,
 )
+from mrecist_reader.imaging.measure.vessels import drop_strands
 from mrecist_reader.imaging.measure.windows import (
     _seed_index,
     median_3x3,
@@ -293,6 +294,7 @@ def _propose(
         raise
     _check_kidney(volume, planes, levels, opts)
     _check_shape(volume, planes, opts)
+    planes = drop_strands(planes, volume.pixel_spacing_mm)
     measurement = _measure(volume, planes, levels, opts)
     logger.info(
         "viable diameter %.1f mm on slice %d (lesion %.0f, background %.0f, noise %.1f)",

@@ -52,6 +52,7 @@ from skimage import morphology as skmorphology
 from mrecist_reader.imaging.measure.feret import _pixel_feret
 from mrecist_reader.imaging.measure.model import (
     _CROSS,
+    _SQUARE,
     Mask,
     _Plane,
     _Strip,
@@ -67,6 +68,7 @@ BAND_BODY_RATIO = 1.8  # the body's inscribed radius over the band's half-width
 BAND_THROUGH_RATIO = 1.2
 BAND_THROUGH_WIDTH = 1.25  # two pieces of one straight band: together this much wider
 BAND_REACH_MM = 10.0
+BAND_MIN_ELONGATION = 2.0  # length over width of a band ending inside the window
 BAND_MAX_CONTACT = 0.25  # of the band's edge joined to the lesion's body
 BAND_MAX_STRIP = 3.0  # region area in a vessel's strip, at most this times the band's
 BAND_MAX_LOST = 0.25  # of the kept region, cut off beyond a vessel's strip  # a vessel runs on at least this far beyond the lesion
@@ -333,8 +335,15 @@ def _is_band(
     width_limit: float,
     body_ratio: float = BAND_BODY_RATIO,
 ) -> bool:
-    low, high, _, _ = _band_axis(piece, spacing)
+    low, high, centre, normal = _band_axis(piece, spacing)
     if high - low > width_limit:
+        return False
+    # A band is long, or runs on out of the window; a piece hardly longer than wide
+    # that ends inside it is the round cross-section of a vessel running head to
+    # foot (left to the track tests), whose strip would cut through the lesion.
+    points = np.argwhere(piece) * np.asarray(spacing)
+    length = float(np.ptp((points - centre) @ np.array([normal[1], -normal[0]])))
+    if length < BAND_MIN_ELONGATION * (high - low) and not _touches_border(piece):
         return False
     # A lesion is clearly wider than the vessel beside it; a vessel's trunk is not
     # (its branches are not cut off it). A vessel running straight past the lesion
@@ -744,3 +753,63 @@ def _remove_chain(
             result[n] = _Plane(plane.window, cleaned.mask, True, plane.strips)
             removed = True
     return result, removed
+
+
+# ------------------------------------------------------------- strands of a vessel
+
+STRAND_MIN_PX = 4
+STRAND_REACH_MM = 2.0
+
+
+def drop_strands(planes: list[_Plane], spacing: tuple[float, float]) -> list[_Plane]:
+    """Return the planes without thin strands sticking out of the lesion.
+
+    On a slice off a thin vessel's axis, the vessel is a faint line one or two pixels
+    wide, and where it passes the lesion a piece of it may lie in the viable range,
+    joined to the lesion: a strand that lengthens the diameter by several
+    millimetres. A piece that a one-pixel opening removes (at most two pixels wide)
+    and that reaches ``STRAND_REACH_MM`` or more beyond the convex hull of the opened
+    region is dropped. The corners of a half cut by necrosis and the sides of a thin
+    rim lie on that hull (within a pixel of it), and are kept. Only the planes with at
+    least half the largest area (those that may hold the longest diameter) are
+    looked at.
+    """
+    largest = max(int(plane.mask.sum()) for plane in planes)
+    result = []
+    for plane in planes:
+        if plane.mask.sum() >= 0.5 * largest:
+            mask = _without_strands(plane.mask, spacing)
+            if mask is not None:
+                plane = _Plane(plane.window, mask, plane.touches_vessel, plane.strips)
+        result.append(plane)
+    return result
+
+
+def _without_strands(mask: Mask, spacing: tuple[float, float]) -> Mask | None:
+    """Return ``mask`` without its protruding strands (None: nothing dropped)."""
+    opened = ndimage.binary_opening(mask, _CROSS)
+    parts, n_parts = ndimage.label(opened, structure=_CROSS)
+    if n_parts == 0:
+        return None
+    # The body: what the opening keeps, but the bits of a strand three pixels wide.
+    part_sizes = np.bincount(parts.ravel(), minlength=n_parts + 1)
+    part_sizes[0] = 0
+    opened = np.isin(parts, np.flatnonzero(part_sizes >= 0.1 * part_sizes.max()))
+    pieces, count = ndimage.label(mask & ~opened, structure=_SQUARE)
+    if count == 0:
+        return None
+    sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+    candidates = [
+        label for label in range(1, count + 1) if sizes[label] >= STRAND_MIN_PX
+    ]
+    if not candidates:
+        return None
+    reach = ndimage.distance_transform_edt(~_hull_image(opened), sampling=spacing)
+    dropped = np.zeros_like(mask)
+    for label in candidates:
+        piece = pieces == label
+        if float(reach[piece].max()) >= STRAND_REACH_MM:
+            dropped |= piece
+    if not dropped.any():
+        return None
+    return _part_at(mask & ~dropped, None)
