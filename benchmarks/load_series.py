@@ -363,10 +363,6 @@ def main() -> int:
             "ours_j2k_parsed": lambda: load_volume(
                 dataclasses.replace(series["j2k"], encoded_slices=())
             ),
-            "ours_j2k_processes": lambda: _in_processes(series["j2k"], use=True),
-            "ours_j2k_parsed_threads": lambda: _in_processes(
-                dataclasses.replace(series["j2k"], encoded_slices=()), use=False
-            ),
             "simpleitk_j2k": lambda: read_simpleitk(files["j2k"]),
             "big_first_open": lambda: first_image(big, use_index=False),
             "big_second_open": lambda: first_image(big, use_index=True),
@@ -395,23 +391,6 @@ def main() -> int:
     return 0
 
 
-def _in_processes(series: Any, *, use: bool) -> Any:
-    """Load ``series`` with its compressed slices decoded by worker processes or not.
-
-    ``use``: every compressed slice, recorded or not, goes to the process pool (as
-    before imagecodecs); otherwise threads only (as for recorded slices now).
-    """
-    from mrecist_reader.imaging import load as load_module
-
-    saved = load_module._compressed_count, load_module.processes_for
-    load_module._compressed_count = lambda s: len(s.files)
-    load_module.processes_for = lambda n: use and saved[1](n)
-    try:
-        return load_module.load_volume(series)
-    finally:
-        load_module._compressed_count, load_module.processes_for = saved
-
-
 def _peak_of(folder: Path) -> dict[str, Any]:
     """Return the peak memory of ``load_volume`` on ``folder``, from a child process."""
     child = subprocess.run(
@@ -434,19 +413,6 @@ RATIOS = (
     ("ours_rle", "simpleitk_rle", "RLE, ours / SimpleITK", None),
     ("ours_j2k", "simpleitk_j2k", "J2K, ours / SimpleITK", 0.6),
     ("ours_j2k", "ours_j2k_parsed", "J2K, recorded fragments / headers parsed", None),
-    ("ours_j2k", "ours_j2k_processes", "J2K recorded, threads / process pool", None),
-    (
-        "ours_j2k_processes",
-        "simpleitk_j2k",
-        "J2K recorded, process pool / SimpleITK",
-        None,
-    ),
-    (
-        "ours_j2k_parsed_threads",
-        "ours_j2k_parsed",
-        "J2K parsed, threads / processes",
-        None,
-    ),
     ("big_scan", "big_pydicom_headers", "3,000 files: scan / pydicom header loop", 1.0),
 )
 

@@ -23,10 +23,12 @@ Two ways to read a slice:
 Slices are decoded by a thread pool of one thread per core, the requested slice first
 (``request_slice``, in the asking thread). Uncompressed slices are read by these threads
 (file reads release the GIL), and so are recorded compressed slices: imagecodecs'
-decoders release the GIL (``benchmarks/scan_codec_gil.py``). The parsing decoders
-(pydicom with pylibjpeg-openjpeg, CharLS, python-gdcm) hold it, so a series of 16 or
-more compressed slices that ``scan`` could not record is decoded by worker processes,
-one per core (:mod:`~mrecist_reader.imaging.decode_pool`), each thread waiting on one.
+decoders release the GIL (``benchmarks/scan_codec_gil.py``), so a JPEG 2000 series is
+decoded on every core with no worker process (measured against the process pool this
+replaced: ``benchmarks/load_series.py``). The parsing decoders (pydicom with
+pylibjpeg-openjpeg, CharLS, python-gdcm) hold the GIL: compressed images ``scan`` could
+not record (a Modality LUT Sequence, colour, no File Meta Information) decode on one
+core at a time.
 Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
 the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
@@ -55,21 +57,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydicom.uid import (
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRBigEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-)
 
 from mrecist_reader.core.errors import (
     MrecistError,
-)
-from mrecist_reader.imaging.decode_pool import (
-    SLICES_PER_TASK,
-    decode_elsewhere,
-    decode_many_elsewhere,
-    processes_for,
 )
 from mrecist_reader.imaging.encoded import RecordedSlice, decode_recorded
 from mrecist_reader.imaging.fastpath import (
@@ -184,15 +174,6 @@ class VolumeLoader:
         self._fill_gaps(first)
         self._first = first
         self._groups = _multi_frame_groups(series)
-        # one worker asked for (the start-up prefetch's first slice, in a process that
-        # ends at once): no worker processes either, whose start would outlive it
-        self._elsewhere = (
-            workers != 1
-            and not self._groups
-            and processes_for(_compressed_count(series))
-        )
-        if self._elsewhere:
-            self._groups = _runs_of(count, SLICES_PER_TASK)
         self._stored: set[int] = set()
         n_workers = max(1, workers or min(count, os.cpu_count() or 1))
         # each worker starts on its own stretch of the series: neighbouring slices
@@ -243,12 +224,10 @@ class VolumeLoader:
                 return
             self._run(indices)
 
-    def _run(self, indices: tuple[int, ...], *, here: bool = False) -> None:
+    def _run(self, indices: tuple[int, ...]) -> None:
         try:
             if len(indices) == 1:
-                self._decode(indices[0], here=here)
-            elif self._elsewhere:
-                self._decode_run_in_process(indices)
+                self._decode(indices[0])
             else:
                 self._decode_frames(indices)
         except Exception as error:
@@ -318,10 +297,10 @@ class VolumeLoader:
         self._promoted[index] = wide
         self._stored.add(index)
 
-    def _decode(self, index: int, *, here: bool = False) -> None:
+    def _decode(self, index: int) -> None:
         path, frame = self.series.files[index], self.series.frames[index]
         try:
-            if self._decode_into_volume(index, path, frame, here=here):
+            if self._decode_into_volume(index, path, frame):
                 return
         except _TooWide:
             logger.debug("slice %d needs a wider dtype than %s", index, self._dtype)
@@ -333,11 +312,9 @@ class VolumeLoader:
         _decode_slice(pixels, wide)
         self._promoted[index] = wide
 
-    def _decode_into_volume(
-        self, index: int, path: Path, frame: int, *, here: bool = False
-    ) -> bool:
+    def _decode_into_volume(self, index: int, path: Path, frame: int) -> bool:
         """Decode slice ``index`` into the volume's array; False if its dtype is too small."""
-        as_scanned = self._read_as_scanned(index, path, here=here)
+        as_scanned = self._read_as_scanned(index, path)
         if as_scanned is not None:
             return as_scanned
         if index and self._layout is not None:
@@ -352,8 +329,6 @@ class VolumeLoader:
             if done is not None:
                 self._positions[index] = done.position
                 return True
-        if self._elsewhere and not here:
-            return self._decode_in_process(index, path, frame)
         pixels = self._first if index == 0 else _probe(path, frame)[0]
         self._positions[index] = pixels.position
         if not _fits(pixels, self._dtype):
@@ -361,12 +336,12 @@ class VolumeLoader:
         _decode_slice(pixels, self._array[self._slot[index]])
         return True
 
-    def _read_as_scanned(self, index: int, path: Path, *, here: bool) -> bool | None:
+    def _read_as_scanned(self, index: int, path: Path) -> bool | None:
         """Read slice ``index`` where ``scan`` recorded it; None if not recorded.
 
-        Native values are read straight into the volume; an RLE fragment is decoded
-        here (unless worker processes decode this series). False: the volume's dtype
-        is too small for the slice.
+        Native values are read straight into the volume; recorded fragments are decoded
+        here. None also when the file changed since the scan (parsed again). False: the
+        volume's dtype is too small for the slice.
         """
         native = self._native[index] if self._native else None
         if native is not None:
@@ -378,24 +353,11 @@ class VolumeLoader:
                     f"{path}: cannot read the file: {error}"
                 ) from error
         recorded = self._recorded[index] if self._recorded else None
-        if recorded is not None and (here or not self._elsewhere):
+        if recorded is not None:
             found = decode_recorded(path, recorded)
             if found is not None:
                 return self._rescale_decoded(index, *found)
         return None
-
-    def _decode_run_in_process(self, indices: tuple[int, ...]) -> None:
-        """Decode a run of compressed slices in one worker task; rescale them here."""
-        slices = [(self.series.files[i], self.series.frames[i]) for i in indices]
-        recorded = [self._recorded[i] if self._recorded else None for i in indices]
-        results = decode_many_elsewhere(slices, recorded)
-        for index, result in zip(indices, results, strict=True):
-            if isinstance(result, VolumeLoadError):
-                raise result
-            pixels, stored = result
-            done = stored is not None and self._rescale_decoded(index, pixels, stored)
-            if not done:
-                self._decode(index, here=True)  # too wide, or not compressed after all
 
     def _rescale_decoded(
         self, index: int, pixels: _Pixels, stored: npt.NDArray[Any]
@@ -414,25 +376,6 @@ class VolumeLoader:
             _rescale_into(stored, target, pixels)
         except _TooWide:
             return False
-        return True
-
-    def _decode_in_process(self, index: int, path: Path, frame: int) -> bool:
-        """Decode a compressed slice in a worker process; rescale it here."""
-        recorded = self._recorded[index] if self._recorded else None
-        pixels, stored = decode_elsewhere(path, frame, recorded)
-        self._positions[index] = pixels.position
-        if not _fits(pixels, self._dtype):
-            return False
-        target = self._array[self._slot[index]]
-        if stored is None:  # not compressed after all: read directly
-            _decode_slice(pixels, target)
-            return True
-        if stored.shape != target.shape:
-            raise VolumeLoadError(
-                f"{path}: decoded frame has shape {stored.shape}, expected "
-                f"{target.shape}"
-            )
-        _rescale_into(stored, target, pixels)
         return True
 
     def request_slice(self, index: int) -> npt.NDArray[Any]:
@@ -457,7 +400,7 @@ class VolumeLoader:
         with self._lock:
             claimed = self._claim(image, group=False)  # this image only: show it now
         if claimed:
-            self._run(claimed, here=True)  # never waits for a process to start
+            self._run(claimed)
         with self._lock:
             while self._state[image] != 2:
                 self._decoded.wait()
@@ -560,40 +503,6 @@ def _checked_affine(
     return affine
 
 
-def _compressed_count(series: SeriesInfo) -> int:
-    """Return how many of the series' images need a parsing decoder (0 when any is native).
-
-    Images whose fragments ``scan`` recorded do not count: they are decoded in this
-    process's threads from those bytes (RLE ~1 ms a slice; JPEG 2000, JPEG-LS and JPEG
-    Lossless by imagecodecs, whose decoders release the GIL).
-    """
-    if not series.transfer_syntaxes or any(
-        syntax in _NOT_ENCAPSULATED for syntax in series.transfer_syntaxes
-    ):
-        return 0
-    recorded = sum(e is not None for e in series.encoded_slices)
-    return len(series.files) - recorded
-
-
-_NOT_ENCAPSULATED = frozenset(
-    {
-        ImplicitVRLittleEndian,
-        ExplicitVRLittleEndian,
-        ExplicitVRBigEndian,
-        DeflatedExplicitVRLittleEndian,
-    }
-)
-
-
-def _runs_of(count: int, size: int) -> dict[int, tuple[int, ...]]:
-    """Map each slice to its run of ``size`` consecutive slices (one task each)."""
-    groups: dict[int, tuple[int, ...]] = {}
-    for start in range(0, count, size):
-        members = tuple(range(start, min(start + size, count)))
-        groups.update(dict.fromkeys(members, members))
-    return groups
-
-
 def _multi_frame_groups(
     series: SeriesInfo, *, chunk: int = FRAMES_PER_TASK
 ) -> dict[int, tuple[int, ...]]:
@@ -624,8 +533,7 @@ def open_volume(series: SeriesInfo, *, workers: int | None = None) -> VolumeLoad
     series
         A stack found by ``scan``.
     workers
-        Decoding threads (default: one per CPU core). With 1, compressed series are
-        decoded in this process only (no worker processes are started).
+        Decoding threads (default: one per CPU core).
 
     Returns
     -------

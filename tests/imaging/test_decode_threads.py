@@ -7,9 +7,11 @@ bits above BitsStored fixed; whatever it cannot decode falls back to the pylibjp
 codecs, and damaged data is an error naming the file, never a crash.
 """
 
+import multiprocessing
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import imagecodecs
@@ -24,6 +26,7 @@ from pydicom.uid import (
     JPEG2000Lossless,
     JPEGLosslessSV1,
     JPEGLSLossless,
+    RLELossless,
 )
 
 from mrecist_reader.imaging import encoded as encoded_module
@@ -298,3 +301,33 @@ def test_imagecodecs_is_imported_with_the_first_compressed_slice_not_at_start_up
     ]
     assert "mrecist_reader" in imported
     assert not [name for name in imported if name.startswith("imagecodecs")]
+
+
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless], ids=["RLE", "J2K"])
+def test_compressed_series_load_in_threads_recorded_or_not_and_start_no_process(
+    tmp_path: Path, syntax: str
+) -> None:
+    """Recorded or parsed again (the file changed, or scan could not record it)."""
+    paths = write_series(tmp_path / "series", SIGNED)
+    rewrite(paths, compressed(syntax, "pylibjpeg"))
+    series = _series(tmp_path / "series")
+    expected = _by_pydicom(series)
+    recorded = load_volume(series)
+    parsed = load_volume(replace(series, encoded_slices=()))
+    assert multiprocessing.active_children() == []
+    assert recorded.array.dtype == parsed.array.dtype
+    assert np.array_equal(recorded.array, expected)
+    assert np.array_equal(parsed.array, expected)
+    assert np.array_equal(recorded.affine, parsed.affine)
+
+
+def test_a_damaged_file_parsed_again_is_named(tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "series", SIGNED)
+    rewrite(paths, compressed(RLELossless, "pylibjpeg"))
+    series = replace(_series(tmp_path / "series"), encoded_slices=())
+    damaged = series.files[5]
+    data = bytearray(damaged.read_bytes())
+    data[-200:] = b"\xff" * 200  # the end of the last RLE segment
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(VolumeLoadError, match=damaged.name):
+        load_volume(series)

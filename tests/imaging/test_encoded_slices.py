@@ -9,7 +9,6 @@ import pytest
 from pydicom.encaps import generate_frames
 from pydicom.uid import RLELossless
 
-from mrecist_reader.imaging import decode_pool
 from mrecist_reader.imaging import pixels as pixels_module
 from mrecist_reader.imaging.load import load_volume
 from mrecist_reader.imaging.scan import scan
@@ -86,19 +85,3 @@ def test_the_scan_index_keeps_the_fragments(tmp_path: Path) -> None:
     assert again.files_reused == SIGNED.n_slices
     assert again.series[0].encoded_slices == first.series[0].encoded_slices
     assert all(e is not None for e in again.series[0].encoded_slices)
-
-
-def test_recorded_rle_slices_need_no_worker_processes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plain, rle = _rle_copy(
-        tmp_path, SeriesSpec(n_slices=decode_pool.MIN_SLICES + 2, rows=16, columns=16)
-    )
-    series = _only(rle)
-
-    def no_pool() -> None:
-        raise AssertionError("worker processes started for recorded RLE slices")
-
-    monkeypatch.setattr(decode_pool, "_shared_pool", no_pool)
-    volume = load_volume(series)
-    assert np.array_equal(volume.array, load_volume(_only(plain)).array)
