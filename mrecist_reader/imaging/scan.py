@@ -23,6 +23,10 @@ first series can be shown while the rest of a large folder is still being read. 
 stack counts as *complete* once every folder holding one of its files has been read
 entirely (files are read folder by folder): exports put a series in a folder of its
 own, or several series in one folder, which is then complete only when that folder is.
+A folder of many files (:data:`FLAT_FOLDER_FILES`: a flat export of a whole study) is
+read series by series, each file's SeriesInstanceUID read first from its bytes; a stack
+there is complete once no unread file of the folder holds its series or an unsure one
+(:class:`_Tracker`).
 A series split across folders still being read is not complete; one split across a
 folder not yet *started* cannot be told apart, which is why the final result always
 replaces what progress reported.
@@ -41,14 +45,18 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from mrecist_reader.imaging.byte_header import read_byte_header
+from mrecist_reader.imaging.files import open_regular_fd
 from mrecist_reader.imaging.geometry import slice_normal
 from mrecist_reader.imaging.headers import (
     FileHeader,
     FrameGeometry,
     Unusable,
+    _text,
     quiet_pydicom,
     read_header,
 )
@@ -71,6 +79,9 @@ from mrecist_reader.imaging.volume import (
     Phase,
     SeriesInfo,
 )
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +124,12 @@ class ScanResult:
         return tuple(s for s in self.series if s.warnings)
 
 
+_Group = tuple[Path, str]
+"""Files of one folder that hold one SeriesInstanceUID (read series by series)."""
+UNSURE = "?"
+"""The group of a folder's files whose SeriesInstanceUID was not read from the bytes."""
+
+
 class ScanProgress:
     """What a scan still running has found so far (see :func:`scan`'s ``on_progress``).
 
@@ -126,11 +143,32 @@ class ScanProgress:
         folders_done: frozenset[Path],
         files_seen: int,
         files_total: int,
+        by_series: frozenset[Path] = frozenset(),
+        pending: frozenset[_Group] = frozenset(),
     ) -> None:
         self._build = build
         self._done = folders_done
         self.files_seen = files_seen
         self.files_total = files_total
+        self._by_series = by_series
+        self._pending = pending
+
+    def _whole(self, stack: SeriesInfo) -> bool:
+        """Return whether no file still unread can join ``stack``.
+
+        Each folder holding one of its files has been read, or is read series by
+        series and has no unread file of the stack's series or of an unsure one.
+        """
+        uid = stack.series_instance_uid
+        return all(
+            folder in self._done
+            or (
+                folder in self._by_series
+                and (folder, uid) not in self._pending
+                and (folder, UNSURE) not in self._pending
+            )
+            for folder in {f.parent for f in stack.files}
+        )
 
     @functools.cached_property
     def series(self) -> tuple[SeriesInfo, ...]:
@@ -139,11 +177,15 @@ class ScanProgress:
 
     @functools.cached_property
     def complete(self) -> frozenset[tuple[str, str]]:
-        """Return (series UID, stack label) of the stacks whose folders were all read."""
+        """Return (series UID, stack label) of the stacks no unread file can join.
+
+        A stack is complete when every folder holding one of its files has been read,
+        or, in a folder read series by series, when every file of its series has been.
+        """
         return frozenset(
             (s.series_instance_uid, s.stack_label)
             for s in self.series
-            if all(f.parent in self._done for f in s.files)
+            if self._whole(s)
         )
 
     def is_complete(self, series: SeriesInfo) -> bool:
@@ -165,8 +207,24 @@ each would cost more than the reading (this way all builds together cost at most
 about three final builds, and nothing when no one asks for the stacks)."""
 
 
+FLAT_FOLDER_FILES = 300
+"""A folder with this many files still to read is read series by series (see
+:meth:`_Tracker.reading_order`): a flat export of a whole study shows its first series
+before the folder's last file is read. Fewer take a fraction of a second."""
+
+
 class _Tracker:
-    """Count the files read per folder; report progress when a folder is finished."""
+    """Count the files read per folder; report progress when a folder is finished.
+
+    A large folder (:data:`FLAT_FOLDER_FILES`) is also counted per series: each file's
+    SeriesInstanceUID is read first from its bytes (:func:`_series_hint`), by the same
+    element parser and conversion the header reader uses. Files whose UID this cannot
+    read with certainty are read first (they could belong to any series), then the
+    folder series after series; a series is done once every file of it has been read,
+    so no file still unread can join its stacks. Should a file read turn out to hold
+    another series than its hint said, the hints are no longer trusted: stacks of that
+    scan are complete only when their folders are.
+    """
 
     def __init__(
         self,
@@ -181,6 +239,44 @@ class _Tracker:
         self._known: dict[Path, FileHeader | Unusable] = {}
         self._done: set[Path] = set()
         self._reported = 0
+        self._group: dict[Path, _Group] = {}
+        self._group_left: Counter[_Group] = Counter()
+        self._by_series: set[Path] = set()
+        self._hints_trusted = True
+
+    def reading_order(self, files: Sequence[Path]) -> list[Path]:
+        """Return ``files`` (those still to read) in the order to read them.
+
+        Folder after folder (stable), so that folders finish early; a folder with
+        :data:`FLAT_FOLDER_FILES` or more of them series after series, files whose
+        series is unsure first.
+        """
+        by_folder: dict[Path, list[Path]] = {}
+        for path in files:
+            by_folder.setdefault(path.parent, []).append(path)
+        order: list[Path] = []
+        for folder, members in by_folder.items():
+            if len(members) < FLAT_FOLDER_FILES:
+                order.extend(members)
+                continue
+            hints = {path: _series_hint(path) for path in members}
+            first_seen = {uid: k for k, uid in enumerate(dict.fromkeys(hints.values()))}
+            order.extend(
+                sorted(
+                    members,
+                    key=lambda f: (hints[f] is not None, first_seen[hints[f]]),
+                )
+            )
+            self._split(folder, hints)
+        return order
+
+    def _split(self, folder: Path, hints: Mapping[Path, str | None]) -> None:
+        """Count ``folder``'s files still to read per series (unsure ones together)."""
+        for path, hint in hints.items():
+            group = (folder, hint or UNSURE)
+            self._group[path] = group
+            self._group_left[group] += 1
+        self._by_series.add(folder)
 
     def add(self, path: Path, record: FileHeader | Unusable) -> None:
         """Count one file read (or taken from the index)."""
@@ -189,9 +285,26 @@ class _Tracker:
         self._known[path] = record
         folder = path.parent
         self._left[folder] -= 1
-        if self._left[folder] == 0:
+        finished = self._left[folder] == 0
+        if finished:
             self._done.add(folder)
+        group = self._group.get(path)
+        if group is not None:
+            self._check_hint(group, record)
+            self._group_left[group] -= 1
+            finished = finished or self._group_left[group] == 0
+        if finished:
             self._maybe_report()
+
+    def _check_hint(self, group: _Group, record: FileHeader | Unusable) -> None:
+        """Stop trusting the hints if ``record`` holds another series than its hint."""
+        if (
+            group[1] != UNSURE
+            and isinstance(record, FileHeader)
+            and record.series_instance_uid != group[1]
+        ):
+            logger.warning("series hint %s differs from %s", group[1], record.path)
+            self._hints_trusted = False
 
     def add_many(self, records: Mapping[Path, FileHeader | Unusable]) -> None:
         """Count records taken from a scan index."""
@@ -204,22 +317,41 @@ class _Tracker:
             return  # the final result follows at once when everything was read
         headers = [r for r in self._known.values() if isinstance(r, FileHeader)]
         self._reported = seen
+        trusted = self._hints_trusted
         self._report(
             ScanProgress(
                 partial(self._build, headers),
                 frozenset(self._done),
                 seen,
                 self._total,
+                frozenset(self._by_series if trusted else ()),
+                frozenset(g for g, n in self._group_left.items() if n > 0),
             )
         )
 
 
-def _by_folder(files: Sequence[Path]) -> list[Path]:
-    """Return ``files`` folder after folder (stable), so that folders finish early."""
-    order = {
-        folder: k for k, folder in enumerate(dict.fromkeys(f.parent for f in files))
-    }
-    return sorted(files, key=lambda f: order[f.parent])
+HINT_BYTES = 1 << 14
+"""Bytes read for a file's series hint (a longer header: no hint, read first)."""
+
+
+def _series_hint(path: Path) -> str | None:
+    """Return the SeriesInstanceUID ``read_header`` will record for ``path``.
+
+    None when unsure: the file's first :data:`HINT_BYTES` do not hold its whole header
+    in a form the byte-level reader reads with certainty (then pydicom reads it), or
+    the UID is empty (``scan`` makes a stand-in from the file's contents).
+    """
+    try:
+        fd, _status = open_regular_fd(path)
+        with os.fdopen(fd, "rb") as stream:
+            head = stream.read(HINT_BYTES)
+    except OSError:
+        return None
+    found = read_byte_header(head, ("SeriesInstanceUID",))
+    if found is None:
+        return None
+    dataset = cast("Dataset", found[0])  # answers get() like pydicom's, as read_header
+    return _text(dataset, "SeriesInstanceUID") or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +492,7 @@ def _read_all(
     With a ``tracker`` (a progressive scan) files are read folder after folder and
     each record is counted as it arrives.
     """
-    order = files if tracker is None else _by_folder(files)
+    order = files if tracker is None else tracker.reading_order(files)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if len(files) < POOL_THRESHOLD or count <= 1 or not _processes_can_start():
         found = dict(_counted(order, map(read_header, order), tracker))
