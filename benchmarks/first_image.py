@@ -13,6 +13,9 @@ the page cache is warm for both; scan index off: a first open):
   growing with each report (:func:`~mrecist_reader.desk.first_image.grown_worklist`,
   as the window does); the first image's time and the scan's end are both recorded.
 
+With ``--flat`` the 3,000 files lie in one folder under shuffled names (a flat export):
+that folder is read series by series (``scan``'s ``FLAT_FOLDER_FILES``).
+
 Reported: time to the first image, progressive / full (target: well under 1), the
 progressive scan's end / the full one's (what reporting progress costs), medians and
 spread over the rounds. The last line printed is JSON.
@@ -36,21 +39,23 @@ ARTERIAL = 3
 REPEATS = 5
 
 
-def generate(folder: Path) -> Path:
-    """Write the ten series, one folder each; return the study folder."""
+def generate(folder: Path, *, flat: bool = False) -> Path:
+    """Write the ten series, one folder each (or all in one); return the study folder."""
     rng = np.random.default_rng(2)
     pixels = [_phantom(k, rng) for k in range(4)]
     study_uid = generate_uid()
+    names = rng.permutation(SERIES * SLICES)
     for number in range(SERIES):
         series_uid = generate_uid()
-        target = folder / f"SE{number + 1:02d}"
-        target.mkdir(parents=True)
+        target = folder if flat else folder / f"SE{number + 1:02d}"
+        target.mkdir(parents=True, exist_ok=True)
         description = "LIVER ARTERIAL" if number == ARTERIAL else "LIVER PORTAL"
         for k in range(SLICES):
             ds = _dataset(k, pixels[k % 4], series_uid, study_uid)
             ds.SeriesNumber = number + 1
             ds.SeriesDescription = description
-            ds.save_as(target / f"IM{k:04d}", enforce_file_format=True)
+            name = f"IM{names[number * SLICES + k]:05d}" if flat else f"IM{k:04d}"
+            ds.save_as(target / name, enforce_file_format=True)
     return folder
 
 
@@ -111,10 +116,13 @@ def main() -> int:
     """Generate, time alternately, print the table and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument(
+        "--flat", action="store_true", help="all files in one folder, names shuffled"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mrecist-bench-") as tmp:
         start = time.perf_counter()
-        folder = generate(Path(tmp) / "study")
+        folder = generate(Path(tmp) / "study", flat=args.flat)
         print(
             f"generated {SERIES * SLICES} files in {time.perf_counter() - start:.1f} s"
         )
@@ -154,6 +162,7 @@ def main() -> int:
         "first_image_ratio": round(first_ratio, 3),
         "scan_end_ratio": round(end_ratio, 3),
         "files": SERIES * SLICES,
+        "flat": args.flat,
         "repeats": args.repeats,
     }))  # fmt: skip
     return 0
