@@ -76,10 +76,9 @@ def check_holds_no_brighter_lesion(
         return
     raise _LiverRegion(
         f"the region ({diameter:.0f} mm) holds {len(foci)} focal "
-        f"area{'s' if len(foci) > 1 else ''} clearly brighter than itself "
-        f"(the largest {max(foci):.0f} mm²): it is the liver (or a lobe of it "
-        "enhancing more than the rest) in which they enhance, not a lesion; click "
-        "on a brighter focus to measure it"
+        f"area{'s' if len(foci) > 1 else ''} brighter than itself: it is the liver "
+        f"they enhance in, not a lesion; click on a brighter area (the largest "
+        f"{max(foci):.0f} mm²)"
     )
 
 
@@ -136,10 +135,10 @@ def check_smooth_outline(
     if ratio >= MIN_CONVEXITY:
         return
     raise _LiverRegion(
-        f"the region ({diameter:.0f} mm) has a ragged outline (its convex hull's "
-        f"perimeter is {100 * ratio:.0f} % of its own, at least "
-        f"{100 * MIN_CONVEXITY:.0f} % for a well-delineated lesion): liver that "
-        "enhances unevenly, not a focal lesion"
+        f"the region ({diameter:.0f} mm) has a ragged outline: liver that enhances "
+        "unevenly, not a well-delineated lesion (its convex hull's perimeter is "
+        f"{100 * ratio:.0f} % of its own, at least {100 * MIN_CONVEXITY:.0f} % "
+        "needed)"
     )
 
 
