@@ -226,6 +226,25 @@ def read_pydicom_headers(files: list[Path]) -> list[Dataset]:
     return [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
 
 
+def cores_used(
+    contenders: dict[str, Callable[[], Any]], names: tuple[str, ...]
+) -> dict[str, tuple[float, float]]:
+    """Return each named contender's CPU seconds for one run, and the cores it used.
+
+    Why a J2K ratio is what it is: SimpleITK decodes a series on every core as well
+    (ITK's threads), with the same OpenJPEG, so on 2 cores the ratio is near the
+    ratio of CPU seconds. Process CPU time counts every thread of this process.
+    """
+    found: dict[str, tuple[float, float]] = {}
+    for name in names:
+        if name in contenders:
+            wall, cpu = time.perf_counter(), time.process_time()
+            contenders[name]()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            found[name] = (cpu, cpu / wall)
+    return found
+
+
 def peak_rss_kb() -> int:
     """Return this process's peak RSS in KiB.
 
@@ -375,9 +394,10 @@ def main() -> int:
                 parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
             contenders = {k: v for k, v in contenders.items() if k in args.only}
         times = alternated(contenders, args.repeats)
+        cores = cores_used(contenders, ("ours_j2k", "simpleitk_j2k"))
         peak = {} if args.only else _peak_of(plain)
     medians = {name: statistics.median(t) for name, t in times.items()}
-    _print_table(times, medians, peak)
+    _print_table(times, medians, peak, cores)
     if not peak:
         print(json.dumps({k: round(v, 4) for k, v in medians.items()}))
         return 0
@@ -418,7 +438,10 @@ RATIOS = (
 
 
 def _print_table(
-    times: dict[str, list[float]], medians: dict[str, float], peak: dict[str, Any]
+    times: dict[str, list[float]],
+    medians: dict[str, float],
+    peak: dict[str, Any],
+    cores: dict[str, tuple[float, float]] | None = None,
 ) -> None:
     rounds = len(next(iter(times.values())))
     print(
@@ -436,6 +459,8 @@ def _print_table(
         print(
             f"{label:42} {ratio:5.2f} x  rounds {min(per_round):.2f}-{max(per_round):.2f} {goal}"
         )
+    for name, (cpu, used) in (cores or {}).items():
+        print(f"{name:22} CPU {cpu:6.2f} s a load, {used:4.2f} cores used (one run)")
     if not peak:  # --only: the ratios above are all
         return
     with_volume = [
