@@ -153,6 +153,12 @@ def _decode(
         if len(raw) != expected:
             raise ValueError(f"decoded frame has {len(raw)} bytes, expected {expected}")
         return np.frombuffer(raw, dtype=dtype).reshape(recorded.rows, recorded.columns)
+    declared = _declared_size(data, syntax)
+    if declared is not None and declared != (recorded.rows, recorded.columns):
+        raise ValueError(  # checked before a codec allocates what the stream declares
+            f"the codestream declares {declared[1]}x{declared[0]} pixels, the header "
+            f"{recorded.columns}x{recorded.rows}"
+        )
     released = _decode_releasing_gil(data, recorded, dtype)
     if released is not None:
         return released
@@ -232,19 +238,46 @@ _SOF_MARKERS = frozenset({*range(0xC0, 0xD0), 0xF7}) - {0xC4, 0xC8, 0xCC}
 """JPEG start-of-frame markers (SOF0-SOF15) and JPEG-LS's SOF55."""
 
 
-def _jpeg_precision(data: bytes) -> int | None:
-    """Return the sample precision of a JPEG or JPEG-LS stream's frame header."""
+def _jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
+    """Return (precision, rows, columns) of a JPEG or JPEG-LS stream's frame header."""
     if data[:2] != b"\xff\xd8":
         return None
     offset = 2
-    while offset + 4 < len(data):
+    while offset + 9 <= len(data):
         if data[offset] != 0xFF:
             return None
         marker = data[offset + 1]
         if marker in _SOF_MARKERS:
-            return data[offset + 4]
+            rows = int.from_bytes(data[offset + 5 : offset + 7], "big")
+            columns = int.from_bytes(data[offset + 7 : offset + 9], "big")
+            return data[offset + 4], rows, columns
         offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
     return None
+
+
+def _jpeg_precision(data: bytes) -> int | None:
+    """Return the sample precision of a JPEG or JPEG-LS stream's frame header."""
+    frame = _jpeg_frame(data)
+    return None if frame is None else frame[0]
+
+
+def _declared_size(data: bytes, syntax: str) -> tuple[int, int] | None:
+    """Return the (rows, columns) a codestream declares; None when not read here.
+
+    JPEG 2000: the SIZ segment of a bare codestream (image size less its offset);
+    JPEG family: the frame header (0 rows: defined later by a DNL marker, not read).
+    """
+    if syntax in J2K_SYNTAXES:
+        if data[:4] != b"\xff\x4f\xff\x51" or len(data) < 24:
+            return None
+        x, y, x_offset, y_offset = (
+            int.from_bytes(data[k : k + 4], "big") for k in (8, 12, 16, 20)
+        )
+        return y - y_offset, x - x_offset
+    if syntax == RLE_SYNTAX:
+        return None
+    frame = _jpeg_frame(data)
+    return None if frame is None or frame[1] == 0 else (frame[1], frame[2])
 
 
 def _codec_name(syntax: str) -> str:

@@ -331,3 +331,29 @@ def test_a_damaged_file_parsed_again_is_named(tmp_path: Path) -> None:
     damaged.write_bytes(bytes(data))
     with pytest.raises(VolumeLoadError, match=damaged.name):
         load_volume(series)
+
+
+@pytest.mark.parametrize("syntax", [JPEG2000Lossless, JPEGLSLossless], ids=str)
+def test_a_codestream_of_another_size_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syntax: str
+) -> None:
+    """A small header, a huge codestream: nothing is allocated for the stream's size."""
+    paths = write_series(tmp_path / "series", SIGNED)
+    rewrite(paths, compressed(syntax))
+    other = write_series(
+        tmp_path / "other", SeriesSpec(n_slices=2, rows=40, columns=48)
+    )
+    rewrite(other, compressed(syntax))
+    (foreign,) = generate_frames(
+        pydicom.dcmread(other[0]).PixelData, number_of_frames=1
+    )
+    hostile = paths[3]
+
+    def swapped(dataset: Dataset) -> None:
+        dataset.PixelData = encapsulate([foreign])
+
+    rewrite([hostile], swapped)
+    counted = _Counted(monkeypatch)
+    with pytest.raises(VolumeLoadError, match=rf"{hostile.name}.*declares 48x40"):
+        load_volume(_series(tmp_path / "series"), workers=1)
+    assert counted.left == 0  # refused before any codec, imagecodecs or pylibjpeg
