@@ -26,9 +26,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydicom.errors import InvalidDicomError
 
-from mrecist_reader.imaging.files import open_regular_fd
-from mrecist_reader.imaging.pixels import VolumeLoadError, _fix_high_bits, _Pixels
+from mrecist_reader.imaging.files import open_regular, open_regular_fd
+from mrecist_reader.imaging.pixels import (
+    HEADER_ERRORS,
+    VolumeLoadError,
+    _fix_high_bits,
+    _Pixels,
+)
 from mrecist_reader.imaging.volume import (
     J2K_SYNTAXES,
     LIBJPEG_SYNTAXES,
@@ -39,6 +45,10 @@ from mrecist_reader.imaging.volume import (
 JPEG_LS_SYNTAXES = frozenset(
     {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}  # JPEG-LS (Near-)Lossless
 )
+_READ_ERRORS: tuple[type[BaseException], ...] = (*HEADER_ERRORS, InvalidDicomError)
+"""What reading a damaged file with pydicom raises."""
+_RELEASING = frozenset({*J2K_SYNTAXES, *LIBJPEG_SYNTAXES})
+"""Syntaxes imagecodecs decodes here with the GIL released."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +169,14 @@ def _decode(
             f"the codestream declares {declared[1]}x{declared[0]} pixels, the header "
             f"{recorded.columns}x{recorded.rows}"
         )
-    released = _decode_releasing_gil(data, recorded, dtype)
+    encoded = recorded.encoded
+    released = _decode_releasing_gil(
+        data,
+        _Frame(
+            syntax, recorded.rows, recorded.columns, encoded.signed, encoded.bits_stored
+        ),
+        dtype,
+    )
     if released is not None:
         return released
     if syntax in J2K_SYNTAXES:
@@ -177,8 +194,63 @@ def _decode(
     return decoded.astype(dtype)
 
 
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What the decoding of one monochrome frame needs from its header."""
+
+    syntax: str
+    rows: int
+    columns: int
+    signed: bool
+    bits_stored: int
+
+
+def decode_parsed(pixels: _Pixels) -> npt.NDArray[Any] | None:
+    """Return a parsed single-frame monochrome image's stored values, by imagecodecs.
+
+    For JPEG 2000, JPEG-LS and JPEG Lossless images ``scan`` did not record (the file
+    changed since, or the scan index lacks them): the file is read with pydicom, its
+    frame decoded with the GIL released, values brought to pydicom's as for recorded
+    frames. None: left to pydicom (another syntax, colour or palette, several frames,
+    a Modality LUT Sequence, or anything imagecodecs cannot decode exactly).
+    """
+    if (
+        pixels.syntax not in _RELEASING
+        or pixels.samples != 1
+        or pixels.frame != 0
+        or pixels.lut is not None
+        or not pixels.has_meta
+    ):
+        return None
+    import pydicom
+    from pydicom.encaps import generate_frames
+
+    from mrecist_reader.imaging.headers import _encoded_slice
+
+    try:
+        with open_regular(pixels.path) as stream:
+            dataset = pydicom.dcmread(stream, force=True)
+        # the scan's own rules for what it records (MONOCHROME2, one frame, a plain
+        # PlanarConfiguration, no functional groups or Modality LUT...): nothing else
+        if _encoded_slice(dataset, ((0, 1),), file_stat=(0, 0)) is None:
+            return None
+        (data,) = generate_frames(dataset.PixelData, number_of_frames=1)
+    except _READ_ERRORS:
+        return None  # pydicom reads it again and names what is wrong
+    frame = _Frame(
+        pixels.syntax, pixels.rows, pixels.columns, pixels.signed, pixels.bits_stored
+    )
+    declared = _declared_size(data, pixels.syntax)
+    if declared is not None and declared != (pixels.rows, pixels.columns):
+        return None
+    values = _decode_releasing_gil(data, frame, pixels.stored_dtype)
+    if values is not None:
+        _fix_high_bits(values, pixels)
+    return values
+
+
 def _decode_releasing_gil(
-    data: bytes, recorded: RecordedSlice, dtype: np.dtype[Any]
+    data: bytes, frame: _Frame, dtype: np.dtype[Any]
 ) -> npt.NDArray[Any] | None:
     """Decode a JPEG 2000, JPEG-LS or JPEG Lossless frame with imagecodecs.
 
@@ -188,7 +260,7 @@ def _decode_releasing_gil(
     """
     import imagecodecs
 
-    syntax = recorded.encoded.syntax
+    syntax = frame.syntax
     try:
         if syntax in J2K_SYNTAXES:
             decoded = imagecodecs.jpeg2k_decode(data, numthreads=1)
@@ -199,13 +271,13 @@ def _decode_releasing_gil(
     except (RuntimeError, ValueError, TypeError, MemoryError):
         return None  # the pylibjpeg codecs try, and name what is wrong
     if (
-        decoded.shape != (recorded.rows, recorded.columns)
+        decoded.shape != (frame.rows, frame.columns)
         or decoded.dtype.kind not in "iu"
         or decoded.dtype.itemsize != dtype.itemsize
     ):
         return None
     values: npt.NDArray[Any] = decoded.view(dtype)
-    shift = _sign_correction(data, recorded.encoded, dtype)
+    shift = _sign_correction(data, frame, dtype)
     if shift < 0:
         return None
     if shift:
@@ -214,7 +286,7 @@ def _decode_releasing_gil(
     return values
 
 
-def _sign_correction(data: bytes, encoded: EncodedSlice, dtype: np.dtype[Any]) -> int:
+def _sign_correction(data: bytes, frame: _Frame, dtype: np.dtype[Any]) -> int:
     """Return the shift pydicom 3 applies to a codec's values (0: none; <0: unknown).
 
     JPEG 2000 whose codestream signedness disagrees with PixelRepresentation, and
@@ -222,15 +294,15 @@ def _sign_correction(data: bytes, encoded: EncodedSlice, dtype: np.dtype[Any]) -
     precision (``pydicom.pixels.decoders.base._apply_sign_correction``).
     """
     width = 8 * dtype.itemsize
-    if encoded.syntax in J2K_SYNTAXES:
+    if frame.syntax in J2K_SYNTAXES:
         from pydicom.pixels.utils import get_j2k_parameters
 
         found = get_j2k_parameters(data)
-        signed = bool(found.get("is_signed", encoded.signed))
-        precision = int(found.get("precision", encoded.bits_stored))
-        return width - precision if signed != encoded.signed else 0
-    if encoded.syntax in JPEG_LS_SYNTAXES and encoded.signed:
-        return width - (_jpeg_precision(data) or encoded.bits_stored)
+        signed = bool(found.get("is_signed", frame.signed))
+        precision = int(found.get("precision", frame.bits_stored))
+        return width - precision if signed != frame.signed else 0
+    if frame.syntax in JPEG_LS_SYNTAXES and frame.signed:
+        return width - (_jpeg_precision(data) or frame.bits_stored)
     return 0
 
 

@@ -22,13 +22,14 @@ Two ways to read a slice:
 
 Slices are decoded by a thread pool of one thread per core, the requested slice first
 (``request_slice``, in the asking thread). Uncompressed slices are read by these threads
-(file reads release the GIL), and so are recorded compressed slices: imagecodecs'
-decoders release the GIL (``benchmarks/scan_codec_gil.py``), so a JPEG 2000 series is
-decoded on every core with no worker process (measured against the process pool this
-replaced: ``benchmarks/load_series.py``). The parsing decoders (pydicom with
-pylibjpeg-openjpeg, CharLS, python-gdcm) hold the GIL: compressed images ``scan`` could
-not record (a Modality LUT Sequence, colour, no File Meta Information) decode on one
-core at a time.
+(file reads release the GIL), and so are compressed slices: imagecodecs' decoders
+release the GIL (``benchmarks/scan_codec_gil.py``), so a JPEG 2000 series is decoded on
+every core with no worker process (measured against the process pool this replaced:
+``benchmarks/load_series.py``). Single-frame monochrome JPEG 2000, JPEG-LS and JPEG
+Lossless images ``scan`` did not record are parsed with pydicom, then decoded by
+imagecodecs too (:func:`~mrecist_reader.imaging.encoded.decode_parsed`). The other
+decoders (pydicom with pylibjpeg, python-gdcm) hold the GIL: colour, multi-frame and RLE
+images that were not recorded decode on one core at a time.
 Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
 the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
@@ -61,7 +62,11 @@ import numpy.typing as npt
 from mrecist_reader.core.errors import (
     MrecistError,
 )
-from mrecist_reader.imaging.encoded import RecordedSlice, decode_recorded
+from mrecist_reader.imaging.encoded import (
+    RecordedSlice,
+    decode_parsed,
+    decode_recorded,
+)
 from mrecist_reader.imaging.fastpath import (
     _probe,
     _read_recorded,
@@ -333,6 +338,10 @@ class VolumeLoader:
         self._positions[index] = pixels.position
         if not _fits(pixels, self._dtype):
             return False
+        if pixels.offset is None:  # compressed: imagecodecs when it can, GIL released
+            stored = decode_parsed(pixels)
+            if stored is not None:
+                return self._rescale_decoded(index, pixels, stored)
         _decode_slice(pixels, self._array[self._slot[index]])
         return True
 

@@ -30,7 +30,12 @@ from pydicom.uid import (
 )
 
 from mrecist_reader.imaging import encoded as encoded_module
-from mrecist_reader.imaging.encoded import RecordedSlice, decode_recorded
+from mrecist_reader.imaging.encoded import (
+    RecordedSlice,
+    decode_parsed,
+    decode_recorded,
+)
+from mrecist_reader.imaging.fastpath import _probe
 from mrecist_reader.imaging.headers import FileHeader, read_header
 from mrecist_reader.imaging.load import VolumeLoadError, load_volume, open_volume
 from mrecist_reader.imaging.scan import scan
@@ -260,6 +265,10 @@ def test_every_recorded_real_file_decodes_as_pydicom_does(
         assert found is not None, path
         assert found[1].dtype == expected.dtype, path
         assert np.array_equal(found[1], expected), path
+        parsed = decode_parsed(_probe(path, 0)[0])  # as if the scan had not recorded it
+        if header.encoded.syntax != RLELossless:
+            assert parsed is not None, path
+            assert np.array_equal(parsed, expected), path
         checked[path.relative_to(shared_samples).as_posix()] = header.encoded.syntax
     assert len(checked) >= 60
     for trap in (
@@ -271,7 +280,7 @@ def test_every_recorded_real_file_decodes_as_pydicom_does(
     assert checked[refused] == "refused by both"
     # all but the one pydicom refuses too went through imagecodecs (RLE does not)
     rle = sum(syntax == "1.2.840.10008.1.2.5" for syntax in checked.values())
-    assert counted.by_imagecodecs == len(checked) - rle - 1
+    assert counted.by_imagecodecs == 2 * (len(checked) - rle - 1)
 
 
 def test_imagecodecs_is_imported_with_the_first_compressed_slice_not_at_start_up() -> (
@@ -305,7 +314,7 @@ def test_imagecodecs_is_imported_with_the_first_compressed_slice_not_at_start_up
 
 @pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless], ids=["RLE", "J2K"])
 def test_compressed_series_load_in_threads_recorded_or_not_and_start_no_process(
-    tmp_path: Path, syntax: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syntax: str
 ) -> None:
     """Recorded or parsed again (the file changed, or scan could not record it)."""
     paths = write_series(tmp_path / "series", SIGNED)
@@ -313,8 +322,12 @@ def test_compressed_series_load_in_threads_recorded_or_not_and_start_no_process(
     series = _series(tmp_path / "series")
     expected = _by_pydicom(series)
     recorded = load_volume(series)
+    counted = _Counted(monkeypatch)
     parsed = load_volume(replace(series, encoded_slices=()))
     assert multiprocessing.active_children() == []
+    # not recorded: J2K parsed by pydicom, decoded by imagecodecs; RLE by pydicom
+    decoded_here = N_SLICES if syntax == JPEG2000Lossless else 0
+    assert (counted.by_imagecodecs, counted.left) == (decoded_here, 0)
     assert recorded.array.dtype == parsed.array.dtype
     assert np.array_equal(recorded.array, expected)
     assert np.array_equal(parsed.array, expected)
