@@ -1,6 +1,8 @@
-"""Check a built bundle: CLI scan and assess, and the GUI starting offscreen.
+"""Check a built bundle: CLI scan, measure and assess, and the GUI starting offscreen.
 
-The bundled CLI scans the sample study, assesses an example and writes the endpoints
+The bundled CLI scans the sample study, measures a lesion on its JPEG 2000 arterial series
+(the whole series decoded by imagecodecs, whose codec modules load on first use and must
+travel with the bundle), assesses an example and writes the endpoints
 report of a synthetic trial (scipy, statsmodels and matplotlib travel with the bundle);
 the bundled GUI starts offscreen on the sample study, shows the first image and quits
 cleanly.
@@ -32,6 +34,22 @@ def check_scan(cli: Path) -> None:
     series = json.loads(result.stdout)["series"]
     assert series, "no series found in sample_dicom"
     print(f"  scan: {len(series)} series")
+
+
+def check_measure(cli: Path) -> None:
+    truth = json.loads(
+        (ROOT / "sample_dicom" / "truth.json").read_text(encoding="utf-8")
+    )
+    lesion = truth["subjects"][0]["lesions"][0]["timepoints"][0]["measurements"][0]
+    seed = ",".join(str(v) for v in lesion["viable_seed_mm"])
+    series = ROOT / "sample_dicom" / lesion["series_folder"]
+    result = run([str(cli), "measure", str(series), f"--at={seed}", "--json"])
+    assert result.returncode == 0, result.stderr
+    measured = float(json.loads(result.stdout)["viable_diameter_mm"])
+    assert abs(measured - lesion["viable_diameter_exact_mm"]) <= 2.0, measured
+    print(
+        f"  measure: {measured:.1f} mm on a JPEG 2000 series (truth {lesion['viable_diameter_mm']})"
+    )
 
 
 def check_assess(cli: Path) -> None:
@@ -84,6 +102,7 @@ def main() -> int:
     )
     suffix = ".exe" if os.name == "nt" else ""
     check_scan(bundle / f"mrecist-reader{suffix}")
+    check_measure(bundle / f"mrecist-reader{suffix}")
     check_assess(bundle / f"mrecist-reader{suffix}")
     check_endpoints(bundle / f"mrecist-reader{suffix}")
     check_gui(bundle / f"mrecist-reader-gui{suffix}")
