@@ -347,15 +347,7 @@ def dataset_sop_uid(data: bytes) -> str:
         tag = group << 16 | element
         if tag > _SOP_INSTANCE_UID:
             return ""
-        if implicit:
-            (length,) = struct.unpack_from("<I", data, position + 4)
-            value = position + 8
-        elif data[position + 4 : position + 6] in LONG_VRS:
-            (length,) = struct.unpack_from("<I", data, position + 8)
-            value = position + 12
-        else:
-            (length,) = struct.unpack_from("<H", data, position + 6)
-            value = position + 8
+        length, value = _length_and_value(data, position, implicit=implicit)
         if length == 0xFFFFFFFF:
             return ""
         if tag == _SOP_INSTANCE_UID:
@@ -373,16 +365,20 @@ def _meta_end_and_syntax(data: bytes) -> tuple[int, str] | None:
         group, element = struct.unpack_from("<HH", data, position)
         if group != 2:
             return (position, syntax) if syntax else None
-        if data[position + 4 : position + 6] in LONG_VRS:
-            (length,) = struct.unpack_from("<I", data, position + 8)
-            value = position + 12
-        else:
-            (length,) = struct.unpack_from("<H", data, position + 6)
-            value = position + 8
+        length, value = _length_and_value(data, position, implicit=False)
         if element == 0x10:
             syntax = _uid_text(data[value : value + length])
         position = value + length
     return None
+
+
+def _length_and_value(data: bytes, position: int, *, implicit: bool) -> tuple[int, int]:
+    """Return the value length and offset of the little-endian element at ``position``."""
+    if implicit:
+        return struct.unpack_from("<I", data, position + 4)[0], position + 8
+    if data[position + 4 : position + 6] in LONG_VRS:
+        return struct.unpack_from("<I", data, position + 8)[0], position + 12
+    return struct.unpack_from("<H", data, position + 6)[0], position + 8
 
 
 def _uid_text(raw: bytes) -> str:

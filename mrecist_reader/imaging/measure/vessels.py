@@ -137,17 +137,7 @@ def cut_bands(
             lost = region & ~removed & ~kept
             if lost.sum() > BAND_MAX_LOST * kept.sum():
                 return region, ()
-            shift = np.asarray(origin, np.float64) * np.asarray(spacing)
-            return kept, tuple(
-                _Strip(
-                    (float(c[0] + shift[0]), float(c[1] + shift[1])),
-                    (float(n[0]), float(n[1])),
-                    low,
-                    high,
-                    index,
-                )
-                for low, high, c, n in strips
-            )
+            return kept, _placed(strips, origin, spacing, index)
         if not long_left:
             break  # nothing long enough to be a band hidden in a wider piece
     if seed is not None and _touches_border(region):
@@ -208,17 +198,7 @@ def _cut_through(
     lost = rest & ~kept
     if lost.sum() > BAND_MAX_LOST * kept.sum():
         return region, ()
-    shift = np.asarray(origin, np.float64) * np.asarray(spacing)
-    return kept, tuple(
-        _Strip(
-            (float(c[0] + shift[0]), float(c[1] + shift[1])),
-            (float(n[0]), float(n[1])),
-            low,
-            high,
-            index,
-        )
-        for low, high, c, n in strips
-    )
+    return kept, _placed(strips, origin, spacing, index)
 
 
 def _runs_to(
@@ -261,6 +241,26 @@ def strips_mask(
 
 
 _StripAxis = tuple[float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
+
+def _placed(
+    strips: list[_StripAxis],
+    origin: tuple[int, int],
+    spacing: tuple[float, float],
+    index: int,
+) -> tuple[_Strip, ...]:
+    """Return the strips of slice ``index`` in the slice's millimetres (from a window's)."""
+    shift = np.asarray(origin, np.float64) * np.asarray(spacing)
+    return tuple(
+        _Strip(
+            (float(c[0] + shift[0]), float(c[1] + shift[1])),
+            (float(n[0]), float(n[1])),
+            low,
+            high,
+            index,
+        )
+        for low, high, c, n in strips
+    )
 
 
 def _bands(
