@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydicom.errors import InvalidDicomError
 
 from mrecist_reader.imaging.files import open_regular, open_regular_fd
 from mrecist_reader.imaging.pixels import (
-    HEADER_ERRORS,
+    _PARSE_ERRORS,
+    _SOF_MARKERS,
     VolumeLoadError,
     _fix_high_bits,
     _Pixels,
@@ -45,15 +45,13 @@ from mrecist_reader.imaging.volume import (
 JPEG_LS_SYNTAXES = frozenset(
     {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}  # JPEG-LS (Near-)Lossless
 )
-_READ_ERRORS: tuple[type[BaseException], ...] = (*HEADER_ERRORS, InvalidDicomError)
-"""What reading a damaged file with pydicom raises."""
 _RELEASING = frozenset({*J2K_SYNTAXES, *LIBJPEG_SYNTAXES})
 """Syntaxes imagecodecs decodes here with the GIL released."""
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedSlice:
-    """What a worker needs to decode one recorded slice (picklable)."""
+    """What decoding one recorded slice needs, from the scan (no header parsed)."""
 
     encoded: EncodedSlice
     rows: int
@@ -235,7 +233,7 @@ def decode_parsed(pixels: _Pixels) -> npt.NDArray[Any] | None:
         if _encoded_slice(dataset, ((0, 1),), file_stat=(0, 0)) is None:
             return None
         (data,) = generate_frames(dataset.PixelData, number_of_frames=1)
-    except _READ_ERRORS:
+    except _PARSE_ERRORS:
         return None  # pydicom reads it again and names what is wrong
     frame = _Frame(
         pixels.syntax, pixels.rows, pixels.columns, pixels.signed, pixels.bits_stored
@@ -306,7 +304,7 @@ def _sign_correction(data: bytes, frame: _Frame, dtype: np.dtype[Any]) -> int:
     return 0
 
 
-_SOF_MARKERS = frozenset({*range(0xC0, 0xD0), 0xF7}) - {0xC4, 0xC8, 0xCC}
+_FRAME_MARKERS = _SOF_MARKERS | {0xF7}
 """JPEG start-of-frame markers (SOF0-SOF15) and JPEG-LS's SOF55."""
 
 
@@ -319,7 +317,7 @@ def _jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
         if data[offset] != 0xFF:
             return None
         marker = data[offset + 1]
-        if marker in _SOF_MARKERS:
+        if marker in _FRAME_MARKERS:
             rows = int.from_bytes(data[offset + 5 : offset + 7], "big")
             columns = int.from_bytes(data[offset + 7 : offset + 9], "big")
             return data[offset + 4], rows, columns
