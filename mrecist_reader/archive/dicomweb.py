@@ -20,6 +20,11 @@ from dicomweb_client.api import DICOMwebClient
 from pydicom import dcmread, dcmwrite
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+)
 
 from mrecist_reader.archive.errors import (
     ArchiveNotFound,
@@ -320,8 +325,8 @@ def _write_behind(parts: Iterator[bytes], write: Callable[[bytes], object]) -> i
 
 
 _SOP_INSTANCE_UID = 0x00080018
-_PLAIN_LITTLE_ENDIAN = {"1.2.840.10008.1.2": True}  # implicit VR; others explicit
-_NOT_LITTLE_ENDIAN_EXPLICIT = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+_NOT_WALKED = frozenset({ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian})
+"""Syntaxes whose dataset is not plain little endian: left to pydicom."""
 
 
 def dataset_sop_uid(data: bytes) -> str:
@@ -339,9 +344,9 @@ def dataset_sop_uid(data: bytes) -> str:
     if found is None:
         return ""
     position, syntax = found
-    if syntax in _NOT_LITTLE_ENDIAN_EXPLICIT:
+    if syntax in _NOT_WALKED:
         return ""
-    implicit = _PLAIN_LITTLE_ENDIAN.get(syntax, False)
+    implicit = syntax == ImplicitVRLittleEndian
     while position + 8 <= len(data):
         group, element = struct.unpack_from("<HH", data, position)
         tag = group << 16 | element
