@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from mrecist_reader.imaging.byte_header import read_byte_header
-from mrecist_reader.imaging.files import open_regular_fd
+from mrecist_reader.imaging.files import open_regular
 from mrecist_reader.imaging.geometry import slice_normal
 from mrecist_reader.imaging.headers import (
     FileHeader,
@@ -342,8 +342,7 @@ def _series_hint(path: Path) -> str | None:
     the UID is empty (``scan`` makes a stand-in from the file's contents).
     """
     try:
-        fd, _status = open_regular_fd(path)
-        with os.fdopen(fd, "rb") as stream:
+        with open_regular(path) as stream:
             head = stream.read(HINT_BYTES)
     except OSError:
         return None
@@ -489,8 +488,9 @@ def _read_all(
 ) -> list[FileHeader | Unusable]:
     """Return the header record of each file of ``files``, in that order.
 
-    With a ``tracker`` (a progressive scan) files are read folder after folder and
-    each record is counted as it arrives.
+    With a ``tracker`` (a progressive scan) files are read in its
+    :meth:`~_Tracker.reading_order` (folder after folder, a large folder series after
+    series) and each record is counted as it arrives.
     """
     order = files if tracker is None else tracker.reading_order(files)
     count = workers if workers is not None else (os.cpu_count() or 1)
