@@ -156,7 +156,7 @@ class ArchiveBrowser:
         if not rows:
             raise ValueError("choose at least one study to retrieve")
         folder = self.folder_for(rows)
-        store = LocalStore(folder)
+        store = LocalStore(folder, on_write=on_image)  # pull calls it before on_image
         watch = None
         if on_arriving is not None:
             watch = ArrivalWatch(
@@ -185,7 +185,7 @@ class ArchiveBrowser:
                     store,
                     progress=progress if early is None else early.watch(progress),
                     is_cancelled=is_cancelled,
-                    on_image=_both(on_image, None if watch is None else watch.image),
+                    on_image=None if watch is None else watch.image,
                     on_plan=None if watch is None else watch.plan,
                     order=arterial_first,
                 )
@@ -195,19 +195,6 @@ class ArchiveBrowser:
             tuple(o for r in reports for o in r.series),
         )
         return Pulled(folder, report)
-
-
-def _both(
-    first: Callable[[Path], None] | None, second: Callable[[Path], None] | None
-) -> Callable[[Path], None] | None:
-    if first is None or second is None:
-        return first or second
-
-    def both(path: Path) -> None:
-        first(path)
-        second(path)
-
-    return both
 
 
 def study_dates(first: str, last: str) -> tuple[date | None, date | None] | None:
