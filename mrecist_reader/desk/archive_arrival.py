@@ -44,7 +44,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -192,11 +191,7 @@ class ArrivalPreview:
             With a message saying how many images have arrived.
         """
         if self.arriving is not None:
-            self._refuse(self.arriving, action)
-
-    @staticmethod
-    def _refuse(arriving: Arriving, action: Action) -> NoReturn:
-        raise SeriesStillArriving(arriving.refusal(action))
+            raise SeriesStillArriving(self.arriving.refusal(action))
 
     def hand_over(self) -> HandOver | None:
         """End the preview; return the series and image to keep (``None``: none shown)."""
