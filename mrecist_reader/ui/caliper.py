@@ -212,6 +212,7 @@ class CaliperItem:
         if spec.marker:  # beside its cross, clear of a caliper through the point
             anchor = (-0.25, 0.5)
         self.label = pg.TextItem(color=colour, anchor=anchor, fill=(0, 0, 0, 150))
+        self._view: pg.ViewBox | None = None
         self.roi.sigRegionChanged.connect(self._on_moved)
         self.roi.sigRegionChangeFinished.connect(self._on_finished)
         self.roi.sigClicked.connect(self._on_clicked)
@@ -232,9 +233,15 @@ class CaliperItem:
         view.addItem(self.label, ignoreBounds=True)
         if self.cross is not None:
             view.addItem(self.cross, ignoreBounds=True)
+        self._view = view
+        view.sigRangeChanged.connect(self._keep_label_in_view)
+        self._keep_label_in_view()
 
     def remove_from(self, view: pg.ViewBox) -> None:
         """Take the caliper and its label off a view."""
+        if self._view is not None:
+            self._view.sigRangeChanged.disconnect(self._keep_label_in_view)
+            self._view = None
         view.removeItem(self.roi)
         view.removeItem(self.label)
         if self.cross is not None:
@@ -289,6 +296,25 @@ class CaliperItem:
         if self.spec.proposal and self.spec.label_below is not None:
             y = max(y, self.spec.label_below)  # the label never hides the outline
         self.label.setPos((first[0] + second[0]) / 2, y)
+        self._keep_label_in_view()
+
+    def _keep_label_in_view(self, *_args: object) -> None:
+        """Slide a centred label sideways so that none of it is cut off by the view.
+
+        A caliper near the image's edge (a lesion under the liver's capsule) would
+        otherwise hide the start of its length and checks outside the pane.
+        """
+        view = self._view
+        if view is None or self.spec.marker:
+            return
+        pixel_width = view.viewPixelSize()[0]
+        visible = view.viewRect()
+        anchor = label_anchor_x(
+            self.label.pos().x(),
+            self.label.boundingRect().width() * pixel_width,
+            (visible.left(), visible.right()),
+        )
+        self.label.setAnchor((anchor, self.label.anchor.y()))
 
     def _restore(self) -> None:
         handles = self.roi.getHandles()
@@ -306,6 +332,22 @@ class CaliperItem:
 
     def _on_clicked(self, *_args: object) -> None:
         self.signals.clicked.emit(self.spec.lesion_id)
+
+
+def label_anchor_x(centre: float, width: float, visible: tuple[float, float]) -> float:
+    """Return the horizontal anchor putting a label of ``width`` at ``centre`` in view.
+
+    0.5 (centred) when it fits; less to push it right of a left edge, more to push it
+    left of a right edge; centred again when it is wider than the view.
+    """
+    left, right = visible
+    if width <= 0 or width >= right - left:
+        return 0.5
+    if centre - width / 2 < left:
+        return max(0.0, (centre - left) / width)
+    if centre + width / 2 > right:
+        return min(1.0, 1 - (right - centre) / width)
+    return 0.5
 
 
 def _same_positions(
