@@ -211,11 +211,6 @@ class ArrivalDisplay:
         self._ended = False
         self._blocked: list[QAction] = []
 
-    @property
-    def is_showing(self) -> bool:
-        """Return whether a series still arriving is in the panes' place."""
-        return self.pane is not None
-
     def block(self, actions: Sequence[QAction]) -> None:
         """Disable these actions while a series arrives (e.g. Add lesion)."""
         self._blocked = list(actions)
