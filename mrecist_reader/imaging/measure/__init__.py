@@ -182,10 +182,7 @@ it); this package's :func:`longest_viable_diameter` runs them in that order.
 
 import logging
 
-from mrecist_reader.imaging.measure.border import (
-    check_holds_no_brighter_lesion,
-    check_smooth_outline,
-)
+from mrecist_reader.imaging.measure.border import check_not_liver
 from mrecist_reader.imaging.measure.checks import (
     _check_focal,
     _check_shape,
@@ -284,10 +281,7 @@ def _propose(
         raise
     try:
         _check_focal(volume, seed_plane, levels, opts)
-        check_holds_no_brighter_lesion(
-            seed_plane, levels, volume.pixel_spacing_mm, opts
-        )
-        check_smooth_outline(seed_plane, levels, volume.pixel_spacing_mm)
+        check_not_liver(seed_plane, levels, volume.pixel_spacing_mm, opts)
         planes = _follow_lesion(volume, seed_plane, levels, opts)
     except NoEnhancingLesion:
         _refuse_kidney_from(volume, seed_plane, levels, opts)

@@ -64,11 +64,29 @@ RAGGED_MIN_DIAMETER_MM = 30.0
 MIN_CONVEXITY = 0.8
 
 
-def check_holds_no_brighter_lesion(
+def check_not_liver(
     plane: _Plane, levels: _Levels, spacing: tuple[float, float], opts: MeasureOptions
 ) -> None:
-    """Refuse ``plane``'s region if it holds a focal area clearly brighter than itself."""
+    """Refuse ``plane``'s region if it is liver: brighter foci inside, or ragged.
+
+    The region's diameter is measured once for both rules.
+    """
     diameter = _pixel_feret(plane, spacing)
+    check_holds_no_brighter_lesion(plane, levels, spacing, opts, diameter)
+    check_smooth_outline(plane, levels, spacing, diameter)
+
+
+def check_holds_no_brighter_lesion(
+    plane: _Plane,
+    levels: _Levels,
+    spacing: tuple[float, float],
+    opts: MeasureOptions,
+    diameter: float,
+) -> None:
+    """Refuse ``plane``'s region if it holds a focal area clearly brighter than itself.
+
+    ``diameter``: the region's (:func:`~.feret._pixel_feret`), in mm.
+    """
     if diameter < MIN_DIAMETER_MM:
         return
     foci = brighter_foci(plane, levels, spacing, opts)
@@ -125,10 +143,12 @@ def _interior_noise(plane: _Plane) -> float:
 
 
 def check_smooth_outline(
-    plane: _Plane, levels: _Levels, spacing: tuple[float, float]
+    plane: _Plane, levels: _Levels, spacing: tuple[float, float], diameter: float
 ) -> None:
-    """Refuse a large region whose outline is ragged (not a well-delineated lesion)."""
-    diameter = _pixel_feret(plane, spacing)
+    """Refuse a large region whose outline is ragged (not a well-delineated lesion).
+
+    ``diameter``: the region's (:func:`~.feret._pixel_feret`), in mm.
+    """
     if diameter < RAGGED_MIN_DIAMETER_MM:
         return
     ratio = convexity(plane, levels, spacing)

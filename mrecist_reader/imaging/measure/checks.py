@@ -214,12 +214,13 @@ def _check_focal(
     similar = float(np.mean((ring >= levels.lower) & (ring <= levels.upper)))
     if similar > opts.max_similar_ring and not plane.touches_vessel:
         similar = _joined_similar(plane, levels, ring_mask)
-    if similar > opts.max_similar_ring and not plane.touches_vessel:
-        raise NoEnhancingLesion(
-            f"{100 * similar:.0f} % of the ring around the region has its own signal "
-            f"(at most {100 * opts.max_similar_ring:.0f} % allowed): it continues into "
-            "tissue that enhances like it (liver of similar signal), not a focal lesion"
-        )
+        if similar > opts.max_similar_ring:
+            raise NoEnhancingLesion(
+                f"{100 * similar:.0f} % of the ring around the region has its own "
+                f"signal (at most {100 * opts.max_similar_ring:.0f} % allowed): it "
+                "continues into tissue that enhances like it (liver of similar "
+                "signal), not a focal lesion"
+            )
     contrast = levels.lesion - levels.background
     band = max(3.0 * levels.noise, 0.25 * contrast)
     uniform = float(np.mean(np.abs(ring - levels.background) <= band))
