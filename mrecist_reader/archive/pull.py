@@ -104,6 +104,9 @@ class PullReport:
 Progress = Callable[[int, int, SeriesRecord], None]
 """Called with (images done, images announced, series being retrieved)."""
 
+CANCELLED = "pull cancelled; what arrived is kept, a new pull resumes"
+"""What :class:`PullCancelled` says (between series or after an image written)."""
+
 ImageWritten = Callable[[Path], None]
 """Called with each file's path as soon as it is written (in the receiving thread)."""
 
@@ -162,9 +165,6 @@ def pull(
     if progress is not None and plan:
         progress(done, total, plan[-1][0])
     return PullReport(studies, tuple(outcomes))
-
-
-CANCELLED = "pull cancelled; what arrived is kept, a new pull resumes"
 
 
 @contextmanager
