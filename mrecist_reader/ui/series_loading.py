@@ -5,8 +5,9 @@ this puts it on screen: the pane showing that timepoint loads it progressively (
 image at once), the status bar's progress follows, a failure is said in the pane and
 the status bar and handed back to the desk, and Cancel stops scanning and loading
 (what is shown so far stays). A series shown while it arrived from the archive opens
-at the image the reader was looking at (:meth:`SeriesLoading.keep`). Each pane's caption names subject, timepoint, study day
-and series, with the series' warnings (tilt, uneven spacing, gaps...) in sight.
+at the image the reader was looking at (:meth:`SeriesLoading.keep`). Each pane's
+caption names subject, timepoint, study day and series, with the series' warnings
+(tilt, uneven spacing, gaps...) in sight.
 """
 
 import logging
