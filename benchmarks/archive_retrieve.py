@@ -105,12 +105,10 @@ class Ours:
         series: SeriesRecord,
         fresh: Callable[[], Path],
     ) -> None:
-        self.archive, self.wanted, self.series, self.fresh = (
-            archive,
-            wanted,
-            series,
-            fresh,
-        )
+        self.archive = archive
+        self.wanted = wanted
+        self.series = series
+        self.fresh = fresh
         self.firsts: list[float] = []
         self.shown: list[float] = []
 
