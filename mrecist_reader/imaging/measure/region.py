@@ -316,10 +316,9 @@ def _without_vessel_beside(
                 _viable_mask(window.filtered, levels),
             )
         )
-    kept, _ = separate_beside(
+    return separate_beside(
         planes, around, volume.pixel_spacing_mm, volume.slice_spacing_mm
     )
-    return kept
 
 
 def _spans(planes: list[_Plane], volume: Volume) -> float:

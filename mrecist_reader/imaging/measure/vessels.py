@@ -595,7 +595,7 @@ def separate_beside(
     around: list[tuple[_Plane, Mask]],
     spacing: tuple[float, float],
     slice_mm: float,
-) -> tuple[list[_Plane], bool]:
+) -> list[_Plane]:
     """Return the lesion's planes without a vessel that runs beside it head to foot.
 
     A vessel touching a large lesion near its widest slices leaves it on the slices
@@ -607,21 +607,18 @@ def separate_beside(
     one vessel). Where that line meets the lesion's planes (the vessel's predicted
     cross-section takes at least ``SATELLITE_MIN_OVERLAP`` of its own area off them),
     the vessel's cross-section (the nearest separate one, moved onto the line) is
-    removed, as for a track the lesion was followed into (:func:`separate_track`). The
-    second value says whether anything was removed.
+    removed, as for a track the lesion was followed into (:func:`separate_track`), and
+    the plane marked as touching a vessel.
     """
     order = sorted(range(len(planes)), key=lambda i: planes[i].window.index)
     ordered = [planes[i] for i in order]
     found: dict[int, list[_Plane]] = {}
     for i in order:
         found[planes[i].window.index] = _satellites(*around[i], spacing)
-    changed = False
     for track in _tracks(_chains(found)):
-        if not _is_vessel_chain(track, spacing, slice_mm):
-            continue
-        ordered, removed = _remove_chain(ordered, track)
-        changed |= removed
-    return ordered, changed
+        if _is_vessel_chain(track, spacing, slice_mm):
+            ordered = _remove_chain(ordered, track)
+    return ordered
 
 
 def _satellites(
@@ -727,9 +724,7 @@ def _is_vessel_chain(
     )
 
 
-def _remove_chain(
-    ordered: list[_Plane], chain: list[_Plane]
-) -> tuple[list[_Plane], bool]:
+def _remove_chain(ordered: list[_Plane], chain: list[_Plane]) -> list[_Plane]:
     """Remove the chain's vessel from the lesion's planes it runs into."""
     line = _fit_track(chain)
     on_line = _on_line(chain, line)
@@ -738,7 +733,6 @@ def _remove_chain(
         line = _fit_track(chain)
     by_index = {plane.window.index: n for n, plane in enumerate(ordered)}
     result = list(ordered)
-    removed = False
     indices = {p.window.index for p in chain}
     for k, n in by_index.items():
         if k in indices:
@@ -751,8 +745,7 @@ def _remove_chain(
         lost = int(plane.mask.sum() - cleaned.mask.sum())
         if lost >= SATELLITE_MIN_OVERLAP * int(template.mask.sum()):
             result[n] = _Plane(plane.window, cleaned.mask, True, plane.strips)
-            removed = True
-    return result, removed
+    return result
 
 
 # ------------------------------------------------------------- strands of a vessel
