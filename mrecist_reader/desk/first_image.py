@@ -1,8 +1,10 @@
 """Which series to show while a folder is still being scanned (Qt-free).
 
 A large folder is read folder by folder (:func:`mrecist_reader.imaging.scan.scan`'s
-``on_progress``), and a flat one (every file in one directory) series by series. The worklist so far holds only the stacks whose folders have all been
-read (:attr:`~mrecist_reader.imaging.scan.ScanProgress.complete_series`): a stack still
+``on_progress``), and a flat one (every file in one directory) series by series. The
+worklist so far holds only the stacks no unread file can join (their folders, or their
+series in a flat folder, all read:
+:attr:`~mrecist_reader.imaging.scan.ScanProgress.complete_series`): a stack still
 being read would open as a volume with slices missing. The series the window opens
 first is the one it opens after the whole scan: the first subject's first timepoint's
 preferred series (arterial first, :func:`~mrecist_reader.desk.worklist.preferred_series`),
