@@ -1,6 +1,6 @@
 """Decode a scanned series into a :class:`Volume` (modality LUT applied, CT in HU).
 
-Two ways to read a slice:
+Three ways to read a slice:
 
 - **Fast path** (little-endian uncompressed, MONOCHROME2, no Modality LUT Sequence): a
   small header walker finds the Pixel Data offset and the rescale tags of the first
@@ -13,9 +13,10 @@ Two ways to read a slice:
   Lossless images whose fragments ``scan`` recorded): the bytes are read with one
   ``pread`` and decoded without parsing a header (pylibjpeg-rle; imagecodecs for the
   others, values brought to pydicom's: :mod:`~mrecist_reader.imaging.encoded`).
-- **pydicom path** (everything else: JPEG Lossless, JPEG-LS, JPEG 2000, RLE, deflate, big
+- **pydicom path** (everything else: compressed images not recorded, deflate, big
   endian, files without preamble, enhanced multi-frame CT/MR with per-frame functional
-  groups, Modality LUT Sequence), using the pylibjpeg plugins (a multi-frame file is
+  groups, Modality LUT Sequence), their frames decoded by imagecodecs where it can (see
+  below), otherwise by the pylibjpeg plugins (a multi-frame file is
   decoded in chunks of frames with one header parse each, ``iter_pixels``), and GDCM
   (python-gdcm) directly for what pydicom's plugins cannot decode (12-bit JPEG
   Extended).
@@ -30,6 +31,7 @@ Lossless images ``scan`` did not record are parsed with pydicom, then decoded by
 imagecodecs too (:func:`~mrecist_reader.imaging.encoded.decode_parsed`). The other
 decoders (pydicom with pylibjpeg, python-gdcm) hold the GIL: colour, multi-frame and RLE
 images that were not recorded decode on one core at a time.
+
 Output dtype: the stored integer dtype when the rescale is the identity;
 int16 when slope and intercept are integers and the values fit (checked per slice when
 the BitsStored range alone does not prove it; int32 otherwise); float32 for non-integer
