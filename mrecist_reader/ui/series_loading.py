@@ -76,6 +76,9 @@ class SeriesLoading:
     def _load(self, view: TimepointView, index: int, info: SeriesInfo) -> None:
         subject_id = "" if self.desk.subject is None else self.desk.subject.subject_id
         uid = info.series_instance_uid
+        kept = kept_slice(info, self._kept)  # the image looked at while it arrived
+        if kept is not None:
+            self._kept = None
         view.load(
             index,
             info,
@@ -85,11 +88,8 @@ class SeriesLoading:
             on_progress=self._on_progress,
             first=self.opener.take_first_slice(index, info),
             subject_id=subject_id,
+            slice_index=kept,
         )
-        kept = kept_slice(info, self._kept)
-        if kept is not None:  # the image looked at while the series arrived
-            self._kept = None
-            view.viewer.set_slice(kept)
         if view.is_loading():  # not refused at once
             self.parts.show_busy(True, indefinite=False)
         self.started()

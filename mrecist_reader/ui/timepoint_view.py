@@ -86,11 +86,14 @@ class TimepointView:
         on_progress: Callable[[float], None] | None = None,
         first: FirstSlice | None = None,
         subject_id: str = "",
+        slice_index: int | None = None,
     ) -> None:
         """Open a series progressively: first image now, the volume in the background.
 
         With ``first`` (a slice decoded by the start-up prefetch) that slice is shown at
-        once and the loader starts just after it is painted. ``on_error`` is called
+        once and the loader starts just after it is painted; otherwise the first image is
+        ``slice_index`` (the one looked at while the series arrived) or the viewer's
+        default. ``on_error`` is called
         when the series cannot be opened or decoded (the view shows nothing then:
         call :meth:`show_failure`).
         """
@@ -102,7 +105,9 @@ class TimepointView:
         self._on_progress = on_progress
         generation = self._generation
         if first is None or first.series_uid != series.series_instance_uid:
-            self._start_loader(series, caption, None, (on_loaded, on_error))
+            self._start_loader(
+                series, caption, None, (on_loaded, on_error), slice_index=slice_index
+            )
             return
         started = False
 
@@ -129,6 +134,8 @@ class TimepointView:
             kind=series_kind(series),  # the liver window on arterial CT, at once
         )
         self.viewer.set_stack(stack, slice_index=first.index)
+        if slice_index is not None and slice_index != first.index:
+            self.viewer.set_slice(slice_index)  # starts the loader for that image
         QTimer.singleShot(LOADER_DELAY_MS, self.viewer, start)
 
     def _start_loader(
@@ -139,6 +146,8 @@ class TimepointView:
         callbacks: tuple[
             Callable[["TimepointView"], None], Callable[[BaseException], None]
         ],
+        *,
+        slice_index: int | None = None,
     ) -> None:
         from mrecist_reader.imaging.load import open_volume
 
@@ -150,7 +159,9 @@ class TimepointView:
             return
         self.loader = loader
         if stack is None:
-            self.viewer.set_stack(ImageStack.from_loader(loader, caption))
+            self.viewer.set_stack(
+                ImageStack.from_loader(loader, caption), slice_index=slice_index
+            )
         else:
             stack.get_slice = loader.request_slice
         self._poll.timeout.connect(self._report_progress)
