@@ -246,7 +246,9 @@ class ArrivalDisplay:
     def hand_over(self, _folder: object = None) -> None:
         """End the preview: the window opens what arrived, at the image looked at."""
         self._ended = True
-        self.keep(self.preview.hand_over())
+        handed = self.preview.hand_over()
+        if handed is not None:  # a second call (the retrieval's end) keeps the first's
+            self.keep(handed)
         self._restore()
 
     def end(self, reason: str = "") -> None:

@@ -186,3 +186,24 @@ def test_cancel_within_the_series_brings_the_panes_back(
     kept = list((tmp_path / "cache").rglob("*.dcm"))
     assert HELD_AFTER <= len(kept) < 25  # stopped within the series; kept whole
     assert not dialog.progress.isVisible()
+
+
+def test_a_second_hand_over_keeps_the_image_the_first_one_kept(
+    qtbot: QtBot, window: MainWindow, archive: HeldArchive, tmp_path: Path
+) -> None:
+    """The early opening hands over, then the retrieval's end again (both signals)."""
+    dialog = retrieving(qtbot, window, archive, tmp_path / "cache")
+    pane = window.arrival.pane
+    arriving = window.arrival.preview.arriving
+    assert pane is not None
+    assert arriving is not None
+    pane.viewer.go_to_image(3)
+    window.arrival.hand_over()  # as dialog.first_series does
+    window.arrival.hand_over()  # the retrieval's end, before that folder has opened
+    with qtbot.waitSignal(dialog.opened, timeout=30000):
+        archive.release.set()
+    view = window.baseline_view
+    qtbot.waitUntil(lambda: view.volume is not None, timeout=20000)
+    assert view.series is not None
+    image = view.series.sop_instance_uids.index(arriving.files[2].stem)
+    assert view.viewer.slice_index == view.series.volume_slice_of_image[image]
