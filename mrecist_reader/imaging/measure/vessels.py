@@ -178,9 +178,7 @@ def _cut_through(
         if _pixel_feret(_Plane(_dummy_window(piece), piece), spacing) < BAND_REACH_MM:
             continue
         margin = 0.5 * max(spacing)
-        offset = (rows * spacing[0] - centre[0]) * normal[0] + (
-            columns * spacing[1] - centre[1]
-        ) * normal[1]
+        offset = _across(region.shape, centre, normal, spacing)
         strip = (offset >= low - margin) & (offset <= high + margin)
         if strip[seed] or not _runs_to(region & strip, seed, distance, spacing):
             continue
@@ -230,14 +228,31 @@ def strips_mask(
     spacing: tuple[float, float],
 ) -> Mask:
     """Return the pixels of a window (corner ``origin``) lying in any of ``strips``."""
-    rows, columns = np.indices(shape[:2])
     found = np.zeros(shape[:2], dtype=bool)
     for strip in strips:
-        offset = ((rows + origin[0]) * spacing[0] - strip.centre[0]) * strip.normal[
-            0
-        ] + ((columns + origin[1]) * spacing[1] - strip.centre[1]) * strip.normal[1]
+        offset = _across(shape, strip.centre, strip.normal, spacing, origin)
         found |= (offset >= strip.low) & (offset <= strip.high)
     return found
+
+
+def _across(
+    shape: tuple[int, ...],
+    centre: tuple[float, float] | npt.NDArray[np.float64],
+    normal: tuple[float, float] | npt.NDArray[np.float64],
+    spacing: tuple[float, float],
+    origin: tuple[int, int] = (0, 0),
+) -> npt.NDArray[np.float64]:
+    """Return each pixel's offset (mm) across the axis through ``centre``.
+
+    ``shape``: a window whose corner is pixel ``origin`` of the slice, in whose
+    millimetres ``centre`` is given.
+    """
+    rows, columns = np.indices(shape[:2])
+    return np.asarray(
+        ((rows + origin[0]) * spacing[0] - centre[0]) * normal[0]
+        + ((columns + origin[1]) * spacing[1] - centre[1]) * normal[1],
+        dtype=np.float64,
+    )
 
 
 _StripAxis = tuple[float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -397,10 +412,7 @@ def _strip(piece: Mask, shape: tuple[int, ...], spacing: tuple[float, float]) ->
     fits across both); the whole strip along the band's axis is removed instead.
     """
     low, high, centre, normal = _band_axis(piece, spacing)
-    rows, columns = np.indices(shape[:2])
-    offset = (rows * spacing[0] - centre[0]) * normal[0] + (
-        columns * spacing[1] - centre[1]
-    ) * normal[1]
+    offset = _across(shape, centre, normal, spacing)
     margin = max(spacing)
     return np.asarray((offset >= low - margin) & (offset <= high + margin))
 
