@@ -54,6 +54,7 @@ from mrecist_reader.imaging.measure.model import (
     _LiverRegion,
     _Plane,
 )
+from mrecist_reader.imaging.measure.windows import difference_sigma
 
 MIN_DIAMETER_MM = 40.0
 FOCUS_MM2 = 20.0
@@ -137,9 +138,7 @@ def _interior_noise(plane: _Plane) -> float:
     if both.sum() < MIN_NOISE_PAIRS:
         return math.inf
     image = plane.window.filtered
-    differences = (image[:, lag:] - image[:, :-lag])[both]
-    mad = float(np.median(np.abs(differences - np.median(differences))))
-    return 1.4826 * mad / math.sqrt(2.0)
+    return difference_sigma((image[:, lag:] - image[:, :-lag])[both])
 
 
 def check_smooth_outline(

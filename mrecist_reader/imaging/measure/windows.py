@@ -102,7 +102,15 @@ def _noise_sigma(window: _Window, volume: Volume, opts: MeasureOptions) -> float
     image = window.filtered
     if image.shape[1] <= lag:
         return 0.0
-    differences = (image[:, lag:] - image[:, :-lag]).ravel()
+    return difference_sigma((image[:, lag:] - image[:, :-lag]).ravel())
+
+
+def difference_sigma(differences: FloatImage) -> float:
+    """Return the noise sigma of an image from differences of its pixels (robust).
+
+    The median absolute deviation of the differences, as a Gaussian's sigma, over the
+    square root of two (each difference holds the noise of two pixels).
+    """
     mad = float(np.median(np.abs(differences - np.median(differences))))
     return 1.4826 * mad / math.sqrt(2.0)
 
