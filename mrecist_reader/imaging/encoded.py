@@ -334,6 +334,7 @@ def _jpeg_precision(data: bytes) -> int | None:
 def _declared_size(data: bytes, syntax: str) -> tuple[int, int] | None:
     """Return the (rows, columns) a codestream declares; None when not read here.
 
+    Called for the syntaxes imagecodecs decodes (RLE is decoded before, unchecked).
     JPEG 2000: the SIZ segment of a bare codestream (image size less its offset);
     JPEG family: the frame header (0 rows: defined later by a DNL marker, not read).
     """
@@ -344,8 +345,6 @@ def _declared_size(data: bytes, syntax: str) -> tuple[int, int] | None:
             int.from_bytes(data[k : k + 4], "big") for k in (8, 12, 16, 20)
         )
         return y - y_offset, x - x_offset
-    if syntax == RLE_SYNTAX:
-        return None
     frame = _jpeg_frame(data)
     return None if frame is None or frame[1] == 0 else (frame[1], frame[2])
 
